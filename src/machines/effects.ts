@@ -1,0 +1,41 @@
+/**
+ * The named effects a machine may ask for. Machines stay pure: an effect is a named action with
+ * plain params, and the runtime's actor host carries it out (inside the same batch for messages
+ * to other actors, after the batch's commit for anything that leaves the process).
+ */
+
+/** An observable event for the event bus and the history. */
+export interface EmitParams {
+  type: string;
+  ticketId?: string | null;
+  taskId?: string | null;
+  agentId?: string | null;
+  phase?: string | null;
+  data?: Record<string, unknown>;
+}
+
+/** Arms the actor's durable timer `name` to fire at `at` (replacing one of the same name). */
+export interface SetTimerParams {
+  name: string;
+  at: number;
+}
+
+export interface ClearTimerParams {
+  name: string;
+}
+
+/** A message to another actor by address, delivered within the same batch. */
+export interface TellParams {
+  to: string;
+  event: { type: string } & Record<string, unknown>;
+}
+
+/** No-op implementations: the host intercepts these by name before they would run. */
+const hostEffect = (): void => {};
+
+export const EFFECT_ACTIONS = {
+  emit: hostEffect as (_: unknown, params: EmitParams) => void,
+  setTimer: hostEffect as (_: unknown, params: SetTimerParams) => void,
+  clearTimer: hostEffect as (_: unknown, params: ClearTimerParams) => void,
+  tell: hostEffect as (_: unknown, params: TellParams) => void,
+};

@@ -1,0 +1,536 @@
+import { assign, enqueueActions, setup } from 'xstate';
+import { backoffDelay } from './backoff.js';
+import { EFFECT_ACTIONS } from './effects.js';
+import type {
+  AttemptError,
+  AttemptRecord,
+  TaskContext,
+  TaskEvent,
+  TaskInput,
+  TaskStatus,
+  TaskTimes,
+} from './task-types.js';
+
+/** Effects specific to tasks, carried out by the runtime. */
+export interface EnqueueParams {
+  taskId: string;
+  priority: number;
+  requires: string[];
+  queuedAt: number;
+}
+export interface OfferParams {
+  taskId: string;
+  agentId: string;
+  leaseId: string;
+  attempt: number;
+  autoStart: boolean;
+}
+export interface RevokeParams {
+  taskId: string;
+  agentId: string;
+  leaseId: string;
+  reason: string;
+}
+export interface SettledParams {
+  taskId: string;
+  status: TaskStatus;
+  ticketId: string | null;
+  phase: string | null;
+  role: string | null;
+  agentId: string | null;
+}
+
+const hostEffect = (): void => {};
+
+type FailureEvent = Extract<TaskEvent, { type: 'task.fail' | 'task.agent_lost' | 'timer' }>;
+type Args = { context: TaskContext; event: TaskEvent };
+
+/** The error an attempt ends with, for each way an attempt can fail. */
+export function attemptError(context: TaskContext, event: FailureEvent): AttemptError {
+  if (event.type === 'task.fail') return event.error;
+  if (event.type === 'task.agent_lost') {
+    return {
+      message: `agent ${event.agentId} was lost while holding the task`,
+      category: 'agent-lost',
+      code: 'E_AGENT_LOST',
+      retryable: true,
+    };
+  }
+  const name = event.name as 'start' | 'finish' | 'heartbeat';
+  return {
+    message: `${name} deadline of ${context.spec.timeouts[name]} ms passed`,
+    category: 'timeout',
+    code: 'E_TIMEOUT',
+    retryable: true,
+    timeout: name,
+  };
+}
+
+function canRetry(context: TaskContext, error: AttemptError): boolean {
+  return error.retryable && context.attempt < context.spec.retry.maxAttempts;
+}
+
+function closeAttempt(attempts: AttemptRecord[], attempt: number, now: number, error: AttemptError | null) {
+  const last = attempts[attempts.length - 1];
+  if (!last || last.attempt !== attempt || last.endedAt !== undefined) return attempts;
+  const closed: AttemptRecord = { ...last, endedAt: now };
+  if (error) closed.error = error;
+  return [...attempts.slice(0, -1), closed];
+}
+
+const leaseMatches = ({ context, event }: Args): boolean =>
+  'leaseId' in event && context.lease !== null && context.lease.id === event.leaseId;
+
+const timerDue = (name: 'start' | 'finish' | 'heartbeat', { context, event }: Args): boolean => {
+  if (event.type !== 'timer' || event.name !== name) return false;
+  const limit = context.spec.timeouts[name];
+  const at = context.at;
+  const from = name === 'start' ? at.queuedAt : name === 'finish' ? at.startedAt : at.lastBeatAt;
+  return limit !== undefined && from !== null && event.now >= from + limit;
+};
+
+const times = (context: TaskContext, patch: Partial<TaskTimes>): TaskTimes => ({ ...context.at, ...patch });
+
+const emitFor = (type: string, data: (context: TaskContext) => Record<string, unknown> = () => ({})) => ({
+  type: 'emit' as const,
+  params: ({ context }: { context: TaskContext }) => ({
+    type,
+    taskId: context.id,
+    ticketId: context.spec.ticketId,
+    phase: context.spec.phase,
+    agentId: context.lease?.agentId ?? null,
+    data: data(context),
+  }),
+});
+
+/**
+ * The life of one task: waiting for its dependencies and its phase, queued, offered to an agent,
+ * running, then succeeded, retried after backoff, dead-lettered, cancelled or skipped.
+ * Deadlines are data: the machine asks for durable timers and checks them when they fire.
+ */
+export const taskMachine = setup({
+  types: {
+    context: {} as TaskContext,
+    events: {} as TaskEvent,
+    input: {} as TaskInput,
+  },
+  actions: {
+    ...EFFECT_ACTIONS,
+    enqueue: hostEffect as (_: unknown, params: EnqueueParams) => void,
+    dequeue: hostEffect as (_: unknown, params: { taskId: string }) => void,
+    offer: hostEffect as (_: unknown, params: OfferParams) => void,
+    revoke: hostEffect as (_: unknown, params: RevokeParams) => void,
+    releaseSlot: hostEffect as (_: unknown, params: { agentId: string; taskId: string }) => void,
+    settled: hostEffect as (_: unknown, params: SettledParams) => void,
+
+    takeLease: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== 'task.assign') return;
+      const attempt = context.attempt + 1;
+      enqueue.assign({
+        attempt,
+        lease: { id: event.leaseId, agentId: event.agentId, assignedAt: event.now },
+        attempts: [
+          ...context.attempts,
+          { attempt, agentId: event.agentId, leaseId: event.leaseId, assignedAt: event.now },
+        ],
+      });
+      enqueue({
+        type: 'offer',
+        params: { taskId: context.id, agentId: event.agentId, leaseId: event.leaseId, attempt, autoStart: event.autoStart },
+      });
+      enqueue({
+        type: 'emit',
+        params: {
+          type: 'task.assigned',
+          taskId: context.id,
+          ticketId: context.spec.ticketId,
+          phase: context.spec.phase,
+          agentId: event.agentId,
+          data: { attempt, leaseId: event.leaseId },
+        },
+      });
+    }),
+
+    /** A deadline fired while queued: no agent took the attempt in time, and it counts. */
+    consumeAttempt: assign({
+      attempt: ({ context }) => context.attempt + 1,
+      attempts: ({ context, event }) => [
+        ...context.attempts,
+        { attempt: context.attempt + 1, agentId: '', leaseId: '', assignedAt: event.now },
+      ],
+    }),
+
+    recordFailure: enqueueActions(({ context, event, enqueue }) => {
+      const failure = event as FailureEvent;
+      const error = attemptError(context, failure);
+      const retryAt = canRetry(context, error)
+        ? failure.now + backoffDelay(context.spec.retry.backoff, context.attempt, failure.rand)
+        : null;
+      enqueue.assign({
+        error,
+        at: times(context, { retryAt }),
+        attempts: closeAttempt(context.attempts, context.attempt, failure.now, error),
+      });
+      enqueue({
+        type: 'emit',
+        params: {
+          type: error.category === 'timeout' ? 'task.timed_out' : 'task.failed',
+          taskId: context.id,
+          ticketId: context.spec.ticketId,
+          phase: context.spec.phase,
+          agentId: context.lease?.agentId ?? null,
+          data: { attempt: context.attempt, error },
+        },
+      });
+    }),
+
+    settle: enqueueActions(({ context, event, enqueue }) => {
+      const status: TaskStatus = context.outcome ?? 'succeeded';
+      enqueue.assign({ at: times(context, { settledAt: event.now }), lease: null });
+      for (const name of ['start', 'finish', 'heartbeat'] as const) {
+        if (context.spec.timeouts[name] !== undefined) enqueue({ type: 'clearTimer', params: { name } });
+      }
+      const agentId = context.lease?.agentId ?? null;
+      enqueue({
+        type: 'settled',
+        params: {
+          taskId: context.id,
+          status,
+          ticketId: context.spec.ticketId,
+          phase: context.spec.phase,
+          role: context.spec.role,
+          agentId,
+        },
+      });
+      const data: Record<string, unknown> = { attempt: context.attempt };
+      if (status === 'succeeded') {
+        data.quality = context.output?.quality ?? null;
+        data.artifacts = Object.keys(context.output?.artifacts ?? {});
+      } else if (status === 'dead_lettered') {
+        data.error = context.error;
+      } else {
+        data.reason = context.reason;
+      }
+      enqueue({
+        type: 'emit',
+        params: {
+          type: status === 'succeeded' ? 'task.completed' : `task.${status}`,
+          taskId: context.id,
+          ticketId: context.spec.ticketId,
+          phase: context.spec.phase,
+          agentId,
+          data,
+        },
+      });
+    }),
+
+    setReason: assign({ reason: ({ event }) => ('reason' in event ? event.reason : null) }),
+
+    rework: assign(({ event }) => {
+      if (event.type !== 'task.rework') return {};
+      return {
+        round: event.round,
+        feedback: event.feedback,
+        attempt: 0,
+        attempts: [],
+        output: null,
+        error: null,
+        reason: null,
+        outcome: null,
+        pendingDeps: [],
+        at: { queuedAt: null, startedAt: null, lastBeatAt: null, retryAt: null, settledAt: null },
+      };
+    }),
+  },
+  guards: {
+    ready: ({ context }) => context.phaseOpen && context.pendingDeps.length === 0,
+    leaseMatches,
+    autoStart: ({ event }) => event.type === 'task.assign' && event.autoStart,
+    leaseMatchesAndRetryable: (args) =>
+      leaseMatches(args) && canRetry(args.context, attemptError(args.context, args.event as FailureEvent)),
+    agentLost: ({ context, event }) =>
+      event.type === 'task.agent_lost' && context.lease !== null && context.lease.agentId === event.agentId,
+    agentLostRetryable: ({ context, event }) =>
+      event.type === 'task.agent_lost' &&
+      context.lease !== null &&
+      context.lease.agentId === event.agentId &&
+      canRetry(context, attemptError(context, event)),
+    lastErrorRetryable: ({ context }) => context.error !== null && canRetry(context, context.error),
+    startDue: (args) => timerDue('start', args),
+    finishDue: (args) => timerDue('finish', args),
+    heartbeatDue: (args) => timerDue('heartbeat', args),
+    heartbeatTimer: ({ event }) => event.type === 'timer' && event.name === 'heartbeat',
+    retryDue: ({ event }) => event.type === 'timer' && event.name === 'retry',
+  },
+}).createMachine({
+  id: 'task',
+  context: ({ input }) => ({
+    id: input.id,
+    spec: {
+      type: input.type,
+      description: input.description ?? '',
+      ticketId: input.ticketId ?? null,
+      phase: input.phase ?? null,
+      priority: input.priority,
+      requires: input.requires,
+      input: input.input ?? null,
+      dependsOn: input.dependsOn,
+      retry: input.retry,
+      timeouts: input.timeouts,
+      role: input.role ?? null,
+      createdAt: input.now,
+    },
+    pendingDeps: input.dependsOn.filter((d) => !input.satisfiedDeps.includes(d)),
+    phaseOpen: input.phaseOpen,
+    attempt: 0,
+    attempts: [],
+    lease: null,
+    at: { queuedAt: null, startedAt: null, lastBeatAt: null, retryAt: null, settledAt: null },
+    progress: null,
+    output: null,
+    error: null,
+    reason: null,
+    outcome: null,
+    round: 1,
+    feedback: null,
+  }),
+  initial: 'waiting',
+  entry: emitFor('task.created', (c) => ({ type: c.spec.type, priority: c.spec.priority, dependsOn: c.spec.dependsOn })),
+  states: {
+    waiting: {
+      always: { guard: 'ready', target: 'queued' },
+      on: {
+        'task.dependency.succeeded': {
+          actions: [
+            assign({
+              pendingDeps: ({ context, event }) => context.pendingDeps.filter((d) => d !== event.taskId),
+            }),
+            {
+              type: 'emit',
+              params: ({ context, event }) => ({
+                type: 'dependency.resolved',
+                taskId: context.id,
+                ticketId: context.spec.ticketId,
+                phase: context.spec.phase,
+                data: { dependency: event.taskId, remaining: context.pendingDeps.length },
+              }),
+            },
+          ],
+        },
+        'task.dependency.failed': {
+          target: 'skipped',
+          actions: assign({ reason: ({ event }) => `dependency ${event.taskId} ended ${event.status}` }),
+        },
+        'task.phase.opened': { actions: assign({ phaseOpen: true }) },
+        'task.cancel': { target: 'cancelled', actions: 'setReason' },
+        'task.skip': { target: 'skipped', actions: 'setReason' },
+      },
+    },
+    queued: {
+      entry: [
+        assign({ at: ({ context, event }) => times(context, { queuedAt: event.now }) }),
+        {
+          type: 'enqueue',
+          params: ({ context }) => ({
+            taskId: context.id,
+            priority: context.spec.priority,
+            requires: context.spec.requires,
+            queuedAt: context.at.queuedAt ?? 0,
+          }),
+        },
+        enqueueActions(({ context, enqueue }) => {
+          const start = context.spec.timeouts.start;
+          if (start !== undefined && context.at.queuedAt !== null) {
+            enqueue({ type: 'setTimer', params: { name: 'start', at: context.at.queuedAt + start } });
+          }
+        }),
+        emitFor('task.queued', (c) => ({ attempt: c.attempt + 1, priority: c.spec.priority })),
+      ],
+      exit: { type: 'dequeue', params: ({ context }) => ({ taskId: context.id }) },
+      on: {
+        'task.assign': [
+          { guard: 'autoStart', target: 'leased.running', actions: 'takeLease' },
+          { target: 'leased.offered', actions: 'takeLease' },
+        ],
+        timer: { guard: 'startDue', target: 'attemptFailed', actions: ['consumeAttempt', 'recordFailure'] },
+        'task.cancel': { target: 'cancelled', actions: 'setReason' },
+        'task.skip': { target: 'skipped', actions: 'setReason' },
+      },
+    },
+    leased: {
+      initial: 'offered',
+      exit: {
+        type: 'releaseSlot',
+        params: ({ context }) => ({ agentId: context.lease?.agentId ?? '', taskId: context.id }),
+      },
+      on: {
+        'task.cancel': {
+          target: 'cancelled',
+          actions: [
+            {
+              type: 'revoke',
+              params: ({ context, event }) => ({
+                taskId: context.id,
+                agentId: context.lease?.agentId ?? '',
+                leaseId: context.lease?.id ?? '',
+                reason: event.reason,
+              }),
+            },
+            assign({
+              reason: ({ event }) => event.reason,
+              attempts: ({ context, event }) =>
+                closeAttempt(context.attempts, context.attempt, event.now, {
+                  message: event.reason,
+                  category: 'cancelled',
+                  code: 'E_CANCELLED',
+                  retryable: false,
+                }),
+            }),
+          ],
+        },
+        'task.agent_lost': [
+          { guard: 'agentLostRetryable', target: 'retrying', actions: 'recordFailure' },
+          { guard: 'agentLost', target: 'dead_lettered', actions: 'recordFailure' },
+        ],
+      },
+      states: {
+        offered: {
+          on: {
+            'task.accept': { guard: 'leaseMatches', target: 'running' },
+            'task.reject': {
+              guard: 'leaseMatches',
+              target: '#task.queued',
+              actions: [
+                emitFor('task.rejected'),
+                assign({
+                  attempt: ({ context }) => context.attempt - 1,
+                  attempts: ({ context }) => context.attempts.slice(0, -1),
+                }),
+              ],
+            },
+            timer: { guard: 'startDue', target: '#task.attemptFailed', actions: 'recordFailure' },
+          },
+        },
+        running: {
+          entry: [
+            assign({
+              at: ({ context, event }) => times(context, { startedAt: event.now, lastBeatAt: event.now }),
+              attempts: ({ context, event }) => {
+                const last = context.attempts[context.attempts.length - 1];
+                if (!last) return context.attempts;
+                return [...context.attempts.slice(0, -1), { ...last, startedAt: event.now }];
+              },
+            }),
+            enqueueActions(({ context, enqueue }) => {
+              const { start, finish, heartbeat } = context.spec.timeouts;
+              const startedAt = context.at.startedAt ?? 0;
+              if (start !== undefined) enqueue({ type: 'clearTimer', params: { name: 'start' } });
+              if (finish !== undefined) enqueue({ type: 'setTimer', params: { name: 'finish', at: startedAt + finish } });
+              if (heartbeat !== undefined) {
+                enqueue({ type: 'setTimer', params: { name: 'heartbeat', at: startedAt + heartbeat } });
+              }
+            }),
+            emitFor('task.started', (c) => ({ attempt: c.attempt, leaseId: c.lease?.id })),
+          ],
+          exit: enqueueActions(({ context, enqueue }) => {
+            const { finish, heartbeat } = context.spec.timeouts;
+            if (finish !== undefined) enqueue({ type: 'clearTimer', params: { name: 'finish' } });
+            if (heartbeat !== undefined) enqueue({ type: 'clearTimer', params: { name: 'heartbeat' } });
+          }),
+          on: {
+            'task.heartbeat': {
+              guard: 'leaseMatches',
+              actions: assign({ at: ({ context, event }) => times(context, { lastBeatAt: event.now }) }),
+            },
+            'task.progress': {
+              guard: 'leaseMatches',
+              actions: [
+                assign({
+                  at: ({ context, event }) => times(context, { lastBeatAt: event.now }),
+                  progress: ({ event }) => ({ value: event.value, message: event.message }),
+                }),
+                emitFor('task.progress', (c) => ({ value: c.progress?.value, message: c.progress?.message })),
+              ],
+            },
+            'task.complete': {
+              guard: 'leaseMatches',
+              target: '#task.succeeded',
+              actions: assign({
+                output: ({ event }) => ({ result: event.result, artifacts: event.artifacts, quality: event.quality }),
+                error: null,
+                attempts: ({ context, event }) => closeAttempt(context.attempts, context.attempt, event.now, null),
+              }),
+            },
+            'task.fail': [
+              { guard: 'leaseMatchesAndRetryable', target: '#task.retrying', actions: 'recordFailure' },
+              { guard: 'leaseMatches', target: '#task.dead_lettered', actions: 'recordFailure' },
+            ],
+            timer: [
+              { guard: 'finishDue', target: '#task.attemptFailed', actions: 'recordFailure' },
+              { guard: 'heartbeatDue', target: '#task.attemptFailed', actions: 'recordFailure' },
+              {
+                // A heartbeat arrived after the timer was armed: wait until the new deadline.
+                guard: 'heartbeatTimer',
+                actions: {
+                  type: 'setTimer',
+                  params: ({ context }) => ({
+                    name: 'heartbeat',
+                    at: (context.at.lastBeatAt ?? 0) + (context.spec.timeouts.heartbeat ?? 0),
+                  }),
+                },
+              },
+            ],
+          },
+        },
+      },
+    },
+    /** A transient decision point after a deadline consumed an attempt. */
+    attemptFailed: {
+      always: [{ guard: 'lastErrorRetryable', target: 'retrying' }, { target: 'dead_lettered' }],
+    },
+    retrying: {
+      entry: [
+        { type: 'setTimer', params: ({ context }) => ({ name: 'retry', at: context.at.retryAt ?? 0 }) },
+        emitFor('task.retrying', (c) => ({
+          attempt: c.attempt,
+          nextAttempt: c.attempt + 1,
+          retryAt: c.at.retryAt,
+          error: c.error,
+        })),
+      ],
+      exit: { type: 'clearTimer', params: { name: 'retry' } },
+      on: {
+        timer: {
+          guard: 'retryDue',
+          target: 'queued',
+          actions: assign({ at: ({ context }) => times(context, { retryAt: null }) }),
+        },
+        'task.cancel': { target: 'cancelled', actions: 'setReason' },
+        'task.skip': { target: 'skipped', actions: 'setReason' },
+      },
+    },
+    succeeded: {
+      tags: ['settled'],
+      entry: [assign({ outcome: 'succeeded' }), 'settle'],
+      on: { 'task.rework': { target: 'waiting', actions: 'rework' } },
+    },
+    dead_lettered: {
+      tags: ['settled'],
+      entry: [assign({ outcome: 'dead_lettered' }), 'settle'],
+      on: { 'task.rework': { target: 'waiting', actions: 'rework' } },
+    },
+    cancelled: { tags: ['settled'], entry: [assign({ outcome: 'cancelled' }), 'settle'] },
+    skipped: { tags: ['settled'], entry: [assign({ outcome: 'skipped' }), 'settle'] },
+  },
+});
+
+export type TaskMachine = typeof taskMachine;
+
+/** Maps the machine's state value to a flat status name. */
+export function taskStatusOf(value: unknown): TaskStatus {
+  if (typeof value === 'string') return value as TaskStatus;
+  if (value && typeof value === 'object' && 'leased' in value) {
+    return (value as { leased: 'offered' | 'running' }).leased;
+  }
+  throw new Error(`unexpected task state ${JSON.stringify(value)}`);
+}
