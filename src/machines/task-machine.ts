@@ -40,6 +40,14 @@ export interface SettledParams {
   agentId: string | null;
 }
 
+export interface RegisterWaitingParams {
+  taskId: string;
+  pendingDeps: string[];
+  phaseOpen: boolean;
+  ticketId: string | null;
+  phase: string | null;
+}
+
 const hostEffect = (): void => {};
 
 type FailureEvent = Extract<TaskEvent, { type: 'task.fail' | 'task.agent_lost' | 'timer' }>;
@@ -122,6 +130,8 @@ export const taskMachine = setup({
     revoke: hostEffect as (_: unknown, params: RevokeParams) => void,
     releaseSlot: hostEffect as (_: unknown, params: { agentId: string; taskId: string }) => void,
     settled: hostEffect as (_: unknown, params: SettledParams) => void,
+    /** The task waits on dependencies or its phase: the runtime indexes it to wake it. */
+    registerWaiting: hostEffect as (_: unknown, params: RegisterWaitingParams) => void,
 
     takeLease: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== 'task.assign') return;
@@ -237,7 +247,7 @@ export const taskMachine = setup({
         error: null,
         reason: null,
         outcome: null,
-        pendingDeps: [],
+        pendingDeps: event.waitFor,
         at: { queuedAt: null, startedAt: null, lastBeatAt: null, retryAt: null, settledAt: null },
       };
     }),
@@ -298,6 +308,16 @@ export const taskMachine = setup({
   entry: emitFor('task.created', (c) => ({ type: c.spec.type, priority: c.spec.priority, dependsOn: c.spec.dependsOn })),
   states: {
     waiting: {
+      entry: {
+        type: 'registerWaiting',
+        params: ({ context }) => ({
+          taskId: context.id,
+          pendingDeps: context.pendingDeps,
+          phaseOpen: context.phaseOpen,
+          ticketId: context.spec.ticketId,
+          phase: context.spec.phase,
+        }),
+      },
       always: { guard: 'ready', target: 'queued' },
       on: {
         'task.dependency.succeeded': {
@@ -359,23 +379,31 @@ export const taskMachine = setup({
     },
     leased: {
       initial: 'offered',
-      exit: {
-        type: 'releaseSlot',
-        params: ({ context }) => ({ agentId: context.lease?.agentId ?? '', taskId: context.id }),
-      },
+      exit: [
+        {
+          type: 'releaseSlot',
+          params: ({ context }) => ({ agentId: context.lease?.agentId ?? '', taskId: context.id }),
+        },
+        // The agent is told to stop whenever the lease ends for a reason other than its own report.
+        enqueueActions(({ context, event, enqueue }) => {
+          if (event.type === 'task.complete' || event.type === 'task.fail' || event.type === 'task.reject') return;
+          const reason =
+            event.type === 'task.cancel' ? event.reason : event.type === 'timer' ? `${event.name} deadline passed` : 'agent lost';
+          enqueue({
+            type: 'revoke',
+            params: {
+              taskId: context.id,
+              agentId: context.lease?.agentId ?? '',
+              leaseId: context.lease?.id ?? '',
+              reason,
+            },
+          });
+        }),
+      ],
       on: {
         'task.cancel': {
           target: 'cancelled',
           actions: [
-            {
-              type: 'revoke',
-              params: ({ context, event }) => ({
-                taskId: context.id,
-                agentId: context.lease?.agentId ?? '',
-                leaseId: context.lease?.id ?? '',
-                reason: event.reason,
-              }),
-            },
             assign({
               reason: ({ event }) => event.reason,
               attempts: ({ context, event }) =>
@@ -520,7 +548,11 @@ export const taskMachine = setup({
       on: { 'task.rework': { target: 'waiting', actions: 'rework' } },
     },
     cancelled: { tags: ['settled'], entry: [assign({ outcome: 'cancelled' }), 'settle'] },
-    skipped: { tags: ['settled'], entry: [assign({ outcome: 'skipped' }), 'settle'] },
+    skipped: {
+      tags: ['settled'],
+      entry: [assign({ outcome: 'skipped' }), 'settle'],
+      on: { 'task.rework': { target: 'waiting', actions: 'rework' } },
+    },
   },
 });
 

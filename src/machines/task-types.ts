@@ -138,7 +138,7 @@ export type TaskEvent =
   | ({ type: 'timer'; name: string; rand: number } & Stamped)
   | ({ type: 'task.cancel'; reason: string } & Stamped)
   | ({ type: 'task.skip'; reason: string } & Stamped)
-  | ({ type: 'task.rework'; feedback: string; round: number } & Stamped);
+  | ({ type: 'task.rework'; feedback: string; round: number; waitFor: string[] } & Stamped);
 
 /** Task states, as the machine names them. */
 export type TaskStatus =

@@ -1,0 +1,151 @@
+import { NonRetryableError, TroupeError, type ErrorCategory } from '../errors.js';
+import type { AttemptError, TaskContext } from '../machines/task-types.js';
+import type { AgentTransport, Offer, Revocation } from '../runtime/agent-transport.js';
+import type { ContextPackage } from '../runtime/context-package.js';
+import type { TaskView } from '../runtime/views.js';
+import { findNonJson } from '../runtime/validation.js';
+
+/** What a handler receives besides the task: its context package and its controls. */
+export interface TaskHandlerContext extends ContextPackage {
+  /** Fires when the task is cancelled, times out, or the agent is lost. */
+  signal: AbortSignal;
+  /** Tells the runtime the work is alive (resets the task's heartbeat deadline). */
+  heartbeat(): void;
+  /** Reports progress (0..1 or any number you like) with an optional message; counts as a heartbeat. */
+  progress(value: number | null, message?: string): void;
+  /** Hands an artifact on, by name, to the tasks that depend on this one and to the phase gate. */
+  artifact(name: string, value: unknown): void;
+  /** Reports a quality score for the phase gate. */
+  quality(score: number): void;
+  /** Sends a message to another agent by id (delivered as an `agent.message` event). */
+  message(toAgentId: string, body: unknown): void;
+}
+
+/**
+ * A task handler: gets the task and its context; what it returns is the task's result (plain
+ * JSON). Throwing fails the attempt (retried with backoff); throwing `NonRetryableError` does
+ * not retry.
+ */
+export type TaskHandler = (task: TaskView, context: TaskHandlerContext) => unknown;
+
+/** The runtime services the in-process transport needs. */
+export interface InProcessHost {
+  taskContext(taskId: string): TaskContext | undefined;
+  view(context: TaskContext, status: 'running'): TaskView;
+  contextPackage(task: TaskContext): Promise<ContextPackage> | ContextPackage;
+  send(taskId: string, event: { type: string } & Record<string, unknown>): void;
+  sendAgentMessage(from: string, to: string, body: unknown): void;
+  maxResultBytes: number;
+}
+
+interface Running {
+  controller: AbortController;
+  agentId: string;
+  taskId: string;
+}
+
+/** Classifies a thrown value into the error an attempt records. */
+export function toAttemptError(error: unknown): AttemptError {
+  if (error instanceof NonRetryableError) {
+    return { message: error.message, category: 'permanent', code: 'E_NON_RETRYABLE', retryable: false };
+  }
+  if (error instanceof TroupeError) {
+    const category: ErrorCategory =
+      error.code === 'E_TIMEOUT' ? 'timeout' : error.code === 'E_CANCELLED' ? 'cancelled' : error.retryable ? 'transient' : 'permanent';
+    return { message: error.message, category, code: error.code, retryable: error.retryable };
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return { message, category: 'transient', code: 'E_TASK_FAILED', retryable: true };
+}
+
+/**
+ * Runs the handlers of agents registered in this process. An offer calls the handler at once
+ * (the agent accepts by taking it); a revocation aborts its signal.
+ */
+export class InProcessAgents implements AgentTransport {
+  private readonly handlers = new Map<string, TaskHandler>();
+  private readonly running = new Map<string, Running>();
+
+  constructor(private readonly host: InProcessHost) {}
+
+  add(agentId: string, handler: TaskHandler): void {
+    this.handlers.set(agentId, handler);
+  }
+
+  remove(agentId: string): void {
+    this.handlers.delete(agentId);
+  }
+
+  has(agentId: string): boolean {
+    return this.handlers.has(agentId);
+  }
+
+  runningCount(): number {
+    return this.running.size;
+  }
+
+  offer(offer: Offer): void {
+    const handler = this.handlers.get(offer.agentId);
+    const task = this.host.taskContext(offer.taskId);
+    if (!handler || !task || task.lease?.id !== offer.leaseId) return;
+    const controller = new AbortController();
+    this.running.set(offer.leaseId, { controller, agentId: offer.agentId, taskId: offer.taskId });
+    void this.run(handler, task, offer, controller);
+  }
+
+  revoke(revocation: Revocation): void {
+    const running = this.running.get(revocation.leaseId);
+    if (!running) return;
+    this.running.delete(revocation.leaseId);
+    running.controller.abort(new TroupeError('E_CANCELLED', revocation.reason));
+  }
+
+  private async run(handler: TaskHandler, task: TaskContext, offer: Offer, controller: AbortController): Promise<void> {
+    const { leaseId, taskId } = offer;
+    const artifacts: Record<string, unknown> = {};
+    let quality: number | null = null;
+    try {
+      const pkg = await this.host.contextPackage(task);
+      const context: TaskHandlerContext = {
+        ...pkg,
+        signal: controller.signal,
+        heartbeat: () => {
+          if (!controller.signal.aborted) this.host.send(taskId, { type: 'task.heartbeat', leaseId });
+        },
+        progress: (value, message) => {
+          if (!controller.signal.aborted) {
+            this.host.send(taskId, { type: 'task.progress', leaseId, value, message: message ?? null });
+          }
+        },
+        artifact: (name, value) => {
+          artifacts[name] = value;
+        },
+        quality: (score) => {
+          quality = score;
+        },
+        message: (to, body) => this.host.sendAgentMessage(offer.agentId, to, body),
+      };
+      const result = await handler(this.host.view(task, 'running'), context);
+      if (controller.signal.aborted) return;
+      const outcome = { result: result === undefined ? null : result, artifacts, quality };
+      const bad = findNonJson(outcome);
+      if (bad) {
+        throw new NonRetryableError(`handler returned a value that is not plain JSON at ${bad.replace('$', 'result')}`);
+      }
+      const size = Buffer.byteLength(JSON.stringify(outcome), 'utf8');
+      if (size > this.host.maxResultBytes) {
+        throw new NonRetryableError(`handler result is ${size} bytes, over the limit of ${this.host.maxResultBytes}`);
+      }
+      this.host.send(taskId, { type: 'task.complete', leaseId, ...outcome });
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      const attemptError = toAttemptError(error);
+      if (error instanceof NonRetryableError && error.message.includes('not plain JSON')) {
+        attemptError.code = 'E_NOT_SERIALIZABLE';
+      }
+      this.host.send(taskId, { type: 'task.fail', leaseId, error: attemptError });
+    } finally {
+      this.running.delete(leaseId);
+    }
+  }
+}

@@ -1,0 +1,296 @@
+import { assign, setup } from 'xstate';
+import { EFFECT_ACTIONS } from './effects.js';
+import { gateFailures, type GateSpec, type PhaseCounts, type ValidatorSpec } from './gate.js';
+import type { TaskStatus } from './task-types.js';
+
+export const DEFAULT_MAX_ROUNDS = 3;
+
+export interface PhaseContext {
+  id: string;
+  ticketId: string;
+  name: string;
+  index: number;
+  gate: GateSpec;
+  maxRounds: number;
+  round: number;
+  counts: PhaseCounts;
+  artifacts: string[];
+  minQuality: number | null;
+  validator: { taskId: string | null; approved: boolean | null; feedback: string | null } | null;
+  feedback: string | null;
+  reasons: string[];
+}
+
+export interface PhaseInput {
+  id: string;
+  ticketId: string;
+  name: string;
+  index: number;
+  gate: GateSpec;
+  maxRounds: number;
+}
+
+type Stamped = { now: number };
+
+export type PhaseEvent =
+  | ({ type: 'phase.open' } & Stamped)
+  | ({ type: 'phase.task_added'; taskId: string } & Stamped)
+  | ({
+      type: 'phase.task_settled';
+      taskId: string;
+      status: TaskStatus;
+      artifacts: string[];
+      quality: number | null;
+    } & Stamped)
+  | ({ type: 'phase.validator_started'; taskId: string } & Stamped)
+  | ({ type: 'phase.validator_settled'; approved: boolean; feedback: string | null } & Stamped)
+  | ({ type: 'phase.reopened'; reopened: Partial<Record<TaskStatus, number>> } & Stamped)
+  | ({ type: 'phase.cancel'; reason: string } & Stamped);
+
+export interface SpawnValidatorParams {
+  phaseId: string;
+  ticketId: string;
+  phase: string;
+  round: number;
+  validator: ValidatorSpec;
+}
+
+export interface ReworkParams {
+  phaseId: string;
+  ticketId: string;
+  phase: string;
+  round: number;
+  feedback: string;
+}
+
+export interface PhaseSettledParams {
+  ticketId: string;
+  phase: string;
+  passed: boolean;
+  reasons: string[];
+}
+
+const hostEffect = (): void => {};
+
+const ZERO_COUNTS: PhaseCounts = { total: 0, open: 0, succeeded: 0, dead_lettered: 0, cancelled: 0, skipped: 0 };
+
+const failures = (c: PhaseContext) =>
+  gateFailures(c.gate, { counts: c.counts, artifacts: c.artifacts, minQuality: c.minQuality });
+
+const emitPhase = (type: string, data: (c: PhaseContext) => Record<string, unknown> = () => ({})) => ({
+  type: 'emit' as const,
+  params: ({ context }: { context: PhaseContext }) => ({
+    type,
+    ticketId: context.ticketId,
+    phase: context.name,
+    data: { round: context.round, ...data(context) },
+  }),
+});
+
+/**
+ * A phase of a ticket: pending until the ticket opens it, active while its tasks work, then its
+ * gate is evaluated when every task has settled. It passes, or goes back to work with the gate's
+ * feedback for another round (up to `maxRounds`), or fails. The phase keeps counts, not lists,
+ * so each of its transitions stays O(1) however many tasks it has.
+ */
+export const phaseMachine = setup({
+  types: {
+    context: {} as PhaseContext,
+    events: {} as PhaseEvent,
+    input: {} as PhaseInput,
+  },
+  actions: {
+    ...EFFECT_ACTIONS,
+    /** Tells the phase's waiting tasks that they may run. */
+    openTasks: hostEffect as (_: unknown, params: { ticketId: string; phase: string }) => void,
+    spawnValidator: hostEffect as (_: unknown, params: SpawnValidatorParams) => void,
+    reworkTasks: hostEffect as (_: unknown, params: ReworkParams) => void,
+    phaseSettled: hostEffect as (_: unknown, params: PhaseSettledParams) => void,
+    countAdded: assign({
+      counts: ({ context }) => ({ ...context.counts, total: context.counts.total + 1, open: context.counts.open + 1 }),
+    }),
+    countSettled: assign(({ context, event }) => {
+      if (event.type !== 'phase.task_settled') return {};
+      const counts = { ...context.counts, open: context.counts.open - 1 };
+      if (event.status in counts) counts[event.status as keyof PhaseCounts] += 1;
+      const artifacts = [...context.artifacts];
+      for (const name of event.artifacts) if (!artifacts.includes(name)) artifacts.push(name);
+      const minQuality =
+        event.status === 'succeeded' && event.quality !== null
+          ? Math.min(event.quality, context.minQuality ?? Number.POSITIVE_INFINITY)
+          : context.minQuality;
+      return { counts, artifacts, minQuality };
+    }),
+    recordReasons: assign({ reasons: ({ context }) => failures(context) }),
+  },
+  guards: {
+    allSettled: ({ context }) => context.counts.total > 0 && context.counts.open === 0,
+    criteriaHold: ({ context }) => failures(context).length === 0,
+    criteriaHoldWithValidator: ({ context }) => context.gate.validator !== undefined && failures(context).length === 0,
+    approved: ({ event }) => event.type === 'phase.validator_settled' && event.approved,
+    roundsLeft: ({ context }) => context.round < context.maxRounds,
+    nothingReopened: ({ event }) =>
+      event.type === 'phase.reopened' && Object.values(event.reopened).reduce((a, b) => a + (b ?? 0), 0) === 0,
+  },
+}).createMachine({
+  id: 'phase',
+  context: ({ input }) => ({
+    id: input.id,
+    ticketId: input.ticketId,
+    name: input.name,
+    index: input.index,
+    gate: input.gate,
+    maxRounds: input.maxRounds,
+    round: 1,
+    counts: ZERO_COUNTS,
+    artifacts: [],
+    minQuality: null,
+    validator: null,
+    feedback: null,
+    reasons: [],
+  }),
+  initial: 'pending',
+  on: {
+    'phase.task_added': { actions: 'countAdded' },
+  },
+  states: {
+    pending: {
+      on: {
+        'phase.open': { target: 'active' },
+        'phase.cancel': { target: 'cancelled' },
+      },
+    },
+    active: {
+      entry: [
+        { type: 'openTasks', params: ({ context }) => ({ ticketId: context.ticketId, phase: context.name }) },
+        emitPhase('phase.opened', (c) => ({ tasks: c.counts.total })),
+      ],
+      always: { guard: 'allSettled', target: 'evaluating' },
+      on: {
+        'phase.task_settled': { actions: 'countSettled' },
+        'phase.cancel': { target: 'cancelled' },
+      },
+    },
+    evaluating: {
+      entry: 'recordReasons',
+      always: [
+        { guard: { type: 'criteriaHoldWithValidator' }, target: 'validating' },
+        { guard: 'criteriaHold', target: 'passed' },
+        { guard: 'roundsLeft', target: 'reworking', actions: assign({ feedback: ({ context }) => context.reasons.join('; ') }) },
+        { target: 'failed' },
+      ],
+    },
+    validating: {
+      entry: [
+        assign({ validator: { taskId: null, approved: null, feedback: null } }),
+        {
+          type: 'spawnValidator',
+          params: ({ context }) => ({
+            phaseId: context.id,
+            ticketId: context.ticketId,
+            phase: context.name,
+            round: context.round,
+            validator: context.gate.validator as ValidatorSpec,
+          }),
+        },
+      ],
+      on: {
+        'phase.validator_started': {
+          actions: assign({
+            validator: ({ event }) => ({ taskId: event.taskId, approved: null, feedback: null }),
+          }),
+        },
+        'phase.validator_settled': [
+          {
+            guard: 'approved',
+            target: 'passed',
+            actions: assign({
+              validator: ({ context, event }) => ({ taskId: context.validator?.taskId ?? null, approved: true, feedback: event.feedback }),
+            }),
+          },
+          {
+            guard: 'roundsLeft',
+            target: 'reworking',
+            actions: assign(({ context, event }) => ({
+              validator: { taskId: context.validator?.taskId ?? null, approved: false, feedback: event.feedback },
+              reasons: [`validator rejected: ${event.feedback ?? 'no feedback'}`],
+              feedback: event.feedback ?? 'the validator rejected the work',
+            })),
+          },
+          {
+            target: 'failed',
+            actions: assign(({ event }) => ({ reasons: [`validator rejected: ${event.feedback ?? 'no feedback'}`] })),
+          },
+        ],
+        'phase.task_settled': { actions: 'countSettled' },
+        'phase.cancel': { target: 'cancelled' },
+      },
+    },
+    reworking: {
+      entry: [
+        emitPhase('phase.rejected', (c) => ({ reasons: c.reasons, feedback: c.feedback, nextRound: c.round + 1 })),
+        {
+          type: 'reworkTasks',
+          params: ({ context }) => ({
+            phaseId: context.id,
+            ticketId: context.ticketId,
+            phase: context.name,
+            round: context.round + 1,
+            feedback: context.feedback ?? '',
+          }),
+        },
+      ],
+      on: {
+        'phase.reopened': [
+          {
+            guard: 'nothingReopened',
+            target: 'failed',
+            actions: assign({ reasons: ({ context }) => [...context.reasons, 'no task could be reworked'] }),
+          },
+          {
+            target: 'active',
+            actions: assign(({ context, event }) => {
+              const counts = { ...context.counts };
+              let reopened = 0;
+              for (const [status, n] of Object.entries(event.reopened)) {
+                counts[status as keyof PhaseCounts] -= n ?? 0;
+                reopened += n ?? 0;
+              }
+              counts.open += reopened;
+              return { counts, round: context.round + 1, artifacts: [], minQuality: null, validator: null };
+            }),
+          },
+        ],
+        'phase.cancel': { target: 'cancelled' },
+      },
+    },
+    passed: {
+      type: 'final',
+      entry: [
+        emitPhase('phase.passed', (c) => ({ counts: c.counts, artifacts: c.artifacts, quality: c.minQuality })),
+        {
+          type: 'phaseSettled',
+          params: ({ context }) => ({ ticketId: context.ticketId, phase: context.name, passed: true, reasons: [] }),
+        },
+      ],
+    },
+    failed: {
+      type: 'final',
+      entry: [
+        emitPhase('phase.failed', (c) => ({ reasons: c.reasons, counts: c.counts })),
+        {
+          type: 'phaseSettled',
+          params: ({ context }) => ({
+            ticketId: context.ticketId,
+            phase: context.name,
+            passed: false,
+            reasons: context.reasons,
+          }),
+        },
+      ],
+    },
+    cancelled: { type: 'final', entry: emitPhase('phase.cancelled') },
+  },
+});
+
+export type PhaseMachine = typeof phaseMachine;

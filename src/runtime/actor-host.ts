@@ -1,0 +1,494 @@
+import type { AnyMachineSnapshot } from 'xstate';
+import { TroupeError } from '../errors.js';
+import type { EmitParams, SetTimerParams, TellParams } from '../machines/effects.js';
+import type { Clock } from './clock.js';
+import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
+import type { RequestedEffect } from './machine-stepper.js';
+import { emptyBatch, isEmptyBatch, type ActorKind, type Store, type StoredEvent } from './store/store.js';
+import { TimerWheel } from './timer-wheel.js';
+
+export type HostEvent = { type: string } & Record<string, unknown>;
+
+export interface MessageOutcome {
+  applied: boolean;
+  /** The actor's snapshot after the message (absent when the actor does not exist). */
+  snapshot?: AnyMachineSnapshot;
+  error?: TroupeError;
+}
+
+interface Message {
+  to: string;
+  event: HostEvent;
+  spawn?: { kind: ActorKind; input: Record<string, unknown>; ticketId: string | null; replaceSettled?: boolean };
+  /** An event recorded on its own, not caused by any actor (for example an inter-agent message). */
+  record?: EmitParams;
+  timer?: string;
+  reply?: (outcome: MessageOutcome) => void;
+  /** Called at once when the message did not apply (no transition took it). */
+  onUnapplied?: () => void;
+}
+
+export interface LiveActor {
+  id: string;
+  kind: ActorKind;
+  entry: RegisteredMachine;
+  snapshot: AnyMachineSnapshot;
+  ticketId: string | null;
+}
+
+/** What an effect handler may do while its batch is open. */
+export interface BatchScope {
+  /** A message to another actor, processed in this same batch; `onUnapplied` runs if no transition takes it. */
+  send(to: string, event: HostEvent, onUnapplied?: () => void): void;
+  /** Creates an actor in this same batch. */
+  spawn(kind: ActorKind, id: string, input: Record<string, unknown>, ticketId: string | null): void;
+  /** Work to run once this batch has committed (messages out of the process, async reads). */
+  afterCommit(fn: () => void | Promise<void>): void;
+}
+
+export type EffectHandler = (actor: LiveActor, params: Record<string, unknown>, scope: BatchScope) => void;
+
+export interface ActorHostOptions {
+  store: Store;
+  clock: Clock;
+  random: () => number;
+  machines: MachineRegistry;
+  /** Handlers for the effects the host does not carry out itself. */
+  effects: Record<string, EffectHandler>;
+  /** Called whenever the mailbox runs dry inside a batch; may send more messages (the dispatcher). */
+  beforeCommit?: (scope: BatchScope) => void;
+  /** Called with the batch's events once it has committed (the event bus). */
+  onCommitted?: (events: StoredEvent[]) => void;
+  /** Called when the store fails: the host stops accepting work. */
+  onFailure?: (error: TroupeError) => void;
+  /** Messages per batch at most, so a flood still commits (and delivers) in steady steps. */
+  maxBatch?: number;
+  onError?: (error: unknown, context: { actorId: string; event: string }) => void;
+}
+
+interface OpenBatch {
+  dirty: Map<string, LiveActor>;
+  timersSet: Map<string, { actorId: string; name: string; at: number }>;
+  timersCleared: Map<string, { actorId: string; name: string }>;
+  events: StoredEvent[];
+  after: Array<() => void | Promise<void>>;
+  replies: Array<[(outcome: MessageOutcome) => void, MessageOutcome]>;
+}
+
+const timerKey = (actorId: string, name: string) => `${actorId}\u0000${name}`;
+
+/**
+ * Hosts every actor as its own root, addressed by id. Messages are processed in batches: each
+ * message steps one actor's pure machine; the effects it asks for become messages to other
+ * actors in the same batch, timer and event writes, or work for after the commit. One store
+ * commit closes the batch, and only then does anything leave the process.
+ */
+export class ActorHost {
+  private readonly live = new Map<string, LiveActor>();
+  private queue: Message[] = [];
+  private head = 0;
+  private draining = false;
+  private scheduled = false;
+  private batch: OpenBatch | null = null;
+  private seq = 0;
+  private pendingAfter = 0;
+  private failure: TroupeError | null = null;
+  private idleWaiters: Array<() => void> = [];
+  private readonly timers: TimerWheel;
+  private readonly maxBatch: number;
+  private readonly scope: BatchScope;
+
+  constructor(private readonly options: ActorHostOptions) {
+    this.maxBatch = options.maxBatch ?? 2_000;
+    this.timers = new TimerWheel(options.clock, (actorId, name) => {
+      this.enqueue({ to: actorId, event: { type: 'timer', name }, timer: name });
+    });
+    this.scope = {
+      send: (to, event, onUnapplied) => this.enqueue(onUnapplied ? { to, event, onUnapplied } : { to, event }),
+      spawn: (kind, id, input, ticketId) => this.enqueue({ to: id, event: { type: 'xstate.init' }, spawn: { kind, input, ticketId } }),
+      afterCommit: (fn) => this.currentBatch().after.push(fn),
+    };
+  }
+
+  /** Restores actors and timers from the store; call once before any message. */
+  async recover(): Promise<{ actors: number; timers: number }> {
+    this.seq = await this.options.store.lastEventSeq();
+    const stored = await this.options.store.loadLive();
+    for (const s of stored) {
+      const entry = this.options.machines.get(s.kind);
+      this.live.set(s.id, { id: s.id, kind: s.kind, entry, snapshot: this.options.machines.restore(s), ticketId: s.ticketId });
+    }
+    const timers = await this.options.store.loadTimers();
+    for (const t of timers) this.timers.set(t.actorId, t.name, t.at);
+    return { actors: stored.length, timers: timers.length };
+  }
+
+  get failed(): TroupeError | null {
+    return this.failure;
+  }
+
+  /** The live actor with this id, if it is not settled. */
+  getLive(id: string): LiveActor | undefined {
+    return this.live.get(id);
+  }
+
+  liveActors(): IterableIterator<LiveActor> {
+    return this.live.values();
+  }
+
+  liveCount(): number {
+    return this.live.size;
+  }
+
+  timerCount(): number {
+    return this.timers.size();
+  }
+
+  send(to: string, event: HostEvent): void {
+    this.assertRunning();
+    this.enqueue({ to, event });
+  }
+
+  /** Sends and resolves once the message's batch has committed, saying whether it applied. */
+  request(to: string, event: HostEvent): Promise<MessageOutcome> {
+    this.assertRunning();
+    return new Promise((reply) => this.enqueue({ to, event, reply }));
+  }
+
+  /**
+   * Creates an actor; resolves once it is committed. With `replaceSettled`, an id whose actor
+   * has settled for good may be used again (an agent registering anew).
+   */
+  spawn(
+    kind: ActorKind,
+    id: string,
+    input: Record<string, unknown>,
+    ticketId: string | null,
+    options: { replaceSettled?: boolean } = {},
+  ): Promise<MessageOutcome> {
+    this.assertRunning();
+    return new Promise((reply) =>
+      this.enqueue({
+        to: id,
+        event: { type: 'xstate.init' },
+        spawn: { kind, input, ticketId, replaceSettled: options.replaceSettled ?? false },
+        reply,
+      }),
+    );
+  }
+
+  /** Records an event that no actor caused, in the next batch; resolves once committed. */
+  record(event: EmitParams): Promise<MessageOutcome> {
+    this.assertRunning();
+    return new Promise((reply) => this.enqueue({ to: '', event: { type: 'record' }, record: event, reply }));
+  }
+
+  /** Resolves when no message is waiting, no batch is open and no after-commit work runs. */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (!this.busy()) {
+        // Let promise chains started by committed work (in-process handlers) run one turn.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (!this.busy()) return;
+      }
+      await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    }
+  }
+
+  stop(): void {
+    this.timers.stop();
+  }
+
+  private busy(): boolean {
+    return this.draining || this.scheduled || this.head < this.queue.length || this.pendingAfter > 0;
+  }
+
+  private assertRunning(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  private currentBatch(): OpenBatch {
+    if (!this.batch) throw new Error('no batch is open');
+    return this.batch;
+  }
+
+  private enqueue(message: Message): void {
+    this.queue.push(message);
+    if (!this.draining && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        void this.drain();
+      });
+    }
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining || this.failure) return;
+    this.draining = true;
+    try {
+      while (this.head < this.queue.length && !this.failure) {
+        const batch: OpenBatch = {
+          dirty: new Map(),
+          timersSet: new Map(),
+          timersCleared: new Map(),
+          events: [],
+          after: [],
+          replies: [],
+        };
+        this.batch = batch;
+        let processed = 0;
+        for (;;) {
+          while (this.head < this.queue.length && processed < this.maxBatch) {
+            const message = this.queue[this.head++] as Message;
+            processed += 1;
+            if (message.record) {
+              batch.events.push(this.toEvent(message.record));
+              if (message.reply) batch.replies.push([message.reply, { applied: true }]);
+              continue;
+            }
+            const actor = this.live.get(message.to);
+            if (actor && !message.spawn) this.step(actor, message, batch);
+            else await this.deliverSlow(message, batch);
+          }
+          if (this.head >= this.queue.length) {
+            this.queue = [];
+            this.head = 0;
+          }
+          if (processed >= this.maxBatch) break;
+          this.options.beforeCommit?.(this.scope);
+          if (this.head >= this.queue.length) break;
+        }
+        await this.commit(batch);
+        this.batch = null;
+      }
+    } finally {
+      this.draining = false;
+      this.batch = null;
+      this.wakeIdle();
+    }
+  }
+
+  /** Messages that need a spawn or an actor that is not live (settled, or unknown). */
+  private async deliverSlow(message: Message, batch: OpenBatch): Promise<void> {
+    if (message.spawn) {
+      const existing = this.live.has(message.to) ? undefined : await this.options.store.getActor(message.to);
+      const replaceable = message.spawn.replaceSettled && existing !== undefined && existing.settled;
+      if (this.live.has(message.to) || (existing !== undefined && !replaceable)) {
+        message.reply?.({
+          applied: false,
+          error: new TroupeError('E_DUPLICATE_ID', `an actor with id "${message.to}" already exists`),
+        });
+        return;
+      }
+      this.spawnNow(message, batch);
+      return;
+    }
+    const stored = await this.options.store.getActor(message.to);
+    // The store may have been read while this batch already revived the actor.
+    const revived = this.live.get(message.to);
+    if (revived) {
+      this.step(revived, message, batch);
+      return;
+    }
+    if (!stored) {
+      message.onUnapplied?.();
+      message.reply?.({ applied: false, error: new TroupeError('E_INVALID_INPUT', `no actor has id "${message.to}"`) });
+      return;
+    }
+    const entry = this.options.machines.get(stored.kind);
+    const actor: LiveActor = {
+      id: stored.id,
+      kind: stored.kind,
+      entry,
+      snapshot: this.options.machines.restore(stored),
+      ticketId: stored.ticketId,
+    };
+    if (actor.snapshot.status !== 'active') {
+      message.onUnapplied?.();
+      message.reply?.({ applied: false, snapshot: actor.snapshot });
+      return;
+    }
+    // Settled but still able to move (a task being reworked): it lives again until it settles.
+    this.live.set(actor.id, actor);
+    this.step(actor, message, batch);
+  }
+
+  private spawnNow(message: Message, batch: OpenBatch): void {
+    const spawn = message.spawn as NonNullable<Message['spawn']>;
+    const entry = this.options.machines.get(spawn.kind);
+    const input = { ...spawn.input, now: this.options.clock.now() };
+    let result: ReturnType<RegisteredMachine['stepper']['initial']>;
+    try {
+      result = entry.stepper.initial(input);
+    } catch (error) {
+      this.reportError(error, message);
+      return;
+    }
+    const actor: LiveActor = { id: message.to, kind: spawn.kind, entry, snapshot: result.snapshot, ticketId: spawn.ticketId };
+    this.live.set(actor.id, actor);
+    batch.dirty.set(actor.id, actor);
+    this.runEffects(actor, result.effects, batch);
+    if (message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
+  }
+
+  private step(actor: LiveActor, message: Message, batch: OpenBatch): void {
+    if (message.timer !== undefined) {
+      // The fired timer is gone from the store unless handling it arms it again.
+      const key = timerKey(actor.id, message.timer);
+      batch.timersSet.delete(key);
+      batch.timersCleared.set(key, { actorId: actor.id, name: message.timer });
+    }
+    const event = { ...message.event, now: this.options.clock.now(), rand: this.options.random() };
+    let result: ReturnType<RegisteredMachine['stepper']['step']>;
+    try {
+      result = actor.entry.stepper.step(actor.snapshot, event);
+    } catch (error) {
+      this.reportError(error, message);
+      return;
+    }
+    if (!result) {
+      message.onUnapplied?.();
+      if (message.reply) batch.replies.push([message.reply, { applied: false, snapshot: actor.snapshot }]);
+      return;
+    }
+    actor.snapshot = result.snapshot;
+    batch.dirty.set(actor.id, actor);
+    this.runEffects(actor, result.effects, batch);
+    if (message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
+  }
+
+  private runEffects(actor: LiveActor, effects: RequestedEffect[], batch: OpenBatch): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'emit':
+          batch.events.push(this.toEvent(effect.params as unknown as EmitParams));
+          break;
+        case 'setTimer': {
+          const { name, at } = effect.params as unknown as SetTimerParams;
+          const key = timerKey(actor.id, name);
+          batch.timersCleared.delete(key);
+          batch.timersSet.set(key, { actorId: actor.id, name, at });
+          this.timers.set(actor.id, name, at);
+          break;
+        }
+        case 'clearTimer': {
+          const { name } = effect.params as { name: string };
+          if (this.timers.clear(actor.id, name) || batch.timersSet.has(timerKey(actor.id, name))) {
+            const key = timerKey(actor.id, name);
+            batch.timersSet.delete(key);
+            batch.timersCleared.set(key, { actorId: actor.id, name });
+          }
+          break;
+        }
+        case 'tell': {
+          const { to, event } = effect.params as unknown as TellParams;
+          this.enqueue({ to, event });
+          break;
+        }
+        default: {
+          const handler = this.options.effects[effect.type];
+          if (!handler) throw new Error(`no handler for effect "${effect.type}" asked by ${actor.kind} ${actor.id}`);
+          handler(actor, effect.params, this.scope);
+        }
+      }
+    }
+  }
+
+  private toEvent(params: EmitParams): StoredEvent {
+    this.seq += 1;
+    return {
+      seq: this.seq,
+      type: params.type,
+      at: this.options.clock.now(),
+      ticketId: params.ticketId ?? null,
+      taskId: params.taskId ?? null,
+      agentId: params.agentId ?? null,
+      phase: params.phase ?? null,
+      data: params.data ?? {},
+    };
+  }
+
+  private async commit(batch: OpenBatch): Promise<void> {
+    const now = this.options.clock.now();
+    const write = emptyBatch();
+    for (const actor of batch.dirty.values()) {
+      write.actors.push({
+        id: actor.id,
+        kind: actor.kind,
+        machineId: actor.entry.machineId,
+        version: actor.entry.version,
+        state: actor.snapshot.value,
+        context: actor.snapshot.context,
+        settled: isSettled(actor.snapshot),
+        ticketId: actor.ticketId,
+        updatedAt: now,
+      });
+    }
+    write.timersSet = [...batch.timersSet.values()];
+    write.timersCleared = [...batch.timersCleared.values()];
+    write.events = batch.events;
+    if (!isEmptyBatch(write)) {
+      try {
+        await this.options.store.commit(write);
+      } catch (error) {
+        this.fail(error);
+        return;
+      }
+    }
+    for (const actor of batch.dirty.values()) {
+      if (isSettled(actor.snapshot)) this.live.delete(actor.id);
+    }
+    if (batch.events.length > 0) this.options.onCommitted?.(batch.events);
+    for (const [reply, outcome] of batch.replies) reply(outcome);
+    for (const fn of batch.after) this.runAfter(fn);
+  }
+
+  private runAfter(fn: () => void | Promise<void>): void {
+    try {
+      const pending = fn();
+      if (pending instanceof Promise) {
+        this.pendingAfter += 1;
+        pending
+          .catch((error: unknown) => this.options.onError?.(error, { actorId: '', event: 'after-commit' }))
+          .finally(() => {
+            this.pendingAfter -= 1;
+            this.wakeIdle();
+          });
+      }
+    } catch (error) {
+      this.options.onError?.(error, { actorId: '', event: 'after-commit' });
+    }
+  }
+
+  private fail(error: unknown): void {
+    const failure =
+      error instanceof TroupeError
+        ? error
+        : new TroupeError('E_STORE', `the store failed to commit: ${(error as Error)?.message ?? String(error)}`, {
+            cause: error,
+          });
+    this.failure = failure;
+    this.timers.stop();
+    const outcome: MessageOutcome = { applied: false, error: failure };
+    for (const [reply] of this.batch?.replies ?? []) reply(outcome);
+    for (let i = this.head; i < this.queue.length; i++) this.queue[i]?.reply?.(outcome);
+    this.queue = [];
+    this.head = 0;
+    this.options.onFailure?.(failure);
+  }
+
+  private reportError(error: unknown, message: Message): void {
+    this.options.onError?.(error, { actorId: message.to, event: message.event.type });
+    const wrapped =
+      error instanceof TroupeError ? error : new TroupeError('E_INVALID_STATE', `actor ${message.to} rejected ${message.event.type}: ${String(error)}`, { cause: error });
+    message.reply?.({ applied: false, error: wrapped });
+  }
+
+  private wakeIdle(): void {
+    if (this.busy()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}

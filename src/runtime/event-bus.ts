@@ -1,0 +1,118 @@
+import type { StoredEvent } from './store/store.js';
+
+/** A Troupe event as observers see it. */
+export type TroupeEvent = StoredEvent;
+
+export interface EventFilter {
+  /** Exact types, or prefixes ending in `*` such as `task.*`. */
+  types?: string[];
+  ticketId?: string;
+  taskId?: string;
+  agentId?: string;
+}
+
+export type EventListener = (event: TroupeEvent) => void;
+
+interface Subscription {
+  filter: EventFilter;
+  listener: EventListener;
+}
+
+export function matchesFilter(event: TroupeEvent, filter: EventFilter): boolean {
+  if (filter.ticketId !== undefined && event.ticketId !== filter.ticketId) return false;
+  if (filter.taskId !== undefined && event.taskId !== filter.taskId) return false;
+  if (filter.agentId !== undefined && event.agentId !== filter.agentId) return false;
+  if (filter.types !== undefined && filter.types.length > 0) {
+    return filter.types.some((t) => (t.endsWith('*') ? event.type.startsWith(t.slice(0, -1)) : event.type === t));
+  }
+  return true;
+}
+
+/** A fixed-size ring of the newest events. */
+class Ring {
+  // Grows to `capacity` before wrapping, so a ticket with few events costs little.
+  private readonly items: TroupeEvent[] = [];
+  private next = 0;
+  private count = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  push(event: TroupeEvent): void {
+    if (this.items.length < this.capacity) this.items.push(event);
+    else this.items[this.next] = event;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count += 1;
+  }
+
+  /** Newest first. */
+  *newest(): Generator<TroupeEvent> {
+    for (let i = 1; i <= this.count; i++) {
+      yield this.items[(this.next - i + this.capacity) % this.capacity] as TroupeEvent;
+    }
+  }
+}
+
+export interface HistoryQuery extends EventFilter {
+  limit?: number;
+}
+
+/**
+ * Publishes committed events to subscribers and keeps a bounded history per ticket (newest
+ * first, filterable). Events without a ticket share one ring of the same size.
+ */
+export class EventBus {
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly rings = new Map<string, Ring>();
+
+  constructor(
+    private readonly historyLimit: number,
+    private readonly onListenerError: (error: unknown) => void = () => {},
+  ) {}
+
+  subscribe(filter: EventFilter, listener: EventListener): () => void {
+    const subscription = { filter, listener };
+    this.subscriptions.add(subscription);
+    return () => this.subscriptions.delete(subscription);
+  }
+
+  publish(events: TroupeEvent[]): void {
+    for (const event of events) {
+      const key = event.ticketId ?? '';
+      let ring = this.rings.get(key);
+      if (!ring) {
+        ring = new Ring(this.historyLimit);
+        this.rings.set(key, ring);
+      }
+      ring.push(event);
+    }
+    if (this.subscriptions.size === 0) return;
+    for (const event of events) {
+      for (const s of this.subscriptions) {
+        if (!matchesFilter(event, s.filter)) continue;
+        try {
+          s.listener(event);
+        } catch (error) {
+          this.onListenerError(error);
+        }
+      }
+    }
+  }
+
+  /** Newest first. Without a ticket id, reads the ring of events that belong to no ticket. */
+  history(query: HistoryQuery = {}): TroupeEvent[] {
+    const ring = this.rings.get(query.ticketId ?? '');
+    if (!ring) return [];
+    const out: TroupeEvent[] = [];
+    const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    for (const event of ring.newest()) {
+      if (out.length >= limit) break;
+      if (matchesFilter(event, query)) out.push(event);
+    }
+    return out;
+  }
+
+  /** Drops the history of a ticket (after it settled and its events were read or stored). */
+  forget(ticketId: string): void {
+    this.rings.delete(ticketId);
+  }
+}

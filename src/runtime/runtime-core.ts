@@ -1,0 +1,353 @@
+import { pino, type Logger } from 'pino';
+import type { AgentAvailability } from '../machines/agent-machine.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../machines/backoff.js';
+import type { ReworkParams, SpawnValidatorParams, PhaseSettledParams } from '../machines/phase-machine.js';
+import type { EnqueueParams, OfferParams, RegisterWaitingParams, RevokeParams, SettledParams } from '../machines/task-machine.js';
+import type { TaskContext, TaskStatus } from '../machines/task-types.js';
+import type { PhaseOutput } from '../machines/ticket-machine.js';
+import { ActorHost, type BatchScope, type EffectHandler, type LiveActor } from './actor-host.js';
+import type { AgentTransport } from './agent-transport.js';
+import type { Clock } from './clock.js';
+import { orderByDependencies } from './dependency-graph.js';
+import { Dispatcher } from './dispatcher.js';
+import { EventBus } from './event-bus.js';
+import { MachineRegistry } from './machine-registry.js';
+import type { Store, StoredActor } from './store/store.js';
+
+export interface RuntimeCoreOptions {
+  store: Store;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  historyLimit: number;
+  retry: RetryPolicy;
+  machines: MachineRegistry;
+}
+
+type Waiter = (record: StoredActor) => void;
+
+export const phaseIdOf = (ticketId: string, phase: string): string => `${ticketId}/${phase}`;
+
+/**
+ * The runtime's insides shared by its API objects: the actor host, the dispatcher and the
+ * indexes that let one actor's settling wake the others, and the effect handlers that tie them.
+ */
+export class RuntimeCore {
+  readonly host: ActorHost;
+  readonly dispatcher = new Dispatcher();
+  readonly bus: EventBus;
+  readonly transports = new Map<string, AgentTransport>();
+  readonly logger: Logger;
+  /** Waiting tasks by the dependency they wait for. */
+  private readonly dependents = new Map<string, Set<string>>();
+  /** Waiting tasks by the phase (id) that has not opened yet. */
+  private readonly phaseWaiting = new Map<string, Set<string>>();
+  private readonly settleWaiters = new Map<string, Waiter[]>();
+  /** Effect handlers by action name; extensions (coordinators) add theirs with `addEffects`. */
+  private readonly effects: Record<string, EffectHandler>;
+
+  constructor(readonly options: RuntimeCoreOptions) {
+    this.logger = options.logger;
+    this.bus = new EventBus(options.historyLimit, (error) => this.logger.error({ err: error }, 'event listener threw'));
+    const effects: Record<string, EffectHandler> = (this.effects = {
+      enqueue: (_a, p) => {
+        const q = p as unknown as EnqueueParams;
+        this.dispatcher.enqueue(q.taskId, q.priority, q.requires);
+      },
+      dequeue: (_a, p) => this.dispatcher.dequeue((p as { taskId: string }).taskId),
+      offer: (_a, p, scope) => this.onOffer(p as unknown as OfferParams, scope),
+      revoke: (_a, p, scope) => this.onRevoke(p as unknown as RevokeParams, scope),
+      releaseSlot: (_a, p) => {
+        const { agentId, taskId } = p as { agentId: string; taskId: string };
+        this.dispatcher.release(agentId, taskId);
+      },
+      settled: (actor, p, scope) => this.onTaskSettled(actor, p as unknown as SettledParams, scope),
+      registerWaiting: (_a, p, scope) => this.onRegisterWaiting(p as unknown as RegisterWaitingParams, scope),
+      available: (_a, p) => this.dispatcher.addAgent(p as unknown as AgentAvailability),
+      unavailable: (_a, p) => this.dispatcher.stopOffering((p as { agentId: string }).agentId),
+      agentLost: (_a, p, scope) => {
+        const { agentId } = p as { agentId: string };
+        for (const taskId of this.dispatcher.heldBy(agentId)) scope.send(taskId, { type: 'task.agent_lost', agentId });
+      },
+      openTasks: (_a, p, scope) => {
+        const { ticketId, phase } = p as { ticketId: string; phase: string };
+        const phaseId = phaseIdOf(ticketId, phase);
+        for (const taskId of this.phaseWaiting.get(phaseId) ?? []) scope.send(taskId, { type: 'task.phase.opened' });
+        this.phaseWaiting.delete(phaseId);
+      },
+      spawnValidator: (_a, p, scope) => this.onSpawnValidator(p as unknown as SpawnValidatorParams, scope),
+      reworkTasks: (_a, p, scope) => scope.afterCommit(() => this.reworkPhase(p as unknown as ReworkParams)),
+      phaseSettled: (_a, p, scope) => scope.afterCommit(() => this.reportPhase(p as unknown as PhaseSettledParams)),
+      openPhase: (_a, p, scope) => {
+        const { ticketId, phase } = p as { ticketId: string; phase: string };
+        scope.send(phaseIdOf(ticketId, phase), { type: 'phase.open' });
+      },
+      cancelWork: (_a, p, scope) => {
+        const { ticketId, reason } = p as { ticketId: string; reason: string };
+        for (const actor of this.host.liveActors()) {
+          if (actor.ticketId !== ticketId) continue;
+          if (actor.kind === 'task') scope.send(actor.id, { type: 'task.cancel', reason });
+          if (actor.kind === 'phase') scope.send(actor.id, { type: 'phase.cancel', reason });
+        }
+      },
+      ticketSettled: (actor, _p, scope) => scope.afterCommit(() => this.wakeSettled(actor)),
+    });
+    this.host = new ActorHost({
+      store: options.store,
+      clock: options.clock,
+      random: options.random,
+      machines: options.machines,
+      effects,
+      beforeCommit: (scope) => this.dispatch(scope),
+      onCommitted: (events) => this.bus.publish(events),
+      onFailure: (error) => this.logger.error({ err: error }, 'store failed; the runtime stopped accepting work'),
+      onError: (error, where) => this.logger.error({ err: error, ...where }, 'actor error'),
+    });
+  }
+
+  /**
+   * Adds handlers for the named effects of further machines (coordinators register theirs).
+   * A name already taken is refused, so an extension cannot silently replace a core effect.
+   */
+  addEffects(handlers: Record<string, EffectHandler>): void {
+    for (const [name, handler] of Object.entries(handlers)) {
+      if (name in this.effects) throw new Error(`effect "${name}" already has a handler`);
+      this.effects[name] = handler;
+    }
+  }
+
+  /** Resolves the waiters of an actor that settled (for extension actors that settle). */
+  notifySettled(actor: LiveActor): void {
+    this.wakeSettled(actor);
+  }
+
+  /** Rebuilds the indexes from the actors restored after a restart. */
+  rebuildIndexes(): void {
+    for (const actor of this.host.liveActors()) {
+      if (actor.kind === 'agent') {
+        const c = actor.snapshot.context as { id: string; capabilities: string[]; capacity: number; transport: 'in-process' | 'websocket' };
+        const status = actor.snapshot.value;
+        if (typeof status === 'object' && status !== null && 'active' in status) {
+          this.dispatcher.addAgent({ agentId: c.id, capabilities: c.capabilities, capacity: c.capacity, transport: c.transport });
+        }
+        continue;
+      }
+      if (actor.kind !== 'task') continue;
+      const c = actor.snapshot.context as TaskContext;
+      const value = actor.snapshot.value;
+      if (value === 'waiting') {
+        for (const dep of c.pendingDeps) this.index(this.dependents, dep, c.id);
+        if (!c.phaseOpen && c.spec.ticketId && c.spec.phase) {
+          this.index(this.phaseWaiting, phaseIdOf(c.spec.ticketId, c.spec.phase), c.id);
+        }
+      } else if (value === 'queued') {
+        this.dispatcher.enqueue(c.id, c.spec.priority, c.spec.requires);
+      } else if (typeof value === 'object' && value !== null && 'leased' in value && c.lease) {
+        this.dispatcher.hold(c.lease.agentId, c.id);
+      }
+    }
+  }
+
+  /** Resolves with the stored record once the actor settles (at once if it already has). */
+  async waitSettled(id: string): Promise<StoredActor> {
+    const live = this.host.getLive(id);
+    if (!live) {
+      const stored = await this.options.store.getActor(id);
+      if (stored && stored.settled) return stored;
+      if (!stored && !this.host.getLive(id)) throw new Error(`no actor has id ${id}`);
+    }
+    return new Promise((resolve) => {
+      const list = this.settleWaiters.get(id) ?? [];
+      list.push(resolve);
+      this.settleWaiters.set(id, list);
+    });
+  }
+
+  private dispatch(scope: BatchScope): void {
+    for (const a of this.dispatcher.match()) {
+      const leaseId = `${a.taskId}#${this.options.random().toString(36).slice(2, 10)}`;
+      scope.send(a.taskId, { type: 'task.assign', agentId: a.agentId, leaseId, autoStart: a.autoStart }, () =>
+        this.dispatcher.release(a.agentId, a.taskId),
+      );
+    }
+    for (const change of this.dispatcher.takeLoadChanges()) {
+      scope.send(change.agentId, { type: 'agent.load', load: change.load });
+    }
+  }
+
+  private onOffer(offer: OfferParams, scope: BatchScope): void {
+    scope.afterCommit(() => {
+      const transport = this.transports.get(offer.agentId);
+      if (transport) transport.offer(offer);
+      else this.logger.warn({ offer }, 'no transport for agent; the offer waits for the agent to return');
+    });
+  }
+
+  private onRevoke(revocation: RevokeParams, scope: BatchScope): void {
+    scope.afterCommit(() => this.transports.get(revocation.agentId)?.revoke(revocation));
+  }
+
+  private onRegisterWaiting(p: RegisterWaitingParams, scope: BatchScope): void {
+    const notLive: string[] = [];
+    for (const dep of p.pendingDeps) {
+      if (this.host.getLive(dep)) this.index(this.dependents, dep, p.taskId);
+      else notLive.push(dep);
+    }
+    if (notLive.length > 0) {
+      // Those dependencies settled before this task was created: read how they ended.
+      scope.afterCommit(async () => {
+        const stored = await this.options.store.getActors(notLive);
+        for (const dep of notLive) {
+          const record = stored.get(dep);
+          const status = record ? (record.state as TaskStatus) : 'missing';
+          if (status === 'succeeded') this.host.send(p.taskId, { type: 'task.dependency.succeeded', taskId: dep });
+          else if (record && !record.settled) this.host.send(p.taskId, { type: 'task.dependency.succeeded', taskId: dep });
+          else this.host.send(p.taskId, { type: 'task.dependency.failed', taskId: dep, status });
+        }
+      });
+    }
+    if (!p.phaseOpen && p.ticketId !== null && p.phase !== null) {
+      const phaseId = phaseIdOf(p.ticketId, p.phase);
+      const phase = this.host.getLive(phaseId);
+      if (phase && phase.snapshot.value === 'pending') this.index(this.phaseWaiting, phaseId, p.taskId);
+      else if (phase) scope.send(p.taskId, { type: 'task.phase.opened' });
+      else scope.send(p.taskId, { type: 'task.skip', reason: `phase ${p.phase} is already closed` });
+    }
+  }
+
+  private onTaskSettled(actor: LiveActor, p: SettledParams, scope: BatchScope): void {
+    const waiting = this.dependents.get(p.taskId);
+    if (waiting) {
+      this.dependents.delete(p.taskId);
+      for (const taskId of waiting) {
+        if (p.status === 'succeeded') scope.send(taskId, { type: 'task.dependency.succeeded', taskId: p.taskId });
+        else scope.send(taskId, { type: 'task.dependency.failed', taskId: p.taskId, status: p.status });
+      }
+    }
+    if (p.ticketId !== null && p.phase !== null) {
+      const context = actor.snapshot.context as TaskContext;
+      const phaseId = phaseIdOf(p.ticketId, p.phase);
+      if (p.role === 'validator') {
+        const result = context.output?.result as { approved?: unknown; feedback?: unknown } | null | undefined;
+        const approved = p.status === 'succeeded' && result?.approved === true;
+        const feedback =
+          typeof result?.feedback === 'string' ? result.feedback : p.status === 'succeeded' ? null : `validator ${p.status}`;
+        scope.send(phaseId, { type: 'phase.validator_settled', approved, feedback });
+      } else {
+        scope.send(phaseId, {
+          type: 'phase.task_settled',
+          taskId: p.taskId,
+          status: p.status,
+          artifacts: Object.keys(context.output?.artifacts ?? {}),
+          quality: context.output?.quality ?? null,
+        });
+      }
+    }
+    scope.afterCommit(() => this.wakeSettled(actor));
+  }
+
+  private wakeSettled(actor: LiveActor): void {
+    const waiters = this.settleWaiters.get(actor.id);
+    if (!waiters) return;
+    this.settleWaiters.delete(actor.id);
+    const record: StoredActor = {
+      id: actor.id,
+      kind: actor.kind,
+      machineId: actor.entry.machineId,
+      version: actor.entry.version,
+      state: actor.snapshot.value,
+      context: actor.snapshot.context,
+      settled: true,
+      ticketId: actor.ticketId,
+      updatedAt: this.options.clock.now(),
+    };
+    for (const w of waiters) w(record);
+  }
+
+  private onSpawnValidator(p: SpawnValidatorParams, scope: BatchScope): void {
+    const id = `${p.phaseId}/validator-${p.round}`;
+    scope.spawn(
+      'task',
+      id,
+      {
+        id,
+        type: p.validator.type,
+        description: p.validator.description ?? `validate phase ${p.phase}`,
+        ticketId: p.ticketId,
+        phase: p.phase,
+        priority: 75,
+        requires: p.validator.requires ?? [],
+        input: p.validator.input ?? null,
+        dependsOn: [],
+        satisfiedDeps: [],
+        phaseOpen: true,
+        retry: this.options.retry,
+        timeouts: {},
+        role: 'validator',
+      },
+      p.ticketId,
+    );
+    scope.send(p.phaseId, { type: 'phase.validator_started', taskId: id });
+  }
+
+  /** Sends every reworkable task of a rejected phase back to work with the gate's feedback. */
+  private async reworkPhase(p: ReworkParams): Promise<void> {
+    const tasks = (await this.options.store.listActors({ kind: 'task', ticketId: p.ticketId })).filter((t) => {
+      const c = t.context as TaskContext;
+      return c.spec.phase === p.phase && c.spec.role !== 'validator';
+    });
+    const reworkable = new Set(['succeeded', 'dead_lettered', 'skipped']);
+    const candidates = tasks.filter((t) => t.settled && reworkable.has(t.state as string));
+    const chosenIds = new Set(candidates.map((t) => t.id));
+    // Dependencies go first, so each dependent finds its reworked dependency live and waits for it.
+    const chosen = orderByDependencies(
+      candidates.map((t) => ({ id: t.id, dependsOn: (t.context as TaskContext).spec.dependsOn, record: t })),
+    ).map((n) => n.record);
+    const reopened: Partial<Record<TaskStatus, number>> = {};
+    for (const t of chosen) {
+      const c = t.context as TaskContext;
+      const status = t.state as TaskStatus;
+      reopened[status] = (reopened[status] ?? 0) + 1;
+      this.host.send(t.id, {
+        type: 'task.rework',
+        feedback: p.feedback,
+        round: p.round,
+        waitFor: c.spec.dependsOn.filter((d) => chosenIds.has(d)),
+      });
+    }
+    this.host.send(p.phaseId, { type: 'phase.reopened', reopened });
+  }
+
+  /** Hands a settled phase's outcome (and, when passed, its output) to its ticket. */
+  private async reportPhase(p: PhaseSettledParams): Promise<void> {
+    if (!p.passed) {
+      this.host.send(p.ticketId, { type: 'ticket.phase_failed', phase: p.phase, reasons: p.reasons });
+      return;
+    }
+    const output: PhaseOutput = { results: {}, artifacts: {} };
+    const tasks = await this.options.store.listActors({ kind: 'task', ticketId: p.ticketId });
+    tasks.sort((a, b) => (a.context as TaskContext).spec.createdAt - (b.context as TaskContext).spec.createdAt);
+    for (const t of tasks) {
+      const c = t.context as TaskContext;
+      if (c.spec.phase !== p.phase || t.state !== 'succeeded' || !c.output) continue;
+      if (c.spec.role !== 'validator') output.results[c.id] = c.output.result;
+      Object.assign(output.artifacts, c.output.artifacts);
+    }
+    this.host.send(p.ticketId, { type: 'ticket.phase_passed', phase: p.phase, output });
+  }
+
+  private index(map: Map<string, Set<string>>, key: string, value: string): void {
+    let set = map.get(key);
+    if (!set) {
+      set = new Set();
+      map.set(key, set);
+    }
+    set.add(value);
+  }
+}
+
+export function defaultLogger(): Logger {
+  return pino({ level: process.env.TROUPE_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+}
+
+export { DEFAULT_RETRY_POLICY };

@@ -1,0 +1,121 @@
+import type { Clock } from './clock.js';
+
+interface HeapEntry {
+  key: string;
+  at: number;
+}
+
+/**
+ * The in-memory side of durable timers: which actor timer is due next, armed as one clock
+ * callback for the earliest. The store keeps the same timers so a restart can re-arm them.
+ */
+export class TimerWheel {
+  private readonly due = new Map<string, { actorId: string; name: string; at: number }>();
+  private heap: HeapEntry[] = [];
+  private armedAt: number | null = null;
+  private armedHandle: unknown = null;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly fire: (actorId: string, name: string, at: number) => void,
+  ) {}
+
+  set(actorId: string, name: string, at: number): void {
+    const key = `${actorId}\u0000${name}`;
+    this.due.set(key, { actorId, name, at });
+    this.push({ key, at });
+    if (this.armedAt === null || at < this.armedAt) this.arm();
+  }
+
+  clear(actorId: string, name: string): boolean {
+    return this.due.delete(`${actorId}\u0000${name}`);
+  }
+
+  has(actorId: string, name: string): boolean {
+    return this.due.has(`${actorId}\u0000${name}`);
+  }
+
+  size(): number {
+    return this.due.size;
+  }
+
+  stop(): void {
+    if (this.armedHandle !== null) this.clock.clear(this.armedHandle);
+    this.armedHandle = null;
+    this.armedAt = null;
+  }
+
+  private arm(): void {
+    this.dropStale();
+    const top = this.heap[0];
+    if (this.armedHandle !== null) this.clock.clear(this.armedHandle);
+    this.armedHandle = null;
+    this.armedAt = null;
+    if (!top) return;
+    this.armedAt = top.at;
+    this.armedHandle = this.clock.schedule(top.at - this.clock.now(), () => this.onAlarm());
+  }
+
+  private onAlarm(): void {
+    this.armedHandle = null;
+    this.armedAt = null;
+    const now = this.clock.now();
+    for (;;) {
+      this.dropStale();
+      const top = this.heap[0];
+      if (!top || top.at > now) break;
+      this.pop();
+      const timer = this.due.get(top.key);
+      if (!timer) continue;
+      this.due.delete(top.key);
+      this.fire(timer.actorId, timer.name, timer.at);
+    }
+    this.arm();
+  }
+
+  /** Heap entries whose timer was cleared or re-set at another time are skipped lazily. */
+  private dropStale(): void {
+    for (;;) {
+      const top = this.heap[0];
+      if (!top) return;
+      const live = this.due.get(top.key);
+      if (live && live.at === top.at) return;
+      this.pop();
+    }
+  }
+
+  private push(entry: HeapEntry): void {
+    const h = this.heap;
+    h.push(entry);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if ((h[parent] as HeapEntry).at <= entry.at) break;
+      h[i] = h[parent] as HeapEntry;
+      i = parent;
+    }
+    h[i] = entry;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop();
+    if (!last || h.length === 0) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let smallest = i;
+      let smallestAt = last.at;
+      if (l < h.length && (h[l] as HeapEntry).at < smallestAt) {
+        smallest = l;
+        smallestAt = (h[l] as HeapEntry).at;
+      }
+      if (r < h.length && (h[r] as HeapEntry).at < smallestAt) smallest = r;
+      if (smallest === i) break;
+      h[i] = h[smallest] as HeapEntry;
+      i = smallest;
+    }
+    h[i] = last;
+  }
+}
