@@ -43,6 +43,8 @@ export class RuntimeCore {
   /** Waiting tasks by the phase (id) that has not opened yet. */
   private readonly phaseWaiting = new Map<string, Set<string>>();
   private readonly settleWaiters = new Map<string, Waiter[]>();
+  private readonly settleListeners: Array<(task: TaskContext, status: TaskStatus, scope: BatchScope) => void> = [];
+  private readonly recoveryHooks: Array<(actors: LiveActor[]) => void> = [];
   /** Effect handlers by action name; extensions (coordinators) add theirs with `addEffects`. */
   private readonly effects: Record<string, EffectHandler>;
 
@@ -116,6 +118,19 @@ export class RuntimeCore {
     }
   }
 
+  /**
+   * Calls `listener` inside the batch whenever a task settles, so extensions (joins, sync
+   * points) can send messages that commit together with the settlement.
+   */
+  onTaskSettled(listener: (task: TaskContext, status: TaskStatus, scope: BatchScope) => void): void {
+    this.settleListeners.push(listener);
+  }
+
+  /** Calls `hook` after a restart with every restored live actor, to rebuild extension indexes. */
+  onRecovered(hook: (actors: LiveActor[]) => void): void {
+    this.recoveryHooks.push(hook);
+  }
+
   /** Resolves the waiters of an actor that settled (for extension actors that settle). */
   notifySettled(actor: LiveActor): void {
     this.wakeSettled(actor);
@@ -123,7 +138,9 @@ export class RuntimeCore {
 
   /** Rebuilds the indexes from the actors restored after a restart. */
   rebuildIndexes(): void {
-    for (const actor of this.host.liveActors()) {
+    const restored = [...this.host.liveActors()];
+    for (const hook of this.recoveryHooks) hook(restored);
+    for (const actor of restored) {
       if (actor.kind === 'agent') {
         const c = actor.snapshot.context as { id: string; capabilities: string[]; capacity: number; transport: 'in-process' | 'websocket' };
         const status = actor.snapshot.value;
@@ -243,6 +260,7 @@ export class RuntimeCore {
         });
       }
     }
+    for (const listener of this.settleListeners) listener(actor.snapshot.context as TaskContext, p.status, scope);
     scope.afterCommit(() => this.wakeSettled(actor));
   }
 
