@@ -122,7 +122,7 @@ export class RuntimeCore {
    * Calls `listener` inside the batch whenever a task settles, so extensions (joins, sync
    * points) can send messages that commit together with the settlement.
    */
-  onTaskSettled(listener: (task: TaskContext, status: TaskStatus, scope: BatchScope) => void): void {
+  addSettleListener(listener: (task: TaskContext, status: TaskStatus, scope: BatchScope) => void): void {
     this.settleListeners.push(listener);
   }
 
