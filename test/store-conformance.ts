@@ -10,12 +10,8 @@ import type {
 } from '../src/runtime/store/store.js';
 
 export interface ConformanceOptions {
-  /**
-   * Titles of tests (the `it` title, without the describe path) that this implementation is known
-   * to fail. They run as `it.fails`: they must still fail, so fixing the bug turns them red until
-   * the entry is removed. Use sparingly and say why next to the list.
-   */
-  knownFailures?: string[];
+  /** The store keeps data across a close and a reopen; the factory must then give `reopen`. */
+  persistent?: boolean;
 }
 
 /** What a conformance factory hands back: a fresh, empty, unopened store. */
@@ -118,13 +114,7 @@ export function describeStoreConformance(
   makeStore: () => Promise<StoreUnderTest>,
   options: ConformanceOptions = {},
 ): void {
-  const known = new Set(options.knownFailures ?? []);
-  const unused = new Set(known);
-  /** `it`, except that a test listed as a known failure must fail (and turns red once fixed). */
-  const it: typeof test = ((title: string, fn: Parameters<typeof test>[1]) => {
-    unused.delete(title);
-    return (known.has(title) ? test.fails : test)(title, fn);
-  }) as typeof test;
+  const it = test;
 
   describe(`Store conformance: ${name}`, () => {
     let made: StoreUnderTest;
@@ -585,9 +575,9 @@ export function describeStoreConformance(
       });
     });
 
-    describe('persistence', () => {
-      it('keeps everything committed across a close and a reopen', async (ctx) => {
-        if (made.reopen === undefined) ctx.skip();
+    if (options.persistent) describe('persistence', () => {
+      it('keeps everything committed across a close and a reopen', async () => {
+        if (made.reopen === undefined) throw new Error('a persistent store must give reopen');
         await store.commit(batch({
           actors: [actor('a', { context: awkwardValue }), actor('b'), actor('c', { kind: 'agent', ticketId: null })],
           timersSet: [{ actorId: 'a', name: 'timeout', at: 10 }, { actorId: 'b', name: 'retry', at: 20 }],
@@ -613,8 +603,8 @@ export function describeStoreConformance(
         expect(await again.getActor('d')).toEqual(actor('d'));
       });
 
-      it('keeps nothing of a batch that was rejected before the close', async (ctx) => {
-        if (made.reopen === undefined) ctx.skip();
+      it('keeps nothing of a batch that was rejected before the close', async () => {
+        if (made.reopen === undefined) throw new Error('a persistent store must give reopen');
         await store.commit(batch({ actors: [actor('a')], events: [event(1)] }));
         await expect(store.commit(batch({ actors: [actor('b'), actor('c', { context: { n: 1n } })], events: [event(2)] }))).rejects.toThrow();
         const again = await reopened();
@@ -622,10 +612,6 @@ export function describeStoreConformance(
         expect(ids(await again.listActors({}))).toEqual(['a']);
         expect(await again.lastEventSeq()).toBe(1);
       });
-    });
-
-    test('lists as known failures only tests that exist', () => {
-      expect([...unused]).toEqual([]);
     });
   });
 }

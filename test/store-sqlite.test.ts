@@ -16,7 +16,7 @@ for (const synchronous of ['NORMAL', 'FULL'] as const) {
       reopen: async () => new SqliteStore({ path, synchronous }),
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
-  });
+  }, { persistent: true });
 }
 
 describe('SqliteStore on disk', () => {

@@ -1,3 +1,4 @@
+import { TroupeError } from '../../errors.js';
 import type {
   ActorQuery,
   CommitBatch,
@@ -42,9 +43,18 @@ export class MemoryStore implements Store {
 
   async commit(batch: CommitBatch): Promise<void> {
     // Serialise first so that a bad value leaves the store untouched (all or nothing).
-    const rows = batch.actors.map((a) => [a.id, JSON.stringify(a), a.settled] as const);
-    const out = batch.outbox.map((o) => [o.id, JSON.stringify(o)] as const);
-    const events = batch.events.map((e) => JSON.parse(JSON.stringify(e)) as StoredEvent);
+    let rows: Array<readonly [string, string, boolean]>;
+    let out: Array<readonly [string, string]>;
+    let events: StoredEvent[];
+    try {
+      rows = batch.actors.map((a) => [a.id, JSON.stringify(a), a.settled] as const);
+      out = batch.outbox.map((o) => [o.id, JSON.stringify(o)] as const);
+      events = batch.events.map((e) => JSON.parse(JSON.stringify(e)) as StoredEvent);
+    } catch (error) {
+      throw new TroupeError('E_NOT_SERIALIZABLE', `a value in the batch is not plain JSON: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
     for (const [id, json, settled] of rows) {
       this.actors.set(id, json);
       if (settled) this.live.delete(id);
@@ -77,6 +87,7 @@ export class MemoryStore implements Store {
   }
 
   async listActors(query: ActorQuery): Promise<StoredActor[]> {
+    if (query.limit !== undefined && query.limit <= 0) return [];
     const ids = [...(query.settled === false ? this.live : this.actors.keys())].sort();
     const result: StoredActor[] = [];
     for (const id of ids) {
