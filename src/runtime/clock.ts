@@ -15,10 +15,9 @@ export class SystemClock implements Clock {
     return Date.now();
   }
   schedule(delayMs: number, fn: () => void): unknown {
-    const handle = setTimeout(fn, Math.max(0, delayMs));
-    // A pending deadline must not keep a finished program alive.
-    handle.unref?.();
-    return handle;
+    // Not unref'd: a program waiting on a deadline (a retry backoff) must stay alive for it;
+    // `runtime.stop()` clears every pending deadline.
+    return setTimeout(fn, Math.max(0, delayMs));
   }
   clear(handle: unknown): void {
     clearTimeout(handle as NodeJS.Timeout);

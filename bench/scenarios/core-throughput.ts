@@ -1,0 +1,87 @@
+import { createRuntime } from '../../src/runtime/runtime.js';
+import { MemoryStore } from '../../src/runtime/store/memory-store.js';
+import type { Figure, Scenario } from '../harness.js';
+import { percentile } from '../harness.js';
+
+const TASKS = 20_000;
+const AGENTS = 8;
+
+function heapUsed(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
+}
+
+/** 20,000 no-op tasks through 8 in-process agents on the memory store. */
+export const coreThroughput: Scenario = {
+  name: 'core-throughput',
+  description: '20k no-op tasks, 8 in-process agents, memory store: tasks/s, latency, heap per task',
+  async run(): Promise<Figure[]> {
+    const figures: Figure[] = [];
+    // Throughput: create everything, then let 8 agents drain it.
+    {
+      const runtime = createRuntime({ store: new MemoryStore() });
+      await runtime.start();
+      let done = 0;
+      let resolveAll: () => void = () => {};
+      const all = new Promise<void>((r) => (resolveAll = r));
+      runtime.events.subscribe({ types: ['task.completed'] }, () => {
+        done += 1;
+        if (done === TASKS) resolveAll();
+      });
+      const t0 = performance.now();
+      for (let i = 0; i < AGENTS; i++) {
+        await runtime.agents.register({ id: `a${i}`, capacity: 16, handler: () => null });
+      }
+      const inputs = Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, type: 'noop' }));
+      for (let i = 0; i < inputs.length; i += 1_000) await runtime.tasks.createMany(inputs.slice(i, i + 1_000));
+      await all;
+      const seconds = (performance.now() - t0) / 1000;
+      figures.push({ name: 'throughput', value: Math.round(TASKS / seconds), unit: 'tasks/s', target: { op: '>=', value: 20_000 } });
+      await runtime.stop();
+    }
+    // Latency: one task in flight at a time, queued to handler invocation.
+    {
+      const runtime = createRuntime({ store: new MemoryStore() });
+      let calledAt = 0;
+      await runtime.agents.register({ id: 'solo', handler: () => { calledAt = performance.now(); return null; } });
+      const queuedAt = new Map<string, number>();
+      runtime.events.subscribe({ types: ['task.queued'] }, (e) => queuedAt.set(e.taskId as string, performance.now()));
+      const latencies: number[] = [];
+      for (let i = 0; i < 2_000; i++) {
+        const t = await runtime.tasks.create({ id: `l${i}`, type: 'noop' });
+        await runtime.tasks.wait(t.id);
+        // The queued event is published after the commit that queued the task, so measure from creation call.
+        latencies.push(calledAt - (queuedAt.get(t.id) ?? calledAt));
+      }
+      latencies.sort((a, b) => a - b);
+      figures.push({ name: 'queued-to-handler p50', value: percentile(latencies, 50), unit: 'ms' });
+      figures.push({ name: 'queued-to-handler p99', value: percentile(latencies, 99), unit: 'ms', target: { op: '<=', value: 1 } });
+      await runtime.stop();
+    }
+    // Heap: pending tasks (no agent) and finished tasks.
+    {
+      const runtime = createRuntime({ store: new MemoryStore() });
+      await runtime.start();
+      const base = heapUsed();
+      const inputs = Array.from({ length: TASKS }, (_, i) => ({ id: `p${i}`, type: 'noop' }));
+      for (let i = 0; i < inputs.length; i += 1_000) await runtime.tasks.createMany(inputs.slice(i, i + 1_000));
+      await runtime.idle();
+      const pending = heapUsed();
+      figures.push({ name: 'heap per pending task', value: Math.round((pending - base) / TASKS), unit: 'bytes', target: { op: '<=', value: 4096 } });
+      let done = 0;
+      let resolveAll: () => void = () => {};
+      const all = new Promise<void>((r) => (resolveAll = r));
+      runtime.events.subscribe({ types: ['task.completed'] }, () => {
+        done += 1;
+        if (done === TASKS) resolveAll();
+      });
+      for (let i = 0; i < AGENTS; i++) await runtime.agents.register({ id: `h${i}`, capacity: 16, handler: () => null });
+      await all;
+      await runtime.idle();
+      const finished = heapUsed();
+      figures.push({ name: 'heap per finished task', value: Math.round((finished - base) / TASKS), unit: 'bytes', target: { op: '<=', value: 1024 } });
+      await runtime.stop();
+    }
+    return figures;
+  },
+};
