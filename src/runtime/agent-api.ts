@@ -69,11 +69,20 @@ export class AgentApi {
     if (typeof input?.handler !== 'function') throw new TroupeError('E_INVALID_INPUT', 'invalid agent: handler: must be a function');
     const { handler, autoHeartbeat, ...rest } = input;
     const spec = parseOrThrow(agentSchema, rest, 'agent');
-    const view = await this.registerWith(spec, 'in-process', this.core.transports.get(spec.id) ?? this.inProcess);
+    await this.ready();
+    if (this.core.host.getLive(spec.id)) throw new TroupeError('E_DUPLICATE_ID', `agent "${spec.id}" is already registered`);
+    // The transport is in place before the agent exists: work may be offered in its first batch.
     this.inProcess.add(spec.id, handler);
     this.core.transports.set(spec.id, this.inProcess);
-    if (autoHeartbeat !== false) this.startBeating(spec.id);
-    return view;
+    try {
+      const view = await this.registerWith(spec, 'in-process');
+      if (autoHeartbeat !== false) this.startBeating(spec.id);
+      return view;
+    } catch (error) {
+      this.inProcess.remove(spec.id);
+      this.core.transports.delete(spec.id);
+      throw error;
+    }
   }
 
   /**
@@ -84,9 +93,18 @@ export class AgentApi {
     spec: { id: string; capabilities: string[]; capacity: number; staleAfterMs?: number },
     transport: AgentTransport,
   ): Promise<AgentView> {
-    const view = await this.registerWith(parseOrThrow(agentSchema, spec, 'agent'), 'websocket', transport);
-    this.core.transports.set(spec.id, transport);
-    return view;
+    const parsed = parseOrThrow(agentSchema, spec, 'agent');
+    await this.ready();
+    if (this.core.host.getLive(parsed.id)) throw new TroupeError('E_DUPLICATE_ID', `agent "${parsed.id}" is already registered`);
+    const previous = this.core.transports.get(parsed.id);
+    this.core.transports.set(parsed.id, transport);
+    try {
+      return await this.registerWith(parsed, 'websocket');
+    } catch (error) {
+      if (previous) this.core.transports.set(parsed.id, previous);
+      else this.core.transports.delete(parsed.id);
+      throw error;
+    }
   }
 
   /** Marks the agent alive now. */
@@ -144,14 +162,7 @@ export class AgentApi {
     for (const id of [...this.beats.keys()]) this.stopBeating(id);
   }
 
-  private async registerWith(
-    spec: z.output<typeof agentSchema>,
-    transport: AgentTransportKind,
-    _carrier: AgentTransport,
-  ): Promise<AgentView> {
-    await this.ready();
-    const live = this.core.host.getLive(spec.id);
-    if (live) throw new TroupeError('E_DUPLICATE_ID', `agent "${spec.id}" is already registered`);
+  private async registerWith(spec: z.output<typeof agentSchema>, transport: AgentTransportKind): Promise<AgentView> {
     const outcome = await this.core.host.spawn(
       'agent',
       spec.id,

@@ -196,7 +196,11 @@ export class RuntimeCore {
     scope.afterCommit(() => {
       const transport = this.transports.get(offer.agentId);
       if (transport) transport.offer(offer);
-      else this.logger.warn({ offer }, 'no transport for agent; the offer waits for the agent to return');
+      else {
+        // Nobody can take this offer (the agent's process is gone): the task goes back to the queue.
+        this.logger.warn({ offer }, 'no transport for agent; handing the task back');
+        this.host.send(offer.taskId, { type: 'task.agent_lost', agentId: offer.agentId });
+      }
     });
   }
 
