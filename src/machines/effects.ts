@@ -24,6 +24,12 @@ export interface ClearTimerParams {
   name: string;
 }
 
+/** Several timer changes at once: one action instead of a conditional list (cheaper to step). */
+export interface TimersParams {
+  set: SetTimerParams[];
+  clear: string[];
+}
+
 /** A message to another actor by address, delivered within the same batch. */
 export interface TellParams {
   to: string;
@@ -38,4 +44,5 @@ export const EFFECT_ACTIONS = {
   setTimer: hostEffect as (_: unknown, params: SetTimerParams) => void,
   clearTimer: hostEffect as (_: unknown, params: ClearTimerParams) => void,
   tell: hostEffect as (_: unknown, params: TellParams) => void,
+  timers: hostEffect as (_: unknown, params: TimersParams) => void,
 };

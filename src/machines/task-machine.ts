@@ -1,4 +1,4 @@
-import { assign, enqueueActions, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import { backoffDelay } from './backoff.js';
 import { EFFECT_ACTIONS } from './effects.js';
 import type {
@@ -24,6 +24,12 @@ export interface OfferParams {
   leaseId: string;
   attempt: number;
   autoStart: boolean;
+}
+export interface LeaseEndedParams {
+  taskId: string;
+  agentId: string;
+  leaseId: string;
+  revoke: string | null;
 }
 export interface RevokeParams {
   taskId: string;
@@ -111,6 +117,77 @@ const emitFor = (type: string, data: (context: TaskContext) => Record<string, un
   }),
 });
 
+
+/** The agent of the latest attempt (the lease is already cleared once a task settles). */
+const lastAgent = (c: TaskContext): string | null => c.attempts[c.attempts.length - 1]?.agentId || null;
+
+const offerAction = {
+  type: 'offer' as const,
+  params: ({ context, event }: { context: TaskContext; event: TaskEvent }) => ({
+    taskId: context.id,
+    agentId: context.lease?.agentId ?? '',
+    leaseId: context.lease?.id ?? '',
+    attempt: context.attempt,
+    autoStart: event.type === 'task.assign' && event.autoStart,
+  }),
+};
+
+const failedEmit = {
+  type: 'emit' as const,
+  params: ({ context }: { context: TaskContext }) => ({
+    type: context.error?.category === 'timeout' ? 'task.timed_out' : 'task.failed',
+    taskId: context.id,
+    ticketId: context.spec.ticketId,
+    phase: context.spec.phase,
+    agentId: context.lease?.agentId ?? null,
+    data: { attempt: context.attempt, error: context.error },
+  }),
+};
+
+const assignedEmit = emitFor('task.assigned', (c) => ({ attempt: c.attempt, leaseId: c.lease?.id }));
+
+/** What every settled state asks for once `markSettled` has run. */
+const settleEffects = [
+  {
+    type: 'timers' as const,
+    params: ({ context }: { context: TaskContext }) => ({
+      set: [],
+      clear: (['start', 'finish', 'heartbeat'] as const).filter((n) => context.spec.timeouts[n] !== undefined),
+    }),
+  },
+  {
+    type: 'settled' as const,
+    params: ({ context }: { context: TaskContext }) => ({
+      taskId: context.id,
+      status: context.outcome ?? 'succeeded',
+      ticketId: context.spec.ticketId,
+      phase: context.spec.phase,
+      role: context.spec.role,
+      agentId: lastAgent(context),
+    }),
+  },
+  {
+    type: 'emit' as const,
+    params: ({ context }: { context: TaskContext }) => {
+      const status = context.outcome ?? 'succeeded';
+      const data: Record<string, unknown> = { attempt: context.attempt };
+      if (status === 'succeeded') {
+        data.quality = context.output?.quality ?? null;
+        data.artifacts = Object.keys(context.output?.artifacts ?? {});
+      } else if (status === 'dead_lettered') data.error = context.error;
+      else data.reason = context.reason;
+      return {
+        type: status === 'succeeded' ? 'task.completed' : `task.${status}`,
+        taskId: context.id,
+        ticketId: context.spec.ticketId,
+        phase: context.spec.phase,
+        agentId: lastAgent(context),
+        data,
+      };
+    },
+  },
+];
+
 /**
  * The life of one task: waiting for its dependencies and its phase, queued, offered to an agent,
  * running, then succeeded, retried after backoff, dead-lettered, cancelled or skipped.
@@ -127,38 +204,20 @@ export const taskMachine = setup({
     enqueue: hostEffect as (_: unknown, params: EnqueueParams) => void,
     dequeue: hostEffect as (_: unknown, params: { taskId: string }) => void,
     offer: hostEffect as (_: unknown, params: OfferParams) => void,
-    revoke: hostEffect as (_: unknown, params: RevokeParams) => void,
-    releaseSlot: hostEffect as (_: unknown, params: { agentId: string; taskId: string }) => void,
+    /** The lease ended: free the agent's slot; `revoke` (a reason) when the agent must be told to stop. */
+    leaseEnded: hostEffect as (_: unknown, params: LeaseEndedParams) => void,
     settled: hostEffect as (_: unknown, params: SettledParams) => void,
     /** The task waits on dependencies or its phase: the runtime indexes it to wake it. */
     registerWaiting: hostEffect as (_: unknown, params: RegisterWaitingParams) => void,
 
-    takeLease: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type !== 'task.assign') return;
+    takeLease: assign(({ context, event }) => {
+      if (event.type !== 'task.assign') return {};
       const attempt = context.attempt + 1;
-      enqueue.assign({
+      return {
         attempt,
         lease: { id: event.leaseId, agentId: event.agentId, assignedAt: event.now },
-        attempts: [
-          ...context.attempts,
-          { attempt, agentId: event.agentId, leaseId: event.leaseId, assignedAt: event.now },
-        ],
-      });
-      enqueue({
-        type: 'offer',
-        params: { taskId: context.id, agentId: event.agentId, leaseId: event.leaseId, attempt, autoStart: event.autoStart },
-      });
-      enqueue({
-        type: 'emit',
-        params: {
-          type: 'task.assigned',
-          taskId: context.id,
-          ticketId: context.spec.ticketId,
-          phase: context.spec.phase,
-          agentId: event.agentId,
-          data: { attempt, leaseId: event.leaseId },
-        },
-      });
+        attempts: [...context.attempts, { attempt, agentId: event.agentId, leaseId: event.leaseId, assignedAt: event.now }],
+      };
     }),
 
     /** A deadline fired while queued: no agent took the attempt in time, and it counts. */
@@ -170,69 +229,24 @@ export const taskMachine = setup({
       ],
     }),
 
-    recordFailure: enqueueActions(({ context, event, enqueue }) => {
+    recordFailure: assign(({ context, event }) => {
       const failure = event as FailureEvent;
       const error = attemptError(context, failure);
       const retryAt = canRetry(context, error)
         ? failure.now + backoffDelay(context.spec.retry.backoff, context.attempt, failure.rand)
         : null;
-      enqueue.assign({
+      return {
         error,
         at: times(context, { retryAt }),
         attempts: closeAttempt(context.attempts, context.attempt, failure.now, error),
-      });
-      enqueue({
-        type: 'emit',
-        params: {
-          type: error.category === 'timeout' ? 'task.timed_out' : 'task.failed',
-          taskId: context.id,
-          ticketId: context.spec.ticketId,
-          phase: context.spec.phase,
-          agentId: context.lease?.agentId ?? null,
-          data: { attempt: context.attempt, error },
-        },
-      });
+      };
     }),
 
-    settle: enqueueActions(({ context, event, enqueue }) => {
-      const status: TaskStatus = context.outcome ?? 'succeeded';
-      enqueue.assign({ at: times(context, { settledAt: event.now }), lease: null });
-      for (const name of ['start', 'finish', 'heartbeat'] as const) {
-        if (context.spec.timeouts[name] !== undefined) enqueue({ type: 'clearTimer', params: { name } });
-      }
-      const agentId = context.lease?.agentId ?? null;
-      enqueue({
-        type: 'settled',
-        params: {
-          taskId: context.id,
-          status,
-          ticketId: context.spec.ticketId,
-          phase: context.spec.phase,
-          role: context.spec.role,
-          agentId,
-        },
-      });
-      const data: Record<string, unknown> = { attempt: context.attempt };
-      if (status === 'succeeded') {
-        data.quality = context.output?.quality ?? null;
-        data.artifacts = Object.keys(context.output?.artifacts ?? {});
-      } else if (status === 'dead_lettered') {
-        data.error = context.error;
-      } else {
-        data.reason = context.reason;
-      }
-      enqueue({
-        type: 'emit',
-        params: {
-          type: status === 'succeeded' ? 'task.completed' : `task.${status}`,
-          taskId: context.id,
-          ticketId: context.spec.ticketId,
-          phase: context.spec.phase,
-          agentId,
-          data,
-        },
-      });
-    }),
+    markSettled: assign(({ context, event }, params: { status: TaskStatus }) => ({
+      outcome: params.status,
+      at: times(context, { settledAt: event.now }),
+      lease: null,
+    })),
 
     setReason: assign({ reason: ({ event }) => ('reason' in event ? event.reason : null) }),
 
@@ -348,7 +362,8 @@ export const taskMachine = setup({
     },
     queued: {
       entry: [
-        assign({ at: ({ context, event }) => times(context, { queuedAt: event.now }) }),
+        // The first entry comes from the init event, which carries no `now`: creation time is it.
+        assign({ at: ({ context, event }) => times(context, { queuedAt: event.now ?? context.spec.createdAt }) }),
         {
           type: 'enqueue',
           params: ({ context }) => ({
@@ -358,67 +373,63 @@ export const taskMachine = setup({
             queuedAt: context.at.queuedAt ?? 0,
           }),
         },
-        enqueueActions(({ context, enqueue }) => {
-          const start = context.spec.timeouts.start;
-          if (start !== undefined && context.at.queuedAt !== null) {
-            enqueue({ type: 'setTimer', params: { name: 'start', at: context.at.queuedAt + start } });
-          }
-        }),
+        {
+          type: 'timers',
+          params: ({ context }) => {
+            const start = context.spec.timeouts.start;
+            const set = start !== undefined ? [{ name: 'start', at: (context.at.queuedAt ?? 0) + start }] : [];
+            return { set, clear: [] };
+          },
+        },
         emitFor('task.queued', (c) => ({ attempt: c.attempt + 1, priority: c.spec.priority })),
       ],
       exit: { type: 'dequeue', params: ({ context }) => ({ taskId: context.id }) },
       on: {
         'task.assign': [
-          { guard: 'autoStart', target: 'leased.running', actions: 'takeLease' },
-          { target: 'leased.offered', actions: 'takeLease' },
+          { guard: 'autoStart', target: 'leased.running', actions: ['takeLease', offerAction, assignedEmit] },
+          { target: 'leased.offered', actions: ['takeLease', offerAction, assignedEmit] },
         ],
-        timer: { guard: 'startDue', target: 'attemptFailed', actions: ['consumeAttempt', 'recordFailure'] },
+        timer: { guard: 'startDue', target: 'attemptFailed', actions: ['consumeAttempt', 'recordFailure', failedEmit] },
         'task.cancel': { target: 'cancelled', actions: 'setReason' },
         'task.skip': { target: 'skipped', actions: 'setReason' },
       },
     },
     leased: {
       initial: 'offered',
-      exit: [
-        {
-          type: 'releaseSlot',
-          params: ({ context }) => ({ agentId: context.lease?.agentId ?? '', taskId: context.id }),
-        },
-        // The agent is told to stop whenever the lease ends for a reason other than its own report.
-        enqueueActions(({ context, event, enqueue }) => {
-          if (event.type === 'task.complete' || event.type === 'task.fail' || event.type === 'task.reject') return;
-          const reason =
-            event.type === 'task.cancel' ? event.reason : event.type === 'timer' ? `${event.name} deadline passed` : 'agent lost';
-          enqueue({
-            type: 'revoke',
-            params: {
-              taskId: context.id,
-              agentId: context.lease?.agentId ?? '',
-              leaseId: context.lease?.id ?? '',
-              reason,
-            },
-          });
+      // One action frees the agent's slot and, unless the agent itself ended the lease, tells it to stop.
+      exit: {
+        type: 'leaseEnded',
+        params: ({ context, event }) => ({
+          taskId: context.id,
+          agentId: context.lease?.agentId ?? '',
+          leaseId: context.lease?.id ?? '',
+          revoke:
+            event.type === 'task.complete' || event.type === 'task.fail' || event.type === 'task.reject'
+              ? null
+              : event.type === 'task.cancel'
+                ? event.reason
+                : event.type === 'timer'
+                  ? `${event.name} deadline passed`
+                  : 'agent lost',
         }),
-      ],
+      },
       on: {
         'task.cancel': {
           target: 'cancelled',
-          actions: [
-            assign({
-              reason: ({ event }) => event.reason,
-              attempts: ({ context, event }) =>
-                closeAttempt(context.attempts, context.attempt, event.now, {
-                  message: event.reason,
-                  category: 'cancelled',
-                  code: 'E_CANCELLED',
-                  retryable: false,
-                }),
-            }),
-          ],
+          actions: assign({
+            reason: ({ event }) => event.reason,
+            attempts: ({ context, event }) =>
+              closeAttempt(context.attempts, context.attempt, event.now, {
+                message: event.reason,
+                category: 'cancelled',
+                code: 'E_CANCELLED',
+                retryable: false,
+              }),
+          }),
         },
         'task.agent_lost': [
-          { guard: 'agentLostRetryable', target: 'retrying', actions: 'recordFailure' },
-          { guard: 'agentLost', target: 'dead_lettered', actions: 'recordFailure' },
+          { guard: 'agentLostRetryable', target: 'retrying', actions: ['recordFailure', failedEmit] },
+          { guard: 'agentLost', target: 'dead_lettered', actions: ['recordFailure', failedEmit] },
         ],
       },
       states: {
@@ -436,35 +447,40 @@ export const taskMachine = setup({
                 }),
               ],
             },
-            timer: { guard: 'startDue', target: '#task.attemptFailed', actions: 'recordFailure' },
+            timer: { guard: 'startDue', target: '#task.attemptFailed', actions: ['recordFailure', failedEmit] },
           },
         },
         running: {
           entry: [
-            assign({
-              at: ({ context, event }) => times(context, { startedAt: event.now, lastBeatAt: event.now }),
-              attempts: ({ context, event }) => {
-                const last = context.attempts[context.attempts.length - 1];
-                if (!last) return context.attempts;
-                return [...context.attempts.slice(0, -1), { ...last, startedAt: event.now }];
+            assign(({ context, event }) => {
+              const last = context.attempts[context.attempts.length - 1];
+              return {
+                at: times(context, { startedAt: event.now, lastBeatAt: event.now }),
+                attempts: last ? [...context.attempts.slice(0, -1), { ...last, startedAt: event.now }] : context.attempts,
+              };
+            }),
+            {
+              type: 'timers',
+              params: ({ context }) => {
+                const { start, finish, heartbeat } = context.spec.timeouts;
+                const startedAt = context.at.startedAt ?? 0;
+                const set = [];
+                if (finish !== undefined) set.push({ name: 'finish', at: startedAt + finish });
+                if (heartbeat !== undefined) set.push({ name: 'heartbeat', at: startedAt + heartbeat });
+                return { set, clear: start !== undefined ? ['start'] : [] };
               },
-            }),
-            enqueueActions(({ context, enqueue }) => {
-              const { start, finish, heartbeat } = context.spec.timeouts;
-              const startedAt = context.at.startedAt ?? 0;
-              if (start !== undefined) enqueue({ type: 'clearTimer', params: { name: 'start' } });
-              if (finish !== undefined) enqueue({ type: 'setTimer', params: { name: 'finish', at: startedAt + finish } });
-              if (heartbeat !== undefined) {
-                enqueue({ type: 'setTimer', params: { name: 'heartbeat', at: startedAt + heartbeat } });
-              }
-            }),
+            },
             emitFor('task.started', (c) => ({ attempt: c.attempt, leaseId: c.lease?.id })),
           ],
-          exit: enqueueActions(({ context, enqueue }) => {
-            const { finish, heartbeat } = context.spec.timeouts;
-            if (finish !== undefined) enqueue({ type: 'clearTimer', params: { name: 'finish' } });
-            if (heartbeat !== undefined) enqueue({ type: 'clearTimer', params: { name: 'heartbeat' } });
-          }),
+          exit: {
+            type: 'timers',
+            params: ({ context }) => {
+              const clear: string[] = [];
+              if (context.spec.timeouts.finish !== undefined) clear.push('finish');
+              if (context.spec.timeouts.heartbeat !== undefined) clear.push('heartbeat');
+              return { set: [], clear };
+            },
+          },
           on: {
             'task.heartbeat': {
               guard: 'leaseMatches',
@@ -490,12 +506,12 @@ export const taskMachine = setup({
               }),
             },
             'task.fail': [
-              { guard: 'leaseMatchesAndRetryable', target: '#task.retrying', actions: 'recordFailure' },
-              { guard: 'leaseMatches', target: '#task.dead_lettered', actions: 'recordFailure' },
+              { guard: 'leaseMatchesAndRetryable', target: '#task.retrying', actions: ['recordFailure', failedEmit] },
+              { guard: 'leaseMatches', target: '#task.dead_lettered', actions: ['recordFailure', failedEmit] },
             ],
             timer: [
-              { guard: 'finishDue', target: '#task.attemptFailed', actions: 'recordFailure' },
-              { guard: 'heartbeatDue', target: '#task.attemptFailed', actions: 'recordFailure' },
+              { guard: 'finishDue', target: '#task.attemptFailed', actions: ['recordFailure', failedEmit] },
+              { guard: 'heartbeatDue', target: '#task.attemptFailed', actions: ['recordFailure', failedEmit] },
               {
                 // A heartbeat arrived after the timer was armed: wait until the new deadline.
                 guard: 'heartbeatTimer',
@@ -539,18 +555,21 @@ export const taskMachine = setup({
     },
     succeeded: {
       tags: ['settled'],
-      entry: [assign({ outcome: 'succeeded' }), 'settle'],
+      entry: [{ type: 'markSettled', params: { status: 'succeeded' } }, ...settleEffects],
       on: { 'task.rework': { target: 'waiting', actions: 'rework' } },
     },
     dead_lettered: {
       tags: ['settled'],
-      entry: [assign({ outcome: 'dead_lettered' }), 'settle'],
+      entry: [{ type: 'markSettled', params: { status: 'dead_lettered' } }, ...settleEffects],
       on: { 'task.rework': { target: 'waiting', actions: 'rework' } },
     },
-    cancelled: { tags: ['settled'], entry: [assign({ outcome: 'cancelled' }), 'settle'] },
+    cancelled: {
+      tags: ['settled'],
+      entry: [{ type: 'markSettled', params: { status: 'cancelled' } }, ...settleEffects],
+    },
     skipped: {
       tags: ['settled'],
-      entry: [assign({ outcome: 'skipped' }), 'settle'],
+      entry: [{ type: 'markSettled', params: { status: 'skipped' } }, ...settleEffects],
       on: { 'task.rework': { target: 'waiting', actions: 'rework' } },
     },
   },

@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import { TroupeError } from '../errors.js';
-import type { EmitParams, SetTimerParams, TellParams } from '../machines/effects.js';
+import type { EmitParams, SetTimerParams, TellParams, TimersParams } from '../machines/effects.js';
 import type { Clock } from './clock.js';
 import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
 import type { RequestedEffect } from './machine-stepper.js';
@@ -366,19 +366,16 @@ export class ActorHost {
           break;
         case 'setTimer': {
           const { name, at } = effect.params as unknown as SetTimerParams;
-          const key = timerKey(actor.id, name);
-          batch.timersCleared.delete(key);
-          batch.timersSet.set(key, { actorId: actor.id, name, at });
-          this.timers.set(actor.id, name, at);
+          this.setTimer(actor, name, at, batch);
           break;
         }
-        case 'clearTimer': {
-          const { name } = effect.params as { name: string };
-          if (this.timers.clear(actor.id, name) || batch.timersSet.has(timerKey(actor.id, name))) {
-            const key = timerKey(actor.id, name);
-            batch.timersSet.delete(key);
-            batch.timersCleared.set(key, { actorId: actor.id, name });
-          }
+        case 'clearTimer':
+          this.clearTimer(actor, (effect.params as { name: string }).name, batch);
+          break;
+        case 'timers': {
+          const { set, clear } = effect.params as unknown as TimersParams;
+          for (const name of clear) this.clearTimer(actor, name, batch);
+          for (const t of set) this.setTimer(actor, t.name, t.at, batch);
           break;
         }
         case 'tell': {
@@ -392,6 +389,21 @@ export class ActorHost {
           handler(actor, effect.params, this.scope);
         }
       }
+    }
+  }
+
+  private setTimer(actor: LiveActor, name: string, at: number, batch: OpenBatch): void {
+    const key = timerKey(actor.id, name);
+    batch.timersCleared.delete(key);
+    batch.timersSet.set(key, { actorId: actor.id, name, at });
+    this.timers.set(actor.id, name, at);
+  }
+
+  private clearTimer(actor: LiveActor, name: string, batch: OpenBatch): void {
+    const key = timerKey(actor.id, name);
+    if (this.timers.clear(actor.id, name) || batch.timersSet.has(key)) {
+      batch.timersSet.delete(key);
+      batch.timersCleared.set(key, { actorId: actor.id, name });
     }
   }
 

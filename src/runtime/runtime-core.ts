@@ -2,7 +2,7 @@ import { pino, type Logger } from 'pino';
 import type { AgentAvailability } from '../machines/agent-machine.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../machines/backoff.js';
 import type { ReworkParams, SpawnValidatorParams, PhaseSettledParams } from '../machines/phase-machine.js';
-import type { EnqueueParams, OfferParams, RegisterWaitingParams, RevokeParams, SettledParams } from '../machines/task-machine.js';
+import type { EnqueueParams, LeaseEndedParams, OfferParams, RegisterWaitingParams, SettledParams } from '../machines/task-machine.js';
 import type { TaskContext, TaskStatus } from '../machines/task-types.js';
 import type { PhaseOutput } from '../machines/ticket-machine.js';
 import { ActorHost, type BatchScope, type EffectHandler, type LiveActor } from './actor-host.js';
@@ -58,10 +58,13 @@ export class RuntimeCore {
       },
       dequeue: (_a, p) => this.dispatcher.dequeue((p as { taskId: string }).taskId),
       offer: (_a, p, scope) => this.onOffer(p as unknown as OfferParams, scope),
-      revoke: (_a, p, scope) => this.onRevoke(p as unknown as RevokeParams, scope),
-      releaseSlot: (_a, p) => {
-        const { agentId, taskId } = p as { agentId: string; taskId: string };
-        this.dispatcher.release(agentId, taskId);
+      leaseEnded: (_a, p, scope) => {
+        const ended = p as unknown as LeaseEndedParams;
+        this.dispatcher.release(ended.agentId, ended.taskId);
+        if (ended.revoke !== null) {
+          const revocation = { taskId: ended.taskId, agentId: ended.agentId, leaseId: ended.leaseId, reason: ended.revoke };
+          scope.afterCommit(() => this.transports.get(ended.agentId)?.revoke(revocation));
+        }
       },
       settled: (actor, p, scope) => this.onTaskSettled(actor, p as unknown as SettledParams, scope),
       registerWaiting: (_a, p, scope) => this.onRegisterWaiting(p as unknown as RegisterWaitingParams, scope),
@@ -202,10 +205,6 @@ export class RuntimeCore {
         this.host.send(offer.taskId, { type: 'task.agent_lost', agentId: offer.agentId });
       }
     });
-  }
-
-  private onRevoke(revocation: RevokeParams, scope: BatchScope): void {
-    scope.afterCommit(() => this.transports.get(revocation.agentId)?.revoke(revocation));
   }
 
   private onRegisterWaiting(p: RegisterWaitingParams, scope: BatchScope): void {

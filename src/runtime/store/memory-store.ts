@@ -11,7 +11,7 @@ import type {
 } from './store.js';
 
 interface MemoryStoreOptions {
-  /** Events kept in all; the oldest go first. Default 100,000. */
+  /** Events kept in all; the oldest go first. Default 10,000 (this store lives in the heap). */
   eventRetention?: number;
 }
 
@@ -31,11 +31,12 @@ export class MemoryStore implements Store {
   private readonly live = new Set<string>();
   private readonly timers = new Map<string, StoredTimer>();
   private readonly outbox = new Map<string, string>();
-  private events: StoredEvent[] = [];
+  /** Events as JSON text, oldest first: a copy that later mutation cannot reach, and compact. */
+  private events: Array<{ seq: number; json: string }> = [];
   private readonly eventRetention: number;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.eventRetention = options.eventRetention ?? 100_000;
+    this.eventRetention = options.eventRetention ?? 10_000;
   }
 
   async open(): Promise<void> {}
@@ -45,11 +46,11 @@ export class MemoryStore implements Store {
     // Serialise first so that a bad value leaves the store untouched (all or nothing).
     let rows: Array<readonly [string, string, boolean]>;
     let out: Array<readonly [string, string]>;
-    let events: StoredEvent[];
+    let events: Array<{ seq: number; json: string }>;
     try {
       rows = batch.actors.map((a) => [a.id, JSON.stringify(a), a.settled] as const);
       out = batch.outbox.map((o) => [o.id, JSON.stringify(o)] as const);
-      events = batch.events.map((e) => JSON.parse(JSON.stringify(e)) as StoredEvent);
+      events = batch.events.map((e) => ({ seq: e.seq, json: JSON.stringify(e) }));
     } catch (error) {
       throw new TroupeError('E_NOT_SERIALIZABLE', `a value in the batch is not plain JSON: ${(error as Error).message}`, {
         cause: error,
@@ -115,7 +116,7 @@ export class MemoryStore implements Store {
   }
 
   async readEvents(query: EventQuery): Promise<StoredEvent[]> {
-    const matches = this.events.filter(
+    const matches = this.events.map((e) => JSON.parse(e.json) as StoredEvent).filter(
       (e) =>
         (query.ticketId === undefined || e.ticketId === query.ticketId) &&
         (query.taskId === undefined || e.taskId === query.taskId) &&
@@ -124,11 +125,11 @@ export class MemoryStore implements Store {
         (query.afterSeq === undefined || e.seq > query.afterSeq),
     );
     if (query.order !== 'oldest') matches.reverse();
-    return (query.limit === undefined ? matches : matches.slice(0, query.limit)).map((e) => structuredClone(e));
+    return query.limit === undefined ? matches : matches.slice(0, query.limit);
   }
 
   async lastEventSeq(): Promise<number> {
-    return this.events.length === 0 ? 0 : (this.events[this.events.length - 1] as StoredEvent).seq;
+    return this.events.length === 0 ? 0 : (this.events[this.events.length - 1] as { seq: number }).seq;
   }
 }
 
