@@ -146,6 +146,25 @@ const failedEmit = {
 
 const assignedEmit = emitFor('task.assigned', (c) => ({ attempt: c.attempt, leaseId: c.lease?.id }));
 
+/** The seeds' `agent.completed` signal: which agent finished what, how well, how fast. */
+const agentCompletedEmit = {
+  type: 'emit' as const,
+  params: ({ context }: { context: TaskContext }) => {
+    const last = context.attempts[context.attempts.length - 1];
+    return {
+      type: 'agent.completed',
+      taskId: context.id,
+      ticketId: context.spec.ticketId,
+      phase: context.spec.phase,
+      agentId: last?.agentId ?? null,
+      data: {
+        quality: context.output?.quality ?? null,
+        durationMs: last?.startedAt !== undefined && last.endedAt !== undefined ? last.endedAt - last.startedAt : null,
+      },
+    };
+  },
+};
+
 /** What every settled state asks for once `markSettled` has run. */
 const settleEffects = [
   {
@@ -555,7 +574,7 @@ export const taskMachine = setup({
     },
     succeeded: {
       tags: ['settled'],
-      entry: [{ type: 'markSettled', params: { status: 'succeeded' } }, ...settleEffects],
+      entry: [{ type: 'markSettled', params: { status: 'succeeded' } }, ...settleEffects, agentCompletedEmit],
       on: { 'task.rework': { target: 'waiting', actions: 'rework' } },
     },
     dead_lettered: {

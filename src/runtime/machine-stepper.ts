@@ -41,14 +41,18 @@ export class MachineStepper<M extends AnyStateMachine = AnyStateMachine> {
     return { snapshot, effects: this.collected };
   }
 
-  /** Returns `undefined` when no transition accepted the event (the snapshot is unchanged). */
+  /**
+   * Returns `undefined` when no transition accepted the event. A transition that only asks for
+   * effects leaves xstate's snapshot object as it was, so "applied" means a new snapshot OR
+   * requested effects.
+   */
   step(
     snapshot: AnyMachineSnapshot,
     event: { type: string },
   ): { snapshot: AnyMachineSnapshot; effects: RequestedEffect[] } | undefined {
     this.collected = [];
     const next = this.machine.transition(snapshot, event as never, this.scope as never) as AnyMachineSnapshot;
-    if (next === snapshot) return undefined;
+    if (next === snapshot && this.collected.length === 0) return undefined;
     return { snapshot: next, effects: this.collected };
   }
 
