@@ -204,7 +204,13 @@ export class TaskApi {
   ): Promise<void> {
     const existing = await this.core.options.store.getActors([...newIds]);
     for (const id of newIds) {
-      if (existing.has(id) || this.core.host.getLive(id)) throw new TroupeError('E_DUPLICATE_ID', `a task with id "${id}" already exists`);
+      const kind = this.core.host.getLive(id)?.kind ?? existing.get(id)?.kind;
+      if (kind !== undefined) {
+        throw new TroupeError(
+          'E_DUPLICATE_ID',
+          `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} with id "${id}" already exists (tasks, tickets, phases and agents share one address space)`,
+        );
+      }
     }
     const external = [...new Set(tasks.flatMap((t) => t.dependsOn ?? []).filter((d) => !newIds.has(d)))];
     const found = await this.core.options.store.getActors(external.filter((d) => !this.core.host.getLive(d)));
