@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { TroupeError } from '../errors.js';
-import { InProcessAgents, type TaskHandler } from '../actors/in-process-agents.js';
+import type { InProcessAgents} from '../actors/in-process-agents.js';
+import { type TaskHandler } from '../actors/in-process-agents.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_STALE_AFTER_MS, type AgentContext, type AgentTransportKind } from '../machines/agent-machine.js';
 import type { AgentTransport } from './agent-transport.js';
 import type { RuntimeCore } from './runtime-core.js';

@@ -11,7 +11,7 @@ import type { Clock } from './clock.js';
 import { orderByDependencies } from './dependency-graph.js';
 import { Dispatcher } from './dispatcher.js';
 import { EventBus } from './event-bus.js';
-import { MachineRegistry } from './machine-registry.js';
+import type { MachineRegistry } from './machine-registry.js';
 import type { Store, StoredActor } from './store/store.js';
 
 export interface RuntimeCoreOptions {

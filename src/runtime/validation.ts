@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { TroupeError } from '../errors.js';
 
 /** Turns a zod failure into one clear error naming every bad field. */
