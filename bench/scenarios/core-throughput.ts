@@ -39,23 +39,22 @@ export const coreThroughput: Scenario = {
       figures.push({ name: 'throughput', value: Math.round(TASKS / seconds), unit: 'tasks/s', target: { op: '>=', value: 20_000 } });
       await runtime.stop();
     }
-    // Latency: one task in flight at a time, queued to handler invocation.
+    // Latency: one task in flight at a time, from the create call (validation, the commit that
+    // queues it, dispatch, the commit that assigns it) to the handler being called.
     {
       const runtime = createRuntime({ store: new MemoryStore() });
       let calledAt = 0;
       await runtime.agents.register({ id: 'solo', handler: () => { calledAt = performance.now(); return null; } });
-      const queuedAt = new Map<string, number>();
-      runtime.events.subscribe({ types: ['task.queued'] }, (e) => queuedAt.set(e.taskId as string, performance.now()));
       const latencies: number[] = [];
       for (let i = 0; i < 2_000; i++) {
+        const createdAt = performance.now();
         const t = await runtime.tasks.create({ id: `l${i}`, type: 'noop' });
         await runtime.tasks.wait(t.id);
-        // The queued event is published after the commit that queued the task, so measure from creation call.
-        latencies.push(calledAt - (queuedAt.get(t.id) ?? calledAt));
+        latencies.push(calledAt - createdAt);
       }
       latencies.sort((a, b) => a - b);
-      figures.push({ name: 'queued-to-handler p50', value: percentile(latencies, 50), unit: 'ms' });
-      figures.push({ name: 'queued-to-handler p99', value: percentile(latencies, 99), unit: 'ms', target: { op: '<=', value: 1 } });
+      figures.push({ name: 'create-to-handler p50', value: percentile(latencies, 50), unit: 'ms' });
+      figures.push({ name: 'create-to-handler p99', value: percentile(latencies, 99), unit: 'ms', target: { op: '<=', value: 1 } });
       await runtime.stop();
     }
     // Heap: pending tasks (no agent) and finished tasks.

@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore, type CommitBatch } from '../../src/index.js';
+import { deferred, harness, type Harness } from './helpers.js';
+
+/** A memory store whose commits wait for the test to release them, and which records each batch. */
+class GatedStore extends MemoryStore {
+  batches: CommitBatch[] = [];
+  gate: { promise: Promise<unknown>; resolve: (v: unknown) => void } | null = null;
+  override async commit(batch: CommitBatch): Promise<void> {
+    this.batches.push(structuredClone(batch));
+    if (this.gate) await this.gate.promise;
+    await super.commit(batch);
+  }
+}
+
+describe('actor host', () => {
+  let h: Harness;
+  afterEach(async () => h.runtime.stop());
+
+  it('lets nothing leave the process before the batch that caused it has committed', async () => {
+    const store = new GatedStore();
+    h = await harness({ store });
+    const handled: string[] = [];
+    const seenEvents: string[] = [];
+    h.runtime.events.subscribe({ types: ['task.*'] }, (e) => seenEvents.push(e.type));
+    await h.runtime.agents.register({ id: 'w', handler: (t) => { handled.push(t.id); } });
+    await h.runtime.idle();
+    store.gate = deferred();
+    const creating = h.runtime.tasks.create({ id: 'x', type: 't' });
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    // The batch that queued and assigned the task is written but not yet committed.
+    expect(store.batches.at(-1)?.actors.map((a) => a.id)).toContain('x');
+    expect(handled).toEqual([]);
+    expect(seenEvents).toEqual([]);
+    store.gate.resolve(undefined);
+    store.gate = null;
+    await creating;
+    await h.runtime.tasks.wait('x');
+    expect(handled).toEqual(['x']);
+    expect(seenEvents).toContain('task.assigned');
+  });
+
+  it('writes only the actors a batch touched (O(1) per transition, not per actor)', async () => {
+    const store = new GatedStore();
+    h = await harness({ store });
+    await h.runtime.tasks.createMany(Array.from({ length: 200 }, (_, i) => ({ id: `idle${i}`, type: 't', requires: ['none'] })));
+    await h.runtime.idle();
+    await h.runtime.agents.register({ id: 'w', capabilities: ['x'], handler: () => 1 });
+    await h.runtime.tasks.create({ id: 'one', type: 't', requires: ['x'] });
+    await h.runtime.tasks.wait('one');
+    await h.runtime.idle();
+    const since = store.batches.slice(-3);
+    const written = new Set(since.flatMap((b) => b.actors.map((a) => a.id)));
+    expect(written.has('one')).toBe(true);
+    expect([...written].filter((id) => id.startsWith('idle'))).toEqual([]);
+  });
+
+  it('groups the writes of one batch into a single commit', async () => {
+    const store = new GatedStore();
+    h = await harness({ store });
+    await h.runtime.agents.register({ id: 'w', capacity: 50, handler: () => 1 });
+    await h.runtime.idle();
+    const before = store.batches.length;
+    await h.runtime.tasks.createMany(Array.from({ length: 50 }, (_, i) => ({ id: `g${i}`, type: 't' })));
+    // 50 spawns, their queueing, dispatch and assignment: one commit.
+    expect(store.batches.length - before).toBe(1);
+    expect(store.batches.at(-1)?.actors.filter((a) => a.kind === 'task')).toHaveLength(50);
+  });
+
+  it('evicts settled actors from memory and loads them again on demand', async () => {
+    h = await harness();
+    await h.runtime.agents.register({ id: 'w', handler: () => 'r' });
+    await h.runtime.tasks.create({ id: 'gone', type: 't' });
+    await h.runtime.tasks.wait('gone');
+    await h.runtime.idle();
+    expect(h.runtime.core.host.getLive('gone')).toBeUndefined();
+    expect((await h.runtime.tasks.get('gone')).result).toBe('r');
+  });
+
+  it('stops accepting work when the store fails, and says why', async () => {
+    const store = new GatedStore();
+    h = await harness({ store });
+    await h.runtime.idle();
+    store.commit = async () => {
+      throw new Error('disk on fire');
+    };
+    await expect(h.runtime.tasks.create({ id: 'lost', type: 't' })).rejects.toMatchObject({ code: 'E_STORE' });
+    await expect(h.runtime.tasks.create({ id: 'next', type: 't' })).rejects.toMatchObject({ code: 'E_STORE' });
+    expect(h.runtime.core.host.failed?.message).toContain('disk on fire');
+  });
+});
