@@ -25,6 +25,7 @@ export type { CompleteReport, FailReport, ReportOutcome } from './runtime/lease-
 export type { TaskView, AgentView, TicketView, PhaseView, TicketStatus, PhaseStatus } from './runtime/views.js';
 export type { ContextPackage } from './runtime/context-package.js';
 export type { TaskHandler, TaskHandlerContext } from './actors/in-process-agents.js';
+export { RuntimeMetrics } from './runtime/metrics.js';
 export { SimulatedClock, SystemClock } from './runtime/clock.js';
 export type { Clock } from './runtime/clock.js';
 export { MemoryStore } from './runtime/store/memory-store.js';

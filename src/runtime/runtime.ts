@@ -10,6 +10,7 @@ import { buildContextPackage } from './context-package.js';
 import type { EventFilter, EventListener, HistoryQuery, TroupeEvent } from './event-bus.js';
 import { LeaseApi } from './lease-api.js';
 import { MachineRegistry, type SnapshotMigration } from './machine-registry.js';
+import { RuntimeMetrics } from './metrics.js';
 import { RuntimeCore, defaultLogger } from './runtime-core.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { EventQuery, Store } from './store/store.js';
@@ -68,6 +69,8 @@ export class Runtime {
   /** Reports from remote agents about their leases. */
   readonly leases: LeaseApi;
   readonly events: EventApi;
+  /** Prometheus metrics derived from the event stream. */
+  readonly metrics: RuntimeMetrics;
   readonly clock: Clock;
   readonly store: Store;
   readonly logger: Logger;
@@ -124,6 +127,10 @@ export class Runtime {
     );
     this.leases = new LeaseApi(this.core, maxPayloadBytes);
     this.events = new EventApi(this.core, ready);
+    this.metrics = new RuntimeMetrics(this.core.bus, {
+      queuedTasks: () => this.core.dispatcher.queuedCount(),
+      liveActors: () => this.core.host.liveCount(),
+    });
     if (this.clock instanceof SimulatedClock) this.clock.onSettle(() => this.idle());
   }
 
