@@ -152,6 +152,9 @@ export const phaseMachine = setup({
   initial: 'pending',
   on: {
     'phase.task_added': { actions: 'countAdded' },
+    // Counted in every state: a task can settle before its phase opens (cancelled, skipped) or
+    // while the phase is being reworked, and a count missed here would keep the phase open forever.
+    'phase.task_settled': { actions: 'countSettled' },
   },
   states: {
     pending: {
@@ -167,7 +170,6 @@ export const phaseMachine = setup({
       ],
       always: { guard: 'allSettled', target: 'evaluating' },
       on: {
-        'phase.task_settled': { actions: 'countSettled' },
         'phase.cancel': { target: 'cancelled' },
       },
     },
@@ -222,7 +224,6 @@ export const phaseMachine = setup({
             actions: assign(({ event }) => ({ reasons: [`validator rejected: ${event.feedback ?? 'no feedback'}`] })),
           },
         ],
-        'phase.task_settled': { actions: 'countSettled' },
         'phase.cancel': { target: 'cancelled' },
       },
     },

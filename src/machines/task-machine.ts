@@ -303,7 +303,8 @@ export const taskMachine = setup({
     finishDue: (args) => timerDue('finish', args),
     heartbeatDue: (args) => timerDue('heartbeat', args),
     heartbeatTimer: ({ event }) => event.type === 'timer' && event.name === 'heartbeat',
-    retryDue: ({ event }) => event.type === 'timer' && event.name === 'retry',
+    retryDue: ({ context, event }) =>
+      event.type === 'timer' && event.name === 'retry' && context.at.retryAt !== null && event.now >= context.at.retryAt,
   },
 }).createMachine({
   id: 'task',
@@ -382,7 +383,11 @@ export const taskMachine = setup({
     queued: {
       entry: [
         // The first entry comes from the init event, which carries no `now`: creation time is it.
-        assign({ at: ({ context, event }) => times(context, { queuedAt: event.now ?? context.spec.createdAt }) }),
+        // A queued task has no lease: the one a rejected offer or a retried attempt held has ended.
+        assign({
+          at: ({ context, event }) => times(context, { queuedAt: event.now ?? context.spec.createdAt }),
+          lease: null,
+        }),
         {
           type: 'enqueue',
           params: ({ context }) => ({
@@ -553,15 +558,25 @@ export const taskMachine = setup({
     },
     retrying: {
       entry: [
-        { type: 'setTimer', params: ({ context }) => ({ name: 'retry', at: context.at.retryAt ?? 0 }) },
+        {
+          // A start deadline of the failed attempt may still be armed (an offer that was lost).
+          type: 'timers',
+          params: ({ context }) => ({
+            set: [{ name: 'retry', at: context.at.retryAt ?? 0 }],
+            clear: context.spec.timeouts.start !== undefined ? ['start'] : [],
+          }),
+        },
         emitFor('task.retrying', (c) => ({
           attempt: c.attempt,
           nextAttempt: c.attempt + 1,
           retryAt: c.at.retryAt,
           error: c.error,
         })),
+        // The failed attempt's lease has ended (its slot was released on leaving `leased`).
+        assign({ lease: null }),
       ],
-      exit: { type: 'clearTimer', params: { name: 'retry' } },
+      // However the wait ends (retry, cancel, skip), no retry is due any more.
+      exit: [{ type: 'clearTimer', params: { name: 'retry' } }, assign({ at: ({ context }) => times(context, { retryAt: null }) })],
       on: {
         timer: {
           guard: 'retryDue',
