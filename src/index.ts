@@ -53,3 +53,104 @@ export type { RetryPolicy, BackoffPolicy } from './machines/backoff.js';
 export type { GateSpec, ValidatorSpec } from './machines/gate.js';
 export type { TaskStatus, TaskTimeouts, AttemptError, AttemptRecord } from './machines/task-types.js';
 export type { SnapshotMigration } from './runtime/machine-registry.js';
+
+// Coordination: splits, joins, sync points, merges, routing, dependency guards, sagas, shared
+// resources and barriers (docs/coordination.md).
+export { CoordinationApi } from './coordination/coordination-api.js';
+export type { MergeView } from './coordination/coordination-api.js';
+export { ResourceApi } from './coordination/resource-api.js';
+export { BarrierApi } from './coordination/barrier-api.js';
+export type {
+  TaskTemplate,
+  NestedSplitInput,
+  SplitRequest,
+  JoinRequest,
+  SyncPointRequest,
+  MergeRequest,
+  RouteRequest,
+  GuardRequest,
+  DependencyRequest,
+  SagaRequest,
+  DefineResourceRequest,
+  AcquireRequest,
+  BarrierRequest,
+} from './coordination/coordination-input.js';
+export type {
+  CoordinatorView,
+  SplitView,
+  JoinView,
+  GuardView,
+  RouteView,
+  SagaView,
+  BarrierView,
+  ResourceView,
+} from './coordination/coordinator-views.js';
+export { combine, union, intersection, majorityVote, runMerge } from './coordination/merge-strategies.js';
+export type { MergeInput, MergeSpec, CustomMerge, MergeOutcome, Vote } from './coordination/merge-strategies.js';
+export { canonicalJson } from './coordination/canonical-json.js';
+export { route, testRule, ROUTING_OPERATORS, ROUTING_DECISIONS } from './machines/coordination/routing.js';
+export type { RoutingRule, RoutingDecision, RoutingOperator, RoutingDecisionKind, RouteOptions } from './machines/coordination/routing.js';
+export { decideJoin, joinNeed } from './machines/coordination/join-decision.js';
+export type { JoinStrategy, JoinNeed, JoinTally, JoinDecision } from './machines/coordination/join-decision.js';
+export type { JoinResult } from './machines/coordination/join-machine.js';
+export type { Grant, ResourceMode } from './machines/coordination/coordination-effects.js';
+export {
+  joinMachine,
+  splitMachine,
+  guardMachine,
+  routeMachine,
+  sagaMachine,
+  resourceMachine,
+  barrierMachine,
+  qualityMachine,
+  COORDINATION_MACHINES,
+} from './coordination/machines.js';
+// Patterns: YAML patterns compiled to statecharts (docs/patterns.md).
+export { PatternApi } from './patterns/run/pattern-api.js';
+export type { ApplyPatternInput, PatternRef } from './patterns/run/pattern-api.js';
+export { PatternTickets } from './patterns/run/pattern-tickets.js';
+export type { PatternTicketInput, PatternPhaseInput } from './patterns/run/pattern-tickets.js';
+export type { PatternRunView } from './patterns/run/run-view.js';
+export { checkPatternText, checkPatternSource } from './patterns/check-pattern.js';
+export type { PatternReport, PatternCheckOptions } from './patterns/check-pattern.js';
+export { compilePattern } from './patterns/compile/compile.js';
+export type { CompiledPattern, CompileOptions } from './patterns/compile/compile.js';
+export type { StepWork, TaskWork } from './patterns/compile/work.js';
+export type {
+  PatternEvent,
+  PatternOutcome,
+  PatternFailure,
+  PatternRunContext,
+  PatternRunInput,
+} from './patterns/compile/protocol.js';
+export { checkCompiled } from './patterns/checks/check-compiled.js';
+export type { StaticCheckOptions } from './patterns/checks/check-compiled.js';
+export { resolvePattern } from './patterns/load/resolve.js';
+export type { ResolveOptions, Resolution } from './patterns/load/resolve.js';
+export { parsePatternSource, formatPath } from './patterns/load/source.js';
+export type { PatternSource } from './patterns/load/source.js';
+export { substitute as substituteVariables } from './patterns/load/variables.js';
+export { PatternLibrary, builtInPatternDir } from './patterns/library.js';
+export { patternSchema } from './patterns/format/pattern.js';
+export type { Pattern, InputDecl, InputType } from './patterns/format/pattern.js';
+export type {
+  Step as PatternStep,
+  StepKind as PatternStepKind,
+  RoutingRule as PatternRoutingRule,
+  JoinStrategy as PatternJoinStrategy,
+  MergeStrategy as PatternMergeStrategy,
+} from './patterns/format/steps.js';
+export { patternJsonSchema, patternSchemaText } from './patterns/format/json-schema.js';
+export { PatternValidationError, formatProblem, PATTERN_PROBLEM_CODES } from './patterns/problems.js';
+export type { PatternProblem, PatternProblemCode, ProblemLocation } from './patterns/problems.js';
+export { decideRoute, sampleForRoute } from './patterns/routing.js';
+export type { RouteDecision } from './patterns/routing.js';
+export { generatePaths } from './patterns/tools/paths.js';
+export type { PatternTestPath, PathReport } from './patterns/tools/paths.js';
+export { drawPattern, graphOf } from './patterns/tools/draw.js';
+export type { DrawFormat, DrawnGraph } from './patterns/tools/draw.js';
+export { replayPath, ScriptedAgent } from './patterns/run/replay.js';
+export { scriptFromPath } from './patterns/run/path-script.js';
+export type { PathScript, ScriptedOutcome } from './patterns/run/path-script.js';
+export { simulatePattern, formatTimeline } from './patterns/run/simulate.js';
+export type { SimulationOptions, SimulationReport } from './patterns/run/simulate.js';

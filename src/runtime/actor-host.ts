@@ -19,7 +19,14 @@ export interface MessageOutcome {
 interface Message {
   to: string;
   event: HostEvent;
-  spawn?: { kind: ActorKind; input: Record<string, unknown>; ticketId: string | null; replaceSettled?: boolean };
+  spawn?: {
+    kind: ActorKind;
+    input: Record<string, unknown>;
+    ticketId: string | null;
+    replaceSettled?: boolean;
+    /** A message sent in the same batch once the actor exists, so both commit together. */
+    announce?: { to: string; event: HostEvent };
+  };
   /** An event recorded on its own, not caused by any actor (for example an inter-agent message). */
   record?: EmitParams;
   timer?: string;
@@ -73,6 +80,12 @@ interface OpenBatch {
   events: StoredEvent[];
   after: Array<() => void | Promise<void>>;
   replies: Array<[(outcome: MessageOutcome) => void, MessageOutcome]>;
+  /**
+   * Messages the batch's own effects sent. They are part of the batch: it does not commit
+   * before they are processed, so a crash can never store a cause without its consequences.
+   */
+  followUps: Message[];
+  nextFollowUp: number;
 }
 
 const timerKey = (actorId: string, name: string) => `${actorId}\u0000${name}`;
@@ -104,8 +117,8 @@ export class ActorHost {
       this.enqueue({ to: actorId, event: { type: 'timer', name }, timer: name });
     });
     this.scope = {
-      send: (to, event, onUnapplied) => this.enqueue(onUnapplied ? { to, event, onUnapplied } : { to, event }),
-      spawn: (kind, id, input, ticketId) => this.enqueue({ to: id, event: { type: 'xstate.init' }, spawn: { kind, input, ticketId } }),
+      send: (to, event, onUnapplied) => this.followUp(onUnapplied ? { to, event, onUnapplied } : { to, event }),
+      spawn: (kind, id, input, ticketId) => this.followUp({ to: id, event: { type: 'xstate.init' }, spawn: { kind, input, ticketId } }),
       afterCommit: (fn) => this.currentBatch().after.push(fn),
     };
   }
@@ -157,24 +170,20 @@ export class ActorHost {
 
   /**
    * Creates an actor; resolves once it is committed. With `replaceSettled`, an id whose actor
-   * has settled for good may be used again (an agent registering anew).
+   * has settled for good may be used again (an agent registering anew). `announce` is a message
+   * sent once the actor exists, committed with it (a task telling its phase it was added).
    */
   spawn(
     kind: ActorKind,
     id: string,
     input: Record<string, unknown>,
     ticketId: string | null,
-    options: { replaceSettled?: boolean } = {},
+    options: { replaceSettled?: boolean; announce?: { to: string; event: HostEvent } } = {},
   ): Promise<MessageOutcome> {
     this.assertRunning();
-    return new Promise((reply) =>
-      this.enqueue({
-        to: id,
-        event: { type: 'xstate.init' },
-        spawn: { kind, input, ticketId, replaceSettled: options.replaceSettled ?? false },
-        reply,
-      }),
-    );
+    const spawn: NonNullable<Message['spawn']> = { kind, input, ticketId, replaceSettled: options.replaceSettled ?? false };
+    if (options.announce) spawn.announce = options.announce;
+    return new Promise((reply) => this.enqueue({ to: id, event: { type: 'xstate.init' }, spawn, reply }));
   }
 
   /** Records an event that no actor caused, in the next batch; resolves once committed. */
@@ -212,6 +221,12 @@ export class ActorHost {
     return this.batch;
   }
 
+  /** A message caused by the open batch: processed before the batch commits. */
+  private followUp(message: Message): void {
+    if (this.batch) this.batch.followUps.push(message);
+    else this.enqueue(message);
+  }
+
   private enqueue(message: Message): void {
     this.queue.push(message);
     if (!this.draining && !this.scheduled) {
@@ -235,12 +250,18 @@ export class ActorHost {
           events: [],
           after: [],
           replies: [],
+          followUps: [],
+          nextFollowUp: 0,
         };
         this.batch = batch;
         let processed = 0;
         for (;;) {
-          while (this.head < this.queue.length && processed < this.maxBatch) {
-            const message = this.queue[this.head++] as Message;
+          for (;;) {
+            // What this batch caused comes first and always; new mail only up to the batch size.
+            let message: Message;
+            if (batch.nextFollowUp < batch.followUps.length) message = batch.followUps[batch.nextFollowUp++] as Message;
+            else if (this.head < this.queue.length && processed < this.maxBatch) message = this.queue[this.head++] as Message;
+            else break;
             processed += 1;
             if (message.record) {
               batch.events.push(this.toEvent(message.record));
@@ -249,15 +270,24 @@ export class ActorHost {
             }
             const actor = this.live.get(message.to);
             if (actor && !message.spawn) this.step(actor, message, batch);
-            else await this.deliverSlow(message, batch);
+            else {
+              try {
+                await this.deliverSlow(message, batch);
+              } catch (error) {
+                // A stored snapshot that cannot be restored (another machine version) or a failed
+                // read: this message is refused, the rest of the batch goes on.
+                this.reportError(error, message);
+              }
+            }
           }
           if (this.head >= this.queue.length) {
             this.queue = [];
             this.head = 0;
           }
-          if (processed >= this.maxBatch) break;
+          // Full, with mail still waiting: commit; the dispatcher gets its turn in the next batch.
+          if (processed >= this.maxBatch && this.head < this.queue.length) break;
           this.options.beforeCommit?.(this.scope);
-          if (this.head >= this.queue.length) break;
+          if (batch.nextFollowUp >= batch.followUps.length && this.head >= this.queue.length) break;
         }
         await this.commit(batch);
         this.batch = null;
@@ -328,6 +358,7 @@ export class ActorHost {
     const actor: LiveActor = { id: message.to, kind: spawn.kind, entry, snapshot: result.snapshot, ticketId: spawn.ticketId };
     this.live.set(actor.id, actor);
     batch.dirty.set(actor.id, actor);
+    if (spawn.announce) batch.followUps.push({ to: spawn.announce.to, event: spawn.announce.event });
     this.runEffects(actor, result.effects, batch);
     if (message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
   }
@@ -380,7 +411,7 @@ export class ActorHost {
         }
         case 'tell': {
           const { to, event } = effect.params as unknown as TellParams;
-          this.enqueue({ to, event });
+          this.followUp({ to, event });
           break;
         }
         default: {

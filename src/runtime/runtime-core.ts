@@ -139,11 +139,20 @@ export class RuntimeCore {
     this.wakeSettled(actor);
   }
 
-  /** Rebuilds the indexes from the actors restored after a restart. */
-  rebuildIndexes(): void {
+  /**
+   * Rebuilds the indexes from the actors restored after a restart. Resolves once the waiting
+   * tasks whose dependencies settled before the crash have been told so (sent, not yet committed).
+   */
+  async rebuildIndexes(): Promise<void> {
     const restored = [...this.host.liveActors()];
+    // Work that ran after a commit and may have been cut short by the crash, done again.
+    const followUps: Array<() => Promise<void>> = [];
     for (const hook of this.recoveryHooks) hook(restored);
     for (const actor of restored) {
+      if (actor.kind === 'ticket' || actor.kind === 'phase') {
+        followUps.push(() => this.resumeTicketWork(actor));
+        continue;
+      }
       if (actor.kind === 'agent') {
         const c = actor.snapshot.context as { id: string; capabilities: string[]; capacity: number; transport: 'in-process' | 'websocket' };
         const status = actor.snapshot.value;
@@ -156,9 +165,20 @@ export class RuntimeCore {
       const c = actor.snapshot.context as TaskContext;
       const value = actor.snapshot.value;
       if (value === 'waiting') {
-        for (const dep of c.pendingDeps) this.index(this.dependents, dep, c.id);
+        // A dependency that is not live settled before the crash, but the message saying so (sent
+        // after the commit that created this task, or in a later batch) may not have been stored.
+        const notLive: string[] = [];
+        for (const dep of c.pendingDeps) {
+          if (this.host.getLive(dep)) this.index(this.dependents, dep, c.id);
+          else notLive.push(dep);
+        }
+        if (notLive.length > 0) followUps.push(() => this.resolveSettledDeps(c.id, notLive));
         if (!c.phaseOpen && c.spec.ticketId && c.spec.phase) {
-          this.index(this.phaseWaiting, phaseIdOf(c.spec.ticketId, c.spec.phase), c.id);
+          const phaseId = phaseIdOf(c.spec.ticketId, c.spec.phase);
+          const phase = this.host.getLive(phaseId);
+          if (phase && phase.snapshot.value === 'pending') this.index(this.phaseWaiting, phaseId, c.id);
+          else if (phase) this.host.send(c.id, { type: 'task.phase.opened' });
+          else this.host.send(c.id, { type: 'task.skip', reason: `phase ${c.spec.phase} is already closed` });
         }
       } else if (value === 'queued') {
         this.dispatcher.enqueue(c.id, c.spec.priority, c.spec.requires);
@@ -166,6 +186,7 @@ export class RuntimeCore {
         this.dispatcher.hold(c.lease.agentId, c.id);
       }
     }
+    for (const followUp of followUps) await followUp();
   }
 
   /** Resolves with the stored record once the actor settles (at once if it already has). */
@@ -210,28 +231,60 @@ export class RuntimeCore {
   private onRegisterWaiting(p: RegisterWaitingParams, scope: BatchScope): void {
     const notLive: string[] = [];
     for (const dep of p.pendingDeps) {
-      if (this.host.getLive(dep)) this.index(this.dependents, dep, p.taskId);
+      const live = this.host.getLive(dep);
+      // A dependency that settled earlier in this same batch is still in the live map until the
+      // commit, but its settle effect has already run: answer now, or the task would wait forever.
+      const settledOutcome = live?.kind === 'task' ? (live.snapshot.context as TaskContext).outcome : null;
+      if (live && settledOutcome) {
+        if (settledOutcome === 'succeeded') scope.send(p.taskId, { type: 'task.dependency.succeeded', taskId: dep });
+        else scope.send(p.taskId, { type: 'task.dependency.failed', taskId: dep, status: settledOutcome });
+      } else if (live) this.index(this.dependents, dep, p.taskId);
       else notLive.push(dep);
     }
-    if (notLive.length > 0) {
-      // Those dependencies settled before this task was created: read how they ended.
-      scope.afterCommit(async () => {
-        const stored = await this.options.store.getActors(notLive);
-        for (const dep of notLive) {
-          const record = stored.get(dep);
-          const status = record ? (record.state as TaskStatus) : 'missing';
-          if (status === 'succeeded') this.host.send(p.taskId, { type: 'task.dependency.succeeded', taskId: dep });
-          else if (record && !record.settled) this.host.send(p.taskId, { type: 'task.dependency.succeeded', taskId: dep });
-          else this.host.send(p.taskId, { type: 'task.dependency.failed', taskId: dep, status });
-        }
-      });
-    }
+    // Those dependencies settled before this task was created: read how they ended.
+    if (notLive.length > 0) scope.afterCommit(() => this.resolveSettledDeps(p.taskId, notLive));
     if (!p.phaseOpen && p.ticketId !== null && p.phase !== null) {
       const phaseId = phaseIdOf(p.ticketId, p.phase);
       const phase = this.host.getLive(phaseId);
       if (phase && phase.snapshot.value === 'pending') this.index(this.phaseWaiting, phaseId, p.taskId);
       else if (phase) scope.send(p.taskId, { type: 'task.phase.opened' });
       else scope.send(p.taskId, { type: 'task.skip', reason: `phase ${p.phase} is already closed` });
+    }
+  }
+
+  /**
+   * After a restart: a phase that was reworking may not have sent its tasks back to work, and a
+   * ticket may not have heard how its current phase ended (both happen after a commit).
+   */
+  private async resumeTicketWork(actor: LiveActor): Promise<void> {
+    if (actor.kind === 'phase') {
+      const c = actor.snapshot.context as { id: string; ticketId: string; name: string; round: number; feedback: string | null };
+      if (actor.snapshot.value !== 'reworking') return;
+      await this.reworkPhase({ phaseId: c.id, ticketId: c.ticketId, phase: c.name, round: c.round + 1, feedback: c.feedback ?? '' });
+      return;
+    }
+    const ticket = actor.snapshot.context as { id: string; index: number; phases: Array<{ name: string }> };
+    const name = ticket.phases[ticket.index]?.name;
+    if (actor.snapshot.value !== 'active' || name === undefined) return;
+    const phaseId = phaseIdOf(ticket.id, name);
+    if (this.host.getLive(phaseId)) return;
+    const phase = await this.options.store.getActor(phaseId);
+    if (phase?.state === 'passed') await this.reportPhase({ ticketId: ticket.id, phase: name, passed: true, reasons: [] });
+    else if (phase?.state === 'failed') {
+      const reasons = (phase.context as { reasons: string[] }).reasons;
+      await this.reportPhase({ ticketId: ticket.id, phase: name, passed: false, reasons });
+    }
+  }
+
+  /** Tells a waiting task how its dependencies that are no longer live ended (read from the store). */
+  private async resolveSettledDeps(taskId: string, deps: string[]): Promise<void> {
+    const stored = await this.options.store.getActors(deps);
+    for (const dep of deps) {
+      const record = stored.get(dep);
+      const status = record ? (record.state as TaskStatus) : 'missing';
+      if (status === 'succeeded') this.host.send(taskId, { type: 'task.dependency.succeeded', taskId: dep });
+      else if (record && !record.settled) this.host.send(taskId, { type: 'task.dependency.succeeded', taskId: dep });
+      else this.host.send(taskId, { type: 'task.dependency.failed', taskId: dep, status });
     }
   }
 

@@ -17,6 +17,11 @@ import type { EventQuery, Store } from './store/store.js';
 import { TaskApi } from './task-api.js';
 import { TicketApi } from './ticket-api.js';
 import { taskView } from './views.js';
+import { PatternApi } from '../patterns/run/pattern-api.js';
+import type { ServerOptions } from '../server/options.js';
+import type { TroupeServer } from '../server/server.js';
+import type { CoordinationApi } from '../coordination/coordination-api.js';
+import { installCoordination } from '../coordination/install.js';
 
 export interface RuntimeOptions {
   /** Where actors, timers and events are kept. Default: a `MemoryStore`. */
@@ -69,6 +74,10 @@ export class Runtime {
   /** Reports from remote agents about their leases. */
   readonly leases: LeaseApi;
   readonly events: EventApi;
+  /** Splits, joins, sync points, merges, routing, dependency guards, sagas, locks, barriers (`docs/coordination.md`). */
+  readonly coordination: CoordinationApi;
+  /** YAML patterns compiled to statecharts, run as coordinator actors (`docs/patterns.md`). */
+  readonly patterns: PatternApi;
   /** Prometheus metrics derived from the event stream. */
   readonly metrics: RuntimeMetrics;
   readonly clock: Clock;
@@ -127,6 +136,8 @@ export class Runtime {
     );
     this.leases = new LeaseApi(this.core, maxPayloadBytes);
     this.events = new EventApi(this.core, ready);
+    this.coordination = installCoordination(this.core, { ready, retry, maxPayloadBytes });
+    this.patterns = new PatternApi(this);
     this.metrics = new RuntimeMetrics(this.core.bus, {
       queuedTasks: () => this.core.dispatcher.queuedCount(),
       liveActors: () => this.core.host.liveCount(),
@@ -147,6 +158,22 @@ export class Runtime {
   async idle(): Promise<void> {
     await this.start();
     await this.core.host.idle();
+  }
+
+  /**
+   * Serves this runtime to WebSocket agents and observers (protocol v1, `docs/protocol.md`).
+   * The server code (and `ws`) is loaded only when this is called. Close the server before
+   * stopping the runtime.
+   *
+   * @example
+   * ```ts
+   * const server = await runtime.listen({ port: 7411, agentTokens: [process.env.TROUPE_AGENT_TOKEN!] });
+   * console.log(server.url); // ws://127.0.0.1:7411/v1/ws
+   * ```
+   */
+  async listen(options: ServerOptions = {}): Promise<TroupeServer> {
+    const { startServer } = await import('../server/server.js');
+    return startServer(this, options);
   }
 
   /** Stops timers and heartbeats and closes the store. Work in flight stays stored for the next start. */
@@ -172,7 +199,7 @@ export class Runtime {
   private async recover(): Promise<RecoveryReport> {
     await this.store.open();
     const restored = await this.core.host.recover();
-    this.core.rebuildIndexes();
+    await this.core.rebuildIndexes();
     let lostAgents = 0;
     for (const actor of [...this.core.host.liveActors()]) {
       if (actor.kind !== 'agent') continue;

@@ -76,6 +76,11 @@ export class TaskApi {
     const spawned = ordered.map((t) => {
       const ticketId = t.ticketId ?? null;
       const phase = ticketId !== null ? (t.phase ?? null) : null;
+      // The phase counts the task in the batch that creates it: a crash cannot store one without the other.
+      const announce =
+        ticketId !== null && phase !== null
+          ? { announce: { to: phaseIdOf(ticketId, phase), event: { type: 'phase.task_added', taskId: t.id } } }
+          : {};
       return this.core.host.spawn(
         'task',
         t.id,
@@ -96,11 +101,9 @@ export class TaskApi {
           role: t.role ?? null,
         },
         ticketId,
+        announce,
       );
     });
-    for (const t of ordered) {
-      if (t.ticketId && t.phase) this.core.host.send(phaseIdOf(t.ticketId, t.phase), { type: 'phase.task_added', taskId: t.id });
-    }
     const outcomes = await Promise.all(spawned);
     const failed = outcomes.find((o) => !o.applied);
     if (failed?.error) throw failed.error;

@@ -1,5 +1,11 @@
 import type { Command } from 'commander';
+import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
+import { registerServe } from './serve.js';
+import { registerGraph } from './graph.js';
+import { registerPaths } from './paths.js';
+import { registerRun } from './run.js';
+import { registerValidate } from './validate.js';
 
 /**
  * Every subcommand registers itself here. Each lives in its own file and exports
@@ -7,4 +13,10 @@ import { registerDemo } from './demo.js';
  */
 export function registerCommands(program: Command): void {
   registerDemo(program);
+  registerServe(program);
+  registerAgent(program);
+  registerValidate(program);
+  registerGraph(program);
+  registerPaths(program);
+  registerRun(program);
 }

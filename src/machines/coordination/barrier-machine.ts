@@ -25,7 +25,7 @@ export interface BarrierContext {
   parties: number;
   arrived: string[];
   at: { createdAt: number; deadline: number | null; settledAt: number | null };
-  outcome: { status: 'released' | 'broken'; reason: string | null } | null;
+  outcome: { status: 'released' | 'broken'; reason: string | null; timedOut: boolean } | null;
 }
 
 export type BarrierEvent =
@@ -38,6 +38,14 @@ const emitBarrier = (type: string, data: (c: BarrierContext) => Record<string, u
   params: ({ context }: { context: BarrierContext }) => ({ type, ticketId: context.ticketId, data: { id: context.id, ...data(context) } }),
 });
 
+/**
+ * The barrier machine (kind `coordination.barrier`). Pure: every effect is a named action the runtime carries out.
+ *
+ * @example
+ * ```ts
+ * const s = new MachineStepper(barrierMachine).initial({ id: 'b', ticketId: null, parties: 2, timeoutMs: null, now: 0 });
+ * ```
+ */
 export const barrierMachine = setup({
   types: { context: {} as BarrierContext, events: {} as BarrierEvent, input: {} as BarrierInput },
   actions: {
@@ -82,7 +90,7 @@ export const barrierMachine = setup({
         },
         'barrier.break': {
           target: 'broken',
-          actions: assign({ outcome: ({ event }) => ({ status: 'broken' as const, reason: event.reason }) }),
+          actions: assign({ outcome: ({ event }) => ({ status: 'broken' as const, reason: event.reason, timedOut: false }) }),
         },
         timer: {
           guard: 'due',
@@ -91,6 +99,7 @@ export const barrierMachine = setup({
             outcome: ({ context }) => ({
               status: 'broken' as const,
               reason: `barrier ${context.id} timed out with ${context.arrived.length} of ${context.parties} parties`,
+              timedOut: true,
             }),
           }),
         },
@@ -99,7 +108,7 @@ export const barrierMachine = setup({
     released: {
       tags: ['settled'],
       entry: [
-        assign({ outcome: { status: 'released', reason: null }, at: ({ context, event }) => ({ ...context.at, settledAt: event.now }) }),
+        assign({ outcome: { status: 'released', reason: null, timedOut: false }, at: ({ context, event }) => ({ ...context.at, settledAt: event.now }) }),
         'clearDeadline',
         emitBarrier('coordination.barrier.released', (c) => ({ parties: c.arrived })),
         'coordinatorSettled',

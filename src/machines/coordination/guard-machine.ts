@@ -70,6 +70,14 @@ const emitGuard = (type: string, data: (c: GuardContext) => Record<string, unkno
   }),
 });
 
+/**
+ * The dependency guard machine (kind `coordination.guard`). Pure: every effect is a named action the runtime carries out.
+ *
+ * @example
+ * ```ts
+ * createTestModel(guardMachine, { input, events }).getShortestPaths();
+ * ```
+ */
 export const guardMachine = setup({
   types: { context: {} as GuardContext, events: {} as GuardEvent, input: {} as GuardInput },
   actions: {

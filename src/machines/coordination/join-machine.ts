@@ -1,10 +1,13 @@
 import { assign, enqueueActions, setup } from 'xstate';
-import type { MergeSpec } from '../../coordination/merge-strategies.js';
 import { mergeName } from '../../coordination/merge-strategies.js';
 import { EFFECT_ACTIONS } from '../effects.js';
 import { COORDINATION_EFFECT_ACTIONS } from './coordination-effects.js';
-import { MARK, markOf, setMark, statusOfMark, type ActorSpawn, type HandoffOutput, type TaskSettledEvent } from './coordination-types.js';
-import { decideJoin, joinNeed, strategyName, type JoinNeed, type JoinStrategy, type JoinTally } from './join-decision.js';
+import { MARK, markOf, setMark, type TaskSettledEvent } from './coordination-types.js';
+import { joinNeed, strategyName } from './join-decision.js';
+import { decision, joinResult, label, openSources, type JoinArgs, type JoinContext, type JoinEvent, type JoinInput } from './join-types.js';
+
+export type { JoinContext, JoinEvent, JoinFlavor, JoinInput, JoinResult } from './join-types.js';
+export { joinResult } from './join-types.js';
 
 /**
  * A join or a sync point: one root actor that counts how its sources settle (the runtime tells it
@@ -17,97 +20,6 @@ import { decideJoin, joinNeed, strategyName, type JoinNeed, type JoinStrategy, t
  * snapshot of a 10,000-way join stays a few tens of kilobytes.
  */
 
-type Stamped = { now: number };
-
-export type JoinFlavor = 'join' | 'sync';
-
-export interface JoinInput {
-  id: string;
-  flavor: JoinFlavor;
-  ticketId: string | null;
-  /** The sources, or null when they come from a split (`fromSplit`). */
-  sources: string[] | null;
-  fromSplit: string | null;
-  strategy: JoinStrategy;
-  timeoutMs: number | null;
-  onTimeout: 'fail' | 'continue';
-  merge: MergeSpec | null;
-  cancelRemaining: boolean;
-  /** Tasks created with the join, waiting on it; released when it is met, skipped when it fails. */
-  held: ActorSpawn[];
-  now: number;
-}
-
-/** What the held tasks receive (as the join's output) and what `wait` reports. */
-export interface JoinResult {
-  strategy: string;
-  /** The merged value, or null without a merge. */
-  merged: unknown;
-  /** Results of the sources that succeeded, by id. */
-  results: Record<string, unknown>;
-  /** Ids that succeeded, in the order the sources were given. */
-  succeeded: string[];
-  /** Sources that ended otherwise, with how they ended. */
-  failed: Record<string, string>;
-  timedOut: boolean;
-}
-
-export interface JoinContext {
-  id: string;
-  spec: Omit<JoinInput, 'id' | 'sources' | 'held' | 'now'> & { held: string[] };
-  sources: string[];
-  need: JoinNeed | null;
-  /** One mark per source, see `MARK`. */
-  marks: string;
-  tally: JoinTally;
-  at: { createdAt: number; deadline: number | null; decidedAt: number | null };
-  outcome: { status: 'ready' | 'failed'; reason: string | null; timedOut: boolean } | null;
-  /** Shaped like a task's output so that the context package of held tasks hands it on. */
-  output: HandoffOutput | null;
-}
-
-export type JoinEvent =
-  | (TaskSettledEvent & Stamped)
-  | ({ type: 'join.sources'; sources: string[] } & Stamped)
-  | ({ type: 'join.sources_failed'; reason: string } & Stamped)
-  | ({
-      type: 'join.collected';
-      results: Record<string, unknown>;
-      artifacts: Record<string, unknown>;
-      merged: unknown;
-      mergeDetail: Record<string, unknown> | null;
-    } & Stamped)
-  | ({ type: 'join.collect_failed'; reason: string } & Stamped)
-  | ({ type: 'join.cancel'; reason: string } & Stamped)
-  | ({ type: 'timer'; name: string } & Stamped);
-
-type Args = { context: JoinContext; event: JoinEvent };
-
-const decision = (c: JoinContext) => (c.need ? decideJoin(c.need, c.tally) : { kind: 'pending' as const });
-
-const label = (c: JoinContext) => `${c.spec.flavor} ${c.id} (${strategyName(c.spec.strategy, c.need?.n ?? null)})`;
-
-const openSources = (c: JoinContext) => c.sources.filter((_, i) => c.marks[i] === MARK.open);
-
-/** The join's result from its marks and the collected results (sources in the order given). */
-export function joinResult(c: JoinContext, results: Record<string, unknown>, merged: unknown): JoinResult {
-  const succeeded: string[] = [];
-  const failed: Record<string, string> = {};
-  c.sources.forEach((id, i) => {
-    const mark = c.marks[i] ?? MARK.open;
-    if (mark === MARK.succeeded) succeeded.push(id);
-    else if (mark !== MARK.open) failed[id] = statusOfMark(mark) ?? 'missing';
-  });
-  return {
-    strategy: strategyName(c.spec.strategy, c.need?.n ?? null),
-    merged: merged ?? null,
-    results,
-    succeeded,
-    failed,
-    timedOut: c.outcome?.timedOut ?? false,
-  };
-}
-
 const emitJoin = (suffix: string, data: (c: JoinContext) => Record<string, unknown>) => ({
   type: 'emit' as const,
   params: ({ context }: { context: JoinContext }) => ({
@@ -117,9 +29,23 @@ const emitJoin = (suffix: string, data: (c: JoinContext) => Record<string, unkno
   }),
 });
 
-const timeoutDue = ({ context, event }: Args) =>
+const timeoutDue = ({ context, event }: JoinArgs) =>
   event.type === 'timer' && event.name === 'timeout' && context.at.deadline !== null && event.now >= context.at.deadline;
 
+/** A deadline that passed: go on with what arrived, or fail, as the join was told. */
+const ON_DEADLINE = [
+  { guard: 'timeoutContinues', target: 'collecting', actions: 'timedOutContinuing' },
+  { guard: 'timeoutFails', target: 'failed', actions: 'timedOutFailing' },
+] as const;
+
+/**
+ * The join / sync point machine (kind `coordination.join`). Pure: every effect is a named action the runtime carries out.
+ *
+ * @example
+ * ```ts
+ * createTestModel(joinMachine, { input: { id: 'j', flavor: 'join', sources: ['a'], ... }, events }).getShortestPaths();
+ * ```
+ */
 export const joinMachine = setup({
   types: { context: {} as JoinContext, events: {} as JoinEvent, input: {} as JoinInput },
   actions: {
@@ -133,6 +59,27 @@ export const joinMachine = setup({
           ? { succeeded: context.tally.succeeded + 1, failed: context.tally.failed }
           : { succeeded: context.tally.succeeded, failed: context.tally.failed + 1 };
       return { marks: setMark(context.marks, e.index, mark), tally };
+    }),
+    timedOutContinuing: assign({ outcome: { status: 'ready', reason: null, timedOut: true } }),
+    timedOutFailing: assign({
+      outcome: ({ context }) => ({
+        status: 'failed' as const,
+        reason:
+          context.need === null
+            ? `${label(context)} timed out after ${context.spec.timeoutMs} ms before split ${context.spec.fromSplit} made its children`
+            : `${label(context)} timed out after ${context.spec.timeoutMs} ms with ${context.tally.succeeded} of ${context.need.k} needed successes`,
+        timedOut: true,
+      }),
+    }),
+    emitTimeout: enqueueActions(({ context, enqueue }) => {
+      enqueue({
+        type: 'emit',
+        params: {
+          type: `coordination.${context.spec.flavor}.timeout`,
+          ticketId: context.spec.ticketId,
+          data: { id: context.id, outcome: context.outcome?.status === 'ready' ? 'continue' : 'fail', arrived: context.tally.succeeded, needed: context.need?.k ?? null },
+        },
+      });
     }),
     /** Stops listening, and cancels the sources nobody needs any more when asked to. */
     letGo: enqueueActions(({ context, enqueue }) => {
@@ -214,20 +161,7 @@ export const joinMachine = setup({
           target: 'failed',
           actions: assign({ outcome: ({ event }) => ({ status: 'failed' as const, reason: event.reason, timedOut: false }) }),
         },
-        timer: [
-          { guard: 'timeoutContinues', target: 'collecting', actions: assign({ outcome: { status: 'ready', reason: null, timedOut: true } }) },
-          {
-            guard: 'timeoutFails',
-            target: 'failed',
-            actions: assign({
-              outcome: ({ context }) => ({
-                status: 'failed' as const,
-                reason: `${label(context)} timed out after ${context.spec.timeoutMs} ms before split ${context.spec.fromSplit} made its children`,
-                timedOut: true,
-              }),
-            }),
-          },
-        ],
+        timer: ON_DEADLINE,
       },
     },
     watching: {
@@ -250,20 +184,7 @@ export const joinMachine = setup({
       ],
       on: {
         'coordination.task_settled': { guard: 'isOpenSource', actions: 'countSettled' },
-        timer: [
-          { guard: 'timeoutContinues', target: 'collecting', actions: assign({ outcome: { status: 'ready', reason: null, timedOut: true } }) },
-          {
-            guard: 'timeoutFails',
-            target: 'failed',
-            actions: assign({
-              outcome: ({ context }) => ({
-                status: 'failed' as const,
-                reason: `${label(context)} timed out after ${context.spec.timeoutMs} ms with ${context.tally.succeeded} of ${context.need?.k ?? 0} needed successes`,
-                timedOut: true,
-              }),
-            }),
-          },
-        ],
+        timer: ON_DEADLINE,
       },
     },
     /** Met: reading and merging the results of the sources that succeeded. */
@@ -272,16 +193,7 @@ export const joinMachine = setup({
         assign({ at: ({ context, event }) => ({ ...context.at, decidedAt: event.now }) }),
         'letGo',
         enqueueActions(({ context, enqueue }) => {
-          if (context.outcome?.timedOut) {
-            enqueue({
-              type: 'emit',
-              params: {
-                type: `coordination.${context.spec.flavor}.timeout`,
-                ticketId: context.spec.ticketId,
-                data: { id: context.id, outcome: 'continue', arrived: context.tally.succeeded, needed: context.need?.k ?? null },
-              },
-            });
-          }
+          if (context.outcome?.timedOut) enqueue('emitTimeout');
           enqueue({
             type: 'collectResults',
             params: {
@@ -334,16 +246,7 @@ export const joinMachine = setup({
         enqueueActions(({ context, event, enqueue }) => {
           // Only a deadline that failed the join is reported here; one that let it continue was
           // reported when collecting began.
-          if (event.type === 'timer' && context.outcome?.timedOut) {
-            enqueue({
-              type: 'emit',
-              params: {
-                type: `coordination.${context.spec.flavor}.timeout`,
-                ticketId: context.spec.ticketId,
-                data: { id: context.id, outcome: 'fail', arrived: context.tally.succeeded, needed: context.need?.k ?? null },
-              },
-            });
-          }
+          if (event.type === 'timer' && context.outcome?.timedOut) enqueue('emitTimeout');
         }),
         emitJoin('failed', (c) => ({ reason: c.outcome?.reason ?? null, succeeded: c.tally.succeeded, failed: c.tally.failed })),
         {

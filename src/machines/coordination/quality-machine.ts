@@ -28,6 +28,14 @@ export type QualityEvent = { type: 'quality.set'; score: number } & Stamped;
 
 export const qualityIdOf = (gate: string): string => `quality:${gate}`;
 
+/**
+ * The quality gate machine (kind `coordination.quality`). Pure: every effect is a named action the runtime carries out.
+ *
+ * @example
+ * ```ts
+ * const s = new MachineStepper(qualityMachine).initial({ id: 'quality:coverage', gate: 'coverage', now: 0 });
+ * ```
+ */
 export const qualityMachine = setup({
   types: { context: {} as QualityContext, events: {} as QualityEvent, input: {} as QualityInput },
   actions: { ...EFFECT_ACTIONS, ...COORDINATION_EFFECT_ACTIONS },

@@ -47,6 +47,14 @@ function requestOf(event: ResourceEvent): ResourceRequest {
   }
 }
 
+/**
+ * The lock / semaphore machine (kind `coordination.resource`). Pure: every effect is a named action the runtime carries out.
+ *
+ * @example
+ * ```ts
+ * const s = new MachineStepper(resourceMachine).initial({ id: 'resource:db', name: 'db', kind: 'semaphore', permits: 2, now: 0 });
+ * ```
+ */
 export const resourceMachine = setup({
   types: { context: {} as ResourceContext, events: {} as ResourceEvent, input: {} as ResourceInput },
   actions: {

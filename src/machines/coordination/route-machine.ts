@@ -74,6 +74,14 @@ export function branchSpawns(c: RouteContext, decision: RoutingDecision, sourceS
   return { ids, spawns };
 }
 
+/**
+ * The conditional branching machine (kind `coordination.route`). Pure: every effect is a named action the runtime carries out.
+ *
+ * @example
+ * ```ts
+ * createTestModel(routeMachine, { input, events }).getShortestPaths();
+ * ```
+ */
 export const routeMachine = setup({
   types: { context: {} as RouteContext, events: {} as RouteEvent, input: {} as RouteInput },
   actions: {

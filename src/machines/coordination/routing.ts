@@ -63,6 +63,11 @@ function contains(container: unknown, item: unknown): boolean | null {
  * Tests one rule. A missing key never matches, whatever the operator (`!=` and `not_in`
  * included): "unknown" is not evidence. Comparing values of kinds an operator does not order
  * (a string `>` a number, `in` a non-array) does not match either; the reason says so.
+ *
+ * @example
+ * ```ts
+ * testRule({ key: 'tags', operator: 'contains', value: 'urgent', decision: 'branch' }, { tags: ['urgent'] }).matched; // true
+ * ```
  */
 export function testRule(rule: RoutingRule, state: Record<string, unknown>): Verdict {
   const read = readPath(state, rule.key);

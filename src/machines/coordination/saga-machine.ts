@@ -62,6 +62,14 @@ const emitSaga = (type: string, data: (c: SagaContext) => Record<string, unknown
 
 const stepCount = (c: SagaContext) => c.steps.length;
 
+/**
+ * The saga machine (kind `coordination.saga`). Pure: every effect is a named action the runtime carries out.
+ *
+ * @example
+ * ```ts
+ * createTestModel(sagaMachine, { input, events }).getShortestPaths();
+ * ```
+ */
 export const sagaMachine = setup({
   types: { context: {} as SagaContext, events: {} as SagaEvent, input: {} as SagaInput },
   actions: {
@@ -141,6 +149,13 @@ export const sagaMachine = setup({
         step: c.steps[c.failedStep ?? 0]?.taskId,
         status: statusOfMark(c.marks[c.failedStep ?? 0] ?? ''),
       })),
+      // Later steps settle (skipped) while compensating: keep their marks true for the view.
+      on: {
+        'coordination.task_settled': {
+          guard: 'isStep',
+          actions: assign({ marks: ({ context, event }) => setMark(context.marks, event.index, markOf(event.status)) }),
+        },
+      },
       initial: 'next',
       states: {
         next: {

@@ -21,6 +21,7 @@ export interface SplitContext {
   id: string;
   ticketId: string | null;
   sourceTaskId: string;
+  sourceSucceeded: boolean;
   plan: SplitPlan;
   children: string[];
   /** Joins waiting to learn the children. */
@@ -37,14 +38,15 @@ export type SplitEvent =
 type Expansion = { children: string[]; spawns: ActorSpawn[] } | { error: string };
 
 /** Children of fixed targets: created at once, each waiting for the source. */
-export function expandTargets(c: Pick<SplitContext, 'id' | 'ticketId' | 'sourceTaskId' | 'plan'>): Expansion {
+export function expandTargets(c: Pick<SplitContext, 'id' | 'ticketId' | 'sourceTaskId' | 'plan' | 'sourceSucceeded'>): Expansion {
   const targets = c.plan.targets ?? [];
   const children: string[] = [];
   const spawns: ActorSpawn[] = [];
   targets.forEach((template, index) => {
     const id = childId(c.id, template, index);
     children.push(id);
-    spawns.push(...spawnsFor(template, { id, ticketId: c.ticketId, dependsOn: [c.sourceTaskId], satisfied: [] }));
+    const satisfied = c.sourceSucceeded ? [c.sourceTaskId] : [];
+    spawns.push(...spawnsFor(template, { id, ticketId: c.ticketId, dependsOn: [c.sourceTaskId], satisfied }));
   });
   return { children, spawns };
 }
@@ -90,6 +92,14 @@ const emitSplit = (type: string, data: (c: SplitContext) => Record<string, unkno
   }),
 });
 
+/**
+ * The split machine (kind `coordination.split`). Pure: every effect is a named action the runtime carries out.
+ *
+ * @example
+ * ```ts
+ * createTestModel(splitMachine, { input, events }).getShortestPaths();
+ * ```
+ */
 export const splitMachine = setup({
   types: { context: {} as SplitContext, events: {} as SplitEvent, input: {} as SplitInput },
   actions: {
@@ -109,7 +119,14 @@ export const splitMachine = setup({
         return;
       }
       const now = 'now' in event && typeof event.now === 'number' ? event.now : context.at.createdAt;
-      enqueue.assign({ children: expansion.children, at: { ...context.at, expandedAt: now }, outcome: { status: 'created', reason: null } });
+      // The targets now live on as tasks: dropping them keeps the stored split small (a
+      // 10,000-way split would otherwise be re-read as megabytes by every join over it).
+      enqueue.assign({
+        children: expansion.children,
+        plan: { targets: null, map: context.plan.map },
+        at: { ...context.at, expandedAt: now },
+        outcome: { status: 'created', reason: null },
+      });
       enqueue({ type: 'spawnActors', params: { actors: expansion.spawns } });
     }),
   },
@@ -123,6 +140,7 @@ export const splitMachine = setup({
     id: input.id,
     ticketId: input.ticketId,
     sourceTaskId: input.sourceTaskId,
+    sourceSucceeded: input.sourceSucceeded,
     plan: input.plan,
     children: [],
     subscribers: [],

@@ -55,6 +55,8 @@ export interface SplitInput {
   id: string;
   ticketId: string | null;
   sourceTaskId: string;
+  /** The source had already succeeded when the split was made: children need not wait for it. */
+  sourceSucceeded: boolean;
   plan: SplitPlan;
   now: number;
 }
@@ -71,6 +73,7 @@ export function spawnsFor(template: ResolvedTemplate, binding: Binding): ActorSp
       id: nestedSplitId(task.id),
       ticketId: binding.ticketId,
       sourceTaskId: task.id,
+      sourceSucceeded: false,
       plan: template.split,
     };
     out.push({ kind: COORDINATOR_KINDS.split, id: input.id, input: input as unknown as Record<string, unknown>, ticketId: binding.ticketId });

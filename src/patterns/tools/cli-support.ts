@@ -1,0 +1,55 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { relative } from 'node:path';
+import { checkPatternSource, type PatternCheckOptions, type PatternReport } from '../check-pattern.js';
+import type { InputDecl } from '../format/pattern.js';
+import { PatternLibrary } from '../library.js';
+import { parseCliValue } from '../load/inputs.js';
+import { parsePatternSource, type PatternSource } from '../load/source.js';
+import { formatProblem } from '../problems.js';
+import { nearestName } from '../suggest.js';
+
+/** Collects a repeatable commander option (`--set a=1 --set b=2`). */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Reads a file, or a built-in pattern by name; undefined when neither exists. */
+export function readPatternArg(arg: string, library: PatternLibrary): PatternSource | undefined {
+  if (existsSync(arg)) return parsePatternSource(readFileSync(arg, 'utf8'), arg);
+  const builtIn = library.get(arg);
+  if (builtIn) return { ...builtIn, file: relative(process.cwd(), builtIn.file) };
+  return undefined;
+}
+
+/** `key=value` pairs read by the declared type of each input (see `parseCliValue`). */
+export function parseSets(sets: string[], source: PatternSource): Record<string, unknown> {
+  const decls = ((source.data as { inputs?: Record<string, InputDecl> } | undefined)?.inputs ?? {}) as Record<string, InputDecl>;
+  const values: Record<string, unknown> = {};
+  for (const set of sets) {
+    const eq = set.indexOf('=');
+    if (eq <= 0) throw new Error(`--set expects key=value, got "${set}"`);
+    const key = set.slice(0, eq);
+    values[key] = parseCliValue(set.slice(eq + 1), decls[key]);
+  }
+  return values;
+}
+
+/**
+ * Loads and checks the pattern a command names, printing its problems; returns the report
+ * (with the compiled pattern when it is valid) or null when the name is unknown.
+ */
+export function loadForCommand(
+  arg: string,
+  sets: string[],
+  print: (line: string) => void,
+  options: PatternCheckOptions = {},
+): PatternReport | null {
+  const library = PatternLibrary.builtIn();
+  const source = readPatternArg(arg, library);
+  if (!source) {
+    const hint = nearestName(arg, library.names());
+    print(`no pattern file or built-in pattern named "${arg}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
+    return null;
+  }
+  const report = checkPatternSource(source, { ...options, library, values: parseSets(sets, source), requireInputs: true });
+  for (const p of report.problems) print(formatProblem(p));
+  return report;
+}

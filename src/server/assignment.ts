@@ -1,0 +1,70 @@
+import type { Offer } from '../runtime/agent-transport.js';
+import { buildContextPackage, type ContextPackage } from '../runtime/context-package.js';
+import type { LiveActor } from '../runtime/actor-host.js';
+import type { Runtime } from '../runtime/runtime.js';
+import { taskStatusOf } from '../machines/task-machine.js';
+import type { TaskContext } from '../machines/task-types.js';
+import { taskView } from '../runtime/views.js';
+import type { AssignMessage } from './protocol/server-messages.js';
+
+/** The live task whose current lease is `leaseId` (offered or running), if there is one. */
+export function leasedTask(runtime: Runtime, taskId: string, leaseId: string): LiveActor | undefined {
+  const live = runtime.core.host.getLive(taskId);
+  if (!live || live.kind !== 'task') return undefined;
+  const context = live.snapshot.context as TaskContext;
+  if (context.lease?.id !== leaseId) return undefined;
+  const status = taskStatusOf(live.snapshot.value);
+  return status === 'offered' || status === 'running' ? live : undefined;
+}
+
+function assignFrame(runtime: Runtime, live: LiveActor, offer: Offer, context: ContextPackage): AssignMessage {
+  const task = live.snapshot.context as TaskContext;
+  const { start, finish, heartbeat } = task.spec.timeouts;
+  return {
+    type: 'assign',
+    taskId: offer.taskId,
+    leaseId: offer.leaseId,
+    attempt: offer.attempt,
+    task: taskView(live.snapshot.value, task) as AssignMessage['task'],
+    context: context as AssignMessage['context'],
+    deadlines: {
+      acceptBy: start !== undefined && task.at.queuedAt !== null ? task.at.queuedAt + start : null,
+      finishWithinMs: finish ?? null,
+      heartbeatWithinMs: heartbeat ?? null,
+    },
+    serverTime: runtime.clock.now(),
+  };
+}
+
+/**
+ * The assign frame for an offer, or null when the lease is no longer current. A task with no
+ * ticket and no dependencies needs nothing from the store, so its frame is built at once (the
+ * hot path); otherwise the context package is read first.
+ */
+export function buildAssignment(runtime: Runtime, offer: Offer): AssignMessage | null | Promise<AssignMessage | null> {
+  const live = leasedTask(runtime, offer.taskId, offer.leaseId);
+  if (!live) return null;
+  const task = live.snapshot.context as TaskContext;
+  if (task.spec.ticketId === null && task.spec.dependsOn.length === 0) {
+    const context: ContextPackage = {
+      ticket: null,
+      dependencies: {},
+      artifacts: {},
+      feedback: task.feedback,
+      round: task.round,
+      attempt: task.attempt,
+    };
+    return assignFrame(runtime, live, offer, context);
+  }
+  return buildContextPackage(task, runtime.core.host, runtime.store).then((context) => {
+    const still = leasedTask(runtime, offer.taskId, offer.leaseId);
+    return still ? assignFrame(runtime, still, offer, context) : null;
+  });
+}
+
+/** The offer a task's current lease stands for, to send its assignment again. */
+export function offerOf(live: LiveActor): Offer | null {
+  const task = live.snapshot.context as TaskContext;
+  if (!task.lease) return null;
+  return { taskId: task.id, agentId: task.lease.agentId, leaseId: task.lease.id, attempt: task.attempt, autoStart: false };
+}
