@@ -128,8 +128,10 @@ export class ActorHost {
     this.seq = await this.options.store.lastEventSeq();
     const stored = await this.options.store.loadLive();
     for (const s of stored) {
+      // Restore first: it refuses unknown kinds and other versions with the clearer error.
+      const snapshot = this.options.machines.restore(s);
       const entry = this.options.machines.get(s.kind);
-      this.live.set(s.id, { id: s.id, kind: s.kind, entry, snapshot: this.options.machines.restore(s), ticketId: s.ticketId });
+      this.live.set(s.id, { id: s.id, kind: s.kind, entry, snapshot, ticketId: s.ticketId });
     }
     const timers = await this.options.store.loadTimers();
     for (const t of timers) this.timers.set(t.actorId, t.name, t.at);

@@ -66,7 +66,15 @@ export class MachineRegistry {
    * version is older. A version with no migration path is refused, never guessed at.
    */
   restore(stored: StoredActor): AnyMachineSnapshot {
-    const entry = this.get(stored.kind);
+    const entry = this.byKind.get(stored.kind);
+    if (!entry) {
+      throw new TroupeError(
+        'E_VERSION_MISMATCH',
+        `actor ${stored.id} was stored by a machine of kind "${stored.kind}" that this runtime does not know; ` +
+          'register it before start() (pattern runs: runtime.patterns.register(pattern, inputs))',
+        { details: { actorId: stored.id, kind: stored.kind } },
+      );
+    }
     if (stored.machineId !== entry.machineId) {
       throw new TroupeError(
         'E_VERSION_MISMATCH',
