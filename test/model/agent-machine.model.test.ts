@@ -5,15 +5,13 @@ import {
   check,
   checkEffectKinds,
   checkEqual,
-  Coverage,
   only,
-  reportRuns,
   runModel,
   sample,
   type ModelConfig,
-  type ModelRun,
   type SnapshotOf,
   type StepRecord,
+  describeModelRuns,
 } from './helpers.js';
 
 type Snap = SnapshotOf<AgentContext>;
@@ -173,31 +171,7 @@ const configs: ModelConfig[] = [
 ];
 
 describe('agent machine, model-based', () => {
-  const coverage = new Coverage(agentMachine);
-  const runs = new Map<string, ModelRun>();
-  const run = (config: ModelConfig) => {
-    let r = runs.get(config.name);
-    if (!r) {
-      r = runModel<AgentContext>(agentMachine, config, oracle, coverage);
-      runs.set(config.name, r);
-    }
-    return r;
-  };
-
-  for (const config of configs) {
-    it(`${config.name}: every generated path satisfies the oracle after each step`, () => {
-      const r = run(config);
-      expect(r.paths).toBeGreaterThan(0);
-      expect(r.failures).toEqual([]);
-    });
-  }
-
-  it('the paths visit every state node and take every transition', () => {
-    for (const config of configs) run(config);
-    reportRuns('agent', [...runs.values()], coverage);
-    expect(coverage.missingStates()).toEqual([]);
-    expect(coverage.missingTransitions()).toEqual([]);
-  });
+  describeModelRuns<AgentContext>('agent', agentMachine, configs, oracle);
 
   it('the oracle catches a machine that goes stale when any stale timer fires', () => {
     const broken = agentMachine.provide({

@@ -22,6 +22,7 @@
  * are sent as one-step probes (once per state value and set of samples), so that an event a state
  * drops is checked too: the oracle decides whether dropping it is right.
  */
+import { expect, it } from 'vitest';
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, AnyTransitionDefinition, EventObject, InspectionEvent } from 'xstate';
 import { createTestModel, getStateNodes } from 'xstate/graph';
 import { MachineStepper, type RequestedEffect } from '../../src/runtime/machine-stepper.js';
@@ -578,4 +579,41 @@ export function only(effects: readonly Effect[], type: string): Record<string, u
   const found = effects.filter((e) => e.type === type);
   check(found.length === 1, () => `expected exactly one ${type} effect, got ${found.length}: ${stable(effects)}`);
   return found[0]!.params;
+}
+
+/**
+ * Registers the tests every machine's model suite has: one per configuration (every generated
+ * path satisfies the oracle after each step) and one for coverage (every state node visited, every
+ * transition taken). Returns `run`, memoised per configuration, for the suite's own extra tests.
+ */
+export function describeModelRuns<C>(
+  machineName: string,
+  machine: AnyStateMachine,
+  configs: readonly ModelConfig[],
+  oracle: Oracle<C>,
+): { coverage: Coverage; run: (config: ModelConfig) => ModelRun } {
+  const coverage = new Coverage(machine);
+  const runs = new Map<string, ModelRun>();
+  const run = (config: ModelConfig): ModelRun => {
+    let r = runs.get(config.name);
+    if (!r) {
+      r = runModel<C>(machine, config, oracle, coverage);
+      runs.set(config.name, r);
+    }
+    return r;
+  };
+  for (const config of configs) {
+    it(`${config.name}: every generated path satisfies the oracle after each step`, () => {
+      const r = run(config);
+      expect(r.paths).toBeGreaterThan(0);
+      expect(r.failures).toEqual([]);
+    });
+  }
+  it('the paths visit every state node and take every transition', () => {
+    for (const config of configs) run(config);
+    reportRuns(machineName, [...runs.values()], coverage);
+    expect(coverage.missingStates()).toEqual([]);
+    expect(coverage.missingTransitions()).toEqual([]);
+  });
+  return { coverage, run };
 }

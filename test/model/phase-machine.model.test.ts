@@ -7,15 +7,13 @@ import {
   check,
   checkEffectKinds,
   checkEqual,
-  Coverage,
   only,
-  reportRuns,
   runModel,
   sample,
   type ModelConfig,
-  type ModelRun,
   type SnapshotOf,
   type StepRecord,
+  describeModelRuns,
 } from './helpers.js';
 
 type Snap = SnapshotOf<PhaseContext>;
@@ -277,31 +275,7 @@ const configs: ModelConfig[] = [
 ];
 
 describe('phase machine, model-based', () => {
-  const coverage = new Coverage(phaseMachine);
-  const runs = new Map<string, ModelRun>();
-  const run = (config: ModelConfig) => {
-    let r = runs.get(config.name);
-    if (!r) {
-      r = runModel<PhaseContext>(phaseMachine, config, oracle, coverage);
-      runs.set(config.name, r);
-    }
-    return r;
-  };
-
-  for (const config of configs) {
-    it(`${config.name}: every generated path satisfies the oracle after each step`, () => {
-      const r = run(config);
-      expect(r.paths).toBeGreaterThan(0);
-      expect(r.failures).toEqual([]);
-    });
-  }
-
-  it('the paths visit every state node and take every transition', () => {
-    for (const config of configs) run(config);
-    reportRuns('phase', [...runs.values()], coverage);
-    expect(coverage.missingStates()).toEqual([]);
-    expect(coverage.missingTransitions()).toEqual([]);
-  });
+  describeModelRuns<PhaseContext>('phase', phaseMachine, configs, oracle);
 
   it('the oracle catches a machine that evaluates its gate before any task was added', () => {
     const broken = phaseMachine.provide({ guards: { allSettled: ({ context }) => context.counts.open === 0 } });

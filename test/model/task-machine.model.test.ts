@@ -7,17 +7,15 @@ import {
   check,
   checkEffectKinds,
   checkEqual,
-  Coverage,
   latest,
   only,
-  reportRuns,
   runModel,
   sample,
   type Effect,
   type ModelConfig,
-  type ModelRun,
   type SnapshotOf,
   type StepRecord,
+  describeModelRuns,
 } from './helpers.js';
 
 type Snap = SnapshotOf<TaskContext>;
@@ -492,31 +490,7 @@ const configs: ModelConfig[] = [
 ];
 
 describe('task machine, model-based', () => {
-  const coverage = new Coverage(taskMachine);
-  const runs = new Map<string, ModelRun>();
-  const run = (config: ModelConfig) => {
-    let r = runs.get(config.name);
-    if (!r) {
-      r = runModel<TaskContext>(taskMachine, config, oracle, coverage);
-      runs.set(config.name, r);
-    }
-    return r;
-  };
-
-  for (const config of configs) {
-    it(`${config.name}: every generated path satisfies the oracle after each step`, () => {
-      const r = run(config);
-      expect(r.paths).toBeGreaterThan(0);
-      expect(r.failures).toEqual([]);
-    });
-  }
-
-  it('the paths visit every state node and take every transition', () => {
-    for (const config of configs) run(config);
-    reportRuns('task', [...runs.values()], coverage);
-    expect(coverage.missingStates()).toEqual([]);
-    expect(coverage.missingTransitions()).toEqual([]);
-  });
+  describeModelRuns<TaskContext>('task', taskMachine, configs, oracle);
 
   it('the oracle catches a machine that takes reports about a stale lease', () => {
     const broken = taskMachine.provide({ guards: { leaseMatches: () => true } });

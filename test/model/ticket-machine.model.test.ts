@@ -8,13 +8,12 @@ import {
   checkEqual,
   Coverage,
   only,
-  reportRuns,
   runModel,
   sample,
   type ModelConfig,
-  type ModelRun,
   type SnapshotOf,
   type StepRecord,
+  describeModelRuns,
 } from './helpers.js';
 
 type Snap = SnapshotOf<TicketContext>;
@@ -142,31 +141,7 @@ const configs: ModelConfig[] = [
 ];
 
 describe('ticket machine, model-based', () => {
-  const coverage = new Coverage(ticketMachine);
-  const runs = new Map<string, ModelRun>();
-  const run = (config: ModelConfig) => {
-    let r = runs.get(config.name);
-    if (!r) {
-      r = runModel<TicketContext>(ticketMachine, config, oracle, coverage);
-      runs.set(config.name, r);
-    }
-    return r;
-  };
-
-  for (const config of configs) {
-    it(`${config.name}: every generated path satisfies the oracle after each step`, () => {
-      const r = run(config);
-      expect(r.paths).toBeGreaterThan(0);
-      expect(r.failures).toEqual([]);
-    });
-  }
-
-  it('the paths visit every state node and take every transition', () => {
-    for (const config of configs) run(config);
-    reportRuns('ticket', [...runs.values()], coverage);
-    expect(coverage.missingStates()).toEqual([]);
-    expect(coverage.missingTransitions()).toEqual([]);
-  });
+  describeModelRuns<TicketContext>('ticket', ticketMachine, configs, oracle);
 
   it('coverage names what the samples leave out', () => {
     const withoutFailures: ModelConfig = {
