@@ -1,211 +1,28 @@
 import { assign, setup } from 'xstate';
 import { backoffDelay } from './backoff.js';
 import { EFFECT_ACTIONS } from './effects.js';
+import type { TaskContext, TaskEvent, TaskInput, TaskStatus } from './task-types.js';
 import type {
-  AttemptError,
-  AttemptRecord,
-  TaskContext,
-  TaskEvent,
-  TaskInput,
-  TaskStatus,
-  TaskTimes,
-} from './task-types.js';
+  EnqueueParams,
+  LeaseEndedParams,
+  OfferParams,
+  RegisterWaitingParams,
+  SettledParams,
+} from './task-effect-params.js';
+import { attemptError, canRetry, closeAttempt, leaseMatches, timerDue, times, type FailureEvent } from './task-attempts.js';
+import { agentCompletedEmit, assignedEmit, emitFor, failedEmit, offerAction, settleEffects } from './task-emits.js';
 
-/** Effects specific to tasks, carried out by the runtime. */
-export interface EnqueueParams {
-  taskId: string;
-  priority: number;
-  requires: string[];
-  queuedAt: number;
-}
-export interface OfferParams {
-  taskId: string;
-  agentId: string;
-  leaseId: string;
-  attempt: number;
-  autoStart: boolean;
-}
-export interface LeaseEndedParams {
-  taskId: string;
-  agentId: string;
-  leaseId: string;
-  revoke: string | null;
-}
-export interface RevokeParams {
-  taskId: string;
-  agentId: string;
-  leaseId: string;
-  reason: string;
-}
-export interface SettledParams {
-  taskId: string;
-  status: TaskStatus;
-  ticketId: string | null;
-  phase: string | null;
-  role: string | null;
-  agentId: string | null;
-}
-
-export interface RegisterWaitingParams {
-  taskId: string;
-  pendingDeps: string[];
-  phaseOpen: boolean;
-  ticketId: string | null;
-  phase: string | null;
-}
+export type {
+  EnqueueParams,
+  OfferParams,
+  LeaseEndedParams,
+  RevokeParams,
+  SettledParams,
+  RegisterWaitingParams,
+} from './task-effect-params.js';
+export { attemptError } from './task-attempts.js';
 
 const hostEffect = (): void => {};
-
-type FailureEvent = Extract<TaskEvent, { type: 'task.fail' | 'task.agent_lost' | 'timer' }>;
-type Args = { context: TaskContext; event: TaskEvent };
-
-/** The error an attempt ends with, for each way an attempt can fail. */
-export function attemptError(context: TaskContext, event: FailureEvent): AttemptError {
-  if (event.type === 'task.fail') return event.error;
-  if (event.type === 'task.agent_lost') {
-    return {
-      message: `agent ${event.agentId} was lost while holding the task`,
-      category: 'agent-lost',
-      code: 'E_AGENT_LOST',
-      retryable: true,
-    };
-  }
-  const name = event.name as 'start' | 'finish' | 'heartbeat';
-  return {
-    message: `${name} deadline of ${context.spec.timeouts[name]} ms passed`,
-    category: 'timeout',
-    code: 'E_TIMEOUT',
-    retryable: true,
-    timeout: name,
-  };
-}
-
-function canRetry(context: TaskContext, error: AttemptError): boolean {
-  return error.retryable && context.attempt < context.spec.retry.maxAttempts;
-}
-
-function closeAttempt(attempts: AttemptRecord[], attempt: number, now: number, error: AttemptError | null) {
-  const last = attempts[attempts.length - 1];
-  if (!last || last.attempt !== attempt || last.endedAt !== undefined) return attempts;
-  const closed: AttemptRecord = { ...last, endedAt: now };
-  if (error) closed.error = error;
-  return [...attempts.slice(0, -1), closed];
-}
-
-const leaseMatches = ({ context, event }: Args): boolean =>
-  'leaseId' in event && context.lease !== null && context.lease.id === event.leaseId;
-
-const timerDue = (name: 'start' | 'finish' | 'heartbeat', { context, event }: Args): boolean => {
-  if (event.type !== 'timer' || event.name !== name) return false;
-  const limit = context.spec.timeouts[name];
-  const at = context.at;
-  const from = name === 'start' ? at.queuedAt : name === 'finish' ? at.startedAt : at.lastBeatAt;
-  return limit !== undefined && from !== null && event.now >= from + limit;
-};
-
-const times = (context: TaskContext, patch: Partial<TaskTimes>): TaskTimes => ({ ...context.at, ...patch });
-
-const emitFor = (type: string, data: (context: TaskContext) => Record<string, unknown> = () => ({})) => ({
-  type: 'emit' as const,
-  params: ({ context }: { context: TaskContext }) => ({
-    type,
-    taskId: context.id,
-    ticketId: context.spec.ticketId,
-    phase: context.spec.phase,
-    agentId: context.lease?.agentId ?? null,
-    data: data(context),
-  }),
-});
-
-
-/** The agent of the latest attempt (the lease is already cleared once a task settles). */
-const lastAgent = (c: TaskContext): string | null => c.attempts[c.attempts.length - 1]?.agentId || null;
-
-const offerAction = {
-  type: 'offer' as const,
-  params: ({ context, event }: { context: TaskContext; event: TaskEvent }) => ({
-    taskId: context.id,
-    agentId: context.lease?.agentId ?? '',
-    leaseId: context.lease?.id ?? '',
-    attempt: context.attempt,
-    autoStart: event.type === 'task.assign' && event.autoStart,
-  }),
-};
-
-const failedEmit = {
-  type: 'emit' as const,
-  params: ({ context }: { context: TaskContext }) => ({
-    type: context.error?.category === 'timeout' ? 'task.timed_out' : 'task.failed',
-    taskId: context.id,
-    ticketId: context.spec.ticketId,
-    phase: context.spec.phase,
-    agentId: context.lease?.agentId ?? null,
-    data: { attempt: context.attempt, error: context.error },
-  }),
-};
-
-const assignedEmit = emitFor('task.assigned', (c) => ({ attempt: c.attempt, leaseId: c.lease?.id }));
-
-/** The seeds' `agent.completed` signal: which agent finished what, how well, how fast. */
-const agentCompletedEmit = {
-  type: 'emit' as const,
-  params: ({ context }: { context: TaskContext }) => {
-    const last = context.attempts[context.attempts.length - 1];
-    return {
-      type: 'agent.completed',
-      taskId: context.id,
-      ticketId: context.spec.ticketId,
-      phase: context.spec.phase,
-      agentId: last?.agentId ?? null,
-      data: {
-        quality: context.output?.quality ?? null,
-        durationMs: last?.startedAt !== undefined && last.endedAt !== undefined ? last.endedAt - last.startedAt : null,
-      },
-    };
-  },
-};
-
-/** What every settled state asks for once `markSettled` has run. */
-const settleEffects = [
-  {
-    type: 'timers' as const,
-    params: ({ context }: { context: TaskContext }) => ({
-      set: [],
-      clear: (['start', 'finish', 'heartbeat'] as const).filter((n) => context.spec.timeouts[n] !== undefined),
-    }),
-  },
-  {
-    type: 'settled' as const,
-    params: ({ context }: { context: TaskContext }) => ({
-      taskId: context.id,
-      status: context.outcome ?? 'succeeded',
-      ticketId: context.spec.ticketId,
-      phase: context.spec.phase,
-      role: context.spec.role,
-      agentId: lastAgent(context),
-    }),
-  },
-  {
-    type: 'emit' as const,
-    params: ({ context }: { context: TaskContext }) => {
-      const status = context.outcome ?? 'succeeded';
-      const data: Record<string, unknown> = { attempt: context.attempt };
-      if (status === 'succeeded') {
-        data.quality = context.output?.quality ?? null;
-        data.artifacts = Object.keys(context.output?.artifacts ?? {});
-      } else if (status === 'dead_lettered') data.error = context.error;
-      else data.reason = context.reason;
-      return {
-        type: status === 'succeeded' ? 'task.completed' : `task.${status}`,
-        taskId: context.id,
-        ticketId: context.spec.ticketId,
-        phase: context.spec.phase,
-        agentId: lastAgent(context),
-        data,
-      };
-    },
-  },
-];
 
 /**
  * The life of one task: waiting for its dependencies and its phase, queued, offered to an agent,

@@ -1,0 +1,53 @@
+import type { AttemptError, AttemptRecord, TaskContext, TaskEvent, TaskTimes } from './task-types.js';
+
+/** Pure helpers of the task machine: how attempts fail, end and are retried; which deadline is due. */
+
+export type FailureEvent = Extract<TaskEvent, { type: 'task.fail' | 'task.agent_lost' | 'timer' }>;
+type Args = { context: TaskContext; event: TaskEvent };
+
+
+/** The error an attempt ends with, for each way an attempt can fail. */
+export function attemptError(context: TaskContext, event: FailureEvent): AttemptError {
+  if (event.type === 'task.fail') return event.error;
+  if (event.type === 'task.agent_lost') {
+    return {
+      message: `agent ${event.agentId} was lost while holding the task`,
+      category: 'agent-lost',
+      code: 'E_AGENT_LOST',
+      retryable: true,
+    };
+  }
+  const name = event.name as 'start' | 'finish' | 'heartbeat';
+  return {
+    message: `${name} deadline of ${context.spec.timeouts[name]} ms passed`,
+    category: 'timeout',
+    code: 'E_TIMEOUT',
+    retryable: true,
+    timeout: name,
+  };
+}
+
+export function canRetry(context: TaskContext, error: AttemptError): boolean {
+  return error.retryable && context.attempt < context.spec.retry.maxAttempts;
+}
+
+export function closeAttempt(attempts: AttemptRecord[], attempt: number, now: number, error: AttemptError | null) {
+  const last = attempts[attempts.length - 1];
+  if (!last || last.attempt !== attempt || last.endedAt !== undefined) return attempts;
+  const closed: AttemptRecord = { ...last, endedAt: now };
+  if (error) closed.error = error;
+  return [...attempts.slice(0, -1), closed];
+}
+
+export const leaseMatches = ({ context, event }: Args): boolean =>
+  'leaseId' in event && context.lease !== null && context.lease.id === event.leaseId;
+
+export const timerDue = (name: 'start' | 'finish' | 'heartbeat', { context, event }: Args): boolean => {
+  if (event.type !== 'timer' || event.name !== name) return false;
+  const limit = context.spec.timeouts[name];
+  const at = context.at;
+  const from = name === 'start' ? at.queuedAt : name === 'finish' ? at.startedAt : at.lastBeatAt;
+  return limit !== undefined && from !== null && event.now >= from + limit;
+};
+
+export const times = (context: TaskContext, patch: Partial<TaskTimes>): TaskTimes => ({ ...context.at, ...patch });

@@ -1,0 +1,45 @@
+import type { TaskStatus } from './task-types.js';
+
+/** Effects specific to tasks, carried out by the runtime. */
+export interface EnqueueParams {
+  taskId: string;
+  priority: number;
+  requires: string[];
+  queuedAt: number;
+}
+export interface OfferParams {
+  taskId: string;
+  agentId: string;
+  leaseId: string;
+  attempt: number;
+  autoStart: boolean;
+}
+export interface LeaseEndedParams {
+  taskId: string;
+  agentId: string;
+  leaseId: string;
+  revoke: string | null;
+}
+export interface RevokeParams {
+  taskId: string;
+  agentId: string;
+  leaseId: string;
+  reason: string;
+}
+export interface SettledParams {
+  taskId: string;
+  status: TaskStatus;
+  ticketId: string | null;
+  phase: string | null;
+  role: string | null;
+  agentId: string | null;
+}
+
+export interface RegisterWaitingParams {
+  taskId: string;
+  pendingDeps: string[];
+  phaseOpen: boolean;
+  ticketId: string | null;
+  phase: string | null;
+}
+
