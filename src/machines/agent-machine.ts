@@ -18,6 +18,8 @@ export interface AgentContext {
   staleAfterMs: number;
   registeredAt: number;
   reason: string | null;
+  /** Asked to drain: it takes no new work, even after coming back from stale. */
+  draining: boolean;
 }
 
 export interface AgentInput {
@@ -83,6 +85,7 @@ export const agentMachine = setup({
   },
   guards: {
     hasLoad: ({ context }) => context.load > 0,
+    wasDraining: ({ context }) => context.draining,
     idle: ({ context }) => context.load === 0,
     staleDue: ({ context, event }) =>
       event.type === 'timer' && event.name === 'stale' && event.now >= context.lastBeatAt + context.staleAfterMs,
@@ -100,6 +103,7 @@ export const agentMachine = setup({
     staleAfterMs: input.staleAfterMs,
     registeredAt: input.now,
     reason: null,
+    draining: false,
   }),
   entry: emitAgent('agent.registered', (c) => ({
     capabilities: c.capabilities,
@@ -126,7 +130,7 @@ export const agentMachine = setup({
       on: {
         'agent.heartbeat': { actions: 'beat' },
         'agent.load': { actions: 'setLoad' },
-        'agent.drain': { target: 'draining' },
+        'agent.drain': { target: 'draining', actions: assign({ draining: true }) },
         timer: [
           { guard: 'staleDue', target: 'stale' },
           { guard: 'staleTimer', actions: 'armStaleTimer' },
@@ -167,8 +171,12 @@ export const agentMachine = setup({
         assign({ load: 0 }),
       ],
       on: {
-        // A stale agent that beats again may take new work; what it held was already handed back.
-        'agent.heartbeat': { target: 'active', actions: ['beat', emitAgent('agent.recovered')] },
+        // A stale agent that beats again may take new work (what it held was already handed back),
+        // unless it was draining: then, holding nothing, it is done.
+        'agent.heartbeat': [
+          { guard: 'wasDraining', target: 'draining', actions: 'beat' },
+          { target: 'active', actions: ['beat', emitAgent('agent.recovered')] },
+        ],
       },
     },
     /** Deregistered or lost: hands back what it holds, then ends. */

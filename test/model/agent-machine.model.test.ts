@@ -46,7 +46,7 @@ function events(snapshot: AnyMachineSnapshot): EventObject[] {
 
 const key = (snapshot: AnyMachineSnapshot): string => {
   const c = (snapshot as Snap).context;
-  return JSON.stringify([snapshot.value, c.load, c.reason, c.lastBeatAt > c.registeredAt]);
+  return JSON.stringify([snapshot.value, c.load, c.reason, c.lastBeatAt > c.registeredAt, c.draining]);
 };
 
 const statusOf = (s: Snap) => agentStatusOf(s.value);
@@ -107,6 +107,8 @@ function oracle(step: StepRecord<AgentContext>): void {
 
   if (from === 'stale') {
     if (e.type !== 'agent.heartbeat') return unchanged();
+    // A draining agent that went stale holds nothing any more: beating again, it is done.
+    if (p.draining) return leftFor('drained', ['unavailable', 'emit:agent.draining']);
     checkEqual(statusOf(next), 'idle', 'status after a stale agent beats again');
     checkEqual(c.lastBeatAt, e.now, 'lastBeatAt');
     checkEffectKinds(step.effects, [
@@ -145,6 +147,7 @@ function oracle(step: StepRecord<AgentContext>): void {
       if (from === 'draining') return unchanged();
       if (p.load === 0) return leftFor('drained', ['unavailable', 'emit:agent.draining']);
       checkEqual(statusOf(next), 'draining', 'status after drain');
+      checkEqual(c.draining, true, 'draining flag');
       checkEffectKinds(step.effects, ['unavailable', 'emit:agent.draining']);
       checkEqual(only(step.effects, 'unavailable'), { agentId: c.id }, 'unavailable');
       return;

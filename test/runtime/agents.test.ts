@@ -131,6 +131,24 @@ describe('agents and dispatch', () => {
     expect((await h.runtime.tasks.get('held')).status).toBe('succeeded');
   });
 
+  it('keeps a draining agent out of new work even when it beats again after going stale', async () => {
+    h = await harness();
+    await h.runtime.agents.register({
+      id: 'leaving',
+      autoHeartbeat: false,
+      handler: async (_t, ctx) => untilAborted(ctx.signal),
+    });
+    await h.runtime.tasks.create({ id: 'held', type: 't', retry: { backoff: { baseMs: 1_000 } } });
+    await h.runtime.idle();
+    await h.runtime.agents.drain('leaving');
+    await h.clock.advance(90_000);
+    expect((await h.runtime.agents.get('leaving')).status).toBe('stale');
+    await h.runtime.agents.heartbeat('leaving');
+    expect((await h.runtime.agents.get('leaving')).status).toBe('gone');
+    await h.clock.advance(1_000);
+    expect((await h.runtime.tasks.get('held')).status).toBe('queued');
+  });
+
   it('emits the seed signals agent.initialized, agent.completed and agent.message', async () => {
     h = await harness();
     await h.runtime.agents.register({ id: 'listener', handler: () => null });
