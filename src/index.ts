@@ -29,6 +29,7 @@ export { RuntimeMetrics } from './runtime/metrics.js';
 export { SimulatedClock, SystemClock } from './runtime/clock.js';
 export type { Clock } from './runtime/clock.js';
 export { MemoryStore } from './runtime/store/memory-store.js';
+export { DelegatingStore } from './runtime/store/delegating-store.js';
 export type {
   Store,
   StoredActor,

@@ -5,7 +5,8 @@ import Database from 'better-sqlite3';
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { MemoryStore } from '../../src/runtime/store/memory-store.js';
 import { SqliteStore, UPSERT_ACTOR_SQL } from '../../src/runtime/store/sqlite-store.js';
-import type { ActorQuery, CommitBatch, EventQuery, Store } from '../../src/runtime/store/store.js';
+import { DelegatingStore } from '../../src/runtime/store/delegating-store.js';
+import type { CommitBatch, Store } from '../../src/runtime/store/store.js';
 import type { Figure, Scenario } from '../harness.js';
 import { percentile } from '../harness.js';
 import { measureSqliteFloor } from '../sqlite-floor.js';
@@ -40,45 +41,11 @@ function removeDb(path: string): void {
 }
 
 /** Passes everything through, keeping each committed batch (by reference) for the floor. */
-class RecordingStore implements Store {
-  readonly name: string;
+class RecordingStore extends DelegatingStore {
   readonly batches: CommitBatch[] = [];
-  constructor(private readonly inner: Store) {
-    this.name = inner.name;
-  }
-  open() {
-    return this.inner.open();
-  }
-  close() {
-    return this.inner.close();
-  }
-  async commit(batch: CommitBatch) {
+  override async commit(batch: CommitBatch) {
     await this.inner.commit(batch);
     this.batches.push(batch);
-  }
-  getActor(id: string) {
-    return this.inner.getActor(id);
-  }
-  getActors(ids: readonly string[]) {
-    return this.inner.getActors(ids);
-  }
-  listActors(query: ActorQuery) {
-    return this.inner.listActors(query);
-  }
-  loadLive() {
-    return this.inner.loadLive();
-  }
-  loadTimers() {
-    return this.inner.loadTimers();
-  }
-  loadOutbox() {
-    return this.inner.loadOutbox();
-  }
-  readEvents(query: EventQuery) {
-    return this.inner.readEvents(query);
-  }
-  lastEventSeq() {
-    return this.inner.lastEventSeq();
   }
 }
 

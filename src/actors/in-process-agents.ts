@@ -76,13 +76,7 @@ export class InProcessAgents implements AgentTransport {
     this.handlers.delete(agentId);
   }
 
-  has(agentId: string): boolean {
-    return this.handlers.has(agentId);
-  }
 
-  runningCount(): number {
-    return this.running.size;
-  }
 
   offer(offer: Offer): void {
     const handler = this.handlers.get(offer.agentId);

@@ -8,12 +8,9 @@ import { spawnsFor } from '../machines/coordination/task-templates.js';
 import { parseOrThrow } from '../runtime/validation.js';
 import { guardSchema, routeSchema, sagaSchema, type GuardRequest, type RouteRequest, type SagaRequest } from './coordination-input.js';
 import { resolveContext, type CoordinationEnv, type Spawnable } from './coordination-env.js';
-import { checkTemplates, requireTasks, resolveTemplate, templatesOf } from './template-resolution.js';
+import { checkTemplates, requireTasks, resolveTemplate, withNested } from './template-resolution.js';
 
 /** Checks guard, saga and route requests and turns them into their machines' inputs. */
-
-const withNested = (templates: readonly ResolvedTemplate[]): ResolvedTemplate[] =>
-  templates.flatMap((t) => [t, ...(t.split ? templatesOf(t.split) : [])]);
 
 export async function buildGuard(env: CoordinationEnv, request: GuardRequest): Promise<Spawnable> {
   const r = parseOrThrow(guardSchema, request, 'dependency guard');

@@ -24,13 +24,4 @@ export class PendingReplies<T> {
     this.waiting.delete(key);
     resolve(value);
   }
-
-  /** Stops waiting without an answer (the call gave up). */
-  forget(key: string): void {
-    this.waiting.delete(key);
-  }
-
-  get size(): number {
-    return this.waiting.size;
-  }
 }

@@ -6,6 +6,7 @@ import { phaseIdOf, type RuntimeCore } from '../runtime/runtime-core.js';
 import type { StoredActor } from '../runtime/store/store.js';
 import { resolvePriority, resolveRetry, resolveTimeouts } from '../runtime/task-input.js';
 import { assertJson, jsonSize } from '../runtime/validation.js';
+import { readTasks } from './collect-results.js';
 import type { NestedSplitInput, TaskTemplate } from './coordination-input.js';
 
 /**
@@ -57,12 +58,33 @@ export function resolvePlan(plan: NestedSplitInput, ctx: ResolveContext): SplitP
 
 /** Every template in a plan, nested ones included. */
 export function templatesOf(plan: SplitPlan): ResolvedTemplate[] {
-  const own = plan.map ? [plan.map.task] : (plan.targets ?? []);
-  return own.flatMap((t) => [t, ...(t.split ? templatesOf(t.split) : [])]);
+  return withNested(plan.map ? [plan.map.task] : (plan.targets ?? []));
+}
+
+/** The templates with those of the splits nested under them. */
+export function withNested(templates: readonly ResolvedTemplate[]): ResolvedTemplate[] {
+  return templates.flatMap((t) => [t, ...(t.split ? templatesOf(t.split) : [])]);
+}
+
+type FoundActor = { kind: string; context: unknown; settled: boolean; state: unknown };
+
+/** The live contexts or stored records of actors, with one store read for those not live. */
+async function findActors(core: RuntimeCore, ids: readonly string[]): Promise<Map<string, FoundActor>> {
+  const out = new Map<string, FoundActor>();
+  const notLive: string[] = [];
+  for (const id of ids) {
+    const live = core.host.getLive(id);
+    if (live) out.set(id, { kind: live.kind, context: live.snapshot.context, settled: false, state: live.snapshot.value });
+    else notLive.push(id);
+  }
+  if (notLive.length === 0) return out;
+  const stored = await core.options.store.getActors(notLive);
+  for (const [id, s] of stored) out.set(id, { kind: s.kind, context: s.context, settled: s.settled, state: s.state });
+  return out;
 }
 
 /** The live context or stored record of an actor. */
-export async function findActor(core: RuntimeCore, id: string): Promise<{ kind: string; context: unknown; settled: boolean; state: unknown } | undefined> {
+export async function findActor(core: RuntimeCore, id: string): Promise<FoundActor | undefined> {
   const live = core.host.getLive(id);
   if (live) return { kind: live.kind, context: live.snapshot.context, settled: false, state: live.snapshot.value };
   const stored: StoredActor | undefined = await core.options.store.getActor(id);
@@ -89,26 +111,22 @@ export async function requireTasks(
   code: 'E_UNKNOWN_TASK' | 'E_MISSING_DEPENDENCY',
   what: string,
 ): Promise<Map<string, TaskContext>> {
-  const out = new Map<string, TaskContext>();
-  const notLive = ids.filter((id) => core.host.getLive(id)?.kind !== 'task');
-  const stored = notLive.length > 0 ? await core.options.store.getActors(notLive) : new Map<string, StoredActor>();
-  for (const id of ids) {
-    const live = core.host.getLive(id);
-    const context = live?.kind === 'task' ? live.snapshot.context : stored.get(id)?.kind === 'task' ? stored.get(id)?.context : undefined;
-    if (!context) throw new TroupeError(code, `${what} "${id}" is not a known task`);
-    out.set(id, context as TaskContext);
-  }
-  return out;
+  const tasks = await readTasks(core, ids);
+  const unknown = ids.find((id) => !tasks.has(id));
+  if (unknown !== undefined) throw new TroupeError(code, `${what} "${unknown}" is not a known task`);
+  return tasks;
 }
 
 /** Checks a ticket exists, and that each named phase of it exists and has not closed. */
 export async function requireTicket(core: RuntimeCore, ticketId: string, phases: readonly string[]): Promise<void> {
-  const ticket = await findActor(core, ticketId);
+  const unique = [...new Set(phases)];
+  const found = await findActors(core, [ticketId, ...unique.map((phase) => phaseIdOf(ticketId, phase))]);
+  const ticket = found.get(ticketId);
   if (!ticket || ticket.kind !== 'ticket') throw new TroupeError('E_UNKNOWN_TICKET', `no ticket has id "${ticketId}"`);
-  for (const phase of new Set(phases)) {
-    const found = await findActor(core, phaseIdOf(ticketId, phase));
-    if (!found) throw new TroupeError('E_UNKNOWN_PHASE', `ticket ${ticketId} has no phase "${phase}"`);
-    if (found.settled) throw new TroupeError('E_INVALID_STATE', `phase "${phase}" of ticket ${ticketId} has already ${String(found.state)}`);
+  for (const phase of unique) {
+    const p = found.get(phaseIdOf(ticketId, phase));
+    if (!p) throw new TroupeError('E_UNKNOWN_PHASE', `ticket ${ticketId} has no phase "${phase}"`);
+    if (p.settled) throw new TroupeError('E_INVALID_STATE', `phase "${phase}" of ticket ${ticketId} has already ${String(p.state)}`);
   }
 }
 

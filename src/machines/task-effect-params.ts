@@ -20,12 +20,6 @@ export interface LeaseEndedParams {
   leaseId: string;
   revoke: string | null;
 }
-export interface RevokeParams {
-  taskId: string;
-  agentId: string;
-  leaseId: string;
-  reason: string;
-}
 export interface SettledParams {
   taskId: string;
   status: TaskStatus;

@@ -16,7 +16,6 @@ export type {
   EnqueueParams,
   OfferParams,
   LeaseEndedParams,
-  RevokeParams,
   SettledParams,
   RegisterWaitingParams,
 } from './task-effect-params.js';

@@ -4,7 +4,7 @@ import type { EmitParams, SetTimerParams, TellParams, TimersParams } from '../ma
 import type { Clock } from './clock.js';
 import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
 import type { RequestedEffect } from './machine-stepper.js';
-import { emptyBatch, isEmptyBatch, type ActorKind, type Store, type StoredEvent } from './store/store.js';
+import { emptyBatch, isEmptyBatch, type ActorKind, type Store, type StoredActor, type StoredEvent } from './store/store.js';
 import { TimerWheel } from './timer-wheel.js';
 
 export type HostEvent = { type: string } & Record<string, unknown>;
@@ -235,7 +235,9 @@ export class ActorHost {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
-        void this.drain();
+        // A failure that escapes the batch loop (a store read that throws) stops the runtime the
+        // way a failed commit does, instead of becoming an unhandled rejection.
+        this.drain().catch((error: unknown) => this.fail(error));
       });
     }
   }
@@ -276,8 +278,14 @@ export class ActorHost {
               try {
                 await this.deliverSlow(message, batch);
               } catch (error) {
-                // A stored snapshot that cannot be restored (another machine version) or a failed
-                // read: this message is refused, the rest of the batch goes on.
+                // A store that cannot be read stops the runtime like one that cannot be written.
+                if (error instanceof TroupeError && error.code === 'E_STORE') {
+                  message.reply?.({ applied: false, error });
+                  this.fail(error);
+                  return;
+                }
+                // A stored snapshot that cannot be restored (another machine version): this
+                // message is refused, the rest of the batch goes on.
                 this.reportError(error, message);
               }
             }
@@ -301,10 +309,21 @@ export class ActorHost {
     }
   }
 
+  private async readStored(id: string): Promise<StoredActor | undefined> {
+    try {
+      return await this.options.store.getActor(id);
+    } catch (error) {
+      if (error instanceof TroupeError && error.code === 'E_STORE') throw error;
+      throw new TroupeError('E_STORE', `the store failed to read actor ${id}: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
   /** Messages that need a spawn or an actor that is not live (settled, or unknown). */
   private async deliverSlow(message: Message, batch: OpenBatch): Promise<void> {
     if (message.spawn) {
-      const existing = this.live.has(message.to) ? undefined : await this.options.store.getActor(message.to);
+      const existing = this.live.has(message.to) ? undefined : await this.readStored(message.to);
       const replaceable = message.spawn.replaceSettled && existing !== undefined && existing.settled;
       if (this.live.has(message.to) || (existing !== undefined && !replaceable)) {
         message.reply?.({
@@ -316,7 +335,7 @@ export class ActorHost {
       this.spawnNow(message, batch);
       return;
     }
-    const stored = await this.options.store.getActor(message.to);
+    const stored = await this.readStored(message.to);
     // The store may have been read while this batch already revived the actor.
     const revived = this.live.get(message.to);
     if (revived) {
@@ -325,7 +344,7 @@ export class ActorHost {
     }
     if (!stored) {
       message.onUnapplied?.();
-      message.reply?.({ applied: false, error: new TroupeError('E_INVALID_INPUT', `no actor has id "${message.to}"`) });
+      message.reply?.({ applied: false, error: new TroupeError('E_INVALID_INPUT', `no actor has id "${message.to}"`, { details: { missing: true } }) });
       return;
     }
     const entry = this.options.machines.get(stored.kind);
@@ -418,8 +437,13 @@ export class ActorHost {
         }
         default: {
           const handler = this.options.effects[effect.type];
-          if (!handler) throw new Error(`no handler for effect "${effect.type}" asked by ${actor.kind} ${actor.id}`);
-          handler(actor, effect.params, this.scope);
+          try {
+            if (!handler) throw new Error(`no handler for effect "${effect.type}" asked by ${actor.kind} ${actor.id}`);
+            handler(actor, effect.params, this.scope);
+          } catch (error) {
+            // A handler bug must not stop the batch: the other actors' work still commits.
+            this.options.onError?.(error, { actorId: actor.id, event: `effect ${effect.type}` });
+          }
         }
       }
     }

@@ -24,8 +24,12 @@ export interface ContextPackage {
   attempt: number;
 }
 
-/** Builds the context package from live actors and the store (settled ones live only there). */
-export async function buildContextPackage(task: TaskContext, host: ActorHost, store: Store): Promise<ContextPackage> {
+/**
+ * Builds the context package from live actors and the store (settled ones live only there).
+ * A task with neither ticket nor dependencies needs no read: its package comes back at once,
+ * without a promise, which keeps the common no-op path of in-process agents short.
+ */
+export function buildContextPackage(task: TaskContext, host: ActorHost, store: Store): ContextPackage | Promise<ContextPackage> {
   const pkg: ContextPackage = {
     ticket: null,
     dependencies: {},
@@ -34,6 +38,11 @@ export async function buildContextPackage(task: TaskContext, host: ActorHost, st
     round: task.round,
     attempt: task.attempt,
   };
+  if (task.spec.ticketId === null && task.spec.dependsOn.length === 0) return pkg;
+  return fillContextPackage(pkg, task, host, store);
+}
+
+async function fillContextPackage(pkg: ContextPackage, task: TaskContext, host: ActorHost, store: Store): Promise<ContextPackage> {
   const ticketId = task.spec.ticketId;
   if (ticketId !== null) {
     const live = host.getLive(ticketId);

@@ -135,15 +135,6 @@ export class Dispatcher {
     if (slots) slots.accepting = false;
   }
 
-  /** Forgets the agent and returns the tasks it held (for requeueing). */
-  removeAgent(agentId: string): string[] {
-    this.agents.delete(agentId);
-    const tasks = [...(this.held.get(agentId) ?? [])];
-    this.held.delete(agentId);
-    this.changedLoad.delete(agentId);
-    return tasks;
-  }
-
   /** Records a task as held by an agent (on assignment, and when restoring after a restart). */
   hold(agentId: string, taskId: string): void {
     let set = this.held.get(agentId);

@@ -110,9 +110,4 @@ export class EventBus {
     }
     return out;
   }
-
-  /** Drops the history of a ticket (after it settled and its events were read or stored). */
-  forget(ticketId: string): void {
-    this.rings.delete(ticketId);
-  }
 }

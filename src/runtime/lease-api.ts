@@ -77,9 +77,9 @@ export class LeaseApi {
     kind: 'accept' | 'reject' | 'heartbeat' | 'progress' | 'complete' | 'fail',
   ): Promise<ReportOutcome> {
     const outcome: MessageOutcome = await this.core.host.request(taskId, event);
-    if (outcome.error && !outcome.snapshot) {
-      throw new TroupeError('E_UNKNOWN_TASK', `no task has id "${taskId}"`);
-    }
+    // Only a missing actor means an unknown task; any other error (a store failure, a snapshot of
+    // another machine version) is passed on as it is.
+    if (outcome.error?.details?.missing === true) throw new TroupeError('E_UNKNOWN_TASK', `no task has id "${taskId}"`);
     if (outcome.error) throw outcome.error;
     const snapshot = outcome.snapshot;
     if (!snapshot) throw new TroupeError('E_UNKNOWN_TASK', `no task has id "${taskId}"`);

@@ -1,11 +1,12 @@
 import { pino, type Logger } from 'pino';
+import { TroupeError } from '../errors.js';
 import type { AgentAvailability } from '../machines/agent-machine.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../machines/backoff.js';
 import type { ReworkParams, SpawnValidatorParams, PhaseSettledParams } from '../machines/phase-machine.js';
 import type { EnqueueParams, LeaseEndedParams, OfferParams, RegisterWaitingParams, SettledParams } from '../machines/task-machine.js';
 import type { TaskContext, TaskStatus } from '../machines/task-types.js';
 import type { PhaseOutput } from '../machines/ticket-machine.js';
-import { ActorHost, type BatchScope, type EffectHandler, type LiveActor } from './actor-host.js';
+import { ActorHost, type BatchScope, type EffectHandler, type HostEvent, type LiveActor } from './actor-host.js';
 import type { AgentTransport } from './agent-transport.js';
 import type { Clock } from './clock.js';
 import { orderByDependencies } from './dependency-graph.js';
@@ -167,19 +168,10 @@ export class RuntimeCore {
       if (value === 'waiting') {
         // A dependency that is not live settled before the crash, but the message saying so (sent
         // after the commit that created this task, or in a later batch) may not have been stored.
-        const notLive: string[] = [];
-        for (const dep of c.pendingDeps) {
-          if (this.host.getLive(dep)) this.index(this.dependents, dep, c.id);
-          else notLive.push(dep);
-        }
+        const send = (to: string, event: HostEvent) => this.host.send(to, event);
+        const notLive = this.watchDependencies(c.id, c.pendingDeps, send);
         if (notLive.length > 0) followUps.push(() => this.resolveSettledDeps(c.id, notLive));
-        if (!c.phaseOpen && c.spec.ticketId && c.spec.phase) {
-          const phaseId = phaseIdOf(c.spec.ticketId, c.spec.phase);
-          const phase = this.host.getLive(phaseId);
-          if (phase && phase.snapshot.value === 'pending') this.index(this.phaseWaiting, phaseId, c.id);
-          else if (phase) this.host.send(c.id, { type: 'task.phase.opened' });
-          else this.host.send(c.id, { type: 'task.skip', reason: `phase ${c.spec.phase} is already closed` });
-        }
+        if (!c.phaseOpen) this.watchPhase(c.id, c.spec.ticketId, c.spec.phase, send);
       } else if (value === 'queued') {
         this.dispatcher.enqueue(c.id, c.spec.priority, c.spec.requires);
       } else if (typeof value === 'object' && value !== null && 'leased' in value && c.lease) {
@@ -195,7 +187,7 @@ export class RuntimeCore {
     if (!live) {
       const stored = await this.options.store.getActor(id);
       if (stored && stored.settled) return stored;
-      if (!stored && !this.host.getLive(id)) throw new Error(`no actor has id ${id}`);
+      if (!stored && !this.host.getLive(id)) throw new TroupeError('E_INVALID_INPUT', `no actor has id "${id}"`);
     }
     return new Promise((resolve) => {
       const list = this.settleWaiters.get(id) ?? [];
@@ -229,27 +221,37 @@ export class RuntimeCore {
   }
 
   private onRegisterWaiting(p: RegisterWaitingParams, scope: BatchScope): void {
-    const notLive: string[] = [];
-    for (const dep of p.pendingDeps) {
-      const live = this.host.getLive(dep);
-      // A dependency that settled earlier in this same batch is still in the live map until the
-      // commit, but its settle effect has already run: answer now, or the task would wait forever.
-      const settledOutcome = live?.kind === 'task' ? (live.snapshot.context as TaskContext).outcome : null;
-      if (live && settledOutcome) {
-        if (settledOutcome === 'succeeded') scope.send(p.taskId, { type: 'task.dependency.succeeded', taskId: dep });
-        else scope.send(p.taskId, { type: 'task.dependency.failed', taskId: dep, status: settledOutcome });
-      } else if (live) this.index(this.dependents, dep, p.taskId);
-      else notLive.push(dep);
-    }
+    const notLive = this.watchDependencies(p.taskId, p.pendingDeps, scope.send);
     // Those dependencies settled before this task was created: read how they ended.
     if (notLive.length > 0) scope.afterCommit(() => this.resolveSettledDeps(p.taskId, notLive));
-    if (!p.phaseOpen && p.ticketId !== null && p.phase !== null) {
-      const phaseId = phaseIdOf(p.ticketId, p.phase);
-      const phase = this.host.getLive(phaseId);
-      if (phase && phase.snapshot.value === 'pending') this.index(this.phaseWaiting, phaseId, p.taskId);
-      else if (phase) scope.send(p.taskId, { type: 'task.phase.opened' });
-      else scope.send(p.taskId, { type: 'task.skip', reason: `phase ${p.phase} is already closed` });
+    if (!p.phaseOpen) this.watchPhase(p.taskId, p.ticketId, p.phase, scope.send);
+  }
+
+  /**
+   * Indexes a waiting task under each live dependency; answers at once for one that settled in
+   * this same batch (still in the live map until the commit, its settle effect already run).
+   * Returns the dependencies that are not live: they settled before, and only the store knows how.
+   */
+  private watchDependencies(taskId: string, deps: readonly string[], send: (to: string, event: HostEvent) => void): string[] {
+    const notLive: string[] = [];
+    for (const dep of deps) {
+      const live = this.host.getLive(dep);
+      const settled = live?.kind === 'task' ? (live.snapshot.context as TaskContext).outcome : null;
+      if (live && settled) send(taskId, dependencyOutcome(dep, settled));
+      else if (live) this.index(this.dependents, dep, taskId);
+      else notLive.push(dep);
     }
+    return notLive;
+  }
+
+  /** Indexes a task under its phase until the phase opens, or wakes or skips it if that is past. */
+  private watchPhase(taskId: string, ticketId: string | null, phase: string | null, send: (to: string, event: HostEvent) => void): void {
+    if (ticketId === null || phase === null) return;
+    const phaseId = phaseIdOf(ticketId, phase);
+    const live = this.host.getLive(phaseId);
+    if (live && live.snapshot.value === 'pending') this.index(this.phaseWaiting, phaseId, taskId);
+    else if (live) send(taskId, { type: 'task.phase.opened' });
+    else send(taskId, { type: 'task.skip', reason: `phase ${phase} is already closed` });
   }
 
   /**
@@ -281,10 +283,9 @@ export class RuntimeCore {
     const stored = await this.options.store.getActors(deps);
     for (const dep of deps) {
       const record = stored.get(dep);
-      const status = record ? (record.state as TaskStatus) : 'missing';
-      if (status === 'succeeded') this.host.send(taskId, { type: 'task.dependency.succeeded', taskId: dep });
-      else if (record && !record.settled) this.host.send(taskId, { type: 'task.dependency.succeeded', taskId: dep });
-      else this.host.send(taskId, { type: 'task.dependency.failed', taskId: dep, status });
+      // Revived since (a reworked dependency): it will report when it settles again.
+      if (this.host.getLive(dep)) this.index(this.dependents, dep, taskId);
+      else this.host.send(taskId, dependencyOutcome(dep, record ? (record.state as TaskStatus) : 'missing'));
     }
   }
 
@@ -292,10 +293,7 @@ export class RuntimeCore {
     const waiting = this.dependents.get(p.taskId);
     if (waiting) {
       this.dependents.delete(p.taskId);
-      for (const taskId of waiting) {
-        if (p.status === 'succeeded') scope.send(taskId, { type: 'task.dependency.succeeded', taskId: p.taskId });
-        else scope.send(taskId, { type: 'task.dependency.failed', taskId: p.taskId, status: p.status });
-      }
+      for (const taskId of waiting) scope.send(taskId, dependencyOutcome(p.taskId, p.status));
     }
     if (p.ticketId !== null && p.phase !== null) {
       const context = actor.snapshot.context as TaskContext;
@@ -418,6 +416,13 @@ export class RuntimeCore {
     }
     set.add(value);
   }
+}
+
+/** The message that tells a waiting task how one of its dependencies ended. */
+function dependencyOutcome(dep: string, status: string): HostEvent {
+  return status === 'succeeded'
+    ? { type: 'task.dependency.succeeded', taskId: dep }
+    : { type: 'task.dependency.failed', taskId: dep, status };
 }
 
 export function defaultLogger(): Logger {

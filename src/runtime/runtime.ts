@@ -113,10 +113,7 @@ export class Runtime {
     const inProcess = new InProcessAgents({
       taskContext: (id) => core.host.getLive(id)?.snapshot.context as TaskContext | undefined,
       view: (context) => ({ ...taskView({ leased: 'running' }, context) }),
-      contextPackage: (task) =>
-        task.spec.dependsOn.length === 0 && task.spec.ticketId === null
-          ? { ticket: null, dependencies: {}, artifacts: {}, feedback: task.feedback, round: task.round, attempt: task.attempt }
-          : buildContextPackage(task, core.host, this.store),
+      contextPackage: (task) => buildContextPackage(task, core.host, this.store),
       send: (taskId, event) => {
         if (!core.host.failed) core.host.send(taskId, event);
       },

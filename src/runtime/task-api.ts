@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { TroupeError } from '../errors.js';
-import type { TaskContext, TaskStatus } from '../machines/task-types.js';
+import { SETTLED_TASK_STATUSES, type TaskContext, type TaskStatus } from '../machines/task-types.js';
 import { orderByDependencies } from './dependency-graph.js';
 import { phaseIdOf, type RuntimeCore } from './runtime-core.js';
 import type { StoredActor } from './store/store.js';
@@ -24,7 +24,6 @@ export interface TaskListFilter {
   limit?: number;
 }
 
-const SETTLED: ReadonlySet<string> = new Set(['succeeded', 'dead_lettered', 'cancelled', 'skipped']);
 
 /**
  * Tasks: create (alone or as a graph), read, list, cancel, and wait.
@@ -178,7 +177,7 @@ export class TaskApi {
     while (stack.length > 0) {
       const current = stack.pop() as string;
       for (const t of dependents.get(current) ?? []) {
-        if (seen.has(t.id) || SETTLED.has(t.status)) continue;
+        if (seen.has(t.id) || SETTLED_TASK_STATUSES.has(t.status)) continue;
         seen.add(t.id);
         out.push(t);
         stack.push(t.id);

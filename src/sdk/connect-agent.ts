@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { TaskHandler } from '../actors/in-process-agents.js';
 import { SystemClock, type Clock } from '../runtime/clock.js';
 import { CLOSE_CODES } from '../server/protocol/codes.js';
-import type { AckMessage, CancelMessage, ServerMessage, WelcomeMessage } from '../server/protocol/server-messages.js';
+import type { AckMessage, ServerMessage, WelcomeMessage } from '../server/protocol/server-messages.js';
 import { AgentLink, type Request } from './agent-link.js';
 import { DEFAULT_RECONNECT, reconnectDelay, type ReconnectPolicy } from './backoff.js';
 import { ConnectionRefusedError, DisconnectedError, RemoteError } from './remote-error.js';
@@ -235,7 +235,7 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
         return;
       case 'cancel':
         this.runner.cancel(frame);
-        this.emit('cancelled', { taskId: frame.taskId, leaseId: frame.leaseId, reason: (frame as CancelMessage).reason });
+        this.emit('cancelled', { taskId: frame.taskId, leaseId: frame.leaseId, reason: frame.reason });
         return;
       case 'message':
         this.options.onMessage?.({ from: frame.from, body: frame.body, ticketId: frame.ticketId });

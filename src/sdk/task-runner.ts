@@ -1,7 +1,7 @@
 import { NonRetryableError, TroupeError } from '../errors.js';
 import { toAttemptError, type TaskHandler, type TaskHandlerContext } from '../actors/in-process-agents.js';
 import type { ContextPackage } from '../runtime/context-package.js';
-import { findNonJson } from '../runtime/validation.js';
+import { findNonJson, jsonSize } from '../runtime/validation.js';
 import type { TaskView } from '../runtime/views.js';
 import type { AckMessage, AssignMessage, CancelMessage, WelcomeMessage } from '../server/protocol/server-messages.js';
 import type { Request } from './agent-link.js';
@@ -163,9 +163,10 @@ export class TaskRunner {
     if (bad) {
       return failure(lease, new NonRetryableError(`handler returned a value that is not plain JSON at ${bad.replace('$', 'result')}`), 'E_NOT_SERIALIZABLE');
     }
-    const size = Buffer.byteLength(JSON.stringify(report), 'utf8');
-    if (size > this.options.maxFrameBytes()) {
-      return failure(lease, new NonRetryableError(`the result is ${size} bytes, over the frame limit of ${this.options.maxFrameBytes()}`), 'E_PAYLOAD_TOO_LARGE');
+    const size = jsonSize(report);
+    const limit = this.options.maxFrameBytes();
+    if (size > limit) {
+      return failure(lease, new NonRetryableError(`the result is ${size} bytes, over the frame limit of ${limit}`), 'E_PAYLOAD_TOO_LARGE');
     }
     return report;
   }

@@ -37,28 +37,18 @@ function assignFrame(runtime: Runtime, live: LiveActor, offer: Offer, context: C
 }
 
 /**
- * The assign frame for an offer, or null when the lease is no longer current. A task with no
- * ticket and no dependencies needs nothing from the store, so its frame is built at once (the
- * hot path); otherwise the context package is read first.
+ * The assign frame for an offer, or null when the lease is no longer current. A task whose
+ * context package needs no store read (no ticket, no dependencies) gets its frame at once.
  */
 export function buildAssignment(runtime: Runtime, offer: Offer): AssignMessage | null | Promise<AssignMessage | null> {
   const live = leasedTask(runtime, offer.taskId, offer.leaseId);
   if (!live) return null;
   const task = live.snapshot.context as TaskContext;
-  if (task.spec.ticketId === null && task.spec.dependsOn.length === 0) {
-    const context: ContextPackage = {
-      ticket: null,
-      dependencies: {},
-      artifacts: {},
-      feedback: task.feedback,
-      round: task.round,
-      attempt: task.attempt,
-    };
-    return assignFrame(runtime, live, offer, context);
-  }
-  return buildContextPackage(task, runtime.core.host, runtime.store).then((context) => {
+  const context = buildContextPackage(task, runtime.core.host, runtime.store);
+  if (!(context instanceof Promise)) return assignFrame(runtime, live, offer, context);
+  return context.then((pkg) => {
     const still = leasedTask(runtime, offer.taskId, offer.leaseId);
-    return still ? assignFrame(runtime, still, offer, context) : null;
+    return still ? assignFrame(runtime, still, offer, pkg) : null;
   });
 }
 

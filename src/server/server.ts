@@ -95,6 +95,8 @@ export class TroupeServer {
       server.http.once('error', reject);
       server.http.listen(resolved.port, resolved.host, () => {
         server.http.off('error', reject);
+        // Later errors (accept failing under EMFILE, say) are logged: unheard, they would end the process.
+        server.http.on('error', (error) => logger.error({ err: error }, 'server error'));
         server.boundPort = (server.http.address() as AddressInfo).port;
         resolve();
       });

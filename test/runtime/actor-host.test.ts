@@ -78,6 +78,18 @@ describe('actor host', () => {
     expect((await h.runtime.tasks.get('gone')).result).toBe('r');
   });
 
+  it('stops the runtime cleanly when a store read fails inside a batch', async () => {
+    const store = new GatedStore();
+    h = await harness({ store });
+    await h.runtime.idle();
+    store.getActor = async () => {
+      throw new Error('read error');
+    };
+    // Sending to an actor that is not live makes the batch read the store.
+    await expect(h.runtime.leases.accept('not-live', 'lease')).rejects.toMatchObject({ code: 'E_STORE' });
+    await expect(h.runtime.tasks.create({ id: 'after', type: 't' })).rejects.toMatchObject({ code: 'E_STORE' });
+  });
+
   it('stops accepting work when the store fails, and says why', async () => {
     const store = new GatedStore();
     h = await harness({ store });

@@ -125,27 +125,27 @@ export interface QualityChangedParams {
   score: number;
 }
 
-const hostEffect = (): void => {};
+const noop = (): void => {};
+/** A placeholder typed with the params of the effect it stands for. */
+const hostEffect = <P>() => noop as (_: unknown, params: P) => void;
 
 /** The placeholders a coordinator machine lists in `setup({ actions })`. */
 export const COORDINATION_EFFECT_ACTIONS = {
-  spawnActors: hostEffect as (_: unknown, params: SpawnActorsParams) => void,
-  watchTasks: hostEffect as (_: unknown, params: WatchTasksParams) => void,
-  unwatchTasks: hostEffect as (_: unknown, params: UnwatchTasksParams) => void,
-  cancelTasks: hostEffect as (_: unknown, params: CancelTasksParams) => void,
-  releaseHeld: hostEffect as (_: unknown, params: ReleaseHeldParams) => void,
-  skipHeld: hostEffect as (_: unknown, params: SkipHeldParams) => void,
-  collectResults: hostEffect as (_: unknown, params: CollectResultsParams) => void,
-  subscribeSplit: hostEffect as (_: unknown, params: SubscribeSplitParams) => void,
+  spawnActors: hostEffect<SpawnActorsParams>(),
+  watchTasks: hostEffect<WatchTasksParams>(),
+  unwatchTasks: hostEffect<UnwatchTasksParams>(),
+  cancelTasks: hostEffect<CancelTasksParams>(),
+  releaseHeld: hostEffect<ReleaseHeldParams>(),
+  skipHeld: hostEffect<SkipHeldParams>(),
+  collectResults: hostEffect<CollectResultsParams>(),
+  subscribeSplit: hostEffect<SubscribeSplitParams>(),
   /** Wakes whoever waits for this coordinator to settle (after the commit). */
-  coordinatorSettled: hostEffect as () => void,
-  watchQuality: hostEffect as (_: unknown, params: WatchQualityParams) => void,
-  unwatchQuality: hostEffect as (_: unknown, params: WatchQualityParams) => void,
-  requestResource: hostEffect as (_: unknown, params: RequestResourceParams) => void,
-  releaseResource: hostEffect as (_: unknown, params: ReleaseResourceParams) => void,
-  resourceChanged: hostEffect as (_: unknown, params: ResourceChangedParams) => void,
-  resourceReply: hostEffect as (_: unknown, params: ResourceReplyParams) => void,
-  qualityChanged: hostEffect as (_: unknown, params: QualityChangedParams) => void,
+  coordinatorSettled: noop,
+  watchQuality: hostEffect<WatchQualityParams>(),
+  unwatchQuality: hostEffect<WatchQualityParams>(),
+  requestResource: hostEffect<RequestResourceParams>(),
+  releaseResource: hostEffect<ReleaseResourceParams>(),
+  resourceChanged: hostEffect<ResourceChangedParams>(),
+  resourceReply: hostEffect<ResourceReplyParams>(),
+  qualityChanged: hostEffect<QualityChangedParams>(),
 };
-
-export type CoordinationEffectName = keyof typeof COORDINATION_EFFECT_ACTIONS;

@@ -17,6 +17,9 @@ import { continuationId, outputTasks } from './task-ids.js';
 
 type JoinWork = Extract<StepWork, { kind: 'join' | 'sync' }>;
 
+/** The id of a join or sync step's coordinator: found again after a restart. */
+const coordinatorIdOf = (runId: string, work: JoinWork): string => `${runId}/${work.step}/${work.kind}`;
+
 export interface CoordinatedDriver {
   coordination: CoordinationApi;
   /** Watches a task (the join's continuation) and reports its end to the run as the step's end. */
@@ -46,7 +49,7 @@ function template(run: RunRef, id: string, work: TaskWork): TaskTemplate {
  */
 export function startCoordinatedJoin(d: CoordinatedDriver, run: RunRef, work: JoinWork, out: Outbox): void {
   const { runId } = run;
-  const id = `${runId}/${work.step}/${work.kind}`;
+  const id = coordinatorIdOf(runId, work);
   const from = work.kind === 'join' ? work.from : work.waitFor;
   const sources = from.flatMap((f) => outputTasks(run.compiled, run.context, runId, f) ?? []);
   const ticketId = run.ticketId ?? undefined;
@@ -87,7 +90,7 @@ export function startCoordinatedJoin(d: CoordinatedDriver, run: RunRef, work: Jo
 
 /** A step's deadline passed: its coordinator stops waiting (the sources it waited for go on). */
 export function cancelCoordinated(d: CoordinatedDriver, runId: string, work: JoinWork, out: Outbox): void {
-  const id = `${runId}/${work.step}/${work.kind}`;
+  const id = coordinatorIdOf(runId, work);
   out.later(async () => {
     await d.coordination.cancel(id, `step ${work.step} of pattern run ${runId} timed out`).catch((error: unknown) => {
       // Already decided: nothing is waiting any more.

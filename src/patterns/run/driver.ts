@@ -148,7 +148,7 @@ export class PatternDriver implements StepDriver {
   private catchUp(ids: string[], out: Outbox): void {
     out.later(async () => {
       const read = await this.read(ids.filter((id) => this.watches.has(id)));
-      const later = hostOutbox(this.core.host, (e) => this.core.logger.error({ err: e }, 'pattern step failed to go on'));
+      const later = this.hostOut();
       for (const [id, outcome] of read) {
         const watch = this.watches.get(id);
         if (!watch || outcome.open) continue;
