@@ -13,6 +13,7 @@ import { sagaMachine, type SagaContext } from '../src/machines/coordination/saga
 import { splitMachine, type SplitContext } from '../src/machines/coordination/split-machine.js';
 import type { ResolvedTemplate } from '../src/machines/coordination/coordination-types.js';
 import { MachineStepper, type RequestedEffect } from '../src/runtime/machine-stepper.js';
+import { TwinStepper } from './support/twin-stepper.js';
 
 /**
  * Model-based tests of the coordinator machines. Paths come from each machine's own definition
@@ -64,7 +65,9 @@ function tracingStepper(machine: AnyStateMachine) {
   const rest = (snapshot: AnyMachineSnapshot) => {
     for (const n of snapshot._nodes) nodes.add(n.id);
   };
-  return { stepper, taken, nodes, rest };
+  // The compiled stepper in lockstep: each step must agree with xstate's.
+  const twin = new TwinStepper(machine);
+  return { stepper, taken, nodes, rest, twin };
 }
 
 function runModel<C>(model: Model<C>): { paths: number; steps: number; missingStates: string[]; missingTransitions: string[] } {
@@ -89,12 +92,14 @@ function runModel<C>(model: Model<C>): { paths: number; steps: number; missingSt
     for (const path of test.getShortestPaths()) {
       paths += 1;
       const first = trace.stepper.initial(input);
+      trace.twin.initial(input, first);
       trace.rest(first.snapshot);
       let snapshot = first.snapshot as Snap<C>;
       model.check({ prev: null, event: null, next: snapshot, effects: first.effects });
       for (const s of path.steps) {
         if (s.event.type === 'xstate.init') continue;
         const result = trace.stepper.step(snapshot as AnyMachineSnapshot, s.event);
+        trace.twin.step(snapshot as AnyMachineSnapshot, s.event, result);
         const next = (result?.snapshot ?? snapshot) as Snap<C>;
         trace.rest(next as AnyMachineSnapshot);
         expect(model.key(next), `replay of ${s.event.type} reaches the state the traversal found`).toBe(model.key(s.state as Snap<C>));
@@ -105,6 +110,9 @@ function runModel<C>(model: Model<C>): { paths: number; steps: number; missingSt
     }
   }
   const takenSet = new Set(trace.taken);
+  // The runtime runs coordinators compiled: every replayed step was checked against xstate's.
+  expect(trace.twin.active, 'the coordinator machine compiles').toBe(true);
+  expect(trace.twin.compared).toBe(steps + paths);
   return {
     paths,
     steps,

@@ -1,9 +1,8 @@
-import type { AnyMachineSnapshot } from 'xstate';
 import { TroupeError } from '../errors.js';
 import type { EmitParams, SetTimerParams, TellParams, TimersParams } from '../machines/effects.js';
 import type { Clock } from './clock.js';
 import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
-import type { RequestedEffect } from './machine-stepper.js';
+import type { RequestedEffect, SteppedSnapshot } from './machine-stepper.js';
 import { emptyBatch, isEmptyBatch, type ActorKind, type Store, type StoredActor, type StoredEvent } from './store/store.js';
 import { TimerWheel } from './timer-wheel.js';
 
@@ -12,7 +11,7 @@ export type HostEvent = { type: string } & Record<string, unknown>;
 export interface MessageOutcome {
   applied: boolean;
   /** The actor's snapshot after the message (absent when the actor does not exist). */
-  snapshot?: AnyMachineSnapshot;
+  snapshot?: SteppedSnapshot;
   error?: TroupeError;
 }
 
@@ -39,7 +38,7 @@ export interface LiveActor {
   id: string;
   kind: ActorKind;
   entry: RegisteredMachine;
-  snapshot: AnyMachineSnapshot;
+  snapshot: SteppedSnapshot;
   ticketId: string | null;
 }
 

@@ -1,10 +1,11 @@
-import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
+import type { AnyStateMachine } from 'xstate';
 import { TroupeError } from '../errors.js';
 import { agentMachine } from '../machines/agent-machine.js';
 import { phaseMachine } from '../machines/phase-machine.js';
 import { taskMachine } from '../machines/task-machine.js';
 import { ticketMachine } from '../machines/ticket-machine.js';
-import { MachineStepper } from './machine-stepper.js';
+import { stepperFor } from './compiled-stepper.js';
+import { MachineStepper, type SteppedSnapshot, type Stepper } from './machine-stepper.js';
 import type { ActorKind, StoredActor } from './store/store.js';
 
 /** Turns a snapshot stored by an older machine version into one the current version reads. */
@@ -22,11 +23,11 @@ export interface MachineDefinition {
 }
 
 export interface RegisteredMachine extends MachineDefinition {
-  stepper: MachineStepper;
+  stepper: Stepper;
 }
 
 /** True once the actor rests: it leaves the live registry and stays only in the store. */
-export function isSettled(snapshot: AnyMachineSnapshot): boolean {
+export function isSettled(snapshot: SteppedSnapshot): boolean {
   return snapshot.status !== 'active' || snapshot.hasTag('settled');
 }
 
@@ -37,6 +38,15 @@ export const BUILT_IN_MACHINES: MachineDefinition[] = [
   { kind: 'ticket', machineId: 'troupe.ticket', version: 1, machine: ticketMachine },
 ];
 
+/**
+ * The compiled stepper where a machine's features allow it, xstate's own otherwise.
+ * `TROUPE_STEPPER=xstate` runs every machine on xstate's algorithm (to rule the compiled one out).
+ */
+function makeStepper(machine: AnyStateMachine): Stepper {
+  const make = (m: AnyStateMachine): Stepper => new MachineStepper(m);
+  return process.env.TROUPE_STEPPER === 'xstate' ? make(machine) : stepperFor(machine, make);
+}
+
 /** The machines a runtime hosts, by kind, with their steppers and migrations. */
 export class MachineRegistry {
   private readonly byKind = new Map<ActorKind, RegisteredMachine>();
@@ -46,7 +56,7 @@ export class MachineRegistry {
   }
 
   register(definition: MachineDefinition): void {
-    this.byKind.set(definition.kind, { ...definition, stepper: new MachineStepper(definition.machine) });
+    this.byKind.set(definition.kind, { ...definition, stepper: makeStepper(definition.machine) });
   }
 
   /** Adds a migration from `fromVersion` for the machine of `kind`. */
@@ -65,7 +75,7 @@ export class MachineRegistry {
    * Rebuilds a live snapshot from a stored one, running registered migrations when the stored
    * version is older. A version with no migration path is refused, never guessed at.
    */
-  restore(stored: StoredActor): AnyMachineSnapshot {
+  restore(stored: StoredActor): SteppedSnapshot {
     const entry = this.byKind.get(stored.kind);
     if (!entry) {
       throw new TroupeError(

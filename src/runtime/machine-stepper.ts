@@ -1,4 +1,4 @@
-import { createActor, type AnyStateMachine, type AnyMachineSnapshot } from 'xstate';
+import { createActor, type AnyStateMachine, type AnyMachineSnapshot, type StateValue } from 'xstate';
 
 /** An action a machine asked for, with its resolved params. */
 export interface RequestedEffect {
@@ -6,12 +6,46 @@ export interface RequestedEffect {
   params: Record<string, unknown>;
 }
 
+/**
+ * What the runtime reads of a machine's state: xstate's `MachineSnapshot` satisfies it, and so do
+ * the lighter snapshots of the compiled stepper.
+ */
+export interface SteppedSnapshot {
+  readonly value: StateValue;
+  readonly context: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- each machine has its own context type
+  readonly status: 'active' | 'done' | 'error' | 'stopped';
+  hasTag(tag: string): boolean;
+}
+
+export interface StepResult<S extends SteppedSnapshot = SteppedSnapshot> {
+  snapshot: S;
+  effects: RequestedEffect[];
+}
+
+/**
+ * Steps a pure machine: snapshot and event in, next snapshot and requested effects out.
+ * Implementations: {@link MachineStepper} (xstate's own algorithm) and `CompiledStepper` (the same
+ * machine definition, run from precomputed transition plans).
+ */
+export interface Stepper<S extends SteppedSnapshot = SteppedSnapshot> {
+  readonly machine: AnyStateMachine;
+  /** The snapshot after the machine's initial macrostep; throws when the machine cannot start. */
+  initial(input: unknown): StepResult<S>;
+  /**
+   * Returns `undefined` when no transition accepted the event. A transition that only asks for
+   * effects leaves the snapshot as it was, so "applied" means a new snapshot OR requested effects.
+   */
+  step(snapshot: S, event: { type: string }): StepResult<S> | undefined;
+  /** Rebuilds a snapshot from its stored value and context. */
+  restore(value: unknown, context: unknown): S;
+}
+
 interface ActorScopeLike {
   actionExecutor: (action: { type: string; params?: unknown }) => void;
 }
 
 /**
- * Steps a pure machine: snapshot and event in, next snapshot and requested effects out.
+ * Steps a machine with xstate's own transition algorithm.
  *
  * xstate's public `transition()` builds a throwaway actor on every call (about 60 µs per step on
  * the reference machine), while `machine.transition()` with one reused actor scope costs about
@@ -19,7 +53,7 @@ interface ActorScopeLike {
  * replacing the action executor with a collector: no action implementation ever runs, every
  * custom action comes back as data for the runtime to carry out.
  */
-export class MachineStepper<M extends AnyStateMachine = AnyStateMachine> {
+export class MachineStepper<M extends AnyStateMachine = AnyStateMachine> implements Stepper<AnyMachineSnapshot> {
   readonly machine: M;
   private readonly scope: ActorScopeLike;
   private collected: RequestedEffect[] = [];
@@ -35,28 +69,21 @@ export class MachineStepper<M extends AnyStateMachine = AnyStateMachine> {
     };
   }
 
-  initial(input: unknown): { snapshot: AnyMachineSnapshot; effects: RequestedEffect[] } {
+  initial(input: unknown): StepResult<AnyMachineSnapshot> {
     this.collected = [];
     const snapshot = this.machine.getInitialSnapshot(this.scope as never, input) as AnyMachineSnapshot;
+    // xstate turns a throwing context factory or entry action into an `error` snapshot.
+    if (snapshot.status === 'error') throw snapshot.error;
     return { snapshot, effects: this.collected };
   }
 
-  /**
-   * Returns `undefined` when no transition accepted the event. A transition that only asks for
-   * effects leaves xstate's snapshot object as it was, so "applied" means a new snapshot OR
-   * requested effects.
-   */
-  step(
-    snapshot: AnyMachineSnapshot,
-    event: { type: string },
-  ): { snapshot: AnyMachineSnapshot; effects: RequestedEffect[] } | undefined {
+  step(snapshot: AnyMachineSnapshot, event: { type: string }): StepResult<AnyMachineSnapshot> | undefined {
     this.collected = [];
     const next = this.machine.transition(snapshot, event as never, this.scope as never) as AnyMachineSnapshot;
     if (next === snapshot && this.collected.length === 0) return undefined;
     return { snapshot: next, effects: this.collected };
   }
 
-  /** Rebuilds a snapshot from its stored value and context. */
   restore(value: unknown, context: unknown): AnyMachineSnapshot {
     return this.machine.resolveState({ value, context } as never) as AnyMachineSnapshot;
   }

@@ -1,4 +1,4 @@
-import type { AnyMachineSnapshot } from 'xstate';
+import type { SteppedSnapshot } from './machine-stepper.js';
 import { agentStatusOf, type AgentContext, type AgentStatus } from '../machines/agent-machine.js';
 import type { PhaseContext } from '../machines/phase-machine.js';
 import { taskStatusOf } from '../machines/task-machine.js';
@@ -165,7 +165,7 @@ export function ticketView(value: unknown, c: TicketContext, phases: PhaseView[]
 }
 
 /** Reads value and context from a live snapshot or a stored record alike. */
-export function stateOf(source: AnyMachineSnapshot | StoredActor): { value: unknown; context: unknown } {
+export function stateOf(source: SteppedSnapshot | StoredActor): { value: unknown; context: unknown } {
   if ('machineId' in source) return { value: source.state, context: source.context };
   return { value: source.value, context: source.context };
 }

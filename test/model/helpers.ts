@@ -26,6 +26,7 @@ import { expect, it } from 'vitest';
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, AnyTransitionDefinition, EventObject, InspectionEvent } from 'xstate';
 import { createTestModel, getStateNodes } from 'xstate/graph';
 import { MachineStepper, type RequestedEffect } from '../../src/runtime/machine-stepper.js';
+import { TwinStepper } from '../support/twin-stepper.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sample events and their labels
@@ -252,11 +253,14 @@ export interface TracedStep {
  */
 export class TracingStepper {
   readonly stepper: MachineStepper;
+  /** The compiled stepper in lockstep: every step must agree with xstate's (see TwinStepper). */
+  readonly twin: TwinStepper;
   private transitions: AnyTransitionDefinition[] = [];
   private nodes = new Set<string>();
 
   constructor(machine: AnyStateMachine) {
     this.stepper = new MachineStepper(machine);
+    this.twin = new TwinStepper(machine);
     const scope = (this.stepper as unknown as { scope?: { system?: { inspect?: unknown } } }).scope;
     const system = scope?.system as { inspect(fn: (e: InspectionEvent) => void): unknown } | undefined;
     if (!system || typeof system.inspect !== 'function') {
@@ -285,12 +289,14 @@ export class TracingStepper {
   initial(input: unknown): TracedStep {
     this.begin();
     const r = this.stepper.initial(input);
+    this.twin.initial(input, r);
     return this.finish(r.snapshot, r.effects, true);
   }
 
   step(snapshot: AnyMachineSnapshot, event: EventObject): TracedStep {
     this.begin();
     const r = this.stepper.step(snapshot, event);
+    this.twin.step(snapshot, event, r);
     if (!r) return this.finish(snapshot, [], false);
     return this.finish(r.snapshot, r.effects, true);
   }
@@ -349,6 +355,8 @@ export interface ModelRun {
   failures: string[];
   /** Time spent generating the paths and replaying them. */
   ms: { generate: number; replay: number };
+  /** Steps the compiled stepper replayed in lockstep and matched; null when the machine is not compiled. */
+  twinSteps: number | null;
 }
 
 const MAX_FAILURES = 12;
@@ -528,7 +536,8 @@ export function runModel<C>(
   }
   const ms = { generate: Math.round(generatedMs), replay: Math.round(performance.now() - started - generatedMs) };
   const pathSteps = paths.reduce((a, p) => a + p.steps.length - 1, 0);
-  return { name: config.name, paths: paths.length, pathSteps, steps, probes, failures, ms };
+  const twinSteps = tracer.twin.active ? tracer.twin.compared : null;
+  return { name: config.name, paths: paths.length, pathSteps, steps, probes, failures, ms, twinSteps };
 }
 
 /** One line per run, printed when MODEL_STATS is set. */
@@ -607,6 +616,8 @@ export function describeModelRuns<C>(
       const r = run(config);
       expect(r.paths).toBeGreaterThan(0);
       expect(r.failures).toEqual([]);
+      // The runtime runs this machine compiled: every replayed step was checked against xstate's.
+      expect(r.twinSteps).toBe(r.steps + r.probes);
     });
   }
   it('the paths visit every state node and take every transition', () => {

@@ -1,0 +1,421 @@
+import { assign, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type StateValue } from 'xstate';
+import type { RequestedEffect, StepResult, SteppedSnapshot, Stepper } from './machine-stepper.js';
+
+/*
+ * Why this file exists: xstate's `machine.transition` is general (parallel regions, history,
+ * children) and rebuilds a full snapshot (state value, tag set, node list) after every assign.
+ * A task's life costs about 110 µs of it. The engine's machines use a small, regular subset:
+ * compound and final states, guarded and eventless transitions, assign, enqueueActions and named
+ * custom actions. For machines within that subset this stepper runs the SAME definition (the same
+ * state nodes, transition objects, guard and action implementations, in the SCXML order xstate
+ * uses) from plans computed once per (transition, active leaf). Machines outside the subset keep
+ * xstate's stepper (see `compileStepper`). test/model/* replays every generated path through both
+ * and requires identical state, context, status, tags and effects after each step.
+ */
+
+/** A state node with what a step needs, computed once. */
+export interface CompiledNode {
+  readonly sn: AnyStateNode;
+  readonly parent: CompiledNode | undefined;
+  readonly order: number;
+  /** Active configuration when this is the leaf: itself, then its ancestors up to the root. */
+  readonly chain: readonly CompiledNode[];
+  readonly value: StateValue;
+  readonly tags: ReadonlySet<string>;
+  readonly candidates: Map<string, readonly AnyTransitionDefinition[]>;
+}
+
+interface Plan {
+  readonly exit: readonly CompiledNode[];
+  readonly enter: ReadonlyArray<{ node: CompiledNode; defaultEntry: boolean }>;
+  readonly leaf: CompiledNode;
+}
+
+/** A snapshot of a compiled machine: the active leaf and the context. */
+export class CompiledSnapshot implements SteppedSnapshot {
+  constructor(
+    /** @internal */ readonly leaf: CompiledNode,
+    readonly context: any, // eslint-disable-line @typescript-eslint/no-explicit-any -- the machine's own context type
+    readonly status: 'active' | 'done',
+  ) {}
+
+  get value(): StateValue {
+    return this.leaf.value;
+  }
+
+  hasTag(tag: string): boolean {
+    return this.leaf.tags.has(tag);
+  }
+}
+
+/** One macrostep in progress. */
+interface Run {
+  context: unknown;
+  event: { type: string };
+  leaf: CompiledNode;
+  status: 'active' | 'done';
+  changed: boolean;
+  effects: RequestedEffect[];
+  internal: Array<{ type: string }>;
+}
+
+type ActionLike = string | { type: string; params?: unknown } | ((...args: never[]) => unknown);
+type GuardLike = string | { type: string; params?: unknown } | ((...args: never[]) => unknown);
+type Builtin = ((...args: never[]) => unknown) & { type: string; assignment?: unknown; collect?: unknown; resolve?: unknown };
+
+/** Why `machine` cannot be compiled, or `undefined` when it can. */
+export function unsupportedFeature(machine: AnyStateMachine): string | undefined {
+  const visit = (sn: AnyStateNode): string | undefined => {
+    if (sn.type === 'parallel' || sn.type === 'history') return `${sn.type} state ${sn.id}`;
+    if (sn.invoke.length > 0) return `invoke in ${sn.id}`;
+    if ((sn.config as { after?: unknown }).after !== undefined) return `after in ${sn.id}`;
+    if (sn.output !== undefined) return `output in ${sn.id}`;
+    const transitions = [...sn.transitions.values()].flat().concat(sn.always ?? []);
+    for (const t of transitions) {
+      if ((t.target?.length ?? 0) > 1) return `a transition with several targets in ${sn.id}`;
+      if (t.guard !== undefined && isBuiltinGuard(machine, t.guard as GuardLike)) return `a built-in guard in ${sn.id}`;
+      // Re-entering from the root exits the root itself; nothing here needs it.
+      if (t.reenter && !sn.parent) return `a re-entering transition on the root`;
+    }
+    for (const child of Object.values(sn.states)) {
+      const found = visit(child);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return visit(machine.root);
+}
+
+function isBuiltinGuard(machine: AnyStateMachine, guard: GuardLike): boolean {
+  const resolved = typeof guard === 'function' ? guard : machine.implementations.guards[typeof guard === 'string' ? guard : guard.type];
+  return typeof resolved !== 'function' || 'check' in resolved;
+}
+
+const noSpawn = (): never => {
+  throw new Error('spawning children is not supported by the compiled stepper');
+};
+
+/** Steps a machine of the supported subset from precomputed plans; see the note at the top. */
+export class CompiledStepper implements Stepper<CompiledSnapshot> {
+  readonly machine: AnyStateMachine;
+  private readonly nodes = new Map<AnyStateNode, CompiledNode>();
+  private readonly plans = new Map<AnyTransitionDefinition, Map<CompiledNode, Plan>>();
+  private readonly rootNode: CompiledNode;
+
+  constructor(machine: AnyStateMachine) {
+    const why = unsupportedFeature(machine);
+    if (why !== undefined) throw new Error(`machine ${machine.id} cannot be compiled: it uses ${why}`);
+    this.machine = machine;
+    this.rootNode = this.index(machine.root, undefined);
+  }
+
+  initial(input: unknown): StepResult<CompiledSnapshot> {
+    const event = { type: 'xstate.init', input };
+    const config = this.machine.config as { context?: unknown };
+    const run: Run = {
+      context: typeof config.context === 'function' ? {} : (config.context ?? {}),
+      event,
+      leaf: this.rootNode,
+      status: 'active',
+      changed: false,
+      effects: [],
+      internal: [],
+    };
+    if (typeof config.context === 'function') {
+      const factory = config.context as (args: { input: unknown; spawn: unknown; self: unknown }) => unknown;
+      this.act([assign(({ event: e }) => factory({ input: (e as typeof event).input, spawn: noSpawn, self: undefined }) as never)], run);
+    }
+    // The root and its default descendants are entered as by a transition from outside.
+    const enter: Array<{ node: CompiledNode; defaultEntry: boolean }> = [];
+    for (let n: CompiledNode | undefined = this.rootNode; n; n = this.initialChild(n)) enter.push({ node: n, defaultEntry: true });
+    this.take({ exit: [], enter, leaf: enter[enter.length - 1]!.node }, [], run);
+    this.settle(run);
+    return { snapshot: new CompiledSnapshot(run.leaf, run.context, run.status), effects: run.effects };
+  }
+
+  step(snapshot: CompiledSnapshot, event: { type: string }): StepResult<CompiledSnapshot> | undefined {
+    if (snapshot.status !== 'active') return undefined;
+    const run: Run = { context: snapshot.context, event, leaf: snapshot.leaf, status: 'active', changed: false, effects: [], internal: [] };
+    const transition = this.select(run);
+    if (transition) this.microstep(transition, run);
+    this.settle(run);
+    if (!run.changed && run.effects.length === 0) return undefined;
+    return { snapshot: new CompiledSnapshot(run.leaf, run.context, run.status), effects: run.effects };
+  }
+
+  restore(value: unknown, context: unknown): CompiledSnapshot {
+    let node = this.rootNode;
+    let rest = value as StateValue;
+    for (;;) {
+      const key = typeof rest === 'string' ? rest : Object.keys(rest)[0];
+      const child = key === undefined ? undefined : node.sn.states[key];
+      if (!child) throw new Error(`state ${JSON.stringify(value)} does not exist in machine ${this.machine.id}`);
+      node = this.node(child);
+      if (typeof rest === 'string') break;
+      rest = (rest as Record<string, StateValue>)[key as string] as StateValue;
+    }
+    while (node.sn.type === 'compound') node = this.initialChild(node) as CompiledNode;
+    return new CompiledSnapshot(node, context ?? {}, this.isRootFinal(node) ? 'done' : 'active');
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The macrostep: the event's transition, then eventless transitions and internal events
+
+  private settle(run: Run): void {
+    let selectEventless = true;
+    while (run.status === 'active') {
+      let transition = selectEventless ? this.selectEventless(run) : undefined;
+      if (!transition) {
+        const next = run.internal.shift();
+        if (!next) break;
+        run.event = next;
+        transition = this.select(run);
+        selectEventless = true;
+        if (transition) this.microstep(transition, run);
+        continue;
+      }
+      // An eventless transition that changes nothing would be selected again forever; xstate
+      // stops selecting eventless transitions then, and so does this.
+      const before = { leaf: run.leaf, context: run.context };
+      this.microstep(transition, run);
+      selectEventless = run.leaf !== before.leaf || run.context !== before.context;
+    }
+  }
+
+  private select(run: Run): AnyTransitionDefinition | undefined {
+    for (const node of run.leaf.chain) {
+      const candidates = this.candidatesOf(node, run.event.type);
+      for (const t of candidates) {
+        if (t.guard === undefined || this.guard(t.guard as GuardLike, run.context, run.event, node)) return t;
+      }
+    }
+    return undefined;
+  }
+
+  private selectEventless(run: Run): AnyTransitionDefinition | undefined {
+    for (const node of run.leaf.chain) {
+      for (const t of node.sn.always ?? []) {
+        if (t.guard === undefined || this.guard(t.guard as GuardLike, run.context, run.event, node)) return t;
+      }
+    }
+    return undefined;
+  }
+
+  private microstep(transition: AnyTransitionDefinition, run: Run): void {
+    let byLeaf = this.plans.get(transition);
+    if (!byLeaf) this.plans.set(transition, (byLeaf = new Map()));
+    let plan = byLeaf.get(run.leaf);
+    if (!plan) byLeaf.set(run.leaf, (plan = this.plan(transition, run.leaf)));
+    this.take(plan, transition.actions as ActionLike[], run);
+  }
+
+  private take(plan: Plan, actions: readonly ActionLike[], run: Run): void {
+    for (const node of plan.exit) this.act(node.sn.exit as ActionLike[], run);
+    this.act(actions, run);
+    for (const { node, defaultEntry } of plan.enter) {
+      this.act(node.sn.entry as ActionLike[], run);
+      if (defaultEntry && node.sn.type === 'compound') this.act(node.sn.initial.actions as ActionLike[], run);
+      if (node.sn.type === 'final' && node.parent) {
+        if (node.parent === this.rootNode) {
+          run.leaf = plan.leaf;
+          run.status = 'done';
+          run.changed = true;
+          // A machine that reaches its final state exits every active state, deepest first.
+          for (const active of plan.leaf.chain) this.act(active.sn.exit as ActionLike[], run);
+          return;
+        }
+        run.internal.push({ type: `xstate.done.state.${node.parent.sn.id}`, output: undefined } as { type: string });
+      }
+    }
+    if (plan.leaf !== run.leaf) {
+      run.leaf = plan.leaf;
+      run.changed = true;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Actions and guards, resolved as xstate resolves them
+
+  private act(actions: readonly ActionLike[], run: Run): void {
+    for (const action of actions) {
+      if (typeof action === 'function') {
+        if ('resolve' in action) this.builtin(action as Builtin, undefined, run);
+        else run.effects.push({ type: action.name || '(anonymous)', params: {} });
+        continue;
+      }
+      const type = typeof action === 'string' ? action : action.type;
+      const impl = this.machine.implementations.actions[type] as Builtin | undefined;
+      const params =
+        typeof action === 'string' || !('params' in action)
+          ? undefined
+          : typeof action.params === 'function'
+            ? (action.params as (a: unknown) => unknown)({ context: run.context, event: run.event })
+            : action.params;
+      if (impl !== undefined && 'resolve' in impl) this.builtin(impl, params, run);
+      else run.effects.push({ type, params: (params ?? {}) as Record<string, unknown> });
+    }
+  }
+
+  private builtin(action: Builtin, params: unknown, run: Run): void {
+    if (action.type === 'xstate.assign') {
+      const assignment = action.assignment as ((a: unknown, p: unknown) => object) | Record<string, unknown>;
+      const args = { context: run.context, event: run.event, spawn: noSpawn, self: undefined, system: undefined };
+      let partial: Record<string, unknown>;
+      if (typeof assignment === 'function') partial = assignment(args, params) as Record<string, unknown>;
+      else {
+        partial = {};
+        for (const key of Object.keys(assignment)) {
+          const p = assignment[key];
+          partial[key] = typeof p === 'function' ? (p as (a: unknown, q: unknown) => unknown)(args, params) : p;
+        }
+      }
+      run.context = Object.assign({}, run.context, partial);
+      run.changed = true;
+      return;
+    }
+    if (action.type === 'xstate.enqueueActions') {
+      const queued: ActionLike[] = [];
+      const enqueue = Object.assign((a: ActionLike) => void queued.push(a), {
+        assign: (...args: Parameters<typeof assign>) => void queued.push(assign(...args) as unknown as ActionLike),
+      });
+      for (const name of ['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'stopChild', 'emit']) {
+        (enqueue as unknown as Record<string, unknown>)[name] = () => {
+          throw new Error(`enqueue.${name} is not supported by the compiled stepper`);
+        };
+      }
+      const check = (guard: GuardLike): boolean => this.guard(guard, run.context, run.event, undefined);
+      (action.collect as (a: unknown, p: unknown) => void)(
+        { context: run.context, event: run.event, enqueue, check, self: undefined, system: undefined },
+        params,
+      );
+      this.act(queued, run);
+      return;
+    }
+    throw new Error(`the built-in action ${action.type} is not supported by the compiled stepper`);
+  }
+
+  private guard(guard: GuardLike, context: unknown, event: { type: string }, node: CompiledNode | undefined): boolean {
+    const inline = typeof guard === 'function';
+    const impl = inline ? guard : this.machine.implementations.guards[typeof guard === 'string' ? guard : guard.type];
+    if (typeof impl !== 'function' || 'check' in impl) {
+      throw new Error(`guard ${typeof guard === 'object' ? guard.type : String(guard)} is not supported by the compiled stepper`);
+    }
+    const params =
+      inline || typeof guard === 'string' || !('params' in guard)
+        ? undefined
+        : typeof guard.params === 'function'
+          ? (guard.params as (a: unknown) => unknown)({ context, event })
+          : guard.params;
+    try {
+      return Boolean((impl as (a: unknown, p: unknown) => unknown)({ context, event }, params));
+    } catch (error) {
+      if (node === undefined) throw error;
+      const name = typeof guard === 'string' ? `'${guard}' ` : typeof guard === 'object' ? `'${guard.type}' ` : '';
+      throw new Error(`Unable to evaluate guard ${name}in transition for event '${event.type}' in state node '${node.sn.id}':\n${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Compilation: nodes, candidates and plans
+
+  private index(sn: AnyStateNode, parent: CompiledNode | undefined): CompiledNode {
+    const chain: CompiledNode[] = [];
+    const node: CompiledNode = {
+      sn,
+      parent,
+      order: sn.order,
+      chain,
+      value: valueOf(sn),
+      tags: new Set([...(parent ? parent.tags : []), ...sn.tags]),
+      candidates: new Map(),
+    };
+    chain.push(node, ...(parent ? parent.chain : []));
+    this.nodes.set(sn, node);
+    for (const child of Object.values(sn.states)) this.index(child, node);
+    return node;
+  }
+
+  private node(sn: AnyStateNode): CompiledNode {
+    const node = this.nodes.get(sn);
+    if (!node) throw new Error(`state node ${sn.id} is not part of machine ${this.machine.id}`);
+    return node;
+  }
+
+  private initialChild(node: CompiledNode): CompiledNode | undefined {
+    if (node.sn.type !== 'compound') return undefined;
+    return this.node(node.sn.initial.target[0] as AnyStateNode);
+  }
+
+  private isRootFinal(node: CompiledNode): boolean {
+    return node.sn.type === 'final' && node.parent === this.rootNode;
+  }
+
+  /** Exact event type first, then wildcard descriptors, longest first (as xstate orders them). */
+  private candidatesOf(node: CompiledNode, eventType: string): readonly AnyTransitionDefinition[] {
+    let found = node.candidates.get(eventType);
+    if (found === undefined) {
+      const transitions = node.sn.transitions as Map<string, AnyTransitionDefinition[]>;
+      const wildcard = [...transitions.keys()]
+        .filter((d) => d !== eventType && matchesDescriptor(eventType, d))
+        .sort((a, b) => b.length - a.length)
+        .flatMap((d) => transitions.get(d) ?? []);
+      found = [...(transitions.get(eventType) ?? []), ...wildcard];
+      node.candidates.set(eventType, found);
+    }
+    return found;
+  }
+
+  /** SCXML's exit and entry sets for one transition taken from one active leaf (no parallel, no history). */
+  private plan(transition: AnyTransitionDefinition, leaf: CompiledNode): Plan {
+    const targetSn = transition.target?.[0];
+    if (targetSn === undefined) return { exit: [], enter: [], leaf };
+    const source = this.node(transition.source);
+    const target = this.node(targetSn);
+    const reenter = transition.reenter === true;
+    const isDescendant = (n: CompiledNode, of: CompiledNode | undefined): boolean => of !== undefined && n !== of && n.chain.includes(of);
+    let domain: CompiledNode | undefined;
+    if (!reenter && (target === source || isDescendant(target, source))) domain = source;
+    else domain = target.chain.slice(1).find((anc) => isDescendant(source, anc)) ?? (reenter ? undefined : this.rootNode);
+
+    const exit = leaf.chain.filter((n) => isDescendant(n, domain) || (reenter && n === domain && source === domain));
+    const enter = new Map<CompiledNode, boolean>();
+    if (target !== source || source !== domain || reenter) enter.set(target, true);
+    for (let n = this.initialChild(target); n; n = this.initialChild(n)) enter.set(n, true);
+    const reentrancyDomain = !source.parent && reenter ? undefined : domain;
+    for (const anc of target.chain.slice(1)) {
+      if (anc === domain) break;
+      if ((!reentrancyDomain || isDescendant(anc, reentrancyDomain)) && !enter.has(anc)) enter.set(anc, false);
+    }
+    const entered = [...enter.entries()].map(([node, defaultEntry]) => ({ node, defaultEntry })).sort((a, b) => a.node.order - b.node.order);
+    const remaining = leaf.chain.filter((n) => !exit.includes(n));
+    const config = [...remaining, ...entered.map((e) => e.node)];
+    const nextLeaf = config.reduce((deepest, n) => (n.chain.length > deepest.chain.length ? n : deepest));
+    return { exit: exit.sort((a, b) => b.order - a.order), enter: entered, leaf: nextLeaf };
+  }
+}
+
+function valueOf(sn: AnyStateNode): StateValue {
+  // The root's value is never a leaf's; a leaf's value is its path, nested from the top.
+  let value: StateValue = sn.key;
+  for (let p = sn.parent; p && p.parent; p = p.parent) value = { [p.key]: value };
+  return value;
+}
+
+function matchesDescriptor(eventType: string, descriptor: string): boolean {
+  if (descriptor === eventType || descriptor === '*') return true;
+  if (!descriptor.endsWith('.*')) return false;
+  const partial = descriptor.split('.');
+  const tokens = eventType.split('.');
+  for (let i = 0; i < partial.length; i++) {
+    if (partial[i] === '*') return i === partial.length - 1;
+    if (partial[i] !== tokens[i]) return false;
+  }
+  return true;
+}
+
+/** The fastest stepper that runs `machine` exactly: the compiled one when its features allow. */
+export function stepperFor(machine: AnyStateMachine, make: (m: AnyStateMachine) => Stepper): Stepper {
+  return unsupportedFeature(machine) === undefined ? new CompiledStepper(machine) : make(machine);
+}
