@@ -50,8 +50,10 @@ describe('the disk fills up while the runtime works', () => {
     const reported = new Set<string>();
     runtime.events.subscribe({ types: ['task.completed'] }, (e) => reported.add(e.taskId as string));
     const waited = new Set<string>();
+    // Each handler finishes a turn later, so that work is still in flight when the disk fills.
+    const later = <T>(value: T): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(value)));
     for (let i = 0; i < 3; i++) {
-      await runtime.agents.register({ id: `a${i}`, capacity: 4, handler: (task) => ({ echo: (task.input as { n: number }).n, pad: PAD }) });
+      await runtime.agents.register({ id: `a${i}`, capacity: 4, handler: (task) => later({ echo: (task.input as { n: number }).n, pad: PAD }) });
     }
     let created = 0;
     let refusal: unknown;

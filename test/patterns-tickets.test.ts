@@ -90,9 +90,11 @@ describe('patterns on tickets and phases', () => {
 
   it('applies a pattern to a phase of an existing ticket, and to a ticket as a whole', async () => {
     const runtime = await start(approveAll);
-    await runtime.tickets.create({ id: 'tk', title: 'x', phases: [{ name: 'first', tasks: [{ id: 'tk-a', type: 'x', requires: ['code'] }] }, 'second'] });
+    // The first phase cannot finish before a 'gatekeeping' agent arrives: the second is not open yet.
+    await runtime.tickets.create({ id: 'tk', title: 'x', phases: [{ name: 'first', tasks: [{ id: 'tk-a', type: 'x', requires: ['gatekeeping'] }] }, 'second'] });
     const run = await runtime.patterns.apply({ pattern: 'parallel_independent', ticketId: 'tk', phase: 'second', runId: 'tk/second/run' });
     expect(run.status).toBe('pending');
+    await runtime.agents.register({ id: 'gatekeeper', capabilities: ['gatekeeping'], handler: approveAll });
     expect((await runtime.tickets.wait('tk')).status).toBe('completed');
     expect((await runtime.tasks.get('tk/second/run/work/0')).phase).toBe('second');
     const whole = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'majority_vote', ticketId: 'tk', runId: 'r2' })).id);

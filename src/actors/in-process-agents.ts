@@ -96,40 +96,24 @@ export class InProcessAgents implements AgentTransport {
 
   private async run(handler: TaskHandler, task: TaskContext, offer: Offer, controller: AbortController): Promise<void> {
     const { leaseId, taskId } = offer;
-    const artifacts: Record<string, unknown> = {};
-    let quality: number | null = null;
+    const controls = new HandlerControls(this.host, offer, controller.signal);
     try {
-      const pkg = await this.host.contextPackage(task);
-      const context: TaskHandlerContext = {
-        ...pkg,
+      // Awaiting only real promises: a synchronous package or result costs no extra turn.
+      const built = this.host.contextPackage(task);
+      const pkg = built instanceof Promise ? await built : built;
+      const context: TaskHandlerContext = Object.assign(pkg, {
         signal: controller.signal,
-        heartbeat: () => {
-          if (!controller.signal.aborted) this.host.send(taskId, { type: 'task.heartbeat', leaseId });
-        },
-        progress: (value, message) => {
-          if (!controller.signal.aborted) {
-            this.host.send(taskId, { type: 'task.progress', leaseId, value, message: message ?? null });
-          }
-        },
-        artifact: (name, value) => {
-          artifacts[name] = value;
-        },
-        quality: (score) => {
-          quality = score;
-        },
-        message: (to, body) => this.host.sendAgentMessage(offer.agentId, to, body),
-      };
-      const result = await handler(this.host.view(task, 'running'), context);
+        heartbeat: controls.heartbeat,
+        progress: controls.progress,
+        artifact: controls.artifact,
+        quality: controls.quality,
+        message: controls.message,
+      });
+      const returned = handler(this.host.view(task, 'running'), context);
+      const result = returned instanceof Promise ? ((await returned) as unknown) : returned;
       if (controller.signal.aborted) return;
-      const outcome = { result: result === undefined ? null : result, artifacts, quality };
-      const bad = findNonJson(outcome);
-      if (bad) {
-        throw new NonRetryableError(`handler returned a value that is not plain JSON at ${bad.replace('$', 'result')}`);
-      }
-      const size = Buffer.byteLength(JSON.stringify(outcome), 'utf8');
-      if (size > this.host.maxResultBytes) {
-        throw new NonRetryableError(`handler result is ${size} bytes, over the limit of ${this.host.maxResultBytes}`);
-      }
+      const outcome = { result: result === undefined ? null : result, artifacts: controls.artifacts, quality: controls.score };
+      this.checkOutcome(outcome);
       this.host.send(taskId, { type: 'task.complete', leaseId, ...outcome });
     } catch (error) {
       if (controller.signal.aborted) return;
@@ -142,4 +126,56 @@ export class InProcessAgents implements AgentTransport {
       this.running.delete(leaseId);
     }
   }
+
+  private checkOutcome(outcome: { result: unknown; artifacts: Record<string, unknown>; quality: number | null }): void {
+    // A bare scalar with nothing else cannot be bad JSON nor anywhere near the size limit.
+    const r = outcome.result;
+    const scalar = r === null || typeof r === 'boolean' || (typeof r === 'number' && Number.isFinite(r)) || (typeof r === 'string' && r.length < 1024);
+    if (scalar && outcome.quality === null && isEmpty(outcome.artifacts)) return;
+    const bad = findNonJson(outcome);
+    if (bad) {
+      throw new NonRetryableError(`handler returned a value that is not plain JSON at ${bad.replace('$', 'result')}`);
+    }
+    const size = Buffer.byteLength(JSON.stringify(outcome), 'utf8');
+    if (size > this.host.maxResultBytes) {
+      throw new NonRetryableError(`handler result is ${size} bytes, over the limit of ${this.host.maxResultBytes}`);
+    }
+  }
+}
+
+function isEmpty(record: Record<string, unknown>): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
+/** The controls a handler gets, as functions it may pass around unbound. */
+class HandlerControls {
+  readonly artifacts: Record<string, unknown> = {};
+  score: number | null = null;
+
+  constructor(
+    private readonly host: InProcessHost,
+    private readonly offer: Offer,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  readonly heartbeat = (): void => {
+    if (!this.signal.aborted) this.host.send(this.offer.taskId, { type: 'task.heartbeat', leaseId: this.offer.leaseId });
+  };
+
+  readonly progress = (value: number | null, message?: string): void => {
+    if (!this.signal.aborted) {
+      this.host.send(this.offer.taskId, { type: 'task.progress', leaseId: this.offer.leaseId, value, message: message ?? null });
+    }
+  };
+
+  readonly artifact = (name: string, value: unknown): void => {
+    this.artifacts[name] = value;
+  };
+
+  readonly quality = (score: number): void => {
+    this.score = score;
+  };
+
+  readonly message = (to: string, body: unknown): void => this.host.sendAgentMessage(this.offer.agentId, to, body);
 }

@@ -92,7 +92,7 @@ function sameWatch(a: TaskWatch, b: TaskWatch): boolean {
 export class RecentOutcomes {
   private readonly outcomes = new Map<string, TaskStatus>();
 
-  constructor(private readonly capacity = 20_000) {}
+  constructor(private readonly capacity = 4_096) {}
 
   record(taskId: string, status: TaskStatus): void {
     // Re-inserting moves a reworked task to the newest end.

@@ -360,8 +360,10 @@ export class ActorHost {
       return;
     }
     // Settled but still able to move (a task being reworked): it lives again until it settles.
+    // An event it does not take (a late dependency outcome) leaves it settled: back to the store only.
     this.live.set(actor.id, actor);
     this.step(actor, message, batch);
+    if (!batch.dirty.has(actor.id) && isSettled(actor.snapshot)) this.live.delete(actor.id);
   }
 
   private spawnNow(message: Message, batch: OpenBatch): void {

@@ -19,7 +19,49 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: stri
  * functions, symbols, bigints, undefined inside arrays, class instances, or cycles.
  * Returns the path of the first offending part, or null.
  */
-export function findNonJson(value: unknown, path = '$', seen = new Set<object>()): string | null {
+export function findNonJson(value: unknown, path = '$'): string | null {
+  // The common answer (it is JSON) comes from a walk that builds no paths; only a value that
+  // fails is walked again to name the offending part.
+  return isPlainJson(value, []) ? null : locateNonJson(value, path, new Set());
+}
+
+/** True when `value` is plain JSON; `stack` holds the objects being walked (cycle detection). */
+function isPlainJson(value: unknown, stack: object[]): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (stack.includes(value)) return false;
+      stack.push(value);
+      let ok = true;
+      if (Array.isArray(value)) {
+        for (let i = 0; ok && i < value.length; i++) ok = isPlainJson(value[i], stack);
+      } else {
+        const proto = Object.getPrototypeOf(value) as unknown;
+        if (proto !== Object.prototype && proto !== null) ok = false;
+        else {
+          for (const key in value) {
+            const child = (value as Record<string, unknown>)[key];
+            if (child !== undefined && !isPlainJson(child, stack)) {
+              ok = false;
+              break;
+            }
+          }
+        }
+      }
+      stack.pop();
+      return ok;
+    }
+    default:
+      return false;
+  }
+}
+
+function locateNonJson(value: unknown, path: string, seen: Set<object>): string | null {
   if (value === null) return null;
   switch (typeof value) {
     case 'string':
@@ -35,7 +77,7 @@ export function findNonJson(value: unknown, path = '$', seen = new Set<object>()
       if (Array.isArray(value)) {
         seen.add(value);
         for (let i = 0; i < value.length; i++) {
-          const bad = findNonJson(value[i], `${path}[${i}]`, seen);
+          const bad = locateNonJson(value[i], `${path}[${i}]`, seen);
           if (bad) return bad;
         }
         seen.delete(value);
@@ -48,7 +90,7 @@ export function findNonJson(value: unknown, path = '$', seen = new Set<object>()
       seen.add(value);
       for (const [key, child] of Object.entries(value)) {
         if (child === undefined) continue; // dropped by JSON, like a missing key
-        const bad = findNonJson(child, `${path}.${key}`, seen);
+        const bad = locateNonJson(child, `${path}.${key}`, seen);
         if (bad) return bad;
       }
       seen.delete(value);

@@ -1,4 +1,6 @@
 import { TroupeError } from '../../errors.js';
+import { findNonJson } from '../validation.js';
+import { decodeDelta, encodeDelta, type Encoded } from './delta-codec.js';
 import type {
   ActorQuery,
   CommitBatch,
@@ -16,9 +18,17 @@ interface MemoryStoreOptions {
 }
 
 /**
- * Keeps everything in this process, serialised as JSON so that it behaves like a real store:
- * a value that is not plain JSON fails here just as it would on disk, and nothing the caller
- * mutates afterwards changes what was stored.
+ * Keeps everything in this process and behaves like a real store: a value that is not plain JSON
+ * is refused here just as it would be on disk (the whole batch, nothing applied), and what a
+ * caller gets back is its own copy.
+ *
+ * How it stays cheap: a live actor's record is kept as the object committed (the runtime's
+ * snapshots are immutable, so it never changes afterwards) after a JSON check of the context
+ * values that are not the very objects of the actor's previous record (a transition replaces a
+ * few, the rest are shared and were checked then); a settled actor, written once and read
+ * rarely, is kept as JSON text of its delta against the first settled record of its kind (see
+ * delta-codec.ts: about a third of the full text); events are kept as committed.
+ * Objects handed to `commit` belong to the store from then on: do not mutate them.
  *
  * @example
  * ```ts
@@ -27,12 +37,16 @@ interface MemoryStoreOptions {
  */
 export class MemoryStore implements Store {
   readonly name = 'memory';
-  private readonly actors = new Map<string, string>();
+  /** Live records as committed; settled ones as the JSON text of `[template index, ...delta]`. */
+  private readonly actors = new Map<string, StoredActor | string>();
+  /** Per kind, the first settled record: what settled records are encoded against. Never changes. */
+  private readonly templates: StoredActor[] = [];
+  private readonly templateIndex = new Map<string, number>();
   private readonly live = new Set<string>();
   private readonly timers = new Map<string, StoredTimer>();
   private readonly outbox = new Map<string, string>();
-  /** Events as JSON text, oldest first: a copy that later mutation cannot reach, and compact. */
-  private events: Array<{ seq: number; json: string }> = [];
+  /** Events as committed, oldest first. */
+  private events: StoredEvent[] = [];
   private readonly eventRetention: number;
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -43,21 +57,28 @@ export class MemoryStore implements Store {
   async close(): Promise<void> {}
 
   async commit(batch: CommitBatch): Promise<void> {
-    // Serialise first so that a bad value leaves the store untouched (all or nothing).
-    let rows: Array<readonly [string, string, boolean]>;
+    // Check and serialise first so that a bad value leaves the store untouched (all or nothing).
+    const rows: Array<StoredActor | string> = [];
     let out: Array<readonly [string, string]>;
-    let events: Array<{ seq: number; json: string }>;
     try {
-      rows = batch.actors.map((a) => [a.id, JSON.stringify(a), a.settled] as const);
+      for (const a of batch.actors) {
+        if (a.settled) rows.push(this.encodeSettled(a));
+        else {
+          this.verifyActor(a);
+          rows.push(a);
+        }
+      }
+      for (const e of batch.events) this.verify(findNonJson(e), `event ${e.seq}`);
       out = batch.outbox.map((o) => [o.id, JSON.stringify(o)] as const);
-      events = batch.events.map((e) => ({ seq: e.seq, json: JSON.stringify(e) }));
     } catch (error) {
+      if (error instanceof TroupeError) throw error;
       throw new TroupeError('E_NOT_SERIALIZABLE', `a value in the batch is not plain JSON: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    for (const [id, json, settled] of rows) {
-      this.actors.set(id, json);
+    for (let i = 0; i < rows.length; i++) {
+      const { id, settled } = batch.actors[i] as StoredActor;
+      this.actors.set(id, rows[i] as StoredActor | string);
       if (settled) this.live.delete(id);
       else this.live.add(id);
     }
@@ -65,24 +86,65 @@ export class MemoryStore implements Store {
     for (const t of batch.timersSet) this.timers.set(timerKey(t.actorId, t.name), { ...t });
     for (const [id, json] of out) this.outbox.set(id, json);
     for (const id of batch.outboxDelivered) this.outbox.delete(id);
-    if (events.length > 0) {
-      for (const e of events) this.events.push(e);
+    if (batch.events.length > 0) {
+      for (const e of batch.events) this.events.push(e);
       if (this.events.length > this.eventRetention * 1.25) {
         this.events = this.events.slice(this.events.length - this.eventRetention);
       }
     }
   }
 
+  private verifyActor(a: StoredActor): void {
+    const what = `actor ${a.id}`;
+    const { context, ...rest } = a;
+    this.verify(findNonJson(rest), what);
+    const previous = this.actors.get(a.id);
+    const before = typeof previous === 'object' ? previous.context : undefined;
+    if (!isPlainObject(context) || !isPlainObject(before)) {
+      this.verify(findNonJson(context, '$.context'), what);
+      return;
+    }
+    for (const key in context) {
+      const value = context[key];
+      if (value !== before[key]) this.verify(findNonJson(value, `$.context.${key}`), what);
+    }
+  }
+
+  private verify(bad: string | null, what: string): void {
+    if (bad) throw new TroupeError('E_NOT_SERIALIZABLE', `a value in the batch is not plain JSON: ${what} at ${bad}`);
+  }
+
+  private encodeSettled(a: StoredActor): string {
+    let index = this.templateIndex.get(a.kind);
+    if (index === undefined) {
+      // JSON.stringify also refuses what is not JSON (a cycle, a BigInt) before anything is kept.
+      const template = JSON.parse(JSON.stringify(a)) as StoredActor;
+      index = this.templates.length;
+      this.templates.push(template);
+      this.templateIndex.set(a.kind, index);
+    }
+    // One flat string (a concatenation would keep two parts and a cons cell per record).
+    return JSON.stringify([index, ...encodeDelta(a, this.templates[index])]);
+  }
+
+  /** The caller's own copy of a stored record. */
+  private read(id: string): StoredActor | undefined {
+    const row = this.actors.get(id);
+    if (row === undefined) return undefined;
+    if (typeof row !== 'string') return JSON.parse(JSON.stringify(row)) as StoredActor;
+    const [index, ...encoded] = JSON.parse(row) as [number, ...Encoded];
+    return decodeDelta(encoded as Encoded, this.templates[index]) as StoredActor;
+  }
+
   async getActor(id: string): Promise<StoredActor | undefined> {
-    const json = this.actors.get(id);
-    return json === undefined ? undefined : (JSON.parse(json) as StoredActor);
+    return this.read(id);
   }
 
   async getActors(ids: readonly string[]): Promise<Map<string, StoredActor>> {
     const found = new Map<string, StoredActor>();
     for (const id of ids) {
-      const json = this.actors.get(id);
-      if (json !== undefined) found.set(id, JSON.parse(json) as StoredActor);
+      const actor = this.read(id);
+      if (actor !== undefined) found.set(id, actor);
     }
     return found;
   }
@@ -93,7 +155,7 @@ export class MemoryStore implements Store {
     const result: StoredActor[] = [];
     for (const id of ids) {
       if (query.afterId !== undefined && id <= query.afterId) continue;
-      const actor = JSON.parse(this.actors.get(id) as string) as StoredActor;
+      const actor = this.read(id) as StoredActor;
       if (query.kind !== undefined && actor.kind !== query.kind) continue;
       if (query.ticketId !== undefined && actor.ticketId !== query.ticketId) continue;
       if (query.settled !== undefined && actor.settled !== query.settled) continue;
@@ -104,7 +166,7 @@ export class MemoryStore implements Store {
   }
 
   async loadLive(): Promise<StoredActor[]> {
-    return [...this.live].map((id) => JSON.parse(this.actors.get(id) as string) as StoredActor);
+    return [...this.live].map((id) => this.read(id) as StoredActor);
   }
 
   async loadTimers(): Promise<StoredTimer[]> {
@@ -116,7 +178,7 @@ export class MemoryStore implements Store {
   }
 
   async readEvents(query: EventQuery): Promise<StoredEvent[]> {
-    const matches = this.events.map((e) => JSON.parse(e.json) as StoredEvent).filter(
+    const matches = this.events.filter(
       (e) =>
         (query.ticketId === undefined || e.ticketId === query.ticketId) &&
         (query.taskId === undefined || e.taskId === query.taskId) &&
@@ -125,12 +187,17 @@ export class MemoryStore implements Store {
         (query.afterSeq === undefined || e.seq > query.afterSeq),
     );
     if (query.order !== 'oldest') matches.reverse();
-    return query.limit === undefined ? matches : matches.slice(0, query.limit);
+    const found = query.limit === undefined ? matches : matches.slice(0, query.limit);
+    return JSON.parse(JSON.stringify(found)) as StoredEvent[];
   }
 
   async lastEventSeq(): Promise<number> {
     return this.events.length === 0 ? 0 : (this.events[this.events.length - 1] as { seq: number }).seq;
   }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 function timerKey(actorId: string, name: string): string {

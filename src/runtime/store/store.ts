@@ -60,7 +60,10 @@ export interface OutboxEntry {
   createdAt: number;
 }
 
-/** Everything one batch wrote; applied atomically. */
+/**
+ * Everything one batch wrote; applied atomically. The runtime never mutates what it handed to
+ * `commit`, so a store may keep those objects instead of copying them (the memory store does).
+ */
 export interface CommitBatch {
   actors: StoredActor[];
   timersSet: StoredTimer[];

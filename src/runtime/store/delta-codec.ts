@@ -1,0 +1,102 @@
+/**
+ * Delta encoding of JSON values against a template: what differs from the template is kept, what
+ * equals it is left out. Settled records of one kind share most of their content (machine, state,
+ * the default parts of a spec, empty fields), so the memory store keeps each one as its delta
+ * against the first settled record of its kind: about a third of the text.
+ *
+ * The delta of a plain object against a plain object is a plain object of the changed keys, each
+ * holding the nested delta (both sides plain objects again) or the new value (anything else);
+ * keys the value lacks are listed apart. Decoding reads a nested delta exactly where encoding
+ * wrote one (the template's value is a plain object and so is the delta's), so no value can be
+ * mistaken for a delta.
+ */
+
+type Json = unknown;
+type Path = string[];
+
+/** A value encoded against a template: `[delta]`, or `[delta, removed paths]`; `[]` when equal. */
+export type Encoded = [] | [Json] | [Json, Path[]];
+
+const SAME = Symbol('same');
+
+export function encodeDelta(value: Json, template: Json): Encoded {
+  const removed: Path[] = [];
+  const delta = diff(value, template, [], removed);
+  if (removed.length > 0) return [delta === SAME ? {} : delta, removed];
+  return delta === SAME ? [] : [delta];
+}
+
+export function decodeDelta(encoded: Encoded, template: Json): Json {
+  if (encoded.length === 0) return structuredCopy(template);
+  const value = patch(encoded[0], template);
+  for (const path of encoded[1] ?? []) {
+    let target = value as Record<string, unknown>;
+    for (const key of path.slice(0, -1)) target = target[key] as Record<string, unknown>;
+    delete target[path[path.length - 1] as string];
+  }
+  return value;
+}
+
+function diff(value: Json, template: Json, path: Path, removed: Path[]): Json | typeof SAME {
+  if (value === template) return SAME;
+  if (isPlainObject(value) && isPlainObject(template)) {
+    const delta: Record<string, Json> = {};
+    let changed = false;
+    for (const key of Object.keys(value)) {
+      if (value[key] === undefined) continue; // JSON has no undefined: the key is absent
+      const d = diff(value[key], template[key], [...path, key], removed);
+      if (d !== SAME) {
+        setKey(delta, key, d);
+        changed = true;
+      }
+    }
+    // Removals are applied after decoding, wherever they are: this level's delta need not show them.
+    for (const key of Object.keys(template)) {
+      if (!Object.hasOwn(value, key) || value[key] === undefined) removed.push([...path, key]);
+    }
+    return changed ? delta : SAME;
+  }
+  if (Array.isArray(value) && Array.isArray(template) && sameJson(value, template)) return SAME;
+  return value;
+}
+
+function patch(delta: Json, template: Json): Json {
+  if (!isPlainObject(delta) || !isPlainObject(template)) return structuredCopy(delta);
+  const out: Record<string, Json> = {};
+  for (const key of Object.keys(template)) {
+    setKey(out, key, Object.hasOwn(delta, key) ? patch(delta[key], template[key]) : structuredCopy(template[key]));
+  }
+  for (const key of Object.keys(delta)) if (!Object.hasOwn(template, key)) setKey(out, key, structuredCopy(delta[key]));
+  return out;
+}
+
+function sameJson(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const keys = Object.keys(a);
+    if (keys.length !== Object.keys(b).length) return false;
+    for (const key of keys) if (!Object.hasOwn(b, key) || !sameJson(a[key], b[key])) return false;
+    return true;
+  }
+  return false;
+}
+
+/** An own data property even for a key named `__proto__` (JSON allows it; assignment would not). */
+function setKey(target: Record<string, Json>, key: string, value: Json): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** Decoded values share nothing with the template, which must never change. */
+function structuredCopy(value: Json): Json {
+  return typeof value === 'object' && value !== null ? (JSON.parse(JSON.stringify(value)) as Json) : value;
+}
+
+function isPlainObject(value: unknown): value is Record<string, Json> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,80 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeDelta, encodeDelta, type Encoded } from '../src/runtime/store/delta-codec.js';
+
+/** What a JSON store gives back for a value: the reference every decoding must equal. */
+const asStored = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? 'null');
+/** Encoding, through JSON text as the memory store keeps it, then decoding. */
+const roundTrip = (value: unknown, template: unknown): unknown =>
+  decodeDelta(JSON.parse(JSON.stringify(encodeDelta(value, template))) as Encoded, template);
+
+/** A value and a template sharing most of their structure: the case the codec is for. */
+const related = fc.jsonValue({ maxDepth: 4 }).chain((base) =>
+  fc.tuple(fc.constant(base), fc.jsonValue({ maxDepth: 3 }), fc.array(fc.string({ maxLength: 3 }), { maxLength: 3 })).map(([b, other, keys]) => {
+    const template = asStored(b);
+    const value = asStored(b);
+    // Change, add and remove keys at the top and one level down.
+    if (value && typeof value === 'object' && !Array.isArray(value)) {
+      const v = value as Record<string, unknown>;
+      for (const k of keys) v[k] = asStored(other);
+      const first = Object.keys(v)[0];
+      if (first !== undefined && keys.length === 2) delete v[first];
+      const nested = Object.values(v).find((x) => x && typeof x === 'object' && !Array.isArray(x)) as Record<string, unknown> | undefined;
+      if (nested) nested['~'] = asStored(other);
+    }
+    return { value, template };
+  }),
+);
+
+describe('delta codec', () => {
+  it('gives back every JSON value, whatever the template', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.jsonValue({ maxDepth: 4 }), (value, template) => {
+        expect(roundTrip(value, asStored(template))).toEqual(asStored(value));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('gives back values that share most of their template, with keys changed, added and removed', () => {
+    fc.assert(
+      fc.property(related, ({ value, template }) => {
+        expect(roundTrip(value, template)).toEqual(value);
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('keeps only what differs', () => {
+    const template = { kind: 'task', state: 'succeeded', context: { id: 't1', spec: { type: 'noop', retry: { maxAttempts: 3 } }, error: null } };
+    const value = { kind: 'task', state: 'succeeded', context: { id: 't2', spec: { type: 'noop', retry: { maxAttempts: 3 } }, error: null } };
+    expect(encodeDelta(value, template)).toEqual([{ context: { id: 't2' } }]);
+    expect(encodeDelta(template, template)).toEqual([]);
+    expect(roundTrip(template, template)).toEqual(template);
+  });
+
+  it('records removed keys, nested ones too, and treats an undefined key as absent', () => {
+    const template = { a: 1, b: { c: 2, d: 3 } };
+    const encoded = encodeDelta({ b: { c: 2, d: undefined } }, template);
+    expect(encoded).toEqual([{}, [['b', 'd'], ['a']]]);
+    expect(decodeDelta(encoded, template)).toEqual({ b: { c: 2 } });
+  });
+
+  it('never mistakes a new object value for a delta, nor lets decoded values alias the template', () => {
+    const template = { a: 1, b: 'text' };
+    const value = { a: { x: 1 }, b: { y: [1, 2] } };
+    const decoded = roundTrip(value, template) as typeof value;
+    expect(decoded).toEqual(value);
+    const same = decodeDelta([], { list: [1] }) as { list: number[] };
+    same.list.push(2);
+    expect(decodeDelta([], template)).toEqual(template);
+  });
+
+  it('keeps a key named __proto__ as data', () => {
+    const template = JSON.parse('{"__proto__": {"a": 1}, "b": 1}') as unknown;
+    const value = JSON.parse('{"__proto__": {"a": 2}, "b": 1}') as unknown;
+    const decoded = roundTrip(value, template) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(decoded)).toBe(Object.prototype);
+    expect(JSON.stringify(decoded)).toBe(JSON.stringify(value));
+  });
+});
