@@ -65,7 +65,8 @@ export async function measureSqliteFloor(opts: {
 }
 
 // `tsx bench/sqlite-floor.ts [rows] [dir]` prints the floor for both synchronous settings.
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// (By file name: inside the bench's bundle, import.meta.url is the bundle's own and would match.)
+if (process.argv[1] !== undefined && /sqlite-floor\.ts$/.test(process.argv[1]) && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const rows = Number(process.argv[2] ?? 20_000);
   const dir = process.argv[3] ?? join((await import('node:os')).tmpdir(), 'troupe-bench');
   for (const synchronous of ['NORMAL', 'FULL'] as const) {

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -82,7 +83,7 @@ export const wsDispatch: Scenario = {
     const profile = process.env.BENCH_CHILD_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CHILD_PROF}`] : [];
     const child = spawn(
       process.execPath,
-      [...profile, '--import', 'tsx', join(import.meta.dirname, 'ws-agent-process.ts'), server.url, TOKEN, echoUrl, String(AGENTS), String(CAPACITY)],
+      [...profile, ...agentProcessScript(), server.url, TOKEN, echoUrl, String(AGENTS), String(CAPACITY)],
       { stdio: ['pipe', 'pipe', 'inherit'] },
     );
     await new Promise<void>((resolve, reject) => {
@@ -153,3 +154,13 @@ export const wsDispatch: Scenario = {
     return figures;
   },
 };
+
+/**
+ * The agent process's entry: the compiled bundle beside the bench's own (`npm run bench` builds
+ * both), or the TypeScript source through tsx when the bench runs from source.
+ */
+function agentProcessScript(): string[] {
+  const bundled = join(import.meta.dirname, 'scenarios', 'ws-agent-process.mjs');
+  if (existsSync(bundled)) return [bundled];
+  return ['--import', 'tsx', join(import.meta.dirname, 'ws-agent-process.ts')];
+}

@@ -39,7 +39,7 @@ export interface InProcessHost {
 }
 
 interface Running {
-  controller: AbortController;
+  abort: LazyAbort;
   agentId: string;
   taskId: string;
 }
@@ -82,27 +82,27 @@ export class InProcessAgents implements AgentTransport {
     const handler = this.handlers.get(offer.agentId);
     const task = this.host.taskContext(offer.taskId);
     if (!handler || !task || task.lease?.id !== offer.leaseId) return;
-    const controller = new AbortController();
-    this.running.set(offer.leaseId, { controller, agentId: offer.agentId, taskId: offer.taskId });
-    void this.run(handler, task, offer, controller);
+    const abort = new LazyAbort();
+    this.running.set(offer.leaseId, { abort, agentId: offer.agentId, taskId: offer.taskId });
+    void this.run(handler, task, offer, abort);
   }
 
   revoke(revocation: Revocation): void {
     const running = this.running.get(revocation.leaseId);
     if (!running) return;
     this.running.delete(revocation.leaseId);
-    running.controller.abort(new TroupeError('E_CANCELLED', revocation.reason));
+    running.abort.abort(new TroupeError('E_CANCELLED', revocation.reason));
   }
 
-  private async run(handler: TaskHandler, task: TaskContext, offer: Offer, controller: AbortController): Promise<void> {
+  private async run(handler: TaskHandler, task: TaskContext, offer: Offer, abort: LazyAbort): Promise<void> {
     const { leaseId, taskId } = offer;
-    const controls = new HandlerControls(this.host, offer, controller.signal);
+    const controls = new HandlerControls(this.host, offer, abort);
     try {
       // Awaiting only real promises: a synchronous package or result costs no extra turn.
       const built = this.host.contextPackage(task);
       const pkg = built instanceof Promise ? await built : built;
-      const context: TaskHandlerContext = Object.assign(pkg, {
-        signal: controller.signal,
+      const context = Object.defineProperty(pkg, 'signal', { get: () => abort.signal, enumerable: true }) as TaskHandlerContext;
+      Object.assign(context, {
         heartbeat: controls.heartbeat,
         progress: controls.progress,
         artifact: controls.artifact,
@@ -111,12 +111,12 @@ export class InProcessAgents implements AgentTransport {
       });
       const returned = handler(this.host.view(task, 'running'), context);
       const result = returned instanceof Promise ? ((await returned) as unknown) : returned;
-      if (controller.signal.aborted) return;
+      if (abort.aborted) return;
       const outcome = { result: result === undefined ? null : result, artifacts: controls.artifacts, quality: controls.score };
       this.checkOutcome(outcome);
       this.host.send(taskId, { type: 'task.complete', leaseId, ...outcome });
     } catch (error) {
-      if (controller.signal.aborted) return;
+      if (abort.aborted) return;
       const attemptError = toAttemptError(error);
       if (error instanceof NonRetryableError && error.message.includes('not plain JSON')) {
         attemptError.code = 'E_NOT_SERIALIZABLE';
@@ -156,15 +156,15 @@ class HandlerControls {
   constructor(
     private readonly host: InProcessHost,
     private readonly offer: Offer,
-    private readonly signal: AbortSignal,
+    private readonly abort: LazyAbort,
   ) {}
 
   readonly heartbeat = (): void => {
-    if (!this.signal.aborted) this.host.send(this.offer.taskId, { type: 'task.heartbeat', leaseId: this.offer.leaseId });
+    if (!this.abort.aborted) this.host.send(this.offer.taskId, { type: 'task.heartbeat', leaseId: this.offer.leaseId });
   };
 
   readonly progress = (value: number | null, message?: string): void => {
-    if (!this.signal.aborted) {
+    if (!this.abort.aborted) {
       this.host.send(this.offer.taskId, { type: 'task.progress', leaseId: this.offer.leaseId, value, message: message ?? null });
     }
   };
@@ -178,4 +178,29 @@ class HandlerControls {
   };
 
   readonly message = (to: string, body: unknown): void => this.host.sendAgentMessage(this.offer.agentId, to, body);
+}
+
+/**
+ * An abort signal made only when a handler looks at it: most handlers never do, and an
+ * AbortController costs more than the rest of a no-op task's call.
+ */
+class LazyAbort {
+  aborted = false;
+  private reason: unknown;
+  private controller: AbortController | undefined;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort(this.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.controller?.abort(reason);
+  }
 }

@@ -37,21 +37,25 @@ export function decodeDelta(encoded: Encoded, template: Json): Json {
   return value;
 }
 
+/** `path` is the keys down to `value`, a stack shared by the whole walk (copied only for removals). */
 function diff(value: Json, template: Json, path: Path, removed: Path[]): Json | typeof SAME {
   if (value === template) return SAME;
   if (isPlainObject(value) && isPlainObject(template)) {
     const delta: Record<string, Json> = {};
     let changed = false;
-    for (const key of Object.keys(value)) {
-      if (value[key] === undefined) continue; // JSON has no undefined: the key is absent
-      const d = diff(value[key], template[key], [...path, key], removed);
+    for (const key in value) {
+      const v = value[key];
+      if (v === undefined) continue; // JSON has no undefined: the key is absent
+      path.push(key);
+      const d = diff(v, template[key], path, removed);
+      path.pop();
       if (d !== SAME) {
         setKey(delta, key, d);
         changed = true;
       }
     }
     // Removals are applied after decoding, wherever they are: this level's delta need not show them.
-    for (const key of Object.keys(template)) {
+    for (const key in template) {
       if (!Object.hasOwn(value, key) || value[key] === undefined) removed.push([...path, key]);
     }
     return changed ? delta : SAME;

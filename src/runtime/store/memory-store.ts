@@ -96,8 +96,9 @@ export class MemoryStore implements Store {
 
   private verifyActor(a: StoredActor): void {
     const what = `actor ${a.id}`;
-    const { context, ...rest } = a;
-    this.verify(findNonJson(rest), what);
+    // The other fields are the runtime's own strings, numbers and booleans.
+    this.verify(findNonJson(a.state, '$.state'), what);
+    const context = a.context;
     const previous = this.actors.get(a.id);
     const before = typeof previous === 'object' ? previous.context : undefined;
     if (!isPlainObject(context) || !isPlainObject(before)) {
