@@ -43,3 +43,14 @@ export function formatTable(rows: Array<{ scenario: string; figure: Figure }>): 
 export function writeJsonLines(file: string, figures: Figure[]): void {
   for (const f of figures) appendFileSync(file, `${JSON.stringify({ name: f.name, value: f.value, unit: f.unit })}\n`);
 }
+
+/** Resolves once `count` tasks have completed on `runtime` (subscribe before creating them). */
+export function completions(runtime: { events: { subscribe(filter: { types: string[] }, listener: () => void): unknown } }, count: number): Promise<void> {
+  let done = 0;
+  return new Promise<void>((resolve) => {
+    runtime.events.subscribe({ types: ['task.completed'] }, () => {
+      done += 1;
+      if (done === count) resolve();
+    });
+  });
+}

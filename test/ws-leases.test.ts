@@ -114,7 +114,9 @@ describe('leases over WebSocket', () => {
       applied: true,
       status: 'queued',
     });
-    // The only agent gets it again, as attempt 1 still, under a new lease.
+    // The only agent gets it again once the reject cooldown (5 s by default) has passed, as
+    // attempt 1 still, under a new lease.
+    await t.clock.advance(5_000);
     const again = await client.nextOfType('assign');
     expect(again).toMatchObject({ taskId: 'hot-potato', attempt: 1 });
     expect(again.leaseId).not.toBe(leaseId);

@@ -1,7 +1,7 @@
 import { createRuntime } from '../../src/runtime/runtime.js';
 import { MemoryStore } from '../../src/runtime/store/memory-store.js';
 import type { Figure, Scenario } from '../harness.js';
-import { percentile } from '../harness.js';
+import { completions, percentile } from '../harness.js';
 
 const TASKS = 20_000;
 const AGENTS = 8;
@@ -11,34 +11,41 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
+/** One run: 20,000 no-op tasks created in chunks of 1,000, drained by 8 agents; tasks per second. */
+async function throughputRun(): Promise<number> {
+  const runtime = createRuntime({ store: new MemoryStore() });
+  await runtime.start();
+  const all = completions(runtime, TASKS);
+  const t0 = performance.now();
+  for (let i = 0; i < AGENTS; i++) {
+    await runtime.agents.register({ id: `a${i}`, capacity: 16, handler: () => null });
+  }
+  const inputs = Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, type: 'noop' }));
+  for (let i = 0; i < inputs.length; i += 1_000) await runtime.tasks.createMany(inputs.slice(i, i + 1_000));
+  await all;
+  const seconds = (performance.now() - t0) / 1000;
+  await runtime.stop();
+  return Math.round(TASKS / seconds);
+}
+
 /** 20,000 no-op tasks through 8 in-process agents on the memory store. */
 export const coreThroughput: Scenario = {
   name: 'core-throughput',
   description: '20k no-op tasks, 8 in-process agents, memory store: tasks/s, latency, heap per task',
   async run(): Promise<Figure[]> {
     const figures: Figure[] = [];
-    // Throughput: create everything, then let 8 agents drain it.
-    {
-      const runtime = createRuntime({ store: new MemoryStore() });
-      await runtime.start();
-      let done = 0;
-      let resolveAll: () => void = () => {};
-      const all = new Promise<void>((r) => (resolveAll = r));
-      runtime.events.subscribe({ types: ['task.completed'] }, () => {
-        done += 1;
-        if (done === TASKS) resolveAll();
-      });
-      const t0 = performance.now();
-      for (let i = 0; i < AGENTS; i++) {
-        await runtime.agents.register({ id: `a${i}`, capacity: 16, handler: () => null });
-      }
-      const inputs = Array.from({ length: TASKS }, (_, i) => ({ id: `t${i}`, type: 'noop' }));
-      for (let i = 0; i < inputs.length; i += 1_000) await runtime.tasks.createMany(inputs.slice(i, i + 1_000));
-      await all;
-      const seconds = (performance.now() - t0) / 1000;
-      figures.push({ name: 'throughput', value: Math.round(TASKS / seconds), unit: 'tasks/s', target: { op: '>=', value: 20_000 } });
-      await runtime.stop();
-    }
+    // Throughput: create everything, then let 8 agents drain it. Median of 3 runs: one run on a
+    // shared machine is noise.
+    const runs: number[] = [];
+    for (let run = 0; run < 3; run++) runs.push(await throughputRun());
+    const sorted = [...runs].sort((a, b) => a - b);
+    figures.push({
+      name: 'throughput',
+      value: sorted[1] as number,
+      unit: 'tasks/s',
+      target: { op: '>=', value: 20_000 },
+      note: `median of 3: ${runs.join(', ')}`,
+    });
     // Latency: one task in flight at a time, from the create call (validation, the commit that
     // queues it, dispatch, the commit that assigns it) to the handler being called.
     {
@@ -67,13 +74,7 @@ export const coreThroughput: Scenario = {
       await runtime.idle();
       const pending = heapUsed();
       figures.push({ name: 'heap per pending task', value: Math.round((pending - base) / TASKS), unit: 'bytes', target: { op: '<=', value: 4096 } });
-      let done = 0;
-      let resolveAll: () => void = () => {};
-      const all = new Promise<void>((r) => (resolveAll = r));
-      runtime.events.subscribe({ types: ['task.completed'] }, () => {
-        done += 1;
-        if (done === TASKS) resolveAll();
-      });
+      const all = completions(runtime, TASKS);
       for (let i = 0; i < AGENTS; i++) await runtime.agents.register({ id: `h${i}`, capacity: 16, handler: () => null });
       await all;
       await runtime.idle();

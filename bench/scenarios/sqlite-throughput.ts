@@ -8,7 +8,7 @@ import { SqliteStore, UPSERT_ACTOR_SQL } from '../../src/runtime/store/sqlite-st
 import { DelegatingStore } from '../../src/runtime/store/delegating-store.js';
 import type { CommitBatch, Store } from '../../src/runtime/store/store.js';
 import type { Figure, Scenario } from '../harness.js';
-import { percentile } from '../harness.js';
+import { completions, percentile } from '../harness.js';
 import { measureSqliteFloor } from '../sqlite-floor.js';
 
 /** The workload of `core-throughput`: 20,000 no-op tasks through 8 in-process agents. */
@@ -70,13 +70,7 @@ async function throughput(mode: Mode, path: string, record: boolean): Promise<Th
   const store = record ? new RecordingStore(inner) : inner;
   const runtime = createRuntime({ store });
   await runtime.start();
-  let done = 0;
-  let resolveAll: () => void = () => {};
-  const all = new Promise<void>((r) => (resolveAll = r));
-  runtime.events.subscribe({ types: ['task.completed'] }, () => {
-    done += 1;
-    if (done === TASKS) resolveAll();
-  });
+  const all = completions(runtime, TASKS);
   const writtenBefore = bytesWritten();
   const t0 = performance.now();
   for (let i = 0; i < AGENTS; i++) await runtime.agents.register({ id: `a${i}`, capacity: 16, handler: () => null });

@@ -19,6 +19,8 @@ export interface LeaseEndedParams {
   agentId: string;
   leaseId: string;
   revoke: string | null;
+  /** The agent declined the offer: the dispatcher keeps the task from it for a while. */
+  rejected: boolean;
 }
 export interface SettledParams {
   taskId: string;

@@ -251,6 +251,7 @@ export const taskMachine = setup({
                 : event.type === 'timer'
                   ? `${event.name} deadline passed`
                   : 'agent lost',
+          rejected: event.type === 'task.reject',
         }),
       },
       on: {

@@ -1,4 +1,6 @@
 import type { AgentAvailability } from '../machines/agent-machine.js';
+import type { Clock } from './clock.js';
+import { RejectCooldown } from './reject-cooldown.js';
 
 interface QueuedTask {
   taskId: string;
@@ -75,6 +77,14 @@ function before(a: QueuedTask, b: QueuedTask): boolean {
   return a.priority > b.priority || (a.priority === b.priority && a.order < b.order);
 }
 
+export interface DispatcherOptions {
+  clock: Clock;
+  /** How long an agent that rejected a task is not offered it again (0: no cooldown). */
+  rejectCooldownMs: number;
+  /** Asks for a batch (so `match` runs) once a queued task's cooldown has ended. */
+  wake: (taskId: string) => void;
+}
+
 export interface Assignment {
   taskId: string;
   agentId: string;
@@ -85,7 +95,8 @@ export interface Assignment {
  * Matches queued tasks with agents: highest priority first (then oldest), to the least-loaded
  * agent whose capabilities include all the task requires, never beyond an agent's capacity.
  * It only holds indexes; the decision becomes a `task.assign` message the task machine accepts
- * or refuses, so a task can never be held by two agents.
+ * or refuses, so a task can never be held by two agents. An agent that rejected a task is not
+ * offered it again before a cooldown has passed (`RejectCooldown`); others may take it at once.
  */
 export class Dispatcher {
   private readonly queues = new Map<string, CapabilityQueue>();
@@ -97,6 +108,15 @@ export class Dispatcher {
   private order = 0;
   private dirty = false;
   private readonly changedLoad = new Set<string>();
+  private readonly cooldown: RejectCooldown;
+
+  constructor(options: DispatcherOptions) {
+    this.cooldown = new RejectCooldown(options.clock, options.rejectCooldownMs, (taskId) => {
+      if (!this.queued.has(taskId)) return;
+      this.dirty = true;
+      options.wake(taskId);
+    });
+  }
 
   enqueue(taskId: string, priority: number, requires: string[]): void {
     const key = capabilityKey(requires);
@@ -162,6 +182,26 @@ export class Dispatcher {
     this.dirty = true;
   }
 
+  /** The agent rejected the offered task: it is not offered it again until the cooldown ends. */
+  rejected(taskId: string, agentId: string): void {
+    this.cooldown.add(taskId, agentId);
+  }
+
+  /** The task settled (or was cancelled): no agent cools down on it any more. */
+  forgetRejections(taskId: string): void {
+    this.cooldown.forget(taskId);
+  }
+
+  /** (task, agent) pairs in a reject cooldown now; for tests and metrics. */
+  cooldownCount(): number {
+    return this.cooldown.size;
+  }
+
+  /** Disarms the cooldown's clock callback (the runtime stops). */
+  stop(): void {
+    this.cooldown.stop();
+  }
+
   heldBy(agentId: string): string[] {
     return [...(this.held.get(agentId) ?? [])];
   }
@@ -202,20 +242,19 @@ export class Dispatcher {
         free.filter((a) => queue.requires.every((c) => a.capabilities.has(c))),
       );
     }
+    // Heads no free agent may take now (all of them rejected it lately), set aside for this pass.
+    const setAside: Array<[CapabilityQueue, QueuedTask]> = [];
     for (;;) {
       // The best head among the queues that some free agent can serve.
       let bestQueue: CapabilityQueue | undefined;
       let bestTask: QueuedTask | undefined;
       let bestAgent: AgentSlots | undefined;
       for (const [queue, agents] of eligibleFor) {
-        const head = this.liveHead(queue);
-        if (!head) continue;
-        if (bestTask && !before(head, bestTask)) continue;
-        const agent = leastLoaded(agents);
-        if (!agent) continue;
+        const pick = this.servableHead(queue, agents, bestTask, setAside);
+        if (!pick) continue;
         bestQueue = queue;
-        bestTask = head;
-        bestAgent = agent;
+        bestTask = pick.task;
+        bestAgent = pick.agent;
       }
       if (!bestQueue || !bestTask || !bestAgent) break;
       bestQueue.pop();
@@ -223,8 +262,36 @@ export class Dispatcher {
       this.hold(bestAgent.agentId, bestTask.taskId);
       assignments.push({ taskId: bestTask.taskId, agentId: bestAgent.agentId, autoStart: bestAgent.autoStart });
     }
+    // Still queued, same entry: they keep their place (priority, then arrival).
+    for (const [queue, task] of setAside) queue.push(task);
     for (const [key, queue] of this.queues) if (queue.size === 0) this.queues.delete(key);
     return assignments;
+  }
+
+  /**
+   * The queue's first task that a free agent may take, with the least-loaded such agent; none when
+   * that task does not come before `better`. A head that every free agent rejected lately is set
+   * aside, so the tasks behind it are not held up.
+   */
+  private servableHead(
+    queue: CapabilityQueue,
+    agents: AgentSlots[],
+    better: QueuedTask | undefined,
+    setAside: Array<[CapabilityQueue, QueuedTask]>,
+  ): { task: QueuedTask; agent: AgentSlots } | undefined {
+    for (;;) {
+      const head = this.liveHead(queue);
+      if (!head || (better && !before(head, better))) return undefined;
+      if (!this.cooldown.has(head.taskId)) {
+        const agent = leastLoaded(agents);
+        return agent && { task: head, agent };
+      }
+      const agent = leastLoaded(agents, (a) => !this.cooldown.blocks(head.taskId, a.agentId));
+      if (agent) return { task: head, agent };
+      if (!leastLoaded(agents)) return undefined;
+      queue.pop();
+      setAside.push([queue, head]);
+    }
   }
 
   private liveHead(queue: CapabilityQueue): QueuedTask | undefined {
@@ -237,10 +304,11 @@ export class Dispatcher {
   }
 }
 
-function leastLoaded(agents: AgentSlots[]): AgentSlots | undefined {
+function leastLoaded(agents: AgentSlots[], allowed?: (agent: AgentSlots) => boolean): AgentSlots | undefined {
   let best: AgentSlots | undefined;
   for (const a of agents) {
     if (!a.accepting || a.load >= a.capacity) continue;
+    if (allowed && !allowed(a)) continue;
     if (!best || a.load / a.capacity < best.load / best.capacity) best = a;
   }
   return best;

@@ -58,7 +58,10 @@ export interface HistoryQuery extends EventFilter {
 
 /**
  * Publishes committed events to subscribers and keeps a bounded history per ticket (newest
- * first, filterable). Events without a ticket share one ring of the same size.
+ * first, filterable). Events without a ticket share one ring of the same size. Rings are kept
+ * for the `maxTickets` tickets with the most recent events; an older ticket's ring is dropped
+ * (its events stay in the store: `runtime.events.read`), so a long-running server's memory does
+ * not grow with every ticket it ever ran.
  */
 export class EventBus {
   private readonly subscriptions = new Set<Subscription>();
@@ -67,6 +70,7 @@ export class EventBus {
   constructor(
     private readonly historyLimit: number,
     private readonly onListenerError: (error: unknown) => void = () => {},
+    private readonly maxTickets = 1_000,
   ) {}
 
   subscribe(filter: EventFilter, listener: EventListener): () => void {
@@ -76,14 +80,15 @@ export class EventBus {
   }
 
   publish(events: TroupeEvent[]): void {
+    let lastKey: string | undefined;
+    let ring: Ring | undefined;
     for (const event of events) {
       const key = event.ticketId ?? '';
-      let ring = this.rings.get(key);
-      if (!ring) {
-        ring = new Ring(this.historyLimit);
-        this.rings.set(key, ring);
+      if (key !== lastKey) {
+        ring = this.touch(key);
+        lastKey = key;
       }
-      ring.push(event);
+      (ring as Ring).push(event);
     }
     if (this.subscriptions.size === 0) return;
     for (const event of events) {
@@ -96,6 +101,28 @@ export class EventBus {
         }
       }
     }
+  }
+
+  /** The ticket's ring, moved to the newest end of the map (which is ordered by last use). */
+  private touch(key: string): Ring {
+    let ring = this.rings.get(key);
+    if (ring) this.rings.delete(key);
+    else ring = new Ring(this.historyLimit);
+    this.rings.set(key, ring);
+    // The ring of ticketless events ('') is never dropped; it does not count against the limit.
+    if (this.ticketHistories > this.maxTickets) {
+      for (const oldest of this.rings.keys()) {
+        if (oldest === '') continue;
+        this.rings.delete(oldest);
+        break;
+      }
+    }
+    return ring;
+  }
+
+  /** Tickets whose history is kept in memory. */
+  get ticketHistories(): number {
+    return this.rings.size - (this.rings.has('') ? 1 : 0);
   }
 
   /** Newest first. Without a ticket id, reads the ring of events that belong to no ticket. */

@@ -50,6 +50,7 @@ function makeStepper(machine: AnyStateMachine): Stepper {
 /** The machines a runtime hosts, by kind, with their steppers and migrations. */
 export class MachineRegistry {
   private readonly byKind = new Map<ActorKind, RegisteredMachine>();
+  private readonly resolvers: Array<(kind: ActorKind) => boolean> = [];
 
   constructor(definitions: MachineDefinition[] = BUILT_IN_MACHINES) {
     for (const d of definitions) this.register(d);
@@ -59,6 +60,14 @@ export class MachineRegistry {
     this.byKind.set(definition.kind, { ...definition, stepper: makeStepper(definition.machine) });
   }
 
+  /**
+   * Adds a way to register machines of kinds nobody registered yet, asked when such a kind is
+   * first needed (pattern runs: from their stored definitions). Returns true once it registered it.
+   */
+  addResolver(resolve: (kind: ActorKind) => boolean): void {
+    this.resolvers.push(resolve);
+  }
+
   /** Adds a migration from `fromVersion` for the machine of `kind`. */
   addMigration(kind: ActorKind, fromVersion: number, migration: SnapshotMigration): void {
     const entry = this.get(kind);
@@ -66,7 +75,7 @@ export class MachineRegistry {
   }
 
   get(kind: ActorKind): RegisteredMachine {
-    const entry = this.byKind.get(kind);
+    const entry = this.find(kind);
     if (!entry) throw new TroupeError('E_INVALID_INPUT', `no machine is registered for actor kind "${kind}"`);
     return entry;
   }
@@ -76,12 +85,13 @@ export class MachineRegistry {
    * version is older. A version with no migration path is refused, never guessed at.
    */
   restore(stored: StoredActor): SteppedSnapshot {
-    const entry = this.byKind.get(stored.kind);
+    const entry = this.find(stored.kind);
     if (!entry) {
       throw new TroupeError(
         'E_VERSION_MISMATCH',
         `actor ${stored.id} was stored by a machine of kind "${stored.kind}" that this runtime does not know; ` +
-          'register it before start() (pattern runs: runtime.patterns.register(pattern, inputs))',
+          'register it before start() (a pattern run whose stored definition is missing or does not compile ' +
+          'to the same machine any more: runtime.patterns.register(pattern, inputs))',
         { details: { actorId: stored.id, kind: stored.kind } },
       );
     }
@@ -107,5 +117,11 @@ export class MachineRegistry {
       version += 1;
     }
     return entry.stepper.restore(data.state, data.context);
+  }
+
+  private find(kind: ActorKind): RegisteredMachine | undefined {
+    const entry = this.byKind.get(kind);
+    if (entry || !this.resolvers.some((resolve) => resolve(kind))) return entry;
+    return this.byKind.get(kind);
   }
 }

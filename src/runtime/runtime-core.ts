@@ -23,6 +23,8 @@ export interface RuntimeCoreOptions {
   historyLimit: number;
   retry: RetryPolicy;
   machines: MachineRegistry;
+  /** How long an agent that rejected a task is not offered it again (see `RejectCooldown`). */
+  rejectCooldownMs: number;
 }
 
 type Waiter = (record: StoredActor) => void;
@@ -35,7 +37,7 @@ export const phaseIdOf = (ticketId: string, phase: string): string => `${ticketI
  */
 export class RuntimeCore {
   readonly host: ActorHost;
-  readonly dispatcher = new Dispatcher();
+  readonly dispatcher: Dispatcher;
   readonly bus: EventBus;
   readonly transports = new Map<string, AgentTransport>();
   readonly logger: Logger;
@@ -46,11 +48,17 @@ export class RuntimeCore {
   private readonly settleWaiters = new Map<string, Waiter[]>();
   private readonly settleListeners: Array<(task: TaskContext, status: TaskStatus, scope: BatchScope) => void> = [];
   private readonly recoveryHooks: Array<(actors: LiveActor[]) => void> = [];
+  private readonly preRecoveryHooks: Array<() => Promise<void>> = [];
   /** Effect handlers by action name; extensions (coordinators) add theirs with `addEffects`. */
   private readonly effects: Record<string, EffectHandler>;
 
   constructor(readonly options: RuntimeCoreOptions) {
     this.logger = options.logger;
+    this.dispatcher = new Dispatcher({
+      clock: options.clock,
+      rejectCooldownMs: options.rejectCooldownMs,
+      wake: (taskId) => this.wakeDispatcher(taskId),
+    });
     this.bus = new EventBus(options.historyLimit, (error) => this.logger.error({ err: error }, 'event listener threw'));
     const effects: Record<string, EffectHandler> = (this.effects = {
       enqueue: (_a, p) => {
@@ -62,12 +70,18 @@ export class RuntimeCore {
       leaseEnded: (_a, p, scope) => {
         const ended = p as unknown as LeaseEndedParams;
         this.dispatcher.release(ended.agentId, ended.taskId);
+        // The dispatcher keeps a declined task from that agent for a while instead of offering it
+        // straight back (one agent that keeps declining would otherwise be a tight loop).
+        if (ended.rejected) this.dispatcher.rejected(ended.taskId, ended.agentId);
         if (ended.revoke !== null) {
           const revocation = { taskId: ended.taskId, agentId: ended.agentId, leaseId: ended.leaseId, reason: ended.revoke };
           scope.afterCommit(() => this.transports.get(ended.agentId)?.revoke(revocation));
         }
       },
-      settled: (actor, p, scope) => this.onTaskSettled(actor, p as unknown as SettledParams, scope),
+      settled: (actor, p, scope) => {
+        this.dispatcher.forgetRejections(actor.id);
+        this.onTaskSettled(actor, p as unknown as SettledParams, scope);
+      },
       registerWaiting: (_a, p, scope) => this.onRegisterWaiting(p as unknown as RegisterWaitingParams, scope),
       available: (_a, p) => this.dispatcher.addAgent(p as unknown as AgentAvailability),
       unavailable: (_a, p) => this.dispatcher.stopOffering((p as { agentId: string }).agentId),
@@ -133,6 +147,16 @@ export class RuntimeCore {
   /** Calls `hook` after a restart with every restored live actor, to rebuild extension indexes. */
   onRecovered(hook: (actors: LiveActor[]) => void): void {
     this.recoveryHooks.push(hook);
+  }
+
+  /** Calls `hook` on start, once the store is open and before any actor is restored (to make stored kinds known). */
+  beforeRecovery(hook: () => Promise<void>): void {
+    this.preRecoveryHooks.push(hook);
+  }
+
+  /** Runs the `beforeRecovery` hooks in turn; `Runtime.start` calls it. */
+  async prepareRecovery(): Promise<void> {
+    for (const hook of this.preRecoveryHooks) await hook();
   }
 
   /** Resolves the waiters of an actor that settled (for extension actors that settle). */
@@ -206,6 +230,14 @@ export class RuntimeCore {
     for (const change of this.dispatcher.takeLoadChanges()) {
       scope.send(change.agentId, { type: 'agent.load', load: change.load });
     }
+  }
+
+  /**
+   * A queued task's reject cooldown ended: the dispatcher only runs when a batch does, so one is
+   * started with a message the task takes no transition for (it changes and stores nothing).
+   */
+  private wakeDispatcher(taskId: string): void {
+    if (!this.host.failed) this.host.send(taskId, { type: 'dispatch.wake' });
   }
 
   private onOffer(offer: OfferParams, scope: BatchScope): void {

@@ -11,6 +11,7 @@ import type { EventFilter, EventListener, HistoryQuery, TroupeEvent } from './ev
 import { LeaseApi } from './lease-api.js';
 import { MachineRegistry, type SnapshotMigration } from './machine-registry.js';
 import { RuntimeMetrics } from './metrics.js';
+import { DEFAULT_REJECT_COOLDOWN_MS } from './reject-cooldown.js';
 import { RuntimeCore, defaultLogger } from './runtime-core.js';
 import { MemoryStore } from './store/memory-store.js';
 import type { EventQuery, Store } from './store/store.js';
@@ -41,6 +42,13 @@ export interface RuntimeOptions {
   staleAfterMs?: number;
   /** Largest task input or result accepted, in bytes of JSON. Default 1 MiB. */
   maxPayloadBytes?: number;
+  /**
+   * After an agent rejects an offered task, how long (ms on the runtime clock) that agent is not
+   * offered the same task again; other capable agents may still take it at once. Stops one agent
+   * that keeps declining from getting the task straight back in a tight loop. Kept in memory only
+   * (a restart forgets it). `0` turns it off. Default 5,000.
+   */
+  rejectCooldownMs?: number;
   /** Migrations for snapshots stored by older machine versions. */
   migrations?: Array<{ kind: string; fromVersion: number; migrate: SnapshotMigration }>;
 }
@@ -106,6 +114,7 @@ export class Runtime {
       historyLimit: options.historyLimit ?? 10_000,
       retry,
       machines,
+      rejectCooldownMs: options.rejectCooldownMs ?? DEFAULT_REJECT_COOLDOWN_MS,
     });
     const maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
     const ready = () => this.ensureStarted();
@@ -183,6 +192,7 @@ export class Runtime {
     }
     this.agents.stopAll();
     this.core.host.stop();
+    this.core.dispatcher.stop();
     await this.store.close();
   }
 
@@ -195,6 +205,7 @@ export class Runtime {
 
   private async recover(): Promise<RecoveryReport> {
     await this.store.open();
+    await this.core.prepareRecovery();
     const restored = await this.core.host.recover();
     await this.core.rebuildIndexes();
     let lostAgents = 0;

@@ -10,6 +10,7 @@ import { checkPatternSource, type PatternReport } from '../check-pattern.js';
 import type { CompiledPattern } from '../compile/compile.js';
 import { PatternLibrary } from '../library.js';
 import { PatternValidationError } from '../problems.js';
+import { PATTERN_DEFINITION_MACHINE, PatternDefinitions } from './definitions.js';
 import { PatternDriver } from './driver.js';
 import { isPatternKind, RegisteredPatterns } from './registered.js';
 import { runView, type PatternRunView } from './run-view.js';
@@ -46,6 +47,7 @@ export class PatternApi {
   private known: PatternLibrary | undefined;
   readonly tickets: PatternTickets;
   private readonly registered: RegisteredPatterns;
+  private readonly definitions: PatternDefinitions;
   private readonly driver: PatternDriver;
   private readonly core: RuntimeCore;
   /** Runs waiting for their phase to open, by phase id. */
@@ -54,6 +56,12 @@ export class PatternApi {
   constructor(private readonly runtime: Runtime) {
     this.core = runtime.core;
     this.registered = new RegisteredPatterns(this.core.options.machines);
+    // Each pattern kind's definition is stored with its first run; after a restart the kinds of
+    // stored runs are compiled again from it when they are first needed.
+    this.definitions = new PatternDefinitions({ host: this.core.host, store: this.core.options.store, registered: this.registered, logger: this.core.logger });
+    this.core.options.machines.register(PATTERN_DEFINITION_MACHINE);
+    this.core.options.machines.addResolver((kind) => isPatternKind(kind) && this.definitions.resolve(kind));
+    this.core.beforeRecovery(() => this.definitions.load());
     this.driver = new PatternDriver(this.core, this.registered, this.core.options.retry, runtime.coordination);
     this.core.addEffects(this.driver.effects());
     this.core.addSettleListener((task, _status, scope) => this.driver.onTaskSettled(task, scope));
@@ -102,9 +110,11 @@ export class PatternApi {
   }
 
   /**
-   * Makes a compiled pattern's machine known to the runtime. Runs of it that were unfinished
-   * when the process stopped can only be restored once it is registered again, so register the
-   * patterns you run (with the same inputs) before the runtime starts.
+   * Makes a compiled pattern's machine known to the runtime and returns its kind. Not needed
+   * for restarts: `apply` stores what each pattern kind was compiled from, and unfinished runs
+   * are restored from it. Registering before `start()` is still the way to restore runs stored
+   * without a definition (by an older version, or of a pattern that does not compile to the same
+   * machine from its resolved form).
    */
   register(pattern: PatternRef, inputs: Record<string, unknown> = {}): string {
     return this.registered.register(typeof pattern === 'string' ? this.compile(pattern, inputs) : pattern);
@@ -120,7 +130,10 @@ export class PatternApi {
     const phase = input.phase ?? null;
     if (phase !== null && ticketId === null) throw new TroupeError('E_INVALID_INPUT', `a phase ("${phase}") needs its ticketId`);
     if (ticketId !== null) await this.checkTicket(ticketId, phase);
+    // Queued before the run, so the definition commits with the run or before it.
+    const stored = this.definitions.store(kind, compiled, this.library);
     const spawned = await this.core.host.spawn(kind, runId, { runId, pattern: compiled.name, ticketId, phase }, ticketId);
+    await stored;
     if (spawned.error) throw spawned.error;
     if (ticketId !== null && phase !== null) {
       const phaseId = phaseIdOf(ticketId, phase);

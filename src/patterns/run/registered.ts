@@ -17,6 +17,11 @@ export function patternHash(compiled: CompiledPattern): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
+const kindOf = (name: string, hash: string): string => `${PATTERN_KIND_PREFIX}${name}:${hash}`;
+
+/** The kind runs of a compiled pattern are stored under: `pattern:<name>:<hash>`. */
+export const patternKindOf = (compiled: CompiledPattern): string => kindOf(compiled.name, patternHash(compiled));
+
 /**
  * The compiled patterns a runtime can run, each registered as its own machine kind
  * (`pattern:<name>:<hash>`) in the runtime's machine registry.
@@ -29,7 +34,7 @@ export class RegisteredPatterns {
   /** Registers (once) and returns the kind runs of this compiled pattern are stored under. */
   register(compiled: CompiledPattern): string {
     const hash = patternHash(compiled);
-    const kind = `${PATTERN_KIND_PREFIX}${compiled.name}:${hash}`;
+    const kind = kindOf(compiled.name, hash);
     if (!this.byKind.has(kind)) {
       this.machines.register({ kind, machineId: `troupe.pattern.${compiled.name}.${hash}`, version: 1, machine: compiled.machine });
       this.byKind.set(kind, compiled);

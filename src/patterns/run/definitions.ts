@@ -1,0 +1,160 @@
+import type { Logger } from 'pino';
+import { setup } from 'xstate';
+import type { ActorHost } from '../../runtime/actor-host.js';
+import type { MachineDefinition } from '../../runtime/machine-registry.js';
+import type { Store } from '../../runtime/store/store.js';
+import { compilePattern, type CompiledPattern } from '../compile/compile.js';
+import type { Pattern } from '../format/pattern.js';
+import { PatternLibrary, usesOf } from '../library.js';
+import { parsePatternSource } from '../load/source.js';
+import { PATTERN_KIND_PREFIX, patternKindOf, type RegisteredPatterns } from './registered.js';
+
+/**
+ * What a pattern run's machine was compiled from, stored once per pattern kind (as an actor of
+ * kind `pattern-definition`, id `pattern-def:<name>:<hash>`) no later than the first run of
+ * that kind, so that after a restart the kind is compiled again from the store and its
+ * unfinished runs carry on without the pattern being registered by hand.
+ */
+export interface PatternDefinition {
+  /** The kind of the runs: `pattern:<name>:<hash>`. */
+  kind: string;
+  /** The resolved pattern (input values substituted) the machine was compiled from. */
+  pattern: Pattern;
+  /** The files of the patterns it uses (`use:`, at any depth) as they were, by name. */
+  uses: Array<{ name: string; file: string; text: string }>;
+}
+
+export const PATTERN_DEFINITION_KIND = 'pattern-definition';
+const ID_PREFIX = 'pattern-def:';
+
+/** `pattern-def:<name>:<hash>` for the kind `pattern:<name>:<hash>`. */
+export const definitionIdOf = (kind: string): string => `${ID_PREFIX}${kind.slice(PATTERN_KIND_PREFIX.length)}`;
+
+/** A definition is data only: it is settled from the start and never takes an event. */
+const patternDefinitionMachine = setup({
+  types: { context: {} as PatternDefinition, input: {} as PatternDefinition & { now: number } },
+}).createMachine({
+  id: 'troupe.pattern-definition',
+  initial: 'stored',
+  context: ({ input }) => ({ kind: input.kind, pattern: input.pattern, uses: input.uses }),
+  states: { stored: { type: 'final' } },
+});
+
+export const PATTERN_DEFINITION_MACHINE: MachineDefinition = {
+  kind: PATTERN_DEFINITION_KIND,
+  machineId: 'troupe.pattern-definition',
+  version: 1,
+  machine: patternDefinitionMachine,
+};
+
+/** The definition of a compiled pattern's kind; the used patterns are read from `library`. */
+export function definitionOf(kind: string, compiled: CompiledPattern, library: PatternLibrary): PatternDefinition {
+  const uses = new Map<string, PatternDefinition['uses'][number]>();
+  const pending = compiled.pattern.steps.flatMap((s) => ('use' in s ? [s.use] : []));
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    const source = library.get(name);
+    if (!source || uses.has(name)) continue;
+    uses.set(name, { name, file: source.file, text: source.text });
+    pending.push(...usesOf(source));
+  }
+  // As the store gives it back: plain JSON.
+  return JSON.parse(JSON.stringify({ kind, pattern: compiled.pattern, uses: [...uses.values()].sort((a, b) => a.name.localeCompare(b.name)) })) as PatternDefinition;
+}
+
+/** Compiles a stored definition again (with only the patterns it stored as its library). */
+export function compileDefinition(definition: PatternDefinition): CompiledPattern {
+  const library = new PatternLibrary();
+  for (const used of definition.uses) library.add(used.text, used.file);
+  const source = parsePatternSource(JSON.stringify(definition.pattern), `stored definition of ${definition.kind}`);
+  return compilePattern(definition.pattern, source, { library });
+}
+
+export interface PatternDefinitionsOptions {
+  host: ActorHost;
+  store: Store;
+  registered: RegisteredPatterns;
+  logger: Logger;
+}
+
+/**
+ * Keeps the definitions of the pattern kinds a runtime has run: stores each kind's definition
+ * with its first run, reads them all back on start (before actors are restored), and compiles a
+ * kind again when the machine registry first needs it.
+ */
+export class PatternDefinitions {
+  /** Kinds whose definition is stored (or that were found not to reproduce, and are not stored). */
+  private readonly handled = new Set<string>();
+  /** Stored definitions of kinds not registered yet, by kind. */
+  private readonly loaded = new Map<string, PatternDefinition>();
+
+  constructor(private readonly options: PatternDefinitionsOptions) {}
+
+  /**
+   * Stores the definition of `kind` if it is not stored yet. The spawn is queued at once, so a
+   * run spawned after this call commits with it or after it. Resolves once it is committed.
+   */
+  store(kind: string, compiled: CompiledPattern, library: PatternLibrary): Promise<void> {
+    this.loaded.delete(kind);
+    if (this.handled.has(kind)) return Promise.resolve();
+    this.handled.add(kind);
+    const definition = definitionOf(kind, compiled, library);
+    const again = this.tryCompile(definition);
+    if (again === undefined || patternKindOf(again) !== kind) {
+      this.options.logger.warn(
+        { kind },
+        'this pattern does not compile to the same machine from its resolved form (compiled with another library or with stand-in inputs?); ' +
+          'its unfinished runs need runtime.patterns.register before start() after a restart',
+      );
+      return Promise.resolve();
+    }
+    const spawned = this.options.host.spawn(PATTERN_DEFINITION_KIND, definitionIdOf(kind), { ...definition }, null);
+    return spawned.then((outcome) => {
+      // Already stored (by another runtime on the same store, or a run of this process racing us): the same content.
+      if (!outcome.error || outcome.error.code === 'E_DUPLICATE_ID') return;
+      this.handled.delete(kind);
+      this.options.logger.error({ kind, err: outcome.error }, 'could not store the definition of a pattern kind');
+    });
+  }
+
+  /** Reads every stored definition; on start, before actors are restored. */
+  async load(): Promise<void> {
+    const PAGE = 200;
+    let afterId = ID_PREFIX;
+    for (;;) {
+      // By id, not by kind: the ids share a prefix, so only that range is read.
+      const page = await this.options.store.listActors({ afterId, limit: PAGE });
+      for (const actor of page) {
+        if (!actor.id.startsWith(ID_PREFIX)) return;
+        if (actor.kind !== PATTERN_DEFINITION_KIND) continue;
+        const definition = actor.context as PatternDefinition;
+        this.handled.add(definition.kind);
+        if (!this.options.registered.get(definition.kind)) this.loaded.set(definition.kind, definition);
+      }
+      if (page.length < PAGE) return;
+      afterId = (page[page.length - 1] as { id: string }).id;
+    }
+  }
+
+  /** Registers `kind` from its stored definition; false when there is none or it does not reproduce the kind. */
+  resolve(kind: string): boolean {
+    const definition = this.loaded.get(kind);
+    if (!definition) return false;
+    this.loaded.delete(kind);
+    const compiled = this.tryCompile(definition);
+    if (compiled === undefined || patternKindOf(compiled) !== kind) {
+      this.options.logger.error({ kind }, 'the stored definition of a pattern kind no longer compiles to the same machine');
+      return false;
+    }
+    this.options.registered.register(compiled);
+    return true;
+  }
+
+  private tryCompile(definition: PatternDefinition): CompiledPattern | undefined {
+    try {
+      return compileDefinition(definition);
+    } catch (error) {
+      this.options.logger.error({ kind: definition.kind, err: error }, 'a pattern definition failed to compile');
+      return undefined;
+    }
+  }
+}
