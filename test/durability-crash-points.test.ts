@@ -170,23 +170,34 @@ describe('a crash between any two commits loses nothing and repeats nothing', ()
 });
 
 describe('batch boundaries', () => {
-  it('counts a task in its phase in the same commit that creates it, even when creation spans batches', async () => {
-    // 2,100 tasks for one phase are more than one batch: a crash may fall between two batches of
-    // the creation. Each task that was stored must be counted by its phase, or the phase would
-    // pass before its work is done (or never).
+  it('creates a task set larger than a batch in one commit, each task counted by its phase: a crash stores all or none', async () => {
+    // 2,100 tasks for one phase are more than the host's 2,000 messages per batch; creation is
+    // still one commit, so a crash cannot store part of the set, and each stored task is counted
+    // by its phase in that same commit (or the phase would pass before its work is done).
     const WIDE = 2_100;
-    const store = new MemoryStore({ eventRetention: 1_000_000 });
+    const planned = Array.from({ length: WIDE }, (_, i) => ({ id: `p-${i}`, type: 'part', ticketId: 'P', phase: 'work', input: i }));
     const spawnsTasks = (batch: { actors: Array<{ kind: string }> }) => batch.actors.some((a) => a.kind === 'task');
-    const first = new CrashableStore(store, spawnsTasks);
+
+    // A crash right after the creation's commit: every task is there, and counted.
+    const kept = new MemoryStore({ eventRetention: 1_000_000 });
+    const afterCreation = createRuntime({ store: new CrashableStore(kept, spawnsTasks), clock: new SimulatedClock(0), logger: silent });
+    await afterCreation.tickets.create({ id: 'P', title: 'wide phase', phases: [{ name: 'work' }, { name: 'sum' }] });
+    expect(await afterCreation.tasks.createMany(planned)).toHaveLength(WIDE);
+    await afterCreation.stop();
+    expect(await kept.listActors({ kind: 'task' })).toHaveLength(WIDE);
+    expect(await kept.getActor('P/work')).toMatchObject({ context: { counts: { total: WIDE, open: WIDE } } });
+
+    // A crash on the creation's commit: none is there, and none counted.
+    const store = new MemoryStore({ eventRetention: 1_000_000 });
+    const first = new CrashableStore(store);
     const runtime = createRuntime({ store: first, clock: new SimulatedClock(0), logger: silent });
     await runtime.tickets.create({ id: 'P', title: 'wide phase', phases: [{ name: 'work' }, { name: 'sum' }] });
-    const planned = Array.from({ length: WIDE }, (_, i) => ({ id: `p-${i}`, type: 'part', ticketId: 'P', phase: 'work', input: i }));
+    await runtime.idle();
+    first.crashAfter = first.commits;
     await expect(runtime.tasks.createMany(planned)).rejects.toMatchObject({ code: 'E_STORE' });
     await runtime.stop();
-    const stored = (await store.listActors({ kind: 'task' })).length;
-    expect(stored).toBeGreaterThan(0);
-    expect(stored).toBeLessThan(WIDE);
-    expect(await store.getActor('P/work')).toMatchObject({ context: { counts: { total: stored, open: stored } } });
+    expect(await store.listActors({ kind: 'task' })).toHaveLength(0);
+    expect(await store.getActor('P/work')).toMatchObject({ context: { counts: { total: 0, open: 0 } } });
 
     // The client creates what is missing, as after any crash, and the work runs.
     const second = createRuntime({ store, clock: new SimulatedClock(0), logger: silent });

@@ -32,6 +32,8 @@ interface Message {
   reply?: (outcome: MessageOutcome) => void;
   /** Called at once when the message did not apply (no transition took it). */
   onUnapplied?: () => void;
+  /** On the first message of a group: how many queued messages (this one included) commit together. */
+  group?: number;
 }
 
 export interface LiveActor {
@@ -187,6 +189,27 @@ export class ActorHost {
     return new Promise((reply) => this.enqueue({ to: id, event: { type: 'xstate.init' }, spawn, reply }));
   }
 
+  /**
+   * Spawns several actors in ONE batch, whatever the batch size: a crash stores all or none of
+   * them. Resolves with one outcome per spawn, in order.
+   */
+  spawnAll(
+    spawns: ReadonlyArray<{ kind: ActorKind; id: string; input: Record<string, unknown>; ticketId: string | null; announce?: { to: string; event: HostEvent } }>,
+  ): Promise<MessageOutcome[]> {
+    this.assertRunning();
+    const outcomes = spawns.map(
+      (s, i) =>
+        new Promise<MessageOutcome>((reply) => {
+          const spawn: NonNullable<Message['spawn']> = { kind: s.kind, input: s.input, ticketId: s.ticketId, replaceSettled: false };
+          if (s.announce) spawn.announce = s.announce;
+          const message: Message = { to: s.id, event: { type: 'xstate.init' }, spawn, reply };
+          if (i === 0) message.group = spawns.length;
+          this.enqueue(message);
+        }),
+    );
+    return Promise.all(outcomes);
+  }
+
   /** Records an event that no actor caused, in the next batch; resolves once committed. */
   record(event: EmitParams): Promise<MessageOutcome> {
     this.assertRunning();
@@ -258,13 +281,19 @@ export class ActorHost {
         };
         this.batch = batch;
         let processed = 0;
+        // Messages of a group still to take into this batch, beyond the batch size if need be.
+        let groupLeft = 0;
         for (;;) {
           for (;;) {
-            // What this batch caused comes first and always; new mail only up to the batch size.
+            // What this batch caused comes first and always; new mail only up to the batch size
+            // (a group is taken whole: it started in this batch).
             let message: Message;
             if (batch.nextFollowUp < batch.followUps.length) message = batch.followUps[batch.nextFollowUp++] as Message;
-            else if (this.head < this.queue.length && processed < this.maxBatch) message = this.queue[this.head++] as Message;
-            else break;
+            else if (this.head < this.queue.length && (processed < this.maxBatch || groupLeft > 0)) {
+              message = this.queue[this.head++] as Message;
+              if (groupLeft > 0) groupLeft -= 1;
+              else if (message.group !== undefined) groupLeft = message.group - 1;
+            } else break;
             processed += 1;
             if (message.record) {
               batch.events.push(this.toEvent(message.record));

@@ -72,7 +72,7 @@ export class TaskApi {
     }
     const ordered = orderByDependencies(parsed.map((t) => ({ ...t, dependsOn: t.dependsOn ?? [] })));
     await this.checkReferences(parsed, ids);
-    const spawned = ordered.map((t) => {
+    const spawns = ordered.map((t) => {
       const ticketId = t.ticketId ?? null;
       const phase = ticketId !== null ? (t.phase ?? null) : null;
       // The phase counts the task in the batch that creates it: a crash cannot store one without the other.
@@ -80,10 +80,10 @@ export class TaskApi {
         ticketId !== null && phase !== null
           ? { announce: { to: phaseIdOf(ticketId, phase), event: { type: 'phase.task_added', taskId: t.id } } }
           : {};
-      return this.core.host.spawn(
-        'task',
-        t.id,
-        {
+      return {
+        kind: 'task' as const,
+        id: t.id,
+        input: {
           id: t.id,
           type: t.type,
           description: t.description ?? '',
@@ -100,10 +100,11 @@ export class TaskApi {
           role: t.role ?? null,
         },
         ticketId,
-        announce,
-      );
+        ...announce,
+      };
     });
-    const outcomes = await Promise.all(spawned);
+    // One batch for the whole set: a crash stores all of these tasks or none.
+    const outcomes = await this.core.host.spawnAll(spawns);
     const failed = outcomes.find((o) => !o.applied);
     if (failed?.error) throw failed.error;
     const byId = new Map(ordered.map((t, i) => [t.id, outcomes[i]]));

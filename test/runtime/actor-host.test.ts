@@ -70,6 +70,23 @@ describe('actor host', () => {
     expect(first.every((a) => JSON.stringify(a.state) === JSON.stringify({ leased: 'running' }))).toBe(true);
   });
 
+  it('creates a task set larger than a batch in one commit: a crash stores all of it or none', async () => {
+    const store = new GatedStore();
+    h = await harness({ store });
+    await h.runtime.idle();
+    const before = store.batches.length;
+    const n = 4_500; // the host takes 2,000 new messages per batch
+    await h.runtime.tasks.createMany(Array.from({ length: n }, (_, i) => ({ id: `big${i}`, type: 't', requires: ['none'] })));
+    const spawned = store.batches.slice(before).map((b) => b.actors.filter((a) => a.id.startsWith('big')).length);
+    expect(spawned[0]).toBe(n);
+    // Messages of an ordinary flood still commit in steps of the batch size.
+    const flood = store.batches.length;
+    await Promise.all(Array.from({ length: 2_500 }, (_, i) => h.runtime.tasks.create({ id: `one${i}`, type: 't', requires: ['none'] })));
+    const sizes = store.batches.slice(flood).map((b) => b.actors.length);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2_000);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(2_500);
+  });
+
   it('a settled actor revived by an event it does not take goes back to the store only', async () => {
     h = await harness();
     await h.runtime.agents.register({ id: 'w', handler: () => 'r' });
