@@ -75,13 +75,22 @@ export class Connection {
    * dropped (4001) rather than buffered without bound: a slow reader never slows the rest.
    */
   sendText(text: string): boolean {
+    if (!this.withinSendLimit(text.length)) return false;
+    this.beforeSend();
+    this.socket.send(text);
+    return true;
+  }
+
+  /**
+   * Whether `bytes` more (about to be sent, or held back to be sent later) fit beside what waits
+   * unsent. If not, the client is dropped (4001) as a slow reader.
+   */
+  withinSendLimit(bytes: number): boolean {
     if (this.ended) return false;
-    if (this.socket.bufferedAmount + text.length > this.options.maxBufferedBytes) {
+    if (this.socket.bufferedAmount + bytes > this.options.maxBufferedBytes) {
       this.close(CLOSE_CODES.SLOW_CONSUMER, 'send buffer full: reading too slowly');
       return false;
     }
-    this.beforeSend();
-    this.socket.send(text);
     return true;
   }
 

@@ -52,7 +52,7 @@ export class TroupeServer {
     const auth = new TokenAuth(options.agentTokens, options.observerTokens);
     this.sessions = new AgentSessions(runtime, options, logger);
     this.agentRequests = new AgentRequests(runtime, this.sessions);
-    this.observerRequests = new ObserverRequests(runtime, options.maxSubscriptions);
+    this.observerRequests = new ObserverRequests(runtime, options.maxSubscriptions, logger);
     this.stopMessages = runtime.events.subscribe({ types: ['agent.message', 'agent.gone'] }, (event) => {
       if (event.type === 'agent.message') this.sessions.deliver(event);
       else if (event.agentId !== null) this.sessions.gone(event.agentId, String(event.data.reason ?? 'removed'));

@@ -62,6 +62,8 @@ export const CLOSE_CODES = {
   INVALID_PAYLOAD: 1007,
   /** A frame larger than the hard cut-off (`limits.frameCutoffBytes`): the `ws` library closes at once. */
   MESSAGE_TOO_BIG: 1009,
+  /** The server failed while serving the connection (an observer's backlog could not be read). */
+  INTERNAL_ERROR: 1011,
   /** Too many bad frames or rate-limited messages in a short time. */
   TOO_MANY_VIOLATIONS: 4000,
   /** The client read too slowly: its send buffer passed `limits.maxBufferedBytes`. */
@@ -82,6 +84,7 @@ export const CLOSE_CODE_MEANINGS: Record<CloseCodeName, string> = {
   GOING_AWAY: 'The server is shutting down. Reconnect later: an agent keeps its leases for the grace period.',
   INVALID_PAYLOAD: 'A text frame was not valid UTF-8 (closed by `ws`).',
   MESSAGE_TOO_BIG: 'A frame was larger than `limits.frameCutoffBytes`; `ws` closes without reading it.',
+  INTERNAL_ERROR: 'The server failed while serving the connection (the stored events of a resumed subscription could not be read). Reconnect and resume.',
   TOO_MANY_VIOLATIONS: 'Too many bad frames or rate-limited messages in a short time (a repeat offender).',
   SLOW_CONSUMER: 'The client read too slowly: its send buffer passed `limits.maxBufferedBytes`.',
   REPLACED: 'Another connection said hello with the same agent id and took over.',

@@ -15,7 +15,19 @@ export const eventFilterField = z
   .meta({ description: 'Every given field must match (AND); an absent field matches everything.' });
 
 export const subscribeMessage = z
-  .strictObject({ type: z.literal('subscribe'), ref: refField, filter: eventFilterField.default({}) })
+  .strictObject({
+    type: z.literal('subscribe'),
+    ref: refField,
+    filter: eventFilterField.default({}),
+    afterSeq: z
+      .int()
+      .min(0)
+      .optional()
+      .meta({
+        description:
+          'Resume after this `seq`: every stored event with a greater seq that matches the filter comes first, in seq order, then the live ones, each seq once and none missed. Absent: live events only.',
+      }),
+  })
   .meta({ title: 'subscribe', description: 'Starts an event stream; the ack names the subscription.' });
 
 export const unsubscribeMessage = z
