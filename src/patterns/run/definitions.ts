@@ -3,6 +3,7 @@ import { setup } from 'xstate';
 import type { ActorHost } from '../../runtime/actor-host.js';
 import type { MachineDefinition } from '../../runtime/machine-registry.js';
 import type { Store } from '../../runtime/store/store.js';
+import { createHash } from 'node:crypto';
 import { compilePattern, type CompiledPattern } from '../compile/compile.js';
 import type { Pattern } from '../format/pattern.js';
 import { PatternLibrary, usesOf } from '../library.js';
@@ -46,6 +47,9 @@ export const PATTERN_DEFINITION_MACHINE: MachineDefinition = {
   version: 1,
   machine: patternDefinitionMachine,
 };
+
+/** Definitions (by content hash) already checked to compile back to their kind, in this process. */
+const reproducible = new Map<string, boolean>();
 
 /** The definition of a compiled pattern's kind; the used patterns are read from `library`. */
 export function definitionOf(kind: string, compiled: CompiledPattern, library: PatternLibrary): PatternDefinition {
@@ -98,8 +102,7 @@ export class PatternDefinitions {
     if (this.handled.has(kind)) return Promise.resolve();
     this.handled.add(kind);
     const definition = definitionOf(kind, compiled, library);
-    const again = this.tryCompile(definition);
-    if (again === undefined || patternKindOf(again) !== kind) {
+    if (!this.reproduces(definition)) {
       this.options.logger.warn(
         { kind },
         'this pattern does not compile to the same machine from its resolved form (compiled with another library or with stand-in inputs?); ' +
@@ -114,6 +117,21 @@ export class PatternDefinitions {
       this.handled.delete(kind);
       this.options.logger.error({ kind, err: outcome.error }, 'could not store the definition of a pattern kind');
     });
+  }
+
+  /**
+   * Whether compiling `definition` gives its kind back, as a restart would. Compiling costs a few
+   * ms, so the answer is remembered for the process (by the definition's content).
+   */
+  private reproduces(definition: PatternDefinition): boolean {
+    const key = createHash('sha256').update(JSON.stringify(definition)).digest('hex');
+    let known = reproducible.get(key);
+    if (known === undefined) {
+      const again = this.tryCompile(definition);
+      known = again !== undefined && patternKindOf(again) === definition.kind;
+      reproducible.set(key, known);
+    }
+    return known;
   }
 
   /** Reads every stored definition; on start, before actors are restored. */
