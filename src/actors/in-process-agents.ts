@@ -3,7 +3,7 @@ import type { AttemptError, TaskContext } from '../machines/task-types.js';
 import type { AgentTransport, Offer, Revocation } from '../runtime/agent-transport.js';
 import type { ContextPackage } from '../runtime/context-package.js';
 import type { TaskView } from '../runtime/views.js';
-import { findNonJson } from '../runtime/validation.js';
+import { findNonJson, jsonSize } from '../runtime/validation.js';
 
 /** What a handler receives besides the task: its context package and its controls. */
 export interface TaskHandlerContext extends ContextPackage {
@@ -101,14 +101,17 @@ export class InProcessAgents implements AgentTransport {
       // Awaiting only real promises: a synchronous package or result costs no extra turn.
       const built = this.host.contextPackage(task);
       const pkg = built instanceof Promise ? await built : built;
-      const context = Object.defineProperty(pkg, 'signal', { get: () => abort.signal, enumerable: true }) as TaskHandlerContext;
-      Object.assign(context, {
+      const context: TaskHandlerContext = {
+        ...pkg,
+        get signal() {
+          return abort.signal;
+        },
         heartbeat: controls.heartbeat,
         progress: controls.progress,
         artifact: controls.artifact,
         quality: controls.quality,
         message: controls.message,
-      });
+      };
       const returned = handler(this.host.view(task, 'running'), context);
       const result = returned instanceof Promise ? ((await returned) as unknown) : returned;
       if (abort.aborted) return;
@@ -117,11 +120,7 @@ export class InProcessAgents implements AgentTransport {
       this.host.send(taskId, { type: 'task.complete', leaseId, ...outcome });
     } catch (error) {
       if (abort.aborted) return;
-      const attemptError = toAttemptError(error);
-      if (error instanceof NonRetryableError && error.message.includes('not plain JSON')) {
-        attemptError.code = 'E_NOT_SERIALIZABLE';
-      }
-      this.host.send(taskId, { type: 'task.fail', leaseId, error: attemptError });
+      this.host.send(taskId, { type: 'task.fail', leaseId, error: toAttemptError(error) });
     } finally {
       this.running.delete(leaseId);
     }
@@ -134,9 +133,9 @@ export class InProcessAgents implements AgentTransport {
     if (scalar && outcome.quality === null && isEmpty(outcome.artifacts)) return;
     const bad = findNonJson(outcome);
     if (bad) {
-      throw new NonRetryableError(`handler returned a value that is not plain JSON at ${bad.replace('$', 'result')}`);
+      throw new TroupeError('E_NOT_SERIALIZABLE', `handler returned a value that is not plain JSON at ${bad.replace('$', 'result')}`);
     }
-    const size = Buffer.byteLength(JSON.stringify(outcome), 'utf8');
+    const size = jsonSize(outcome);
     if (size > this.host.maxResultBytes) {
       throw new NonRetryableError(`handler result is ${size} bytes, over the limit of ${this.host.maxResultBytes}`);
     }

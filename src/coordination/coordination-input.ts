@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ROUTING_DECISIONS, ROUTING_OPERATORS } from '../machines/coordination/routing.js';
-import { taskCreateSchema } from '../runtime/task-input.js';
+import { duration, idSchema, taskCreateSchema } from '../runtime/task-input.js';
 
 /**
  * What the coordination API accepts, checked with zod at the edge so that a bad field is named
@@ -8,12 +8,6 @@ import { taskCreateSchema } from '../runtime/task-input.js';
  * (a coordinator's tasks belong to its ticket), plus an optional nested `split`.
  */
 
-const idSchema = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[A-Za-z0-9._:/@-]+$/, 'ids use letters, digits and . _ : / @ - only');
-const duration = z.number().int('must be a whole number of ms').positive('must be greater than 0');
 const nameSchema = z.string().min(1).max(200);
 
 /** A task a coordinator creates: `tasks.create` fields without `ticketId`, and a nested split. */

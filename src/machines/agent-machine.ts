@@ -1,5 +1,5 @@
 import { assign, enqueueActions, setup } from 'xstate';
-import { EFFECT_ACTIONS } from './effects.js';
+import { EFFECT_ACTIONS, type Stamped } from './effects.js';
 
 /** Heartbeat defaults from the seeds: a beat every 30 s, stale after 90 s of silence. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
@@ -30,8 +30,6 @@ export interface AgentInput {
   staleAfterMs: number;
   now: number;
 }
-
-type Stamped = { now: number };
 
 export type AgentEvent =
   | ({ type: 'agent.heartbeat' } & Stamped)

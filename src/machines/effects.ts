@@ -4,6 +4,9 @@
  * to other actors, after the batch's commit for anything that leaves the process).
  */
 
+/** What the host adds to every event it delivers: machines never read the clock themselves. */
+export type Stamped = { now: number };
+
 /** An observable event for the event bus and the history. */
 export interface EmitParams {
   type: string;

@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { EFFECT_ACTIONS } from './effects.js';
+import { EFFECT_ACTIONS, type Stamped } from './effects.js';
 import { gateFailures, type GateSpec, type PhaseCounts, type ValidatorSpec } from './gate.js';
 import type { TaskStatus } from './task-types.js';
 
@@ -29,8 +29,6 @@ export interface PhaseInput {
   gate: GateSpec;
   maxRounds: number;
 }
-
-type Stamped = { now: number };
 
 export type PhaseEvent =
   | ({ type: 'phase.open' } & Stamped)

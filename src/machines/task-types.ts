@@ -1,5 +1,6 @@
 import type { ErrorCategory } from '../errors.js';
 import type { RetryPolicy } from './backoff.js';
+import type { Stamped } from './effects.js';
 
 /** Deadlines of one attempt, each optional and each in ms. */
 export interface TaskTimeouts {
@@ -114,8 +115,6 @@ export interface TaskInput {
   role?: string | null;
   now: number;
 }
-
-type Stamped = { now: number };
 
 export type TaskEvent =
   | ({ type: 'task.dependency.succeeded'; taskId: string } & Stamped)

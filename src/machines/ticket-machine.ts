@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { EFFECT_ACTIONS } from './effects.js';
+import { EFFECT_ACTIONS, type Stamped } from './effects.js';
 import type { GateSpec } from './gate.js';
 
 /** Phases a ticket gets when none are given: the usual arc of a piece of software work. */
@@ -41,8 +41,6 @@ export interface TicketInput {
   context: Record<string, unknown>;
   now: number;
 }
-
-type Stamped = { now: number };
 
 export type TicketEvent =
   | ({ type: 'ticket.phase_passed'; phase: string; output: PhaseOutput } & Stamped)

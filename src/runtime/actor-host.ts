@@ -32,8 +32,33 @@ interface Message {
   reply?: (outcome: MessageOutcome) => void;
   /** Called at once when the message did not apply (no transition took it). */
   onUnapplied?: () => void;
+  /** Nothing to deliver: the message only starts a batch, so that `beforeCommit` runs. */
+  turn?: true;
   /** On the first message of a group: how many queued messages (this one included) commit together. */
   group?: number;
+}
+
+/** An actor to create: its kind, id, machine input and ticket. */
+export interface SpawnRequest {
+  kind: ActorKind;
+  id: string;
+  input: Record<string, unknown>;
+  ticketId: string | null;
+  /** A settled actor of that id may be replaced (an agent that left and registers again). */
+  replaceSettled?: boolean;
+  /** A message sent in the same batch once the actor exists, so both commit together. */
+  announce?: { to: string; event: HostEvent };
+}
+
+function spawnMessage(request: SpawnRequest, reply: (outcome: MessageOutcome) => void): Message {
+  const spawn: NonNullable<Message['spawn']> = {
+    kind: request.kind,
+    input: request.input,
+    ticketId: request.ticketId,
+    replaceSettled: request.replaceSettled ?? false,
+  };
+  if (request.announce) spawn.announce = request.announce;
+  return { to: request.id, event: { type: 'xstate.init' }, spawn, reply };
 }
 
 export interface LiveActor {
@@ -42,6 +67,21 @@ export interface LiveActor {
   entry: RegisteredMachine;
   snapshot: SteppedSnapshot;
   ticketId: string | null;
+}
+
+/** What the store keeps of a live actor, as of `now`. */
+export function storedRecordOf(actor: LiveActor, now: number): StoredActor {
+  return {
+    id: actor.id,
+    kind: actor.kind,
+    machineId: actor.entry.machineId,
+    version: actor.entry.version,
+    state: actor.snapshot.value,
+    context: actor.snapshot.context,
+    settled: isSettled(actor.snapshot),
+    ticketId: actor.ticketId,
+    updatedAt: now,
+  };
 }
 
 /** What an effect handler may do while its batch is open. */
@@ -69,6 +109,11 @@ export interface ActorHostOptions {
   onCommitted?: (events: StoredEvent[]) => void;
   /** Called when the store fails: the host stops accepting work. */
   onFailure?: (error: TroupeError) => void;
+  /**
+   * Asked, before actors are restored, for the stored kinds no machine is registered for, so that
+   * an extension can register them (pattern runs: compiled again from their stored definitions).
+   */
+  resolveKinds?: (kinds: string[]) => Promise<void>;
   /** Messages per batch at most, so a flood still commits (and delivers) in steady steps. */
   maxBatch?: number;
   onError?: (error: unknown, context: { actorId: string; event: string }) => void;
@@ -128,6 +173,7 @@ export class ActorHost {
   async recover(): Promise<{ actors: number; timers: number }> {
     this.seq = await this.options.store.lastEventSeq();
     const stored = await this.options.store.loadLive();
+    await this.resolveKinds(stored.map((s) => s.kind));
     for (const s of stored) {
       // Restore first: it refuses unknown kinds and other versions with the clearer error.
       const snapshot = this.options.machines.restore(s);
@@ -184,30 +230,33 @@ export class ActorHost {
     options: { replaceSettled?: boolean; announce?: { to: string; event: HostEvent } } = {},
   ): Promise<MessageOutcome> {
     this.assertRunning();
-    const spawn: NonNullable<Message['spawn']> = { kind, input, ticketId, replaceSettled: options.replaceSettled ?? false };
-    if (options.announce) spawn.announce = options.announce;
-    return new Promise((reply) => this.enqueue({ to: id, event: { type: 'xstate.init' }, spawn, reply }));
+    return new Promise((reply) => this.enqueue(spawnMessage({ kind, id, input, ticketId, ...options }, reply)));
   }
 
   /**
    * Spawns several actors in ONE batch, whatever the batch size: a crash stores all or none of
    * them. Resolves with one outcome per spawn, in order.
    */
-  spawnAll(
-    spawns: ReadonlyArray<{ kind: ActorKind; id: string; input: Record<string, unknown>; ticketId: string | null; announce?: { to: string; event: HostEvent } }>,
-  ): Promise<MessageOutcome[]> {
+  spawnAll(spawns: readonly SpawnRequest[]): Promise<MessageOutcome[]> {
     this.assertRunning();
     const outcomes = spawns.map(
-      (s, i) =>
+      (request, i) =>
         new Promise<MessageOutcome>((reply) => {
-          const spawn: NonNullable<Message['spawn']> = { kind: s.kind, input: s.input, ticketId: s.ticketId, replaceSettled: false };
-          if (s.announce) spawn.announce = s.announce;
-          const message: Message = { to: s.id, event: { type: 'xstate.init' }, spawn, reply };
+          const message = spawnMessage(request, reply);
           if (i === 0) message.group = spawns.length;
           this.enqueue(message);
         }),
     );
     return Promise.all(outcomes);
+  }
+
+  /**
+   * Starts a batch even though no actor has mail, so that `beforeCommit` (the dispatcher) runs:
+   * for a decision that became possible with time alone (a reject cooldown that ended).
+   */
+  wake(): void {
+    this.assertRunning();
+    this.enqueue({ to: '', event: { type: 'wake' }, turn: true });
   }
 
   /** Records an event that no actor caused, in the next batch; resolves once committed. */
@@ -295,6 +344,7 @@ export class ActorHost {
               else if (message.group !== undefined) groupLeft = message.group - 1;
             } else break;
             processed += 1;
+            if (message.turn) continue;
             if (message.record) {
               batch.events.push(this.toEvent(message.record));
               if (message.reply) batch.replies.push([message.reply, { applied: true }]);
@@ -337,6 +387,12 @@ export class ActorHost {
     }
   }
 
+  /** Lets extensions register the kinds among `kinds` that no machine is registered for yet. */
+  private async resolveKinds(kinds: string[]): Promise<void> {
+    const unknown = [...new Set(kinds)].filter((k) => !this.options.machines.has(k));
+    if (unknown.length > 0 && this.options.resolveKinds) await this.options.resolveKinds(unknown);
+  }
+
   private async readStored(id: string): Promise<StoredActor | undefined> {
     try {
       return await this.options.store.getActor(id);
@@ -364,6 +420,7 @@ export class ActorHost {
       return;
     }
     const stored = await this.readStored(message.to);
+    if (stored) await this.resolveKinds([stored.kind]);
     // The store may have been read while this batch already revived the actor.
     const revived = this.live.get(message.to);
     if (revived) {
@@ -511,19 +568,7 @@ export class ActorHost {
   private async commit(batch: OpenBatch): Promise<void> {
     const now = this.options.clock.now();
     const write = emptyBatch();
-    for (const actor of batch.dirty.values()) {
-      write.actors.push({
-        id: actor.id,
-        kind: actor.kind,
-        machineId: actor.entry.machineId,
-        version: actor.entry.version,
-        state: actor.snapshot.value,
-        context: actor.snapshot.context,
-        settled: isSettled(actor.snapshot),
-        ticketId: actor.ticketId,
-        updatedAt: now,
-      });
-    }
+    for (const actor of batch.dirty.values()) write.actors.push(storedRecordOf(actor, now));
     write.timersSet = [...batch.timersSet.values()];
     write.timersCleared = [...batch.timersCleared.values()];
     write.events = batch.events;

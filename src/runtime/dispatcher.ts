@@ -1,5 +1,6 @@
 import type { AgentAvailability } from '../machines/agent-machine.js';
 import type { Clock } from './clock.js';
+import { BinaryHeap } from './binary-heap.js';
 import { RejectCooldown } from './reject-cooldown.js';
 
 interface QueuedTask {
@@ -21,55 +22,9 @@ interface AgentSlots {
 }
 
 /** A queue of tasks that need the same capabilities, highest priority then oldest first. */
-class CapabilityQueue {
-  readonly requires: string[];
-  private heap: QueuedTask[] = [];
-
-  constructor(requires: string[]) {
-    this.requires = requires;
-  }
-
-  push(task: QueuedTask): void {
-    const h = this.heap;
-    h.push(task);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!before(task, h[p] as QueuedTask)) break;
-      h[i] = h[p] as QueuedTask;
-      i = p;
-    }
-    h[i] = task;
-  }
-
-  peek(): QueuedTask | undefined {
-    return this.heap[0];
-  }
-
-  pop(): void {
-    const h = this.heap;
-    const last = h.pop();
-    if (!last || h.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let best = i;
-      let bestTask = last;
-      if (l < h.length && before(h[l] as QueuedTask, bestTask)) {
-        best = l;
-        bestTask = h[l] as QueuedTask;
-      }
-      if (r < h.length && before(h[r] as QueuedTask, bestTask)) best = r;
-      if (best === i) break;
-      h[i] = h[best] as QueuedTask;
-      i = best;
-    }
-    h[i] = last;
-  }
-
-  get size(): number {
-    return this.heap.length;
+class CapabilityQueue extends BinaryHeap<QueuedTask> {
+  constructor(readonly requires: string[]) {
+    super(before);
   }
 }
 
@@ -82,7 +37,7 @@ export interface DispatcherOptions {
   /** How long an agent that rejected a task is not offered it again (0: no cooldown). */
   rejectCooldownMs: number;
   /** Asks for a batch (so `match` runs) once a queued task's cooldown has ended. */
-  wake: (taskId: string) => void;
+  wake: () => void;
 }
 
 export interface Assignment {
@@ -114,7 +69,7 @@ export class Dispatcher {
     this.cooldown = new RejectCooldown(options.clock, options.rejectCooldownMs, (taskId) => {
       if (!this.queued.has(taskId)) return;
       this.dirty = true;
-      options.wake(taskId);
+      options.wake();
     });
   }
 

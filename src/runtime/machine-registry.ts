@@ -50,7 +50,6 @@ function makeStepper(machine: AnyStateMachine): Stepper {
 /** The machines a runtime hosts, by kind, with their steppers and migrations. */
 export class MachineRegistry {
   private readonly byKind = new Map<ActorKind, RegisteredMachine>();
-  private readonly resolvers: Array<(kind: ActorKind) => boolean> = [];
 
   constructor(definitions: MachineDefinition[] = BUILT_IN_MACHINES) {
     for (const d of definitions) this.register(d);
@@ -60,12 +59,8 @@ export class MachineRegistry {
     this.byKind.set(definition.kind, { ...definition, stepper: makeStepper(definition.machine) });
   }
 
-  /**
-   * Adds a way to register machines of kinds nobody registered yet, asked when such a kind is
-   * first needed (pattern runs: from their stored definitions). Returns true once it registered it.
-   */
-  addResolver(resolve: (kind: ActorKind) => boolean): void {
-    this.resolvers.push(resolve);
+  has(kind: ActorKind): boolean {
+    return this.byKind.has(kind);
   }
 
   /** Adds a migration from `fromVersion` for the machine of `kind`. */
@@ -75,7 +70,7 @@ export class MachineRegistry {
   }
 
   get(kind: ActorKind): RegisteredMachine {
-    const entry = this.find(kind);
+    const entry = this.byKind.get(kind);
     if (!entry) throw new TroupeError('E_INVALID_INPUT', `no machine is registered for actor kind "${kind}"`);
     return entry;
   }
@@ -85,7 +80,7 @@ export class MachineRegistry {
    * version is older. A version with no migration path is refused, never guessed at.
    */
   restore(stored: StoredActor): SteppedSnapshot {
-    const entry = this.find(stored.kind);
+    const entry = this.byKind.get(stored.kind);
     if (!entry) {
       throw new TroupeError(
         'E_VERSION_MISMATCH',
@@ -117,11 +112,5 @@ export class MachineRegistry {
       version += 1;
     }
     return entry.stepper.restore(data.state, data.context);
-  }
-
-  private find(kind: ActorKind): RegisteredMachine | undefined {
-    const entry = this.byKind.get(kind);
-    if (entry || !this.resolvers.some((resolve) => resolve(kind))) return entry;
-    return this.byKind.get(kind);
   }
 }

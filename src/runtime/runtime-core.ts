@@ -6,7 +6,7 @@ import type { ReworkParams, SpawnValidatorParams, PhaseSettledParams } from '../
 import type { EnqueueParams, LeaseEndedParams, OfferParams, RegisterWaitingParams, SettledParams } from '../machines/task-machine.js';
 import type { TaskContext, TaskStatus } from '../machines/task-types.js';
 import type { PhaseOutput } from '../machines/ticket-machine.js';
-import { ActorHost, type BatchScope, type EffectHandler, type HostEvent, type LiveActor } from './actor-host.js';
+import { ActorHost, storedRecordOf, type BatchScope, type EffectHandler, type HostEvent, type LiveActor } from './actor-host.js';
 import type { AgentTransport } from './agent-transport.js';
 import type { Clock } from './clock.js';
 import { orderByDependencies } from './dependency-graph.js';
@@ -48,7 +48,7 @@ export class RuntimeCore {
   private readonly settleWaiters = new Map<string, Waiter[]>();
   private readonly settleListeners: Array<(task: TaskContext, status: TaskStatus, scope: BatchScope) => void> = [];
   private readonly recoveryHooks: Array<(actors: LiveActor[]) => void> = [];
-  private readonly preRecoveryHooks: Array<() => Promise<void>> = [];
+  private readonly kindResolvers: Array<(kinds: string[]) => Promise<void>> = [];
   /** Effect handlers by action name; extensions (coordinators) add theirs with `addEffects`. */
   private readonly effects: Record<string, EffectHandler>;
 
@@ -57,7 +57,9 @@ export class RuntimeCore {
     this.dispatcher = new Dispatcher({
       clock: options.clock,
       rejectCooldownMs: options.rejectCooldownMs,
-      wake: (taskId) => this.wakeDispatcher(taskId),
+      wake: () => {
+        if (!this.host.failed) this.host.wake();
+      },
     });
     this.bus = new EventBus(options.historyLimit, (error) => this.logger.error({ err: error }, 'event listener threw'));
     const effects: Record<string, EffectHandler> = (this.effects = {
@@ -119,6 +121,9 @@ export class RuntimeCore {
       machines: options.machines,
       effects,
       beforeCommit: (scope) => this.dispatch(scope),
+      resolveKinds: async (kinds) => {
+        for (const resolve of this.kindResolvers) await resolve(kinds);
+      },
       onCommitted: (events) => this.bus.publish(events),
       onFailure: (error) => this.logger.error({ err: error }, 'store failed; the runtime stopped accepting work'),
       onError: (error, where) => this.logger.error({ err: error, ...where }, 'actor error'),
@@ -149,14 +154,12 @@ export class RuntimeCore {
     this.recoveryHooks.push(hook);
   }
 
-  /** Calls `hook` on start, once the store is open and before any actor is restored (to make stored kinds known). */
-  beforeRecovery(hook: () => Promise<void>): void {
-    this.preRecoveryHooks.push(hook);
-  }
-
-  /** Runs the `beforeRecovery` hooks in turn; `Runtime.start` calls it. */
-  async prepareRecovery(): Promise<void> {
-    for (const hook of this.preRecoveryHooks) await hook();
+  /**
+   * Calls `resolve` with stored actor kinds no machine is registered for, before such actors are
+   * restored (on start, or when a settled one is read back); it may register them.
+   */
+  addKindResolver(resolve: (kinds: string[]) => Promise<void>): void {
+    this.kindResolvers.push(resolve);
   }
 
   /** Resolves the waiters of an actor that settled (for extension actors that settle). */
@@ -230,14 +233,6 @@ export class RuntimeCore {
     for (const change of this.dispatcher.takeLoadChanges()) {
       scope.send(change.agentId, { type: 'agent.load', load: change.load });
     }
-  }
-
-  /**
-   * A queued task's reject cooldown ended: the dispatcher only runs when a batch does, so one is
-   * started with a message the task takes no transition for (it changes and stores nothing).
-   */
-  private wakeDispatcher(taskId: string): void {
-    if (!this.host.failed) this.host.send(taskId, { type: 'dispatch.wake' });
   }
 
   private onOffer(offer: OfferParams, scope: BatchScope): void {
@@ -354,17 +349,7 @@ export class RuntimeCore {
     const waiters = this.settleWaiters.get(actor.id);
     if (!waiters) return;
     this.settleWaiters.delete(actor.id);
-    const record: StoredActor = {
-      id: actor.id,
-      kind: actor.kind,
-      machineId: actor.entry.machineId,
-      version: actor.entry.version,
-      state: actor.snapshot.value,
-      context: actor.snapshot.context,
-      settled: true,
-      ticketId: actor.ticketId,
-      updatedAt: this.options.clock.now(),
-    };
+    const record = storedRecordOf(actor, this.options.clock.now());
     for (const w of waiters) w(record);
   }
 

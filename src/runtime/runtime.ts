@@ -205,7 +205,6 @@ export class Runtime {
 
   private async recover(): Promise<RecoveryReport> {
     await this.store.open();
-    await this.core.prepareRecovery();
     const restored = await this.core.host.recover();
     await this.core.rebuildIndexes();
     let lostAgents = 0;

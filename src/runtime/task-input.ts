@@ -6,13 +6,15 @@ import type { TaskTimeouts } from '../machines/task-types.js';
 export const PRIORITY_LEVELS = { low: 25, medium: 50, high: 75, critical: 100 } as const;
 export type PriorityName = keyof typeof PRIORITY_LEVELS;
 
-const idSchema = z
+/** An actor id as the APIs accept it (tasks, coordinators: one address space). */
+export const idSchema = z
   .string()
   .min(1)
   .max(200)
   .regex(/^[A-Za-z0-9._:/@-]+$/, 'ids use letters, digits and . _ : / @ - only');
 
-const duration = z.number().int('must be a whole number of ms').positive('must be greater than 0');
+/** A positive whole number of ms. */
+export const duration = z.number().int('must be a whole number of ms').positive('must be greater than 0');
 
 export const taskCreateSchema = z
   .object({

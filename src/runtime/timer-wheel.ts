@@ -1,3 +1,4 @@
+import { BinaryHeap } from './binary-heap.js';
 import type { Clock } from './clock.js';
 
 interface HeapEntry {
@@ -11,7 +12,7 @@ interface HeapEntry {
  */
 export class TimerWheel {
   private readonly due = new Map<string, { actorId: string; name: string; at: number }>();
-  private heap: HeapEntry[] = [];
+  private readonly heap = new BinaryHeap<HeapEntry>((a, b) => a.at < b.at);
   private armedAt: number | null = null;
   private armedHandle: unknown = null;
 
@@ -23,7 +24,7 @@ export class TimerWheel {
   set(actorId: string, name: string, at: number): void {
     const key = `${actorId}\u0000${name}`;
     this.due.set(key, { actorId, name, at });
-    this.push({ key, at });
+    this.heap.push({ key, at });
     if (this.armedAt === null || at < this.armedAt) this.arm();
   }
 
@@ -47,7 +48,7 @@ export class TimerWheel {
 
   private arm(): void {
     this.dropStale();
-    const top = this.heap[0];
+    const top = this.heap.peek();
     if (this.armedHandle !== null) this.clock.clear(this.armedHandle);
     this.armedHandle = null;
     this.armedAt = null;
@@ -62,9 +63,9 @@ export class TimerWheel {
     const now = this.clock.now();
     for (;;) {
       this.dropStale();
-      const top = this.heap[0];
+      const top = this.heap.peek();
       if (!top || top.at > now) break;
-      this.pop();
+      this.heap.pop();
       const timer = this.due.get(top.key);
       if (!timer) continue;
       this.due.delete(top.key);
@@ -76,46 +77,11 @@ export class TimerWheel {
   /** Heap entries whose timer was cleared or re-set at another time are skipped lazily. */
   private dropStale(): void {
     for (;;) {
-      const top = this.heap[0];
+      const top = this.heap.peek();
       if (!top) return;
       const live = this.due.get(top.key);
       if (live && live.at === top.at) return;
-      this.pop();
+      this.heap.pop();
     }
-  }
-
-  private push(entry: HeapEntry): void {
-    const h = this.heap;
-    h.push(entry);
-    let i = h.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if ((h[parent] as HeapEntry).at <= entry.at) break;
-      h[i] = h[parent] as HeapEntry;
-      i = parent;
-    }
-    h[i] = entry;
-  }
-
-  private pop(): void {
-    const h = this.heap;
-    const last = h.pop();
-    if (!last || h.length === 0) return;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let smallest = i;
-      let smallestAt = last.at;
-      if (l < h.length && (h[l] as HeapEntry).at < smallestAt) {
-        smallest = l;
-        smallestAt = (h[l] as HeapEntry).at;
-      }
-      if (r < h.length && (h[r] as HeapEntry).at < smallestAt) smallest = r;
-      if (smallest === i) break;
-      h[i] = h[smallest] as HeapEntry;
-      i = smallest;
-    }
-    h[i] = last;
   }
 }

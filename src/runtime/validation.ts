@@ -106,6 +106,24 @@ export function assertJson(value: unknown, what: string): void {
   if (bad) throw new TroupeError('E_NOT_SERIALIZABLE', `${what} is not plain JSON at ${bad}`);
 }
 
+/**
+ * A deep copy of a plain JSON value, as `JSON.parse(JSON.stringify(value))` would give it
+ * (undefined keys dropped, undefined array slots null) without building the text.
+ */
+export function copyJson<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map((v: unknown) => (v === undefined ? null : copyJson(v))) as T;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (v === undefined) continue;
+    // An own data property even for a key named `__proto__` (JSON allows it; assignment would not).
+    if (key === '__proto__') Object.defineProperty(out, key, { value: copyJson(v), enumerable: true, writable: true, configurable: true });
+    else out[key] = copyJson(v);
+  }
+  return out as T;
+}
+
 /** Size of a value once stored, in bytes of UTF-8 JSON. */
 export function jsonSize(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value) ?? '', 'utf8');

@@ -1,5 +1,5 @@
 import { assign, enqueueActions, setup } from 'xstate';
-import { EFFECT_ACTIONS } from '../effects.js';
+import { EFFECT_ACTIONS, type Stamped } from '../effects.js';
 import { COORDINATION_EFFECT_ACTIONS, type Grant, type ResourceMode, type ResourceReplyParams } from './coordination-effects.js';
 import { setMark, type ActorSpawn, type TaskSettledEvent } from './coordination-types.js';
 
@@ -14,8 +14,6 @@ import { setMark, type ActorSpawn, type TaskSettledEvent } from './coordination-
  * The held task has the guard among its dependencies: when all are met the guard releases it;
  * when one fails or times out the task is skipped with the reason.
  */
-
-type Stamped = { now: number };
 
 export type DependencySpec =
   | { kind: 'task'; taskId: string; requireSuccess: boolean; timeoutMs: number | null }

@@ -1,10 +1,9 @@
 import type { MergeSpec } from '../../coordination/merge-strategies.js';
 import { MARK, statusOfMark, type ActorSpawn, type HandoffOutput, type TaskSettledEvent } from './coordination-types.js';
 import { decideJoin, strategyName, type JoinNeed, type JoinStrategy, type JoinTally } from './join-decision.js';
+import type { Stamped } from '../effects.js';
 
 /** The join machine's input, context and events, and the pure helpers it decides with. */
-
-type Stamped = { now: number };
 
 export type JoinFlavor = 'join' | 'sync';
 

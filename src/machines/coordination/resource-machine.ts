@@ -1,5 +1,5 @@
 import { enqueueActions, setup } from 'xstate';
-import { EFFECT_ACTIONS } from '../effects.js';
+import { EFFECT_ACTIONS, type Stamped } from '../effects.js';
 import { COORDINATION_EFFECT_ACTIONS, type ResourceMode, type ResourceReplyTo } from './coordination-effects.js';
 import { nextDeadlines, stepResource, type ResourceKind, type ResourceRequest, type ResourceState } from './resource-rules.js';
 
@@ -10,8 +10,6 @@ import { nextDeadlines, stepResource, type ResourceKind, type ResourceRequest, t
  * machine turns their answers into effects: replies to whoever asked, events, timers, and the
  * membership report the runtime's wait-for graph needs to find deadlocks.
  */
-
-type Stamped = { now: number };
 
 export interface ResourceInput {
   id: string;

@@ -1,5 +1,5 @@
 import { assign, enqueueActions, setup } from 'xstate';
-import { EFFECT_ACTIONS } from '../effects.js';
+import { EFFECT_ACTIONS, type Stamped } from '../effects.js';
 import { COORDINATION_EFFECT_ACTIONS } from './coordination-effects.js';
 import { markOf, MARK, setMark, statusOfMark, type ActorSpawn, type ResolvedTemplate, type TaskSettledEvent } from './coordination-types.js';
 import { spawnsFor } from './task-templates.js';
@@ -11,8 +11,6 @@ import { spawnsFor } from './task-templates.js';
  * in reverse order, one at a time, each after the previous one settled. A compensation that
  * fails does not stop the others; the saga then ends `compensation_failed` and names them.
  */
-
-type Stamped = { now: number };
 
 export interface SagaStep {
   taskId: string;

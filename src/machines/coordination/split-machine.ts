@@ -1,6 +1,6 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import { canonicalJson, readPath } from '../../coordination/canonical-json.js';
-import { EFFECT_ACTIONS } from '../effects.js';
+import { EFFECT_ACTIONS, type Stamped } from '../effects.js';
 import { COORDINATION_EFFECT_ACTIONS } from './coordination-effects.js';
 import type { ActorSpawn, SplitPlan, TaskSettledEvent } from './coordination-types.js';
 import { childId, spawnsFor, type SplitInput } from './task-templates.js';
@@ -14,8 +14,6 @@ import { childId, spawnsFor, type SplitInput } from './task-templates.js';
  *
  * The split remembers its children's ids and tells joins that subscribed to it which they are.
  */
-
-type Stamped = { now: number };
 
 export interface SplitContext {
   id: string;

@@ -1,9 +1,9 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { setup } from 'xstate';
 import type { ActorHost } from '../../runtime/actor-host.js';
 import type { MachineDefinition } from '../../runtime/machine-registry.js';
 import type { Store } from '../../runtime/store/store.js';
-import { createHash } from 'node:crypto';
 import { compilePattern, type CompiledPattern } from '../compile/compile.js';
 import type { Pattern } from '../format/pattern.js';
 import { PatternLibrary, usesOf } from '../library.js';
@@ -12,9 +12,9 @@ import { PATTERN_KIND_PREFIX, patternKindOf, type RegisteredPatterns } from './r
 
 /**
  * What a pattern run's machine was compiled from, stored once per pattern kind (as an actor of
- * kind `pattern-definition`, id `pattern-def:<name>:<hash>`) no later than the first run of
- * that kind, so that after a restart the kind is compiled again from the store and its
- * unfinished runs carry on without the pattern being registered by hand.
+ * kind `pattern-definition`, id `pattern-def:<name>:<hash>`, derived from the kind) no later than
+ * the first run of that kind, so that after a restart the kind is compiled again from the store
+ * and its unfinished runs carry on without the pattern being registered by hand.
  */
 export interface PatternDefinition {
   /** The kind of the runs: `pattern:<name>:<hash>`. */
@@ -82,14 +82,12 @@ export interface PatternDefinitionsOptions {
 
 /**
  * Keeps the definitions of the pattern kinds a runtime has run: stores each kind's definition
- * with its first run, reads them all back on start (before actors are restored), and compiles a
- * kind again when the machine registry first needs it.
+ * with its first run, and compiles a kind again from its stored definition when a stored run of
+ * it is about to be restored (the host asks for the kinds it does not know).
  */
 export class PatternDefinitions {
-  /** Kinds whose definition is stored (or that were found not to reproduce, and are not stored). */
-  private readonly handled = new Set<string>();
-  /** Stored definitions of kinds not registered yet, by kind. */
-  private readonly loaded = new Map<string, PatternDefinition>();
+  /** Kinds this process knows to be stored (or found not to reproduce, and not stored). */
+  private readonly stored = new Set<string>();
 
   constructor(private readonly options: PatternDefinitionsOptions) {}
 
@@ -98,9 +96,8 @@ export class PatternDefinitions {
    * run spawned after this call commits with it or after it. Resolves once it is committed.
    */
   store(kind: string, compiled: CompiledPattern, library: PatternLibrary): Promise<void> {
-    this.loaded.delete(kind);
-    if (this.handled.has(kind)) return Promise.resolve();
-    this.handled.add(kind);
+    if (this.stored.has(kind)) return Promise.resolve();
+    this.stored.add(kind);
     const definition = definitionOf(kind, compiled, library);
     if (!this.reproduces(definition)) {
       this.options.logger.warn(
@@ -114,9 +111,31 @@ export class PatternDefinitions {
     return spawned.then((outcome) => {
       // Already stored (by another runtime on the same store, or a run of this process racing us): the same content.
       if (!outcome.error || outcome.error.code === 'E_DUPLICATE_ID') return;
-      this.handled.delete(kind);
+      this.stored.delete(kind);
       this.options.logger.error({ kind, err: outcome.error }, 'could not store the definition of a pattern kind');
     });
+  }
+
+  /**
+   * Registers the pattern kinds among `kinds` from their stored definitions (one read for all).
+   * A kind with no definition, or one that no longer compiles to it, stays unknown: restoring its
+   * runs then fails with the registry's advice.
+   */
+  async resolve(kinds: string[]): Promise<void> {
+    const wanted = kinds.filter((kind) => !this.options.registered.get(kind));
+    if (wanted.length === 0) return;
+    const found = await this.options.store.getActors(wanted.map(definitionIdOf));
+    for (const kind of wanted) {
+      const record = found.get(definitionIdOf(kind));
+      if (record?.kind !== PATTERN_DEFINITION_KIND) continue;
+      const compiled = this.tryCompile(record.context as PatternDefinition);
+      if (compiled === undefined || patternKindOf(compiled) !== kind) {
+        this.options.logger.error({ kind }, 'the stored definition of a pattern kind no longer compiles to the same machine');
+        continue;
+      }
+      this.options.registered.register(compiled);
+      this.stored.add(kind);
+    }
   }
 
   /**
@@ -132,39 +151,6 @@ export class PatternDefinitions {
       reproducible.set(key, known);
     }
     return known;
-  }
-
-  /** Reads every stored definition; on start, before actors are restored. */
-  async load(): Promise<void> {
-    const PAGE = 200;
-    let afterId = ID_PREFIX;
-    for (;;) {
-      // By id, not by kind: the ids share a prefix, so only that range is read.
-      const page = await this.options.store.listActors({ afterId, limit: PAGE });
-      for (const actor of page) {
-        if (!actor.id.startsWith(ID_PREFIX)) return;
-        if (actor.kind !== PATTERN_DEFINITION_KIND) continue;
-        const definition = actor.context as PatternDefinition;
-        this.handled.add(definition.kind);
-        if (!this.options.registered.get(definition.kind)) this.loaded.set(definition.kind, definition);
-      }
-      if (page.length < PAGE) return;
-      afterId = (page[page.length - 1] as { id: string }).id;
-    }
-  }
-
-  /** Registers `kind` from its stored definition; false when there is none or it does not reproduce the kind. */
-  resolve(kind: string): boolean {
-    const definition = this.loaded.get(kind);
-    if (!definition) return false;
-    this.loaded.delete(kind);
-    const compiled = this.tryCompile(definition);
-    if (compiled === undefined || patternKindOf(compiled) !== kind) {
-      this.options.logger.error({ kind }, 'the stored definition of a pattern kind no longer compiles to the same machine');
-      return false;
-    }
-    this.options.registered.register(compiled);
-    return true;
   }
 
   private tryCompile(definition: PatternDefinition): CompiledPattern | undefined {

@@ -56,12 +56,11 @@ export class PatternApi {
   constructor(private readonly runtime: Runtime) {
     this.core = runtime.core;
     this.registered = new RegisteredPatterns(this.core.options.machines);
-    // Each pattern kind's definition is stored with its first run; after a restart the kinds of
-    // stored runs are compiled again from it when they are first needed.
+    // Each pattern kind's definition is stored with its first run; after a restart the kind of a
+    // stored run is compiled again from it before the run is restored.
     this.definitions = new PatternDefinitions({ host: this.core.host, store: this.core.options.store, registered: this.registered, logger: this.core.logger });
     this.core.options.machines.register(PATTERN_DEFINITION_MACHINE);
-    this.core.options.machines.addResolver((kind) => isPatternKind(kind) && this.definitions.resolve(kind));
-    this.core.beforeRecovery(() => this.definitions.load());
+    this.core.addKindResolver((kinds) => this.definitions.resolve(kinds.filter(isPatternKind)));
     this.driver = new PatternDriver(this.core, this.registered, this.core.options.retry, runtime.coordination);
     this.core.addEffects(this.driver.effects());
     this.core.addSettleListener((task, _status, scope) => this.driver.onTaskSettled(task, scope));

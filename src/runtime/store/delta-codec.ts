@@ -11,6 +11,9 @@
  * mistaken for a delta.
  */
 
+import { isDeepStrictEqual } from 'node:util';
+import { copyJson } from '../validation.js';
+
 type Json = unknown;
 type Path = string[];
 
@@ -26,8 +29,12 @@ export function encodeDelta(value: Json, template: Json): Encoded {
   return delta === SAME ? [] : [delta];
 }
 
+/**
+ * The value `encoded` was made from. The result shares nothing with the template (which must
+ * never change) but may share parts of `encoded`, which the caller hands over.
+ */
 export function decodeDelta(encoded: Encoded, template: Json): Json {
-  if (encoded.length === 0) return structuredCopy(template);
+  if (encoded.length === 0) return copyJson(template);
   const value = patch(encoded[0], template);
   for (const path of encoded[1] ?? []) {
     let target = value as Record<string, unknown>;
@@ -60,45 +67,24 @@ function diff(value: Json, template: Json, path: Path, removed: Path[]): Json | 
     }
     return changed ? delta : SAME;
   }
-  if (Array.isArray(value) && Array.isArray(template) && sameJson(value, template)) return SAME;
+  if (Array.isArray(value) && Array.isArray(template) && isDeepStrictEqual(value, template)) return SAME;
   return value;
 }
 
 function patch(delta: Json, template: Json): Json {
-  if (!isPlainObject(delta) || !isPlainObject(template)) return structuredCopy(delta);
+  if (!isPlainObject(delta) || !isPlainObject(template)) return delta;
   const out: Record<string, Json> = {};
   for (const key of Object.keys(template)) {
-    setKey(out, key, Object.hasOwn(delta, key) ? patch(delta[key], template[key]) : structuredCopy(template[key]));
+    setKey(out, key, Object.hasOwn(delta, key) ? patch(delta[key], template[key]) : copyJson(template[key]));
   }
-  for (const key of Object.keys(delta)) if (!Object.hasOwn(template, key)) setKey(out, key, structuredCopy(delta[key]));
+  for (const key of Object.keys(delta)) if (!Object.hasOwn(template, key)) setKey(out, key, delta[key]);
   return out;
-}
-
-function sameJson(a: Json, b: Json): boolean {
-  if (a === b) return true;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
-    return true;
-  }
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = Object.keys(a);
-    if (keys.length !== Object.keys(b).length) return false;
-    for (const key of keys) if (!Object.hasOwn(b, key) || !sameJson(a[key], b[key])) return false;
-    return true;
-  }
-  return false;
 }
 
 /** An own data property even for a key named `__proto__` (JSON allows it; assignment would not). */
 function setKey(target: Record<string, Json>, key: string, value: Json): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
-}
-
-/** Decoded values share nothing with the template, which must never change. */
-function structuredCopy(value: Json): Json {
-  return typeof value === 'object' && value !== null ? (JSON.parse(JSON.stringify(value)) as Json) : value;
 }
 
 function isPlainObject(value: unknown): value is Record<string, Json> {

@@ -1,5 +1,5 @@
 import { TroupeError } from '../../errors.js';
-import { findNonJson } from '../validation.js';
+import { copyJson, findNonJson } from '../validation.js';
 import { decodeDelta, encodeDelta, type Encoded } from './delta-codec.js';
 import type {
   ActorQuery,
@@ -132,7 +132,7 @@ export class MemoryStore implements Store {
   private read(id: string): StoredActor | undefined {
     const row = this.actors.get(id);
     if (row === undefined) return undefined;
-    if (typeof row !== 'string') return JSON.parse(JSON.stringify(row)) as StoredActor;
+    if (typeof row !== 'string') return copyJson(row);
     const [index, ...encoded] = JSON.parse(row) as [number, ...Encoded];
     return decodeDelta(encoded as Encoded, this.templates[index]) as StoredActor;
   }
@@ -189,7 +189,7 @@ export class MemoryStore implements Store {
     );
     if (query.order !== 'oldest') matches.reverse();
     const found = query.limit === undefined ? matches : matches.slice(0, query.limit);
-    return JSON.parse(JSON.stringify(found)) as StoredEvent[];
+    return copyJson(found);
   }
 
   async lastEventSeq(): Promise<number> {
