@@ -34,8 +34,11 @@ interface Message {
   onUnapplied?: () => void;
   /** Nothing to deliver: the message only starts a batch, so that `beforeCommit` runs. */
   turn?: true;
-  /** On the first message of a group: how many queued messages (this one included) commit together. */
-  group?: number;
+  /**
+   * On the first message of a group of spawns: the ids of the group (this one first), queued one
+   * after another, taken into one batch and checked against the store with one read.
+   */
+  group?: string[];
 }
 
 /** An actor to create: its kind, id, machine input and ticket. */
@@ -132,6 +135,8 @@ interface OpenBatch {
    */
   followUps: Message[];
   nextFollowUp: number;
+  /** What the store holds under ids about to be spawned, read once for a whole group. */
+  stored: Map<string, StoredActor | undefined>;
 }
 
 const timerKey = (actorId: string, name: string) => `${actorId}\u0000${name}`;
@@ -243,7 +248,7 @@ export class ActorHost {
       (request, i) =>
         new Promise<MessageOutcome>((reply) => {
           const message = spawnMessage(request, reply);
-          if (i === 0) message.group = spawns.length;
+          if (i === 0) message.group = spawns.map((s) => s.id);
           this.enqueue(message);
         }),
     );
@@ -327,6 +332,7 @@ export class ActorHost {
           replies: [],
           followUps: [],
           nextFollowUp: 0,
+          stored: new Map(),
         };
         this.batch = batch;
         let processed = 0;
@@ -341,7 +347,7 @@ export class ActorHost {
             else if (this.head < this.queue.length && (processed < this.maxBatch || groupLeft > 0)) {
               message = this.queue[this.head++] as Message;
               if (groupLeft > 0) groupLeft -= 1;
-              else if (message.group !== undefined) groupLeft = message.group - 1;
+              else if (message.group !== undefined) groupLeft = message.group.length - 1;
             } else break;
             processed += 1;
             if (message.turn) continue;
@@ -397,17 +403,30 @@ export class ActorHost {
     try {
       return await this.options.store.getActor(id);
     } catch (error) {
-      if (error instanceof TroupeError && error.code === 'E_STORE') throw error;
-      throw new TroupeError('E_STORE', `the store failed to read actor ${id}: ${(error as Error)?.message ?? String(error)}`, {
-        cause: error,
-      });
+      throw storeReadError(error, `actor ${id}`);
     }
+  }
+
+  /** Reads what the store holds under a group's ids, in one read, for the spawns that follow. */
+  private async readStoredGroup(ids: string[], batch: OpenBatch): Promise<void> {
+    let found: Map<string, StoredActor>;
+    try {
+      found = await this.options.store.getActors(ids);
+    } catch (error) {
+      throw storeReadError(error, `actors ${ids[0]}…`);
+    }
+    for (const id of ids) batch.stored.set(id, found.get(id));
   }
 
   /** Messages that need a spawn or an actor that is not live (settled, or unknown). */
   private async deliverSlow(message: Message, batch: OpenBatch): Promise<void> {
     if (message.spawn) {
-      const existing = this.live.has(message.to) ? undefined : await this.readStored(message.to);
+      if (message.group) await this.readStoredGroup(message.group, batch);
+      const existing = this.live.has(message.to)
+        ? undefined
+        : batch.stored.has(message.to)
+          ? batch.stored.get(message.to)
+          : await this.readStored(message.to);
       const replaceable = message.spawn.replaceSettled && existing !== undefined && existing.settled;
       if (this.live.has(message.to) || (existing !== undefined && !replaceable)) {
         message.reply?.({
@@ -635,4 +654,10 @@ export class ActorHost {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** A store read that failed, as the E_STORE error that stops the runtime. */
+function storeReadError(error: unknown, what: string): TroupeError {
+  if (error instanceof TroupeError && error.code === 'E_STORE') return error;
+  return new TroupeError('E_STORE', `the store failed to read ${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 }

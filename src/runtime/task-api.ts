@@ -216,7 +216,10 @@ export class TaskApi {
       }
     }
     const external = [...new Set(tasks.flatMap((t) => t.dependsOn ?? []).filter((d) => !newIds.has(d)))];
-    const found = await this.core.options.store.getActors(external.filter((d) => !this.core.host.getLive(d)));
+    const unread = external.filter((d) => !this.core.host.getLive(d));
+    const found = unread.length > 0 ? await this.core.options.store.getActors(unread) : new Map<string, StoredActor>();
+    // Each ticket and phase is checked once, however many of the tasks name it.
+    const checkedPlaces = new Set<string>();
     for (const t of tasks) {
       for (const dep of t.dependsOn ?? []) {
         if (newIds.has(dep)) continue;
@@ -229,7 +232,11 @@ export class TaskApi {
       if (t.phase !== undefined && t.ticketId === undefined) {
         throw new TroupeError('E_INVALID_INPUT', `task ${t.id} names phase "${t.phase}" but no ticketId`);
       }
-      if (t.ticketId !== undefined) await this.checkTicket(t.id, t.ticketId, t.phase);
+      const place = `${t.ticketId}\u0000${t.phase}`;
+      if (t.ticketId !== undefined && !checkedPlaces.has(place)) {
+        await this.checkTicket(t.id, t.ticketId, t.phase);
+        checkedPlaces.add(place);
+      }
     }
   }
 

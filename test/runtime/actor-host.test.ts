@@ -121,6 +121,22 @@ describe('actor host', () => {
     await expect(h.runtime.tasks.create({ id: 'after', type: 't' })).rejects.toMatchObject({ code: 'E_STORE' });
   });
 
+  it('stops the runtime cleanly when the read of a spawn group fails inside a batch', async () => {
+    const store = new GatedStore();
+    h = await harness({ store });
+    await h.runtime.idle();
+    // The API's own duplicate check reads first; the batch's one read of the group fails.
+    let reads = 0;
+    store.getActors = async (ids) => {
+      reads += 1;
+      if (reads >= 2) throw new Error('read error');
+      return MemoryStore.prototype.getActors.call(store, ids);
+    };
+    await expect(h.runtime.tasks.createMany([{ id: 'g1', type: 't' }, { id: 'g2', type: 't' }])).rejects.toMatchObject({ code: 'E_STORE' });
+    expect(h.runtime.core.host.failed?.message).toContain('read error');
+    expect(await MemoryStore.prototype.getActors.call(store, ['g1', 'g2'])).toEqual(new Map());
+  });
+
   it('stops accepting work when the store fails, and says why', async () => {
     const store = new GatedStore();
     h = await harness({ store });
