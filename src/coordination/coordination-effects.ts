@@ -20,7 +20,7 @@ import { qualityIdOf } from '../machines/coordination/quality-machine.js';
 import { resourceIdOf } from '../machines/coordination/resource-machine.js';
 import type { SplitContext } from '../machines/coordination/split-machine.js';
 import type { TaskContext } from '../machines/task-types.js';
-import type { BatchScope, EffectHandler, HostEvent } from '../runtime/actor-host.js';
+import type { BatchScope, EffectHandler, HostEvent } from '../runtime/host-types.js';
 import { phaseIdOf, type RuntimeCore } from '../runtime/runtime-core.js';
 import { collectResults } from './collect-results.js';
 import type { CustomMerge } from './merge-strategies.js';

@@ -5,7 +5,7 @@ import type { ResourceContext } from '../machines/coordination/resource-machine.
 import type { RouteContext } from '../machines/coordination/route-machine.js';
 import { compensationIdOf, type SagaContext } from '../machines/coordination/saga-machine.js';
 import type { SplitContext } from '../machines/coordination/split-machine.js';
-import type { LiveActor } from '../runtime/actor-host.js';
+import type { LiveActor } from '../runtime/host-types.js';
 import { hostOutbox, startCollecting, type CoordinationState } from './coordination-effects.js';
 import { watchTasks } from './task-watching.js';
 

@@ -1,6 +1,6 @@
 import type { TaskSettledEvent } from '../machines/coordination/coordination-types.js';
 import type { TaskContext } from '../machines/task-types.js';
-import type { HostEvent } from '../runtime/actor-host.js';
+import type { HostEvent } from '../runtime/host-types.js';
 import type { RuntimeCore } from '../runtime/runtime-core.js';
 import type { RecentOutcomes, WatchIndex } from './watch-index.js';
 

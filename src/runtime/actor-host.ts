@@ -1,103 +1,22 @@
 import { TroupeError } from '../errors.js';
 import type { EmitParams, SetTimerParams, TellParams, TimersParams } from '../machines/effects.js';
 import type { Clock } from './clock.js';
+import {
+  spawnMessage,
+  storedRecordOf,
+  type BatchScope,
+  type EffectHandler,
+  type HostEvent,
+  type LiveActor,
+  type Message,
+  type MessageOutcome,
+  type OpenBatch,
+  type SpawnRequest,
+} from './host-types.js';
 import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
-import type { RequestedEffect, SteppedSnapshot } from './machine-stepper.js';
+import type { RequestedEffect } from './machine-stepper.js';
 import { emptyBatch, isEmptyBatch, type ActorKind, type Store, type StoredActor, type StoredEvent } from './store/store.js';
 import { TimerWheel } from './timer-wheel.js';
-
-export type HostEvent = { type: string } & Record<string, unknown>;
-
-export interface MessageOutcome {
-  applied: boolean;
-  /** The actor's snapshot after the message (absent when the actor does not exist). */
-  snapshot?: SteppedSnapshot;
-  error?: TroupeError;
-}
-
-interface Message {
-  to: string;
-  event: HostEvent;
-  spawn?: {
-    kind: ActorKind;
-    input: Record<string, unknown>;
-    ticketId: string | null;
-    replaceSettled?: boolean;
-    /** A message sent in the same batch once the actor exists, so both commit together. */
-    announce?: { to: string; event: HostEvent };
-  };
-  /** An event recorded on its own, not caused by any actor (for example an inter-agent message). */
-  record?: EmitParams;
-  timer?: string;
-  reply?: (outcome: MessageOutcome) => void;
-  /** Called at once when the message did not apply (no transition took it). */
-  onUnapplied?: () => void;
-  /** Nothing to deliver: the message only starts a batch, so that `beforeCommit` runs. */
-  turn?: true;
-  /**
-   * On the first message of a group of spawns: the ids of the group (this one first), queued one
-   * after another, taken into one batch and checked against the store with one read.
-   */
-  group?: string[];
-}
-
-/** An actor to create: its kind, id, machine input and ticket. */
-export interface SpawnRequest {
-  kind: ActorKind;
-  id: string;
-  input: Record<string, unknown>;
-  ticketId: string | null;
-  /** A settled actor of that id may be replaced (an agent that left and registers again). */
-  replaceSettled?: boolean;
-  /** A message sent in the same batch once the actor exists, so both commit together. */
-  announce?: { to: string; event: HostEvent };
-}
-
-function spawnMessage(request: SpawnRequest, reply: (outcome: MessageOutcome) => void): Message {
-  const spawn: NonNullable<Message['spawn']> = {
-    kind: request.kind,
-    input: request.input,
-    ticketId: request.ticketId,
-    replaceSettled: request.replaceSettled ?? false,
-  };
-  if (request.announce) spawn.announce = request.announce;
-  return { to: request.id, event: { type: 'xstate.init' }, spawn, reply };
-}
-
-export interface LiveActor {
-  id: string;
-  kind: ActorKind;
-  entry: RegisteredMachine;
-  snapshot: SteppedSnapshot;
-  ticketId: string | null;
-}
-
-/** What the store keeps of a live actor, as of `now`. */
-export function storedRecordOf(actor: LiveActor, now: number): StoredActor {
-  return {
-    id: actor.id,
-    kind: actor.kind,
-    machineId: actor.entry.machineId,
-    version: actor.entry.version,
-    state: actor.snapshot.value,
-    context: actor.snapshot.context,
-    settled: isSettled(actor.snapshot),
-    ticketId: actor.ticketId,
-    updatedAt: now,
-  };
-}
-
-/** What an effect handler may do while its batch is open. */
-export interface BatchScope {
-  /** A message to another actor, processed in this same batch; `onUnapplied` runs if no transition takes it. */
-  send(to: string, event: HostEvent, onUnapplied?: () => void): void;
-  /** Creates an actor in this same batch. */
-  spawn(kind: ActorKind, id: string, input: Record<string, unknown>, ticketId: string | null): void;
-  /** Work to run once this batch has committed (messages out of the process, async reads). */
-  afterCommit(fn: () => void | Promise<void>): void;
-}
-
-export type EffectHandler = (actor: LiveActor, params: Record<string, unknown>, scope: BatchScope) => void;
 
 export interface ActorHostOptions {
   store: Store;
@@ -120,23 +39,6 @@ export interface ActorHostOptions {
   /** Messages per batch at most, so a flood still commits (and delivers) in steady steps. */
   maxBatch?: number;
   onError?: (error: unknown, context: { actorId: string; event: string }) => void;
-}
-
-interface OpenBatch {
-  dirty: Map<string, LiveActor>;
-  timersSet: Map<string, { actorId: string; name: string; at: number }>;
-  timersCleared: Map<string, { actorId: string; name: string }>;
-  events: StoredEvent[];
-  after: Array<() => void | Promise<void>>;
-  replies: Array<[(outcome: MessageOutcome) => void, MessageOutcome]>;
-  /**
-   * Messages the batch's own effects sent. They are part of the batch: it does not commit
-   * before they are processed, so a crash can never store a cause without its consequences.
-   */
-  followUps: Message[];
-  nextFollowUp: number;
-  /** What the store holds under ids about to be spawned, read once for a whole group. */
-  stored: Map<string, StoredActor | undefined>;
 }
 
 const timerKey = (actorId: string, name: string) => `${actorId}\u0000${name}`;

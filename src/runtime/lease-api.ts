@@ -1,6 +1,6 @@
 import { TroupeError, type ErrorCategory } from '../errors.js';
 import type { TaskContext } from '../machines/task-types.js';
-import type { MessageOutcome } from './actor-host.js';
+import type { MessageOutcome } from './host-types.js';
 import type { RuntimeCore } from './runtime-core.js';
 import { assertJson, jsonSize } from './validation.js';
 import { taskView, type TaskView } from './views.js';

@@ -6,7 +6,8 @@ import type { ReworkParams, SpawnValidatorParams, PhaseSettledParams } from '../
 import type { EnqueueParams, LeaseEndedParams, OfferParams, RegisterWaitingParams, SettledParams } from '../machines/task-machine.js';
 import type { TaskContext, TaskStatus } from '../machines/task-types.js';
 import type { PhaseOutput } from '../machines/ticket-machine.js';
-import { ActorHost, storedRecordOf, type BatchScope, type EffectHandler, type HostEvent, type LiveActor } from './actor-host.js';
+import { ActorHost } from './actor-host.js';
+import { storedRecordOf, type BatchScope, type EffectHandler, type HostEvent, type LiveActor } from './host-types.js';
 import type { AgentTransport } from './agent-transport.js';
 import type { Clock } from './clock.js';
 import { orderByDependencies } from './dependency-graph.js';

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { TroupeError } from '../errors.js';
 import type { AgentContext } from '../machines/agent-machine.js';
-import type { LiveActor } from '../runtime/actor-host.js';
+import type { LiveActor } from '../runtime/host-types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { TroupeEvent } from '../runtime/event-bus.js';
 import { AgentSession } from './agent-session.js';

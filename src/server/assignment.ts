@@ -1,6 +1,6 @@
 import type { Offer } from '../runtime/agent-transport.js';
 import { buildContextPackage, type ContextPackage } from '../runtime/context-package.js';
-import type { LiveActor } from '../runtime/actor-host.js';
+import type { LiveActor } from '../runtime/host-types.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { taskStatusOf } from '../machines/task-machine.js';
 import type { TaskContext } from '../machines/task-types.js';

@@ -2,7 +2,7 @@ import type { CoordinationApi } from '../../coordination/coordination-api.js';
 import type { CustomMerge } from '../../coordination/merge-strategies.js';
 import type { RetryPolicy } from '../../machines/backoff.js';
 import type { TaskContext } from '../../machines/task-types.js';
-import type { BatchScope, EffectHandler, LiveActor } from '../../runtime/actor-host.js';
+import type { BatchScope, EffectHandler, LiveActor } from '../../runtime/host-types.js';
 import { phaseIdOf, type RuntimeCore } from '../../runtime/runtime-core.js';
 import type { PatternRunContext, PatternSettledParams, RunStepParams } from '../compile/protocol.js';
 import type { StepWork, TaskWork } from '../compile/work.js';

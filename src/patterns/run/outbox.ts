@@ -1,4 +1,5 @@
-import type { ActorHost, BatchScope, HostEvent } from '../../runtime/actor-host.js';
+import type { ActorHost } from '../../runtime/actor-host.js';
+import type { BatchScope, HostEvent } from '../../runtime/host-types.js';
 
 /**
  * Where the driver's messages go: into the open batch (so they commit with what caused them),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TroupeError } from '../../errors.js';
 import type { CustomMerge } from '../../coordination/merge-strategies.js';
-import type { LiveActor } from '../../runtime/actor-host.js';
+import type { LiveActor } from '../../runtime/host-types.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import { phaseIdOf, type RuntimeCore } from '../../runtime/runtime-core.js';
 import { assertJson } from '../../runtime/validation.js';
