@@ -14,7 +14,8 @@ import { MachineRegistry } from '../src/runtime/machine-registry.js';
 import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
 import { MemoryStore } from '../src/runtime/store/memory-store.js';
 import { SqliteStore } from '../src/runtime/store/sqlite-store.js';
-import type { Store } from '../src/runtime/store/store.js';
+import { DelegatingStore } from '../src/runtime/store/delegating-store.js';
+import type { Store, StoredActor } from '../src/runtime/store/store.js';
 
 /**
  * A pattern run left unfinished by a stopped process carries on after a restart without the
@@ -291,6 +292,20 @@ describe('pattern definitions', () => {
     expect((await runtime.patterns.get(run.id)).status).toBe('running');
     expect(await definitionsIn(store)).toEqual([]);
     expect(problemsOf(logged).map((l) => l['kind'])).toEqual([run.kind]);
+  });
+
+  it('a store that cannot read the definitions stops the start with E_STORE', async () => {
+    const store = new MemoryStore();
+    const clock = new SimulatedClock(0);
+    await applyAndStop(store, clock);
+    class Unreadable extends DelegatingStore {
+      override async getActors(ids: readonly string[]): Promise<Map<string, StoredActor>> {
+        if (ids.some((id) => id.startsWith('pattern-def:'))) throw new Error('read error');
+        return super.getActors(ids);
+      }
+    }
+    const second = open(new Unreadable(store), new SimulatedClock(clock.now()));
+    await expect(second.start()).rejects.toMatchObject({ code: 'E_STORE', message: expect.stringContaining('pattern definitions') });
   });
 
   it('a run whose kind has no definition still fails the start with a message that says what to do', async () => {

@@ -15,7 +15,7 @@ import {
 } from './host-types.js';
 import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
 import type { RequestedEffect } from './machine-stepper.js';
-import { emptyBatch, isEmptyBatch, type ActorKind, type Store, type StoredActor, type StoredEvent } from './store/store.js';
+import { emptyBatch, isEmptyBatch, storeReadError, type ActorKind, type Store, type StoredActor, type StoredEvent } from './store/store.js';
 import { TimerWheel } from './timer-wheel.js';
 
 export interface ActorHostOptions {
@@ -558,8 +558,3 @@ export class ActorHost {
   }
 }
 
-/** A store read that failed, as the E_STORE error that stops the runtime. */
-function storeReadError(error: unknown, what: string): TroupeError {
-  if (error instanceof TroupeError && error.code === 'E_STORE') return error;
-  return new TroupeError('E_STORE', `the store failed to read ${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
-}

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { setup } from 'xstate';
 import type { ActorHost } from '../../runtime/actor-host.js';
 import type { MachineDefinition } from '../../runtime/machine-registry.js';
-import type { Store } from '../../runtime/store/store.js';
+import { storeReadError, type Store, type StoredActor } from '../../runtime/store/store.js';
 import { compilePattern, type CompiledPattern } from '../compile/compile.js';
 import type { Pattern } from '../format/pattern.js';
 import { PatternLibrary, usesOf } from '../library.js';
@@ -124,7 +124,13 @@ export class PatternDefinitions {
   async resolve(kinds: string[]): Promise<void> {
     const wanted = kinds.filter((kind) => !this.options.registered.get(kind));
     if (wanted.length === 0) return;
-    const found = await this.options.store.getActors(wanted.map(definitionIdOf));
+    let found: Map<string, StoredActor>;
+    try {
+      found = await this.options.store.getActors(wanted.map(definitionIdOf));
+    } catch (error) {
+      // A store that cannot be read stops the runtime, as any read inside a batch does.
+      throw storeReadError(error, 'pattern definitions');
+    }
     for (const kind of wanted) {
       const record = found.get(definitionIdOf(kind));
       if (record?.kind !== PATTERN_DEFINITION_KIND) continue;

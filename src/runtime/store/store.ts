@@ -1,3 +1,5 @@
+import { TroupeError } from '../../errors.js';
+
 /**
  * The persistence contract. One interface, several implementations (memory now, SQLite and
  * PostgreSQL later), one conformance suite (`test/store-conformance.ts`).
@@ -127,4 +129,10 @@ export function isEmptyBatch(batch: CommitBatch): boolean {
     batch.outbox.length === 0 &&
     batch.outboxDelivered.length === 0
   );
+}
+
+/** A store read that failed, as the E_STORE error that stops the runtime. */
+export function storeReadError(error: unknown, what: string): TroupeError {
+  if (error instanceof TroupeError && error.code === 'E_STORE') return error;
+  return new TroupeError('E_STORE', `the store failed to read ${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 }
