@@ -101,23 +101,13 @@ export class InProcessAgents implements AgentTransport {
       // Awaiting only real promises: a synchronous package or result costs no extra turn.
       const built = this.host.contextPackage(task);
       const pkg = built instanceof Promise ? await built : built;
-      const context: TaskHandlerContext = {
-        ...pkg,
-        get signal() {
-          return abort.signal;
-        },
-        heartbeat: controls.heartbeat,
-        progress: controls.progress,
-        artifact: controls.artifact,
-        quality: controls.quality,
-        message: controls.message,
-      };
+      const context = new HandlerContext(pkg, controls);
       const returned = handler(this.host.view(task, 'running'), context);
       const result = returned instanceof Promise ? ((await returned) as unknown) : returned;
       if (abort.aborted) return;
       const outcome = { result: result === undefined ? null : result, artifacts: controls.artifacts, quality: controls.score };
       this.checkOutcome(outcome);
-      this.host.send(taskId, { type: 'task.complete', leaseId, ...outcome });
+      this.host.send(taskId, { type: 'task.complete', leaseId, result: outcome.result, artifacts: outcome.artifacts, quality: outcome.quality });
     } catch (error) {
       if (abort.aborted) return;
       this.host.send(taskId, { type: 'task.fail', leaseId, error: toAttemptError(error) });
@@ -147,36 +137,85 @@ function isEmpty(record: Record<string, unknown>): boolean {
   return true;
 }
 
-/** The controls a handler gets, as functions it may pass around unbound. */
+/** What a handler's controls act on: the attempt, its artifacts and score so far. */
 class HandlerControls {
   readonly artifacts: Record<string, unknown> = {};
   score: number | null = null;
 
   constructor(
-    private readonly host: InProcessHost,
-    private readonly offer: Offer,
-    private readonly abort: LazyAbort,
+    readonly host: InProcessHost,
+    readonly offer: Offer,
+    readonly abort: LazyAbort,
   ) {}
 
-  readonly heartbeat = (): void => {
+  heartbeat(): void {
     if (!this.abort.aborted) this.host.send(this.offer.taskId, { type: 'task.heartbeat', leaseId: this.offer.leaseId });
-  };
+  }
 
-  readonly progress = (value: number | null, message?: string): void => {
+  progress(value: number | null, message?: string): void {
     if (!this.abort.aborted) {
       this.host.send(this.offer.taskId, { type: 'task.progress', leaseId: this.offer.leaseId, value, message: message ?? null });
     }
-  };
+  }
+}
 
-  readonly artifact = (name: string, value: unknown): void => {
-    this.artifacts[name] = value;
-  };
+/**
+ * The context a handler gets. Its controls are functions a handler may pass around unbound; they
+ * are made when first read (most handlers use none), and the signal likewise. A class rather than
+ * an object literal: a literal with a getter is built on V8's slow path, property by property.
+ */
+class HandlerContext implements TaskHandlerContext {
+  readonly ticket: ContextPackage['ticket'];
+  readonly dependencies: ContextPackage['dependencies'];
+  readonly artifacts: ContextPackage['artifacts'];
+  readonly feedback: string | null;
+  readonly round: number;
+  readonly attempt: number;
+  readonly #controls: HandlerControls;
+  #bound: Partial<Pick<TaskHandlerContext, 'heartbeat' | 'progress' | 'artifact' | 'quality' | 'message'>> | undefined;
 
-  readonly quality = (score: number): void => {
-    this.score = score;
-  };
+  constructor(pkg: ContextPackage, controls: HandlerControls) {
+    this.#controls = controls;
+    this.ticket = pkg.ticket;
+    this.dependencies = pkg.dependencies;
+    this.artifacts = pkg.artifacts;
+    this.feedback = pkg.feedback;
+    this.round = pkg.round;
+    this.attempt = pkg.attempt;
+  }
 
-  readonly message = (to: string, body: unknown): void => this.host.sendAgentMessage(this.offer.agentId, to, body);
+  get signal(): AbortSignal {
+    return this.#controls.abort.signal;
+  }
+
+  get heartbeat(): () => void {
+    const c = this.#controls;
+    return (this.#bound ??= {}).heartbeat ??= () => c.heartbeat();
+  }
+
+  get progress(): (value: number | null, message?: string) => void {
+    const c = this.#controls;
+    return (this.#bound ??= {}).progress ??= (value, message) => c.progress(value, message);
+  }
+
+  get artifact(): (name: string, value: unknown) => void {
+    const c = this.#controls;
+    return (this.#bound ??= {}).artifact ??= (name, value) => {
+      c.artifacts[name] = value;
+    };
+  }
+
+  get quality(): (score: number) => void {
+    const c = this.#controls;
+    return (this.#bound ??= {}).quality ??= (score) => {
+      c.score = score;
+    };
+  }
+
+  get message(): (toAgentId: string, body: unknown) => void {
+    const c = this.#controls;
+    return (this.#bound ??= {}).message ??= (to, body) => c.host.sendAgentMessage(c.offer.agentId, to, body);
+  }
 }
 
 /**

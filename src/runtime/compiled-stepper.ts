@@ -55,6 +55,14 @@ interface Run {
   leaf: CompiledNode;
   status: 'active' | 'done';
   changed: boolean;
+  /**
+   * The context is an object this run made: later assigns of the run may write into it. Whatever
+   * ran before saw values, not this object (guards return booleans, params build their own
+   * objects), and the snapshot stepped from still holds its own context.
+   */
+  owned: boolean;
+  /** Assigns so far: an eventless transition that assigned is a change even in an owned context. */
+  assigns: number;
   effects: RequestedEffect[];
   internal: Array<{ type: string }>;
 }
@@ -118,6 +126,8 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
       leaf: this.rootNode,
       status: 'active',
       changed: false,
+      owned: false,
+      assigns: 0,
       effects: [],
       internal: [],
     };
@@ -135,7 +145,17 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
 
   step(snapshot: CompiledSnapshot, event: { type: string }): StepResult<CompiledSnapshot> | undefined {
     if (snapshot.status !== 'active') return undefined;
-    const run: Run = { context: snapshot.context, event, leaf: snapshot.leaf, status: 'active', changed: false, effects: [], internal: [] };
+    const run: Run = {
+      context: snapshot.context,
+      event,
+      leaf: snapshot.leaf,
+      status: 'active',
+      changed: false,
+      owned: false,
+      assigns: 0,
+      effects: [],
+      internal: [],
+    };
     const transition = this.select(run);
     if (transition) this.microstep(transition, run);
     this.settle(run);
@@ -176,9 +196,10 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
       }
       // An eventless transition that changes nothing would be selected again forever; xstate
       // stops selecting eventless transitions then, and so does this.
-      const before = { leaf: run.leaf, context: run.context };
+      const leafBefore = run.leaf;
+      const assignsBefore = run.assigns;
       this.microstep(transition, run);
-      selectEventless = run.leaf !== before.leaf || run.context !== before.context;
+      selectEventless = run.leaf !== leafBefore || run.assigns !== assignsBefore;
     }
   }
 
@@ -269,7 +290,14 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
           partial[key] = typeof p === 'function' ? (p as (a: unknown, q: unknown) => unknown)(args, params) : p;
         }
       }
-      run.context = Object.assign({}, run.context, partial);
+      // One copy per step, not per assign: the run's own copy takes the later assigns in place.
+      if (run.owned) Object.assign(run.context as object, partial);
+      else {
+        // A spread copies a context on V8's fast path; Object.assign({}, a, b) does not.
+        run.context = Object.assign({ ...(run.context as object) }, partial);
+        run.owned = true;
+      }
+      run.assigns += 1;
       run.changed = true;
       return;
     }

@@ -17,6 +17,11 @@ export interface MessageOutcome {
   error?: TroupeError;
 }
 
+/**
+ * A message to one actor. Its event (and a spawn's input) belongs to the host from the moment it
+ * is sent: the host stamps it with `now` and `rand` in place. Senders build a fresh object per
+ * message and never reuse or change it afterwards.
+ */
 export interface Message {
   to: string;
   event: HostEvent;

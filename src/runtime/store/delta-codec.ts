@@ -11,7 +11,6 @@
  * mistaken for a delta.
  */
 
-import { isDeepStrictEqual } from 'node:util';
 import { copyJson } from '../validation.js';
 
 type Json = unknown;
@@ -48,27 +47,63 @@ export function decodeDelta(encoded: Encoded, template: Json): Json {
 function diff(value: Json, template: Json, path: Path, removed: Path[]): Json | typeof SAME {
   if (value === template) return SAME;
   if (isPlainObject(value) && isPlainObject(template)) {
-    const delta: Record<string, Json> = {};
-    let changed = false;
+    let delta: Record<string, Json> | undefined;
+    // Keys of the template the value has too: fewer than the template's means some were removed.
+    let kept = 0;
     for (const key in value) {
       const v = value[key];
       if (v === undefined) continue; // JSON has no undefined: the key is absent
+      const t = template[key];
+      if (t !== undefined && Object.hasOwn(template, key)) kept += 1;
+      if (v === t) continue;
       path.push(key);
-      const d = diff(v, template[key], path, removed);
+      const d = diff(v, t, path, removed);
       path.pop();
-      if (d !== SAME) {
-        setKey(delta, key, d);
-        changed = true;
-      }
+      if (d !== SAME) setKey((delta ??= {}), key, d);
     }
     // Removals are applied after decoding, wherever they are: this level's delta need not show them.
-    for (const key in template) {
-      if (!Object.hasOwn(value, key) || value[key] === undefined) removed.push([...path, key]);
+    if (kept < keyCount(template)) {
+      for (const key in template) {
+        if (!Object.hasOwn(value, key) || value[key] === undefined) removed.push([...path, key]);
+      }
     }
-    return changed ? delta : SAME;
+    return delta ?? SAME;
   }
-  if (Array.isArray(value) && Array.isArray(template) && isDeepStrictEqual(value, template)) return SAME;
+  if (Array.isArray(value) && Array.isArray(template) && sameJson(value, template)) return SAME;
   return value;
+}
+
+/** Templates never change: their key counts are computed once. */
+const keyCounts = new WeakMap<object, number>();
+
+function keyCount(template: Record<string, Json>): number {
+  let count = keyCounts.get(template);
+  if (count === undefined) keyCounts.set(template, (count = Object.keys(template).length));
+  return count;
+}
+
+/** Deep equality of two JSON values (cheaper than node's general isDeepStrictEqual for these). */
+function sameJson(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, Json>;
+  const bo = b as Record<string, Json>;
+  let count = 0;
+  for (const key in ao) {
+    const v = ao[key];
+    if (v === undefined) continue;
+    if (!Object.hasOwn(bo, key) || !sameJson(v, bo[key])) return false;
+    count += 1;
+  }
+  let other = 0;
+  for (const key in bo) if (bo[key] !== undefined) other += 1;
+  return count === other;
 }
 
 function patch(delta: Json, template: Json): Json {
