@@ -311,7 +311,12 @@ export const taskMachine = setup({
                 return { set, clear: start !== undefined ? ['start'] : [] };
               },
             },
-            emitFor('task.started', (c) => ({ attempt: c.attempt, leaseId: c.lease?.id })),
+            emitFor('task.started', (c) => ({
+              attempt: c.attempt,
+              leaseId: c.lease?.id,
+              // How long this attempt waited in the queue: what a queue-wait metric needs, in the event itself.
+              waitedMs: c.at.startedAt !== null && c.at.queuedAt !== null ? c.at.startedAt - c.at.queuedAt : null,
+            })),
           ],
           exit: {
             type: 'timers',

@@ -2,8 +2,11 @@ import { TroupeError } from '../errors.js';
 
 export interface GraphNode {
   id: string;
-  dependsOn: readonly string[];
+  /** Absent means none. */
+  dependsOn?: readonly string[] | undefined;
 }
+
+const NONE: readonly string[] = [];
 
 /**
  * Orders new tasks so that each comes after the new tasks it depends on, and rejects a cycle
@@ -23,7 +26,7 @@ export function orderByDependencies<T extends GraphNode>(nodes: readonly T[]): T
     path.push(node.id);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1] as { node: T; next: number };
-      const deps = frame.node.dependsOn;
+      const deps = frame.node.dependsOn ?? NONE;
       if (frame.next < deps.length) {
         const depId = deps[frame.next++] as string;
         const dep = byId.get(depId);

@@ -15,6 +15,9 @@ export type EventListener = (event: TroupeEvent) => void;
 
 interface Subscription {
   filter: EventFilter;
+  /** The filter's exact types and prefixes, split once: every committed event is matched. */
+  exact: Set<string> | null;
+  prefixes: string[];
   listener: EventListener;
 }
 
@@ -26,6 +29,16 @@ export function matchesFilter(event: TroupeEvent, filter: EventFilter): boolean 
     return filter.types.some((t) => (t.endsWith('*') ? event.type.startsWith(t.slice(0, -1)) : event.type === t));
   }
   return true;
+}
+
+function matchesSubscription(event: TroupeEvent, s: Subscription): boolean {
+  const filter = s.filter;
+  if (filter.ticketId !== undefined && event.ticketId !== filter.ticketId) return false;
+  if (filter.taskId !== undefined && event.taskId !== filter.taskId) return false;
+  if (filter.agentId !== undefined && event.agentId !== filter.agentId) return false;
+  if (s.exact === null || s.exact.has(event.type)) return true;
+  for (const prefix of s.prefixes) if (event.type.startsWith(prefix)) return true;
+  return false;
 }
 
 /** A fixed-size ring of the newest events. */
@@ -74,7 +87,13 @@ export class EventBus {
   ) {}
 
   subscribe(filter: EventFilter, listener: EventListener): () => void {
-    const subscription = { filter, listener };
+    const types = filter.types ?? [];
+    const subscription: Subscription = {
+      filter,
+      exact: types.length > 0 ? new Set(types.filter((t) => !t.endsWith('*'))) : null,
+      prefixes: types.filter((t) => t.endsWith('*')).map((t) => t.slice(0, -1)),
+      listener,
+    };
     this.subscriptions.add(subscription);
     return () => this.subscriptions.delete(subscription);
   }
@@ -93,7 +112,7 @@ export class EventBus {
     if (this.subscriptions.size === 0) return;
     for (const event of events) {
       for (const s of this.subscriptions) {
-        if (!matchesFilter(event, s.filter)) continue;
+        if (!matchesSubscription(event, s)) continue;
         try {
           s.listener(event);
         } catch (error) {

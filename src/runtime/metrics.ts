@@ -49,8 +49,6 @@ export class RuntimeMetrics {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
-  private readonly queuedAt = new Map<string, number>();
-  private readonly startedAt = new Map<string, number>();
 
   constructor(bus: EventBus, probes: { queuedTasks: () => number; liveActors: () => number }) {
     // Gauges read the runtime when scraped instead of counting events, so they cannot drift.
@@ -78,26 +76,25 @@ export class RuntimeMetrics {
     return this.registry.metrics();
   }
 
+  /** Durations come in the events themselves, so no per-task state is kept here. */
   private observe(e: TroupeEvent): void {
-    const taskId = e.taskId ?? '';
     switch (e.type) {
       case 'task.created':
         this.tasksCreated.inc();
         return;
-      case 'task.queued':
-        this.queuedAt.set(taskId, e.at);
-        return;
       case 'task.started': {
-        const queuedAt = this.queuedAt.get(taskId);
-        if (queuedAt !== undefined) this.queueWait.observe((e.at - queuedAt) / 1000);
-        this.queuedAt.delete(taskId);
-        this.startedAt.set(taskId, e.at);
+        const waited = e.data.waitedMs;
+        if (typeof waited === 'number') this.queueWait.observe(waited / 1000);
+        return;
+      }
+      case 'agent.completed': {
+        const ran = e.data.durationMs;
+        if (typeof ran === 'number') this.runTime.observe(ran / 1000);
         return;
       }
       case 'task.failed':
       case 'task.timed_out':
         this.attemptsFailed.inc({ category: String((e.data.error as { category?: string } | null)?.category ?? 'unknown') });
-        this.startedAt.delete(taskId);
         return;
       case 'agent.stale':
         this.staleAgents.inc();
@@ -108,14 +105,7 @@ export class RuntimeMetrics {
         this.phases.inc({ outcome: e.type.slice('phase.'.length) });
         return;
       default:
-        if (!SETTLED.has(e.type)) return;
-        this.tasksSettled.inc({ status: e.type.slice('task.'.length) });
-        if (e.type === 'task.completed') {
-          const started = this.startedAt.get(taskId);
-          if (started !== undefined) this.runTime.observe((e.at - started) / 1000);
-        }
-        this.queuedAt.delete(taskId);
-        this.startedAt.delete(taskId);
+        if (SETTLED.has(e.type)) this.tasksSettled.inc({ status: e.type.slice('task.'.length) });
     }
   }
 }

@@ -4,6 +4,7 @@ import { SETTLED_TASK_STATUSES, type TaskContext, type TaskStatus } from '../mac
 import { orderByDependencies } from './dependency-graph.js';
 import { phaseIdOf, type RuntimeCore } from './runtime-core.js';
 import type { StoredActor } from './store/store.js';
+import type { SpawnRequest } from './host-types.js';
 import {
   resolvePriority,
   resolveRetry,
@@ -63,25 +64,22 @@ export class TaskApi {
           throw new TroupeError('E_PAYLOAD_TOO_LARGE', `task input is ${size} bytes, over the limit of ${this.maxPayloadBytes}`);
         }
       }
-      return { ...value, id: value.id ?? `task-${randomUUID()}` };
+      // zod's output is a fresh object: it may take the generated id in place.
+      value.id ??= `task-${randomUUID()}`;
+      return value as typeof value & { id: string };
     });
     const ids = new Set<string>();
     for (const t of parsed) {
       if (ids.has(t.id)) throw new TroupeError('E_DUPLICATE_ID', `task id "${t.id}" is given twice`);
       ids.add(t.id);
     }
-    const ordered = orderByDependencies(parsed.map((t) => ({ ...t, dependsOn: t.dependsOn ?? [] })));
+    const ordered = orderByDependencies(parsed);
     await this.checkReferences(parsed, ids);
     const spawns = ordered.map((t) => {
       const ticketId = t.ticketId ?? null;
       const phase = ticketId !== null ? (t.phase ?? null) : null;
-      // The phase counts the task in the batch that creates it: a crash cannot store one without the other.
-      const announce =
-        ticketId !== null && phase !== null
-          ? { announce: { to: phaseIdOf(ticketId, phase), event: { type: 'phase.task_added', taskId: t.id } } }
-          : {};
-      return {
-        kind: 'task' as const,
+      const spawn: SpawnRequest = {
+        kind: 'task',
         id: t.id,
         input: {
           id: t.id,
@@ -90,9 +88,9 @@ export class TaskApi {
           ticketId,
           phase,
           priority: resolvePriority(t.priority),
-          requires: [...new Set(t.requires ?? [])],
+          requires: t.requires === undefined || t.requires.length === 0 ? [] : [...new Set(t.requires)],
           input: t.input ?? null,
-          dependsOn: [...new Set(t.dependsOn)],
+          dependsOn: t.dependsOn === undefined || t.dependsOn.length === 0 ? [] : [...new Set(t.dependsOn)],
           satisfiedDeps: [],
           phaseOpen: phase === null,
           retry: resolveRetry(t.retry, this.core.options.retry),
@@ -100,8 +98,10 @@ export class TaskApi {
           role: t.role ?? null,
         },
         ticketId,
-        ...announce,
       };
+      // The phase counts the task in the batch that creates it: a crash cannot store one without the other.
+      if (ticketId !== null && phase !== null) spawn.announce = { to: phaseIdOf(ticketId, phase), event: { type: 'phase.task_added', taskId: t.id } };
+      return spawn;
     });
     // One batch for the whole set: a crash stores all of these tasks or none.
     const outcomes = await this.core.host.spawnAll(spawns);
