@@ -36,7 +36,14 @@ export function closeAttempt(attempts: AttemptRecord[], attempt: number, now: nu
   if (!last || last.attempt !== attempt || last.endedAt !== undefined) return attempts;
   const closed: AttemptRecord = { ...last, endedAt: now };
   if (error) closed.error = error;
-  return [...attempts.slice(0, -1), closed];
+  return withLast(attempts, closed);
+}
+
+/** A copy of `list` with its last item replaced. */
+export function withLast<T>(list: readonly T[], last: T): T[] {
+  const copy = list.slice();
+  copy[copy.length - 1] = last;
+  return copy;
 }
 
 export const leaseMatches = ({ context, event }: Args): boolean =>

@@ -9,7 +9,7 @@ import type {
   RegisterWaitingParams,
   SettledParams,
 } from './task-effect-params.js';
-import { attemptError, canRetry, closeAttempt, leaseMatches, timerDue, times, type FailureEvent } from './task-attempts.js';
+import { attemptError, canRetry, closeAttempt, leaseMatches, timerDue, times, withLast, type FailureEvent } from './task-attempts.js';
 import { agentCompletedEmit, assignedEmit, emitFor, failedEmit, offerAction, settleEffects } from './task-emits.js';
 
 export type {
@@ -297,7 +297,7 @@ export const taskMachine = setup({
               const last = context.attempts[context.attempts.length - 1];
               return {
                 at: times(context, { startedAt: event.now, lastBeatAt: event.now }),
-                attempts: last ? [...context.attempts.slice(0, -1), { ...last, startedAt: event.now }] : context.attempts,
+                attempts: last ? withLast(context.attempts, { ...last, startedAt: event.now }) : context.attempts,
               };
             }),
             {

@@ -132,8 +132,12 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
       internal: [],
     };
     if (typeof config.context === 'function') {
-      const factory = config.context as (args: { input: unknown; spawn: unknown; self: unknown }) => unknown;
-      this.act([assign(({ event: e }) => factory({ input: (e as typeof event).input, spawn: noSpawn, self: undefined }) as never)], run);
+      // As xstate does, the factory's result is assigned: a shallow copy, the run's own.
+      const factory = config.context as (args: { input: unknown; spawn: unknown; self: unknown }) => object;
+      run.context = { ...factory({ input, spawn: noSpawn, self: undefined }) };
+      run.owned = true;
+      run.assigns += 1;
+      run.changed = true;
     }
     // The root and its default descendants are entered as by a transition from outside.
     const enter: Array<{ node: CompiledNode; defaultEntry: boolean }> = [];
