@@ -29,8 +29,16 @@ export interface ClearTimerParams {
 
 /** Several timer changes at once: one action instead of a conditional list (cheaper to step). */
 export interface TimersParams {
-  set: SetTimerParams[];
-  clear: string[];
+  set: readonly SetTimerParams[];
+  clear: readonly string[];
+}
+
+const NONE: readonly never[] = Object.freeze([]);
+const NO_TIMERS: TimersParams = Object.freeze({ set: NONE, clear: NONE });
+
+/** The params of a `timers` action; one shared value when there is nothing to change (the common case). */
+export function timerChanges(set: readonly SetTimerParams[], clear: readonly string[]): TimersParams {
+  return set.length === 0 && clear.length === 0 ? NO_TIMERS : { set, clear };
 }
 
 /** A message to another actor by address, delivered within the same batch. */

@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import { backoffDelay } from './backoff.js';
-import { EFFECT_ACTIONS } from './effects.js';
+import { EFFECT_ACTIONS, timerChanges } from './effects.js';
 import type { TaskContext, TaskEvent, TaskInput, TaskStatus } from './task-types.js';
 import type {
   EnqueueParams,
@@ -217,8 +217,7 @@ export const taskMachine = setup({
           type: 'timers',
           params: ({ context }) => {
             const start = context.spec.timeouts.start;
-            const set = start !== undefined ? [{ name: 'start', at: (context.at.queuedAt ?? 0) + start }] : [];
-            return { set, clear: [] };
+            return timerChanges(start !== undefined ? [{ name: 'start', at: (context.at.queuedAt ?? 0) + start }] : [], []);
           },
         },
         emitFor('task.queued', (c) => ({ attempt: c.attempt + 1, priority: c.spec.priority })),
@@ -308,7 +307,7 @@ export const taskMachine = setup({
                 const set = [];
                 if (finish !== undefined) set.push({ name: 'finish', at: startedAt + finish });
                 if (heartbeat !== undefined) set.push({ name: 'heartbeat', at: startedAt + heartbeat });
-                return { set, clear: start !== undefined ? ['start'] : [] };
+                return timerChanges(set, start !== undefined ? ['start'] : []);
               },
             },
             emitFor('task.started', (c) => ({
@@ -324,7 +323,7 @@ export const taskMachine = setup({
               const clear: string[] = [];
               if (context.spec.timeouts.finish !== undefined) clear.push('finish');
               if (context.spec.timeouts.heartbeat !== undefined) clear.push('heartbeat');
-              return { set: [], clear };
+              return timerChanges([], clear);
             },
           },
           on: {

@@ -121,7 +121,7 @@ export class Runtime {
     const core = this.core;
     const inProcess = new InProcessAgents({
       taskContext: (id) => core.host.getLive(id)?.snapshot.context as TaskContext | undefined,
-      view: (context) => ({ ...taskView({ leased: 'running' }, context) }),
+      view: (context) => taskView({ leased: 'running' }, context),
       contextPackage: (task) => buildContextPackage(task, core.host, this.store),
       send: (taskId, event) => {
         if (!core.host.failed) core.host.send(taskId, event);

@@ -22,7 +22,16 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: stri
 export function findNonJson(value: unknown, path = '$'): string | null {
   // The common answer (it is JSON) comes from a walk that builds no paths; only a value that
   // fails is walked again to name the offending part.
-  return isPlainJson(value, []) ? null : locateNonJson(value, path, new Set());
+  return isJson(value) ? null : locateNonJson(value, path, new Set());
+}
+
+/** The objects being walked by `isJson`: one array for every call (the walk never re-enters). */
+const walking: object[] = [];
+
+/** True when `value` is plain JSON (see `findNonJson`); allocates nothing on the way. */
+export function isJson(value: unknown): boolean {
+  walking.length = 0;
+  return isPlainJson(value, walking);
 }
 
 /** True when `value` is plain JSON; `stack` holds the objects being walked (cycle detection). */

@@ -1,5 +1,5 @@
 import { TroupeError } from '../../errors.js';
-import { copyJson, findNonJson } from '../validation.js';
+import { copyJson, findNonJson, isJson } from '../validation.js';
 import { decodeDelta, encodeDelta, type Encoded } from './delta-codec.js';
 import type {
   ActorQuery,
@@ -69,7 +69,7 @@ export class MemoryStore implements Store {
         }
       }
       // The other fields of an event are the host's own strings and numbers.
-      for (const e of batch.events) this.verify(findNonJson(e.data, '$.data'), `event ${e.seq}`);
+      for (const e of batch.events) if (!isJson(e.data)) this.refuse(e.data, '$.data', `event ${e.seq}`);
       out = batch.outbox.map((o) => [o.id, JSON.stringify(o)] as const);
     } catch (error) {
       if (error instanceof TroupeError) throw error;
@@ -96,24 +96,24 @@ export class MemoryStore implements Store {
   }
 
   private verifyActor(a: StoredActor): void {
-    const what = `actor ${a.id}`;
-    // The other fields are the runtime's own strings, numbers and booleans.
-    this.verify(findNonJson(a.state, '$.state'), what);
+    // The other fields are the runtime's own strings, numbers and booleans. Paths and names are
+    // built only for a value that fails.
+    if (!isJson(a.state)) this.refuse(a.state, '$.state', `actor ${a.id}`);
     const context = a.context;
     const previous = this.actors.get(a.id);
     const before = typeof previous === 'object' ? previous.context : undefined;
     if (!isPlainObject(context) || !isPlainObject(before)) {
-      this.verify(findNonJson(context, '$.context'), what);
+      if (!isJson(context)) this.refuse(context, '$.context', `actor ${a.id}`);
       return;
     }
     for (const key in context) {
       const value = context[key];
-      if (value !== before[key]) this.verify(findNonJson(value, `$.context.${key}`), what);
+      if (value !== before[key] && !isJson(value)) this.refuse(value, `$.context.${key}`, `actor ${a.id}`);
     }
   }
 
-  private verify(bad: string | null, what: string): void {
-    if (bad) throw new TroupeError('E_NOT_SERIALIZABLE', `a value in the batch is not plain JSON: ${what} at ${bad}`);
+  private refuse(value: unknown, path: string, what: string): never {
+    throw new TroupeError('E_NOT_SERIALIZABLE', `a value in the batch is not plain JSON: ${what} at ${findNonJson(value, path)}`);
   }
 
   private encodeSettled(a: StoredActor): string {
