@@ -67,6 +67,7 @@ interface Run {
   internal: Array<{ type: string }>;
 }
 
+type CompiledAction = (run: Run) => void;
 type ActionLike = string | { type: string; params?: unknown } | ((...args: never[]) => unknown);
 type GuardLike = string | { type: string; params?: unknown } | ((...args: never[]) => unknown);
 type Builtin = ((...args: never[]) => unknown) & { type: string; assignment?: unknown; collect?: unknown; resolve?: unknown };
@@ -109,6 +110,8 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
   private readonly nodes = new Map<AnyStateNode, CompiledNode>();
   private readonly plans = new Map<AnyTransitionDefinition, Map<CompiledNode, Plan>>();
   private readonly rootNode: CompiledNode;
+  /** Action lists of the definition (entry, exit, transition actions) as compiled actions. */
+  private readonly compiledActions = new WeakMap<readonly ActionLike[], CompiledAction[]>();
 
   constructor(machine: AnyStateMachine) {
     const why = unsupportedFeature(machine);
@@ -262,23 +265,34 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
   // Actions and guards, resolved as xstate resolves them
 
   private act(actions: readonly ActionLike[], run: Run): void {
-    for (const action of actions) {
-      if (typeof action === 'function') {
-        if ('resolve' in action) this.builtin(action as Builtin, undefined, run);
-        else run.effects.push({ type: action.name || '(anonymous)', params: {} });
-        continue;
-      }
-      const type = typeof action === 'string' ? action : action.type;
-      const impl = this.machine.implementations.actions[type] as Builtin | undefined;
-      const params =
-        typeof action === 'string' || !('params' in action)
-          ? undefined
-          : typeof action.params === 'function'
-            ? (action.params as (a: unknown) => unknown)({ context: run.context, event: run.event })
-            : action.params;
-      if (impl !== undefined && 'resolve' in impl) this.builtin(impl, params, run);
-      else run.effects.push({ type, params: (params ?? {}) as Record<string, unknown> });
+    let compiled = this.compiledActions.get(actions);
+    if (compiled === undefined) {
+      compiled = actions.map((action) => this.compileAction(action));
+      this.compiledActions.set(actions, compiled);
     }
+    for (let i = 0; i < compiled.length; i++) (compiled[i] as CompiledAction)(run);
+  }
+
+  /**
+   * An action resolved once (its implementation, whether it is built in, how its params come):
+   * what is left for each run is the call. Errors (an unsupported built-in) still come when the
+   * action runs, as they would in xstate.
+   */
+  private compileAction(action: ActionLike): CompiledAction {
+    if (typeof action === 'function') {
+      if ('resolve' in action) return (run) => this.builtin(action as Builtin, undefined, run);
+      const type = action.name || '(anonymous)';
+      return (run) => void run.effects.push({ type, params: {} });
+    }
+    const type = typeof action === 'string' ? action : action.type;
+    const impl = this.machine.implementations.actions[type] as Builtin | undefined;
+    const source = typeof action === 'string' || !('params' in action) ? undefined : action.params;
+    const params: (run: Run) => unknown =
+      typeof source === 'function'
+        ? (run) => (source as (a: unknown) => unknown)({ context: run.context, event: run.event })
+        : () => source;
+    if (impl !== undefined && 'resolve' in impl) return (run) => this.builtin(impl, params(run), run);
+    return (run) => void run.effects.push({ type, params: (params(run) ?? {}) as Record<string, unknown> });
   }
 
   private builtin(action: Builtin, params: unknown, run: Run): void {
@@ -320,7 +334,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
         { context: run.context, event: run.event, enqueue, check, self: undefined, system: undefined },
         params,
       );
-      this.act(queued, run);
+      for (const queuedAction of queued) this.compileAction(queuedAction)(run);
       return;
     }
     throw new Error(`the built-in action ${action.type} is not supported by the compiled stepper`);
