@@ -11,6 +11,7 @@ import {
   type Message,
   type MessageOutcome,
   type OpenBatch,
+  type SpawnGroup,
   type SpawnRequest,
 } from './host-types.js';
 import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
@@ -147,11 +148,16 @@ export class ActorHost {
    */
   spawnAll(spawns: readonly SpawnRequest[]): Promise<MessageOutcome[]> {
     this.assertRunning();
+    const group: SpawnGroup = {
+      ids: spawns.map((s) => s.id),
+      replaceable: new Set(spawns.filter((s) => s.replaceSettled).map((s) => s.id)),
+    };
     const outcomes = spawns.map(
       (request, i) =>
         new Promise<MessageOutcome>((reply) => {
           const message = spawnMessage(request, reply);
-          if (i === 0) message.group = spawns.map((s) => s.id);
+          message.group = group;
+          if (i === 0) message.groupHead = true;
           this.enqueue(message);
         }),
     );
@@ -250,7 +256,7 @@ export class ActorHost {
             else if (this.head < this.queue.length && (processed < this.maxBatch || groupLeft > 0)) {
               message = this.queue[this.head++] as Message;
               if (groupLeft > 0) groupLeft -= 1;
-              else if (message.group !== undefined) groupLeft = message.group.length - 1;
+              else if (message.groupHead) groupLeft = (message.group as SpawnGroup).ids.length - 1;
             } else break;
             processed += 1;
             if (message.turn) continue;
@@ -321,10 +327,30 @@ export class ActorHost {
     for (const id of ids) batch.stored.set(id, found.get(id));
   }
 
+  /** Why a group cannot be created (an id it would take is taken), or undefined. */
+  private groupConflict(group: SpawnGroup, batch: OpenBatch): TroupeError | undefined {
+    for (const id of group.ids) {
+      const stored = batch.stored.get(id);
+      const taken = this.live.has(id) || (stored !== undefined && !(stored.settled && group.replaceable.has(id)));
+      if (taken) {
+        return new TroupeError('E_DUPLICATE_ID', `an actor with id "${id}" already exists: none of the ${group.ids.length} actors made together was created`);
+      }
+    }
+    return undefined;
+  }
+
   /** Messages that need a spawn or an actor that is not live (settled, or unknown). */
   private async deliverSlow(message: Message, batch: OpenBatch): Promise<void> {
     if (message.spawn) {
-      if (message.group) await this.readStoredGroup(message.group, batch);
+      const group = message.group;
+      if (group && message.groupHead) {
+        await this.readStoredGroup(group.ids, batch);
+        group.refusal = this.groupConflict(group, batch);
+      }
+      if (group?.refusal) {
+        message.reply?.({ applied: false, error: group.refusal });
+        return;
+      }
       const existing = this.live.has(message.to)
         ? undefined
         : batch.stored.has(message.to)

@@ -42,10 +42,21 @@ export interface Message {
   /** Nothing to deliver: the message only starts a batch, so that `beforeCommit` runs. */
   turn?: true;
   /**
-   * On the first message of a group of spawns: the ids of the group (this one first), queued one
-   * after another, taken into one batch and checked against the store with one read.
+   * The group of spawns this message belongs to (`spawnAll`): queued one after another, taken
+   * into one batch, checked against the store with one read, and created all or none.
    */
-  group?: string[];
+  group?: SpawnGroup;
+  /** On the group's first message: it reads the store for the whole group. */
+  groupHead?: true;
+}
+
+/** Spawns made together: all of them or none. */
+export interface SpawnGroup {
+  ids: string[];
+  /** Ids whose settled actor may be replaced. */
+  replaceable: Set<string>;
+  /** Set by the first message when an id is taken: every spawn of the group is refused with it. */
+  refusal?: TroupeError;
 }
 
 /** An actor to create: its kind, id, machine input and ticket. */

@@ -1,18 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { TroupeError } from '../errors.js';
 import { SETTLED_TASK_STATUSES, type TaskContext, type TaskStatus } from '../machines/task-types.js';
-import { orderByDependencies } from './dependency-graph.js';
-import { phaseIdOf, type RuntimeCore } from './runtime-core.js';
+import type { RuntimeCore } from './runtime-core.js';
 import type { StoredActor } from './store/store.js';
-import type { SpawnRequest } from './host-types.js';
-import {
-  resolvePriority,
-  resolveRetry,
-  resolveTimeouts,
-  taskCreateSchema,
-  type TaskCreateInput,
-} from './task-input.js';
-import { assertJson, jsonSize, parseOrThrow } from './validation.js';
+import { createdViews, prepareTasks, throwIfRefused, type PreparedTasks, type TicketInCreation } from './task-creation.js';
+import type { TaskCreateInput } from './task-input.js';
 import { stateOf, taskView, type TaskView } from './views.js';
 
 export interface TaskListFilter {
@@ -55,64 +46,16 @@ export class TaskApi {
    */
   async createMany(inputs: TaskCreateInput[]): Promise<TaskView[]> {
     await this.ready();
-    const parsed = inputs.map((input, i) => {
-      const value = parseOrThrow(taskCreateSchema, input, inputs.length > 1 ? `task [${i}]` : 'task');
-      if (value.input !== undefined) {
-        assertJson(value.input, 'task input');
-        const size = jsonSize(value.input);
-        if (size > this.maxPayloadBytes) {
-          throw new TroupeError('E_PAYLOAD_TOO_LARGE', `task input is ${size} bytes, over the limit of ${this.maxPayloadBytes}`);
-        }
-      }
-      // zod's output is a fresh object: it may take the generated id in place.
-      value.id ??= `task-${randomUUID()}`;
-      return value as typeof value & { id: string };
-    });
-    const ids = new Set<string>();
-    for (const t of parsed) {
-      if (ids.has(t.id)) throw new TroupeError('E_DUPLICATE_ID', `task id "${t.id}" is given twice`);
-      ids.add(t.id);
-    }
-    const ordered = orderByDependencies(parsed);
-    await this.checkReferences(parsed, ids);
-    const spawns = ordered.map((t) => {
-      const ticketId = t.ticketId ?? null;
-      const phase = ticketId !== null ? (t.phase ?? null) : null;
-      const spawn: SpawnRequest = {
-        kind: 'task',
-        id: t.id,
-        input: {
-          id: t.id,
-          type: t.type,
-          description: t.description ?? '',
-          ticketId,
-          phase,
-          priority: resolvePriority(t.priority),
-          requires: t.requires === undefined || t.requires.length === 0 ? [] : [...new Set(t.requires)],
-          input: t.input ?? null,
-          dependsOn: t.dependsOn === undefined || t.dependsOn.length === 0 ? [] : [...new Set(t.dependsOn)],
-          satisfiedDeps: [],
-          phaseOpen: phase === null,
-          retry: resolveRetry(t.retry, this.core.options.retry),
-          timeouts: resolveTimeouts(t.timeouts),
-          role: t.role ?? null,
-        },
-        ticketId,
-      };
-      // The phase counts the task in the batch that creates it: a crash cannot store one without the other.
-      if (ticketId !== null && phase !== null) spawn.announce = { to: phaseIdOf(ticketId, phase), event: { type: 'phase.task_added', taskId: t.id } };
-      return spawn;
-    });
-    // One batch for the whole set: a crash stores all of these tasks or none.
-    const outcomes = await this.core.host.spawnAll(spawns);
-    const failed = outcomes.find((o) => !o.applied);
-    if (failed?.error) throw failed.error;
-    const byId = new Map(ordered.map((t, i) => [t.id, outcomes[i]]));
-    return parsed.map((t) => {
-      const snapshot = byId.get(t.id)?.snapshot;
-      if (!snapshot) throw new TroupeError('E_INVALID_STATE', `task ${t.id} was not created`);
-      return taskView(snapshot.value, snapshot.context as TaskContext);
-    });
+    const prepared = await prepareTasks(this.core, inputs, this.maxPayloadBytes);
+    // One group: a crash, or an id taken meanwhile, leaves none of these tasks.
+    const outcomes = await this.core.host.spawnAll(prepared.spawns);
+    throwIfRefused(outcomes);
+    return createdViews(prepared, outcomes);
+  }
+
+  /** @internal Checks tasks made together with a new ticket (see `TicketApi.create`). */
+  prepareWithTicket(inputs: TaskCreateInput[], ticket: TicketInCreation): Promise<PreparedTasks> {
+    return prepareTasks(this.core, inputs, this.maxPayloadBytes, ticket);
   }
 
   /** The task as it is now; throws `E_UNKNOWN_TASK` for an unknown id. */
@@ -199,57 +142,6 @@ export class TaskApi {
     if (live) return live.kind === 'task' ? taskView(live.snapshot.value, live.snapshot.context as TaskContext) : undefined;
     const stored = await this.core.options.store.getActor(id);
     return stored?.kind === 'task' ? viewOf(stored) : undefined;
-  }
-
-  private async checkReferences(
-    tasks: Array<{ id: string; dependsOn?: string[] | undefined; ticketId?: string | undefined; phase?: string | undefined }>,
-    newIds: Set<string>,
-  ): Promise<void> {
-    const existing = await this.core.options.store.getActors([...newIds]);
-    for (const id of newIds) {
-      const kind = this.core.host.getLive(id)?.kind ?? existing.get(id)?.kind;
-      if (kind !== undefined) {
-        throw new TroupeError(
-          'E_DUPLICATE_ID',
-          `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} with id "${id}" already exists (tasks, tickets, phases and agents share one address space)`,
-        );
-      }
-    }
-    const external = [...new Set(tasks.flatMap((t) => t.dependsOn ?? []).filter((d) => !newIds.has(d)))];
-    const unread = external.filter((d) => !this.core.host.getLive(d));
-    const found = unread.length > 0 ? await this.core.options.store.getActors(unread) : new Map<string, StoredActor>();
-    // Each ticket and phase is checked once, however many of the tasks name it.
-    const checkedPlaces = new Set<string>();
-    for (const t of tasks) {
-      for (const dep of t.dependsOn ?? []) {
-        if (newIds.has(dep)) continue;
-        const live = this.core.host.getLive(dep);
-        const kind = live?.kind ?? found.get(dep)?.kind;
-        if (kind !== 'task') {
-          throw new TroupeError('E_MISSING_DEPENDENCY', `task ${t.id} depends on "${dep}", which is not a known task`);
-        }
-      }
-      if (t.phase !== undefined && t.ticketId === undefined) {
-        throw new TroupeError('E_INVALID_INPUT', `task ${t.id} names phase "${t.phase}" but no ticketId`);
-      }
-      const place = `${t.ticketId}\u0000${t.phase}`;
-      if (t.ticketId !== undefined && !checkedPlaces.has(place)) {
-        await this.checkTicket(t.id, t.ticketId, t.phase);
-        checkedPlaces.add(place);
-      }
-    }
-  }
-
-  private async checkTicket(taskId: string, ticketId: string, phase: string | undefined): Promise<void> {
-    const ticket = this.core.host.getLive(ticketId) ?? (await this.core.options.store.getActor(ticketId));
-    if (!ticket || ticket.kind !== 'ticket') throw new TroupeError('E_UNKNOWN_TICKET', `task ${taskId} names unknown ticket "${ticketId}"`);
-    if (phase === undefined) return;
-    const phaseId = phaseIdOf(ticketId, phase);
-    const live = this.core.host.getLive(phaseId);
-    if (live) return;
-    const stored = await this.core.options.store.getActor(phaseId);
-    if (!stored) throw new TroupeError('E_UNKNOWN_PHASE', `ticket ${ticketId} has no phase "${phase}"`);
-    throw new TroupeError('E_INVALID_STATE', `phase "${phase}" of ticket ${ticketId} has already ${String(stored.state)}`);
   }
 }
 

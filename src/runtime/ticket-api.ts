@@ -4,7 +4,9 @@ import { TroupeError } from '../errors.js';
 import { DEFAULT_MAX_ROUNDS, type PhaseContext } from '../machines/phase-machine.js';
 import { DEFAULT_PHASES, type PhasePlan, type TicketContext } from '../machines/ticket-machine.js';
 import { phaseIdOf, type RuntimeCore } from './runtime-core.js';
+import type { SpawnRequest } from './host-types.js';
 import type { TaskApi } from './task-api.js';
+import { throwIfRefused } from './task-creation.js';
 import { taskCreateSchema, type TaskCreateInput } from './task-input.js';
 import { assertJson, parseOrThrow } from './validation.js';
 import { phaseView, stateOf, ticketView, type PhaseView, type TicketView } from './views.js';
@@ -95,35 +97,30 @@ export class TicketApi {
       names.add(p.name);
     }
     const plans: PhasePlan[] = phases.map((p) => ({ name: p.name, gate: p.gate as PhasePlan['gate'], maxRounds: p.maxRounds }));
-    const phaseSpawns = plans.map((plan, index) =>
-      this.core.host.spawn(
-        'phase',
-        phaseIdOf(id, plan.name),
-        { id: phaseIdOf(id, plan.name), ticketId: id, name: plan.name, index, gate: plan.gate, maxRounds: plan.maxRounds },
-        id,
-      ),
-    );
-    const ticketSpawn = this.core.host.spawn(
-      'ticket',
-      id,
-      { id, title: value.title, description: value.description ?? '', phases: plans, context: value.context ?? {} },
-      id,
-    );
-    const outcomes = await Promise.all([...phaseSpawns, ticketSpawn]);
-    const failed = outcomes.find((o) => !o.applied);
-    if (failed?.error) throw failed.error;
+    const phaseIds = plans.map((plan) => phaseIdOf(id, plan.name));
     const planned: TaskCreateInput[] = phases.flatMap((p) =>
       p.tasks.map((t) => ({ ...(t as TaskCreateInput), ticketId: id, phase: p.name })),
     );
-    if (planned.length > 0) {
-      try {
-        await this.tasks.createMany(planned);
-      } catch (error) {
-        // The plan's tasks were refused as a whole: the ticket must not run half a plan.
-        await this.core.host.request(id, { type: 'ticket.cancel', reason: `its tasks were refused: ${(error as Error).message}` });
-        throw error;
-      }
-    }
+    // Checked before anything is created: a refused plan leaves no ticket behind.
+    const tasks = await this.tasks.prepareWithTicket(planned, { ticketId: id, phases: names, actorIds: [id, ...phaseIds] });
+    const spawns: SpawnRequest[] = [
+      ...plans.map((plan, index) => ({
+        kind: 'phase' as const,
+        id: phaseIds[index] as string,
+        input: { id: phaseIds[index], ticketId: id, name: plan.name, index, gate: plan.gate, maxRounds: plan.maxRounds },
+        ticketId: id,
+      })),
+      {
+        kind: 'ticket',
+        id,
+        input: { id, title: value.title, description: value.description ?? '', phases: plans, context: value.context ?? {} },
+        ticketId: id,
+      },
+      ...tasks.spawns,
+    ];
+    // One group: the ticket, its phases and its tasks are created together or not at all, even
+    // if the process dies on the way or an id is taken meanwhile.
+    throwIfRefused(await this.core.host.spawnAll(spawns));
     return this.get(id);
   }
 

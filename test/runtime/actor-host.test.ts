@@ -149,3 +149,22 @@ describe('actor host', () => {
     expect(h.runtime.core.host.failed?.message).toContain('disk on fire');
   });
 });
+
+describe('spawn groups', () => {
+  let h: Harness;
+  afterEach(async () => h.runtime.stop());
+
+  it('creates a group all or none: one id taken when the batch runs refuses every spawn of it', async () => {
+    h = await harness();
+    await h.runtime.agents.register({ id: 'taken', handler: () => null });
+    const request = (id: string) => ({ kind: 'task' as const, id, ticketId: null, input: { id, type: 't', priority: 50, requires: [], dependsOn: [], satisfiedDeps: [], phaseOpen: true, retry: { maxAttempts: 1, backoff: { baseMs: 1, factor: 1, capMs: 1, jitter: 0 } }, timeouts: {} } });
+    // Straight to the host: the API would have refused the taken id before asking.
+    const outcomes = await h.runtime.core.host.spawnAll([request('a'), request('taken'), request('b')]);
+    expect(outcomes.map((o) => o.applied)).toEqual([false, false, false]);
+    expect(outcomes.map((o) => o.error?.code)).toEqual(['E_DUPLICATE_ID', 'E_DUPLICATE_ID', 'E_DUPLICATE_ID']);
+    expect(outcomes[0]?.error?.message).toContain('"taken"');
+    expect(h.runtime.core.host.getLive('a')).toBeUndefined();
+    await expect(h.runtime.tasks.get('b')).rejects.toMatchObject({ code: 'E_UNKNOWN_TASK' });
+    expect(h.of('task.created')).toEqual([]);
+  });
+});

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/index.js';
 import { harness, type Harness } from './helpers.js';
 
 describe('tickets, phases and gates', () => {
@@ -147,5 +148,75 @@ describe('tickets, phases and gates', () => {
     await h.runtime.tasks.create({ id: 'reader', type: 't', ticketId: ticket.id, phase: 'one' });
     await h.runtime.tasks.wait('reader');
     expect(shared).toEqual({ schemaVersion: 7 });
+  });
+});
+
+describe('creating a ticket', () => {
+  let h: Harness;
+  afterEach(async () => h.runtime.stop());
+
+  it('creates the ticket, its phases and the tasks of its plan in one commit', async () => {
+    const batches: string[][] = [];
+    const store = new MemoryStore();
+    const commit = store.commit.bind(store);
+    store.commit = async (batch) => {
+      batches.push(batch.actors.map((a) => a.id));
+      await commit(batch);
+    };
+    h = await harness({ store });
+    await h.runtime.tickets.create({
+      id: 'tk',
+      title: 'one step',
+      phases: [
+        { name: 'design', tasks: [{ id: 'spec', type: 'write' }] },
+        { name: 'build', tasks: [{ id: 'code', type: 'write' }, { id: 'test', type: 'check', dependsOn: ['code'] }] },
+      ],
+    });
+    const withTicket = batches.find((ids) => ids.includes('tk'));
+    expect(withTicket).toEqual(expect.arrayContaining(['tk', 'tk/design', 'tk/build', 'spec', 'code', 'test']));
+  });
+
+  it('leaves nothing behind when the plan is refused: no ticket, no phase, no task', async () => {
+    h = await harness();
+    await expect(
+      h.runtime.tickets.create({
+        id: 'bad',
+        title: 'refused plan',
+        phases: [{ name: 'design', tasks: [{ id: 'ok', type: 'write' }, { id: 'x', type: 'write', dependsOn: ['missing'] }] }],
+      }),
+    ).rejects.toMatchObject({ code: 'E_MISSING_DEPENDENCY' });
+    await expect(h.runtime.tickets.get('bad')).rejects.toMatchObject({ code: 'E_UNKNOWN_TICKET' });
+    expect(await h.runtime.tasks.list()).toEqual([]);
+    expect(await h.runtime.core.options.store.listActors({})).toEqual([]);
+    expect(h.events).toEqual([]);
+  });
+
+  it('refuses a plan task whose id is the ticket\'s or a phase\'s, before creating anything', async () => {
+    h = await harness();
+    await expect(
+      h.runtime.tickets.create({ id: 'tk', title: 'clash', phases: [{ name: 'design', tasks: [{ id: 'tk/design', type: 'write' }] }] }),
+    ).rejects.toMatchObject({ code: 'E_DUPLICATE_ID' });
+    expect(await h.runtime.core.options.store.listActors({})).toEqual([]);
+  });
+
+  it('a store failing at any commit during creation leaves all of it or none of it', async () => {
+    const all = ['spec', 'tk', 'tk/build', 'tk/design', 'code'].sort();
+    for (const failAt of [1, 2, 3]) {
+      const store = new MemoryStore();
+      h = await harness({ store });
+      let commits = 0;
+      const commit = store.commit.bind(store);
+      store.commit = async (batch) => {
+        commits += 1;
+        if (commits >= failAt) throw new Error('power cut');
+        await commit(batch);
+      };
+      await h.runtime
+        .tickets.create({ id: 'tk', title: 'lost', phases: [{ name: 'design', tasks: [{ id: 'spec', type: 'write' }] }, { name: 'build', tasks: [{ id: 'code', type: 'write' }] }] })
+        .catch(() => undefined);
+      const stored = (await MemoryStore.prototype.listActors.call(store, {})).map((a) => a.id).sort();
+      expect([[], all]).toContainEqual(stored);
+      await h.runtime.stop();
+    }
   });
 });
