@@ -1,5 +1,5 @@
 import { TroupeError } from '../errors.js';
-import type { EmitParams, SetTimerParams, TellParams, TimersParams } from '../machines/effects.js';
+import type { EmitParams } from '../machines/effects.js';
 import type { Clock } from './clock.js';
 import {
   spawnMessage,
@@ -15,9 +15,9 @@ import {
   type SpawnRequest,
 } from './host-types.js';
 import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
-import type { RequestedEffect } from './machine-stepper.js';
 import { emptyBatch, isEmptyBatch, storeReadError, type ActorKind, type Store, type StoredActor, type StoredEvent } from './store/store.js';
 import { TimerWheel } from './timer-wheel.js';
+import { BatchEffects } from './batch-effects.js';
 
 export interface ActorHostOptions {
   store: Store;
@@ -42,8 +42,6 @@ export interface ActorHostOptions {
   onError?: (error: unknown, context: { actorId: string; event: string }) => void;
 }
 
-const timerKey = (actorId: string, name: string) => `${actorId}\u0000${name}`;
-
 /**
  * Hosts every actor as its own root, addressed by id. Messages are processed in batches: each
  * message steps one actor's pure machine; the effects it asks for become messages to other
@@ -57,13 +55,13 @@ export class ActorHost {
   private draining = false;
   private scheduled = false;
   private batch: OpenBatch | null = null;
-  private seq = 0;
   private pendingAfter = 0;
   private failure: TroupeError | null = null;
   private idleWaiters: Array<() => void> = [];
   private readonly timers: TimerWheel;
   private readonly maxBatch: number;
   private readonly scope: BatchScope;
+  private readonly effects: BatchEffects;
 
   constructor(private readonly options: ActorHostOptions) {
     this.maxBatch = options.maxBatch ?? 2_000;
@@ -75,11 +73,19 @@ export class ActorHost {
       spawn: (kind, id, input, ticketId) => this.followUp({ to: id, event: { type: 'xstate.init' }, spawn: { kind, input, ticketId } }),
       afterCommit: (fn) => this.currentBatch().after.push(fn),
     };
+    this.effects = new BatchEffects({
+      clock: options.clock,
+      timers: this.timers,
+      handlers: options.effects,
+      scope: this.scope,
+      followUp: (message) => this.followUp(message),
+      ...(options.onError ? { onError: options.onError } : {}),
+    });
   }
 
   /** Restores actors and timers from the store; call once before any message. */
   async recover(): Promise<{ actors: number; timers: number }> {
-    this.seq = await this.options.store.lastEventSeq();
+    this.effects.seq = await this.options.store.lastEventSeq();
     const stored = await this.options.store.loadLive();
     await this.resolveKinds(stored.map((s) => s.kind));
     for (const s of stored) {
@@ -261,7 +267,7 @@ export class ActorHost {
             processed += 1;
             if (message.turn) continue;
             if (message.record) {
-              batch.events.push(this.toEvent(message.record));
+              batch.events.push(this.effects.event(message.record));
               if (message.reply) batch.replies.push([message.reply, { applied: true }]);
               continue;
             }
@@ -417,17 +423,12 @@ export class ActorHost {
     this.live.set(actor.id, actor);
     batch.dirty.set(actor.id, actor);
     if (spawn.announce) batch.followUps.push({ to: spawn.announce.to, event: spawn.announce.event });
-    this.runEffects(actor, result.effects, batch);
+    this.effects.run(actor, result.effects, batch);
     if (message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
   }
 
   private step(actor: LiveActor, message: Message, batch: OpenBatch): void {
-    if (message.timer !== undefined) {
-      // The fired timer is gone from the store unless handling it arms it again.
-      const key = timerKey(actor.id, message.timer);
-      batch.timersSet.delete(key);
-      batch.timersCleared.set(key, { actorId: actor.id, name: message.timer });
-    }
+    if (message.timer !== undefined) this.effects.fired(actor.id, message.timer, batch);
     // The event is the host's (see `Message`): stamped in place. Copying it cost more than the
     // step itself (events come in many shapes, so a spread takes V8's slow path).
     const event = message.event;
@@ -447,76 +448,8 @@ export class ActorHost {
     }
     actor.snapshot = result.snapshot;
     batch.dirty.set(actor.id, actor);
-    this.runEffects(actor, result.effects, batch);
+    this.effects.run(actor, result.effects, batch);
     if (message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
-  }
-
-  private runEffects(actor: LiveActor, effects: RequestedEffect[], batch: OpenBatch): void {
-    for (const effect of effects) {
-      switch (effect.type) {
-        case 'emit':
-          batch.events.push(this.toEvent(effect.params as unknown as EmitParams));
-          break;
-        case 'setTimer': {
-          const { name, at } = effect.params as unknown as SetTimerParams;
-          this.setTimer(actor, name, at, batch);
-          break;
-        }
-        case 'clearTimer':
-          this.clearTimer(actor, (effect.params as { name: string }).name, batch);
-          break;
-        case 'timers': {
-          const { set, clear } = effect.params as unknown as TimersParams;
-          for (const name of clear) this.clearTimer(actor, name, batch);
-          for (const t of set) this.setTimer(actor, t.name, t.at, batch);
-          break;
-        }
-        case 'tell': {
-          const { to, event } = effect.params as unknown as TellParams;
-          this.followUp({ to, event });
-          break;
-        }
-        default: {
-          const handler = this.options.effects[effect.type];
-          try {
-            if (!handler) throw new Error(`no handler for effect "${effect.type}" asked by ${actor.kind} ${actor.id}`);
-            handler(actor, effect.params, this.scope);
-          } catch (error) {
-            // A handler bug must not stop the batch: the other actors' work still commits.
-            this.options.onError?.(error, { actorId: actor.id, event: `effect ${effect.type}` });
-          }
-        }
-      }
-    }
-  }
-
-  private setTimer(actor: LiveActor, name: string, at: number, batch: OpenBatch): void {
-    const key = timerKey(actor.id, name);
-    batch.timersCleared.delete(key);
-    batch.timersSet.set(key, { actorId: actor.id, name, at });
-    this.timers.set(actor.id, name, at);
-  }
-
-  private clearTimer(actor: LiveActor, name: string, batch: OpenBatch): void {
-    const key = timerKey(actor.id, name);
-    if (this.timers.clear(actor.id, name) || batch.timersSet.has(key)) {
-      batch.timersSet.delete(key);
-      batch.timersCleared.set(key, { actorId: actor.id, name });
-    }
-  }
-
-  private toEvent(params: EmitParams): StoredEvent {
-    this.seq += 1;
-    return {
-      seq: this.seq,
-      type: params.type,
-      at: this.options.clock.now(),
-      ticketId: params.ticketId ?? null,
-      taskId: params.taskId ?? null,
-      agentId: params.agentId ?? null,
-      phase: params.phase ?? null,
-      data: params.data ?? {},
-    };
   }
 
   private async commit(batch: OpenBatch): Promise<void> {
