@@ -121,8 +121,9 @@ describe('locks and semaphores', () => {
     await res.acquire({ resource: 'R1', owner: 'P1' });
     await res.acquire({ resource: 'R2', owner: 'P2' });
     await res.acquire({ resource: 'R3', owner: 'P3' });
-    void res.acquire({ resource: 'R2', owner: 'P1' });
-    void res.acquire({ resource: 'R3', owner: 'P2' });
+    // Still waiting when the runtime stops, which rejects them (E_RUNTIME_STOPPED).
+    const stillWaiting = [res.acquire({ resource: 'R2', owner: 'P1' }), res.acquire({ resource: 'R3', owner: 'P2' })];
+    for (const p of stillWaiting) p.catch(() => undefined);
     await h.runtime.idle();
     await expect(res.acquire({ resource: 'R1', owner: 'P3' })).rejects.toThrow('wait-for cycle: P3 -> "R1" -> P1 -> "R2" -> P2 -> "R3" -> P3');
   });
@@ -134,9 +135,11 @@ describe('resources across a restart', () => {
     const first = createRuntime({ store, clock: new SimulatedClock(0) });
     await first.coordination.resources.acquire({ resource: 'X', owner: 'A', leaseMs: 10_000 });
     await first.coordination.resources.acquire({ resource: 'Y', owner: 'B' });
-    void first.coordination.resources.acquire({ resource: 'Y', owner: 'A' });
+    const waiting = first.coordination.resources.acquire({ resource: 'Y', owner: 'A' });
     await first.idle();
     await first.stop();
+    // The request stays stored in the resource; only this process's wait for it ends.
+    await expect(waiting).rejects.toMatchObject({ code: 'E_RUNTIME_STOPPED' });
 
     const clock = new SimulatedClock(5_000);
     const second = createRuntime({ store, clock });

@@ -1,3 +1,4 @@
+import { TroupeError } from '../errors.js';
 import type { RetryPolicy } from '../machines/backoff.js';
 import { barrierMachine } from '../machines/coordination/barrier-machine.js';
 import type { ResourceReplyParams } from '../machines/coordination/coordination-effects.js';
@@ -72,6 +73,10 @@ export function installCoordination(core: RuntimeCore, options: InstallOptions):
     }
   });
   core.onRecovered((actors) => recoverCoordination(state, actors));
+  // A waiting acquire is answered by a later batch; once the host fails or the runtime stops
+  // there is none, and the caller would wait forever.
+  core.onFailure((error) => state.resourceReplies.failAll(error));
+  core.onStop(() => state.resourceReplies.failAll(new TroupeError('E_RUNTIME_STOPPED', 'the runtime stopped before the answer came')));
   return new CoordinationApi(
     { core, ready: options.ready, retry: options.retry, maxPayloadBytes: options.maxPayloadBytes, merges: state.merges },
     state.resourceReplies,

@@ -17,6 +17,12 @@ export interface PhaseContext {
   artifacts: string[];
   minQuality: number | null;
   validator: { taskId: string | null; approved: boolean | null; feedback: string | null } | null;
+  /**
+   * Validators asked for in this round: more than one when a task added during validation sent
+   * the phase back to work. Each needs its own task id. Missing in snapshots stored before it
+   * existed, which had asked for at most one per round.
+   */
+  validations?: number;
   feedback: string | null;
   reasons: string[];
 }
@@ -41,7 +47,7 @@ export type PhaseEvent =
       quality: number | null;
     } & Stamped)
   | ({ type: 'phase.validator_started'; taskId: string } & Stamped)
-  | ({ type: 'phase.validator_settled'; approved: boolean; feedback: string | null } & Stamped)
+  | ({ type: 'phase.validator_settled'; taskId: string; approved: boolean; feedback: string | null } & Stamped)
   | ({ type: 'phase.reopened'; reopened: Partial<Record<TaskStatus, number>> } & Stamped)
   | ({ type: 'phase.cancel'; reason: string } & Stamped);
 
@@ -50,8 +56,21 @@ export interface SpawnValidatorParams {
   ticketId: string;
   phase: string;
   round: number;
+  /** Which validator of the round this is (1 for the first); with `round`, it names the task. */
+  attempt: number;
   validator: ValidatorSpec;
 }
+
+export interface CancelValidatorParams {
+  phaseId: string;
+  round: number;
+  /** The attempt given to `spawnValidator` for the validator to cancel. */
+  attempt: number;
+  reason: string;
+}
+
+/** Why a validator is cancelled when its phase gets a new task. */
+export const VALIDATION_ABANDONED = 'the phase got a new task while it was being validated';
 
 export interface ReworkParams {
   phaseId: string;
@@ -75,21 +94,29 @@ const ZERO_COUNTS: PhaseCounts = { total: 0, open: 0, succeeded: 0, dead_lettere
 const failures = (c: PhaseContext) =>
   gateFailures(c.gate, { counts: c.counts, artifacts: c.artifacts, minQuality: c.minQuality });
 
-const emitPhase = (type: string, data: (c: PhaseContext) => Record<string, unknown> = () => ({})) => ({
+/**
+ * Whether a verdict comes from the validator the phase asked for last: one cancelled when the
+ * phase went back to work may still report, and must not decide.
+ */
+const fromValidator = (c: PhaseContext, e: PhaseEvent): e is Extract<PhaseEvent, { type: 'phase.validator_settled' }> =>
+  e.type === 'phase.validator_settled' && c.validator !== null && e.taskId === c.validator.taskId;
+
+const emitPhase = (type: string, data: (c: PhaseContext, e: PhaseEvent) => Record<string, unknown> = () => ({})) => ({
   type: 'emit' as const,
-  params: ({ context }: { context: PhaseContext }) => ({
+  params: ({ context, event }: { context: PhaseContext; event: PhaseEvent }) => ({
     type,
     ticketId: context.ticketId,
     phase: context.name,
-    data: { round: context.round, ...data(context) },
+    data: { round: context.round, ...data(context, event) },
   }),
 });
 
 /**
  * A phase of a ticket: pending until the ticket opens it, active while its tasks work, then its
  * gate is evaluated when every task has settled. It passes, or goes back to work with the gate's
- * feedback for another round (up to `maxRounds`), or fails. The phase keeps counts, not lists,
- * so each of its transitions stays O(1) however many tasks it has.
+ * feedback for another round (up to `maxRounds`), or fails. A task added while a validator decides
+ * sends it back to work (that validator cancelled) until every task has settled again. The phase
+ * keeps counts, not lists, so each of its transitions stays O(1) however many tasks it has.
  */
 export const phaseMachine = setup({
   types: {
@@ -102,6 +129,7 @@ export const phaseMachine = setup({
     /** Tells the phase's waiting tasks that they may run. */
     openTasks: hostEffect as (_: unknown, params: { ticketId: string; phase: string }) => void,
     spawnValidator: hostEffect as (_: unknown, params: SpawnValidatorParams) => void,
+    cancelValidator: hostEffect as (_: unknown, params: CancelValidatorParams) => void,
     reworkTasks: hostEffect as (_: unknown, params: ReworkParams) => void,
     phaseSettled: hostEffect as (_: unknown, params: PhaseSettledParams) => void,
     countAdded: assign({
@@ -125,7 +153,10 @@ export const phaseMachine = setup({
     allSettled: ({ context }) => context.counts.total > 0 && context.counts.open === 0,
     criteriaHold: ({ context }) => failures(context).length === 0,
     criteriaHoldWithValidator: ({ context }) => context.gate.validator !== undefined && failures(context).length === 0,
-    approved: ({ event }) => event.type === 'phase.validator_settled' && event.approved,
+    approved: ({ context, event }) => fromValidator(context, event) && event.approved,
+    rejectedWithRoundsLeft: ({ context, event }) =>
+      fromValidator(context, event) && !event.approved && context.round < context.maxRounds,
+    rejected: ({ context, event }) => fromValidator(context, event) && !event.approved,
     roundsLeft: ({ context }) => context.round < context.maxRounds,
     nothingReopened: ({ event }) =>
       event.type === 'phase.reopened' && Object.values(event.reopened).reduce((a, b) => a + (b ?? 0), 0) === 0,
@@ -144,6 +175,7 @@ export const phaseMachine = setup({
     artifacts: [],
     minQuality: null,
     validator: null,
+    validations: 0,
     feedback: null,
     reasons: [],
   }),
@@ -182,7 +214,10 @@ export const phaseMachine = setup({
     },
     validating: {
       entry: [
-        assign({ validator: { taskId: null, approved: null, feedback: null } }),
+        assign({
+          validator: { taskId: null, approved: null, feedback: null },
+          validations: ({ context }) => (context.validations ?? 0) + 1,
+        }),
         {
           type: 'spawnValidator',
           params: ({ context }) => ({
@@ -190,11 +225,36 @@ export const phaseMachine = setup({
             ticketId: context.ticketId,
             phase: context.name,
             round: context.round,
+            attempt: context.validations ?? 1,
             validator: context.gate.validator as ValidatorSpec,
           }),
         },
       ],
       on: {
+        // The validator's verdict would not cover the new task's work: back to work, and the gate
+        // is evaluated again (with a new validator) once the new task has settled too.
+        'phase.task_added': {
+          target: 'active',
+          actions: [
+            'countAdded',
+            emitPhase('phase.validation_cancelled', (c, e) => ({
+              addedTaskId: e.type === 'phase.task_added' ? e.taskId : null,
+              validatorTaskId: c.validator?.taskId ?? null,
+              reason: VALIDATION_ABANDONED,
+            })),
+            {
+              type: 'cancelValidator',
+              params: ({ context }) => ({
+                phaseId: context.id,
+                round: context.round,
+                // Snapshots stored before `validations` existed asked for one validator per round.
+                attempt: context.validations ?? 1,
+                reason: VALIDATION_ABANDONED,
+              }),
+            },
+            assign({ validator: null }),
+          ],
+        },
         'phase.validator_started': {
           actions: assign({
             validator: ({ event }) => ({ taskId: event.taskId, approved: null, feedback: null }),
@@ -209,7 +269,7 @@ export const phaseMachine = setup({
             }),
           },
           {
-            guard: 'roundsLeft',
+            guard: 'rejectedWithRoundsLeft',
             target: 'reworking',
             actions: assign(({ context, event }) => ({
               validator: { taskId: context.validator?.taskId ?? null, approved: false, feedback: event.feedback },
@@ -218,6 +278,7 @@ export const phaseMachine = setup({
             })),
           },
           {
+            guard: 'rejected',
             target: 'failed',
             actions: assign(({ event }) => ({ reasons: [`validator rejected: ${event.feedback ?? 'no feedback'}`] })),
           },
@@ -256,7 +317,7 @@ export const phaseMachine = setup({
                 reopened += n ?? 0;
               }
               counts.open += reopened;
-              return { counts, round: context.round + 1, artifacts: [], minQuality: null, validator: null };
+              return { counts, round: context.round + 1, artifacts: [], minQuality: null, validator: null, validations: 0 };
             }),
           },
         ],

@@ -2,7 +2,7 @@ import { pino, type Logger } from 'pino';
 import { TroupeError } from '../errors.js';
 import type { AgentAvailability } from '../machines/agent-machine.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../machines/backoff.js';
-import type { ReworkParams, SpawnValidatorParams, PhaseSettledParams } from '../machines/phase-machine.js';
+import type { CancelValidatorParams, ReworkParams, SpawnValidatorParams, PhaseSettledParams } from '../machines/phase-machine.js';
 import type { EnqueueParams, LeaseEndedParams, OfferParams, RegisterWaitingParams, SettledParams } from '../machines/task-machine.js';
 import type { TaskContext, TaskStatus } from '../machines/task-types.js';
 import type { PhaseOutput } from '../machines/ticket-machine.js';
@@ -28,9 +28,16 @@ export interface RuntimeCoreOptions {
   rejectCooldownMs: number;
 }
 
-type Waiter = (record: StoredActor) => void;
+type Waiter = { resolve: (record: StoredActor) => void; reject: (error: TroupeError) => void };
 
 export const phaseIdOf = (ticketId: string, phase: string): string => `${ticketId}/${phase}`;
+
+/**
+ * The task id of a phase's validator. A round asks for more than one when a task added during
+ * validation sends the phase back to work; the first keeps the id it had before that could happen.
+ */
+export const validatorIdOf = (phaseId: string, round: number, attempt: number): string =>
+  attempt <= 1 ? `${phaseId}/validator-${round}` : `${phaseId}/validator-${round}.${attempt}`;
 
 /**
  * The runtime's insides shared by its API objects: the actor host, the dispatcher and the
@@ -50,6 +57,8 @@ export class RuntimeCore {
   private readonly settleListeners: Array<(task: TaskContext, status: TaskStatus, scope: BatchScope) => void> = [];
   private readonly recoveryHooks: Array<(actors: LiveActor[]) => void> = [];
   private readonly kindResolvers: Array<(kinds: string[]) => Promise<void>> = [];
+  private readonly failureHooks: Array<(error: TroupeError) => void> = [];
+  private readonly stopHooks: Array<() => void> = [];
   /** Effect handlers by action name; extensions (coordinators) add theirs with `addEffects`. */
   private readonly effects: Record<string, EffectHandler>;
 
@@ -99,6 +108,11 @@ export class RuntimeCore {
         this.phaseWaiting.delete(phaseId);
       },
       spawnValidator: (_a, p, scope) => this.onSpawnValidator(p as unknown as SpawnValidatorParams, scope),
+      cancelValidator: (_a, p, scope) => {
+        const c = p as unknown as CancelValidatorParams;
+        // Settled already (its verdict reached a phase that had moved on): the task ignores it.
+        scope.send(validatorIdOf(c.phaseId, c.round, c.attempt), { type: 'task.cancel', reason: c.reason });
+      },
       reworkTasks: (_a, p, scope) => scope.afterCommit(() => this.reworkPhase(p as unknown as ReworkParams)),
       phaseSettled: (_a, p, scope) => scope.afterCommit(() => this.reportPhase(p as unknown as PhaseSettledParams)),
       openPhase: (_a, p, scope) => {
@@ -126,7 +140,12 @@ export class RuntimeCore {
         for (const resolve of this.kindResolvers) await resolve(kinds);
       },
       onCommitted: (events) => this.bus.publish(events),
-      onFailure: (error) => this.logger.error({ err: error }, 'store failed; the runtime stopped accepting work'),
+      onFailure: (error) => {
+        this.logger.error({ err: error }, 'store failed; the runtime stopped accepting work');
+        // No actor will settle any more: whoever waits for one hears why.
+        this.rejectSettleWaiters(error);
+        this.runHooks(this.failureHooks, error, 'failure');
+      },
       onError: (error, where) => this.logger.error({ err: error, ...where }, 'actor error'),
     });
   }
@@ -153,6 +172,33 @@ export class RuntimeCore {
   /** Calls `hook` after a restart with every restored live actor, to rebuild extension indexes. */
   onRecovered(hook: (actors: LiveActor[]) => void): void {
     this.recoveryHooks.push(hook);
+  }
+
+  /**
+   * Calls `hook` once if the actor host fails (a store commit or read failed): from then on no
+   * actor answers, so extensions reject the calls still waiting for one.
+   */
+  onFailure(hook: (error: TroupeError) => void): void {
+    this.failureHooks.push(hook);
+  }
+
+  /** Calls `hook` when the runtime stops: no answer will come to calls still waiting for one. */
+  onStop(hook: () => void): void {
+    this.stopHooks.push(hook);
+  }
+
+  /** Stops timers and the dispatcher, then tells the stop hooks. */
+  stop(): void {
+    this.host.stop();
+    this.dispatcher.stop();
+    this.rejectSettleWaiters(new TroupeError('E_RUNTIME_STOPPED', 'the runtime stopped before the actor settled'));
+    this.runHooks(this.stopHooks, undefined, 'stop');
+  }
+
+  private rejectSettleWaiters(error: TroupeError): void {
+    const waiting = [...this.settleWaiters.values()].flat();
+    this.settleWaiters.clear();
+    for (const w of waiting) w.reject(error);
   }
 
   /**
@@ -217,9 +263,10 @@ export class RuntimeCore {
       if (stored && stored.settled) return stored;
       if (!stored && !this.host.getLive(id)) throw new TroupeError('E_INVALID_INPUT', `no actor has id "${id}"`);
     }
-    return new Promise((resolve) => {
+    if (this.host.failed) throw this.host.failed;
+    return new Promise((resolve, reject) => {
       const list = this.settleWaiters.get(id) ?? [];
-      list.push(resolve);
+      list.push({ resolve, reject });
       this.settleWaiters.set(id, list);
     });
   }
@@ -331,7 +378,7 @@ export class RuntimeCore {
         const approved = p.status === 'succeeded' && result?.approved === true;
         const feedback =
           typeof result?.feedback === 'string' ? result.feedback : p.status === 'succeeded' ? null : `validator ${p.status}`;
-        scope.send(phaseId, { type: 'phase.validator_settled', approved, feedback });
+        scope.send(phaseId, { type: 'phase.validator_settled', taskId: p.taskId, approved, feedback });
       } else {
         scope.send(phaseId, {
           type: 'phase.task_settled',
@@ -351,11 +398,11 @@ export class RuntimeCore {
     if (!waiters) return;
     this.settleWaiters.delete(actor.id);
     const record = storedRecordOf(actor, this.options.clock.now());
-    for (const w of waiters) w(record);
+    for (const w of waiters) w.resolve(record);
   }
 
   private onSpawnValidator(p: SpawnValidatorParams, scope: BatchScope): void {
-    const id = `${p.phaseId}/validator-${p.round}`;
+    const id = validatorIdOf(p.phaseId, p.round, p.attempt);
     scope.spawn(
       'task',
       id,
@@ -424,6 +471,20 @@ export class RuntimeCore {
       Object.assign(output.artifacts, c.output.artifacts);
     }
     this.host.send(p.ticketId, { type: 'ticket.phase_passed', phase: p.phase, output });
+  }
+
+  /**
+   * A hook that throws must not keep the others from running; on failure it would also escape
+   * into the host's failure path and replace the store's error with its own.
+   */
+  private runHooks<A>(hooks: ReadonlyArray<(arg: A) => void>, arg: A, on: 'failure' | 'stop'): void {
+    for (const hook of hooks) {
+      try {
+        hook(arg);
+      } catch (error) {
+        this.logger.error({ err: error }, `${on} hook threw`);
+      }
+    }
   }
 
   private index(map: Map<string, Set<string>>, key: string, value: string): void {

@@ -191,8 +191,7 @@ export class Runtime {
       await this.core.host.idle().catch(() => undefined);
     }
     this.agents.stopAll();
-    this.core.host.stop();
-    this.core.dispatcher.stop();
+    this.core.stop();
     await this.store.close();
   }
 

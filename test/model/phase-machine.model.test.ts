@@ -1,7 +1,13 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { gateFailures, type GateSpec, type PhaseCounts } from '../../src/machines/gate.js';
-import { phaseMachine, type PhaseContext, type PhaseEvent, type PhaseInput } from '../../src/machines/phase-machine.js';
+import {
+  phaseMachine,
+  VALIDATION_ABANDONED,
+  type PhaseContext,
+  type PhaseEvent,
+  type PhaseInput,
+} from '../../src/machines/phase-machine.js';
 import type { TaskStatus } from '../../src/machines/task-types.js';
 import {
   check,
@@ -42,21 +48,27 @@ const settledSamples: Array<[string, Settled, string[], number | null]> = [
   ['settled:skipped', 'skipped', [], null],
 ];
 
+/** The validator the phase asked for last (an id of the model's own: the machine only compares them). */
+const validatorId = (c: PhaseContext): string => `${c.id}/validator-${c.round}.${c.validations ?? 0}`;
+
 function events(snapshot: AnyMachineSnapshot): EventObject[] {
   const c = (snapshot as Snap).context;
   const now = 100;
+  // Before `validator_started` the phase knows no validator: a verdict then comes from none it asked.
+  const current = validatorId(c);
   const list: PhaseEvent[] = [
     sample('open', { type: 'phase.open', now }),
     sample('cancel', { type: 'phase.cancel', reason: 'ticket cancelled', now }),
-    sample('validator_started', { type: 'phase.validator_started', taskId: `${c.id}/validator-${c.round}`, now }),
-    sample('validator:approved', { type: 'phase.validator_settled', approved: true, feedback: null, now }),
-    sample('validator:rejected', { type: 'phase.validator_settled', approved: false, feedback: 'tests are missing', now }),
-    sample('validator:rejected:silent', { type: 'phase.validator_settled', approved: false, feedback: null, now }),
+    sample('validator_started', { type: 'phase.validator_started', taskId: current, now }),
+    sample('validator:approved', { type: 'phase.validator_settled', taskId: current, approved: true, feedback: null, now }),
+    sample('validator:rejected', { type: 'phase.validator_settled', taskId: current, approved: false, feedback: 'tests are missing', now }),
+    sample('validator:rejected:silent', { type: 'phase.validator_settled', taskId: current, approved: false, feedback: null, now }),
+    // A validator cancelled when the phase went back to work, reporting late.
+    sample('validator:stale:approved', { type: 'phase.validator_settled', taskId: `${c.id}/validator-old`, approved: true, feedback: null, now }),
+    sample('validator:stale:rejected', { type: 'phase.validator_settled', taskId: `${c.id}/validator-old`, approved: false, feedback: 'late', now }),
     sample('reopened:none', { type: 'phase.reopened', reopened: {}, now }),
   ];
-  // Known gap, left out here and reported: a task added while the validator decides is counted as
-  // open, yet an approval passes the phase with that task still open.
-  if (c.counts.total < MAX_TASKS && snapshot.value !== 'validating') {
+  if (c.counts.total < MAX_TASKS) {
     list.push(sample('task_added', { type: 'phase.task_added', taskId: `task-${c.counts.total + 1}`, now }));
   }
   // Only tasks the phase counts as open can settle (the host reports each task once).
@@ -84,6 +96,7 @@ const key = (snapshot: AnyMachineSnapshot): string => {
     c.artifacts.includes('spec'),
     c.minQuality === null ? null : c.minQuality >= 0.5,
     c.validator && [c.validator.taskId !== null, c.validator.approved],
+    c.validations,
   ]);
 };
 
@@ -122,6 +135,7 @@ function evaluate(x: Expected): void {
   if (holds && c.gate.validator !== undefined) {
     x.status = 'validating';
     c.validator = { taskId: null, approved: null, feedback: null };
+    c.validations = (c.validations ?? 0) + 1;
     x.effects.push('spawnValidator');
   } else if (holds) {
     x.status = 'passed';
@@ -142,6 +156,12 @@ function expect_(from: Status, prev: PhaseContext, e: PhaseEvent): Expected | nu
   const c = x.context;
   if (e.type === 'phase.task_added') {
     c.counts = { ...c.counts, total: c.counts.total + 1, open: c.counts.open + 1 };
+    // The validator's verdict would not cover the new task: back to work, the validator cancelled.
+    if (from === 'validating') {
+      c.validator = null;
+      x.effects.push('emit:phase.validation_cancelled', 'cancelValidator');
+      enterActive(x);
+    }
     return x;
   }
   if (e.type === 'phase.cancel') {
@@ -168,6 +188,8 @@ function expect_(from: Status, prev: PhaseContext, e: PhaseEvent): Expected | nu
         return x;
       }
       if (e.type !== 'phase.validator_settled') return null;
+      // Only the validator asked for last decides (the runtime may not have reported it started yet).
+      if (prev.validator === null || e.taskId !== prev.validator.taskId) return null;
       if (e.approved) {
         x.status = 'passed';
         c.validator = { taskId: prev.validator?.taskId ?? null, approved: true, feedback: e.feedback };
@@ -196,7 +218,7 @@ function expect_(from: Status, prev: PhaseContext, e: PhaseEvent): Expected | nu
       const counts = { ...c.counts };
       for (const [s, k] of Object.entries(e.reopened)) counts[s as Settled] -= k ?? 0;
       counts.open += n;
-      Object.assign(c, { counts, round: c.round + 1, artifacts: [], minQuality: null, validator: null });
+      Object.assign(c, { counts, round: c.round + 1, artifacts: [], minQuality: null, validator: null, validations: 0 });
       enterActive(x);
       return x;
     }
@@ -215,7 +237,13 @@ function invariants(s: Snap): void {
   checkEqual(s.status, ['passed', 'failed', 'cancelled'].includes(status) ? 'done' : 'active', 'snapshot status');
   check(c.round >= 1 && c.round <= c.maxRounds, `round ${c.round} of ${c.maxRounds}`);
   if (status === 'active') check(!(k.total > 0 && k.open === 0), 'active with every task settled');
-  if (status === 'validating') check(c.gate.validator !== undefined && criteriaHold(c), 'validating without a passing gate');
+  if (status === 'validating') {
+    check(c.gate.validator !== undefined && criteriaHold(c), 'validating without a passing gate');
+    check(k.open === 0, 'validating with an open task');
+    check((c.validations ?? 0) >= 1, 'validating without a validator asked for');
+  }
+  // A validator belongs to one evaluation: none is remembered while the phase works.
+  if (status === 'pending' || status === 'active') checkEqual(c.validator, null, 'validator while at work');
   if (status === 'passed') {
     checkEqual(k.open, 0, 'open tasks once passed');
     check(criteriaHold(c), 'passed while the gate criteria fail');
@@ -251,7 +279,21 @@ function oracle(step: StepRecord<PhaseContext>): void {
   const base = { ticketId: c.ticketId, phase: c.name };
   if (x.effects.includes('openTasks')) checkEqual(only(step.effects, 'openTasks'), base, 'openTasks');
   if (x.effects.includes('spawnValidator')) {
-    checkEqual(only(step.effects, 'spawnValidator'), { phaseId: c.id, ...base, round: c.round, validator: c.gate.validator }, 'spawnValidator');
+    const spawn = { phaseId: c.id, ...base, round: c.round, attempt: c.validations, validator: c.gate.validator };
+    checkEqual(only(step.effects, 'spawnValidator'), spawn, 'spawnValidator');
+  }
+  if (x.effects.includes('cancelValidator')) {
+    // The one asked for last, named as it was asked for (round and attempt), known started or not.
+    const cancel = { phaseId: c.id, round: prev.context.round, attempt: prev.context.validations, reason: VALIDATION_ABANDONED };
+    checkEqual(only(step.effects, 'cancelValidator'), cancel, 'cancelValidator');
+    const emitted = step.effects.find((f) => f.type === 'emit' && f.params.type === 'phase.validation_cancelled');
+    const data = {
+      round: c.round,
+      addedTaskId: (e as Extract<PhaseEvent, { type: 'phase.task_added' }>).taskId,
+      validatorTaskId: prev.context.validator?.taskId ?? null,
+      reason: VALIDATION_ABANDONED,
+    };
+    checkEqual(emitted?.params, { type: 'phase.validation_cancelled', ...base, data }, 'phase.validation_cancelled');
   }
   if (x.effects.includes('reworkTasks')) {
     checkEqual(only(step.effects, 'reworkTasks'), { phaseId: c.id, ...base, round: c.round + 1, feedback: c.feedback }, 'reworkTasks');
@@ -281,5 +323,13 @@ describe('phase machine, model-based', () => {
     const broken = phaseMachine.provide({ guards: { allSettled: ({ context }) => context.counts.open === 0 } });
     const r = runModel<PhaseContext>(broken, configs[0]!, oracle, null, { stopAtFirstFailure: true });
     expect(r.failures.length).toBeGreaterThan(0);
+  });
+
+  it('the oracle catches a machine that takes the verdict of a validator it no longer waits for', () => {
+    const broken = phaseMachine.provide({
+      guards: { approved: ({ event }) => event.type === 'phase.validator_settled' && event.approved },
+    });
+    const r = runModel<PhaseContext>(broken, configs[1]!, oracle, null, { stopAtFirstFailure: true });
+    expect(r.failures.join('\n')).toContain('validator:stale:approved');
   });
 });
