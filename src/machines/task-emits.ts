@@ -1,4 +1,7 @@
+import { timerChanges } from './effects.js';
 import type { TaskContext, TaskEvent } from './task-types.js';
+
+const NO_TIMERS_SET: never[] = [];
 
 /** The observable events and outward effects the task machine asks for, as action objects. */
 
@@ -65,10 +68,8 @@ export const agentCompletedEmit = {
 export const settleEffects = [
   {
     type: 'timers' as const,
-    params: ({ context }: { context: TaskContext }) => ({
-      set: [],
-      clear: (['start', 'finish', 'heartbeat'] as const).filter((n) => context.spec.timeouts[n] !== undefined),
-    }),
+    params: ({ context }: { context: TaskContext }) =>
+      timerChanges(NO_TIMERS_SET, (['start', 'finish', 'heartbeat'] as const).filter((n) => context.spec.timeouts[n] !== undefined)),
   },
   {
     type: 'settled' as const,

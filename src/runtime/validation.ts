@@ -16,26 +16,28 @@ export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: stri
 
 /**
  * Checks that a value is plain JSON (what a store can keep and give back unchanged): no
- * functions, symbols, bigints, undefined inside arrays, class instances, or cycles.
+ * functions, symbols, bigints, undefined inside arrays, class instances, cycles, or nesting deeper
+ * than `MAX_JSON_DEPTH`.
  * Returns the path of the first offending part, or null.
  */
 export function findNonJson(value: unknown, path = '$'): string | null {
   // The common answer (it is JSON) comes from a walk that builds no paths; only a value that
   // fails is walked again to name the offending part.
-  return isJson(value) ? null : locateNonJson(value, path, new Set());
+  return isJson(value) ? null : locateNonJson(value, path, new Set(), 0);
 }
 
-/** The objects being walked by `isJson`: one array for every call (the walk never re-enters). */
-const walking: object[] = [];
+/**
+ * How deep a JSON value may nest. A cycle is found by running into it (no set of the objects on
+ * the way to keep up); SQLite's JSON functions refuse deeper nesting too.
+ */
+export const MAX_JSON_DEPTH = 1000;
 
 /** True when `value` is plain JSON (see `findNonJson`); allocates nothing on the way. */
 export function isJson(value: unknown): boolean {
-  walking.length = 0;
-  return isPlainJson(value, walking);
+  return isPlainJson(value, 0);
 }
 
-/** True when `value` is plain JSON; `stack` holds the objects being walked (cycle detection). */
-function isPlainJson(value: unknown, stack: object[]): boolean {
+function isPlainJson(value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -44,33 +46,25 @@ function isPlainJson(value: unknown, stack: object[]): boolean {
       return Number.isFinite(value);
     case 'object': {
       if (value === null) return true;
-      if (stack.includes(value)) return false;
-      stack.push(value);
-      let ok = true;
+      if (depth >= MAX_JSON_DEPTH) return false;
       if (Array.isArray(value)) {
-        for (let i = 0; ok && i < value.length; i++) ok = isPlainJson(value[i], stack);
-      } else {
-        const proto = Object.getPrototypeOf(value) as unknown;
-        if (proto !== Object.prototype && proto !== null) ok = false;
-        else {
-          for (const key in value) {
-            const child = (value as Record<string, unknown>)[key];
-            if (child !== undefined && !isPlainJson(child, stack)) {
-              ok = false;
-              break;
-            }
-          }
-        }
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
       }
-      stack.pop();
-      return ok;
+      const proto = Object.getPrototypeOf(value) as unknown;
+      if (proto !== Object.prototype && proto !== null) return false;
+      for (const key in value) {
+        const child = (value as Record<string, unknown>)[key];
+        if (child !== undefined && !isPlainJson(child, depth + 1)) return false;
+      }
+      return true;
     }
     default:
       return false;
   }
 }
 
-function locateNonJson(value: unknown, path: string, seen: Set<object>): string | null {
+function locateNonJson(value: unknown, path: string, seen: Set<object>, depth: number): string | null {
   if (value === null) return null;
   switch (typeof value) {
     case 'string':
@@ -82,11 +76,12 @@ function locateNonJson(value: unknown, path: string, seen: Set<object>): string 
       return `${path} (undefined)`;
     case 'object': {
       if (seen.has(value)) return `${path} (cycle)`;
+      if (depth >= MAX_JSON_DEPTH) return `${path} (nested deeper than ${MAX_JSON_DEPTH} levels)`;
       const proto = Object.getPrototypeOf(value) as unknown;
       if (Array.isArray(value)) {
         seen.add(value);
         for (let i = 0; i < value.length; i++) {
-          const bad = locateNonJson(value[i], `${path}[${i}]`, seen);
+          const bad = locateNonJson(value[i], `${path}[${i}]`, seen, depth + 1);
           if (bad) return bad;
         }
         seen.delete(value);
@@ -99,7 +94,7 @@ function locateNonJson(value: unknown, path: string, seen: Set<object>): string 
       seen.add(value);
       for (const [key, child] of Object.entries(value)) {
         if (child === undefined) continue; // dropped by JSON, like a missing key
-        const bad = locateNonJson(child, `${path}.${key}`, seen);
+        const bad = locateNonJson(child, `${path}.${key}`, seen, depth + 1);
         if (bad) return bad;
       }
       seen.delete(value);

@@ -26,8 +26,10 @@ interface MemoryStoreOptions {
  * snapshots are immutable, so it never changes afterwards) after a JSON check of the context
  * values that are not the very objects of the actor's previous record (a transition replaces a
  * few, the rest are shared and were checked then); a settled actor, written once and read
- * rarely, is kept as JSON text of its delta against the first settled record of its kind (see
- * delta-codec.ts: about a third of the full text); events are kept as committed.
+ * rarely, is kept as its delta against the first settled record of its kind (see delta-codec.ts:
+ * what differs, a third of the record or less), its differing values checked and kept as the
+ * committed objects (no text: on Node 20 writing JSON cost more than the rest of the commit);
+ * events are kept as committed.
  * Objects handed to `commit` belong to the store from then on: do not mutate them.
  *
  * @example
@@ -37,12 +39,11 @@ interface MemoryStoreOptions {
  */
 export class MemoryStore implements Store {
   readonly name = 'memory';
-  /** Live records as committed; settled ones as the JSON text of `[template index, ...delta]`. */
-  private readonly actors = new Map<string, StoredActor | string>();
+  /** Live records as committed; settled ones as their delta against their kind's template. */
+  private readonly actors = new Map<string, StoredActor | SettledRow>();
   /** Per kind, the first settled record: what settled records are encoded against. Never changes. */
   private readonly templates: StoredActor[] = [];
   private readonly templateIndex = new Map<string, number>();
-  private readonly live = new Set<string>();
   private readonly timers = new Map<string, StoredTimer>();
   private readonly outbox = new Map<string, string>();
   /** Events as committed, oldest first. */
@@ -58,7 +59,7 @@ export class MemoryStore implements Store {
 
   async commit(batch: CommitBatch): Promise<void> {
     // Check and serialise first so that a bad value leaves the store untouched (all or nothing).
-    const rows: Array<StoredActor | string> = [];
+    const rows: Array<StoredActor | SettledRow> = [];
     let out: Array<readonly [string, string]>;
     try {
       for (const a of batch.actors) {
@@ -78,10 +79,8 @@ export class MemoryStore implements Store {
       });
     }
     for (let i = 0; i < rows.length; i++) {
-      const { id, settled } = batch.actors[i] as StoredActor;
-      this.actors.set(id, rows[i] as StoredActor | string);
-      if (settled) this.live.delete(id);
-      else this.live.add(id);
+      const { id } = batch.actors[i] as StoredActor;
+      this.actors.set(id, rows[i] as StoredActor | SettledRow);
     }
     for (const t of batch.timersCleared) this.timers.delete(timerKey(t.actorId, t.name));
     for (const t of batch.timersSet) this.timers.set(timerKey(t.actorId, t.name), { ...t });
@@ -101,7 +100,7 @@ export class MemoryStore implements Store {
     if (!isJson(a.state)) this.refuse(a.state, '$.state', `actor ${a.id}`);
     const context = a.context;
     const previous = this.actors.get(a.id);
-    const before = typeof previous === 'object' ? previous.context : undefined;
+    const before = previous !== undefined && !(previous instanceof SettledRow) ? previous.context : undefined;
     if (!isPlainObject(context) || !isPlainObject(before)) {
       if (!isJson(context)) this.refuse(context, '$.context', `actor ${a.id}`);
       return;
@@ -116,26 +115,37 @@ export class MemoryStore implements Store {
     throw new TroupeError('E_NOT_SERIALIZABLE', `a value in the batch is not plain JSON: ${what} at ${findNonJson(value, path)}`);
   }
 
-  private encodeSettled(a: StoredActor): string {
+  private encodeSettled(a: StoredActor): SettledRow {
     let index = this.templateIndex.get(a.kind);
     if (index === undefined) {
       // JSON.stringify also refuses what is not JSON (a cycle, a BigInt) before anything is kept.
       const template = JSON.parse(JSON.stringify(a)) as StoredActor;
+      if (!isJson(a)) this.refuse(a, '$', `actor ${a.id}`);
       index = this.templates.length;
       this.templates.push(template);
       this.templateIndex.set(a.kind, index);
     }
-    // One flat string (a concatenation would keep two parts and a cons cell per record).
-    return JSON.stringify([index, ...encodeDelta(a, this.templates[index])]);
+    const [delta, removed] = encodeDelta(a, this.templates[index]);
+    // What equals the template is JSON already; what differs is checked here.
+    if (delta !== undefined && !isJson(delta)) this.refuse(a, '$', `actor ${a.id}`);
+    return new SettledRow(index, delta, removed);
   }
 
   /** The caller's own copy of a stored record. */
   private read(id: string): StoredActor | undefined {
     const row = this.actors.get(id);
     if (row === undefined) return undefined;
-    if (typeof row !== 'string') return copyJson(row);
-    const [index, ...encoded] = JSON.parse(row) as [number, ...Encoded];
-    return decodeDelta(encoded as Encoded, this.templates[index]) as StoredActor;
+    if (!(row instanceof SettledRow)) return copyJson(row);
+    // The delta's values are the committed objects themselves: the caller gets copies.
+    const encoded: Encoded = row.delta === undefined ? [] : row.removed === undefined ? [copyJson(row.delta)] : [copyJson(row.delta), row.removed];
+    return decodeDelta(encoded, this.templates[row.template]) as StoredActor;
+  }
+
+  /** Live records are the ones not kept as settled rows (no index of them: one less map per write). */
+  private liveIds(): string[] {
+    const ids: string[] = [];
+    for (const [id, row] of this.actors) if (!(row instanceof SettledRow)) ids.push(id);
+    return ids;
   }
 
   async getActor(id: string): Promise<StoredActor | undefined> {
@@ -153,7 +163,7 @@ export class MemoryStore implements Store {
 
   async listActors(query: ActorQuery): Promise<StoredActor[]> {
     if (query.limit !== undefined && query.limit <= 0) return [];
-    const ids = [...(query.settled === false ? this.live : this.actors.keys())].sort();
+    const ids = [...(query.settled === false ? this.liveIds() : this.actors.keys())].sort();
     const result: StoredActor[] = [];
     for (const id of ids) {
       if (query.afterId !== undefined && id <= query.afterId) continue;
@@ -168,7 +178,7 @@ export class MemoryStore implements Store {
   }
 
   async loadLive(): Promise<StoredActor[]> {
-    return [...this.live].map((id) => this.read(id) as StoredActor);
+    return this.liveIds().map((id) => this.read(id) as StoredActor);
   }
 
   async loadTimers(): Promise<StoredTimer[]> {
@@ -196,6 +206,18 @@ export class MemoryStore implements Store {
   async lastEventSeq(): Promise<number> {
     return this.events.length === 0 ? 0 : (this.events[this.events.length - 1] as { seq: number }).seq;
   }
+}
+
+/**
+ * A settled record: its delta against the first settled record of its kind, kept as objects
+ * (the values that differ are the committed objects themselves, never changed afterwards).
+ */
+class SettledRow {
+  constructor(
+    readonly template: number,
+    readonly delta: unknown,
+    readonly removed: string[][] | undefined,
+  ) {}
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
