@@ -34,9 +34,22 @@ export function canRetry(context: TaskContext, error: AttemptError): boolean {
 export function closeAttempt(attempts: AttemptRecord[], attempt: number, now: number, error: AttemptError | null) {
   const last = attempts[attempts.length - 1];
   if (!last || last.attempt !== attempt || last.endedAt !== undefined) return attempts;
-  const closed: AttemptRecord = { ...last, endedAt: now };
-  if (error) closed.error = error;
-  return withLast(attempts, closed);
+  return withLast(attempts, attemptWith(last, error ? { endedAt: now, error } : { endedAt: now }));
+}
+
+/**
+ * An attempt record with some of its times (or its error) set. Built field by field in one order:
+ * spreading records of several shapes (with or without a start time) was a slow path.
+ */
+export function attemptWith(base: AttemptRecord, changes: Pick<AttemptRecord, 'startedAt' | 'endedAt' | 'error'>): AttemptRecord {
+  const record: AttemptRecord = { attempt: base.attempt, agentId: base.agentId, leaseId: base.leaseId, assignedAt: base.assignedAt };
+  const startedAt = changes.startedAt ?? base.startedAt;
+  if (startedAt !== undefined) record.startedAt = startedAt;
+  const endedAt = changes.endedAt ?? base.endedAt;
+  if (endedAt !== undefined) record.endedAt = endedAt;
+  const error = changes.error ?? base.error;
+  if (error !== undefined) record.error = error;
+  return record;
 }
 
 /** A copy of `list` with its last item replaced. */

@@ -9,7 +9,7 @@ import type {
   RegisterWaitingParams,
   SettledParams,
 } from './task-effect-params.js';
-import { attemptError, canRetry, closeAttempt, leaseMatches, timerDue, times, withLast, type FailureEvent } from './task-attempts.js';
+import { attemptError, attemptWith, canRetry, closeAttempt, leaseMatches, timerDue, times, withLast, type FailureEvent } from './task-attempts.js';
 import { agentCompletedEmit, assignedEmit, emitFor, failedEmit, offerAction, settleEffects } from './task-emits.js';
 
 export type {
@@ -296,7 +296,7 @@ export const taskMachine = setup({
               const last = context.attempts[context.attempts.length - 1];
               return {
                 at: times(context, { startedAt: event.now, lastBeatAt: event.now }),
-                attempts: last ? withLast(context.attempts, { ...last, startedAt: event.now }) : context.attempts,
+                attempts: last ? withLast(context.attempts, attemptWith(last, { startedAt: event.now })) : context.attempts,
               };
             }),
             {
