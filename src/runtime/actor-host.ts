@@ -273,6 +273,8 @@ export class ActorHost {
             }
             const actor = this.live.get(message.to);
             if (actor && !message.spawn) this.step(actor, message, batch);
+            // The group's first message read the store for the whole group: no await for the rest.
+            else if (message.spawn && message.group && !message.groupHead) this.spawnChecked(message, batch);
             else {
               try {
                 await this.deliverSlow(message, batch);
@@ -353,24 +355,10 @@ export class ActorHost {
         await this.readStoredGroup(group.ids, batch);
         group.refusal = this.groupConflict(group, batch);
       }
-      if (group?.refusal) {
-        message.reply?.({ applied: false, error: group.refusal });
-        return;
+      if (!group?.refusal && !this.live.has(message.to) && !batch.stored.has(message.to)) {
+        batch.stored.set(message.to, await this.readStored(message.to));
       }
-      const existing = this.live.has(message.to)
-        ? undefined
-        : batch.stored.has(message.to)
-          ? batch.stored.get(message.to)
-          : await this.readStored(message.to);
-      const replaceable = message.spawn.replaceSettled && existing !== undefined && existing.settled;
-      if (this.live.has(message.to) || (existing !== undefined && !replaceable)) {
-        message.reply?.({
-          applied: false,
-          error: new TroupeError('E_DUPLICATE_ID', `an actor with id "${message.to}" already exists`),
-        });
-        return;
-      }
-      this.spawnNow(message, batch);
+      this.spawnChecked(message, batch);
       return;
     }
     const stored = await this.readStored(message.to);
@@ -404,6 +392,22 @@ export class ActorHost {
     this.live.set(actor.id, actor);
     this.step(actor, message, batch);
     if (!batch.dirty.has(actor.id) && isSettled(actor.snapshot)) this.live.delete(actor.id);
+  }
+
+  /** A spawn whose id this batch has read from the store (alone, or with its group). */
+  private spawnChecked(message: Message, batch: OpenBatch): void {
+    const spawn = message.spawn as NonNullable<Message['spawn']>;
+    if (message.group?.refusal) {
+      message.reply?.({ applied: false, error: message.group.refusal });
+      return;
+    }
+    const existing = this.live.has(message.to) ? undefined : batch.stored.get(message.to);
+    const replaceable = spawn.replaceSettled && existing !== undefined && existing.settled;
+    if (this.live.has(message.to) || (existing !== undefined && !replaceable)) {
+      message.reply?.({ applied: false, error: new TroupeError('E_DUPLICATE_ID', `an actor with id "${message.to}" already exists`) });
+      return;
+    }
+    this.spawnNow(message, batch);
   }
 
   private spawnNow(message: Message, batch: OpenBatch): void {

@@ -65,6 +65,18 @@ interface Run {
   assigns: number;
   effects: RequestedEffect[];
   internal: Array<{ type: string }>;
+  /** `{ context, event }` as guards and params get it, made again only when either changes. */
+  args: { context: unknown; event: { type: string } } | null;
+}
+
+/**
+ * The `{ context, event }` argument of guards and params: one object while neither changes. Like
+ * the run's own context, it is read during the call, not kept (a later assign may change it).
+ */
+function argsOf(run: Run): { context: unknown; event: { type: string } } {
+  const args = run.args;
+  if (args !== null && args.context === run.context && args.event === run.event) return args;
+  return (run.args = { context: run.context, event: run.event });
 }
 
 type CompiledAction = (run: Run) => void;
@@ -133,6 +145,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
       assigns: 0,
       effects: [],
       internal: [],
+      args: null,
     };
     if (typeof config.context === 'function') {
       // As xstate does, the factory's result is assigned: a shallow copy, the run's own.
@@ -162,6 +175,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
       assigns: 0,
       effects: [],
       internal: [],
+      args: null,
     };
     const transition = this.select(run);
     if (transition) this.microstep(transition, run);
@@ -214,7 +228,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
     for (const node of run.leaf.chain) {
       const candidates = this.candidatesOf(node, run.event.type);
       for (const t of candidates) {
-        if (t.guard === undefined || this.guard(t.guard as GuardLike, run.context, run.event, node)) return t;
+        if (t.guard === undefined || this.guard(t.guard as GuardLike, run, node)) return t;
       }
     }
     return undefined;
@@ -223,7 +237,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
   private selectEventless(run: Run): AnyTransitionDefinition | undefined {
     for (const node of run.leaf.chain) {
       for (const t of node.sn.always ?? []) {
-        if (t.guard === undefined || this.guard(t.guard as GuardLike, run.context, run.event, node)) return t;
+        if (t.guard === undefined || this.guard(t.guard as GuardLike, run, node)) return t;
       }
     }
     return undefined;
@@ -289,7 +303,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
     const source = typeof action === 'string' || !('params' in action) ? undefined : action.params;
     const params: (run: Run) => unknown =
       typeof source === 'function'
-        ? (run) => (source as (a: unknown) => unknown)({ context: run.context, event: run.event })
+        ? (run) => (source as (a: unknown) => unknown)(argsOf(run))
         : () => source;
     if (impl !== undefined && 'resolve' in impl) return (run) => this.builtin(impl, params(run), run);
     return (run) => void run.effects.push({ type, params: (params(run) ?? {}) as Record<string, unknown> });
@@ -329,7 +343,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
           throw new Error(`enqueue.${name} is not supported by the compiled stepper`);
         };
       }
-      const check = (guard: GuardLike): boolean => this.guard(guard, run.context, run.event, undefined);
+      const check = (guard: GuardLike): boolean => this.guard(guard, run, undefined);
       (action.collect as (a: unknown, p: unknown) => void)(
         { context: run.context, event: run.event, enqueue, check, self: undefined, system: undefined },
         params,
@@ -340,24 +354,25 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
     throw new Error(`the built-in action ${action.type} is not supported by the compiled stepper`);
   }
 
-  private guard(guard: GuardLike, context: unknown, event: { type: string }, node: CompiledNode | undefined): boolean {
+  private guard(guard: GuardLike, run: Run, node: CompiledNode | undefined): boolean {
     const inline = typeof guard === 'function';
     const impl = inline ? guard : this.machine.implementations.guards[typeof guard === 'string' ? guard : guard.type];
     if (typeof impl !== 'function' || 'check' in impl) {
       throw new Error(`guard ${typeof guard === 'object' ? guard.type : String(guard)} is not supported by the compiled stepper`);
     }
+    const args = argsOf(run);
     const params =
       inline || typeof guard === 'string' || !('params' in guard)
         ? undefined
         : typeof guard.params === 'function'
-          ? (guard.params as (a: unknown) => unknown)({ context, event })
+          ? (guard.params as (a: unknown) => unknown)(args)
           : guard.params;
     try {
-      return Boolean((impl as (a: unknown, p: unknown) => unknown)({ context, event }, params));
+      return Boolean((impl as (a: unknown, p: unknown) => unknown)(args, params));
     } catch (error) {
       if (node === undefined) throw error;
       const name = typeof guard === 'string' ? `'${guard}' ` : typeof guard === 'object' ? `'${guard.type}' ` : '';
-      throw new Error(`Unable to evaluate guard ${name}in transition for event '${event.type}' in state node '${node.sn.id}':\n${(error as Error).message}`, {
+      throw new Error(`Unable to evaluate guard ${name}in transition for event '${run.event.type}' in state node '${node.sn.id}':\n${(error as Error).message}`, {
         cause: error,
       });
     }
