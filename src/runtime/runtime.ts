@@ -102,10 +102,11 @@ export class Runtime {
     this.logger = options.logger ?? defaultLogger();
     const machines = new MachineRegistry();
     for (const m of options.migrations ?? []) machines.addMigration(m.kind, m.fromVersion, m.migrate);
-    const retry: RetryPolicy = {
+    // Frozen: every task that sets no policy of its own holds this very object.
+    const retry: RetryPolicy = Object.freeze({
       maxAttempts: options.retry?.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts,
-      backoff: { ...DEFAULT_RETRY_POLICY.backoff, ...options.retry?.backoff },
-    };
+      backoff: Object.freeze({ ...DEFAULT_RETRY_POLICY.backoff, ...options.retry?.backoff }),
+    });
     this.core = new RuntimeCore({
       store: this.store,
       clock: this.clock,

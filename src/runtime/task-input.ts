@@ -60,15 +60,23 @@ export function resolvePriority(priority: number | PriorityName | undefined): nu
   return typeof priority === 'number' ? priority : PRIORITY_LEVELS[priority];
 }
 
+/**
+ * A task's retry policy. A task that sets none shares the runtime's default object (never
+ * changed): most tasks then hold one policy, not a copy each.
+ */
 export function resolveRetry(retry: z.output<typeof taskCreateSchema>['retry'], defaults: RetryPolicy = DEFAULT_RETRY_POLICY): RetryPolicy {
+  if (retry === undefined) return defaults;
   return {
-    maxAttempts: retry?.maxAttempts ?? defaults.maxAttempts,
-    backoff: { ...defaults.backoff, ...stripUndefined(retry?.backoff ?? {}) },
+    maxAttempts: retry.maxAttempts ?? defaults.maxAttempts,
+    backoff: { ...defaults.backoff, ...stripUndefined(retry.backoff ?? {}) },
   };
 }
 
+const NO_TIMEOUTS: TaskTimeouts = Object.freeze({});
+
+/** A task's deadlines; one shared empty object for the many tasks that set none. */
 export function resolveTimeouts(timeouts: z.output<typeof taskCreateSchema>['timeouts']): TaskTimeouts {
-  return stripUndefined(timeouts ?? {});
+  return timeouts === undefined ? NO_TIMEOUTS : stripUndefined(timeouts);
 }
 
 function stripUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
