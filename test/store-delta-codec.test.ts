@@ -78,3 +78,12 @@ describe('delta codec', () => {
     expect(JSON.stringify(decoded)).toBe(JSON.stringify(value));
   });
 });
+
+describe('delta codec, keys named like Object.prototype members', () => {
+  it('notices a removed key although the value has a key the template only inherits', () => {
+    const template = { a: 1, b: 2 };
+    const value = JSON.parse('{"a": 1, "toString": 3, "__proto__": 4}') as unknown;
+    expect(roundTrip(value, template)).toEqual(value);
+    expect(Object.keys(roundTrip(value, template) as object).sort()).toEqual(['__proto__', 'a', 'toString']);
+  });
+});

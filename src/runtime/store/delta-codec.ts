@@ -54,7 +54,8 @@ function diff(value: Json, template: Json, path: Path, removed: Path[]): Json | 
       const v = value[key];
       if (v === undefined) continue; // JSON has no undefined: the key is absent
       const t = template[key];
-      if (t !== undefined && Object.hasOwn(template, key)) kept += 1;
+      // A JSON value is never a function and never the prototype: only then is hasOwn needed.
+      if (t !== undefined && ((typeof t !== 'function' && key !== '__proto__') || Object.hasOwn(template, key))) kept += 1;
       if (v === t) continue;
       path.push(key);
       const d = diff(v, t, path, removed);
