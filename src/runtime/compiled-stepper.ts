@@ -80,6 +80,7 @@ function argsOf(run: Run): { context: unknown; event: { type: string } } {
 }
 
 type CompiledAction = (run: Run) => void;
+const NO_ACTIONS: readonly ActionLike[] = [];
 type ActionLike = string | { type: string; params?: unknown } | ((...args: never[]) => unknown);
 type GuardLike = string | { type: string; params?: unknown } | ((...args: never[]) => unknown);
 type Builtin = ((...args: never[]) => unknown) & { type: string; assignment?: unknown; collect?: unknown; resolve?: unknown };
@@ -124,6 +125,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
   private readonly rootNode: CompiledNode;
   /** Action lists of the definition (entry, exit, transition actions) as compiled actions. */
   private readonly compiledActions = new WeakMap<readonly ActionLike[], CompiledAction[]>();
+  private startPlan: Plan | undefined;
 
   constructor(machine: AnyStateMachine) {
     const why = unsupportedFeature(machine);
@@ -155,12 +157,19 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
       run.assigns += 1;
       run.changed = true;
     }
-    // The root and its default descendants are entered as by a transition from outside.
-    const enter: Array<{ node: CompiledNode; defaultEntry: boolean }> = [];
-    for (let n: CompiledNode | undefined = this.rootNode; n; n = this.initialChild(n)) enter.push({ node: n, defaultEntry: true });
-    this.take({ exit: [], enter, leaf: enter[enter.length - 1]!.node }, [], run);
+    this.take(this.initialPlan(), NO_ACTIONS, run);
     this.settle(run);
     return { snapshot: new CompiledSnapshot(run.leaf, run.context, run.status), effects: run.effects };
+  }
+
+  /** The root and its default descendants, entered as by a transition from outside; made once. */
+  private initialPlan(): Plan {
+    if (this.startPlan === undefined) {
+      const enter: Array<{ node: CompiledNode; defaultEntry: boolean }> = [];
+      for (let n: CompiledNode | undefined = this.rootNode; n; n = this.initialChild(n)) enter.push({ node: n, defaultEntry: true });
+      this.startPlan = { exit: [], enter, leaf: enter[enter.length - 1]!.node };
+    }
+    return this.startPlan;
   }
 
   step(snapshot: CompiledSnapshot, event: { type: string }): StepResult<CompiledSnapshot> | undefined {

@@ -59,10 +59,17 @@ export class RuntimeCore {
   private readonly kindResolvers: Array<(kinds: string[]) => Promise<void>> = [];
   private readonly failureHooks: Array<(error: TroupeError) => void> = [];
   private readonly stopHooks: Array<() => void> = [];
+  /**
+   * Lease ids: the task id, then a prefix random for this runtime (ids from before a restart never
+   * come back) and a count (no two leases of this runtime alike, even with a fixed `random`).
+   */
+  private readonly leasePrefix: string;
+  private leaseCount = 0;
   /** Effect handlers by action name; extensions (coordinators) add theirs with `addEffects`. */
   private readonly effects: Record<string, EffectHandler>;
 
   constructor(readonly options: RuntimeCoreOptions) {
+    this.leasePrefix = options.random().toString(36).slice(2, 8);
     this.logger = options.logger;
     this.dispatcher = new Dispatcher({
       clock: options.clock,
@@ -273,7 +280,7 @@ export class RuntimeCore {
 
   private dispatch(scope: BatchScope): void {
     for (const a of this.dispatcher.match()) {
-      const leaseId = `${a.taskId}#${this.options.random().toString(36).slice(2, 10)}`;
+      const leaseId = `${a.taskId}#${this.leasePrefix}${(++this.leaseCount).toString(36)}`;
       scope.send(a.taskId, { type: 'task.assign', agentId: a.agentId, leaseId, autoStart: a.autoStart }, () =>
         this.dispatcher.release(a.agentId, a.taskId),
       );
