@@ -2,6 +2,7 @@ import { TroupeError } from '../errors.js';
 import type { EmitParams } from '../machines/effects.js';
 import type { Clock } from './clock.js';
 import {
+  duplicateId,
   spawnMessage,
   storedRecordOf,
   type BatchScope,
@@ -339,10 +340,9 @@ export class ActorHost {
   private groupConflict(group: SpawnGroup, batch: OpenBatch): TroupeError | undefined {
     for (const id of group.ids) {
       const stored = batch.stored.get(id);
-      const taken = this.live.has(id) || (stored !== undefined && !(stored.settled && group.replaceable.has(id)));
-      if (taken) {
-        return new TroupeError('E_DUPLICATE_ID', `an actor with id "${id}" already exists: none of the ${group.ids.length} actors made together was created`);
-      }
+      const live = this.live.get(id);
+      const kind = live?.kind ?? (stored !== undefined && !(stored.settled && group.replaceable.has(id)) ? stored.kind : undefined);
+      if (kind !== undefined) return duplicateId(id, kind, `: none of the ${group.ids.length} actors made together was created`);
     }
     return undefined;
   }

@@ -2,7 +2,7 @@
  * The actor host's vocabulary: the messages it routes, the live actors it steps, the batch a
  * message is processed in, and the scope effect handlers get.
  */
-import type { TroupeError } from '../errors.js';
+import { TroupeError } from '../errors.js';
 import type { EmitParams } from '../machines/effects.js';
 import { isSettled, type RegisteredMachine } from './machine-registry.js';
 import type { SteppedSnapshot } from './machine-stepper.js';
@@ -133,4 +133,12 @@ export interface OpenBatch {
   nextFollowUp: number;
   /** What the store holds under ids about to be spawned, read once for a whole group. */
   stored: Map<string, StoredActor | undefined>;
+}
+
+/** An id already taken: by which kind of actor, in the one address space all actors share. */
+export function duplicateId(id: string, kind: string, detail = ''): TroupeError {
+  return new TroupeError(
+    'E_DUPLICATE_ID',
+    `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} with id "${id}" already exists (tasks, tickets, phases and agents share one address space)${detail}`,
+  );
 }

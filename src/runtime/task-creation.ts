@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TroupeError } from '../errors.js';
 import type { TaskContext } from '../machines/task-types.js';
 import { orderByDependencies } from './dependency-graph.js';
-import type { MessageOutcome, SpawnRequest } from './host-types.js';
+import { duplicateId, type MessageOutcome, type SpawnRequest } from './host-types.js';
 import { phaseIdOf, type RuntimeCore } from './runtime-core.js';
 import type { StoredActor } from './store/store.js';
 import { resolvePriority, resolveRetry, resolveTimeouts, taskCreateSchema, type TaskCreateInput } from './task-input.js';
@@ -112,15 +112,11 @@ export function throwIfRefused(outcomes: readonly MessageOutcome[]): void {
 type Checked = { id: string; dependsOn?: string[] | undefined; ticketId?: string | undefined; phase?: string | undefined };
 
 async function checkReferences(core: RuntimeCore, tasks: Checked[], newIds: Set<string>, ticket: TicketInCreation | undefined): Promise<void> {
-  const existing = await core.options.store.getActors([...newIds]);
+  // A live actor is refused here; one only in the store (settled) by the spawn group, which reads
+  // every id of the group once in its batch (reading them here too cost a second read per task).
   for (const id of newIds) {
-    const kind = core.host.getLive(id)?.kind ?? existing.get(id)?.kind;
-    if (kind !== undefined) {
-      throw new TroupeError(
-        'E_DUPLICATE_ID',
-        `${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} with id "${id}" already exists (tasks, tickets, phases and agents share one address space)`,
-      );
-    }
+    const kind = core.host.getLive(id)?.kind;
+    if (kind !== undefined) throw duplicateId(id, kind);
   }
   const external = [...new Set(tasks.flatMap((t) => t.dependsOn ?? []).filter((d) => !newIds.has(d)))];
   const unread = external.filter((d) => !core.host.getLive(d));

@@ -64,8 +64,8 @@ CREATE TABLE events (
   seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, ticket_id TEXT,
   task_id TEXT, agent_id TEXT, phase TEXT, data TEXT
 );
-CREATE INDEX events_ticket ON events (ticket_id);
-CREATE INDEX events_task ON events (task_id);
+CREATE INDEX events_ticket ON events (ticket_id) WHERE ticket_id IS NOT NULL;
+CREATE INDEX events_task ON events (task_id) WHERE task_id IS NOT NULL;
 CREATE TABLE outbox (
   id TEXT PRIMARY KEY, target TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT,
   created_at INTEGER NOT NULL
