@@ -4,7 +4,7 @@ import { agentMachine } from '../machines/agent-machine.js';
 import { phaseMachine } from '../machines/phase-machine.js';
 import { taskMachine } from '../machines/task-machine.js';
 import { ticketMachine } from '../machines/ticket-machine.js';
-import { stepperFor } from './compiled-stepper.js';
+import { CompiledStepper, stepperFor } from './compiled-stepper.js';
 import { MachineStepper, type SteppedSnapshot, type Stepper } from './machine-stepper.js';
 import type { ActorKind, StoredActor } from './store/store.js';
 
@@ -44,8 +44,19 @@ export const BUILT_IN_MACHINES: MachineDefinition[] = [
  */
 function makeStepper(machine: AnyStateMachine): Stepper {
   const make = (m: AnyStateMachine): Stepper => new MachineStepper(m);
-  return process.env.TROUPE_STEPPER === 'xstate' ? make(machine) : stepperFor(machine, make);
+  if (process.env.TROUPE_STEPPER === 'xstate') return make(machine);
+  // A compiled stepper holds nothing of a runtime, only what it derived from the machine (plans,
+  // resolved actions): every runtime of the process shares it, so a machine applied in a new
+  // runtime (a pattern kind, a restart) does not derive it all again.
+  let stepper = sharedSteppers.get(machine);
+  if (stepper === undefined) {
+    stepper = stepperFor(machine, make);
+    if (stepper instanceof CompiledStepper) sharedSteppers.set(machine, stepper);
+  }
+  return stepper;
 }
+
+const sharedSteppers = new WeakMap<AnyStateMachine, Stepper>();
 
 /** The machines a runtime hosts, by kind, with their steppers and migrations. */
 export class MachineRegistry {
