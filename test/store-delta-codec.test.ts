@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeDelta, encodeDelta, type Encoded } from '../src/runtime/store/delta-codec.js';
+import { applyDelta, decodeDelta, encodeDelta, templateCopier, type Encoded } from '../src/runtime/store/delta-codec.js';
 
 /** What a JSON store gives back for a value: the reference every decoding must equal. */
 const asStored = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? 'null');
@@ -85,5 +85,41 @@ describe('delta codec, keys named like Object.prototype members', () => {
     const value = JSON.parse('{"a": 1, "toString": 3, "__proto__": 4}') as unknown;
     expect(roundTrip(value, template)).toEqual(value);
     expect(Object.keys(roundTrip(value, template) as object).sort()).toEqual(['__proto__', 'a', 'toString']);
+  });
+});
+
+describe('template copies', () => {
+  it('makes fresh deep copies equal to the template, sharing nothing with it or each other', () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
+        const template = asStored(value);
+        const copy = templateCopier(template);
+        const a = copy();
+        const b = copy();
+        expect(a).toEqual(template);
+        if (a !== null && typeof a === 'object') {
+          expect(a).not.toBe(template);
+          expect(a).not.toBe(b);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps a key named __proto__ as data in a copy', () => {
+    const template = JSON.parse('{"__proto__": {"a": 1}, "b": [1, {"c": 2}]}') as unknown;
+    const copy = templateCopier(template)() as Record<string, unknown>;
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(JSON.stringify(copy)).toBe(JSON.stringify(template));
+  });
+
+  it('decodes into a copy, with copies of the delta values', () => {
+    const template = { a: { x: 1 }, list: [1] };
+    const value = { a: { x: 2, y: { deep: true } }, list: [1, 2] };
+    const encoded = encodeDelta(value, template);
+    const decoded = applyDelta(templateCopier(template)(), encoded) as typeof value;
+    expect(decoded).toEqual(value);
+    (decoded.a.y as { deep: boolean }).deep = false;
+    expect(value.a.y.deep).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { TroupeError } from '../../errors.js';
 import { copyJson, findNonJson, isJson } from '../validation.js';
-import { decodeDelta, encodeDelta, type Encoded } from './delta-codec.js';
+import { applyDelta, encodeDelta, templateCopier, type Encoded } from './delta-codec.js';
 import type {
   ActorQuery,
   CommitBatch,
@@ -43,6 +43,8 @@ export class MemoryStore implements Store {
   private readonly actors = new Map<string, StoredActor | SettledRow>();
   /** Per kind, the first settled record: what settled records are encoded against. Never changes. */
   private readonly templates: StoredActor[] = [];
+  /** Per template, a function making a fresh copy of it (reads start from one). */
+  private readonly templateCopies: Array<() => unknown> = [];
   private readonly templateIndex = new Map<string, number>();
   private readonly timers = new Map<string, StoredTimer>();
   private readonly outbox = new Map<string, string>();
@@ -124,6 +126,7 @@ export class MemoryStore implements Store {
       const template = a;
       index = this.templates.length;
       this.templates.push(template);
+      this.templateCopies.push(templateCopier(template));
       this.templateIndex.set(a.kind, index);
     }
     const [delta, removed] = encodeDelta(a, this.templates[index]);
@@ -137,9 +140,9 @@ export class MemoryStore implements Store {
     const row = this.actors.get(id);
     if (row === undefined) return undefined;
     if (!(row instanceof SettledRow)) return copyJson(row);
-    // The delta's values are the committed objects themselves: the caller gets copies.
-    const encoded: Encoded = row.delta === undefined ? [] : row.removed === undefined ? [copyJson(row.delta)] : [copyJson(row.delta), row.removed];
-    return decodeDelta(encoded, this.templates[row.template]) as StoredActor;
+    const encoded: Encoded = row.delta === undefined ? [] : row.removed === undefined ? [row.delta] : [row.delta, row.removed];
+    // A fresh copy of the template with copies of the delta's values: the caller shares nothing with the store.
+    return applyDelta((this.templateCopies[row.template] as () => unknown)(), encoded) as StoredActor;
   }
 
   /** Live records are the ones not kept as settled rows (no index of them: one less map per write). */
