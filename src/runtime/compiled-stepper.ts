@@ -69,6 +69,10 @@ interface Run {
   args: { context: unknown; event: { type: string } } | null;
 }
 
+function newRun(context: unknown, event: { type: string }, leaf: CompiledNode): Run {
+  return { context, event, leaf, status: 'active', changed: false, owned: false, assigns: 0, effects: [], internal: [], args: null };
+}
+
 /**
  * The `{ context, event }` argument of guards and params: one object while neither changes. Like
  * the run's own context, it is read during the call, not kept (a later assign may change it).
@@ -137,18 +141,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
   initial(input: unknown): StepResult<CompiledSnapshot> {
     const event = { type: 'xstate.init', input };
     const config = this.machine.config as { context?: unknown };
-    const run: Run = {
-      context: typeof config.context === 'function' ? {} : (config.context ?? {}),
-      event,
-      leaf: this.rootNode,
-      status: 'active',
-      changed: false,
-      owned: false,
-      assigns: 0,
-      effects: [],
-      internal: [],
-      args: null,
-    };
+    const run = newRun(typeof config.context === 'function' ? {} : (config.context ?? {}), event, this.rootNode);
     if (typeof config.context === 'function') {
       // As xstate does, the factory's result is assigned: a shallow copy, the run's own.
       const factory = config.context as (args: { input: unknown; spawn: unknown; self: unknown }) => object;
@@ -174,18 +167,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
 
   step(snapshot: CompiledSnapshot, event: { type: string }): StepResult<CompiledSnapshot> | undefined {
     if (snapshot.status !== 'active') return undefined;
-    const run: Run = {
-      context: snapshot.context,
-      event,
-      leaf: snapshot.leaf,
-      status: 'active',
-      changed: false,
-      owned: false,
-      assigns: 0,
-      effects: [],
-      internal: [],
-      args: null,
-    };
+    const run = newRun(snapshot.context, event, snapshot.leaf);
     const transition = this.select(run);
     if (transition) this.microstep(transition, run);
     this.settle(run);
