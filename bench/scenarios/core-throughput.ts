@@ -36,17 +36,18 @@ export const coreThroughput: Scenario = {
     const figures: Figure[] = [];
     // Throughput: create everything, then let 8 agents drain it. One run first to warm up (the
     // JIT compiles the hot path during it: it is the slowest by far, and a long-running engine
-    // does not pay it again), then the median of 3: one run on a shared machine is noise.
+    // does not pay it again), then the median of 5: on this shared machine single runs of the
+    // same code differ by half.
     const warmUp = await throughputRun();
     const runs: number[] = [];
-    for (let run = 0; run < 3; run++) runs.push(await throughputRun());
+    for (let run = 0; run < 5; run++) runs.push(await throughputRun());
     const sorted = [...runs].sort((a, b) => a - b);
     figures.push({
       name: 'throughput',
-      value: sorted[1] as number,
+      value: sorted[2] as number,
       unit: 'tasks/s',
       target: { op: '>=', value: 20_000 },
-      note: `median of 3: ${runs.join(', ')} (after a warm-up run: ${warmUp})`,
+      note: `median of 5: ${runs.join(', ')} (after a warm-up run: ${warmUp})`,
     });
     // Latency: one task in flight at a time, from the create call (validation, the commit that
     // queues it, dispatch, the commit that assigns it) to the handler being called.
