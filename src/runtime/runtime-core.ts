@@ -2,19 +2,17 @@ import { pino, type Logger } from 'pino';
 import { TroupeError } from '../errors.js';
 import type { AgentAvailability } from '../machines/agent-machine.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../machines/backoff.js';
-import type { CancelValidatorParams, ReworkParams, SpawnValidatorParams, PhaseSettledParams } from '../machines/phase-machine.js';
 import type { EnqueueParams, LeaseEndedParams, OfferParams, RegisterWaitingParams, SettledParams } from '../machines/task-machine.js';
 import type { TaskContext, TaskStatus } from '../machines/task-types.js';
-import type { PhaseOutput } from '../machines/ticket-machine.js';
 import { ActorHost } from './actor-host.js';
 import { storedRecordOf, type BatchScope, type EffectHandler, type HostEvent, type LiveActor } from './host-types.js';
 import type { AgentTransport } from './agent-transport.js';
 import type { Clock } from './clock.js';
-import { orderByDependencies } from './dependency-graph.js';
 import { Dispatcher } from './dispatcher.js';
 import { EventBus } from './event-bus.js';
 import type { MachineRegistry } from './machine-registry.js';
 import type { Store, StoredActor } from './store/store.js';
+import { phaseIdOf, resumeTicketWork, ticketEffects, type TicketEffectsDeps } from './ticket-effects.js';
 
 export interface RuntimeCoreOptions {
   store: Store;
@@ -30,14 +28,7 @@ export interface RuntimeCoreOptions {
 
 type Waiter = { resolve: (record: StoredActor) => void; reject: (error: TroupeError) => void };
 
-export const phaseIdOf = (ticketId: string, phase: string): string => `${ticketId}/${phase}`;
-
-/**
- * The task id of a phase's validator. A round asks for more than one when a task added during
- * validation sends the phase back to work; the first keeps the id it had before that could happen.
- */
-export const validatorIdOf = (phaseId: string, round: number, attempt: number): string =>
-  attempt <= 1 ? `${phaseId}/validator-${round}` : `${phaseId}/validator-${round}.${attempt}`;
+export { phaseIdOf, validatorIdOf } from './ticket-effects.js';
 
 /**
  * The runtime's insides shared by its API objects: the actor host, the dispatcher and the
@@ -65,10 +56,12 @@ export class RuntimeCore {
    */
   private readonly leasePrefix: string;
   private leaseCount = 0;
+  private readonly ticketDeps: TicketEffectsDeps;
   /** Effect handlers by action name; extensions (coordinators) add theirs with `addEffects`. */
   private readonly effects: Record<string, EffectHandler>;
 
   constructor(readonly options: RuntimeCoreOptions) {
+    this.ticketDeps = { host: () => this.host, store: options.store, retry: options.retry };
     this.leasePrefix = options.random().toString(36).slice(2, 8);
     this.logger = options.logger;
     this.dispatcher = new Dispatcher({
@@ -114,26 +107,7 @@ export class RuntimeCore {
         for (const taskId of this.phaseWaiting.get(phaseId) ?? []) scope.send(taskId, { type: 'task.phase.opened' });
         this.phaseWaiting.delete(phaseId);
       },
-      spawnValidator: (_a, p, scope) => this.onSpawnValidator(p as unknown as SpawnValidatorParams, scope),
-      cancelValidator: (_a, p, scope) => {
-        const c = p as unknown as CancelValidatorParams;
-        // Settled already (its verdict reached a phase that had moved on): the task ignores it.
-        scope.send(validatorIdOf(c.phaseId, c.round, c.attempt), { type: 'task.cancel', reason: c.reason });
-      },
-      reworkTasks: (_a, p, scope) => scope.afterCommit(() => this.reworkPhase(p as unknown as ReworkParams)),
-      phaseSettled: (_a, p, scope) => scope.afterCommit(() => this.reportPhase(p as unknown as PhaseSettledParams)),
-      openPhase: (_a, p, scope) => {
-        const { ticketId, phase } = p as { ticketId: string; phase: string };
-        scope.send(phaseIdOf(ticketId, phase), { type: 'phase.open' });
-      },
-      cancelWork: (_a, p, scope) => {
-        const { ticketId, reason } = p as { ticketId: string; reason: string };
-        for (const actor of this.host.liveActors()) {
-          if (actor.ticketId !== ticketId) continue;
-          if (actor.kind === 'task') scope.send(actor.id, { type: 'task.cancel', reason });
-          if (actor.kind === 'phase') scope.send(actor.id, { type: 'phase.cancel', reason });
-        }
-      },
+      ...ticketEffects(this.ticketDeps),
       ticketSettled: (actor, _p, scope) => scope.afterCommit(() => this.wakeSettled(actor)),
     });
     this.host = new ActorHost({
@@ -232,7 +206,7 @@ export class RuntimeCore {
     for (const hook of this.recoveryHooks) hook(restored);
     for (const actor of restored) {
       if (actor.kind === 'ticket' || actor.kind === 'phase') {
-        followUps.push(() => this.resumeTicketWork(actor));
+        followUps.push(() => resumeTicketWork(this.ticketDeps, actor));
         continue;
       }
       if (actor.kind === 'agent') {
@@ -336,30 +310,6 @@ export class RuntimeCore {
     else send(taskId, { type: 'task.skip', reason: `phase ${phase} is already closed` });
   }
 
-  /**
-   * After a restart: a phase that was reworking may not have sent its tasks back to work, and a
-   * ticket may not have heard how its current phase ended (both happen after a commit).
-   */
-  private async resumeTicketWork(actor: LiveActor): Promise<void> {
-    if (actor.kind === 'phase') {
-      const c = actor.snapshot.context as { id: string; ticketId: string; name: string; round: number; feedback: string | null };
-      if (actor.snapshot.value !== 'reworking') return;
-      await this.reworkPhase({ phaseId: c.id, ticketId: c.ticketId, phase: c.name, round: c.round + 1, feedback: c.feedback ?? '' });
-      return;
-    }
-    const ticket = actor.snapshot.context as { id: string; index: number; phases: Array<{ name: string }> };
-    const name = ticket.phases[ticket.index]?.name;
-    if (actor.snapshot.value !== 'active' || name === undefined) return;
-    const phaseId = phaseIdOf(ticket.id, name);
-    if (this.host.getLive(phaseId)) return;
-    const phase = await this.options.store.getActor(phaseId);
-    if (phase?.state === 'passed') await this.reportPhase({ ticketId: ticket.id, phase: name, passed: true, reasons: [] });
-    else if (phase?.state === 'failed') {
-      const reasons = (phase.context as { reasons: string[] }).reasons;
-      await this.reportPhase({ ticketId: ticket.id, phase: name, passed: false, reasons });
-    }
-  }
-
   /** Tells a waiting task how its dependencies that are no longer live ended (read from the store). */
   private async resolveSettledDeps(taskId: string, deps: string[]): Promise<void> {
     const stored = await this.options.store.getActors(deps);
@@ -406,78 +356,6 @@ export class RuntimeCore {
     this.settleWaiters.delete(actor.id);
     const record = storedRecordOf(actor, this.options.clock.now());
     for (const w of waiters) w.resolve(record);
-  }
-
-  private onSpawnValidator(p: SpawnValidatorParams, scope: BatchScope): void {
-    const id = validatorIdOf(p.phaseId, p.round, p.attempt);
-    scope.spawn(
-      'task',
-      id,
-      {
-        id,
-        type: p.validator.type,
-        description: p.validator.description ?? `validate phase ${p.phase}`,
-        ticketId: p.ticketId,
-        phase: p.phase,
-        priority: 75,
-        requires: p.validator.requires ?? [],
-        input: p.validator.input ?? null,
-        dependsOn: [],
-        satisfiedDeps: [],
-        phaseOpen: true,
-        retry: this.options.retry,
-        timeouts: {},
-        role: 'validator',
-      },
-      p.ticketId,
-    );
-    scope.send(p.phaseId, { type: 'phase.validator_started', taskId: id });
-  }
-
-  /** Sends every reworkable task of a rejected phase back to work with the gate's feedback. */
-  private async reworkPhase(p: ReworkParams): Promise<void> {
-    const tasks = (await this.options.store.listActors({ kind: 'task', ticketId: p.ticketId })).filter((t) => {
-      const c = t.context as TaskContext;
-      return c.spec.phase === p.phase && c.spec.role !== 'validator';
-    });
-    const reworkable = new Set(['succeeded', 'dead_lettered', 'skipped']);
-    const candidates = tasks.filter((t) => t.settled && reworkable.has(t.state as string));
-    const chosenIds = new Set(candidates.map((t) => t.id));
-    // Dependencies go first, so each dependent finds its reworked dependency live and waits for it.
-    const chosen = orderByDependencies(
-      candidates.map((t) => ({ id: t.id, dependsOn: (t.context as TaskContext).spec.dependsOn, record: t })),
-    ).map((n) => n.record);
-    const reopened: Partial<Record<TaskStatus, number>> = {};
-    for (const t of chosen) {
-      const c = t.context as TaskContext;
-      const status = t.state as TaskStatus;
-      reopened[status] = (reopened[status] ?? 0) + 1;
-      this.host.send(t.id, {
-        type: 'task.rework',
-        feedback: p.feedback,
-        round: p.round,
-        waitFor: c.spec.dependsOn.filter((d) => chosenIds.has(d)),
-      });
-    }
-    this.host.send(p.phaseId, { type: 'phase.reopened', reopened });
-  }
-
-  /** Hands a settled phase's outcome (and, when passed, its output) to its ticket. */
-  private async reportPhase(p: PhaseSettledParams): Promise<void> {
-    if (!p.passed) {
-      this.host.send(p.ticketId, { type: 'ticket.phase_failed', phase: p.phase, reasons: p.reasons });
-      return;
-    }
-    const output: PhaseOutput = { results: {}, artifacts: {} };
-    const tasks = await this.options.store.listActors({ kind: 'task', ticketId: p.ticketId });
-    tasks.sort((a, b) => (a.context as TaskContext).spec.createdAt - (b.context as TaskContext).spec.createdAt);
-    for (const t of tasks) {
-      const c = t.context as TaskContext;
-      if (c.spec.phase !== p.phase || t.state !== 'succeeded' || !c.output) continue;
-      if (c.spec.role !== 'validator') output.results[c.id] = c.output.result;
-      Object.assign(output.artifacts, c.output.artifacts);
-    }
-    this.host.send(p.ticketId, { type: 'ticket.phase_passed', phase: p.phase, output });
   }
 
   /**
