@@ -1,9 +1,7 @@
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore, TroupeError } from '../src/index.js';
+import { TroupeError } from '../src/index.js';
 import { PendingReplies } from '../src/coordination/pending-replies.js';
-import { CrashableStore } from './fixtures/durability/crashable-store.js';
-import { harness, type Harness } from './runtime/helpers.js';
+import { failingHarness, type Harness } from './runtime/helpers.js';
 
 /** Whether a promise has settled yet (after the runtime went idle). */
 async function settled(h: Harness, p: Promise<unknown>): Promise<boolean> {
@@ -22,14 +20,13 @@ describe('calls waiting for an actor answer when no answer can come', () => {
 
   /** B waits in line for the lock A holds. */
   async function waitingBehindHolder() {
-    const store = new CrashableStore(new MemoryStore());
-    // The failure is expected: keep its error log out of the test output.
-    h = await harness({ store, logger: pino({ level: 'silent' }) });
+    const failing = await failingHarness();
+    h = failing.h;
     const res = h.runtime.coordination.resources;
     await res.acquire({ resource: 'schema', owner: 'A' });
     const waiting = res.acquire({ resource: 'schema', owner: 'B' });
     expect(await settled(h, waiting)).toBe(false);
-    return { store, res, waiting };
+    return { store: failing.store, failStore: failing.failStore, res, waiting };
   }
 
   it('an acquire waiting in line rejects with the store error when a later commit fails', async () => {
@@ -50,17 +47,15 @@ describe('calls waiting for an actor answer when no answer can come', () => {
   });
 
   it('a runtime that failed and then stopped still reports the store failure to the waiting acquire', async () => {
-    const { store, waiting } = await waitingBehindHolder();
-    store.crashed = true;
-    await expect(h.runtime.tasks.create({ id: 'lost', type: 't' })).rejects.toMatchObject({ code: 'E_STORE' });
+    const { failStore, waiting } = await waitingBehindHolder();
+    await failStore();
     await h.runtime.stop();
     await expect(waiting).rejects.toMatchObject({ code: 'E_STORE' });
   });
 
   it('an acquire called after the store failed rejects at once with the failure', async () => {
-    const { store, res } = await waitingBehindHolder();
-    store.crashed = true;
-    await expect(h.runtime.tasks.create({ id: 'lost', type: 't' })).rejects.toMatchObject({ code: 'E_STORE' });
+    const { failStore, res } = await waitingBehindHolder();
+    await failStore();
     const late = res.acquire({ resource: 'schema', owner: 'C' });
     expect(await settled(h, late)).toBe(true);
     await expect(late).rejects.toMatchObject({ code: 'E_STORE' });

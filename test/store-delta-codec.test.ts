@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyDelta, decodeDelta, encodeDelta, templateCopier, type Encoded } from '../src/runtime/store/delta-codec.js';
+import { applyDelta, encodeDelta, templateCopier, type Encoded } from '../src/runtime/store/delta-codec.js';
+
+/** Decoding as the memory store reads: into a fresh copy of the template. */
+const decodeDelta = (encoded: Encoded, template: unknown): unknown => applyDelta(templateCopier(template)(), encoded);
 
 /** What a JSON store gives back for a value: the reference every decoding must equal. */
 const asStored = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? 'null');

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TroupeError } from '../src/errors.js';
-import { matchesFilter, type EventFilter, type TroupeEvent } from '../src/runtime/event-bus.js';
+import { eventMatcher, type EventFilter, type TroupeEvent } from '../src/runtime/event-bus.js';
 import { DelegatingStore } from '../src/runtime/store/delegating-store.js';
 import { MemoryStore } from '../src/runtime/store/memory-store.js';
 import type { EventQuery, StoredEvent } from '../src/runtime/store/store.js';
@@ -198,7 +198,7 @@ describe('observers resume with afterSeq', () => {
     await seqsUntil(client, all, (log.at(-1) as TroupeEvent).seq);
 
     for (const [i, filter] of filters.entries()) {
-      const expected = log.filter((e) => matchesFilter(e, filter)).map((e) => e.seq);
+      const expected = log.filter(eventMatcher(filter)).map((e) => e.seq);
       expect(expected.length, JSON.stringify(filter)).toBeGreaterThan(1);
       const got = client.pending.filter((f) => f.type === 'event' && f.subscription === subscriptions[i]).map((f) => (f.event as TroupeEvent).seq);
       expect(got, JSON.stringify(filter)).toEqual(expected);

@@ -157,11 +157,29 @@ class HandlerControls {
       this.host.send(this.offer.taskId, { type: 'task.progress', leaseId: this.offer.leaseId, value, message: message ?? null });
     }
   }
+
+  #bound: BoundControls | undefined;
+
+  /** The controls as functions a handler may pass around unbound; made on first use (most handlers use none). */
+  get bound(): BoundControls {
+    return (this.#bound ??= {
+      heartbeat: () => this.heartbeat(),
+      progress: (value, message) => this.progress(value, message),
+      artifact: (name, value) => {
+        this.artifacts[name] = value;
+      },
+      quality: (score) => {
+        this.score = score;
+      },
+      message: (to, body) => this.host.sendAgentMessage(this.offer.agentId, to, body),
+    });
+  }
 }
 
+type BoundControls = Pick<TaskHandlerContext, 'heartbeat' | 'progress' | 'artifact' | 'quality' | 'message'>;
+
 /**
- * The context a handler gets. Its controls are functions a handler may pass around unbound; they
- * are made when first read (most handlers use none), and the signal likewise. A class rather than
+ * The context a handler gets; its controls and signal are made when first read. A class rather than
  * an object literal: a literal with a getter is built on V8's slow path, property by property.
  */
 class HandlerContext implements TaskHandlerContext {
@@ -172,7 +190,6 @@ class HandlerContext implements TaskHandlerContext {
   readonly round: number;
   readonly attempt: number;
   readonly #controls: HandlerControls;
-  #bound: Partial<Pick<TaskHandlerContext, 'heartbeat' | 'progress' | 'artifact' | 'quality' | 'message'>> | undefined;
 
   constructor(pkg: ContextPackage, controls: HandlerControls) {
     this.#controls = controls;
@@ -188,33 +205,24 @@ class HandlerContext implements TaskHandlerContext {
     return this.#controls.abort.signal;
   }
 
-  get heartbeat(): () => void {
-    const c = this.#controls;
-    return (this.#bound ??= {}).heartbeat ??= () => c.heartbeat();
+  get heartbeat(): BoundControls['heartbeat'] {
+    return this.#controls.bound.heartbeat;
   }
 
-  get progress(): (value: number | null, message?: string) => void {
-    const c = this.#controls;
-    return (this.#bound ??= {}).progress ??= (value, message) => c.progress(value, message);
+  get progress(): BoundControls['progress'] {
+    return this.#controls.bound.progress;
   }
 
-  get artifact(): (name: string, value: unknown) => void {
-    const c = this.#controls;
-    return (this.#bound ??= {}).artifact ??= (name, value) => {
-      c.artifacts[name] = value;
-    };
+  get artifact(): BoundControls['artifact'] {
+    return this.#controls.bound.artifact;
   }
 
-  get quality(): (score: number) => void {
-    const c = this.#controls;
-    return (this.#bound ??= {}).quality ??= (score) => {
-      c.score = score;
-    };
+  get quality(): BoundControls['quality'] {
+    return this.#controls.bound.quality;
   }
 
-  get message(): (toAgentId: string, body: unknown) => void {
-    const c = this.#controls;
-    return (this.#bound ??= {}).message ??= (to, body) => c.host.sendAgentMessage(c.offer.agentId, to, body);
+  get message(): BoundControls['message'] {
+    return this.#controls.bound.message;
   }
 }
 

@@ -1,5 +1,5 @@
 import { assign, enqueueActions, setup } from 'xstate';
-import { EFFECT_ACTIONS, type Stamped } from './effects.js';
+import { EFFECT_ACTIONS, hostEffect, type Stamped } from './effects.js';
 
 /** Heartbeat defaults from the seeds: a beat every 30 s, stale after 90 s of silence. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
@@ -46,7 +46,6 @@ export interface AgentAvailability {
   transport: AgentTransportKind;
 }
 
-const hostEffect = (): void => {};
 
 const emitAgent = (type: string, data: (c: AgentContext) => Record<string, unknown> = () => ({})) => ({
   type: 'emit' as const,
@@ -67,11 +66,11 @@ export const agentMachine = setup({
   actions: {
     ...EFFECT_ACTIONS,
     /** The dispatcher may offer this agent work. */
-    available: hostEffect as (_: unknown, params: AgentAvailability) => void,
+    available: hostEffect<AgentAvailability>(),
     /** The dispatcher must stop offering this agent work. */
-    unavailable: hostEffect as (_: unknown, params: { agentId: string }) => void,
+    unavailable: hostEffect<{ agentId: string }>(),
     /** Every task the agent holds is handed back. */
-    agentLost: hostEffect as (_: unknown, params: { agentId: string; reason: string }) => void,
+    agentLost: hostEffect<{ agentId: string; reason: string }>(),
     armStaleTimer: enqueueActions(({ context, enqueue }) => {
       enqueue({ type: 'setTimer', params: { name: 'stale', at: context.lastBeatAt + context.staleAfterMs } });
     }),

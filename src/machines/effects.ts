@@ -47,13 +47,18 @@ export interface TellParams {
   event: { type: string } & Record<string, unknown>;
 }
 
-/** No-op implementations: the host intercepts these by name before they would run. */
-const hostEffect = (): void => {};
+const noop = (): void => {};
+
+/**
+ * The implementation a machine lists for an effect in `setup({ actions })`: a no-op typed with
+ * the effect's params. The host intercepts effects by name; this never runs.
+ */
+export const hostEffect = <P = undefined>() => noop as (_: unknown, params: P) => void;
 
 export const EFFECT_ACTIONS = {
-  emit: hostEffect as (_: unknown, params: EmitParams) => void,
-  setTimer: hostEffect as (_: unknown, params: SetTimerParams) => void,
-  clearTimer: hostEffect as (_: unknown, params: ClearTimerParams) => void,
-  tell: hostEffect as (_: unknown, params: TellParams) => void,
-  timers: hostEffect as (_: unknown, params: TimersParams) => void,
+  emit: hostEffect<EmitParams>(),
+  setTimer: hostEffect<SetTimerParams>(),
+  clearTimer: hostEffect<ClearTimerParams>(),
+  tell: hostEffect<TellParams>(),
+  timers: hostEffect<TimersParams>(),
 };

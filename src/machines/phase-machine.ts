@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { EFFECT_ACTIONS, type Stamped } from './effects.js';
+import { EFFECT_ACTIONS, hostEffect, type Stamped } from './effects.js';
 import { gateFailures, type GateSpec, type PhaseCounts, type ValidatorSpec } from './gate.js';
 import type { TaskStatus } from './task-types.js';
 
@@ -87,7 +87,6 @@ export interface PhaseSettledParams {
   reasons: string[];
 }
 
-const hostEffect = (): void => {};
 
 const ZERO_COUNTS: PhaseCounts = { total: 0, open: 0, succeeded: 0, dead_lettered: 0, cancelled: 0, skipped: 0 };
 
@@ -127,11 +126,11 @@ export const phaseMachine = setup({
   actions: {
     ...EFFECT_ACTIONS,
     /** Tells the phase's waiting tasks that they may run. */
-    openTasks: hostEffect as (_: unknown, params: { ticketId: string; phase: string }) => void,
-    spawnValidator: hostEffect as (_: unknown, params: SpawnValidatorParams) => void,
-    cancelValidator: hostEffect as (_: unknown, params: CancelValidatorParams) => void,
-    reworkTasks: hostEffect as (_: unknown, params: ReworkParams) => void,
-    phaseSettled: hostEffect as (_: unknown, params: PhaseSettledParams) => void,
+    openTasks: hostEffect<{ ticketId: string; phase: string }>(),
+    spawnValidator: hostEffect<SpawnValidatorParams>(),
+    cancelValidator: hostEffect<CancelValidatorParams>(),
+    reworkTasks: hostEffect<ReworkParams>(),
+    phaseSettled: hostEffect<PhaseSettledParams>(),
     countAdded: assign({
       counts: ({ context }) => ({ ...context.counts, total: context.counts.total + 1, open: context.counts.open + 1 }),
     }),

@@ -1,8 +1,6 @@
 import { timerChanges } from './effects.js';
 import type { TaskContext, TaskEvent } from './task-types.js';
 
-const NO_TIMERS_SET: never[] = [];
-
 /** The observable events and outward effects the task machine asks for, as action objects. */
 
 export const emitFor = (type: string, data: (context: TaskContext) => Record<string, unknown> = () => ({})) => ({
@@ -69,7 +67,7 @@ export const settleEffects = [
   {
     type: 'timers' as const,
     params: ({ context }: { context: TaskContext }) =>
-      timerChanges(NO_TIMERS_SET, (['start', 'finish', 'heartbeat'] as const).filter((n) => context.spec.timeouts[n] !== undefined)),
+      timerChanges([], (['start', 'finish', 'heartbeat'] as const).filter((n) => context.spec.timeouts[n] !== undefined)),
   },
   {
     type: 'settled' as const,

@@ -1,6 +1,6 @@
 import { assign, setup } from 'xstate';
 import { backoffDelay } from './backoff.js';
-import { EFFECT_ACTIONS, timerChanges } from './effects.js';
+import { EFFECT_ACTIONS, hostEffect, timerChanges } from './effects.js';
 import type { TaskContext, TaskEvent, TaskInput, TaskStatus } from './task-types.js';
 import type {
   EnqueueParams,
@@ -21,7 +21,6 @@ export type {
 } from './task-effect-params.js';
 export { attemptError } from './task-attempts.js';
 
-const hostEffect = (): void => {};
 
 /**
  * The life of one task: waiting for its dependencies and its phase, queued, offered to an agent,
@@ -36,14 +35,14 @@ export const taskMachine = setup({
   },
   actions: {
     ...EFFECT_ACTIONS,
-    enqueue: hostEffect as (_: unknown, params: EnqueueParams) => void,
-    dequeue: hostEffect as (_: unknown, params: { taskId: string }) => void,
-    offer: hostEffect as (_: unknown, params: OfferParams) => void,
+    enqueue: hostEffect<EnqueueParams>(),
+    dequeue: hostEffect<{ taskId: string }>(),
+    offer: hostEffect<OfferParams>(),
     /** The lease ended: free the agent's slot; `revoke` (a reason) when the agent must be told to stop. */
-    leaseEnded: hostEffect as (_: unknown, params: LeaseEndedParams) => void,
-    settled: hostEffect as (_: unknown, params: SettledParams) => void,
+    leaseEnded: hostEffect<LeaseEndedParams>(),
+    settled: hostEffect<SettledParams>(),
     /** The task waits on dependencies or its phase: the runtime indexes it to wake it. */
-    registerWaiting: hostEffect as (_: unknown, params: RegisterWaitingParams) => void,
+    registerWaiting: hostEffect<RegisterWaitingParams>(),
 
     takeLease: assign(({ context, event }) => {
       if (event.type !== 'task.assign') return {};

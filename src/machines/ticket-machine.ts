@@ -1,5 +1,5 @@
 import { assign, setup } from 'xstate';
-import { EFFECT_ACTIONS, type Stamped } from './effects.js';
+import { EFFECT_ACTIONS, hostEffect, type Stamped } from './effects.js';
 import type { GateSpec } from './gate.js';
 
 /** Phases a ticket gets when none are given: the usual arc of a piece of software work. */
@@ -48,7 +48,6 @@ export type TicketEvent =
   | ({ type: 'ticket.set_shared'; key: string; value: unknown } & Stamped)
   | ({ type: 'ticket.cancel'; reason: string } & Stamped);
 
-const hostEffect = (): void => {};
 
 const emitTicket = (type: string, data: (c: TicketContext) => Record<string, unknown> = () => ({})) => ({
   type: 'emit' as const,
@@ -71,9 +70,9 @@ export const ticketMachine = setup({
       phaseOutputs: ({ context, event }) =>
         event.type === 'ticket.phase_passed' ? { ...context.phaseOutputs, [event.phase]: event.output } : context.phaseOutputs,
     }),
-    openPhase: hostEffect as (_: unknown, params: { ticketId: string; phase: string }) => void,
-    cancelWork: hostEffect as (_: unknown, params: { ticketId: string; reason: string }) => void,
-    ticketSettled: hostEffect as (_: unknown, params: { ticketId: string; status: string }) => void,
+    openPhase: hostEffect<{ ticketId: string; phase: string }>(),
+    cancelWork: hostEffect<{ ticketId: string; reason: string }>(),
+    ticketSettled: hostEffect<{ ticketId: string; status: string }>(),
   },
   guards: {
     lastPhaseAndCurrent: ({ context, event }) =>

@@ -14,31 +14,27 @@ export interface EventFilter {
 export type EventListener = (event: TroupeEvent) => void;
 
 interface Subscription {
-  filter: EventFilter;
-  /** The filter's exact types and prefixes, split once: every committed event is matched. */
-  exact: Set<string> | null;
-  prefixes: string[];
+  matches: (event: TroupeEvent) => boolean;
   listener: EventListener;
 }
 
-export function matchesFilter(event: TroupeEvent, filter: EventFilter): boolean {
-  if (filter.ticketId !== undefined && event.ticketId !== filter.ticketId) return false;
-  if (filter.taskId !== undefined && event.taskId !== filter.taskId) return false;
-  if (filter.agentId !== undefined && event.agentId !== filter.agentId) return false;
-  if (filter.types !== undefined && filter.types.length > 0) {
-    return filter.types.some((t) => (t.endsWith('*') ? event.type.startsWith(t.slice(0, -1)) : event.type === t));
-  }
-  return true;
-}
-
-function matchesSubscription(event: TroupeEvent, s: Subscription): boolean {
-  const filter = s.filter;
-  if (filter.ticketId !== undefined && event.ticketId !== filter.ticketId) return false;
-  if (filter.taskId !== undefined && event.taskId !== filter.taskId) return false;
-  if (filter.agentId !== undefined && event.agentId !== filter.agentId) return false;
-  if (s.exact === null || s.exact.has(event.type)) return true;
-  for (const prefix of s.prefixes) if (event.type.startsWith(prefix)) return true;
-  return false;
+/**
+ * Whether an event passes a filter, with the filter's types split once into exact names and
+ * prefixes (`task.*`): subscriptions test every committed event.
+ */
+export function eventMatcher(filter: EventFilter): (event: TroupeEvent) => boolean {
+  const { ticketId, taskId, agentId } = filter;
+  const types = filter.types ?? [];
+  const exact = types.length > 0 ? new Set(types.filter((t) => !t.endsWith('*'))) : null;
+  const prefixes = types.filter((t) => t.endsWith('*')).map((t) => t.slice(0, -1));
+  return (event) => {
+    if (ticketId !== undefined && event.ticketId !== ticketId) return false;
+    if (taskId !== undefined && event.taskId !== taskId) return false;
+    if (agentId !== undefined && event.agentId !== agentId) return false;
+    if (exact === null || exact.has(event.type)) return true;
+    for (const prefix of prefixes) if (event.type.startsWith(prefix)) return true;
+    return false;
+  };
 }
 
 /** A fixed-size ring of the newest events. */
@@ -87,13 +83,7 @@ export class EventBus {
   ) {}
 
   subscribe(filter: EventFilter, listener: EventListener): () => void {
-    const types = filter.types ?? [];
-    const subscription: Subscription = {
-      filter,
-      exact: types.length > 0 ? new Set(types.filter((t) => !t.endsWith('*'))) : null,
-      prefixes: types.filter((t) => t.endsWith('*')).map((t) => t.slice(0, -1)),
-      listener,
-    };
+    const subscription: Subscription = { matches: eventMatcher(filter), listener };
     this.subscriptions.add(subscription);
     return () => this.subscriptions.delete(subscription);
   }
@@ -112,7 +102,7 @@ export class EventBus {
     if (this.subscriptions.size === 0) return;
     for (const event of events) {
       for (const s of this.subscriptions) {
-        if (!matchesSubscription(event, s)) continue;
+        if (!s.matches(event)) continue;
         try {
           s.listener(event);
         } catch (error) {
@@ -150,9 +140,10 @@ export class EventBus {
     if (!ring) return [];
     const out: TroupeEvent[] = [];
     const limit = query.limit ?? Number.POSITIVE_INFINITY;
+    const matches = eventMatcher(query);
     for (const event of ring.newest()) {
       if (out.length >= limit) break;
-      if (matchesFilter(event, query)) out.push(event);
+      if (matches(event)) out.push(event);
     }
     return out;
   }

@@ -1,4 +1,4 @@
-import { matchesFilter, type EventFilter, type EventListener, type TroupeEvent } from '../runtime/event-bus.js';
+import { eventMatcher, type EventFilter, type EventListener, type TroupeEvent } from '../runtime/event-bus.js';
 import type { EventQuery } from '../runtime/store/store.js';
 import type { Connection } from './connection.js';
 
@@ -42,6 +42,8 @@ export class ResumedStream {
   private lastSent: number;
   private stopped = false;
   private readonly unsubscribe: () => void;
+  /** The filter as a test, for stored pages (the store applies only part of it). */
+  private readonly matches: (event: TroupeEvent) => boolean;
 
   constructor(
     private readonly source: EventSource,
@@ -52,6 +54,7 @@ export class ResumedStream {
     private readonly prefix: string,
   ) {
     this.lastSent = afterSeq;
+    this.matches = eventMatcher(filter);
     this.unsubscribe = source.subscribe(filter, (event) => this.onLive(event));
   }
 
@@ -81,7 +84,7 @@ export class ResumedStream {
       if (this.stopped) return;
       if (first) onFirstPage();
       for (const event of page) {
-        if (matchesFilter(event, this.filter) && !this.deliver(event)) return;
+        if (this.matches(event) && !this.deliver(event)) return;
       }
       const last = page[page.length - 1];
       if (page.length < BACKLOG_PAGE_SIZE || last === undefined) break;

@@ -1,4 +1,7 @@
-import { createRuntime, SimulatedClock, type Runtime, type RuntimeOptions, type TroupeEvent } from '../../src/index.js';
+import { pino } from 'pino';
+import { expect } from 'vitest';
+import { createRuntime, MemoryStore, SimulatedClock, type Runtime, type RuntimeOptions, type TroupeEvent } from '../../src/index.js';
+import { CrashableStore } from '../fixtures/durability/crashable-store.js';
 
 export interface Harness {
   runtime: Runtime;
@@ -35,4 +38,18 @@ export function deferred<T = unknown>(): { promise: Promise<T>; resolve: (v: T) 
 /** A promise that settles when the signal aborts, rejecting with its reason. */
 export function untilAborted(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
+}
+
+/**
+ * A harness on a store that can be made to fail, its error log silenced (the failure is what the
+ * test wants). `failStore()` makes the store fail a commit, so the runtime stops accepting work.
+ */
+export async function failingHarness(options: RuntimeOptions = {}): Promise<{ h: Harness; store: CrashableStore; failStore: () => Promise<void> }> {
+  const store = new CrashableStore(new MemoryStore());
+  const h = await harness({ store, logger: pino({ level: 'silent' }), ...options });
+  const failStore = async (): Promise<void> => {
+    store.crashed = true;
+    await expect(h.runtime.tasks.create({ id: 'lost-to-the-failure', type: 't' })).rejects.toMatchObject({ code: 'E_STORE' });
+  };
+  return { h, store, failStore };
 }

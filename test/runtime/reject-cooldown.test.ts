@@ -37,6 +37,15 @@ describe('reject cooldown', () => {
 
   const cooling = () => h.runtime.core.dispatcher.cooldownCount();
 
+  /** Agents `a` and `b`, both able to take task `t`, which has just been offered to one of them. */
+  async function twoAgentsAndOneTask(): Promise<void> {
+    await start();
+    await agent('a');
+    await agent('b');
+    await h.runtime.tasks.create({ id: 't', type: 'job', requires: ['code'] });
+    await h.runtime.idle();
+  }
+
   it('does not offer a rejected task to the same agent before the cooldown, and does once it has passed', async () => {
     await start();
     await agent('picky');
@@ -67,11 +76,7 @@ describe('reject cooldown', () => {
   });
 
   it('offers the rejected task at once to another capable agent', async () => {
-    await start();
-    await agent('a');
-    await agent('b');
-    await h.runtime.tasks.create({ id: 't', type: 'job', requires: ['code'] });
-    await h.runtime.idle();
+    await twoAgentsAndOneTask();
     expect(offers).toHaveLength(1);
     const first = lastOffer();
     const other = first.agentId === 'a' ? 'b' : 'a';
@@ -84,11 +89,7 @@ describe('reject cooldown', () => {
   });
 
   it('does not bounce a task between two agents that both reject it', async () => {
-    await start();
-    await agent('a');
-    await agent('b');
-    await h.runtime.tasks.create({ id: 't', type: 'job', requires: ['code'] });
-    await h.runtime.idle();
+    await twoAgentsAndOneTask();
     await reject(lastOffer());
     await reject(lastOffer());
     expect(offers.map((o) => o.agentId).sort()).toEqual(['a', 'b']);

@@ -1,8 +1,5 @@
-import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/index.js';
-import { CrashableStore } from '../fixtures/durability/crashable-store.js';
-import { harness, type Harness } from './helpers.js';
+import { failingHarness, harness, type Harness } from './helpers.js';
 
 /** Waits (tasks.wait, tickets.wait, barriers...) end when no actor can settle any more. */
 describe('waiting for an actor to settle', () => {
@@ -10,21 +7,19 @@ describe('waiting for an actor to settle', () => {
   afterEach(async () => h.runtime.stop());
 
   async function waitingTask() {
-    const store = new CrashableStore(new MemoryStore());
-    // The failure is expected: keep its error log out of the test output.
-    h = await harness({ store, logger: pino({ level: 'silent' }) });
+    const failing = await failingHarness();
+    h = failing.h;
     await h.runtime.tasks.create({ id: 'nobody-takes-it', type: 't', requires: ['none'] });
     const waiting = h.runtime.tasks.wait('nobody-takes-it');
     const ticket = await h.runtime.tickets.create({ id: 'tk', title: 'waits', phases: [{ name: 'p', tasks: [{ id: 'x', type: 't', requires: ['none'] }] }] });
     const ticketWaiting = h.runtime.tickets.wait(ticket.id);
     await h.runtime.idle();
-    return { store, waiting, ticketWaiting };
+    return { failStore: failing.failStore, waiting, ticketWaiting };
   }
 
   it('tasks.wait and tickets.wait reject with the store error when the store fails', async () => {
-    const { store, waiting, ticketWaiting } = await waitingTask();
-    store.crashed = true;
-    await expect(h.runtime.tasks.create({ id: 'lost', type: 't' })).rejects.toMatchObject({ code: 'E_STORE' });
+    const { failStore, waiting, ticketWaiting } = await waitingTask();
+    await failStore();
     await expect(waiting).rejects.toBe(h.runtime.core.host.failed);
     await expect(ticketWaiting).rejects.toMatchObject({ code: 'E_STORE' });
   });

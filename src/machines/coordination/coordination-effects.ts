@@ -1,5 +1,6 @@
 import type { MergeSpec } from '../../coordination/merge-strategies.js';
 import type { ActorSpawn } from './coordination-types.js';
+import { hostEffect } from '../effects.js';
 
 /**
  * The effects coordinator machines ask for, with their params. Like the core's effects they are
@@ -125,9 +126,6 @@ export interface QualityChangedParams {
   score: number;
 }
 
-const noop = (): void => {};
-/** A placeholder typed with the params of the effect it stands for. */
-const hostEffect = <P>() => noop as (_: unknown, params: P) => void;
 
 /** The placeholders a coordinator machine lists in `setup({ actions })`. */
 export const COORDINATION_EFFECT_ACTIONS = {
@@ -140,7 +138,7 @@ export const COORDINATION_EFFECT_ACTIONS = {
   collectResults: hostEffect<CollectResultsParams>(),
   subscribeSplit: hostEffect<SubscribeSplitParams>(),
   /** Wakes whoever waits for this coordinator to settle (after the commit). */
-  coordinatorSettled: noop,
+  coordinatorSettled: hostEffect(),
   watchQuality: hostEffect<WatchQualityParams>(),
   unwatchQuality: hostEffect<WatchQualityParams>(),
   requestResource: hostEffect<RequestResourceParams>(),

@@ -2,7 +2,7 @@
  * Delta encoding of JSON values against a template: what differs from the template is kept, what
  * equals it is left out. Settled records of one kind share most of their content (machine, state,
  * the default parts of a spec, empty fields), so the memory store keeps each one as its delta
- * against the first settled record of its kind: about a third of the text.
+ * against the first settled record of its kind: only what differs (for a no-op task, a third).
  *
  * The delta of a plain object against a plain object is a plain object of the changed keys, each
  * holding the nested delta (both sides plain objects again) or the new value (anything else);
@@ -26,11 +26,6 @@ export function encodeDelta(value: Json, template: Json): Encoded {
   const delta = diff(value, template, [], removed);
   if (removed.length > 0) return [delta === SAME ? {} : delta, removed];
   return delta === SAME ? [] : [delta];
-}
-
-/** The value `encoded` was made from; it shares nothing with the template nor with `encoded`. */
-export function decodeDelta(encoded: Encoded, template: Json): Json {
-  return applyDelta(copyJson(template), encoded);
 }
 
 /**

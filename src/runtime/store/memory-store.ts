@@ -41,11 +41,8 @@ export class MemoryStore implements Store {
   readonly name = 'memory';
   /** Live records as committed; settled ones as their delta against their kind's template. */
   private readonly actors = new Map<string, StoredActor | SettledRow>();
-  /** Per kind, the first settled record: what settled records are encoded against. Never changes. */
-  private readonly templates: StoredActor[] = [];
-  /** Per template, a function making a fresh copy of it (reads start from one). */
-  private readonly templateCopies: Array<() => unknown> = [];
-  private readonly templateIndex = new Map<string, number>();
+  /** Per kind, what its settled records are encoded against (see `Template`). */
+  private readonly templates = new Map<string, Template>();
   private readonly timers = new Map<string, StoredTimer>();
   private readonly outbox = new Map<string, string>();
   /** Events as committed, oldest first. */
@@ -118,21 +115,18 @@ export class MemoryStore implements Store {
   }
 
   private encodeSettled(a: StoredActor): SettledRow {
-    let index = this.templateIndex.get(a.kind);
-    if (index === undefined) {
+    let template = this.templates.get(a.kind);
+    if (template === undefined) {
       // The record itself (committed objects never change): the objects later records share
       // with it (a default retry policy) then compare equal at once.
       if (!isJson(a)) this.refuse(a, '$', `actor ${a.id}`);
-      const template = a;
-      index = this.templates.length;
-      this.templates.push(template);
-      this.templateCopies.push(templateCopier(template));
-      this.templateIndex.set(a.kind, index);
+      template = { record: a, copy: templateCopier(a) };
+      this.templates.set(a.kind, template);
     }
-    const [delta, removed] = encodeDelta(a, this.templates[index]);
+    const encoded = encodeDelta(a, template.record);
     // What equals the template is JSON already; what differs is checked here.
-    if (delta !== undefined && !isJson(delta)) this.refuse(a, '$', `actor ${a.id}`);
-    return new SettledRow(index, delta, removed);
+    if (encoded.length > 0 && !isJson(encoded[0])) this.refuse(a, '$', `actor ${a.id}`);
+    return new SettledRow(template, encoded);
   }
 
   /** The caller's own copy of a stored record. */
@@ -140,9 +134,8 @@ export class MemoryStore implements Store {
     const row = this.actors.get(id);
     if (row === undefined) return undefined;
     if (!(row instanceof SettledRow)) return copyJson(row);
-    const encoded: Encoded = row.delta === undefined ? [] : row.removed === undefined ? [row.delta] : [row.delta, row.removed];
     // A fresh copy of the template with copies of the delta's values: the caller shares nothing with the store.
-    return applyDelta((this.templateCopies[row.template] as () => unknown)(), encoded) as StoredActor;
+    return applyDelta(row.template.copy(), row.encoded) as StoredActor;
   }
 
   /** Live records are the ones not kept as settled rows (no index of them: one less map per write). */
@@ -218,10 +211,15 @@ export class MemoryStore implements Store {
  */
 class SettledRow {
   constructor(
-    readonly template: number,
-    readonly delta: unknown,
-    readonly removed: string[][] | undefined,
+    readonly template: Template,
+    readonly encoded: Encoded,
   ) {}
+}
+
+/** The first settled record of a kind, which never changes, and a maker of fresh copies of it for reads. */
+interface Template {
+  record: StoredActor;
+  copy: () => unknown;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
