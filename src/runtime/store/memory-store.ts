@@ -125,8 +125,10 @@ export class MemoryStore implements Store {
     }
     const encoded = encodeDelta(a, template.record);
     // What equals the template is JSON already; what differs is checked here.
-    if (encoded.length > 0 && !isJson(encoded[0])) this.refuse(a, '$', `actor ${a.id}`);
-    return new SettledRow(template, encoded);
+    const [delta, removed] = encoded;
+    if (encoded.length > 0 && !isJson(delta)) this.refuse(a, '$', `actor ${a.id}`);
+    // The delta's parts as fields, not the array encodeDelta gave: ~50 bytes less per record.
+    return new SettledRow(template, delta, removed);
   }
 
   /** The caller's own copy of a stored record. */
@@ -135,7 +137,8 @@ export class MemoryStore implements Store {
     if (row === undefined) return undefined;
     if (!(row instanceof SettledRow)) return copyJson(row);
     // A fresh copy of the template with copies of the delta's values: the caller shares nothing with the store.
-    return applyDelta(row.template.copy(), row.encoded) as StoredActor;
+    const encoded: Encoded = row.delta === undefined ? [] : row.removed === undefined ? [row.delta] : [row.delta, row.removed];
+    return applyDelta(row.template.copy(), encoded) as StoredActor;
   }
 
   /** Live records are the ones not kept as settled rows (no index of them: one less map per write). */
@@ -212,7 +215,9 @@ export class MemoryStore implements Store {
 class SettledRow {
   constructor(
     readonly template: Template,
-    readonly encoded: Encoded,
+    /** Undefined when the record equals the template. */
+    readonly delta: unknown,
+    readonly removed: string[][] | undefined,
   ) {}
 }
 
