@@ -10,26 +10,26 @@
  * await runtime.tasks.wait(t.id);
  * ```
  */
-export { createRuntime, Runtime, EventApi } from './runtime/runtime.js';
-export type { RuntimeOptions, RecoveryReport } from './runtime/runtime.js';
-export { TaskApi } from './runtime/task-api.js';
-export type { TaskListFilter } from './runtime/task-api.js';
-export type { TaskCreateInput, PriorityName } from './runtime/task-input.js';
-export { PRIORITY_LEVELS } from './runtime/task-input.js';
-export { TicketApi } from './runtime/ticket-api.js';
-export type { TicketCreateInput } from './runtime/ticket-api.js';
-export { AgentApi } from './runtime/agent-api.js';
-export type { RegisterAgentInput } from './runtime/agent-api.js';
-export { LeaseApi } from './runtime/lease-api.js';
-export type { CompleteReport, FailReport, ReportOutcome } from './runtime/lease-api.js';
-export type { TaskView, AgentView, TicketView, PhaseView, TicketStatus, PhaseStatus } from './runtime/views.js';
-export type { ContextPackage } from './runtime/context-package.js';
-export type { TaskHandler, TaskHandlerContext } from './actors/in-process-agents.js';
-export { RuntimeMetrics } from './runtime/metrics.js';
-export { SimulatedClock, SystemClock } from './runtime/clock.js';
-export type { Clock } from './runtime/clock.js';
-export { MemoryStore } from './runtime/store/memory-store.js';
-export { DelegatingStore } from './runtime/store/delegating-store.js';
+export { createRuntime, Runtime, EventApi } from './runtime.js';
+export type { RuntimeOptions, RecoveryReport } from './runtime.js';
+export { TaskApi } from './engine/api/task-api.js';
+export type { TaskListFilter } from './engine/api/task-api.js';
+export type { TaskCreateInput, PriorityName } from './engine/api/task-input.js';
+export { PRIORITY_LEVELS } from './engine/api/task-input.js';
+export { TicketApi } from './engine/api/ticket-api.js';
+export type { TicketCreateInput } from './engine/api/ticket-api.js';
+export { AgentApi } from './engine/api/agent-api.js';
+export type { RegisterAgentInput } from './engine/api/agent-api.js';
+export { LeaseApi } from './engine/api/lease-api.js';
+export type { CompleteReport, FailReport, ReportOutcome } from './engine/api/lease-api.js';
+export type { TaskView, AgentView, TicketView, PhaseView, TicketStatus, PhaseStatus } from './engine/api/views.js';
+export type { ContextPackage } from './engine/api/context-package.js';
+export type { TaskHandler, TaskHandlerContext } from './engine/in-process-agents.js';
+export { RuntimeMetrics } from './engine/metrics.js';
+export { SimulatedClock, SystemClock } from './engine/clock.js';
+export type { Clock } from './engine/clock.js';
+export { MemoryStore } from './engine/store/memory-store.js';
+export { DelegatingStore } from './engine/store/delegating-store.js';
 export type {
   Store,
   StoredActor,
@@ -40,27 +40,27 @@ export type {
   ActorQuery,
   EventQuery,
   ActorKind,
-} from './runtime/store/store.js';
-export type { TroupeEvent, EventFilter, HistoryQuery } from './runtime/event-bus.js';
-export type { AgentTransport, Offer, Revocation } from './runtime/agent-transport.js';
-export { TroupeError, NonRetryableError, ERROR_CODES, isTroupeError } from './errors.js';
-export type { ErrorCode, ErrorCategory } from './errors.js';
-export { taskMachine } from './machines/task-machine.js';
-export { agentMachine, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './machines/agent-machine.js';
-export { phaseMachine, DEFAULT_MAX_ROUNDS } from './machines/phase-machine.js';
-export { ticketMachine, DEFAULT_PHASES } from './machines/ticket-machine.js';
-export { backoffDelay, DEFAULT_RETRY_POLICY } from './machines/backoff.js';
-export type { RetryPolicy, BackoffPolicy } from './machines/backoff.js';
-export type { GateSpec, ValidatorSpec } from './machines/gate.js';
-export type { TaskStatus, TaskTimeouts, AttemptError, AttemptRecord } from './machines/task-types.js';
-export type { SnapshotMigration } from './runtime/machine-registry.js';
+} from './engine/store/store.js';
+export type { TroupeEvent, EventFilter, HistoryQuery } from './engine/event-bus.js';
+export type { AgentTransport, Offer, Revocation } from './engine/agent-transport.js';
+export { TroupeError, NonRetryableError, ERROR_CODES, isTroupeError } from './core/errors.js';
+export type { ErrorCode, ErrorCategory } from './core/errors.js';
+export { taskMachine } from './core/machines/task-machine.js';
+export { agentMachine, DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_STALE_AFTER_MS } from './core/machines/agent-machine.js';
+export { phaseMachine, DEFAULT_MAX_ROUNDS } from './core/machines/phase-machine.js';
+export { ticketMachine, DEFAULT_PHASES } from './core/machines/ticket-machine.js';
+export { backoffDelay, DEFAULT_RETRY_POLICY } from './core/machines/retry-backoff.js';
+export type { RetryPolicy, BackoffPolicy } from './core/machines/retry-backoff.js';
+export type { GateSpec, ValidatorSpec } from './core/machines/gate.js';
+export type { TaskStatus, TaskTimeouts, AttemptError, AttemptRecord } from './core/machines/task-types.js';
+export type { SnapshotMigration } from './engine/machine-registry.js';
 
 // Coordination: splits, joins, sync points, merges, routing, dependency guards, sagas, shared
 // resources and barriers (docs/coordination.md).
-export { CoordinationApi } from './coordination/coordination-api.js';
-export type { MergeView } from './coordination/coordination-api.js';
-export { ResourceApi } from './coordination/resource-api.js';
-export { BarrierApi } from './coordination/barrier-api.js';
+export { CoordinationApi } from './features/coordination/coordination-api.js';
+export type { MergeView } from './features/coordination/coordination-api.js';
+export { ResourceApi } from './features/coordination/resource-api.js';
+export { BarrierApi } from './features/coordination/barrier-api.js';
 export type {
   TaskTemplate,
   NestedSplitInput,
@@ -75,7 +75,7 @@ export type {
   DefineResourceRequest,
   AcquireRequest,
   BarrierRequest,
-} from './coordination/coordination-input.js';
+} from './features/coordination/coordination-input.js';
 export type {
   CoordinatorView,
   SplitView,
@@ -85,16 +85,16 @@ export type {
   SagaView,
   BarrierView,
   ResourceView,
-} from './coordination/coordinator-views.js';
-export { combine, union, intersection, majorityVote, runMerge } from './coordination/merge-strategies.js';
-export type { MergeInput, MergeSpec, CustomMerge, MergeOutcome, Vote } from './coordination/merge-strategies.js';
-export { canonicalJson } from './coordination/canonical-json.js';
-export { route, testRule, ROUTING_OPERATORS, ROUTING_DECISIONS } from './machines/coordination/routing.js';
-export type { RoutingRule, RoutingDecision, RoutingOperator, RoutingDecisionKind, RouteOptions } from './machines/coordination/routing.js';
-export { decideJoin, joinNeed } from './machines/coordination/join-decision.js';
-export type { JoinStrategy, JoinNeed, JoinTally, JoinDecision } from './machines/coordination/join-decision.js';
-export type { JoinResult } from './machines/coordination/join-machine.js';
-export type { Grant, ResourceMode } from './machines/coordination/coordination-effects.js';
+} from './features/coordination/coordinator-views.js';
+export { combine, union, intersection, majorityVote, runMerge } from './core/coordination/merge-strategies.js';
+export type { MergeInput, MergeSpec, CustomMerge, MergeOutcome, Vote } from './core/coordination/merge-strategies.js';
+export { canonicalJson } from './core/canonical-json.js';
+export { route, testRule, ROUTING_OPERATORS, ROUTING_DECISIONS } from './core/coordination/routing-rules.js';
+export type { RoutingRule, RoutingDecision, RoutingOperator, RoutingDecisionKind, RouteOptions } from './core/coordination/routing-rules.js';
+export { decideJoin, joinNeed } from './core/coordination/join-decision.js';
+export type { JoinStrategy, JoinNeed, JoinTally, JoinDecision } from './core/coordination/join-decision.js';
+export type { JoinResult } from './core/coordination/join-machine.js';
+export type { Grant, ResourceMode } from './core/coordination/coordinator-effects.js';
 export {
   joinMachine,
   splitMachine,
@@ -105,53 +105,53 @@ export {
   barrierMachine,
   qualityMachine,
   COORDINATION_MACHINES,
-} from './coordination/machines.js';
+} from './features/coordination/machines.js';
 // Patterns: YAML patterns compiled to statecharts (docs/patterns.md).
-export { PatternApi } from './patterns/run/pattern-api.js';
-export type { ApplyPatternInput, PatternRef } from './patterns/run/pattern-api.js';
-export { PatternTickets } from './patterns/run/pattern-tickets.js';
-export type { PatternTicketInput, PatternPhaseInput } from './patterns/run/pattern-tickets.js';
-export type { PatternRunView } from './patterns/run/run-view.js';
-export { checkPatternText, checkPatternSource } from './patterns/check-pattern.js';
-export type { PatternReport, PatternCheckOptions } from './patterns/check-pattern.js';
-export { compilePattern } from './patterns/compile/compile.js';
-export type { CompiledPattern, CompileOptions } from './patterns/compile/compile.js';
-export type { StepWork, TaskWork } from './patterns/compile/work.js';
+export { PatternApi } from './features/patterns/run/pattern-api.js';
+export type { ApplyPatternInput, PatternRef } from './features/patterns/run/pattern-api.js';
+export { PatternTickets } from './features/patterns/run/pattern-tickets.js';
+export type { PatternTicketInput, PatternPhaseInput } from './features/patterns/run/pattern-tickets.js';
+export type { PatternRunView } from './features/patterns/run/run-view.js';
+export { checkPatternText, checkPatternSource } from './features/patterns/check-pattern.js';
+export type { PatternReport, PatternCheckOptions } from './features/patterns/check-pattern.js';
+export { compilePattern } from './features/patterns/compile/compile.js';
+export type { CompiledPattern, CompileOptions } from './features/patterns/compile/compile.js';
+export type { StepWork, TaskWork } from './features/patterns/compile/work.js';
 export type {
   PatternEvent,
   PatternOutcome,
   PatternFailure,
   PatternRunContext,
   PatternRunInput,
-} from './patterns/compile/protocol.js';
-export { checkCompiled } from './patterns/checks/check-compiled.js';
-export type { StaticCheckOptions } from './patterns/checks/check-compiled.js';
-export { resolvePattern } from './patterns/load/resolve.js';
-export type { ResolveOptions, Resolution } from './patterns/load/resolve.js';
-export { parsePatternSource, formatPath } from './patterns/load/source.js';
-export type { PatternSource } from './patterns/load/source.js';
-export { substitute as substituteVariables } from './patterns/load/variables.js';
-export { PatternLibrary, builtInPatternDir } from './patterns/library.js';
-export { patternSchema } from './patterns/format/pattern.js';
-export type { Pattern, InputDecl, InputType } from './patterns/format/pattern.js';
+} from './features/patterns/compile/protocol.js';
+export { checkCompiled } from './features/patterns/checks/check-compiled.js';
+export type { StaticCheckOptions } from './features/patterns/checks/check-compiled.js';
+export { resolvePattern } from './features/patterns/load/resolve.js';
+export type { ResolveOptions, Resolution } from './features/patterns/load/resolve.js';
+export { parsePatternSource, formatPath } from './features/patterns/load/source.js';
+export type { PatternSource } from './features/patterns/load/source.js';
+export { substitute as substituteVariables } from './features/patterns/load/variables.js';
+export { PatternLibrary, builtInPatternDir } from './features/patterns/library.js';
+export { patternSchema } from './features/patterns/format/pattern.js';
+export type { Pattern, InputDecl, InputType } from './features/patterns/format/pattern.js';
 export type {
   Step as PatternStep,
   StepKind as PatternStepKind,
   RoutingRule as PatternRoutingRule,
   JoinStrategy as PatternJoinStrategy,
   MergeStrategy as PatternMergeStrategy,
-} from './patterns/format/steps.js';
-export { patternJsonSchema, patternSchemaText } from './patterns/format/json-schema.js';
-export { PatternValidationError, formatProblem, PATTERN_PROBLEM_CODES } from './patterns/problems.js';
-export type { PatternProblem, PatternProblemCode, ProblemLocation } from './patterns/problems.js';
-export { decideRoute, sampleForRoute } from './patterns/routing.js';
-export type { RouteDecision } from './patterns/routing.js';
-export { generatePaths } from './patterns/tools/paths.js';
-export type { PatternTestPath, PathReport } from './patterns/tools/paths.js';
-export { drawPattern, graphOf } from './patterns/tools/draw.js';
-export type { DrawFormat, DrawnGraph } from './patterns/tools/draw.js';
-export { replayPath, ScriptedAgent } from './patterns/run/replay.js';
-export { scriptFromPath } from './patterns/run/path-script.js';
-export type { PathScript, ScriptedOutcome } from './patterns/run/path-script.js';
-export { simulatePattern, formatTimeline } from './patterns/run/simulate.js';
-export type { SimulationOptions, SimulationReport } from './patterns/run/simulate.js';
+} from './features/patterns/format/steps.js';
+export { patternJsonSchema, patternSchemaText } from './features/patterns/format/pattern-json-schema.js';
+export { PatternValidationError, formatProblem, PATTERN_PROBLEM_CODES } from './features/patterns/problems.js';
+export type { PatternProblem, PatternProblemCode, ProblemLocation } from './features/patterns/problems.js';
+export { decideRoute, sampleForRoute } from './features/patterns/route-decision.js';
+export type { RouteDecision } from './features/patterns/route-decision.js';
+export { generatePaths } from './features/patterns/tools/test-paths.js';
+export type { PatternTestPath, PathReport } from './features/patterns/tools/test-paths.js';
+export { drawPattern, graphOf } from './features/patterns/tools/draw.js';
+export type { DrawFormat, DrawnGraph } from './features/patterns/tools/draw.js';
+export { replayPath, ScriptedAgent } from './features/patterns/run/replay.js';
+export { scriptFromPath } from './features/patterns/run/path-script.js';
+export type { PathScript, ScriptedOutcome } from './features/patterns/run/path-script.js';
+export { simulatePattern, formatTimeline } from './features/patterns/run/simulate.js';
+export type { SimulationOptions, SimulationReport } from './features/patterns/run/simulate.js';

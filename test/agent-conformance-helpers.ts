@@ -1,10 +1,10 @@
 import { WebSocket } from 'ws';
-import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime/runtime.js';
-import { SimulatedClock } from '../src/runtime/clock.js';
-import type { EventFilter, TroupeEvent } from '../src/runtime/event-bus.js';
-import { startServer, type TroupeServer } from '../src/server/server.js';
-import type { ServerOptions } from '../src/server/options.js';
-import { SUBPROTOCOL } from '../src/server/protocol/codes.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime.js';
+import { SimulatedClock } from '../src/engine/clock.js';
+import type { EventFilter, TroupeEvent } from '../src/engine/event-bus.js';
+import { startServer, type TroupeServer } from '../src/edge/server/server.js';
+import type { ServerOptions } from '../src/edge/server/options.js';
+import { SUBPROTOCOL } from '../src/edge/server/protocol/codes.js';
 
 /**
  * Shared kit of the WebSocket tests: a runtime on a simulated clock with a server on a

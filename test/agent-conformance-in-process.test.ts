@@ -1,5 +1,5 @@
-import { createRuntime } from '../src/runtime/runtime.js';
-import { SimulatedClock } from '../src/runtime/clock.js';
+import { createRuntime } from '../src/runtime.js';
+import { SimulatedClock } from '../src/engine/clock.js';
 import { describeAgentConformance } from './agent-conformance.js';
 
 describeAgentConformance('in-process agents', async () => {

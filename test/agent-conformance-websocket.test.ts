@@ -1,4 +1,4 @@
-import { connectAgent, type RemoteAgent } from '../src/sdk/index.js';
+import { connectAgent, type RemoteAgent } from '../src/edge/sdk/index.js';
 import { AGENT_TOKEN, startTestServer } from './agent-conformance-helpers.js';
 import { describeAgentConformance } from './agent-conformance.js';
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NonRetryableError } from '../src/errors.js';
-import type { TaskHandler, TaskHandlerContext } from '../src/actors/in-process-agents.js';
-import type { SimulatedClock } from '../src/runtime/clock.js';
-import type { Runtime } from '../src/runtime/runtime.js';
-import type { TaskView } from '../src/runtime/views.js';
+import { NonRetryableError } from '../src/core/errors.js';
+import type { TaskHandler, TaskHandlerContext } from '../src/engine/in-process-agents.js';
+import type { SimulatedClock } from '../src/engine/clock.js';
+import type { Runtime } from '../src/runtime.js';
+import type { TaskView } from '../src/engine/api/views.js';
 import { nextEvent } from './agent-conformance-helpers.js';
 
 /** One way of running agents (in-process, WebSocket), as the conformance suite drives it. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { backoffDelay, DEFAULT_RETRY_POLICY, type BackoffPolicy } from '../src/machines/backoff.js';
+import { backoffDelay, DEFAULT_RETRY_POLICY, type BackoffPolicy } from '../src/core/machines/retry-backoff.js';
 
 const policy = (over: Partial<BackoffPolicy> = {}): BackoffPolicy => ({
   baseMs: 1_000,

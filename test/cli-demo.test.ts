@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
-const cli = resolve('src/cli/main.ts');
+const cli = resolve('src/edge/cli/main.ts');
 // Absolute, so that the child finds tsx from any working directory.
 const tsx = import.meta.resolve('tsx');
 

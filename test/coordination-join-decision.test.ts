@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decideJoin, joinNeed, type JoinNeed, type JoinStrategy } from '../src/machines/coordination/join-decision.js';
+import { decideJoin, joinNeed, type JoinNeed, type JoinStrategy } from '../src/core/coordination/join-decision.js';
 
 describe('join decision', () => {
   it('reduces each strategy to successes needed and failures tolerated', () => {

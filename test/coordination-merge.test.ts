@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, jsonEqual } from '../src/coordination/canonical-json.js';
-import { combine, intersection, majorityVote, runMerge, union, type MergeInput } from '../src/coordination/merge-strategies.js';
+import { canonicalJson, jsonEqual } from '../src/core/canonical-json.js';
+import { combine, intersection, majorityVote, runMerge, union, type MergeInput } from '../src/core/coordination/merge-strategies.js';
 
 const inputs = (...results: unknown[]): MergeInput[] => results.map((result, i) => ({ sourceId: `t${i}`, result }));
 

@@ -1,18 +1,18 @@
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, AnyTransitionDefinition, EventObject, InspectionEvent } from 'xstate';
 import { createTestModel, getStateNodes } from 'xstate/graph';
 import { describe, expect, it } from 'vitest';
-import { barrierMachine, type BarrierContext } from '../src/machines/coordination/barrier-machine.js';
-import { guardMachine, type GuardContext } from '../src/machines/coordination/guard-machine.js';
-import { decideJoin } from '../src/machines/coordination/join-decision.js';
-import { joinMachine, type JoinContext, type JoinInput } from '../src/machines/coordination/join-machine.js';
-import { qualityMachine, type QualityContext } from '../src/machines/coordination/quality-machine.js';
-import { resourceMachine, type ResourceContext } from '../src/machines/coordination/resource-machine.js';
-import { fits, nextDeadlines } from '../src/machines/coordination/resource-rules.js';
-import { routeMachine, type RouteContext } from '../src/machines/coordination/route-machine.js';
-import { sagaMachine, type SagaContext } from '../src/machines/coordination/saga-machine.js';
-import { splitMachine, type SplitContext } from '../src/machines/coordination/split-machine.js';
-import type { ResolvedTemplate } from '../src/machines/coordination/coordination-types.js';
-import { MachineStepper, type RequestedEffect } from '../src/runtime/machine-stepper.js';
+import { barrierMachine, type BarrierContext } from '../src/core/coordination/barrier-machine.js';
+import { guardMachine, type GuardContext } from '../src/core/coordination/guard-machine.js';
+import { decideJoin } from '../src/core/coordination/join-decision.js';
+import { joinMachine, type JoinContext, type JoinInput } from '../src/core/coordination/join-machine.js';
+import { qualityMachine, type QualityContext } from '../src/core/coordination/quality-machine.js';
+import { resourceMachine, type ResourceContext } from '../src/core/coordination/resource-machine.js';
+import { fits, nextDeadlines } from '../src/core/coordination/resource-rules.js';
+import { routeMachine, type RouteContext } from '../src/core/coordination/route-machine.js';
+import { sagaMachine, type SagaContext } from '../src/core/coordination/saga-machine.js';
+import { splitMachine, type SplitContext } from '../src/core/coordination/split-machine.js';
+import type { ResolvedTemplate } from '../src/core/coordination/coordination-types.js';
+import { MachineStepper, type RequestedEffect } from '../src/core/stepper/machine-stepper.js';
 import { TwinStepper } from './support/twin-stepper.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TroupeError } from '../src/index.js';
-import { PendingReplies } from '../src/coordination/pending-replies.js';
+import { PendingReplies } from '../src/features/coordination/pending-replies.js';
 import { failingHarness, type Harness } from './runtime/helpers.js';
 
 /** Whether a promise has settled yet (after the runtime went idle). */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { route, testRule, type RoutingRule } from '../src/machines/coordination/routing.js';
+import { route, testRule, type RoutingRule } from '../src/core/coordination/routing-rules.js';
 import { harness, type Harness } from './runtime/helpers.js';
 
 const rule = (r: Partial<RoutingRule> & Pick<RoutingRule, 'key' | 'operator'>): RoutingRule => ({ decision: 'continue', ...r });

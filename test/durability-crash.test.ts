@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecoveryReport } from '../src/index.js';
-import { SqliteStore } from '../src/runtime/store/sqlite-store.js';
+import { SqliteStore } from '../src/engine/store/sqlite-store.js';
 import { checkHistory, readOutcome, type Outcome } from './fixtures/durability/outcome.js';
 import { CRASH_SHAPE, taskCount } from './fixtures/durability/workflow.js';
 

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, SimulatedClock, TroupeError, type Runtime } from '../src/index.js';
-import { SqliteStore } from '../src/runtime/store/sqlite-store.js';
+import { SqliteStore } from '../src/engine/store/sqlite-store.js';
 import { checkHistory } from './fixtures/durability/outcome.js';
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, SimulatedClock, type Runtime, type TaskCreateInput } from '../src/index.js';
-import { SqliteStore } from '../src/runtime/store/sqlite-store.js';
+import { SqliteStore } from '../src/engine/store/sqlite-store.js';
 
 /**
  * A restart with a large backlog: 10,000 unfinished tasks on a SQLite file are all restored,

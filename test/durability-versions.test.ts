@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createRuntime, SimulatedClock, TroupeError, type Runtime, type RuntimeOptions, type StoredActor } from '../src/index.js';
-import { SqliteStore } from '../src/runtime/store/sqlite-store.js';
-import { emptyBatch } from '../src/runtime/store/store.js';
+import { SqliteStore } from '../src/engine/store/sqlite-store.js';
+import { emptyBatch } from '../src/engine/store/store.js';
 
 /**
  * Snapshots carry the machine id and version that wrote them. A runtime refuses, on start, a

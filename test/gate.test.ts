@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gateFailures, type GateInputs, type GateSpec, type PhaseCounts } from '../src/machines/gate.js';
+import { gateFailures, type GateInputs, type GateSpec, type PhaseCounts } from '../src/core/machines/gate.js';
 
 const counts = (over: Partial<PhaseCounts> = {}): PhaseCounts => {
   const c = { open: 0, succeeded: 0, dead_lettered: 0, cancelled: 0, skipped: 0, ...over };

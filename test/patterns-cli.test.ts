@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { registerGraph } from '../src/cli/commands/graph.js';
-import { registerPaths } from '../src/cli/commands/paths.js';
-import { registerRun } from '../src/cli/commands/run.js';
-import { registerValidate } from '../src/cli/commands/validate.js';
+import { registerGraph } from '../src/edge/cli/commands/graph.js';
+import { registerPaths } from '../src/edge/cli/commands/paths.js';
+import { registerRun } from '../src/edge/cli/commands/run.js';
+import { registerValidate } from '../src/edge/cli/commands/validate.js';
 
 /** Runs one `troupe` command in this process and returns what it printed and its exit status. */
 async function troupe(...args: string[]): Promise<{ out: string; err: string; status: number }> {

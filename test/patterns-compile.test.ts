@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createActor, type AnyStateNode } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { checkPatternText, type PatternReport } from '../src/patterns/check-pattern.js';
-import type { CompiledPattern } from '../src/patterns/compile/compile.js';
-import type { StepMeta } from '../src/patterns/compile/state-kit.js';
-import { PatternLibrary } from '../src/patterns/library.js';
+import { checkPatternText, type PatternReport } from '../src/features/patterns/check-pattern.js';
+import type { CompiledPattern } from '../src/features/patterns/compile/compile.js';
+import type { StepMeta } from '../src/features/patterns/compile/state-kit.js';
+import { PatternLibrary } from '../src/features/patterns/library.js';
 
 const BUILT_IN = readdirSync('patterns').filter((f) => f.endsWith('.yaml')).sort();
 

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { checkPatternText } from '../src/patterns/check-pattern.js';
-import { durationMs } from '../src/patterns/format/common.js';
-import { patternJsonSchema, patternSchemaText } from '../src/patterns/format/json-schema.js';
-import { patternSchema } from '../src/patterns/format/pattern.js';
-import { STEP_KINDS } from '../src/patterns/format/steps.js';
-import { editDistance, nearestName } from '../src/patterns/suggest.js';
+import { checkPatternText } from '../src/features/patterns/check-pattern.js';
+import { durationMs } from '../src/features/patterns/format/common.js';
+import { patternJsonSchema, patternSchemaText } from '../src/features/patterns/format/pattern-json-schema.js';
+import { patternSchema } from '../src/features/patterns/format/pattern.js';
+import { STEP_KINDS } from '../src/features/patterns/format/steps.js';
+import { editDistance, nearestName } from '../src/features/patterns/suggest.js';
 
 describe('the pattern format', () => {
   it('is published as JSON Schema in patterns/pattern.schema.json, generated from the zod schema', () => {

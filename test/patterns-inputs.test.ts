@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { InputDecl } from '../src/patterns/format/pattern.js';
-import { inputTypeError, parseCliValue, resolveInputs } from '../src/patterns/load/inputs.js';
-import { parsePatternSource } from '../src/patterns/load/source.js';
-import { resolvePattern } from '../src/patterns/load/resolve.js';
+import type { InputDecl } from '../src/features/patterns/format/pattern.js';
+import { inputTypeError, parseCliValue, resolveInputs } from '../src/features/patterns/load/inputs.js';
+import { parsePatternSource } from '../src/features/patterns/load/source.js';
+import { resolvePattern } from '../src/features/patterns/load/resolve.js';
 
 const decls: Record<string, InputDecl> = {
   n: { type: 'integer', default: 2, min: 1 },

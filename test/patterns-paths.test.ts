@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { createActor } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { formatPaths } from '../src/cli/commands/paths.js';
-import { checkPatternText } from '../src/patterns/check-pattern.js';
-import type { CompiledPattern } from '../src/patterns/compile/compile.js';
-import { drawPattern, graphOf } from '../src/patterns/tools/draw.js';
-import { flatState, generatePaths, traversalInput } from '../src/patterns/tools/paths.js';
+import { formatPaths } from '../src/edge/cli/commands/paths.js';
+import { checkPatternText } from '../src/features/patterns/check-pattern.js';
+import type { CompiledPattern } from '../src/features/patterns/compile/compile.js';
+import { drawPattern, graphOf } from '../src/features/patterns/tools/draw.js';
+import { flatState, generatePaths, traversalInput } from '../src/features/patterns/tools/test-paths.js';
 
 const BUILT_IN = readdirSync('patterns').filter((f) => f.endsWith('.yaml')).sort();
 const compiledOf = (file: string): CompiledPattern =>

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { checkPatternText } from '../src/patterns/check-pattern.js';
-import type { Pattern } from '../src/patterns/format/pattern.js';
-import { PatternLibrary } from '../src/patterns/library.js';
-import { resolvePattern } from '../src/patterns/load/resolve.js';
-import { parsePatternSource } from '../src/patterns/load/source.js';
-import { drawPattern } from '../src/patterns/tools/draw.js';
+import { checkPatternText } from '../src/features/patterns/check-pattern.js';
+import type { Pattern } from '../src/features/patterns/format/pattern.js';
+import { PatternLibrary } from '../src/features/patterns/library.js';
+import { resolvePattern } from '../src/features/patterns/load/resolve.js';
+import { parsePatternSource } from '../src/features/patterns/load/source.js';
+import { drawPattern } from '../src/features/patterns/tools/draw.js';
 
 /**
  * Random valid patterns: every step kind, references only to steps that ran before, joins and

@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { checkPatternText } from '../src/patterns/check-pattern.js';
-import type { CompiledPattern } from '../src/patterns/compile/compile.js';
-import { replayPath } from '../src/patterns/run/replay.js';
-import { generatePaths } from '../src/patterns/tools/paths.js';
-import { SimulatedClock } from '../src/runtime/clock.js';
-import { createRuntime } from '../src/runtime/runtime.js';
+import { checkPatternText } from '../src/features/patterns/check-pattern.js';
+import type { CompiledPattern } from '../src/features/patterns/compile/compile.js';
+import { replayPath } from '../src/features/patterns/run/replay.js';
+import { generatePaths } from '../src/features/patterns/tools/test-paths.js';
+import { SimulatedClock } from '../src/engine/clock.js';
+import { createRuntime } from '../src/runtime.js';
 
 /**
  * The paths `troupe paths` generates from each built-in pattern's statechart, replayed against

@@ -3,19 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { TaskHandler } from '../src/actors/in-process-agents.js';
-import { checkPatternText } from '../src/patterns/check-pattern.js';
-import { PatternLibrary } from '../src/patterns/library.js';
-import { compileDefinition, definitionIdOf, PATTERN_DEFINITION_KIND, PatternDefinitions, type PatternDefinition } from '../src/patterns/run/definitions.js';
-import { patternKindOf, RegisteredPatterns } from '../src/patterns/run/registered.js';
-import type { PatternRunView } from '../src/patterns/run/run-view.js';
-import { SimulatedClock } from '../src/runtime/clock.js';
-import { MachineRegistry } from '../src/runtime/machine-registry.js';
-import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
-import { MemoryStore } from '../src/runtime/store/memory-store.js';
-import { SqliteStore } from '../src/runtime/store/sqlite-store.js';
-import { DelegatingStore } from '../src/runtime/store/delegating-store.js';
-import type { Store, StoredActor } from '../src/runtime/store/store.js';
+import type { TaskHandler } from '../src/engine/in-process-agents.js';
+import { checkPatternText } from '../src/features/patterns/check-pattern.js';
+import { PatternLibrary } from '../src/features/patterns/library.js';
+import { compileDefinition, definitionIdOf, PATTERN_DEFINITION_KIND, PatternDefinitions, type PatternDefinition } from '../src/features/patterns/run/definitions.js';
+import { patternKindOf, RegisteredPatterns } from '../src/features/patterns/run/registered.js';
+import type { PatternRunView } from '../src/features/patterns/run/run-view.js';
+import { SimulatedClock } from '../src/engine/clock.js';
+import { MachineRegistry } from '../src/engine/machine-registry.js';
+import { createRuntime, type Runtime } from '../src/runtime.js';
+import { MemoryStore } from '../src/engine/store/memory-store.js';
+import { SqliteStore } from '../src/engine/store/sqlite-store.js';
+import { DelegatingStore } from '../src/engine/store/delegating-store.js';
+import type { Store, StoredActor } from '../src/engine/store/store.js';
 
 /**
  * A pattern run left unfinished by a stopped process carries on after a restart without the

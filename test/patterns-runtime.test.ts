@@ -1,10 +1,10 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NonRetryableError } from '../src/errors.js';
-import type { TaskHandler } from '../src/actors/in-process-agents.js';
-import { PatternValidationError } from '../src/patterns/problems.js';
-import { SimulatedClock } from '../src/runtime/clock.js';
-import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
+import { NonRetryableError } from '../src/core/errors.js';
+import type { TaskHandler } from '../src/engine/in-process-agents.js';
+import { PatternValidationError } from '../src/features/patterns/problems.js';
+import { SimulatedClock } from '../src/engine/clock.js';
+import { createRuntime, type Runtime } from '../src/runtime.js';
 
 /**
  * Built-in patterns run end to end with in-process agents (plain handlers, not scripts),

@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TaskHandler } from '../src/actors/in-process-agents.js';
-import { SimulatedClock } from '../src/runtime/clock.js';
-import { createRuntime, type Runtime } from '../src/runtime/runtime.js';
-import { MemoryStore } from '../src/runtime/store/memory-store.js';
+import type { TaskHandler } from '../src/engine/in-process-agents.js';
+import { SimulatedClock } from '../src/engine/clock.js';
+import { createRuntime, type Runtime } from '../src/runtime.js';
+import { MemoryStore } from '../src/engine/store/memory-store.js';
 
 const CAPABILITIES = ['code', 'review', 'testing', 'python', 'react', 'architecture', 'ci', 'research', 'analysis', 'writing', 'ops'];
 const silent = pino({ level: 'silent' });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseTemplate, substitute, type VariableIssue } from '../src/patterns/load/variables.js';
-import { parsePatternSource } from '../src/patterns/load/source.js';
-import { resolvePattern } from '../src/patterns/load/resolve.js';
+import { parseTemplate, substitute, type VariableIssue } from '../src/features/patterns/load/variables.js';
+import { parsePatternSource } from '../src/features/patterns/load/source.js';
+import { resolvePattern } from '../src/features/patterns/load/resolve.js';
 
 const scope = (values: Record<string, unknown>) => ({ values: new Map(Object.entries(values)) });
 

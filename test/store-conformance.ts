@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it as test } from 'vitest';
-import { emptyBatch } from '../src/runtime/store/store.js';
+import { emptyBatch } from '../src/engine/store/store.js';
 import type {
   CommitBatch,
   OutboxEntry,
@@ -7,7 +7,7 @@ import type {
   StoredActor,
   StoredEvent,
   StoredTimer,
-} from '../src/runtime/store/store.js';
+} from '../src/engine/store/store.js';
 
 export interface ConformanceOptions {
   /** The store keeps data across a close and a reopen; the factory must then give `reopen`. */

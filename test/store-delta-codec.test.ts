@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyDelta, encodeDelta, templateCopier, type Encoded } from '../src/runtime/store/delta-codec.js';
+import { applyDelta, encodeDelta, templateCopier, type Encoded } from '../src/engine/store/delta-codec.js';
 
 /** Decoding as the memory store reads: into a fresh copy of the template. */
 const decodeDelta = (encoded: Encoded, template: unknown): unknown => applyDelta(templateCopier(template)(), encoded);

@@ -1,4 +1,4 @@
-import { MemoryStore } from '../src/runtime/store/memory-store.js';
+import { MemoryStore } from '../src/engine/store/memory-store.js';
 import { describeStoreConformance } from './store-conformance.js';
 
 describeStoreConformance('MemoryStore', async () => ({ store: new MemoryStore() }), { keepsCommittedObjects: true });

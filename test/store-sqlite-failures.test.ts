@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { TroupeError } from '../src/errors.js';
-import { SqliteStore } from '../src/runtime/store/sqlite-store.js';
-import type { Store } from '../src/runtime/store/store.js';
+import { TroupeError } from '../src/core/errors.js';
+import { SqliteStore } from '../src/engine/store/sqlite-store.js';
+import type { Store } from '../src/engine/store/store.js';
 import { actor, batch, event, outbox, snapshotOf } from './store-conformance.js';
 
 let dir: string;
@@ -198,7 +198,7 @@ describe('SqliteStore when a write fails', () => {
     await chmod(path, 0o444);
 
     const script = `
-      const { SqliteStore } = await import(${JSON.stringify(new URL('../src/runtime/store/sqlite-store.ts', import.meta.url).href)});
+      const { SqliteStore } = await import(${JSON.stringify(new URL('../src/engine/store/sqlite-store.ts', import.meta.url).href)});
       const store = new SqliteStore({ path: ${JSON.stringify(path)} });
       const row = (id) => ({ id, kind: 'task', machineId: 'm', version: 1, state: 's', context: {}, settled: false, ticketId: null, updatedAt: 1 });
       const batch = (id) => ({ actors: [row(id)], timersSet: [], timersCleared: [], events: [], outbox: [], outboxDelivered: [] });

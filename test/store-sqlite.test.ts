@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../src/runtime/store/sqlite-store.js';
+import { SqliteStore } from '../src/engine/store/sqlite-store.js';
 import { batch, describeStoreConformance, event } from './store-conformance.js';
 
 for (const synchronous of ['NORMAL', 'FULL'] as const) {

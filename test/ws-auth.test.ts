@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectAgent, ConnectionRefusedError } from '../src/sdk/index.js';
-import { startServer } from '../src/server/server.js';
-import { createRuntime } from '../src/runtime/runtime.js';
+import { connectAgent, ConnectionRefusedError } from '../src/edge/sdk/index.js';
+import { startServer } from '../src/edge/server/server.js';
+import { createRuntime } from '../src/runtime.js';
 import { AGENT_TOKEN, OBSERVER_TOKEN, RawClient, startTestServer, upgradeStatus, type TestServer } from './agent-conformance-helpers.js';
 
 /** Tokens are checked in the HTTP upgrade: a refused client never reaches a WebSocket handler. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectAgent, execHandler, type RemoteAgent } from '../src/sdk/index.js';
+import { connectAgent, execHandler, type RemoteAgent } from '../src/edge/sdk/index.js';
 import { AGENT_TOKEN, countEvents, nextEvent, startTestServer, type TestServer } from './agent-conformance-helpers.js';
 
 /** Command-line agents: the exec handler, and the `troupe agent` and `troupe serve` commands. */
@@ -100,7 +100,7 @@ describe('execHandler', () => {
 
 /** Runs the CLI in a child process; resolves with it once a stdout line matches. */
 function troupe(args: string[], waitFor: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; match: RegExpMatchArray; lines: string[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/edge/cli/main.ts', ...args], {
     cwd: join(import.meta.dirname, '..'),
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

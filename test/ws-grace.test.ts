@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRuntime } from '../src/runtime/runtime.js';
-import { SimulatedClock } from '../src/runtime/clock.js';
-import { SqliteStore } from '../src/runtime/store/sqlite-store.js';
-import { startServer } from '../src/server/server.js';
-import { connectAgent, type RemoteAgent } from '../src/sdk/index.js';
-import type { WelcomeMessage } from '../src/server/protocol/server-messages.js';
+import { createRuntime } from '../src/runtime.js';
+import { SimulatedClock } from '../src/engine/clock.js';
+import { SqliteStore } from '../src/engine/store/sqlite-store.js';
+import { startServer } from '../src/edge/server/server.js';
+import { connectAgent, type RemoteAgent } from '../src/edge/sdk/index.js';
+import type { WelcomeMessage } from '../src/edge/server/protocol/server-messages.js';
 import { AGENT_TOKEN, RawClient, nextEvent, startTestServer, type TestServer } from './agent-conformance-helpers.js';
 
 /** Everything time-dependent here runs on the runtime's simulated clock: nothing sleeps. */

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectAgent, type RemoteAgent } from '../src/sdk/index.js';
+import { connectAgent, type RemoteAgent } from '../src/edge/sdk/index.js';
 import { AGENT_TOKEN, startTestServer, type TestServer } from './agent-conformance-helpers.js';
 
 let t: TestServer;

@@ -1,12 +1,12 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TroupeError } from '../src/errors.js';
-import { eventMatcher, type EventFilter, type TroupeEvent } from '../src/runtime/event-bus.js';
-import { DelegatingStore } from '../src/runtime/store/delegating-store.js';
-import { MemoryStore } from '../src/runtime/store/memory-store.js';
-import type { EventQuery, StoredEvent } from '../src/runtime/store/store.js';
-import { connectAgent, type RemoteAgent } from '../src/sdk/index.js';
-import { BACKLOG_PAGE_SIZE } from '../src/server/event-stream.js';
+import { TroupeError } from '../src/core/errors.js';
+import { eventMatcher, type EventFilter, type TroupeEvent } from '../src/engine/event-bus.js';
+import { DelegatingStore } from '../src/engine/store/delegating-store.js';
+import { MemoryStore } from '../src/engine/store/memory-store.js';
+import type { EventQuery, StoredEvent } from '../src/engine/store/store.js';
+import { connectAgent, type RemoteAgent } from '../src/edge/sdk/index.js';
+import { BACKLOG_PAGE_SIZE } from '../src/edge/server/event-stream.js';
 import { AGENT_TOKEN, OBSERVER_TOKEN, RawClient, startTestServer, type TestServer } from './agent-conformance-helpers.js';
 
 /**

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../src/errors.js';
-import { AGENT_MESSAGES } from '../src/server/protocol/agent-messages.js';
-import { CLOSE_CODES, PROTOCOL_ERROR_CODES } from '../src/server/protocol/codes.js';
-import { protocolJsonSchema } from '../src/server/protocol/json-schema.js';
-import { OBSERVER_MESSAGES } from '../src/server/protocol/observer-messages.js';
-import { SERVER_MESSAGES } from '../src/server/protocol/server-messages.js';
+import { ERROR_CODES } from '../src/core/errors.js';
+import { AGENT_MESSAGES } from '../src/edge/server/protocol/agent-messages.js';
+import { CLOSE_CODES, PROTOCOL_ERROR_CODES } from '../src/edge/server/protocol/codes.js';
+import { protocolJsonSchema } from '../src/edge/server/protocol/protocol-json-schema.js';
+import { OBSERVER_MESSAGES } from '../src/edge/server/protocol/observer-messages.js';
+import { SERVER_MESSAGES } from '../src/edge/server/protocol/server-messages.js';
 import { startTestServer, type TestServer } from './agent-conformance-helpers.js';
 
 /** The documents are part of the protocol: they must say what the code does. */
@@ -92,7 +92,7 @@ describe('the server sits behind its subpath', () => {
         else external.add(spec);
       }
     }
-    expect([...seen].some((f) => f.includes('/src/server/'))).toBe(false);
+    expect([...seen].some((f) => f.includes('/src/edge/server/'))).toBe(false);
     expect(external.has('ws')).toBe(false);
   });
 });

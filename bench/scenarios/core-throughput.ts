@@ -1,5 +1,5 @@
-import { createRuntime } from '../../src/runtime/runtime.js';
-import { MemoryStore } from '../../src/runtime/store/memory-store.js';
+import { createRuntime } from '../../src/runtime.js';
+import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import type { Figure, Scenario } from '../harness.js';
 import { completions, percentile } from '../harness.js';
 

@@ -1,10 +1,10 @@
 import { stringify } from 'yaml';
-import { checkPatternText } from '../../src/patterns/check-pattern.js';
-import { checkCompiled } from '../../src/patterns/checks/check-compiled.js';
-import { compilePattern } from '../../src/patterns/compile/compile.js';
-import { PatternLibrary } from '../../src/patterns/library.js';
-import { resolvePattern } from '../../src/patterns/load/resolve.js';
-import { parsePatternSource } from '../../src/patterns/load/source.js';
+import { checkPatternText } from '../../src/features/patterns/check-pattern.js';
+import { checkCompiled } from '../../src/features/patterns/checks/check-compiled.js';
+import { compilePattern } from '../../src/features/patterns/compile/compile.js';
+import { PatternLibrary } from '../../src/features/patterns/library.js';
+import { resolvePattern } from '../../src/features/patterns/load/resolve.js';
+import { parsePatternSource } from '../../src/features/patterns/load/source.js';
 import type { Figure, Scenario } from '../harness.js';
 import { percentile } from '../harness.js';
 

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { stringify } from 'yaml';
-import type { CompiledPattern } from '../../src/patterns/compile/compile.js';
-import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
-import { MemoryStore } from '../../src/runtime/store/memory-store.js';
+import type { CompiledPattern } from '../../src/features/patterns/compile/compile.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import type { Figure, Scenario } from '../harness.js';
 
 const CHAIN = 300;

@@ -1,8 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRuntime } from '../../src/runtime/runtime.js';
-import { SqliteStore } from '../../src/runtime/store/sqlite-store.js';
+import { createRuntime } from '../../src/runtime.js';
+import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
 import type { Figure, Scenario } from '../harness.js';
 
 const QUEUED = 9_000;

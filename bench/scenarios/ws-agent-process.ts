@@ -6,7 +6,7 @@
  * Usage: node --import tsx bench/scenarios/ws-agent-process.ts <url> <token> <echo-url> <agents> <capacity>
  */
 import { WebSocket } from 'ws';
-import { connectAgent, type RemoteAgent } from '../../src/sdk/index.js';
+import { connectAgent, type RemoteAgent } from '../../src/edge/sdk/index.js';
 
 const [url, token, echoUrl, agentCount, capacity] = process.argv.slice(2) as [string, string, string, string, string];
 

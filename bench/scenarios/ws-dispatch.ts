@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
-import { MemoryStore } from '../../src/runtime/store/memory-store.js';
+import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import type { Figure, Scenario } from '../harness.js';
 import { percentile } from '../harness.js';
 

@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { agentMachine, agentStatusOf, type AgentContext, type AgentEvent, type AgentInput } from '../../src/machines/agent-machine.js';
+import { agentMachine, agentStatusOf, type AgentContext, type AgentEvent, type AgentInput } from '../../src/core/machines/agent-machine.js';
 import {
   check,
   checkEffectKinds,

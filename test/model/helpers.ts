@@ -25,7 +25,7 @@
 import { expect, it } from 'vitest';
 import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, AnyTransitionDefinition, EventObject, InspectionEvent } from 'xstate';
 import { createTestModel, getStateNodes } from 'xstate/graph';
-import { MachineStepper, type RequestedEffect } from '../../src/runtime/machine-stepper.js';
+import { MachineStepper, type RequestedEffect } from '../../src/core/stepper/machine-stepper.js';
 import { TwinStepper } from '../support/twin-stepper.js';
 
 // ---------------------------------------------------------------------------------------------

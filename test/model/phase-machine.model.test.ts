@@ -1,14 +1,14 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { gateFailures, type GateSpec, type PhaseCounts } from '../../src/machines/gate.js';
+import { gateFailures, type GateSpec, type PhaseCounts } from '../../src/core/machines/gate.js';
 import {
   phaseMachine,
   VALIDATION_ABANDONED,
   type PhaseContext,
   type PhaseEvent,
   type PhaseInput,
-} from '../../src/machines/phase-machine.js';
-import type { TaskStatus } from '../../src/machines/task-types.js';
+} from '../../src/core/machines/phase-machine.js';
+import type { TaskStatus } from '../../src/core/machines/task-types.js';
 import {
   check,
   checkEffectKinds,

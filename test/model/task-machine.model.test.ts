@@ -1,8 +1,8 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import type { RetryPolicy } from '../../src/machines/backoff.js';
-import { taskMachine, taskStatusOf } from '../../src/machines/task-machine.js';
-import type { AttemptError, TaskContext, TaskEvent, TaskInput, TaskStatus, TaskTimeouts } from '../../src/machines/task-types.js';
+import type { RetryPolicy } from '../../src/core/machines/retry-backoff.js';
+import { taskMachine, taskStatusOf } from '../../src/core/machines/task-machine.js';
+import type { AttemptError, TaskContext, TaskEvent, TaskInput, TaskStatus, TaskTimeouts } from '../../src/core/machines/task-types.js';
 import {
   check,
   checkEffectKinds,

@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { assign } from 'xstate';
-import { ticketMachine, type TicketContext, type TicketEvent, type TicketInput } from '../../src/machines/ticket-machine.js';
+import { ticketMachine, type TicketContext, type TicketEvent, type TicketInput } from '../../src/core/machines/ticket-machine.js';
 import {
   check,
   checkEffectKinds,

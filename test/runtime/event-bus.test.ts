@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EventBus } from '../../src/runtime/event-bus.js';
-import type { StoredEvent } from '../../src/runtime/store/store.js';
+import { EventBus } from '../../src/engine/event-bus.js';
+import type { StoredEvent } from '../../src/engine/store/store.js';
 
 let seq = 0;
 const event = (ticketId: string | null, type = 'task.queued'): StoredEvent => ({

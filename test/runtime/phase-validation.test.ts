@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Offer } from '../../src/index.js';
-import type { Revocation } from '../../src/runtime/agent-transport.js';
+import type { Revocation } from '../../src/engine/agent-transport.js';
 import { harness, type Harness } from './helpers.js';
 
 /**

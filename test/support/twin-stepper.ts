@@ -6,8 +6,8 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
-import { CompiledStepper, unsupportedFeature, type CompiledSnapshot } from '../../src/runtime/compiled-stepper.js';
-import type { RequestedEffect } from '../../src/runtime/machine-stepper.js';
+import { CompiledStepper, unsupportedFeature, type CompiledSnapshot } from '../../src/core/stepper/compiled-stepper.js';
+import type { RequestedEffect } from '../../src/core/stepper/machine-stepper.js';
 
 type XstateResult = { snapshot: AnyMachineSnapshot; effects: RequestedEffect[] } | undefined;
 

@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { InvalidArgumentError, type Command } from 'commander';
+import { createRuntime } from '../../../runtime.js';
+import { MemoryStore } from '../../../engine/store/memory-store.js';
+import { SqliteStore } from '../../../engine/store/sqlite-store.js';
+
+interface ServeOptions {
+  port: number;
+  host: string;
+  db: string;
+  memory?: boolean;
+  agentToken?: string[];
+  observerToken?: string[];
+  graceMs?: number;
+  jsonSchema?: boolean;
+}
+
+const integer = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  return n;
+};
+
+const fromEnv = (name: string): string[] =>
+  (process.env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+
+/**
+ * `troupe serve`: a runtime on a SQLite store (or in memory) served to WebSocket agents and
+ * observers. SIGINT or SIGTERM closes connections with 1001 and the store cleanly: running
+ * work stays leased, and agents that reconnect to the next `troupe serve` within the grace
+ * period resume it.
+ */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve a runtime to WebSocket agents and observers (protocol v1, see docs/protocol.md)')
+    .option('--port <n>', 'TCP port; 0 picks a free one', integer, 7411)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--db <path>', 'SQLite database file', './.troupe/troupe.db')
+    .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
+    .option('--agent-token <token...>', 'tokens agents connect with (or TROUPE_AGENT_TOKENS, comma-separated)')
+    .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
+    .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
+    .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
+    .action(async (options: ServeOptions) => {
+      if (options.jsonSchema) {
+        const { protocolJsonSchema } = await import('../../server/protocol/protocol-json-schema.js');
+        console.log(JSON.stringify(protocolJsonSchema(), null, 2));
+        return;
+      }
+      let agentTokens = options.agentToken ?? fromEnv('TROUPE_AGENT_TOKENS');
+      let observerTokens = options.observerToken ?? fromEnv('TROUPE_OBSERVER_TOKENS');
+      if (agentTokens.length === 0 && observerTokens.length === 0) {
+        // Never open without a token: make some up and say what they are.
+        agentTokens = [randomBytes(24).toString('base64url')];
+        observerTokens = [randomBytes(24).toString('base64url')];
+        console.error(`troupe serve: no tokens given; generated for this run:`);
+        console.error(`  agent token:    ${agentTokens[0]}`);
+        console.error(`  observer token: ${observerTokens[0]}`);
+      }
+      const store = options.memory ? new MemoryStore() : new SqliteStore({ path: options.db });
+      const runtime = createRuntime({ store });
+      const server = await runtime.listen({
+        port: options.port,
+        host: options.host,
+        agentTokens,
+        observerTokens,
+        ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+      });
+      const report = await runtime.start();
+      console.log(`troupe serve: listening on ${server.url} (health: ${server.httpUrl}/healthz, store: ${store.name})`);
+      if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) {
+          console.error(`troupe serve: ${signal} again, exiting now`);
+          process.exit(1);
+        }
+        stopping = true;
+        console.log(`troupe serve: ${signal}, shutting down`);
+        void server
+          .close()
+          .then(() => runtime.stop())
+          .then(
+            () => console.log('troupe serve: stopped; unfinished work is stored'),
+            (error: unknown) => {
+              console.error(`troupe serve: shutdown failed: ${(error as Error).message}`);
+              process.exitCode = 1;
+            },
+          );
+      };
+      process.once('SIGINT', () => stop('SIGINT'));
+      process.once('SIGTERM', () => stop('SIGTERM'));
+    });
+}

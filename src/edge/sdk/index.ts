@@ -1,0 +1,19 @@
+/**
+ * The Troupe agent SDK, behind the `troupe/sdk` subpath: connect an agent to a Troupe server
+ * over WebSocket with the same handler as an in-process agent.
+ *
+ * @example
+ * ```ts
+ * import { connectAgent } from 'troupe/sdk';
+ * const agent = await connectAgent({ url, token, id: 'a1', capabilities: ['code'], handler: async (task) => task.input });
+ * ```
+ */
+export { connectAgent, RemoteAgent } from './connect-agent.js';
+export type { ConnectAgentOptions, RemoteAgentEvents } from './connect-agent.js';
+export { execHandler } from './exec-handler.js';
+export type { ExecHandlerOptions } from './exec-handler.js';
+export { RemoteError, DisconnectedError, ConnectionRefusedError } from './remote-error.js';
+export { DEFAULT_RECONNECT, reconnectDelay } from './reconnect-backoff.js';
+export type { ReconnectPolicy } from './reconnect-backoff.js';
+export type { TaskHandler, TaskHandlerContext } from '../../engine/in-process-agents.js';
+export type { TaskView } from '../../engine/api/views.js';

@@ -1,0 +1,151 @@
+import { TroupeError } from '../../core/errors.js';
+import { SETTLED_TASK_STATUSES, type TaskContext, type TaskStatus } from '../../core/machines/task-types.js';
+import type { RuntimeCore } from '../runtime-core.js';
+import type { StoredActor } from '../store/store.js';
+import { createdViews, prepareTasks, throwIfRefused, type PreparedTasks, type TicketInCreation } from './task-creation.js';
+import type { TaskCreateInput } from './task-input.js';
+import { stateOf, taskView, type TaskView } from './views.js';
+
+export interface TaskListFilter {
+  ticketId?: string;
+  status?: TaskStatus | TaskStatus[];
+  phase?: string;
+  type?: string;
+  /** Include settled tasks (read from the store). Default true. */
+  includeSettled?: boolean;
+  limit?: number;
+}
+
+
+/**
+ * Tasks: create (alone or as a graph), read, list, cancel, and wait.
+ *
+ * @example
+ * ```ts
+ * const a = await runtime.tasks.create({ type: 'design', requires: ['architect'] });
+ * const b = await runtime.tasks.create({ type: 'build', dependsOn: [a.id], priority: 'high' });
+ * const done = await runtime.tasks.wait(b.id);
+ * ```
+ */
+export class TaskApi {
+  constructor(
+    private readonly core: RuntimeCore,
+    private readonly ready: () => Promise<void>,
+    private readonly maxPayloadBytes: number,
+  ) {}
+
+  /** Creates one task. Rejects unknown or cyclic dependencies and bad fields before anything changes. */
+  async create(input: TaskCreateInput): Promise<TaskView> {
+    const [created] = await this.createMany([input]);
+    return created as TaskView;
+  }
+
+  /**
+   * Creates several tasks at once; they may depend on each other by id. Either all are created
+   * or none (a cycle, a missing dependency or a bad field rejects the whole set).
+   */
+  async createMany(inputs: TaskCreateInput[]): Promise<TaskView[]> {
+    await this.ready();
+    const prepared = await prepareTasks(this.core, inputs, this.maxPayloadBytes);
+    // One group: a crash, or an id taken meanwhile, leaves none of these tasks.
+    const outcomes = await this.core.host.spawnAll(prepared.spawns);
+    throwIfRefused(outcomes);
+    return createdViews(prepared, outcomes);
+  }
+
+  /** @internal Checks tasks made together with a new ticket (see `TicketApi.create`). */
+  prepareWithTicket(inputs: TaskCreateInput[], ticket: TicketInCreation): Promise<PreparedTasks> {
+    return prepareTasks(this.core, inputs, this.maxPayloadBytes, ticket);
+  }
+
+  /** The task as it is now; throws `E_UNKNOWN_TASK` for an unknown id. */
+  async get(id: string): Promise<TaskView> {
+    await this.ready();
+    const found = await this.find(id);
+    if (!found) throw new TroupeError('E_UNKNOWN_TASK', `no task has id "${id}"`);
+    return found;
+  }
+
+  async list(filter: TaskListFilter = {}): Promise<TaskView[]> {
+    await this.ready();
+    const statuses = filter.status === undefined ? undefined : new Set([filter.status].flat());
+    const views = new Map<string, TaskView>();
+    for (const actor of this.core.host.liveActors()) {
+      if (actor.kind !== 'task') continue;
+      if (filter.ticketId !== undefined && actor.ticketId !== filter.ticketId) continue;
+      views.set(actor.id, taskView(actor.snapshot.value, actor.snapshot.context as TaskContext));
+    }
+    if (filter.includeSettled !== false) {
+      const query = filter.ticketId !== undefined ? { kind: 'task', ticketId: filter.ticketId } : { kind: 'task' };
+      for (const stored of await this.core.options.store.listActors({ ...query, settled: true })) {
+        if (!views.has(stored.id)) views.set(stored.id, viewOf(stored));
+      }
+    }
+    const result = [...views.values()]
+      .filter(
+        (v) =>
+          (statuses === undefined || statuses.has(v.status)) &&
+          (filter.phase === undefined || v.phase === filter.phase) &&
+          (filter.type === undefined || v.type === filter.type),
+      )
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return filter.limit === undefined ? result : result.slice(0, filter.limit);
+  }
+
+  /**
+   * Cancels a task that has not settled; a running agent is told to stop (its signal aborts).
+   * Cancelling a settled task is refused with `E_INVALID_STATE`.
+   */
+  async cancel(id: string, reason = 'cancelled by request'): Promise<TaskView> {
+    await this.ready();
+    await this.get(id);
+    const outcome = await this.core.host.request(id, { type: 'task.cancel', reason });
+    if (outcome.error) throw outcome.error;
+    const view = taskView(outcome.snapshot?.value, outcome.snapshot?.context as TaskContext);
+    if (!outcome.applied) {
+      throw new TroupeError('E_INVALID_STATE', `task ${id} is ${view.status} and cannot be cancelled`);
+    }
+    return view;
+  }
+
+  /** Tasks that wait, directly or through others, for this one. */
+  async blockedBy(id: string): Promise<TaskView[]> {
+    await this.ready();
+    await this.get(id);
+    const all = await this.list();
+    const dependents = new Map<string, TaskView[]>();
+    for (const t of all) for (const d of t.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), t]);
+    const seen = new Set<string>();
+    const out: TaskView[] = [];
+    const stack = [id];
+    while (stack.length > 0) {
+      const current = stack.pop() as string;
+      for (const t of dependents.get(current) ?? []) {
+        if (seen.has(t.id) || SETTLED_TASK_STATUSES.has(t.status)) continue;
+        seen.add(t.id);
+        out.push(t);
+        stack.push(t.id);
+      }
+    }
+    return out;
+  }
+
+  /** Resolves when the task settles (succeeded, dead-lettered, cancelled or skipped). */
+  async wait(id: string): Promise<TaskView> {
+    await this.ready();
+    await this.get(id);
+    return viewOf(await this.core.waitSettled(id));
+  }
+
+  private async find(id: string): Promise<TaskView | undefined> {
+    const live = this.core.host.getLive(id);
+    if (live) return live.kind === 'task' ? taskView(live.snapshot.value, live.snapshot.context as TaskContext) : undefined;
+    const stored = await this.core.options.store.getActor(id);
+    return stored?.kind === 'task' ? viewOf(stored) : undefined;
+  }
+}
+
+export function viewOf(record: StoredActor): TaskView {
+  const { value, context } = stateOf(record);
+  return taskView(value, context as TaskContext);
+}

@@ -1,0 +1,441 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { TroupeError } from '../../core/errors.js';
+import { isEmptyBatch } from './store.js';
+import type {
+  ActorQuery,
+  CommitBatch,
+  EventQuery,
+  OutboxEntry,
+  Store,
+  StoredActor,
+  StoredEvent,
+  StoredTimer,
+} from './store.js';
+
+type Db = Database.Database;
+type Stmt = Database.Statement<unknown[]>;
+
+export interface SqliteStoreOptions {
+  /** The database file; its parent directory is created. `:memory:` works for throwaway use. */
+  path: string;
+  /**
+   * `NORMAL` (default): in WAL mode a commit survives a crash of the process, but the last
+   * commits may be lost if the machine loses power. `FULL`: every commit is synced to disk.
+   */
+  synchronous?: 'NORMAL' | 'FULL';
+  /** Events kept in all (default 100,000); the oldest are pruned once ~10% over. */
+  eventRetention?: number;
+  /**
+   * Open an existing store for reading only (inspection tools, tests). Every commit then fails
+   * with `E_STORE`, because SQLite refuses the write, exactly as on a read-only file.
+   */
+  readonly?: boolean;
+  /**
+   * Hard cap on the database size in pages (`PRAGMA max_page_count`). A commit that would grow
+   * the file past it fails with `E_STORE` (SQLITE_FULL), as on a full disk.
+   */
+  maxPageCount?: number;
+  /** How long to wait for a lock held by another connection, in ms. Default 5000. */
+  busyTimeoutMs?: number;
+}
+
+const SCHEMA_VERSION = '1';
+const APP = 'troupe';
+const TABLES = ['meta', 'actors', 'timers', 'events', 'outbox'] as const;
+
+/** The actors table; exported so that `bench/sqlite-floor.ts` measures the same shape. */
+export const ACTORS_TABLE_SQL = `
+CREATE TABLE actors (
+  id TEXT PRIMARY KEY, kind TEXT NOT NULL, machine_id TEXT NOT NULL, version INTEGER NOT NULL,
+  state TEXT, context TEXT, settled INTEGER NOT NULL, ticket_id TEXT, updated_at INTEGER NOT NULL
+);
+CREATE INDEX actors_settled ON actors (settled, id);
+CREATE INDEX actors_ticket ON actors (ticket_id, id);`;
+
+const SCHEMA_SQL = `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+${ACTORS_TABLE_SQL}
+CREATE TABLE timers (
+  actor_id TEXT NOT NULL, name TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (actor_id, name)
+) WITHOUT ROWID;
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, ticket_id TEXT,
+  task_id TEXT, agent_id TEXT, phase TEXT, data TEXT
+);
+CREATE INDEX events_ticket ON events (ticket_id) WHERE ticket_id IS NOT NULL;
+CREATE INDEX events_task ON events (task_id) WHERE task_id IS NOT NULL;
+CREATE TABLE outbox (
+  id TEXT PRIMARY KEY, target TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT,
+  created_at INTEGER NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('app', '${APP}'), ('schema_version', '${SCHEMA_VERSION}');`;
+
+/** The upsert of one actor row; exported for `bench/sqlite-floor.ts`. */
+export const UPSERT_ACTOR_SQL = `INSERT INTO actors
+  (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, machine_id = excluded.machine_id,
+  version = excluded.version, state = excluded.state, context = excluded.context,
+  settled = excluded.settled, ticket_id = excluded.ticket_id, updated_at = excluded.updated_at`;
+
+const ACTOR_COLUMNS = `id, kind, machine_id AS machineId, version, state, context, settled,
+  ticket_id AS ticketId, updated_at AS updatedAt`;
+const EVENT_COLUMNS = `seq, type, at, ticket_id AS ticketId, task_id AS taskId,
+  agent_id AS agentId, phase, data`;
+
+/** Rows come back with the JSON columns still as text; they are decoded in place. */
+interface RawRow {
+  [column: string]: unknown;
+}
+
+/** Statements the commit path uses, prepared once per connection. */
+interface WriteStatements {
+  upsertActor: Stmt;
+  setTimer: Stmt;
+  clearTimer: Stmt;
+  insertEvent: Stmt;
+  upsertOutbox: Stmt;
+  deleteOutbox: Stmt;
+  pruneEvents: Stmt;
+}
+
+/**
+ * The embedded store: one SQLite file in WAL mode, one transaction per committed batch.
+ * A write that fails at the disk (read-only file, full disk, I/O error) throws `E_STORE` and
+ * leaves the store failed: it refuses every later commit, so nothing is ever reported as
+ * committed that was not. Open a new store on the same file to carry on from what is on disk.
+ * A batch that is itself at fault is rejected whole and the store carries on: a value that is
+ * not JSON throws `E_NOT_SERIALIZABLE`, one SQLite refuses (an event `seq` stored already, a
+ * field of the wrong type) throws `E_INVALID_INPUT`.
+ *
+ * @example
+ * ```ts
+ * const store = new SqliteStore({ path: '.troupe/troupe.db', synchronous: 'FULL' });
+ * await store.open();
+ * const runtime = createRuntime({ store });
+ * ```
+ */
+export class SqliteStore implements Store {
+  readonly name: string;
+  private readonly path: string;
+  private readonly synchronous: 'NORMAL' | 'FULL';
+  private readonly eventRetention: number;
+  private readonly pruneAbove: number;
+  private readonly options: SqliteStoreOptions;
+  private db: Db | undefined;
+  private applyBatch: ((batch: CommitBatch, json: (string | null)[]) => number) | undefined;
+  private readonly readStatements = new Map<string, Stmt>();
+  private eventCount = 0;
+  private failure: TroupeError | undefined;
+
+  constructor(options: SqliteStoreOptions) {
+    const retention = options.eventRetention ?? 100_000;
+    if (!Number.isInteger(retention) || retention < 1) {
+      throw new TroupeError('E_INVALID_INPUT', `eventRetention must be a positive integer, got ${retention}`);
+    }
+    this.options = options;
+    this.path = options.path;
+    this.name = `sqlite:${options.path}`;
+    this.synchronous = options.synchronous ?? 'NORMAL';
+    this.eventRetention = retention;
+    this.pruneAbove = Math.floor(retention * 1.1);
+  }
+
+  async open(): Promise<void> {
+    if (this.db !== undefined) return;
+    let db: Db | undefined;
+    try {
+      if (this.path !== ':memory:' && this.options.readonly !== true) {
+        mkdirSync(dirname(this.path), { recursive: true });
+      }
+      db = new Database(this.path, {
+        readonly: this.options.readonly === true,
+        timeout: this.options.busyTimeoutMs ?? 5000,
+      });
+      // Check before anything is written: a foreign file must be left exactly as it was.
+      const empty = this.checkSchema(db);
+      if (this.options.readonly !== true) db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${this.synchronous}`);
+      if (empty) {
+        if (this.options.readonly === true) this.fail('holds no Troupe store to read');
+        const created = db;
+        // Check again under the write lock, in case another process created it meanwhile.
+        created.transaction(() => this.checkSchema(created) && created.exec(SCHEMA_SQL)).immediate();
+      }
+      if (this.options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(this.options.maxPageCount)}`);
+      this.eventCount = (db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number | undefined) ?? 0;
+      this.prepareWrites(db);
+    } catch (error) {
+      db?.close();
+      throw this.toStoreError('cannot be opened', error);
+    }
+    this.db = db;
+  }
+
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = undefined;
+    this.applyBatch = undefined;
+    this.readStatements.clear();
+    db?.close();
+  }
+
+  async commit(batch: CommitBatch): Promise<void> {
+    if (this.failure !== undefined) {
+      throw new TroupeError('E_STORE', `${this.name}: the store failed earlier and accepts no more commits`, {
+        cause: this.failure,
+      });
+    }
+    const apply = this.applyBatch;
+    if (apply === undefined) throw this.notOpen();
+    if (isEmptyBatch(batch)) return;
+    // Serialise everything first: a value that is not plain JSON throws before any write.
+    const json = serialiseBatch(batch);
+    try {
+      this.eventCount = apply(batch, json);
+    } catch (error) {
+      // The transaction was rolled back. A constraint or a value SQLite cannot bind is the
+      // batch's fault, and the store is fine; anything else is the disk's, and the store fails.
+      if (error instanceof Database.SqliteError && !error.code.startsWith('SQLITE_CONSTRAINT')) {
+        this.failure = this.toStoreError('failed to commit a batch', error);
+        throw this.failure;
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new TroupeError('E_INVALID_INPUT', `${this.name}: rejected a batch, nothing of it was written: ${reason}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async getActor(id: string): Promise<StoredActor | undefined> {
+    return this.guard(() => {
+      const row = this.read('actor', () => `SELECT ${ACTOR_COLUMNS} FROM actors WHERE id = ?`).get(id);
+      return row === undefined ? undefined : decodeActor(row as RawRow);
+    });
+  }
+
+  async getActors(ids: readonly string[]): Promise<Map<string, StoredActor>> {
+    return this.guard(() => {
+      const stmt = this.read('actor', () => `SELECT ${ACTOR_COLUMNS} FROM actors WHERE id = ?`);
+      const found = new Map<string, StoredActor>();
+      for (const id of ids) {
+        if (found.has(id)) continue;
+        const row = stmt.get(id);
+        if (row !== undefined) found.set(id, decodeActor(row as RawRow));
+      }
+      return found;
+    });
+  }
+
+  async listActors(query: ActorQuery): Promise<StoredActor[]> {
+    const where = new Conditions();
+    where.add('kind = ?', query.kind);
+    where.add('ticket_id = ?', query.ticketId);
+    where.add('settled = ?', query.settled === undefined ? undefined : Number(query.settled));
+    where.add('id > ?', query.afterId);
+    const sql = `SELECT ${ACTOR_COLUMNS} FROM actors ${where.sql()} ORDER BY id LIMIT ?`;
+    return this.guard(() => this.read(sql, () => sql).all(...where.params, query.limit ?? -1).map((row) => decodeActor(row as RawRow)));
+  }
+
+  async loadLive(): Promise<StoredActor[]> {
+    const sql = `SELECT ${ACTOR_COLUMNS} FROM actors WHERE settled = 0 ORDER BY id`;
+    return this.guard(() => this.read('live', () => sql).all().map((row) => decodeActor(row as RawRow)));
+  }
+
+  async loadTimers(): Promise<StoredTimer[]> {
+    const sql = 'SELECT actor_id AS actorId, name, at FROM timers';
+    return this.guard(() => this.read('timers', () => sql).all() as StoredTimer[]);
+  }
+
+  async loadOutbox(): Promise<OutboxEntry[]> {
+    const sql = 'SELECT id, target, kind, payload, created_at AS createdAt FROM outbox ORDER BY rowid';
+    return this.guard(() =>
+      this.read('outbox', () => sql).all().map((row) => {
+        const entry = row as RawRow;
+        entry['payload'] = parseJson(entry['payload']);
+        return entry as unknown as OutboxEntry;
+      }),
+    );
+  }
+
+  async readEvents(query: EventQuery): Promise<StoredEvent[]> {
+    const where = new Conditions();
+    where.add('ticket_id = ?', query.ticketId);
+    where.add('task_id = ?', query.taskId);
+    where.add('agent_id = ?', query.agentId);
+    where.add('type IN (SELECT value FROM json_each(?))', query.types && JSON.stringify(query.types));
+    where.add('seq > ?', query.afterSeq);
+    const order = query.order === 'oldest' ? 'ASC' : 'DESC';
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where.sql()} ORDER BY seq ${order} LIMIT ?`;
+    return this.guard(() =>
+      this.read(sql, () => sql).all(...where.params, query.limit ?? -1).map((row) => {
+        const event = row as RawRow;
+        event['data'] = parseJson(event['data']);
+        return event as unknown as StoredEvent;
+      }),
+    );
+  }
+
+  async lastEventSeq(): Promise<number> {
+    const seq = this.guard(() => this.read('lastSeq', () => 'SELECT MAX(seq) FROM events').pluck().get());
+    return typeof seq === 'number' ? seq : 0;
+  }
+
+  /** Returns true when the file holds no tables yet; throws when it holds someone else's. */
+  private checkSchema(db: Db): boolean {
+    const tables = db
+      .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+      .pluck()
+      .all() as string[];
+    if (tables.length === 0) return true;
+    if (!tables.includes('meta')) {
+      return this.fail(`holds a SQLite database that is not a Troupe store (tables: ${tables.join(', ')})`);
+    }
+    const meta = new Map(
+      (db.prepare('SELECT key, value FROM meta').raw().all() as [unknown, unknown][]).map(([k, v]) => [
+        String(k),
+        String(v),
+      ]),
+    );
+    if (meta.get('app') !== APP) {
+      return this.fail(`holds a SQLite database that is not a Troupe store (its meta table names no Troupe app)`);
+    }
+    const version = meta.get('schema_version');
+    if (version !== SCHEMA_VERSION) {
+      return this.fail(`has store schema version ${version ?? '(none)'}; this Troupe knows version ${SCHEMA_VERSION}`);
+    }
+    const missing = TABLES.filter((t) => !tables.includes(t));
+    if (missing.length > 0) return this.fail(`is a Troupe store missing table(s): ${missing.join(', ')}`);
+    return false;
+  }
+
+  private prepareWrites(db: Db): void {
+    const write: WriteStatements = {
+      upsertActor: db.prepare(UPSERT_ACTOR_SQL),
+      setTimer: db.prepare(
+        'INSERT INTO timers (actor_id, name, at) VALUES (?, ?, ?) ON CONFLICT (actor_id, name) DO UPDATE SET at = excluded.at',
+      ),
+      clearTimer: db.prepare('DELETE FROM timers WHERE actor_id = ? AND name = ?'),
+      insertEvent: db.prepare(
+        'INSERT INTO events (seq, type, at, ticket_id, task_id, agent_id, phase, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      upsertOutbox: db.prepare(`INSERT INTO outbox (id, target, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (id) DO UPDATE SET target = excluded.target, kind = excluded.kind,
+        payload = excluded.payload, created_at = excluded.created_at`),
+      deleteOutbox: db.prepare('DELETE FROM outbox WHERE id = ?'),
+      pruneEvents: db.prepare(
+        'DELETE FROM events WHERE seq < (SELECT seq FROM events ORDER BY seq DESC LIMIT 1 OFFSET ?)',
+      ),
+    };
+    // The order of the steps matches MemoryStore: clear timers before setting them, add outbox
+    // entries before removing delivered ones. Returns the number of events kept afterwards.
+    this.applyBatch = db.transaction((batch: CommitBatch, json: (string | null)[]): number => {
+      let j = 0;
+      for (const a of batch.actors) {
+        const state = json[j++];
+        const context = json[j++];
+        write.upsertActor.run(a.id, a.kind, a.machineId, a.version, state, context, a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt);
+      }
+      for (const t of batch.timersCleared) write.clearTimer.run(t.actorId, t.name);
+      for (const t of batch.timersSet) write.setTimer.run(t.actorId, t.name, t.at);
+      for (const o of batch.outbox) write.upsertOutbox.run(o.id, o.target, o.kind, json[j++], o.createdAt);
+      for (const id of batch.outboxDelivered) write.deleteOutbox.run(id);
+      for (const e of batch.events) {
+        write.insertEvent.run(e.seq, e.type, e.at, e.ticketId ?? null, e.taskId ?? null, e.agentId ?? null, e.phase ?? null, json[j++]);
+      }
+      let count = this.eventCount + batch.events.length;
+      if (count > this.pruneAbove) count -= write.pruneEvents.run(this.eventRetention - 1).changes;
+      return count;
+    });
+  }
+
+  /** Reads turn SQLite failures into `E_STORE` too, but do not fail the store. */
+  private guard<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof Database.SqliteError) throw this.toStoreError('failed to read', error);
+      throw error;
+    }
+  }
+
+  private read(key: string, sql: () => string): Stmt {
+    const db = this.db;
+    if (db === undefined) throw this.notOpen();
+    let stmt = this.readStatements.get(key);
+    if (stmt === undefined) {
+      stmt = db.prepare(sql());
+      this.readStatements.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  private notOpen(): TroupeError {
+    return new TroupeError('E_STORE', `${this.name}: the store is not open`);
+  }
+
+  private fail(problem: string): never {
+    throw new TroupeError('E_STORE', `SQLite store at ${this.path} ${problem}`);
+  }
+
+  private toStoreError(what: string, error: unknown): TroupeError {
+    if (error instanceof TroupeError) return error;
+    const code = error instanceof Database.SqliteError ? error.code : undefined;
+    const message = error instanceof Error ? error.message : String(error);
+    const problem = code === 'SQLITE_NOTADB' ? 'is not a SQLite database' : what;
+    return new TroupeError('E_STORE', `SQLite store at ${this.path} ${problem}: ${message}${code ? ` (${code})` : ''}`, {
+      cause: error,
+      details: { path: this.path, ...(code ? { sqliteCode: code } : {}) },
+    });
+  }
+}
+
+/** State and context per actor, then one payload per outbox entry, then data per event. */
+function serialiseBatch(batch: CommitBatch): (string | null)[] {
+  const json: (string | null)[] = [];
+  for (const a of batch.actors) {
+    json.push(toJson(a.state, 'the state of actor', a.id), toJson(a.context, 'the context of actor', a.id));
+  }
+  for (const o of batch.outbox) json.push(toJson(o.payload, 'the payload of outbox entry', o.id));
+  for (const e of batch.events) json.push(toJson(e.data, 'the data of event', e.seq));
+  return json;
+}
+
+function toJson(value: unknown, what: string, owner: string | number): string | null {
+  try {
+    // `undefined` is kept as SQL NULL and read back as `undefined`.
+    return JSON.stringify(value) ?? null;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TroupeError('E_NOT_SERIALIZABLE', `${what} ${owner} is not plain JSON: ${reason}`, { cause: error });
+  }
+}
+
+function parseJson(text: unknown): unknown {
+  return typeof text === 'string' ? JSON.parse(text) : undefined;
+}
+
+function decodeActor(row: RawRow): StoredActor {
+  row['state'] = parseJson(row['state']);
+  row['context'] = parseJson(row['context']);
+  row['settled'] = row['settled'] === 1;
+  return row as unknown as StoredActor;
+}
+
+/** The WHERE clause of a query, built from the filters that are present. */
+class Conditions {
+  readonly params: unknown[] = [];
+  private readonly parts: string[] = [];
+
+  add(sql: string, value: unknown): void {
+    if (value === undefined) return;
+    this.parts.push(sql);
+    this.params.push(value);
+  }
+
+  sql(): string {
+    return this.parts.length === 0 ? '' : `WHERE ${this.parts.join(' AND ')}`;
+  }
+}

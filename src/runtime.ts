@@ -1,0 +1,278 @@
+import type { Logger } from 'pino';
+import { TroupeError } from './core/errors.js';
+import { InProcessAgents } from './engine/in-process-agents.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/machines/retry-backoff.js';
+import type { AgentContext } from './core/machines/agent-machine.js';
+import type { TaskContext } from './core/machines/task-types.js';
+import { AGENT_DEFAULTS, AgentApi } from './engine/api/agent-api.js';
+import { SimulatedClock, SystemClock, type Clock } from './engine/clock.js';
+import { buildContextPackage } from './engine/api/context-package.js';
+import type { EventFilter, EventListener, HistoryQuery, TroupeEvent } from './engine/event-bus.js';
+import { LeaseApi } from './engine/api/lease-api.js';
+import { MachineRegistry, type SnapshotMigration } from './engine/machine-registry.js';
+import { RuntimeMetrics } from './engine/metrics.js';
+import { DEFAULT_REJECT_COOLDOWN_MS } from './engine/reject-cooldown.js';
+import { RuntimeCore, defaultLogger } from './engine/runtime-core.js';
+import { MemoryStore } from './engine/store/memory-store.js';
+import type { EventQuery, Store } from './engine/store/store.js';
+import { TaskApi } from './engine/api/task-api.js';
+import { TicketApi } from './engine/api/ticket-api.js';
+import { taskView } from './engine/api/views.js';
+import { PatternApi } from './features/patterns/run/pattern-api.js';
+import type { ServerOptions } from './edge/server/options.js';
+import type { TroupeServer } from './edge/server/server.js';
+import type { CoordinationApi } from './features/coordination/coordination-api.js';
+import { installCoordination } from './features/coordination/install.js';
+
+export interface RuntimeOptions {
+  /** Where actors, timers and events are kept. Default: a `MemoryStore`. */
+  store?: Store;
+  /** Time source. Default: the system clock; pass a `SimulatedClock` in tests. */
+  clock?: Clock;
+  /** Source of randomness for backoff jitter and lease ids. Default `Math.random`. */
+  random?: () => number;
+  logger?: Logger;
+  /** Events kept in memory per ticket (newest first). Default 10,000. */
+  historyLimit?: number;
+  /** Default retry policy for tasks that do not set their own. */
+  retry?: Partial<RetryPolicy>;
+  /** How often in-process agents beat. Default 30 s. */
+  heartbeatIntervalMs?: number;
+  /** Silence after which an agent is stale. Default 90 s. */
+  staleAfterMs?: number;
+  /** Largest task input or result accepted, in bytes of JSON. Default 1 MiB. */
+  maxPayloadBytes?: number;
+  /**
+   * After an agent rejects an offered task, how long (ms on the runtime clock) that agent is not
+   * offered the same task again; other capable agents may still take it at once. Stops one agent
+   * that keeps declining from getting the task straight back in a tight loop. Kept in memory only
+   * (a restart forgets it). `0` turns it off. Default 5,000.
+   */
+  rejectCooldownMs?: number;
+  /** Migrations for snapshots stored by older machine versions. */
+  migrations?: Array<{ kind: string; fromVersion: number; migrate: SnapshotMigration }>;
+}
+
+/** What `start()` found in the store. */
+export interface RecoveryReport {
+  actors: number;
+  timers: number;
+  /** In-process agents of the previous process, now marked lost (their tasks requeue). */
+  lostAgents: number;
+}
+
+/**
+ * The Troupe runtime: tickets, phases, tasks and agents as durable actors.
+ *
+ * @example
+ * ```ts
+ * import { createRuntime } from 'troupe';
+ *
+ * const runtime = createRuntime();
+ * await runtime.agents.register({ id: 'a1', capabilities: ['code'], handler: async (task) => ({ done: task.type }) });
+ * const task = await runtime.tasks.create({ type: 'hello', requires: ['code'] });
+ * console.log((await runtime.tasks.wait(task.id)).result); // { done: 'hello' }
+ * await runtime.stop();
+ * ```
+ */
+export class Runtime {
+  readonly tasks: TaskApi;
+  readonly tickets: TicketApi;
+  readonly agents: AgentApi;
+  /** Reports from remote agents about their leases. */
+  readonly leases: LeaseApi;
+  readonly events: EventApi;
+  /** Splits, joins, sync points, merges, routing, dependency guards, sagas, locks, barriers (`docs/coordination.md`). */
+  readonly coordination: CoordinationApi;
+  /** YAML patterns compiled to statecharts, run as coordinator actors (`docs/patterns.md`). */
+  readonly patterns: PatternApi;
+  /** Prometheus metrics derived from the event stream. */
+  readonly metrics: RuntimeMetrics;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly logger: Logger;
+  /** @internal */
+  readonly core: RuntimeCore;
+  private starting: Promise<RecoveryReport> | null = null;
+  private stopped = false;
+
+  constructor(options: RuntimeOptions = {}) {
+    this.clock = options.clock ?? new SystemClock();
+    this.store = options.store ?? new MemoryStore();
+    this.logger = options.logger ?? defaultLogger();
+    const machines = new MachineRegistry();
+    for (const m of options.migrations ?? []) machines.addMigration(m.kind, m.fromVersion, m.migrate);
+    // Frozen: every task that sets no policy of its own holds this very object.
+    const retry: RetryPolicy = Object.freeze({
+      maxAttempts: options.retry?.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts,
+      backoff: Object.freeze({ ...DEFAULT_RETRY_POLICY.backoff, ...options.retry?.backoff }),
+    });
+    this.core = new RuntimeCore({
+      store: this.store,
+      clock: this.clock,
+      random: options.random ?? Math.random,
+      logger: this.logger,
+      historyLimit: options.historyLimit ?? 10_000,
+      retry,
+      machines,
+      rejectCooldownMs: options.rejectCooldownMs ?? DEFAULT_REJECT_COOLDOWN_MS,
+    });
+    const maxPayloadBytes = options.maxPayloadBytes ?? 1024 * 1024;
+    const ready = () => this.ensureStarted();
+    const core = this.core;
+    const inProcess = new InProcessAgents({
+      taskContext: (id) => core.host.getLive(id)?.snapshot.context as TaskContext | undefined,
+      view: (context) => taskView({ leased: 'running' }, context),
+      contextPackage: (task) => buildContextPackage(task, core.host, this.store),
+      send: (taskId, event) => {
+        if (!core.host.failed) core.host.send(taskId, event);
+      },
+      sendAgentMessage: (from, to, body) => void this.events.message(from, to, body),
+      maxResultBytes: maxPayloadBytes,
+    });
+    this.tasks = new TaskApi(this.core, ready, maxPayloadBytes);
+    this.tickets = new TicketApi(this.core, this.tasks, ready);
+    this.agents = new AgentApi(
+      this.core,
+      ready,
+      {
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? AGENT_DEFAULTS.heartbeatIntervalMs,
+        staleAfterMs: options.staleAfterMs ?? AGENT_DEFAULTS.staleAfterMs,
+      },
+      inProcess,
+    );
+    this.leases = new LeaseApi(this.core, maxPayloadBytes);
+    this.events = new EventApi(this.core, ready);
+    this.coordination = installCoordination(this.core, { ready, retry, maxPayloadBytes });
+    this.patterns = new PatternApi(this);
+    this.metrics = new RuntimeMetrics(this.core.bus, {
+      queuedTasks: () => this.core.dispatcher.queuedCount(),
+      liveActors: () => this.core.host.liveCount(),
+    });
+    if (this.clock instanceof SimulatedClock) this.clock.onSettle(() => this.idle());
+  }
+
+  /**
+   * Opens the store and restores every unfinished actor and timer (timers already due fire at
+   * once). Called by the first API call if you do not call it yourself.
+   */
+  start(): Promise<RecoveryReport> {
+    if (!this.starting) this.starting = this.recover();
+    return this.starting;
+  }
+
+  /** Resolves once every message sent so far has been processed and committed. */
+  async idle(): Promise<void> {
+    await this.start();
+    await this.core.host.idle();
+  }
+
+  /**
+   * Serves this runtime to WebSocket agents and observers (protocol v1, `docs/protocol.md`).
+   * The server code (and `ws`) is loaded only when this is called. Close the server before
+   * stopping the runtime.
+   *
+   * @example
+   * ```ts
+   * const server = await runtime.listen({ port: 7411, agentTokens: [process.env.TROUPE_AGENT_TOKEN!] });
+   * console.log(server.url); // ws://127.0.0.1:7411/v1/ws
+   * ```
+   */
+  async listen(options: ServerOptions = {}): Promise<TroupeServer> {
+    const { startServer } = await import('./edge/server/server.js');
+    return startServer(this, options);
+  }
+
+  /** Stops timers and heartbeats and closes the store. Work in flight stays stored for the next start. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.starting) {
+      await this.starting.catch(() => undefined);
+      await this.core.host.idle().catch(() => undefined);
+    }
+    this.agents.stopAll();
+    this.core.stop();
+    await this.store.close();
+  }
+
+  private async ensureStarted(): Promise<void> {
+    if (this.stopped) throw new TroupeError('E_RUNTIME_STOPPED', 'the runtime is stopped');
+    await this.start();
+    const failure = this.core.host.failed;
+    if (failure) throw failure;
+  }
+
+  private async recover(): Promise<RecoveryReport> {
+    await this.store.open();
+    const restored = await this.core.host.recover();
+    await this.core.rebuildIndexes();
+    let lostAgents = 0;
+    for (const actor of [...this.core.host.liveActors()]) {
+      if (actor.kind !== 'agent') continue;
+      if ((actor.snapshot.context as AgentContext).transport !== 'in-process') continue;
+      // An in-process agent of the previous process cannot still be running: its work goes back.
+      this.core.host.send(actor.id, { type: 'agent.lost', reason: 'the process that ran it restarted' });
+      lostAgents += 1;
+    }
+    await this.core.host.idle();
+    const report = { ...restored, lostAgents };
+    if (restored.actors > 0 || restored.timers > 0) {
+      this.logger.info({ store: this.store.name, ...report }, 'recovered unfinished work');
+    }
+    return report;
+  }
+}
+
+/**
+ * Events: live subscriptions by type, ticket, task or agent; the bounded history; the
+ * stored log; inter-agent messages.
+ *
+ * @example
+ * ```ts
+ * const off = runtime.events.subscribe({ types: ['task.*'], ticketId }, (e) => console.log(e.type));
+ * const recent = runtime.events.history({ ticketId, types: ['task.failed'], limit: 20 });
+ * ```
+ */
+export class EventApi {
+  constructor(
+    private readonly core: RuntimeCore,
+    private readonly ready: () => Promise<void>,
+  ) {}
+
+  /** Calls `listener` for every committed event that matches; returns the unsubscribe function. */
+  subscribe(filter: EventFilter, listener: EventListener): () => void {
+    return this.core.bus.subscribe(filter, listener);
+  }
+
+  /** Recent events of a ticket (or of no ticket), newest first, from memory. */
+  history(query: HistoryQuery = {}): TroupeEvent[] {
+    return this.core.bus.history(query);
+  }
+
+  /** Events from the store, beyond what memory keeps. */
+  async read(query: EventQuery): Promise<TroupeEvent[]> {
+    await this.ready();
+    return this.core.options.store.readEvents(query);
+  }
+
+  /** Sends a message from one agent to another, as an `agent.message` event addressed to `to`. */
+  async message(from: string, to: string, body: unknown, ticketId: string | null = null): Promise<void> {
+    await this.ready();
+    const target = this.core.host.getLive(to);
+    if (!target || target.kind !== 'agent') throw new TroupeError('E_UNKNOWN_AGENT', `no live agent has id "${to}"`);
+    await this.core.host.record({ type: 'agent.message', agentId: to, ticketId, data: { from, to, body } });
+  }
+}
+
+/**
+ * Creates a runtime. Nothing runs until the first call (or `start()`).
+ *
+ * @example
+ * ```ts
+ * const runtime = createRuntime({ clock: new SimulatedClock(0) });
+ * ```
+ */
+export function createRuntime(options: RuntimeOptions = {}): Runtime {
+  return new Runtime(options);
+}
