@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
+import { startServer } from '../../src/edge/server/server.js';
 import type { Figure, Scenario } from '../harness.js';
 import { percentile } from '../harness.js';
 
@@ -74,7 +75,7 @@ export const wsDispatch: Scenario = {
   description: '20k no-op tasks through 8 WebSocket agents in a child process; serial dispatch latency vs raw ws round trip',
   async run(): Promise<Figure[]> {
     const runtime = createRuntime({ store: new MemoryStore() });
-    const server = await runtime.listen({ port: 0, agentTokens: [TOKEN] });
+    const server = await startServer(runtime, { port: 0, agentTokens: [TOKEN] });
     const echo = new WebSocketServer({ port: 0, host: '127.0.0.1', perMessageDeflate: false });
     await once(echo, 'listening');
     const echoUrl = `ws://127.0.0.1:${(echo.address() as AddressInfo).port}`;

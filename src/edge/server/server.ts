@@ -18,7 +18,7 @@ import { decideUpgrade, refuseUpgrade } from './upgrade.js';
 
 /**
  * The WebSocket server of a runtime: agents and observers connect at one endpoint, with a
- * health check beside it. Start it with `startServer(runtime, options)` or `runtime.listen()`.
+ * health check beside it. Start it with `startServer(runtime, options)` (from `troupe/server`).
  *
  * @example
  * ```ts

@@ -63,7 +63,9 @@ export function registerServe(program: Command): void {
       }
       const store = options.memory ? new MemoryStore() : new SqliteStore({ path: options.db });
       const runtime = createRuntime({ store });
-      const server = await runtime.listen({
+      // Loaded here, not at the top: the other commands never load `ws`.
+      const { startServer } = await import('../../server/server.js');
+      const server = await startServer(runtime, {
         port: options.port,
         host: options.host,
         agentTokens,

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkPatternSource, type PatternReport } from '../../../features/patterns/check-pattern.js';
-import { PatternLibrary } from '../../../features/patterns/library.js';
+import { PatternLibrary } from '../../../features/patterns/load/library.js';
 import { parsePatternSource } from '../../../features/patterns/load/source.js';
-import { formatProblem, problem } from '../../../features/patterns/problems.js';
+import { formatProblem, problem } from '../../../features/patterns/problems/problems.js';
 import { collect, parseSets } from '../../../features/patterns/tools/cli-support.js';
 
 interface ValidateOptions {
