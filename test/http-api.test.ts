@@ -166,3 +166,18 @@ describe('the documents and operations routes', () => {
     expect(metrics.body).toMatch(/^troupe_tasks_created_total \d+$/m);
   });
 });
+
+describe('docs/errors.md', () => {
+  it('gives the HTTP status of every code the API answers with', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { HTTP_STATUS_OF_CODE } = await import('../src/edge/http/http-errors.js');
+    const { ERROR_CODES } = await import('../src/core/errors.js');
+    const { PROTOCOL_ERROR_CODES } = await import('../src/edge/server/protocol/codes.js');
+    const doc = readFileSync(join(import.meta.dirname, '..', 'docs/errors.md'), 'utf8');
+    for (const [code, status] of Object.entries(HTTP_STATUS_OF_CODE)) {
+      expect(doc).toContain(`| \`${code}\` | ${status} |`);
+      expect(code in ERROR_CODES || code in PROTOCOL_ERROR_CODES, code).toBe(true);
+    }
+  });
+});
