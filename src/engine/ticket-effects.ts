@@ -74,6 +74,9 @@ function spawnValidator(deps: TicketEffectsDeps, p: SpawnValidatorParams, scope:
       retry: deps.retry,
       timeouts: {},
       role: 'validator',
+      // It judges the phase's round, not a round of its own (see the validation package).
+      round: p.round,
+      feedback: p.feedback,
     },
     p.ticketId,
   );

@@ -315,7 +315,7 @@ function oracle(step: StepRecord<PhaseContext>): void {
   const base = { ticketId: c.ticketId, phase: c.name };
   if (x.effects.includes('openTasks')) checkEqual(only(step.effects, 'openTasks'), base, 'openTasks');
   if (x.effects.includes('spawnValidator')) {
-    const spawn = { phaseId: c.id, ...base, round: c.round, attempt: c.validations, validator: c.gate.validator };
+    const spawn = { phaseId: c.id, ...base, round: c.round, attempt: c.validations, validator: c.gate.validator, feedback: c.round > 1 ? c.feedback : null };
     checkEqual(only(step.effects, 'spawnValidator'), spawn, 'spawnValidator');
   }
   if (x.effects.includes('cancelValidator')) {

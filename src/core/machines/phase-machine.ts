@@ -70,6 +70,8 @@ export interface SpawnValidatorParams {
   /** Which validator of the round this is (1 for the first); with `round`, it names the task. */
   attempt: number;
   validator: ValidatorSpec;
+  /** The feedback that sent the phase into this round (null in round 1). */
+  feedback: string | null;
 }
 
 export interface CancelValidatorParams {
@@ -279,6 +281,7 @@ export const phaseMachine = setup({
             round: context.round,
             attempt: context.validations ?? 1,
             validator: context.gate.validator as ValidatorSpec,
+            feedback: context.round > 1 ? context.feedback : null,
           }),
         },
       ],
