@@ -30,6 +30,8 @@ export { RuntimeMetrics } from './engine/metrics.js';
 export { SimulatedClock, SystemClock } from './engine/clock.js';
 export type { Clock } from './engine/clock.js';
 export { MemoryStore } from './engine/store/memory-store.js';
+export { SqliteStore } from './engine/store/sqlite-store.js';
+export type { SqliteStoreOptions } from './engine/store/sqlite-store.js';
 export { DelegatingStore } from './engine/store/delegating-store.js';
 export type {
   Store,
