@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/engine/store/sqlite-store.js';
+import { latestVersion } from '../src/engine/store/schema-ladder.js';
+import { SQLITE_MIGRATIONS } from '../src/engine/store/sqlite-migrations.js';
 import { batch, describeStoreConformance, event } from './store-conformance.js';
 
 for (const synchronous of ['NORMAL', 'FULL'] as const) {
@@ -63,13 +65,15 @@ describe('SqliteStore on disk', () => {
       { type: 'table', name: 'events' },
       { type: 'index', name: 'events_task' },
       { type: 'index', name: 'events_ticket' },
+      { type: 'table', name: 'lease_history' },
+      { type: 'table', name: 'leases' },
       { type: 'table', name: 'meta' },
       { type: 'table', name: 'outbox' },
       { type: 'table', name: 'timers' },
     ]);
     expect(meta).toEqual([
       { key: 'app', value: 'troupe' },
-      { key: 'schema_version', value: '1' },
+      { key: 'schema_version', value: String(latestVersion(SQLITE_MIGRATIONS)) },
     ]);
     expect(journal).toBe('wal');
   });
