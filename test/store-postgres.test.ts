@@ -6,6 +6,7 @@ import { POSTGRES_MIGRATIONS } from '../src/engine/store/postgres-migrations.js'
 import { latestVersion } from '../src/engine/store/schema-ladder.js';
 import { actor, batch, describeStoreConformance, event } from './store-conformance.js';
 import { usePostgresServer } from './support/postgres-server.js';
+import { describeLeaseConformance } from './lease-conformance.js';
 
 const server = usePostgresServer();
 
@@ -16,6 +17,8 @@ describeStoreConformance('PostgresStore', async () => {
     reopen: async () => new PostgresStore({ url }),
   };
 }, { persistent: true });
+
+describeLeaseConformance('PostgresStore', async () => ({ store: new PostgresStore({ url: await server().createDatabase() }) }), { clock: 'database' });
 
 describe('PostgresStore on a real server', () => {
   const stores: PostgresStore[] = [];

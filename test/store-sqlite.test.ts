@@ -7,6 +7,7 @@ import { SqliteStore } from '../src/engine/store/sqlite-store.js';
 import { latestVersion } from '../src/engine/store/schema-ladder.js';
 import { SQLITE_MIGRATIONS } from '../src/engine/store/sqlite-migrations.js';
 import { batch, describeStoreConformance, event } from './store-conformance.js';
+import { describeLeaseConformance } from './lease-conformance.js';
 
 for (const synchronous of ['NORMAL', 'FULL'] as const) {
   describeStoreConformance(`SqliteStore (synchronous=${synchronous})`, async () => {
@@ -20,6 +21,11 @@ for (const synchronous of ['NORMAL', 'FULL'] as const) {
     };
   }, { persistent: true });
 }
+
+describeLeaseConformance('SqliteStore', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'troupe-sqlite-'));
+  return { store: new SqliteStore({ path: join(dir, 'troupe.db') }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
 
 describe('SqliteStore on disk', () => {
   let dir: string;

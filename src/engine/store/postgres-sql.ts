@@ -201,6 +201,58 @@ export function readEventsStatement(query: EventQuery): Statement {
   return { text: `SELECT ${EVENT_COLUMNS} FROM events ${where.sql()} ORDER BY seq ${order} LIMIT ${limit}::int8`, values: where.values };
 }
 
+/** Milliseconds since the epoch on the database's clock: one clock for every node. */
+const DB_NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::float8`;
+
+/**
+ * Takes or renews a lease in one statement, on the database's clock: free, expired or already
+ * the holder's; the epoch grows only when the holder changes, and each new term is recorded.
+ */
+export function tryLeaseStatement(name: string, holder: string, ttlMs: number): Statement {
+  return {
+    name: 'troupe_try_lease',
+    text: `WITH up AS (
+  INSERT INTO leases (name, holder, epoch, acquired_at, expires_at)
+  VALUES ($1, $2, 1, ${DB_NOW_MS}, ${DB_NOW_MS} + $3::float8)
+  ON CONFLICT (name) DO UPDATE SET
+    epoch = CASE WHEN leases.holder = EXCLUDED.holder THEN leases.epoch ELSE leases.epoch + 1 END,
+    acquired_at = CASE WHEN leases.holder = EXCLUDED.holder THEN leases.acquired_at ELSE EXCLUDED.acquired_at END,
+    holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+  WHERE leases.holder = EXCLUDED.holder OR leases.expires_at <= EXCLUDED.acquired_at
+  RETURNING name, holder, epoch, acquired_at, expires_at
+), term AS (
+  INSERT INTO lease_history (name, epoch, holder, acquired_at)
+  SELECT name, epoch, holder, acquired_at FROM up ON CONFLICT DO NOTHING
+)
+SELECT name, holder, epoch, acquired_at AS "acquiredAt", expires_at AS "expiresAt" FROM up`,
+    values: [name, holder, ttlMs],
+  };
+}
+
+export function releaseLeaseStatement(name: string, holder: string, epoch: number): Statement {
+  return {
+    name: 'troupe_release_lease',
+    text: `UPDATE leases SET expires_at = '-Infinity' WHERE name = $1 AND holder = $2 AND epoch = $3`,
+    values: [name, holder, epoch],
+  };
+}
+
+export function getLeaseStatement(name: string): Statement {
+  return {
+    name: 'troupe_get_lease',
+    text: `SELECT name, holder, epoch, acquired_at AS "acquiredAt", expires_at AS "expiresAt" FROM leases WHERE name = $1`,
+    values: [name],
+  };
+}
+
+export function leaseHistoryStatement(name: string): Statement {
+  return {
+    name: 'troupe_lease_history',
+    text: `SELECT epoch, holder, acquired_at AS "acquiredAt" FROM lease_history WHERE name = $1 ORDER BY epoch`,
+    values: [name],
+  };
+}
+
 /** The statements `open` runs around the migrations, in `schema`. */
 export function migrationStatements(schema: string) {
   const s = checkSchemaName(schema);

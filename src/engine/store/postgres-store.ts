@@ -7,6 +7,10 @@ import {
   checkSchemaName,
   commitStatement,
   getActorsStatement,
+  getLeaseStatement,
+  leaseHistoryStatement,
+  releaseLeaseStatement,
+  tryLeaseStatement,
   LAST_EVENT_SEQ,
   listActorsStatement,
   LOAD_LIVE,
@@ -17,7 +21,7 @@ import {
   serialiseBatch,
   type Statement,
 } from './postgres-sql.js';
-import type { ActorQuery, CommitBatch, EventQuery, OutboxEntry, Store, StoredActor, StoredEvent, StoredTimer } from './store.js';
+import type { ActorQuery, CommitBatch, EventQuery, Lease, LeaseTerm, OutboxEntry, Store, StoredActor, StoredEvent, StoredTimer } from './store.js';
 
 export interface PostgresStoreOptions {
   /** A connection URL, e.g. `postgres://troupe:secret@db.internal:5432/troupe`. */
@@ -169,6 +173,25 @@ export class PostgresStore implements Store {
   async lastEventSeq(): Promise<number> {
     const [row] = await this.read(LAST_EVENT_SEQ);
     return typeof row?.['seq'] === 'number' ? row['seq'] : 0;
+  }
+
+  /** On the database's clock: `now` is not used, so that the nodes' clocks do not matter. */
+  async tryLease(name: string, holder: string, ttlMs: number, _now?: number): Promise<Lease | undefined> {
+    const [row] = await this.read(tryLeaseStatement(name, holder, ttlMs));
+    return row as unknown as Lease | undefined;
+  }
+
+  async releaseLease(name: string, holder: string, epoch: number): Promise<void> {
+    await this.read(releaseLeaseStatement(name, holder, epoch));
+  }
+
+  async getLease(name: string): Promise<Lease | undefined> {
+    const [row] = await this.read(getLeaseStatement(name));
+    return row as unknown as Lease | undefined;
+  }
+
+  async leaseHistory(name: string): Promise<LeaseTerm[]> {
+    return (await this.read(leaseHistoryStatement(name))) as unknown as LeaseTerm[];
   }
 
   /** The pool, for the other PostgreSQL parts of a node (leases, nodes); throws when closed. */

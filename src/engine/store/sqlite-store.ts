@@ -9,6 +9,8 @@ import type {
   ActorQuery,
   CommitBatch,
   EventQuery,
+  Lease,
+  LeaseTerm,
   OutboxEntry,
   Store,
   StoredActor,
@@ -254,6 +256,50 @@ export class SqliteStore implements Store {
         event['data'] = parseJson(event['data']);
         return event as unknown as StoredEvent;
       }),
+    );
+  }
+
+  async tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
+    const db = this.db;
+    if (db === undefined) throw this.notOpen();
+    return this.guard(() =>
+      db.transaction(() => {
+        // Free, expired or already ours; the epoch grows only when the holder changes.
+        const lease = this.read('tryLease', () => `INSERT INTO leases (name, holder, epoch, acquired_at, expires_at)
+          VALUES (@name, @holder, 1, @now, @now + @ttl)
+          ON CONFLICT (name) DO UPDATE SET
+            epoch = CASE WHEN leases.holder = excluded.holder THEN leases.epoch ELSE leases.epoch + 1 END,
+            acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END,
+            holder = excluded.holder, expires_at = excluded.expires_at
+          WHERE leases.holder = excluded.holder OR leases.expires_at <= excluded.acquired_at
+          RETURNING name, holder, epoch, acquired_at AS acquiredAt, expires_at AS expiresAt`).get({ name, holder, now, ttl: ttlMs }) as Lease | undefined;
+        if (lease !== undefined) {
+          this.read('leaseTerm', () => 'INSERT INTO lease_history (name, epoch, holder, acquired_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+            .run(name, lease.epoch, lease.holder, lease.acquiredAt);
+        }
+        return lease;
+      }).immediate(),
+    );
+  }
+
+  async releaseLease(name: string, holder: string, epoch: number): Promise<void> {
+    this.guard(() =>
+      this.read('releaseLease', () => "UPDATE leases SET expires_at = -1e308 WHERE name = ? AND holder = ? AND epoch = ?").run(name, holder, epoch),
+    );
+  }
+
+  async getLease(name: string): Promise<Lease | undefined> {
+    return this.guard(
+      () =>
+        this.read('getLease', () => 'SELECT name, holder, epoch, acquired_at AS acquiredAt, expires_at AS expiresAt FROM leases WHERE name = ?').get(name) as
+          | Lease
+          | undefined,
+    );
+  }
+
+  async leaseHistory(name: string): Promise<LeaseTerm[]> {
+    return this.guard(
+      () => this.read('leaseHistory', () => 'SELECT epoch, holder, acquired_at AS acquiredAt FROM lease_history WHERE name = ? ORDER BY epoch').all(name) as LeaseTerm[],
     );
   }
 
