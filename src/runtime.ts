@@ -137,6 +137,7 @@ export class Runtime {
         if (!core.host.failed) core.host.send(taskId, event);
       },
       sendAgentMessage: (from, to, body) => void this.events.message(from, to, body),
+      traceparent: (taskId) => this.spans?.traceparentFor(taskId),
       maxResultBytes: maxPayloadBytes,
     });
     this.tasks = new TaskApi(this.core, ready, maxPayloadBytes);

@@ -1,8 +1,10 @@
-import { SpanStatusCode, trace } from '@opentelemetry/api';
+import { context as otelContext, SpanStatusCode, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, SimulatedClock, type Runtime } from '../src/index.js';
 import { tracingEnabled } from '../src/engine/tracing/event-spans.js';
+import { connectAgent } from '../src/edge/sdk/index.js';
 
 const T0 = 1_700_000_000_000;
 const ms = (span: ReadableSpan, which: 'startTime' | 'endTime') => span[which][0] * 1000 + Math.round(span[which][1] / 1e6);
@@ -100,6 +102,36 @@ describe('OpenTelemetry spans from the event stream', () => {
     expect(parentOf(taskSpan!)).toBe(parentId);
     const [attempt] = spans('attempt 1');
     expect(seen).toBe(`00-${traceId}-${attempt!.spanContext().spanId}-01`);
+  });
+
+  it('runs handlers, in process and over WebSocket, under the attempt span: their own spans join the trace', async () => {
+    await traced();
+    // What an agent's own OpenTelemetry SDK sets up: a context manager that follows async calls.
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    otelContext.setGlobalContextManager(contextManager);
+    const seen: Record<string, string | undefined> = {};
+    await runtime.agents.register({ id: 'local', capabilities: ['local'], handler: (task) => ((seen[task.id] = trace.getSpanContext(otelContext.active())?.spanId), 'ok') });
+    const token = 'tracing-agent-token-0123456789';
+    const server = await runtime.listen({ port: 0, agentTokens: [token] });
+    const remote = await connectAgent({
+      url: server.url,
+      token,
+      id: 'remote',
+      capabilities: ['remote'],
+      handler: (task) => ((seen[task.id] = trace.getSpanContext(otelContext.active())?.spanId), 'ok'),
+    });
+    try {
+      await runtime.tasks.createMany([{ id: 'in', type: 'local-work', requires: ['local'] }, { id: 'out', type: 'remote-work', requires: ['remote'] }]);
+      await runtime.tasks.wait('in');
+      await runtime.tasks.wait('out');
+    } finally {
+      await remote.close();
+      await server.close();
+      otelContext.disable();
+    }
+    const attemptOf = (taskId: string) => exporter.getFinishedSpans().find((s) => s.name === 'attempt 1' && s.attributes['troupe.task.id'] === taskId);
+    expect(seen['in']).toBe(attemptOf('in')!.spanContext().spanId);
+    expect(seen['out']).toBe(attemptOf('out')!.spanContext().spanId);
   });
 
   it('refuses a malformed traceparent with the field named', async () => {

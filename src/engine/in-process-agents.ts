@@ -1,3 +1,5 @@
+import { context as otelContext } from '@opentelemetry/api';
+import { contextFromTraceparent } from './tracing/trace-context.js';
 import { NonRetryableError, TroupeError, type ErrorCategory } from '../core/errors.js';
 import type { AttemptError, TaskContext } from '../core/machines/task-types.js';
 import type { AgentTransport, Offer, Revocation } from './agent-transport.js';
@@ -35,6 +37,8 @@ export interface InProcessHost {
   contextPackage(task: TaskContext): Promise<ContextPackage> | ContextPackage;
   send(taskId: string, event: { type: string } & Record<string, unknown>): void;
   sendAgentMessage(from: string, to: string, body: unknown): void;
+  /** The trace context of the task's current attempt when the runtime traces (undefined otherwise). */
+  traceparent?(taskId: string): string | undefined;
   maxResultBytes: number;
 }
 
@@ -102,7 +106,10 @@ export class InProcessAgents implements AgentTransport {
       const built = this.host.contextPackage(task);
       const pkg = built instanceof Promise ? await built : built;
       const context = new HandlerContext(pkg, controls);
-      const returned = handler(this.host.view(task, 'running'), context);
+      // Handlers run under the attempt's trace context, so spans they make join the trace.
+      const traceparent = this.host.traceparent?.(taskId) ?? task.spec.traceparent;
+      const view = this.host.view(task, 'running');
+      const returned = traceparent === undefined ? handler(view, context) : otelContext.with(contextFromTraceparent(traceparent), () => handler(view, context));
       const result = returned instanceof Promise ? ((await returned) as unknown) : returned;
       if (abort.aborted) return;
       const outcome = { result: result === undefined ? null : result, artifacts: controls.artifacts, quality: controls.score };

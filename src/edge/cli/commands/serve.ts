@@ -3,6 +3,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { createRuntime } from '../../../runtime.js';
 import { MemoryStore } from '../../../engine/store/memory-store.js';
 import { SqliteStore } from '../../../engine/store/sqlite-store.js';
+import { startOtlpTracing } from '../otlp-tracing.js';
 
 interface ServeOptions {
   port: number;
@@ -13,6 +14,7 @@ interface ServeOptions {
   observerToken?: string[];
   clientToken?: string[];
   graceMs?: number;
+  otlp?: string;
   jsonSchema?: boolean;
 }
 
@@ -46,6 +48,7 @@ export function registerServe(program: Command): void {
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
     .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
+    .option('--otlp <url>', 'send OpenTelemetry traces to this OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318/v1/traces (or TROUPE_OTLP_URL)')
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
       if (options.jsonSchema) {
@@ -66,6 +69,8 @@ export function registerServe(program: Command): void {
         console.error(`  observer token: ${observerTokens[0]}`);
         console.error(`  client token:   ${clientTokens[0]}`);
       }
+      const otlpUrl = options.otlp ?? process.env['TROUPE_OTLP_URL'];
+      const tracing = otlpUrl ? await startOtlpTracing(otlpUrl) : null;
       const store = options.memory ? new MemoryStore() : new SqliteStore({ path: options.db });
       const runtime = createRuntime({ store });
       const server = await runtime.listen({
@@ -78,6 +83,8 @@ export function registerServe(program: Command): void {
       });
       const report = await runtime.start();
       console.log(`troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`);
+      console.log(`troupe serve: dashboard at ${server.httpUrl}/ui (sign in with an observer or client token)`);
+      if (otlpUrl) console.log(`troupe serve: sending traces to ${otlpUrl}`);
       if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
       let stopping = false;
       const stop = (signal: string) => {
@@ -90,6 +97,7 @@ export function registerServe(program: Command): void {
         void server
           .close()
           .then(() => runtime.stop())
+          .then(() => tracing?.shutdown())
           .then(
             () => console.log('troupe serve: stopped; unfinished work is stored'),
             (error: unknown) => {

@@ -109,10 +109,10 @@ function App() {
         ) : (
           <SessionContext.Provider value={session}>
             {route.page === 'overview' ? <Overview /> : null}
-            {route.page === 'ticket' ? <TicketPage id={route.id} /> : null}
-            {route.page === 'task' ? <TaskPage id={route.id} /> : null}
-            {route.page === 'run' ? <ActorPage kind="run" id={route.id} run /> : null}
-            {route.page === 'actor' ? <ActorPage kind={route.kind} id={route.id} /> : null}
+            {route.page === 'ticket' ? <TicketPage key={route.id} id={route.id} /> : null}
+            {route.page === 'task' ? <TaskPage key={route.id} id={route.id} /> : null}
+            {route.page === 'run' ? <ActorPage key={`run:${route.id}`} kind="run" id={route.id} run /> : null}
+            {route.page === 'actor' ? <ActorPage key={`${route.kind}:${route.id}`} kind={route.kind} id={route.id} /> : null}
           </SessionContext.Provider>
         )}
       </main>

@@ -30,7 +30,7 @@ function rates(tasks: TaskView[], now: number) {
 function Sparkline({ buckets }: { buckets: Array<{ done: number; failed: number }> }) {
   const max = Math.max(1, ...buckets.map((b) => b.done + b.failed));
   return (
-    <svg class="spark" viewBox={`0 0 ${MINUTES * 14} 44`} role="img" aria-label="tasks settled per minute, last 10 minutes">
+    <svg class="spark" width={MINUTES * 14} height="44" viewBox={`0 0 ${MINUTES * 14} 44`} role="img" aria-label="tasks settled per minute, last 10 minutes">
       {buckets.map((b, i) => {
         const h = ((b.done + b.failed) / max) * 40;
         const f = (b.failed / max) * 40;

@@ -56,7 +56,7 @@ export function TaskPage({ id }: { id: string }) {
   if (!data) return <p aria-busy="true">Loading…</p>;
   const { task, actor, events } = data;
   return (
-    <article class="entity" data-testid="task-page" data-status={task.status}>
+    <article class="entity" data-testid="task-page" data-id={task.id} data-status={task.status}>
       <h2>
         Task <code>{task.id}</code> <span class={`badge s-${task.status}`} data-testid="task-status">{task.status}</span>
       </h2>
