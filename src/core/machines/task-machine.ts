@@ -151,8 +151,8 @@ export const taskMachine = setup({
     error: null,
     reason: null,
     outcome: null,
-    round: 1,
-    feedback: null,
+    round: input.round ?? 1,
+    feedback: input.feedback ?? null,
   }),
   initial: 'waiting',
   entry: emitFor('task.created', (c) =>
