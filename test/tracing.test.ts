@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, SimulatedClock, type Runtime } from '../src/index.js';
 import { tracingEnabled } from '../src/engine/tracing/event-spans.js';
 import { connectAgent } from '../src/edge/sdk/index.js';
+import { startServer } from '../src/edge/server/server.js';
 
 const T0 = 1_700_000_000_000;
 const ms = (span: ReadableSpan, which: 'startTime' | 'endTime') => span[which][0] * 1000 + Math.round(span[which][1] / 1e6);
@@ -112,7 +113,7 @@ describe('OpenTelemetry spans from the event stream', () => {
     const seen: Record<string, string | undefined> = {};
     await runtime.agents.register({ id: 'local', capabilities: ['local'], handler: (task) => ((seen[task.id] = trace.getSpanContext(otelContext.active())?.spanId), 'ok') });
     const token = 'tracing-agent-token-0123456789';
-    const server = await runtime.listen({ port: 0, agentTokens: [token] });
+    const server = await startServer(runtime, { port: 0, agentTokens: [token] });
     const remote = await connectAgent({
       url: server.url,
       token,

@@ -1,9 +1,10 @@
 import { context as otelContext } from '@opentelemetry/api';
 import { contextFromTraceparent } from '../../engine/tracing/trace-context.js';
 import { NonRetryableError, TroupeError } from '../../core/errors.js';
-import { toAttemptError, type TaskHandler, type TaskHandlerContext } from '../../engine/in-process-agents.js';
+import { toAttemptError, type TaskHandler, type TaskHandlerContext } from '../../engine/api/task-handler.js';
 import type { ContextPackage } from '../../engine/api/context-package.js';
-import { findNonJson, jsonSize } from '../../engine/validation.js';
+import { findNonJson } from '../../core/json-value.js';
+import { jsonSize } from '../../engine/validation.js';
 import type { TaskView } from '../../engine/api/views.js';
 import type { AckMessage, AssignMessage, CancelMessage, WelcomeMessage } from '../server/protocol/server-messages.js';
 import type { Request } from './agent-link.js';

@@ -6,7 +6,8 @@ import { duplicateId, type MessageOutcome, type SpawnRequest } from '../host-typ
 import { phaseIdOf, type RuntimeCore } from '../runtime-core.js';
 import type { StoredActor } from '../store/store.js';
 import { resolvePriority, resolveRetry, resolveTimeouts, taskCreateSchema, type TaskCreateInput } from './task-input.js';
-import { assertJson, jsonSize, parseOrThrow } from '../validation.js';
+import { assertJson } from '../../core/json-value.js';
+import { jsonSize, parseOrThrow } from '../validation.js';
 import { taskView, type TaskView } from './views.js';
 
 /**

@@ -5,7 +5,7 @@ import { MemoryStore } from '../../../engine/store/memory-store.js';
 import { SqliteStore } from '../../../engine/store/sqlite-store.js';
 import { PostgresStore } from '../../../engine/store/postgres-store.js';
 import type { Store } from '../../../engine/store/store.js';
-import { startOtlpTracing } from '../otlp-tracing.js';
+import { startOtlpTracing } from '../../tracing/otlp-tracing.js';
 
 interface ServeOptions {
   port: number;
@@ -80,7 +80,9 @@ export function registerServe(program: Command): void {
       const tracing = otlpUrl ? await startOtlpTracing(otlpUrl) : null;
       const store = options.memory ? new MemoryStore() : storeFor(options.db);
       const runtime = createRuntime({ store });
-      const server = await runtime.listen({
+      // Loaded here, not at the top: the other commands never load `ws`.
+      const { startServer } = await import('../../server/server.js');
+      const server = await startServer(runtime, {
         port: options.port,
         host: options.host,
         agentTokens,

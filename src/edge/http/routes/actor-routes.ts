@@ -3,8 +3,8 @@ import type { AnyStateMachine, StateValue } from 'xstate';
 import type { StoredActor } from '../../../engine/store/store.js';
 import type { Runtime } from '../../../runtime.js';
 import { activeStateIds, dottedState, machineChart } from '../../dashboard/machine-chart.js';
-import type { HttpEnv } from '../http-auth.js';
-import { HttpError } from '../http-errors.js';
+import type { HttpEnv } from '../shared/http-auth.js';
+import { HttpError } from '../shared/http-errors.js';
 import { actorChart, actorList, actorListQuery, actorParams, whoAmI } from '../schemas/actor-schemas.js';
 import { errors, json } from './route-kit.js';
 

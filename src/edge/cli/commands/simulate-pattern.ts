@@ -1,15 +1,15 @@
 import { createHash } from 'node:crypto';
 import { NonRetryableError } from '../../../core/errors.js';
-import type { TaskHandler } from '../../../engine/in-process-agents.js';
+import type { TaskHandler } from '../../../engine/api/task-handler.js';
 import { SimulatedClock } from '../../../engine/clock.js';
 import { createRuntime } from '../../../runtime.js';
 import { MemoryStore } from '../../../engine/store/memory-store.js';
 import { pino } from 'pino';
-import type { CompiledPattern } from '../compile/compile.js';
-import type { StepWork } from '../compile/work.js';
-import { sampleForRoute } from '../route-decision.js';
-import { capabilitiesOf } from './replay.js';
-import type { PatternRunView } from './run-view.js';
+import type { CompiledPattern } from '../../../features/patterns/compile/compile.js';
+import type { StepWork } from '../../../features/patterns/compile/work.js';
+import { sampleForRoute } from '../../../features/patterns/compile/route-decision.js';
+import { capabilitiesOf } from '../../../features/patterns/run/replay.js';
+import type { PatternRunView } from '../../../features/patterns/run/run-view.js';
 
 export interface SimulationOptions {
   /** Steps (qualified ids) or task types whose tasks fail, without retry. */

@@ -1,4 +1,4 @@
-import type { ProtocolErrorCode } from './protocol/codes.js';
+import type { ProtocolErrorCode } from './codes.js';
 
 /**
  * A refusal with a code of the WebSocket edge (`PROTOCOL_ERROR_CODES`); refusals by the

@@ -1,4 +1,4 @@
-import { TroupeError } from '../../core/errors.js';
+import { TroupeError } from '../../../core/errors.js';
 
 /**
  * Every problem a pattern file can have, with a stable code. Codes starting `E_` are errors (the

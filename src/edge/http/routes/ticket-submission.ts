@@ -1,13 +1,13 @@
-import { jsonEqual } from '../../core/canonical-json.js';
-import { TroupeError } from '../../core/errors.js';
-import { DEFAULT_MAX_ROUNDS } from '../../core/machines/phase-machine.js';
-import { DEFAULT_PHASES, type TicketContext } from '../../core/machines/ticket-machine.js';
-import type { TaskContext } from '../../core/machines/task-types.js';
-import { ticketCreateSchema, type TicketCreateInput } from '../../engine/api/ticket-api.js';
-import type { TaskCreateInput } from '../../engine/api/task-input.js';
-import type { TicketView } from '../../engine/api/views.js';
-import type { Runtime } from '../../runtime.js';
-import { HttpError } from './http-errors.js';
+import { jsonEqual } from '../../../core/canonical-json.js';
+import { TroupeError } from '../../../core/errors.js';
+import { DEFAULT_MAX_ROUNDS } from '../../../core/machines/phase-machine.js';
+import { DEFAULT_PHASES, type TicketContext } from '../../../core/machines/ticket-machine.js';
+import type { TaskContext } from '../../../core/machines/task-types.js';
+import { ticketCreateSchema, type TicketCreateInput } from '../../../engine/api/ticket-api.js';
+import type { TaskCreateInput } from '../../../engine/api/task-input.js';
+import type { TicketView } from '../../../engine/api/views.js';
+import type { Runtime } from '../../../runtime.js';
+import { HttpError } from '../shared/http-errors.js';
 import { actorAt, sameTask } from './task-submission.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../../engine/clock.js';
-import type { EventFilter } from '../../engine/event-bus.js';
-import type { Runtime } from '../../runtime.js';
-import { eventJson, ResumedStream, type EventSink } from '../server/event-stream.js';
-import { HttpError } from './http-errors.js';
+import type { Clock } from '../../../engine/clock.js';
+import type { EventFilter } from '../../../engine/event-bus.js';
+import type { Runtime } from '../../../runtime.js';
+import { eventJson, ResumedStream, type EventSink } from '../../server/shared/event-stream.js';
+import { HttpError } from '../shared/http-errors.js';
 
 export interface EventStreamLimits {
   /** Bytes queued for one stream before its reader counts as too slow and the stream ends. */

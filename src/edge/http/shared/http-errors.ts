@@ -1,6 +1,6 @@
-import { ERROR_CODES, TroupeError, type ErrorCode } from '../../core/errors.js';
-import { PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from '../server/protocol/codes.js';
-import { ProtocolError } from '../server/protocol-error.js';
+import { ERROR_CODES, TroupeError, type ErrorCode } from '../../../core/errors.js';
+import { PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from '../../server/protocol/codes.js';
+import { ProtocolError } from '../../server/protocol/protocol-error.js';
 
 /** A code an HTTP error body may carry: one of the runtime's or of the network edge's. */
 export type HttpErrorCode = ErrorCode | ProtocolErrorCode;

@@ -1,13 +1,13 @@
-import { TroupeError } from '../../core/errors.js';
-import type { PatternRunView } from '../../features/patterns/run/run-view.js';
-import { checkPatternSource } from '../../features/patterns/check-pattern.js';
-import type { CompiledPattern } from '../../features/patterns/compile/compile.js';
-import { parsePatternSource } from '../../features/patterns/load/source.js';
-import { PatternValidationError } from '../../features/patterns/problems.js';
-import { patternKindOf } from '../../features/patterns/run/registered.js';
-import type { Runtime } from '../../runtime.js';
-import { HttpError } from './http-errors.js';
-import type { RunCreateBody } from './schemas/run-schemas.js';
+import { TroupeError } from '../../../core/errors.js';
+import type { PatternRunView } from '../../../features/patterns/run/run-view.js';
+import { checkPatternSource } from '../../../features/patterns/check-pattern.js';
+import type { CompiledPattern } from '../../../features/patterns/compile/compile.js';
+import { parsePatternSource } from '../../../features/patterns/load/source.js';
+import { PatternValidationError } from '../../../features/patterns/problems/problems.js';
+import { patternKindOf } from '../../../features/patterns/run/registered.js';
+import type { Runtime } from '../../../runtime.js';
+import { HttpError } from '../shared/http-errors.js';
+import type { RunCreateBody } from '../schemas/run-schemas.js';
 import { actorAt } from './task-submission.js';
 
 /**

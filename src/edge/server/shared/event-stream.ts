@@ -1,5 +1,5 @@
-import { eventMatcher, type EventFilter, type EventListener, type TroupeEvent } from '../../engine/event-bus.js';
-import type { EventQuery } from '../../engine/store/store.js';
+import { eventMatcher, type EventFilter, type EventListener, type TroupeEvent } from '../../../engine/event-bus.js';
+import type { EventQuery } from '../../../engine/store/store.js';
 
 /** Where a resumed stream writes: a WebSocket connection, or an HTTP event stream. */
 export interface EventSink {

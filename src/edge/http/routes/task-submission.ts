@@ -1,10 +1,10 @@
-import { jsonEqual } from '../../core/canonical-json.js';
-import { TroupeError } from '../../core/errors.js';
-import type { TaskContext, TaskSpec } from '../../core/machines/task-types.js';
-import { resolvePriority, resolveRetry, resolveTimeouts, taskCreateSchema, type TaskCreateInput } from '../../engine/api/task-input.js';
-import { stateOf, taskView, type TaskView } from '../../engine/api/views.js';
-import type { Runtime } from '../../runtime.js';
-import { HttpError } from './http-errors.js';
+import { jsonEqual } from '../../../core/canonical-json.js';
+import { TroupeError } from '../../../core/errors.js';
+import type { TaskContext, TaskSpec } from '../../../core/machines/task-types.js';
+import { resolvePriority, resolveRetry, resolveTimeouts, taskCreateSchema, type TaskCreateInput } from '../../../engine/api/task-input.js';
+import { stateOf, taskView, type TaskView } from '../../../engine/api/views.js';
+import type { Runtime } from '../../../runtime.js';
+import { HttpError } from '../shared/http-errors.js';
 
 /** The actor stored or live under an id, with its kind and context; undefined when none. */
 export async function actorAt(runtime: Runtime, id: string): Promise<{ kind: string; value: unknown; context: unknown } | undefined> {

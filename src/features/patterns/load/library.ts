@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parsePatternSource, type PatternSource } from './load/source.js';
+import { parsePatternSource, type PatternSource } from './source.js';
 
 let builtIns: PatternLibrary | undefined;
 

@@ -1,4 +1,4 @@
-import type { Clock } from '../../engine/clock.js';
+import type { Clock } from '../../../engine/clock.js';
 
 /**
  * A token bucket on the runtime's clock: `capacity` tokens, refilled at `perMs` tokens per ms.

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
-import type { Clock } from '../../engine/clock.js';
-import { TokenBucket } from '../server/token-bucket.js';
-import type { Principal, TokenAuth } from '../server/token-auth.js';
+import type { Clock } from '../../../engine/clock.js';
+import { TokenBucket } from '../../server/shared/token-bucket.js';
+import type { Principal, TokenAuth } from '../../server/shared/token-auth.js';
 import { HttpError } from './http-errors.js';
 
 /** What the HTTP app keeps per request. */

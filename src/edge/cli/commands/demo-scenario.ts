@@ -1,6 +1,6 @@
-import { createRuntime } from '../../runtime.js';
-import type { Store } from '../../engine/store/store.js';
-import type { TaskHandler } from '../../engine/in-process-agents.js';
+import { createRuntime } from '../../../runtime.js';
+import type { Store } from '../../../engine/store/store.js';
+import type { TaskHandler } from '../../../engine/api/task-handler.js';
 
 export interface DemoOptions {
   store: Store;

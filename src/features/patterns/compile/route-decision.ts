@@ -1,6 +1,6 @@
-import { testRule } from '../../core/coordination/routing-rules.js';
-import type { RoutingRule } from './format/steps.js';
-import { OTHERWISE, routeLabel } from './compile/protocol.js';
+import { testRule } from '../../../core/coordination/routing-rules.js';
+import type { RoutingRule } from '../format/steps.js';
+import { OTHERWISE, routeLabel } from './protocol.js';
 
 /**
  * Routing rules as data, evaluated by a pure function: no `eval`, no code strings.

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { parseOrThrow } from '../../engine/validation.js';
-import type { WelcomeMessage } from './protocol/server-messages.js';
+import { parseOrThrow } from '../../../engine/validation.js';
+import type { WelcomeMessage } from '../protocol/server-messages.js';
 
 /** An agent token, optionally bound to the agent ids it may say hello as. */
 export type AgentTokenSpec = string | { token: string; agentIds?: string[] };
