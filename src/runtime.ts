@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { TroupeError } from './core/errors.js';
 import { InProcessAgents } from './engine/api/in-process-agents.js';
@@ -18,6 +19,7 @@ import { EventApi } from './engine/api/event-api.js';
 import { TaskApi } from './engine/api/task-api.js';
 import { TicketApi } from './engine/api/ticket-api.js';
 import { taskView } from './engine/api/views.js';
+import { EventSpans, tracingEnabled, troupeTracer } from './engine/tracing/event-spans.js';
 import { PatternApi } from './features/patterns/run/pattern-api.js';
 import type { CoordinationApi } from './features/coordination/coordination-api.js';
 import { installCoordination } from './features/coordination/install.js';
@@ -49,6 +51,12 @@ export interface RuntimeOptions {
   rejectCooldownMs?: number;
   /** Migrations for snapshots stored by older machine versions. */
   migrations?: Array<{ kind: string; fromVersion: number; migrate: SnapshotMigration }>;
+  /**
+   * The OpenTelemetry tracer for spans of tickets, phases, tasks, attempts and coordinators.
+   * Default: `troupe` from the registered provider; with no SDK registered, tracing is off and
+   * costs nothing per event (docs/operations.md, "Traces").
+   */
+  tracer?: Tracer;
 }
 
 /** What `start()` found in the store. */
@@ -92,6 +100,7 @@ export class Runtime {
   /** @internal */
   readonly core: RuntimeCore;
   private starting: Promise<RecoveryReport> | null = null;
+  private spans: EventSpans | null = null;
   private stopped = false;
 
   constructor(options: RuntimeOptions = {}) {
@@ -126,6 +135,7 @@ export class Runtime {
         if (!core.host.failed) core.host.send(taskId, event);
       },
       sendAgentMessage: (from, to, body) => void this.events.message(from, to, body),
+      traceparent: (taskId) => this.spans?.traceparentFor(taskId),
       maxResultBytes: maxPayloadBytes,
     });
     this.tasks = new TaskApi(this.core, ready, maxPayloadBytes);
@@ -153,7 +163,24 @@ export class Runtime {
       queuedTasks: () => this.core.dispatcher.queuedCount(),
       liveActors: () => this.core.host.liveCount(),
     });
+    const tracer = options.tracer ?? troupeTracer();
+    if (tracingEnabled(tracer)) {
+      const spans = new EventSpans(tracer);
+      this.core.bus.subscribe({}, (event) => spans.handle(event));
+      this.spans = spans;
+    }
     if (this.clock instanceof SimulatedClock) this.clock.onSettle(() => this.idle());
+  }
+
+  /**
+   * The W3C `traceparent` an agent continues for a task: the engine's span of its current
+   * attempt when tracing is on, else the one the task was submitted with; undefined for none.
+   */
+  traceparentFor(taskId: string): string | undefined {
+    const fromSpans = this.spans?.traceparentFor(taskId);
+    if (fromSpans !== undefined) return fromSpans;
+    const live = this.core.host.getLive(taskId)?.snapshot.context as TaskContext | undefined;
+    return live?.spec?.traceparent;
   }
 
   /**

@@ -11,6 +11,8 @@ import type { TokenAuth } from '../server/shared/token-auth.js';
 import { authorize, rateLimit, type HttpEnv } from './shared/http-auth.js';
 import { errorAnswer, HttpError } from './shared/http-errors.js';
 import { openApiDocument } from './openapi-document.js';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
+import { actorRoutes } from './routes/actor-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
 import { eventRoutes, type EventStreams } from './routes/event-routes.js';
 import { opsRoutes, type HealthSource } from './routes/ops-routes.js';
@@ -61,6 +63,7 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
   });
 
   opsRoutes(app, runtime, deps.health);
+  dashboardRoutes(app);
   let document: string | null = null;
   app.get('/v1/openapi.json', (c) => {
     document ??= JSON.stringify(openApiDocument(app));
@@ -85,6 +88,7 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
   runRoutes(app, runtime);
   agentRoutes(app, runtime);
   eventRoutes(app, runtime, deps.streams);
+  actorRoutes(app, runtime);
   return app;
 }
 

@@ -1,7 +1,9 @@
+import { context as otelContext } from '@opentelemetry/api';
 import { NonRetryableError, TroupeError } from '../../core/errors.js';
 import type { TaskContext } from '../../core/machines/task-types.js';
 import { findNonJson } from '../../core/json-value.js';
 import type { AgentTransport, Offer, Revocation } from '../agent-transport.js';
+import { contextFromTraceparent } from '../tracing/trace-context.js';
 import { jsonSize } from '../validation.js';
 import type { ContextPackage } from './context-package.js';
 import { toAttemptError, type TaskHandler, type TaskHandlerContext } from './task-handler.js';
@@ -14,6 +16,8 @@ export interface InProcessHost {
   contextPackage(task: TaskContext): Promise<ContextPackage> | ContextPackage;
   send(taskId: string, event: { type: string } & Record<string, unknown>): void;
   sendAgentMessage(from: string, to: string, body: unknown): void;
+  /** The trace context of the task's current attempt when the runtime traces (undefined otherwise). */
+  traceparent?(taskId: string): string | undefined;
   maxResultBytes: number;
 }
 
@@ -67,7 +71,10 @@ export class InProcessAgents implements AgentTransport {
       const built = this.host.contextPackage(task);
       const pkg = built instanceof Promise ? await built : built;
       const context = new HandlerContext(pkg, controls);
-      const returned = handler(this.host.view(task, 'running'), context);
+      // Handlers run under the attempt's trace context, so spans they make join the trace.
+      const traceparent = this.host.traceparent?.(taskId) ?? task.spec.traceparent;
+      const view = this.host.view(task, 'running');
+      const returned = traceparent === undefined ? handler(view, context) : otelContext.with(contextFromTraceparent(traceparent), () => handler(view, context));
       const result = returned instanceof Promise ? ((await returned) as unknown) : returned;
       if (abort.aborted) return;
       const outcome = { result: result === undefined ? null : result, artifacts: controls.artifacts, quality: controls.score };

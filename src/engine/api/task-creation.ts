@@ -84,6 +84,7 @@ export async function prepareTasks(
         retry: resolveRetry(t.retry, core.options.retry),
         timeouts: resolveTimeouts(t.timeouts),
         role: t.role ?? null,
+        ...(t.traceparent !== undefined ? { traceparent: t.traceparent } : {}),
       },
       ticketId,
     };
