@@ -41,6 +41,7 @@ const effects = { note: (_: unknown, _params: { at: string; n: number }) => unde
 describe('machines at the edge of the subset: compiled stepper and xstate in lockstep', () => {
   const sends = (...types: string[]): EventObject[] => types.map((type) => ({ type }));
 
+  // xstate.* events too: init takes no transition, stop stops, an error event fails unless a transition (here `*`) takes it.
   it('wildcards: exact before partial before *, longest partial first, falling through failed guards and up the ancestors', () => {
     const m = setup({
       types: { context: {} as { n: number; log: string[] }, events: {} as { type: string } },
@@ -72,7 +73,7 @@ describe('machines at the edge of the subset: compiled stepper and xstate in loc
         },
       },
     });
-    const run = exploreInLockstep(m, undefined, sends('x.y.z', 'x.y.w', 'x.q', 'x', 'y.a', 'z', 'xstate.init'));
+    const run = exploreInLockstep(m, undefined, sends('x.y.z', 'x.y.w', 'x.q', 'x', 'y.a', 'z', 'xstate.init', 'xstate.error.actor.child', 'xstate.stop'));
 
     expect(run.states).toBeGreaterThan(4);
   });
@@ -161,7 +162,7 @@ describe('machines at the edge of the subset: compiled stepper and xstate in loc
         gone: { type: 'final', entry: note('gone'), exit: note('gone exit') },
       },
     });
-    const run = exploreInLockstep(m, undefined, sends('finish', 'skip', 'again', 'none'));
+    const run = exploreInLockstep(m, undefined, sends('finish', 'skip', 'again', 'none', 'xstate.error.actor.child', 'xstate.stop'));
 
     expect(run.states).toBeGreaterThan(5);
   });
