@@ -175,6 +175,12 @@ function isBuiltinGuard(machine: AnyStateMachine, guard: GuardLike): boolean {
  */
 class OutsideSubset extends Error {}
 
+/**
+ * The methods of xstate's `enqueue` (beside `enqueue(action)` and `enqueue.assign`) whose actions
+ * this stepper leaves to xstate. @internal Exported for test/stepper-xstate-contract.test.ts.
+ */
+export const ENQUEUE_HANDED_OVER = ['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'stopChild', 'emit'] as const;
+
 const noSpawn = (): never => {
   throw new OutsideSubset('spawning children');
 };
@@ -436,7 +442,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
       const enqueue = Object.assign((a: ActionLike) => void queued.push(a), {
         assign: (...args: Parameters<typeof assign>) => void queued.push(assign(...args) as unknown as ActionLike),
       });
-      for (const name of ['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'stopChild', 'emit']) {
+      for (const name of ENQUEUE_HANDED_OVER) {
         (enqueue as unknown as Record<string, unknown>)[name] = () => {
           throw new OutsideSubset(`enqueue.${name}`);
         };
