@@ -11,6 +11,7 @@ interface ServeOptions {
   memory?: boolean;
   agentToken?: string[];
   observerToken?: string[];
+  clientToken?: string[];
   graceMs?: number;
   jsonSchema?: boolean;
 }
@@ -36,13 +37,14 @@ const fromEnv = (name: string): string[] =>
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve a runtime to WebSocket agents and observers (protocol v1, see docs/protocol.md)')
+    .description('serve a runtime: WebSocket agents and observers (docs/protocol.md), HTTP clients (docs/api.md)')
     .option('--port <n>', 'TCP port; 0 picks a free one', integer, 7411)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--db <path>', 'SQLite database file', './.troupe/troupe.db')
     .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
     .option('--agent-token <token...>', 'tokens agents connect with (or TROUPE_AGENT_TOKENS, comma-separated)')
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
+    .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
@@ -53,13 +55,16 @@ export function registerServe(program: Command): void {
       }
       let agentTokens = options.agentToken ?? fromEnv('TROUPE_AGENT_TOKENS');
       let observerTokens = options.observerToken ?? fromEnv('TROUPE_OBSERVER_TOKENS');
-      if (agentTokens.length === 0 && observerTokens.length === 0) {
+      let clientTokens = options.clientToken ?? fromEnv('TROUPE_CLIENT_TOKENS');
+      if (agentTokens.length === 0 && observerTokens.length === 0 && clientTokens.length === 0) {
         // Never open without a token: make some up and say what they are.
         agentTokens = [randomBytes(24).toString('base64url')];
         observerTokens = [randomBytes(24).toString('base64url')];
+        clientTokens = [randomBytes(24).toString('base64url')];
         console.error(`troupe serve: no tokens given; generated for this run:`);
         console.error(`  agent token:    ${agentTokens[0]}`);
         console.error(`  observer token: ${observerTokens[0]}`);
+        console.error(`  client token:   ${clientTokens[0]}`);
       }
       const store = options.memory ? new MemoryStore() : new SqliteStore({ path: options.db });
       const runtime = createRuntime({ store });
@@ -68,10 +73,11 @@ export function registerServe(program: Command): void {
         host: options.host,
         agentTokens,
         observerTokens,
+        clientTokens,
         ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
       });
       const report = await runtime.start();
-      console.log(`troupe serve: listening on ${server.url} (health: ${server.httpUrl}/healthz, store: ${store.name})`);
+      console.log(`troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`);
       if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
       let stopping = false;
       const stop = (signal: string) => {
