@@ -122,3 +122,12 @@ describe('decoded values', () => {
     expect(template).toEqual({ a: { x: 1 }, list: [1] });
   });
 });
+
+describe('decoding against a template with undefined values', () => {
+  it('leaves their keys out, as a JSON store would', () => {
+    const template = { a: 1, b: undefined, c: { d: undefined, e: 2 } };
+    const decoded = decodeDelta(encodeDelta({ a: 2, c: { e: 2 } }, template), template) as Record<string, unknown>;
+    expect(Object.keys(decoded)).toEqual(['a', 'c']);
+    expect(Object.keys(decoded.c as object)).toEqual(['e']);
+  });
+});
