@@ -40,6 +40,9 @@ export type {
   ActorQuery,
   EventQuery,
   ActorKind,
+  Lease,
+  LeaseTerm,
+  LeaseStore,
 } from './engine/store/store.js';
 export type { TroupeEvent, EventFilter, HistoryQuery } from './engine/event-bus.js';
 export type { AgentTransport, Offer, Revocation } from './engine/agent-transport.js';
@@ -61,6 +64,8 @@ export { CoordinationApi } from './features/coordination/coordination-api.js';
 export type { MergeView } from './features/coordination/coordination-api.js';
 export { ResourceApi } from './features/coordination/resource-api.js';
 export { BarrierApi } from './features/coordination/barrier-api.js';
+export { Leadership } from './features/coordination/leader-election.js';
+export type { LeaderOptions, LeaderTerm, LeaderEvents } from './features/coordination/leader-election.js';
 export type {
   TaskTemplate,
   NestedSplitInput,
