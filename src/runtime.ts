@@ -24,6 +24,14 @@ import { PatternApi } from './features/patterns/run/pattern-api.js';
 import type { CoordinationApi } from './features/coordination/coordination-api.js';
 import { installCoordination } from './features/coordination/install.js';
 
+/**
+ * Options of `createRuntime`: the store, the clock and the engine's limits and defaults.
+ *
+ * @example
+ * ```ts
+ * const runtime = createRuntime({ store: new SqliteStore({ path: 'troupe.db' }), retry: { maxAttempts: 5 } });
+ * ```
+ */
 export interface RuntimeOptions {
   /** Where actors, timers and events are kept. Default: a `MemoryStore`. */
   store?: Store;
