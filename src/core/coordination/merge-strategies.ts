@@ -1,5 +1,6 @@
 import { TroupeError } from '../errors.js';
-import { canonicalJson, isPlainObject, readPath } from '../canonical-json.js';
+import { canonicalJson, readPath } from '../canonical-json.js';
+import { isPlainObject } from '../json-value.js';
 
 /**
  * Merging the results of several tasks into one value. Every function here is pure: the inputs
@@ -25,6 +26,7 @@ export type MergeSpec =
   | { strategy: 'majority'; key: string }
   | { strategy: 'custom'; name: string };
 
+/** What a merge strategy produced: the merged value and details for observers. */
 export interface MergeOutcome {
   value: unknown;
   /** What the strategy wants observers to know (vote counts for `majority`). */
@@ -150,6 +152,7 @@ export function intersection(inputs: readonly MergeInput[]): unknown {
   return out;
 }
 
+/** The outcome of a majority vote: the winning value and how many voted for it. */
 export interface Vote {
   /** The winning value. */
   value: unknown;

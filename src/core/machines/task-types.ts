@@ -12,6 +12,7 @@ export interface TaskTimeouts {
   heartbeat?: number;
 }
 
+/** Why an attempt failed: the message, its category (which decides retries) and a code. */
 export interface AttemptError {
   message: string;
   category: ErrorCategory;
@@ -21,6 +22,7 @@ export interface AttemptError {
   timeout?: 'start' | 'finish' | 'heartbeat';
 }
 
+/** One attempt at a task: which agent under which lease, when, and how it ended. */
 export interface AttemptRecord {
   attempt: number;
   agentId: string;
@@ -52,6 +54,8 @@ export interface TaskSpec {
   /** Free-form label, e.g. `validator` for a phase's validator task. */
   role: string | null;
   createdAt: number;
+  /** W3C `traceparent` of the submitter's trace; set only when one was given. */
+  traceparent?: string;
 }
 
 /** Instants in the current attempt's life, in clock ms. */
@@ -113,6 +117,12 @@ export interface TaskInput {
   retry: RetryPolicy;
   timeouts: TaskTimeouts;
   role?: string | null;
+  /** The round the task starts in (a validator: the phase's round it judges). Default 1. */
+  round?: number;
+  /** Feedback it starts with (a validator: the previous round's). Default none. */
+  feedback?: string | null;
+  /** W3C trace context the task was submitted under (tracing; see docs/operations.md). */
+  traceparent?: string;
   now: number;
 }
 

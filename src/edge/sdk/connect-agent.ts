@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { TaskHandler } from '../../engine/in-process-agents.js';
+import type { TaskHandler } from '../../engine/api/task-handler.js';
 import { SystemClock, type Clock } from '../../engine/clock.js';
 import { CLOSE_CODES } from '../server/protocol/codes.js';
 import type { AckMessage, ServerMessage, WelcomeMessage } from '../server/protocol/server-messages.js';
@@ -47,6 +47,7 @@ export interface ConnectAgentOptions {
   random?: () => number;
 }
 
+/** The events a remote agent emits about its connection. */
 export interface RemoteAgentEvents {
   /** A welcome arrived: the agent is (again) connected. */
   connected: [WelcomeMessage];

@@ -4,6 +4,7 @@ import type { TaskTimeouts } from '../../core/machines/task-types.js';
 
 /** Named priorities map onto numbers; higher runs first. */
 export const PRIORITY_LEVELS = { low: 25, medium: 50, high: 75, critical: 100 } as const;
+/** A named priority (`low`, `medium`, `high`, `critical`); `PRIORITY_LEVELS` gives its number. */
 export type PriorityName = keyof typeof PRIORITY_LEVELS;
 
 /** An actor id as the APIs accept it (tasks, coordinators: one address space). */
@@ -48,6 +49,11 @@ export const taskCreateSchema = z
     timeouts: z
       .object({ start: duration.optional(), finish: duration.optional(), heartbeat: duration.optional() })
       .strict()
+      .optional(),
+    /** W3C trace context to continue: the task's spans (and its agent's) join this trace. */
+    traceparent: z
+      .string()
+      .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'a W3C traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>')
       .optional(),
   })
   .strict();

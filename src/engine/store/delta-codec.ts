@@ -11,7 +11,7 @@
  * mistaken for a delta.
  */
 
-import { copyJson } from '../validation.js';
+import { copyJson, isJsonObject } from '../../core/json-value.js';
 
 type Json = unknown;
 type Path = string[];
@@ -50,7 +50,7 @@ export function decodeDelta(encoded: Encoded, template: Json): Json {
 /** `path` is the keys down to `value`, a stack shared by the whole walk (copied only for removals). */
 function diff(value: Json, template: Json, path: Path, removed: Path[]): Json | typeof SAME {
   if (value === template) return SAME;
-  if (isPlainObject(value) && isPlainObject(template)) {
+  if (isJsonObject(value) && isJsonObject(template)) {
     let delta: Record<string, Json> | undefined;
     // Keys of the template the value has too: fewer than the template's means some were removed.
     let kept = 0;
@@ -116,7 +116,7 @@ function sameJson(a: Json, b: Json): boolean {
  * (both plain objects), the delta's value otherwise. Keys keep the template's order, new ones last.
  */
 function merge(template: Json, delta: Json): Json {
-  if (!isPlainObject(delta) || !isPlainObject(template)) return clone(delta);
+  if (!isJsonObject(delta) || !isJsonObject(template)) return clone(delta);
   const out: Record<string, Json> = { ...template };
   let absent: string[] | undefined;
   for (const key in out) {
@@ -148,8 +148,4 @@ function clone(value: Json): Json {
 function setKey(target: Record<string, Json>, key: string, value: Json): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
-}
-
-function isPlainObject(value: unknown): value is Record<string, Json> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

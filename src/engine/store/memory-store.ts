@@ -1,5 +1,5 @@
 import { TroupeError } from '../../core/errors.js';
-import { copyJson, findNonJson, isJson } from '../validation.js';
+import { copyJson, findNonJson, isJson, isPlainObject } from '../../core/json-value.js';
 import { decodeDelta, encodeDelta, type Encoded } from './delta-codec.js';
 import type {
   ActorQuery,
@@ -237,10 +237,6 @@ class SettledRow {
     readonly delta: unknown,
     readonly removed: string[][] | undefined,
   ) {}
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 function timerKey(actorId: string, name: string): string {

@@ -44,6 +44,11 @@ export const assignMessage = z
       heartbeatWithinMs: z.int().nullable().meta({ description: 'Longest silence (no heartbeat or progress) while running, or null.' }),
     }),
     serverTime: z.number(),
+    traceparent: z
+      .string()
+      .max(55)
+      .optional()
+      .meta({ description: "W3C trace context of this attempt (present when the server traces or the task was submitted with one): run the work under it so the agent's spans join the trace." }),
   })
   .meta({ title: 'assign', description: 'Server to agent: a task under a lease. Answer with accept or reject.' });
 
@@ -109,11 +114,19 @@ export const SERVER_MESSAGES = {
   error: errorMessage,
 } as const;
 
+/** The server's answer to `hello`: the connection is accepted, with the limits that apply. */
 export type WelcomeMessage = z.output<typeof welcomeMessage>;
+/** A task offered to an agent under a lease. */
 export type AssignMessage = z.output<typeof assignMessage>;
+/** A lease taken back: the agent should stop the task. */
 export type CancelMessage = z.output<typeof cancelMessage>;
+/** Confirms that a report was applied (or was a repeat). */
 export type DeliveredMessage = z.output<typeof deliveredMessage>;
+/** An event sent to an observer's subscription. */
 export type EventMessage = z.output<typeof eventMessage>;
+/** Confirms a frame that needs no other answer. */
 export type AckMessage = z.output<typeof ackMessage>;
+/** A refused frame: the code, a message, and where in the frame the problem is. */
 export type ErrorMessage = z.output<typeof errorMessage>;
+/** Any frame the server sends (docs/protocol.md); `type` says which. */
 export type ServerMessage = WelcomeMessage | AssignMessage | CancelMessage | DeliveredMessage | EventMessage | AckMessage | ErrorMessage;

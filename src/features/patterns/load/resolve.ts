@@ -1,12 +1,13 @@
 import { inputDeclSchema, patternHeadSchema, type InputDecl, type Pattern } from '../format/pattern.js';
 import { STEP_KINDS, STEP_SCHEMAS, type Step } from '../format/steps.js';
-import { problem, type PatternProblem } from '../problems.js';
-import { nearestName } from '../suggest.js';
+import { problem, type PatternProblem } from '../problems/problems.js';
+import { nearestName } from '../problems/suggest.js';
 import { inputTypeError, resolveInputs, type InputResolution } from './inputs.js';
 import { locate, type PatternSource } from './source.js';
 import { substitute, type VariableIssue } from './variables.js';
 import { zodProblems } from './zod-problems.js';
 
+/** Options of `resolvePattern`: input values and whether missing ones get stand-ins. */
 export interface ResolveOptions {
   /** Input values; inputs without a value take their default. */
   values?: Record<string, unknown>;
@@ -14,6 +15,7 @@ export interface ResolveOptions {
   placeholders?: boolean;
 }
 
+/** A resolved pattern (every `${var}` substituted) or the problems that stopped it. */
 export interface Resolution {
   /** The pattern with every `${var}` substituted; absent when it has errors. */
   pattern?: Pattern;
