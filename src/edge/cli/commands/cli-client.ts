@@ -30,12 +30,37 @@ export class CommandFailure extends Error {
   }
 }
 
+const refused = (error: unknown): boolean => (error as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+
+/**
+ * `fetch` that waits for a server still starting: a refused connection is tried again every
+ * 250 ms for up to `TROUPE_CONNECT_WAIT_MS` (default 15 s), so that commands typed or pasted
+ * right after `troupe serve &` work. Only refused connections: nothing was sent, nothing repeats.
+ */
+function patientFetch(url: string): typeof fetch {
+  const waitMs = Number(process.env.TROUPE_CONNECT_WAIT_MS ?? 15_000);
+  return async (input, init) => {
+    const deadline = Date.now() + waitMs;
+    let told = false;
+    for (;;) {
+      try {
+        return await fetch(input, init);
+      } catch (error) {
+        if (!refused(error) || Date.now() >= deadline || init?.signal?.aborted) throw error;
+        if (!told) console.error(`waiting for the server at ${url} ...`);
+        told = true;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+  };
+}
+
 /** The client the options name; a missing token is a usage error (exit 2). */
 export function clientFrom(options: ClientCommandOptions): TroupeClient {
-  const token = options.token ?? process.env.TROUPE_TOKEN;
+  const token = options.token ?? (process.env.TROUPE_TOKEN || undefined);
   if (!token) throw new CommandFailure('give --token or set TROUPE_TOKEN (a client token of the server)', 2);
-  const url = options.url ?? process.env.TROUPE_URL ?? DEFAULT_URL;
-  return createClient({ url: url.replace(/^ws(s?):\/\//, 'http$1://').replace(/\/v1\/ws$/, ''), token });
+  const url = (options.url ?? (process.env.TROUPE_URL || DEFAULT_URL)).replace(/^ws(s?):\/\//, 'http$1://').replace(/\/v1\/ws$/, '');
+  return createClient({ url, token, fetch: patientFetch(url) });
 }
 
 /**
@@ -58,8 +83,7 @@ export async function runClientCommand(name: string, options: ClientCommandOptio
       process.exitCode = 1;
       return;
     }
-    const cause = (error as { cause?: { code?: string } }).cause;
-    if (cause?.code === 'ECONNREFUSED' || (error as Error).message === 'fetch failed') {
+    if (refused(error) || (error as Error).message === 'fetch failed') {
       console.error(`troupe ${name}: cannot reach the server at ${options.url ?? process.env.TROUPE_URL ?? DEFAULT_URL} (is \`troupe serve\` running?)`);
     } else {
       console.error(`troupe ${name}: ${(error as Error).message}`);
