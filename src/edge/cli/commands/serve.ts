@@ -3,6 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { createRuntime } from '../../../runtime.js';
 import { MemoryStore } from '../../../engine/store/memory-store.js';
 import { SqliteStore } from '../../../engine/store/sqlite-store.js';
+import { PostgresStore } from '../../../engine/store/postgres-store.js';
+import type { Store } from '../../../engine/store/store.js';
 
 interface ServeOptions {
   port: number;
@@ -28,8 +30,13 @@ const fromEnv = (name: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
+/** A `--db` value: a `postgres://` (or `postgresql://`) URL selects PostgreSQL, anything else is a SQLite file. */
+export function storeFor(db: string): Store {
+  return /^postgres(ql)?:\/\//.test(db) ? new PostgresStore({ url: db }) : new SqliteStore({ path: db });
+}
+
 /**
- * `troupe serve`: a runtime on a SQLite store (or in memory) served to WebSocket agents and
+ * `troupe serve`: a runtime on a SQLite or PostgreSQL store (or in memory) served to WebSocket agents and
  * observers. SIGINT or SIGTERM closes connections with 1001 and the store cleanly: running
  * work stays leased, and agents that reconnect to the next `troupe serve` within the grace
  * period resume it.
@@ -40,7 +47,7 @@ export function registerServe(program: Command): void {
     .description('serve a runtime: WebSocket agents and observers (docs/protocol.md), HTTP clients (docs/api.md)')
     .option('--port <n>', 'TCP port; 0 picks a free one', integer, 7411)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--db <path>', 'SQLite database file', './.troupe/troupe.db')
+    .option('--db <path|url>', 'SQLite database file, or a postgres:// URL (or TROUPE_DB)', process.env['TROUPE_DB'] ?? './.troupe/troupe.db')
     .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
     .option('--agent-token <token...>', 'tokens agents connect with (or TROUPE_AGENT_TOKENS, comma-separated)')
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
@@ -66,7 +73,7 @@ export function registerServe(program: Command): void {
         console.error(`  observer token: ${observerTokens[0]}`);
         console.error(`  client token:   ${clientTokens[0]}`);
       }
-      const store = options.memory ? new MemoryStore() : new SqliteStore({ path: options.db });
+      const store = options.memory ? new MemoryStore() : storeFor(options.db);
       const runtime = createRuntime({ store });
       const server = await runtime.listen({
         port: options.port,
