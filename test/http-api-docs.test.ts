@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HTTP_STATUS_OF_CODE } from '../src/edge/http/http-errors.js';
+import { HTTP_STATUS_OF_CODE } from '../src/edge/http/shared/http-errors.js';
 import { connectAgent } from '../src/edge/sdk/connect-agent.js';
 import { AGENT_TOKEN, call, CLIENT_TOKEN, ROOT, startServe, type ServeProcess } from './support/serve-process.js';
 

@@ -10,7 +10,8 @@ import type { TaskListQuery } from '../http/schemas/task-schemas.js';
 import type { TicketListQuery } from '../http/schemas/ticket-schemas.js';
 import { ApiError, apiErrorOf } from './api-error.js';
 import { readSse } from './sse-reader.js';
-import { followUntilSettled, type EntityKind, type WaitOptions } from './wait.js';
+import { followUntilSettled, type EntityKind, type EventStreamQuery, type WaitOptions } from './wait.js';
+export type { EventStreamQuery } from './wait.js';
 
 export interface ClientOptions {
   /** The server's HTTP base, e.g. `http://127.0.0.1:7411`. */
@@ -30,15 +31,6 @@ export interface Page<T> {
 export type { TaskView, TicketView, AgentView, PatternRunView, TroupeEvent };
 
 /** What a stream of events may be asked for (the filters of `GET /v1/events`, and where to resume). */
-export interface EventStreamQuery {
-  types?: string[];
-  ticket?: string;
-  task?: string;
-  agent?: string;
-  /** Resume after this seq (stored events first, then live ones). Absent: live from now. */
-  after?: number;
-  signal?: AbortSignal;
-}
 
 function queryString(query: Record<string, unknown>): string {
   const params = new URLSearchParams();

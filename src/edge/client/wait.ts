@@ -1,5 +1,4 @@
 import type { TroupeEvent } from '../../engine/event-bus.js';
-import type { EventStreamQuery } from './create-client.js';
 
 export type EntityKind = 'task' | 'ticket' | 'run';
 
@@ -75,4 +74,15 @@ export async function followUntilSettled<V extends { status: string }>(
     }
     if (options.signal?.aborted) throw new Error('wait aborted');
   }
+}
+
+/** What `events.stream` follows: filters, and where to resume. */
+export interface EventStreamQuery {
+  types?: string[];
+  ticket?: string;
+  task?: string;
+  agent?: string;
+  /** Resume after this seq (stored events first, then live ones). Absent: live from now. */
+  after?: number;
+  signal?: AbortSignal;
 }

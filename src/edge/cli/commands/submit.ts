@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import type { TaskCreateInput } from '../../../engine/api/task-input.js';
 import type { TicketCreateInput } from '../../../engine/api/ticket-api.js';
-import { PatternLibrary } from '../../../features/patterns/library.js';
+import { PatternLibrary } from '../../../features/patterns/load/library.js';
 import { collect, parseSets, readPatternArg } from '../../../features/patterns/tools/cli-support.js';
 import type { PatternRunView, TaskView, TicketView, TroupeClient, TroupeEvent } from '../../client/create-client.js';
 import type { RunCreateBody } from '../../http/schemas/run-schemas.js';
