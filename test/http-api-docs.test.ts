@@ -45,6 +45,23 @@ describe('docs/api.md', () => {
     expect(out).toContain('"result":{"did":"write"}');
   }, 60_000);
 
+  it("its actor examples answer for the quick start's ticket: the actors, a phase with its statechart, the role", async () => {
+    const section = doc.slice(doc.indexOf('### Actors and statecharts'));
+    const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] as string;
+    const { code, out } = await bash(block, { TROUPE_URL: serve.url, TROUPE_TOKEN: CLIENT_TOKEN });
+    expect(code, out).toBe(0);
+    // curl prints each answer without a newline: three JSON objects back to back.
+    const [actors, phase, who] = out.trim().split(/(?<=\})(?=\{)/).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const items = (actors as { items: { kind: string; id: string; view: Record<string, unknown> | null }[] }).items;
+    expect(items.map((a) => `${a.kind} ${a.id}`).sort()).toEqual(['phase greet-1/build', 'phase greet-1/plan', 'task greet-1-outline', 'task greet-1-write', 'ticket greet-1']);
+    expect(items.find((a) => a.id === 'greet-1-write')?.view).toEqual({ type: 'write', phase: 'build' });
+    expect(phase).toMatchObject({ kind: 'phase', id: 'greet-1/plan', state: 'passed', active: ['phase.passed'] });
+    const chart = phase?.['chart'] as { nodes: { id: string }[]; edges: unknown[] };
+    expect(chart.nodes.map((n) => n.id)).toContain('phase.passed');
+    expect(chart.edges.length).toBeGreaterThan(0);
+    expect(who).toEqual({ role: 'client', name: null });
+  }, 30_000);
+
   it('lists every route of the OpenAPI document, and every error code with its status', async () => {
     const openapi = (await call(serve.url, 'GET', '/v1/openapi.json', { token: null })).body as { paths: Record<string, Record<string, unknown>> };
     for (const [path, methods] of Object.entries(openapi.paths)) {
