@@ -65,6 +65,12 @@ export interface RuntimeOptions {
    * costs nothing per event (docs/operations.md, "Traces").
    */
   tracer?: Tracer;
+  /**
+   * `false`: Troupe makes no spans and looks up no trace context, even when an OpenTelemetry SDK
+   * is registered (for an application that traces other things). Default true: Troupe traces
+   * when an SDK is registered and costs nothing measurable when none is (`npm run bench -- --only tracing-cost`).
+   */
+  tracing?: boolean;
 }
 
 /** What `start()` found in the store. */
@@ -172,7 +178,7 @@ export class Runtime {
       liveActors: () => this.core.host.liveCount(),
     });
     const tracer = options.tracer ?? troupeTracer();
-    if (tracingEnabled(tracer)) {
+    if (options.tracing !== false && tracingEnabled(tracer)) {
       const spans = new EventSpans(tracer);
       this.core.bus.subscribe({}, (event) => spans.handle(event));
       this.spans = spans;
