@@ -20,6 +20,7 @@ import { TaskApi } from './engine/api/task-api.js';
 import { TicketApi } from './engine/api/ticket-api.js';
 import { taskView } from './engine/api/views.js';
 import { EventSpans, tracingEnabled, troupeTracer } from './engine/tracing/event-spans.js';
+import { logDecisions } from './engine/decision-log.js';
 import { PatternApi } from './features/patterns/run/pattern-api.js';
 import type { CoordinationApi } from './features/coordination/coordination-api.js';
 import { installCoordination } from './features/coordination/install.js';
@@ -177,6 +178,7 @@ export class Runtime {
       queuedTasks: () => this.core.dispatcher.queuedCount(),
       liveActors: () => this.core.host.liveCount(),
     });
+    logDecisions(this.core.bus, this.logger);
     const tracer = options.tracer ?? troupeTracer();
     if (options.tracing !== false && tracingEnabled(tracer)) {
       const spans = new EventSpans(tracer);
