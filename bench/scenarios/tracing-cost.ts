@@ -1,0 +1,69 @@
+import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import type { Figure, Scenario } from '../harness.js';
+import { throughputRun } from './core-throughput.js';
+
+const ROUNDS = 7;
+
+/** An exporter that drops what it gets: measures the SDK's own cost, not a collector's. */
+class DroppingExporter implements SpanExporter {
+  spans = 0;
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.spans += spans.length;
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+const ROUNDS_NOTE = `${ROUNDS} rounds, interleaved`;
+const TASKS = 20_000;
+
+const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+/** CPU time of this process per task over one throughput run, in µs: steadier than wall time on a shared machine. */
+async function cpuPerTask(options: Parameters<typeof throughputRun>[0]): Promise<number> {
+  const before = process.cpuUsage();
+  await throughputRun(options);
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / TASKS;
+}
+
+/**
+ * What OpenTelemetry costs on `core-throughput`'s workload: with no SDK registered (the default,
+ * issue 15's target: under 2%) against `tracing: false`, which skips every tracing path; and,
+ * for information, with an SDK whose exporter drops the spans. The three run interleaved, round
+ * after round, so the machine's drift hits them alike, and each is measured in CPU time per task
+ * (wall time on this shared machine varies 2x between neighbouring runs); the overhead is the
+ * median of the per-round ratios.
+ */
+export const tracingCost: Scenario = {
+  name: 'tracing-cost',
+  description: 'core-throughput with tracing off, with no SDK (default), and with an SDK: CPU per task and overhead',
+  async run(): Promise<Figure[]> {
+    const exporter = new DroppingExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 100_000 })] });
+    const sdkTracer = provider.getTracer('troupe');
+    await throughputRun({ tracing: false }); // warm-up: the JIT compiles the hot path in the first run
+    const off: number[] = [];
+    const noSdk: number[] = [];
+    const withSdk: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      off.push(await cpuPerTask({ tracing: false }));
+      noSdk.push(await cpuPerTask({}));
+      withSdk.push(await cpuPerTask({ tracer: sdkTracer }));
+    }
+    await provider.shutdown();
+    const overhead = (values: number[]): number =>
+      Math.round((median(values.map((value, round) => value / (off[round] as number))) - 1) * 1000) / 10;
+    const list = (values: number[]): string => values.map((v) => v.toFixed(1)).join(', ');
+    return [
+      { name: 'CPU per task, tracing off', value: Math.round(median(off) * 10) / 10, unit: 'µs', note: `median of ${ROUNDS_NOTE}: ${list(off)}` },
+      { name: 'CPU per task, no SDK', value: Math.round(median(noSdk) * 10) / 10, unit: 'µs', note: list(noSdk) },
+      { name: 'no-SDK overhead', value: overhead(noSdk), unit: '%', target: { op: '<=', value: 2 }, note: 'median of per-round ratios to tracing off; negative is noise' },
+      { name: 'CPU per task, with SDK', value: Math.round(median(withSdk) * 10) / 10, unit: 'µs', note: `${list(withSdk)}; ${exporter.spans} spans exported` },
+      { name: 'SDK overhead', value: overhead(withSdk), unit: '%', note: 'batch span processor, an exporter that drops the spans' },
+    ];
+  },
+};
