@@ -13,6 +13,7 @@ import { readSse } from './sse-reader.js';
 import { followUntilSettled, type EntityKind, type EventStreamQuery, type WaitOptions } from './wait.js';
 export type { EventStreamQuery } from './wait.js';
 
+/** Where `createClient` finds the server, and the token it sends. */
 export interface ClientOptions {
   /** The server's HTTP base, e.g. `http://127.0.0.1:7411`. */
   url: string;

@@ -8,6 +8,13 @@ export interface SseMessage {
 /**
  * Reads Server-Sent Events from a response body: messages end at a blank line, `:` lines are
  * comments (the server's pings), several `data:` lines join with newlines (the SSE standard).
+ *
+ * @example
+ * ```ts
+ * import { readSse } from 'troupe/client';
+ * const response = await fetch('http://127.0.0.1:7411/v1/events', { headers: { Accept: 'text/event-stream', Authorization: `Bearer ${process.env.TROUPE_TOKEN}` } });
+ * for await (const message of readSse(response.body!)) console.log(message.id, JSON.parse(message.data).type);
+ * ```
  */
 export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseMessage> {
   const decoder = new TextDecoder();

@@ -1,7 +1,9 @@
 import type { TroupeEvent } from '../../engine/event-bus.js';
 
+/** What `wait` and `isSettled` know how to follow: a task, a ticket or a pattern run. */
 export type EntityKind = 'task' | 'ticket' | 'run';
 
+/** Options of `client.wait(id, options)`. */
 export interface WaitOptions {
   /** Every event of the entity as it arrives (progress displays use this). */
   onEvent?: (event: TroupeEvent) => void;
@@ -22,7 +24,19 @@ const SETTLING: Record<EntityKind, ReadonlySet<string>> = {
   run: new Set(['pattern.completed', 'pattern.failed', 'pattern.timed_out', 'pattern.escalated', 'pattern.cancelled']),
 };
 
-export const isSettled = (kind: EntityKind, view: { status: string }): boolean => SETTLED[kind].has(view.status);
+/**
+ * Whether a task, ticket or run has reached a status after which nothing more happens to it.
+ *
+ * @example
+ * ```ts
+ * import { createClient, isSettled } from 'troupe/client';
+ * const troupe = createClient({ url: 'http://127.0.0.1:7411', token: process.env.TROUPE_TOKEN! });
+ * if (!isSettled('task', await troupe.tasks.get('job-7'))) console.log('still going');
+ * ```
+ */
+export function isSettled(kind: EntityKind, view: { status: string }): boolean {
+  return SETTLED[kind].has(view.status);
+}
 
 function filterOf(kind: EntityKind, id: string): Omit<EventStreamQuery, 'after' | 'signal'> {
   if (kind === 'task') return { task: id };
