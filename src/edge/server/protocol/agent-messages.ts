@@ -117,6 +117,7 @@ export const goodbyeMessage = z
   .strictObject({ type: z.literal('goodbye'), ref: refField })
   .meta({ title: 'goodbye', description: 'The agent leaves for good: what it holds goes back to the queue at once.' });
 
+/** Several agent messages in one frame, once the welcome granted the `batch` feature. */
 export const batchMessage = z
   .strictObject({
     type: z.literal('batch'),
@@ -151,6 +152,7 @@ export const AGENT_MESSAGES = {
   batch: batchMessage,
 } as const;
 
+/** An agent's first frame: its id, capabilities, capacity and protocol version. */
 export type HelloMessage = z.output<typeof helloMessage>;
 export type HeartbeatMessage = z.output<typeof heartbeatMessage>;
 export type AcceptMessage = z.output<typeof acceptMessage>;
@@ -160,8 +162,10 @@ export type CompleteMessage = z.output<typeof completeMessage>;
 export type FailMessage = z.output<typeof failMessage>;
 export type AgentMessageMessage = z.output<typeof agentMessageMessage>;
 export type GoodbyeMessage = z.output<typeof goodbyeMessage>;
+/** Several agent messages in one frame (the `batch` feature). */
 export type BatchMessage = z.output<typeof batchMessage>;
 
+/** Any frame an agent may send (docs/protocol.md); `type` says which. */
 export type AgentMessage =
   | HelloMessage
   | HeartbeatMessage

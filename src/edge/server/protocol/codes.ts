@@ -29,6 +29,7 @@ export const SUBPROTOCOL = 'troupe.v1';
  */
 export const PROTOCOL_FEATURES = ['batch'] as const;
 
+/** A name in `PROTOCOL_FEATURES`. */
 export type ProtocolFeature = (typeof PROTOCOL_FEATURES)[number];
 
 /** Most messages one `batch` frame may carry. */
@@ -60,6 +61,7 @@ export const PROTOCOL_ERROR_CODES = {
   E_INTERNAL: 'The server failed while handling the request; the failure is logged and nothing was applied.',
 } as const;
 
+/** A code the server answers a bad frame with (`PROTOCOL_ERROR_CODES`, docs/protocol.md). */
 export type ProtocolErrorCode = keyof typeof PROTOCOL_ERROR_CODES;
 
 /**
@@ -93,6 +95,7 @@ export const CLOSE_CODES = {
   AGENT_GONE: 4004,
 } as const;
 
+/** The name of a WebSocket close code the server uses (`CLOSE_CODES`). */
 export type CloseCodeName = keyof typeof CLOSE_CODES;
 
 /** One line per close code, for documents and logs. */

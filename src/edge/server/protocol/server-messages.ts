@@ -100,6 +100,7 @@ export const errorMessage = z
   })
   .meta({ title: 'error', description: 'Server to client: the request (or frame) was refused; nothing changed.' });
 
+/** Several server messages in one frame, once the welcome granted the `batch` feature. */
 export const serverBatchMessage = z
   .looseObject({
     type: z.literal('batch'),
@@ -126,14 +127,23 @@ export const SERVER_MESSAGES = {
   batch: serverBatchMessage,
 } as const;
 
+/** The server's answer to `hello`: the connection is accepted, with the limits that apply. */
 export type WelcomeMessage = z.output<typeof welcomeMessage>;
+/** A task offered to an agent under a lease. */
 export type AssignMessage = z.output<typeof assignMessage>;
+/** A lease taken back: the agent should stop the task. */
 export type CancelMessage = z.output<typeof cancelMessage>;
+/** Confirms that a report was applied (or was a repeat). */
 export type DeliveredMessage = z.output<typeof deliveredMessage>;
+/** An event sent to an observer's subscription. */
 export type EventMessage = z.output<typeof eventMessage>;
+/** Confirms a frame that needs no other answer. */
 export type AckMessage = z.output<typeof ackMessage>;
+/** A refused frame: the code, a message, and where in the frame the problem is. */
 export type ErrorMessage = z.output<typeof errorMessage>;
+/** Several server messages in one frame (the `batch` feature). */
 export type ServerBatchMessage = z.output<typeof serverBatchMessage>;
+/** Any frame the server sends (docs/protocol.md); `type` says which. */
 export type ServerMessage =
   | WelcomeMessage
   | AssignMessage
