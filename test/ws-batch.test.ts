@@ -202,3 +202,17 @@ function oldAssign(): Record<string, unknown> {
     deadlines: { acceptBy: null, finishWithinMs: null, heartbeatWithinMs: null }, serverTime: 0,
   };
 }
+
+describe('batchFrames', () => {
+  it('keeps each batch within the frame limit, and sends a message too long for any batch alone', async () => {
+    const { batchFrames } = await import('../src/edge/server/batch-frames.js');
+    const texts = Array.from({ length: 30 }, (_, i) => JSON.stringify({ type: 'progress', ref: i, message: 'x'.repeat(1_000) }));
+    const frames = batchFrames([...texts, 'y'.repeat(20_000)], 12_000);
+    expect(frames.length).toBeGreaterThan(2);
+    for (const frame of frames.slice(0, -1)) expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(12_000);
+    expect(frames.at(-1)).toBe('y'.repeat(20_000));
+    const carried = frames.slice(0, -1).flatMap((f) => (JSON.parse(f) as Frame).type === 'batch' ? ((JSON.parse(f) as { messages: Frame[] }).messages) : [JSON.parse(f) as Frame]);
+    expect(carried.map((m) => m.ref)).toEqual(texts.map((_, i) => i));
+    expect(batchFrames(['{"type":"heartbeat"}'], 10)).toEqual(['{"type":"heartbeat"}']);
+  });
+});

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
+import { batchFrames } from '../server/batch-frames.js';
 import { coalesceWrites } from '../server/coalesce-writes.js';
 import { SUBPROTOCOL } from '../server/protocol/codes.js';
 import { SERVER_MESSAGES, type AckMessage, type ServerMessage, type WelcomeMessage } from '../server/protocol/server-messages.js';
@@ -37,6 +38,8 @@ export class AgentLink {
   private beforeSend: () => void = () => {};
   /** With the `batch` feature: frames sent in this turn of the event loop, sent as one at its end. */
   private batching = false;
+  /** The server's `maxFrameBytes`: no batch is longer. */
+  private maxFrameBytes = 1024 * 1024;
   private outbox: Queued[] = [];
 
   private constructor(
@@ -85,8 +88,9 @@ export class AgentLink {
   }
 
   /** The welcome granted the `batch` feature: frames of one turn leave together from now on. */
-  startBatching(): void {
+  startBatching(maxFrameBytes: number): void {
     this.batching = true;
+    this.maxFrameBytes = maxFrameBytes;
   }
 
   /** Resolves with the close code and reason once the socket has closed. */
@@ -159,8 +163,9 @@ export class AgentLink {
       }
       texts.push(q.text);
     }
+    if (texts.length === 0) return;
     this.beforeSend();
-    this.socket.send(texts.length === 1 ? (texts[0] as string) : `{"type":"batch","messages":[${texts.join(',')}]}`);
+    for (const frame of batchFrames(texts, this.maxFrameBytes)) this.socket.send(frame);
   };
 
   close(code = 1000, reason = ''): void {

@@ -199,7 +199,7 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
 
   private welcomed(welcome: WelcomeMessage): void {
     this.welcome = welcome;
-    if (welcome.features.includes('batch')) this.link?.startBatching();
+    if (welcome.features.includes('batch')) this.link?.startBatching(welcome.limits.maxFrameBytes);
     this.failures = 0;
     this.runner.welcomed(welcome);
     this.startBeating(welcome.heartbeatIntervalMs);

@@ -9,6 +9,7 @@ import { CLOSE_CODES, type ProtocolErrorCode } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
 import type { ResolvedServerOptions } from './shared/options.js';
 import { ProtocolError } from './protocol/protocol-error.js';
+import { batchFrames } from './batch-frames.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { TokenBucket } from './shared/token-bucket.js';
 import type { SocketPrincipal as Principal } from './upgrade.js';
@@ -110,7 +111,7 @@ export class Connection {
     return true;
   }
 
-  /** Sends what waits in the outbox: one frame as it is, several as one batch (texts joined, not parsed again). */
+  /** Sends what waits in the outbox: one frame as it is, several as batches of at most `maxFrameBytes`. */
   private readonly flush = (): void => {
     const texts = this.outbox;
     if (texts.length === 0) return;
@@ -118,7 +119,7 @@ export class Connection {
     this.outboxBytes = 0;
     if (this.ended) return;
     this.beforeSend();
-    this.socket.send(texts.length === 1 ? (texts[0] as string) : `{"type":"batch","messages":[${texts.join(',')}]}`);
+    for (const frame of batchFrames(texts, this.options.maxFrameBytes)) this.socket.send(frame);
   };
 
   /**
