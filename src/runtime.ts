@@ -23,6 +23,9 @@ import type { ServerOptions } from './edge/server/options.js';
 import type { TroupeServer } from './edge/server/server.js';
 import type { CoordinationApi } from './features/coordination/coordination-api.js';
 import { installCoordination } from './features/coordination/install.js';
+import { installControls } from './engine/controls/install-controls.js';
+import type { ControlsApi } from './engine/api/controls-api.js';
+import type { DeadLetterApi, DeadLetterRetention } from './engine/api/dead-letter-api.js';
 
 export interface RuntimeOptions {
   /** Where actors, timers and events are kept. Default: a `MemoryStore`. */
@@ -49,6 +52,8 @@ export interface RuntimeOptions {
    * (a restart forgets it). `0` turns it off. Default 5,000.
    */
   rejectCooldownMs?: number;
+  /** How long dead letters are kept (`maxAgeMs`, `maxCount`); default: for ever. */
+  deadLetters?: DeadLetterRetention;
   /** Migrations for snapshots stored by older machine versions. */
   migrations?: Array<{ kind: string; fromVersion: number; migrate: SnapshotMigration }>;
 }
@@ -88,6 +93,10 @@ export class Runtime {
   readonly patterns: PatternApi;
   /** Prometheus metrics derived from the event stream. */
   readonly metrics: RuntimeMetrics;
+  /** Rate limits, circuit breakers, bulkheads (`docs/controls.md`). */
+  readonly controls: ControlsApi;
+  /** The dead-letter queue: list, redrive, discard, retention (`docs/controls.md`). */
+  readonly deadLetters: DeadLetterApi;
   readonly clock: Clock;
   readonly store: Store;
   readonly logger: Logger;
@@ -144,6 +153,9 @@ export class Runtime {
     this.leases = new LeaseApi(this.core, maxPayloadBytes);
     this.events = new EventApi(this.core, ready);
     this.coordination = installCoordination(this.core, { ready, retry, maxPayloadBytes });
+    const installed = installControls(this.core, { ready, maxPayloadBytes, deadLetters: options.deadLetters ?? {} });
+    this.controls = installed.controls;
+    this.deadLetters = installed.deadLetters;
     this.patterns = new PatternApi(this);
     this.metrics = new RuntimeMetrics(this.core.bus, {
       queuedTasks: () => this.core.dispatcher.queuedCount(),

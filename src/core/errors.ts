@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   E_VERSION_MISMATCH: 'A stored snapshot was written by another machine version and no migration is registered.',
   E_RUNTIME_STOPPED: 'The runtime is stopped or has failed.',
   E_PAYLOAD_TOO_LARGE: 'A payload exceeds the configured limit.',
+  E_DEPENDENCY_FAILED: 'A dependency whose failure policy is `fail` did not succeed, so the task was dead-lettered without running.',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
