@@ -327,7 +327,9 @@ function predict(from: TaskStatus, c: TaskContext, e: TaskEvent): Prediction | n
     case 'dead_lettered':
       if (e.type === 'task.redrive') return (enter('queued', c, p), p);
       if (e.type === 'task.discard') return (enter('discarded', c, p), p);
-    // falls through
+      if (e.type !== 'task.rework') return null;
+      enter('waiting', { ...c, pendingDeps: e.waitFor, at: { ...c.at, notBefore: null } }, p);
+      return p;
     case 'succeeded':
     case 'skipped':
       if (e.type !== 'task.rework') return null;

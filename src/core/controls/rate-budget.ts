@@ -29,12 +29,16 @@ export function freshBudget(def: RateLimitDefinition, now: number): RateBudgetSt
 }
 
 /**
- * The budget under a changed definition: a bucket keeps what it holds (capped at the new limit),
- * a window keeps its spends; a change of kind starts full.
+ * The budget under a changed definition. A window keeps its spends (a higher limit is headroom at
+ * once). A bucket keeps what it holds, plus what a raise adds (a spent bucket of 1 raised to 10
+ * has 9 at once), capped at the new limit. A change of kind starts full.
  */
-export function redefineBudget(def: RateLimitDefinition, state: RateBudgetState, now: number): RateBudgetState {
+export function redefineBudget(previous: RateLimitDefinition, def: RateLimitDefinition, state: RateBudgetState, now: number): RateBudgetState {
   if (state.kind !== def.kind) return freshBudget(def, now);
-  if (state.kind === 'token-bucket') return { kind: 'token-bucket', tokens: Math.min(def.limit, refilled(def, state, now)), at: now };
+  if (state.kind === 'token-bucket') {
+    const held = refilled(previous, state, now) + Math.max(0, def.limit - previous.limit);
+    return { kind: 'token-bucket', tokens: Math.min(def.limit, held), at: now };
+  }
   return state;
 }
 

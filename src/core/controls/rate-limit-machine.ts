@@ -44,7 +44,7 @@ export const rateLimitMachine = setup({
       on: {
         'ratelimit.define': {
           actions: [
-            assign(({ context, event }) => ({ def: event.def, budget: redefineBudget(event.def, context.budget, event.now) })),
+            assign(({ context, event }) => ({ def: event.def, budget: redefineBudget(context.def, event.def, context.budget, event.now) })),
             stateEffect,
             { type: 'emit', params: ({ context }) => ({ type: 'ratelimit.defined', data: { ...context.def } }) },
           ],
