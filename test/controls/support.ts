@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { createRuntime, SimulatedClock, type Runtime, type RuntimeOptions } from '../../src/index.js';
+import type { SimulatedClock} from '../../src/index.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/index.js';
 import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
 
 /** A SQLite file in a fresh directory, and runtimes on it that a test can stop and start again. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
+import { registerDlq } from './dlq.js';
 import { registerServe } from './serve.js';
 import { registerGraph } from './graph.js';
 import { registerPaths } from './paths.js';
@@ -19,4 +20,5 @@ export function registerCommands(program: Command): void {
   registerGraph(program);
   registerPaths(program);
   registerRun(program);
+  registerDlq(program);
 }
