@@ -163,8 +163,11 @@ export class Dispatcher {
   /** Back into its capability queue: `fresh` gives it a place at the back (a key's next turn). */
   private requeue(entry: QueuedTask, fresh: boolean): void {
     if (fresh) entry.order = this.order++;
+    // The queue it came from may have been dropped when it ran empty, and a new one made since.
     const key = capabilityKey(entry.queue.requires);
-    if (!this.queues.has(key)) this.queues.set(key, entry.queue);
+    const queue = this.queues.get(key);
+    if (queue) entry.queue = queue;
+    else this.queues.set(key, entry.queue);
     entry.queue.push(entry);
     this.dirty = true;
   }
