@@ -24,6 +24,7 @@ export { LeaseApi } from './engine/api/lease-api.js';
 export type { CompleteReport, FailReport, ReportOutcome } from './engine/api/lease-api.js';
 export type { TaskView, AgentView, TicketView, PhaseView, TicketStatus, PhaseStatus } from './engine/api/views.js';
 export type { ContextPackage } from './engine/api/context-package.js';
+export type { ValidationPackage } from './engine/api/validation-package.js';
 export type { TaskHandler, TaskHandlerContext } from './engine/in-process-agents.js';
 export { RuntimeMetrics } from './engine/metrics.js';
 export { ControlsApi } from './engine/api/controls-api.js';
@@ -39,6 +40,8 @@ export type { BulkheadDefinition } from './core/controls/bulkhead-rules.js';
 export { SimulatedClock, SystemClock } from './engine/clock.js';
 export type { Clock } from './engine/clock.js';
 export { MemoryStore } from './engine/store/memory-store.js';
+export { SqliteStore } from './engine/store/sqlite-store.js';
+export type { SqliteStoreOptions } from './engine/store/sqlite-store.js';
 export { DelegatingStore } from './engine/store/delegating-store.js';
 export type {
   Store,
@@ -50,6 +53,9 @@ export type {
   ActorQuery,
   EventQuery,
   ActorKind,
+  Lease,
+  LeaseTerm,
+  LeaseStore,
 } from './engine/store/store.js';
 export type { TroupeEvent, EventFilter, HistoryQuery } from './engine/event-bus.js';
 export type { AgentTransport, Offer, Revocation } from './engine/agent-transport.js';
@@ -71,6 +77,8 @@ export { CoordinationApi } from './features/coordination/coordination-api.js';
 export type { MergeView } from './features/coordination/coordination-api.js';
 export { ResourceApi } from './features/coordination/resource-api.js';
 export { BarrierApi } from './features/coordination/barrier-api.js';
+export { Leadership } from './features/coordination/leader-election.js';
+export type { LeaderOptions, LeaderTerm, LeaderEvents } from './features/coordination/leader-election.js';
 export type {
   TaskTemplate,
   NestedSplitInput,

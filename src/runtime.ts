@@ -204,6 +204,7 @@ export class Runtime {
       await this.core.host.idle().catch(() => undefined);
     }
     this.agents.stopAll();
+    await this.coordination.stopLeaders();
     this.core.stop();
     await this.store.close();
   }

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/engine/store/sqlite-store.js';
+import { latestVersion } from '../src/engine/store/schema-ladder.js';
+import { SQLITE_MIGRATIONS } from '../src/engine/store/sqlite-migrations.js';
 import { batch, describeStoreConformance, event } from './store-conformance.js';
+import { describeLeaseConformance } from './lease-conformance.js';
 
 for (const synchronous of ['NORMAL', 'FULL'] as const) {
   describeStoreConformance(`SqliteStore (synchronous=${synchronous})`, async () => {
@@ -18,6 +21,11 @@ for (const synchronous of ['NORMAL', 'FULL'] as const) {
     };
   }, { persistent: true });
 }
+
+describeLeaseConformance('SqliteStore', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'troupe-sqlite-'));
+  return { store: new SqliteStore({ path: join(dir, 'troupe.db') }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
 
 describe('SqliteStore on disk', () => {
   let dir: string;
@@ -63,13 +71,15 @@ describe('SqliteStore on disk', () => {
       { type: 'table', name: 'events' },
       { type: 'index', name: 'events_task' },
       { type: 'index', name: 'events_ticket' },
+      { type: 'table', name: 'lease_history' },
+      { type: 'table', name: 'leases' },
       { type: 'table', name: 'meta' },
       { type: 'table', name: 'outbox' },
       { type: 'table', name: 'timers' },
     ]);
     expect(meta).toEqual([
       { key: 'app', value: 'troupe' },
-      { key: 'schema_version', value: '1' },
+      { key: 'schema_version', value: String(latestVersion(SQLITE_MIGRATIONS)) },
     ]);
     expect(journal).toBe('wal');
   });

@@ -153,6 +153,10 @@ export interface TaskInput {
   controls?: TaskControls;
   /** Not queued before this instant. */
   notBefore?: number | null;
+  /** The round the task starts in (a validator: the phase's round it judges). Default 1. */
+  round?: number;
+  /** Feedback it starts with (a validator: the previous round's). Default none. */
+  feedback?: string | null;
   now: number;
 }
 

@@ -32,6 +32,15 @@ export interface ServerOptions {
   agentTokens?: AgentTokenSpec[];
   /** Tokens that let a connection observe (read-only). */
   observerTokens?: string[];
+  /**
+   * Tokens of clients: they submit, steer and read work through the HTTP API under `/v1`
+   * (`docs/api.md`). A client token cannot connect as an agent or an observer.
+   */
+  clientTokens?: string[];
+  /** Largest HTTP request body, in bytes; larger ones get 413 `E_PAYLOAD_TOO_LARGE`. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** HTTP requests per token: a token bucket. `false` turns it off. Default 200/s, burst 400. */
+  httpRateLimit?: { requestsPerSecond: number; burst: number } | false;
   /** How often agents are asked to beat, in ms. Default 15 s. */
   heartbeatIntervalMs?: number;
   /** Silence after which a WebSocket agent is stale and its tasks requeue. Default 45 s. */
@@ -78,6 +87,11 @@ const optionsSchema = z
       .array(z.union([tokenSchema, z.strictObject({ token: tokenSchema, agentIds: z.array(z.string().min(1)).optional() })]))
       .default([]),
     observerTokens: z.array(tokenSchema).default([]),
+    clientTokens: z.array(tokenSchema).default([]),
+    maxBodyBytes: z.int().min(1_024).default(4 * 1024 * 1024),
+    httpRateLimit: z
+      .union([z.literal(false), z.strictObject({ requestsPerSecond: z.number().positive(), burst: z.number().min(1) })])
+      .default({ requestsPerSecond: 200, burst: 400 }),
     heartbeatIntervalMs: z.int().positive().default(15_000),
     staleAfterMs: z.int().positive().default(45_000),
     graceMs: z.int().min(0).default(25_000),
@@ -94,8 +108,8 @@ const optionsSchema = z
     shutdownTimeoutMs: z.int().min(0).default(2_000),
     logger: z.custom<Logger>().optional(),
   })
-  .refine((o) => o.agentTokens.length + o.observerTokens.length > 0, {
-    message: 'give at least one agent or observer token (there is no anonymous mode)',
+  .refine((o) => o.agentTokens.length + o.observerTokens.length + o.clientTokens.length > 0, {
+    message: 'give at least one agent, observer or client token (there is no anonymous mode)',
     path: ['agentTokens'],
   });
 

@@ -7,14 +7,15 @@ import type { Runtime } from '../../runtime.js';
 import { AgentRequests } from './agent-requests.js';
 import { AgentSessions } from './agent-sessions.js';
 import { Connection, type ClientMessage } from './connection.js';
-import { httpRoutes } from './http-routes.js';
+import { createHttpApp, httpListener } from '../http/http-app.js';
+import { EventStreams } from '../http/sse-streams.js';
 import { ObserverRequests } from './observer-requests.js';
 import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import type { AgentMessage } from './protocol/agent-messages.js';
 import { CLOSE_CODES, SUBPROTOCOL } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
-import { TokenAuth, type Principal } from './token-auth.js';
-import { decideUpgrade, refuseUpgrade } from './upgrade.js';
+import { TokenAuth } from './token-auth.js';
+import { decideUpgrade, refuseUpgrade, type SocketPrincipal } from './upgrade.js';
 
 /**
  * The WebSocket server of a runtime: agents and observers connect at one endpoint, with a
@@ -41,15 +42,17 @@ export class TroupeServer {
   private readonly agentRequests: AgentRequests;
   private readonly observerRequests: ObserverRequests;
   private readonly stopMessages: () => void;
+  private readonly streams: EventStreams;
   private closing: Promise<void> | null = null;
   private boundPort = 0;
+  private recovered = false;
 
   private constructor(
     private readonly runtime: Runtime,
     readonly options: ResolvedServerOptions,
     private readonly logger: Logger,
   ) {
-    const auth = new TokenAuth(options.agentTokens, options.observerTokens);
+    const auth = new TokenAuth(options.agentTokens, options.observerTokens, options.clientTokens);
     this.sessions = new AgentSessions(runtime, options, logger);
     this.agentRequests = new AgentRequests(runtime, this.sessions);
     this.observerRequests = new ObserverRequests(runtime, options.maxSubscriptions, logger);
@@ -65,17 +68,23 @@ export class TroupeServer {
       perMessageDeflate: false,
       handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
-    this.http = createServer(
-      httpRoutes(
-        {
-          problem: () => (this.closing ? 'shutting down' : (runtime.core.host.failed?.message ?? null)),
-          agents: () => this.sessions.connectedCount(),
-          observers: () => this.observerRequests.count(),
-          connections: () => this.connections.size,
-        },
-        options.path,
-      ),
-    );
+    // The HTTP API (docs/api.md) and the health routes share the port with the WebSocket endpoint.
+    this.streams = new EventStreams(runtime, runtime.clock, { maxBufferedBytes: options.maxBufferedBytes, maxStreams: options.maxConnections, heartbeatMs: 15_000 }, logger);
+    const app = createHttpApp({
+      runtime,
+      options,
+      auth,
+      logger,
+      streams: this.streams,
+      health: {
+        problem: () => (this.closing ? 'shutting down' : (runtime.core.host.failed?.message ?? null)),
+        recovered: () => this.recovered,
+        agents: () => this.sessions.connectedCount(),
+        observers: () => this.observerRequests.count(),
+        connections: () => this.connections.size,
+      },
+    });
+    this.http = createServer(httpListener(app));
     this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head, auth));
     this.http.on('clientError', (_error, socket) => socket.destroy());
   }
@@ -90,6 +99,7 @@ export class TroupeServer {
     // (an offer to an agent with no transport would count as a lost attempt); else right after.
     runtime.core.onRecovered((actors) => server.sessions.adopt(actors));
     await runtime.start();
+    server.recovered = true;
     server.sessions.adopt(runtime.core.host.liveActors());
     await new Promise<void>((resolve, reject) => {
       server.http.once('error', reject);
@@ -142,6 +152,7 @@ export class TroupeServer {
   private async shutdown(): Promise<void> {
     this.stopMessages();
     this.sessions.close();
+    this.streams.closeAll();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     const open = [...this.connections];
     const gone = Promise.all(open.map((c) => closedSocket(c.socket)));
@@ -172,7 +183,7 @@ export class TroupeServer {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, socket, decision.principal));
   }
 
-  private onConnection(ws: WebSocket, raw: Duplex, principal: Principal): void {
+  private onConnection(ws: WebSocket, raw: Duplex, principal: SocketPrincipal): void {
     const connection = new Connection(ws, raw, principal, this.options, this.runtime.clock, {
       onMessage: (c, message) => this.route(c, message),
       onClose: (c) => {

@@ -1,4 +1,4 @@
-import type { ActorQuery, CommitBatch, EventQuery, OutboxEntry, Store, StoredActor, StoredEvent, StoredTimer } from './store.js';
+import type { ActorQuery, CommitBatch, EventQuery, Lease, LeaseTerm, OutboxEntry, Store, StoredActor, StoredEvent, StoredTimer } from './store.js';
 
 /**
  * A store that hands every call to another one. Extend it and override what you want to
@@ -52,5 +52,17 @@ export class DelegatingStore implements Store {
   }
   lastEventSeq(): Promise<number> {
     return this.inner.lastEventSeq();
+  }
+  tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
+    return this.inner.tryLease(name, holder, ttlMs, now);
+  }
+  releaseLease(name: string, holder: string, epoch: number): Promise<void> {
+    return this.inner.releaseLease(name, holder, epoch);
+  }
+  getLease(name: string): Promise<Lease | undefined> {
+    return this.inner.getLease(name);
+  }
+  leaseHistory(name: string): Promise<LeaseTerm[]> {
+    return this.inner.leaseHistory(name);
   }
 }

@@ -3,6 +3,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { createRuntime } from '../../../runtime.js';
 import { MemoryStore } from '../../../engine/store/memory-store.js';
 import { SqliteStore } from '../../../engine/store/sqlite-store.js';
+import { PostgresStore } from '../../../engine/store/postgres-store.js';
+import type { Store } from '../../../engine/store/store.js';
 
 interface ServeOptions {
   port: number;
@@ -11,6 +13,7 @@ interface ServeOptions {
   memory?: boolean;
   agentToken?: string[];
   observerToken?: string[];
+  clientToken?: string[];
   graceMs?: number;
   jsonSchema?: boolean;
 }
@@ -27,8 +30,13 @@ const fromEnv = (name: string): string[] =>
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
 
+/** A `--db` value: a `postgres://` (or `postgresql://`) URL selects PostgreSQL, anything else is a SQLite file. */
+export function storeFor(db: string): Store {
+  return /^postgres(ql)?:\/\//.test(db) ? new PostgresStore({ url: db }) : new SqliteStore({ path: db });
+}
+
 /**
- * `troupe serve`: a runtime on a SQLite store (or in memory) served to WebSocket agents and
+ * `troupe serve`: a runtime on a SQLite or PostgreSQL store (or in memory) served to WebSocket agents and
  * observers. SIGINT or SIGTERM closes connections with 1001 and the store cleanly: running
  * work stays leased, and agents that reconnect to the next `troupe serve` within the grace
  * period resume it.
@@ -36,13 +44,14 @@ const fromEnv = (name: string): string[] =>
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve a runtime to WebSocket agents and observers (protocol v1, see docs/protocol.md)')
+    .description('serve a runtime: WebSocket agents and observers (docs/protocol.md), HTTP clients (docs/api.md)')
     .option('--port <n>', 'TCP port; 0 picks a free one', integer, 7411)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--db <path>', 'SQLite database file', './.troupe/troupe.db')
+    .option('--db <path|url>', 'SQLite database file, or a postgres:// URL (or TROUPE_DB)', process.env['TROUPE_DB'] ?? './.troupe/troupe.db')
     .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
     .option('--agent-token <token...>', 'tokens agents connect with (or TROUPE_AGENT_TOKENS, comma-separated)')
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
+    .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
@@ -53,25 +62,29 @@ export function registerServe(program: Command): void {
       }
       let agentTokens = options.agentToken ?? fromEnv('TROUPE_AGENT_TOKENS');
       let observerTokens = options.observerToken ?? fromEnv('TROUPE_OBSERVER_TOKENS');
-      if (agentTokens.length === 0 && observerTokens.length === 0) {
+      let clientTokens = options.clientToken ?? fromEnv('TROUPE_CLIENT_TOKENS');
+      if (agentTokens.length === 0 && observerTokens.length === 0 && clientTokens.length === 0) {
         // Never open without a token: make some up and say what they are.
         agentTokens = [randomBytes(24).toString('base64url')];
         observerTokens = [randomBytes(24).toString('base64url')];
+        clientTokens = [randomBytes(24).toString('base64url')];
         console.error(`troupe serve: no tokens given; generated for this run:`);
         console.error(`  agent token:    ${agentTokens[0]}`);
         console.error(`  observer token: ${observerTokens[0]}`);
+        console.error(`  client token:   ${clientTokens[0]}`);
       }
-      const store = options.memory ? new MemoryStore() : new SqliteStore({ path: options.db });
+      const store = options.memory ? new MemoryStore() : storeFor(options.db);
       const runtime = createRuntime({ store });
       const server = await runtime.listen({
         port: options.port,
         host: options.host,
         agentTokens,
         observerTokens,
+        clientTokens,
         ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
       });
       const report = await runtime.start();
-      console.log(`troupe serve: listening on ${server.url} (health: ${server.httpUrl}/healthz, store: ${store.name})`);
+      console.log(`troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`);
       if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
       let stopping = false;
       const stop = (signal: string) => {
