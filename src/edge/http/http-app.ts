@@ -12,6 +12,7 @@ import { authorize, rateLimit, type HttpEnv } from './http-auth.js';
 import { errorAnswer, HttpError } from './http-errors.js';
 import { openApiDocument } from './openapi-document.js';
 import { agentRoutes } from './routes/agent-routes.js';
+import { deadLetterRoutes } from './routes/dead-letter-routes.js';
 import { eventRoutes, type EventStreams } from './routes/event-routes.js';
 import { opsRoutes, type HealthSource } from './routes/ops-routes.js';
 import { runRoutes } from './routes/run-routes.js';
@@ -81,6 +82,7 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
   });
 
   taskRoutes(app, runtime);
+  deadLetterRoutes(app, runtime);
   ticketRoutes(app, runtime);
   runRoutes(app, runtime);
   agentRoutes(app, runtime);
