@@ -188,6 +188,7 @@ export const taskMachine = setup({
       role: input.role ?? null,
       createdAt: input.now,
       controls: input.controls ?? NO_CONTROLS,
+      ...(input.traceparent !== undefined ? { traceparent: input.traceparent } : {}),
     },
     pendingDeps: input.dependsOn.filter((d) => !input.satisfiedDeps.includes(d)),
     phaseOpen: input.phaseOpen,
@@ -213,9 +214,15 @@ export const taskMachine = setup({
   }),
   initial: 'waiting',
   entry: emitFor('task.created', (c) =>
-    c.at.notBefore === null
+    c.at.notBefore === null && c.spec.traceparent === undefined
       ? { type: c.spec.type, priority: c.spec.priority, dependsOn: c.spec.dependsOn }
-      : { type: c.spec.type, priority: c.spec.priority, dependsOn: c.spec.dependsOn, notBefore: c.at.notBefore },
+      : {
+          type: c.spec.type,
+          priority: c.spec.priority,
+          dependsOn: c.spec.dependsOn,
+          ...(c.at.notBefore !== null ? { notBefore: c.at.notBefore } : {}),
+          ...(c.spec.traceparent !== undefined ? { traceparent: c.spec.traceparent } : {}),
+        },
   ),
   states: {
     waiting: {

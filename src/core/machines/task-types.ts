@@ -85,6 +85,8 @@ export interface TaskSpec {
   role: string | null;
   createdAt: number;
   controls: TaskControls;
+  /** W3C `traceparent` of the submitter's trace; set only when one was given. */
+  traceparent?: string;
 }
 
 /** Instants in the current attempt's life, in clock ms. */
@@ -157,6 +159,8 @@ export interface TaskInput {
   round?: number;
   /** Feedback it starts with (a validator: the previous round's). Default none. */
   feedback?: string | null;
+  /** W3C trace context the task was submitted under (tracing; see docs/operations.md). */
+  traceparent?: string;
   now: number;
 }
 

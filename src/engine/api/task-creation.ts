@@ -7,7 +7,8 @@ import { phaseIdOf, type RuntimeCore } from '../runtime-core.js';
 import type { StoredActor } from '../store/store.js';
 import { resolvePriority, resolveRetry, resolveTimeouts, taskCreateSchema, type TaskCreateInput } from './task-input.js';
 import { dependencyIds, resolveControls, resolveNotBefore } from './task-controls.js';
-import { assertJson, jsonSize, parseOrThrow } from '../validation.js';
+import { assertJson } from '../../core/json-value.js';
+import { jsonSize, parseOrThrow } from '../validation.js';
 import { taskView, type TaskView } from './views.js';
 
 /**
@@ -87,6 +88,7 @@ export async function prepareTasks(
         role: t.role ?? null,
         controls: t.controls,
         notBefore: t.notBefore,
+        ...(t.traceparent !== undefined ? { traceparent: t.traceparent } : {}),
       },
       ticketId,
     };

@@ -6,7 +6,8 @@ import { phaseIdOf, type RuntimeCore } from '../../engine/runtime-core.js';
 import type { StoredActor } from '../../engine/store/store.js';
 import { resolvePriority, resolveRetry, resolveTimeouts } from '../../engine/api/task-input.js';
 import { dependencyIds, resolveControls } from '../../engine/api/task-controls.js';
-import { assertJson, jsonSize } from '../../engine/validation.js';
+import { assertJson } from '../../core/json-value.js';
+import { jsonSize } from '../../engine/validation.js';
 import { readTasks } from './collect-results.js';
 import type { NestedSplitInput, TaskTemplate } from './coordination-input.js';
 
