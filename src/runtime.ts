@@ -23,7 +23,7 @@ import { EventSpans, tracingEnabled, troupeTracer } from './engine/tracing/event
 import { PatternApi } from './features/patterns/run/pattern-api.js';
 import type { CoordinationApi } from './features/coordination/coordination-api.js';
 import { installCoordination } from './features/coordination/install.js';
-import { installControls } from './engine/controls/install-controls.js';
+import { installControls } from './engine/api/install-controls.js';
 import type { ControlsApi } from './engine/api/controls-api.js';
 import type { DeadLetterApi, DeadLetterRetention } from './engine/api/dead-letter-api.js';
 

@@ -3,11 +3,11 @@ import { bulkheadMachine } from '../../core/controls/bulkhead-machine.js';
 import type { BulkheadDefinition } from '../../core/controls/bulkhead-rules.js';
 import { rateLimitMachine, type RateLimitContext, type RateLimitStateParams } from '../../core/controls/rate-limit-machine.js';
 import type { TaskContext } from '../../core/machines/task-types.js';
-import { ControlsApi } from '../api/controls-api.js';
-import { DeadLetterApi, type DeadLetterRetention } from '../api/dead-letter-api.js';
+import { ControlsApi } from './controls-api.js';
+import { DeadLetterApi, type DeadLetterRetention } from './dead-letter-api.js';
 import type { MachineDefinition } from '../machine-registry.js';
 import type { RuntimeCore } from '../runtime-core.js';
-import { DeadLetterIndex, deadLetterOf } from './dead-letter-index.js';
+import { DeadLetterIndex, deadLetterOf } from '../controls/dead-letter-index.js';
 
 /** The machines of the production controls, each stored under its kind. */
 export const CONTROL_MACHINES: MachineDefinition[] = [

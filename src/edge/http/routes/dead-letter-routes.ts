@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { DeadLetterFilter } from '../../../engine/controls/dead-letter-index.js';
 import type { Runtime } from '../../../runtime.js';
-import type { HttpEnv } from '../http-auth.js';
-import { HttpError } from '../http-errors.js';
+import type { HttpEnv } from '../shared/http-auth.js';
+import { HttpError } from '../shared/http-errors.js';
 import { deadLetterList, deadLetterQuery, redriveAnswer, redriveBody } from '../schemas/dead-letter-schemas.js';
 import { errors, json, jsonBody } from './route-kit.js';
 

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { csv } from './common-schemas.js';
 import { taskView } from './task-schemas.js';
 
 /** The dead-letter queue over HTTP: its filter (as query or body), an entry, and a redrive. */
