@@ -20,6 +20,7 @@ import { TaskApi } from './engine/api/task-api.js';
 import { TicketApi } from './engine/api/ticket-api.js';
 import { taskView } from './engine/api/views.js';
 import { EventSpans, tracingEnabled, troupeTracer } from './engine/tracing/event-spans.js';
+import { logDecisions } from './engine/decision-log.js';
 import { PatternApi } from './features/patterns/run/pattern-api.js';
 import type { CoordinationApi } from './features/coordination/coordination-api.js';
 import { installCoordination } from './features/coordination/install.js';
@@ -27,6 +28,14 @@ import { installControls } from './engine/api/install-controls.js';
 import type { ControlsApi } from './engine/api/controls-api.js';
 import type { DeadLetterApi, DeadLetterRetention } from './engine/api/dead-letter-api.js';
 
+/**
+ * Options of `createRuntime`: the store, the clock and the engine's limits and defaults.
+ *
+ * @example
+ * ```ts
+ * const runtime = createRuntime({ store: new SqliteStore({ path: 'troupe.db' }), retry: { maxAttempts: 5 } });
+ * ```
+ */
 export interface RuntimeOptions {
   /** Where actors, timers and events are kept. Default: a `MemoryStore`. */
   store?: Store;
@@ -62,6 +71,12 @@ export interface RuntimeOptions {
    * costs nothing per event (docs/operations.md, "Traces").
    */
   tracer?: Tracer;
+  /**
+   * `false`: Troupe makes no spans and looks up no trace context, even when an OpenTelemetry SDK
+   * is registered (for an application that traces other things). Default true: Troupe traces
+   * when an SDK is registered and costs nothing measurable when none is (`npm run bench -- --only tracing-cost`).
+   */
+  tracing?: boolean;
 }
 
 /** What `start()` found in the store. */
@@ -175,8 +190,9 @@ export class Runtime {
       queuedTasks: () => this.core.dispatcher.queuedCount(),
       liveActors: () => this.core.host.liveCount(),
     });
+    logDecisions(this.core.bus, this.logger);
     const tracer = options.tracer ?? troupeTracer();
-    if (tracingEnabled(tracer)) {
+    if (options.tracing !== false && tracingEnabled(tracer)) {
       const spans = new EventSpans(tracer);
       this.core.bus.subscribe({}, (event) => spans.handle(event));
       this.spans = spans;

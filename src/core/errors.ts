@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   E_DEPENDENCY_FAILED: 'A dependency whose failure policy is `fail` did not succeed, so the task was dead-lettered without running.',
 } as const;
 
+/** One of the stable error codes listed in `ERROR_CODES` and docs/errors.md. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Categories that drive retry decisions; see `docs/errors.md`. */
@@ -82,6 +83,14 @@ export class NonRetryableError extends Error {
   }
 }
 
+/**
+ * True when `value` is a `TroupeError`; narrows it so `code` and `category` can be read.
+ *
+ * @example
+ * ```ts
+ * try { await runtime.tasks.get('nope'); } catch (e) { if (isTroupeError(e) && e.code === 'E_UNKNOWN_TASK') console.log('no such task'); }
+ * ```
+ */
 export function isTroupeError(value: unknown): value is TroupeError {
   return value instanceof TroupeError;
 }

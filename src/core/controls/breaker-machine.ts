@@ -2,8 +2,10 @@ import { assign, setup } from 'xstate';
 import { EFFECT_ACTIONS, hostEffect, type Stamped } from '../machines/effects.js';
 import { recordOutcome, shouldTrip, type BreakerPolicy, type BreakerWindow } from './breaker-window.js';
 
+/** Where a circuit breaker is: `closed` lets work through, `open` holds it, `half_open` lets probes through. */
 export type BreakerStatus = 'closed' | 'open' | 'half_open';
 
+/** What a circuit breaker actor keeps: its policy, the recent outcomes, and when and how often it opened. */
 export interface BreakerContext {
   key: string;
   policy: BreakerPolicy;

@@ -41,8 +41,11 @@ export const bulkheadSchema = z
   })
   .strict();
 
+/** A rate limit as `controls.setRateLimit` takes it: `{ key, limit, per, algorithm? }`. */
 export type RateLimitInput = z.input<typeof rateLimitSchema>;
+/** A circuit breaker as `controls.setBreaker` takes it: its key and trip policy. */
 export type BreakerInput = z.input<typeof breakerSchema>;
+/** A bulkhead as `controls.setBulkhead` takes it: a class of work and the capacity it may hold or keeps reserved. */
 export type BulkheadInput = z.input<typeof bulkheadSchema>;
 
 /** A rate limit as `controls.rateLimit(key)` shows it. */

@@ -1,11 +1,16 @@
 import type { Command } from 'commander';
 import { registerAgent } from './agent.js';
+import { registerCancel } from './cancel.js';
 import { registerDemo } from './demo.js';
 import { registerDlq } from './dlq.js';
 import { registerServe } from './serve.js';
 import { registerGraph } from './graph.js';
+import { registerLs } from './ls.js';
 import { registerPaths } from './paths.js';
 import { registerRun } from './run.js';
+import { registerShow } from './show.js';
+import { registerSubmit } from './submit.js';
+import { registerTail } from './tail.js';
 import { registerValidate } from './validate.js';
 
 /**
@@ -20,5 +25,10 @@ export function registerCommands(program: Command): void {
   registerGraph(program);
   registerPaths(program);
   registerRun(program);
+  registerSubmit(program);
+  registerLs(program);
+  registerShow(program);
+  registerCancel(program);
+  registerTail(program);
   registerDlq(program);
 }
