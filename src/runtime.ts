@@ -24,6 +24,9 @@ import { logDecisions } from './engine/decision-log.js';
 import { PatternApi } from './features/patterns/run/pattern-api.js';
 import type { CoordinationApi } from './features/coordination/coordination-api.js';
 import { installCoordination } from './features/coordination/install.js';
+import { installControls } from './engine/api/install-controls.js';
+import type { ControlsApi } from './engine/api/controls-api.js';
+import type { DeadLetterApi, DeadLetterRetention } from './engine/api/dead-letter-api.js';
 
 /**
  * Options of `createRuntime`: the store, the clock and the engine's limits and defaults.
@@ -58,6 +61,8 @@ export interface RuntimeOptions {
    * (a restart forgets it). `0` turns it off. Default 5,000.
    */
   rejectCooldownMs?: number;
+  /** How long dead letters are kept (`maxAgeMs`, `maxCount`); default: for ever. */
+  deadLetters?: DeadLetterRetention;
   /** Migrations for snapshots stored by older machine versions. */
   migrations?: Array<{ kind: string; fromVersion: number; migrate: SnapshotMigration }>;
   /**
@@ -109,6 +114,10 @@ export class Runtime {
   readonly patterns: PatternApi;
   /** Prometheus metrics derived from the event stream. */
   readonly metrics: RuntimeMetrics;
+  /** Rate limits, circuit breakers, bulkheads (`docs/controls.md`). */
+  readonly controls: ControlsApi;
+  /** The dead-letter queue: list, redrive, discard, retention (`docs/controls.md`). */
+  readonly deadLetters: DeadLetterApi;
   readonly clock: Clock;
   readonly store: Store;
   readonly logger: Logger;
@@ -167,6 +176,9 @@ export class Runtime {
     this.leases = new LeaseApi(this.core, maxPayloadBytes);
     this.events = new EventApi(this.core, ready);
     this.coordination = installCoordination(this.core, { ready, retry, maxPayloadBytes });
+    const installed = installControls(this.core, { ready, maxPayloadBytes, deadLetters: options.deadLetters ?? {} });
+    this.controls = installed.controls;
+    this.deadLetters = installed.deadLetters;
     this.patterns = new PatternApi({
       core: this.core,
       coordination: this.coordination,

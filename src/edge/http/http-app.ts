@@ -14,6 +14,7 @@ import { openApiDocument } from './openapi-document.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { actorRoutes } from './routes/actor-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
+import { deadLetterRoutes } from './routes/dead-letter-routes.js';
 import { eventRoutes, type EventStreams } from './routes/event-routes.js';
 import { opsRoutes, type HealthSource } from './routes/ops-routes.js';
 import { runRoutes } from './routes/run-routes.js';
@@ -84,6 +85,7 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
   });
 
   taskRoutes(app, runtime);
+  deadLetterRoutes(app, runtime);
   ticketRoutes(app, runtime);
   runRoutes(app, runtime);
   agentRoutes(app, runtime);

@@ -188,6 +188,7 @@ export class MemoryStore implements Store {
       if (query.kind !== undefined && actor.kind !== query.kind) continue;
       if (query.ticketId !== undefined && actor.ticketId !== query.ticketId) continue;
       if (query.settled !== undefined && actor.settled !== query.settled) continue;
+      if (query.state !== undefined && actor.state !== query.state) continue;
       result.push(actor);
       if (query.limit !== undefined && result.length >= query.limit) break;
     }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerCancel } from './cancel.js';
 import { registerDemo } from './demo.js';
+import { registerDlq } from './dlq.js';
 import { registerServe } from './serve.js';
 import { registerGraph } from './graph.js';
 import { registerLs } from './ls.js';
@@ -29,4 +30,5 @@ export function registerCommands(program: Command): void {
   registerShow(program);
   registerCancel(program);
   registerTail(program);
+  registerDlq(program);
 }
