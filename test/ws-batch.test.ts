@@ -194,7 +194,7 @@ function oldAssign(): Record<string, unknown> {
     id: 'o1', status: 'offered', type: 'job', description: '', ticketId: null, phase: null, priority: 0, requires: [], dependsOn: [],
     pendingDependencies: [], input: null, role: null, attempt: 1, maxAttempts: 3, attempts: [], agentId: 'new-sdk', leaseId: 'o1#1',
     result: null, artifacts: {}, quality: null, error: null, reason: null, progress: null, round: 1, feedback: null, createdAt: 0,
-    queuedAt: 0, startedAt: null, retryAt: null, settledAt: null,
+    queuedAt: 0, startedAt: null, retryAt: null, settledAt: null, notBefore: null, controls: {}, redrives: [], waitingFor: null,
   };
   return {
     type: 'assign', taskId: 'o1', leaseId: 'o1#1', attempt: 1, task,
