@@ -58,9 +58,13 @@ describe('SqliteStore on disk', () => {
     db.close();
     expect(objects).toEqual([
       { type: 'table', name: 'actors' },
+      { type: 'index', name: 'actors_expiry' },
       { type: 'index', name: 'actors_settled' },
       { type: 'index', name: 'actors_ticket' },
+      { type: 'table', name: 'audit' },
+      { type: 'index', name: 'audit_at' },
       { type: 'table', name: 'events' },
+      { type: 'index', name: 'events_ownerless' },
       { type: 'index', name: 'events_task' },
       { type: 'index', name: 'events_ticket' },
       { type: 'table', name: 'meta' },
@@ -69,9 +73,28 @@ describe('SqliteStore on disk', () => {
     ]);
     expect(meta).toEqual([
       { key: 'app', value: 'troupe' },
-      { key: 'schema_version', value: '1' },
+      { key: 'schema_version', value: '2' },
     ]);
     expect(journal).toBe('wal');
+  });
+
+  it('upgrades a version 1 store (before retention and audit) in place, keeping its rows', async () => {
+    const first = await open();
+    await first.commit(batch({ events: [event(1)] }));
+    await first.close();
+    // What a version 1 file is: the same tables less the audit table and retention's indexes.
+    const db = new Database(path);
+    db.exec("DROP TABLE audit; DROP INDEX actors_expiry; DROP INDEX events_ownerless; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+    db.close();
+    const upgraded = await open();
+    expect((await upgraded.readEvents({})).map((e) => e.seq)).toEqual([1]);
+    await upgraded.appendAudit([{ at: 1, actor: 'ops', action: 'config.reloaded', target: null, details: {} }]);
+    await upgraded.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE name IN ('audit', 'actors_expiry', 'events_ownerless') ORDER BY name").pluck().all())
+      .toEqual(['actors_expiry', 'audit', 'events_ownerless']);
+    check.close();
   });
 
   it('applies the synchronous setting, NORMAL by default', async () => {

@@ -2,11 +2,20 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TroupeError } from '../../core/errors.js';
+import { SCHEMA_V2_SQL } from './sqlite-schema-v2.js';
+import { SqliteRetention } from './sqlite-retention.js';
 import { isEmptyBatch } from './store.js';
 import type {
   ActorQuery,
+  AuditEntry,
+  AuditQuery,
   CommitBatch,
   EventQuery,
+  ExpiredUnit,
+  ExpiryQuery,
+  StorageStats,
+  SweepCounts,
+  UnitRecord,
   OutboxEntry,
   Store,
   StoredActor,
@@ -25,7 +34,11 @@ export interface SqliteStoreOptions {
    * commits may be lost if the machine loses power. `FULL`: every commit is synced to disk.
    */
   synchronous?: 'NORMAL' | 'FULL';
-  /** Events kept in all (default 100,000); the oldest are pruned once ~10% over. */
+  /**
+   * A hard cap on events kept in all, the oldest pruned once ~10% over. Off by default: events are
+   * kept with their owner and removed by the retention sweeper (docs/operations.md); a cap also
+   * removes events of live work, so set one only as a guard against a runaway producer.
+   */
   eventRetention?: number;
   /**
    * Open an existing store for reading only (inspection tools, tests). Every commit then fails
@@ -41,9 +54,11 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
 const APP = 'troupe';
-const TABLES = ['meta', 'actors', 'timers', 'events', 'outbox'] as const;
+const TABLES = ['meta', 'actors', 'timers', 'events', 'outbox', 'audit'] as const;
+/** Upgrades from an older schema version, in order; each runs in the transaction that bumps the version. */
+const UPGRADES: Record<string, { to: string; sql: string }> = { '1': { to: '2', sql: SCHEMA_V2_SQL } };
 
 /** The actors table; exported so that `bench/sqlite-floor.ts` measures the same shape. */
 export const ACTORS_TABLE_SQL = `
@@ -70,6 +85,7 @@ CREATE TABLE outbox (
   id TEXT PRIMARY KEY, target TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT,
   created_at INTEGER NOT NULL
 );
+${SCHEMA_V2_SQL}
 INSERT INTO meta (key, value) VALUES ('app', '${APP}'), ('schema_version', '${SCHEMA_VERSION}');`;
 
 /** The upsert of one actor row; exported for `bench/sqlite-floor.ts`. */
@@ -123,6 +139,7 @@ export class SqliteStore implements Store {
   private readonly synchronous: 'NORMAL' | 'FULL';
   private readonly eventRetention: number;
   private readonly pruneAbove: number;
+  private retention: SqliteRetention | undefined;
   private readonly options: SqliteStoreOptions;
   private db: Db | undefined;
   private applyBatch: ((batch: CommitBatch, json: (string | null)[]) => number) | undefined;
@@ -131,7 +148,7 @@ export class SqliteStore implements Store {
   private failure: TroupeError | undefined;
 
   constructor(options: SqliteStoreOptions) {
-    const retention = options.eventRetention ?? 100_000;
+    const retention = options.eventRetention ?? Number.MAX_SAFE_INTEGER;
     if (!Number.isInteger(retention) || retention < 1) {
       throw new TroupeError('E_INVALID_INPUT', `eventRetention must be a positive integer, got ${retention}`);
     }
@@ -163,10 +180,13 @@ export class SqliteStore implements Store {
         const created = db;
         // Check again under the write lock, in case another process created it meanwhile.
         created.transaction(() => this.checkSchema(created) && created.exec(SCHEMA_SQL)).immediate();
+      } else if (this.options.readonly !== true) {
+        this.upgrade(db);
       }
       if (this.options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(this.options.maxPageCount)}`);
       this.eventCount = (db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number | undefined) ?? 0;
       this.prepareWrites(db);
+      this.retention = new SqliteRetention(db);
     } catch (error) {
       db?.close();
       throw this.toStoreError('cannot be opened', error);
@@ -178,6 +198,7 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.db = undefined;
     this.applyBatch = undefined;
+    this.retention = undefined;
     this.readStatements.clear();
     db?.close();
   }
@@ -283,6 +304,101 @@ export class SqliteStore implements Store {
     return typeof seq === 'number' ? seq : 0;
   }
 
+  async findExpired(query: ExpiryQuery): Promise<ExpiredUnit[]> {
+    return this.guard(() => this.retained().findExpired(query));
+  }
+
+  async readUnit(unit: Pick<ExpiredUnit, 'kind' | 'id'>): Promise<UnitRecord> {
+    return this.guard(() => this.retained().readUnit(unit));
+  }
+
+  async deleteUnits(units: readonly ExpiredUnit[]): Promise<SweepCounts> {
+    return this.write(() => this.retained().deleteUnits(units));
+  }
+
+  async pruneEvents(query: { before: number; limit: number }): Promise<SweepCounts> {
+    return this.write(() => this.retained().pruneEvents(query.before, query.limit));
+  }
+
+  async importUnits(units: readonly UnitRecord[]): Promise<{ actors: number; events: number }> {
+    return this.write(() => this.retained().importUnits(units));
+  }
+
+  async appendAudit(entries: ReadonlyArray<Omit<AuditEntry, 'seq'>>): Promise<AuditEntry[]> {
+    return this.write(() => this.retained().appendAudit(entries));
+  }
+
+  async readAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.guard(() => this.retained().readAudit(query));
+  }
+
+  async pruneAudit(query: { before: number; limit: number }): Promise<SweepCounts> {
+    return this.write(() => this.retained().pruneAudit(query.before, query.limit));
+  }
+
+  async storageStats(): Promise<StorageStats> {
+    return this.guard(() => this.retained().storageStats());
+  }
+
+  /**
+   * A consistent copy of the live database in `file`, taken with SQLite's online backup API
+   * while the store keeps committing (pages copied in steps; writes made meanwhile through this
+   * connection are carried into the copy). The copy is a complete store in rollback-journal mode,
+   * ready for `troupe restore` or to open directly.
+   */
+  async backup(file: string): Promise<{ totalPages: number }> {
+    const db = this.db;
+    if (db === undefined) throw this.notOpen();
+    mkdirSync(dirname(file), { recursive: true });
+    try {
+      const result = await db.backup(file);
+      return { totalPages: result.totalPages };
+    } catch (error) {
+      throw this.toStoreError(`failed to back up to ${file}`, error);
+    }
+  }
+
+  private retained(): SqliteRetention {
+    const retention = this.retention;
+    if (retention === undefined) throw this.notOpen();
+    return retention;
+  }
+
+  /** A write outside `commit` (retention, import, audit): the same rules for what fails the store. */
+  private write<T>(run: () => T): T {
+    if (this.failure !== undefined) {
+      throw new TroupeError('E_STORE', `${this.name}: the store failed earlier and accepts no more writes`, { cause: this.failure });
+    }
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof Database.SqliteError && !error.code.startsWith('SQLITE_CONSTRAINT')) {
+        this.failure = this.toStoreError('failed to write', error);
+        throw this.failure;
+      }
+      if (error instanceof TroupeError) throw error;
+      throw new TroupeError('E_INVALID_INPUT', `${this.name}: rejected a write, nothing of it was written: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Brings an older schema up to this version, step by step, each under the write lock. */
+  private upgrade(db: Db): void {
+    const versionOf = () => db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined;
+    for (;;) {
+      const step = db.transaction(() => {
+        const from = versionOf();
+        const upgrade = from === undefined ? undefined : UPGRADES[from];
+        if (from === SCHEMA_VERSION || upgrade === undefined) return false;
+        db.exec(upgrade.sql);
+        db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(upgrade.to);
+        return true;
+      });
+      if (!step.immediate()) return;
+    }
+  }
+
   /** Returns true when the file holds no tables yet; throws when it holds someone else's. */
   private checkSchema(db: Db): boolean {
     const tables = db
@@ -303,10 +419,10 @@ export class SqliteStore implements Store {
       return this.fail(`holds a SQLite database that is not a Troupe store (its meta table names no Troupe app)`);
     }
     const version = meta.get('schema_version');
-    if (version !== SCHEMA_VERSION) {
+    if (version !== SCHEMA_VERSION && (version === undefined || UPGRADES[version] === undefined || this.options.readonly === true)) {
       return this.fail(`has store schema version ${version ?? '(none)'}; this Troupe knows version ${SCHEMA_VERSION}`);
     }
-    const missing = TABLES.filter((t) => !tables.includes(t));
+    const missing = TABLES.filter((t) => !tables.includes(t) && (version === SCHEMA_VERSION || t !== 'audit'));
     if (missing.length > 0) return this.fail(`is a Troupe store missing table(s): ${missing.join(', ')}`);
     return false;
   }
