@@ -30,6 +30,14 @@ export { SimulatedClock, SystemClock } from './engine/clock.js';
 export type { Clock } from './engine/clock.js';
 export { MemoryStore } from './engine/store/memory-store.js';
 export { DelegatingStore } from './engine/store/delegating-store.js';
+export { RetentionSweeper } from './engine/retention/retention-sweeper.js';
+export type { SweepReport } from './engine/retention/retention-sweeper.js';
+export { resolveRetention } from './engine/retention/retention-policy.js';
+export type { RetentionOptions, RetentionPolicy } from './engine/retention/retention-policy.js';
+export { readArchive, appendToArchive, archiveFileFor } from './engine/retention/archive-file.js';
+export type { ArchiveLine } from './engine/retention/archive-file.js';
+export { AuditApi } from './engine/api/audit-api.js';
+export type { AuditRecord } from './engine/api/audit-api.js';
 export type {
   Store,
   StoredActor,
@@ -40,6 +48,13 @@ export type {
   ActorQuery,
   EventQuery,
   ActorKind,
+  ExpiryQuery,
+  ExpiredUnit,
+  UnitRecord,
+  SweepCounts,
+  AuditEntry,
+  AuditQuery,
+  StorageStats,
 } from './engine/store/store.js';
 export type { TroupeEvent, EventFilter, HistoryQuery } from './engine/event-bus.js';
 export type { AgentTransport, Offer, Revocation } from './engine/agent-transport.js';

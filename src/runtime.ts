@@ -16,6 +16,10 @@ import { RuntimeCore, defaultLogger } from './engine/runtime-core.js';
 import { MemoryStore } from './engine/store/memory-store.js';
 import type { EventQuery, Store } from './engine/store/store.js';
 import { TaskApi } from './engine/api/task-api.js';
+import { AuditApi } from './engine/api/audit-api.js';
+import { RetentionSweeper } from './engine/retention/retention-sweeper.js';
+import { registerRetentionMetrics } from './engine/retention/retention-metrics.js';
+import type { RetentionOptions } from './engine/retention/retention-policy.js';
 import { TicketApi } from './engine/api/ticket-api.js';
 import { taskView } from './engine/api/views.js';
 import { PatternApi } from './features/patterns/run/pattern-api.js';
@@ -49,6 +53,12 @@ export interface RuntimeOptions {
    * (a restart forgets it). `0` turns it off. Default 5,000.
    */
   rejectCooldownMs?: number;
+  /**
+   * How long finished work is kept, and the sweeper that removes it (docs/operations.md). Without
+   * it nothing is removed on its own (`runtime.retention.sweep()` still removes what the default
+   * policy would); `troupe serve` turns it on with the defaults (7 days, 30 for dead-lettered work).
+   */
+  retention?: RetentionOptions;
   /** Migrations for snapshots stored by older machine versions. */
   migrations?: Array<{ kind: string; fromVersion: number; migrate: SnapshotMigration }>;
 }
@@ -88,6 +98,13 @@ export class Runtime {
   readonly patterns: PatternApi;
   /** Prometheus metrics derived from the event stream. */
   readonly metrics: RuntimeMetrics;
+  /**
+   * Removes finished work past its age (`sweep()`: the one entry point a leader calls; on the
+   * runtime clock every `intervalMs` when scheduled); `update()` changes the policy live.
+   */
+  readonly retention: RetentionSweeper;
+  /** Who did what, when: `record()` from edges that act for a named token, `read()` for operators. */
+  readonly audit: AuditApi;
   readonly clock: Clock;
   readonly store: Store;
   readonly logger: Logger;
@@ -95,6 +112,7 @@ export class Runtime {
   readonly core: RuntimeCore;
   private starting: Promise<RecoveryReport> | null = null;
   private stopped = false;
+  private storeOpen = false;
 
   constructor(options: RuntimeOptions = {}) {
     this.clock = options.clock ?? new SystemClock();
@@ -149,6 +167,9 @@ export class Runtime {
       queuedTasks: () => this.core.dispatcher.queuedCount(),
       liveActors: () => this.core.host.liveCount(),
     });
+    this.retention = new RetentionSweeper(this.store, this.clock, this.logger, options.retention ?? { schedule: false });
+    registerRetentionMetrics(this.metrics.registry, this.store, this.retention, () => this.storeOpen);
+    this.audit = new AuditApi(this.store, this.clock, ready);
     if (this.clock instanceof SimulatedClock) this.clock.onSettle(() => this.idle());
   }
 
@@ -165,6 +186,7 @@ export class Runtime {
   async idle(): Promise<void> {
     await this.start();
     await this.core.host.idle();
+    await this.retention.idle();
   }
 
   /**
@@ -191,8 +213,11 @@ export class Runtime {
       await this.starting.catch(() => undefined);
       await this.core.host.idle().catch(() => undefined);
     }
+    this.retention.stop();
+    await this.retention.idle();
     this.agents.stopAll();
     this.core.stop();
+    this.storeOpen = false;
     await this.store.close();
   }
 
@@ -205,6 +230,7 @@ export class Runtime {
 
   private async recover(): Promise<RecoveryReport> {
     await this.store.open();
+    this.storeOpen = true;
     const restored = await this.core.host.recover();
     await this.core.rebuildIndexes();
     let lostAgents = 0;
@@ -217,6 +243,7 @@ export class Runtime {
     }
     await this.core.host.idle();
     const report = { ...restored, lostAgents };
+    this.retention.start();
     if (restored.actors > 0 || restored.timers > 0) {
       this.logger.info({ store: this.store.name, ...report }, 'recovered unfinished work');
     }
