@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import { TroupeError } from '../../core/errors.js';
 import { SCHEMA_V2_SQL } from './sqlite-schema-v2.js';
 import { SqliteRetention } from './sqlite-retention.js';
+import { backupDatabase } from './sqlite-backup.js';
 import { isEmptyBatch } from './store.js';
 import type {
   ActorQuery,
@@ -342,20 +343,15 @@ export class SqliteStore implements Store {
 
   /**
    * A consistent copy of the live database in `file`, taken with SQLite's online backup API
-   * while the store keeps committing (pages copied in steps; writes made meanwhile through this
-   * connection are carried into the copy). The copy is a complete store in rollback-journal mode,
-   * ready for `troupe restore` or to open directly.
+   * while the store keeps committing: pages are copied `pagesPerStep` at a time (default 1,000,
+   * ~4 MB) with the event loop free between steps, and writes made meanwhile through this
+   * connection are carried into the copy by SQLite. The copy is a complete store, ready for
+   * `troupe restore` or to be opened as it is.
    */
-  async backup(file: string): Promise<{ totalPages: number }> {
+  async backup(file: string, options: { pagesPerStep?: number } = {}): Promise<{ totalPages: number }> {
     const db = this.db;
     if (db === undefined) throw this.notOpen();
-    mkdirSync(dirname(file), { recursive: true });
-    try {
-      const result = await db.backup(file);
-      return { totalPages: result.totalPages };
-    } catch (error) {
-      throw this.toStoreError(`failed to back up to ${file}`, error);
-    }
+    return backupDatabase(db, file, options.pagesPerStep ?? 1_000, this.path);
   }
 
   private retained(): SqliteRetention {

@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
 import { registerAgent } from './agent.js';
+import { registerAudit } from './audit.js';
+import { registerBackup } from './backup.js';
+import { registerImport } from './import-archive.js';
+import { registerRestore } from './restore.js';
 import { registerDemo } from './demo.js';
 import { registerServe } from './serve.js';
 import { registerGraph } from './graph.js';
@@ -19,4 +23,8 @@ export function registerCommands(program: Command): void {
   registerGraph(program);
   registerPaths(program);
   registerRun(program);
+  registerBackup(program);
+  registerRestore(program);
+  registerImport(program);
+  registerAudit(program);
 }

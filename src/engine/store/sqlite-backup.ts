@@ -1,0 +1,79 @@
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { TroupeError } from '../../core/errors.js';
+import { SqliteStore } from './sqlite-store.js';
+
+/**
+ * Backup and restore of a SQLite store (`troupe backup`, `troupe restore`), through SQLite's
+ * online backup API as better-sqlite3 exposes it. PostgreSQL has its own tools (pg_dump,
+ * pg_restore): see docs/operations.md.
+ */
+
+const ALL_PAGES = 0x7fffffff;
+
+/**
+ * Copies `db` into `file` with the online backup API, `pagesPerStep` pages per step. The copy
+ * goes to `file.partial` and is renamed into place once complete, so `file` is never half a
+ * database.
+ */
+export async function backupDatabase(db: Database.Database, file: string, pagesPerStep: number, source: string): Promise<{ totalPages: number }> {
+  mkdirSync(dirname(file), { recursive: true });
+  const partial = `${file}.partial`;
+  rmSync(partial, { force: true });
+  try {
+    // better-sqlite3 clamps the step to 0..2^31-1 (0 pauses), so "all at once" is the largest step.
+    const step = pagesPerStep > 0 ? pagesPerStep : ALL_PAGES;
+    const result = await db.backup(partial, { progress: () => step });
+    renameSync(partial, file);
+    return { totalPages: result.totalPages };
+  } catch (error) {
+    rmSync(partial, { force: true });
+    throw new TroupeError('E_STORE', `backup of ${source} to ${file} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+/**
+ * Backs up the store at `dbPath` (which a running server may be using) into `file`. Copies
+ * every page in one step: one read transaction, a consistent snapshot that a writer in another
+ * process cannot make the backup restart (in WAL mode readers and the writer do not block).
+ */
+export async function backupSqliteFile(dbPath: string, file: string): Promise<{ totalPages: number }> {
+  // Opened as a store first: the file must be a Troupe store this version can read.
+  const check = new SqliteStore({ path: dbPath, readonly: true });
+  await check.open();
+  await check.close();
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return await backupDatabase(db, file, ALL_PAGES, dbPath);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Puts a backup in place as the store at `target`. Stop every process using `target` first:
+ * the copy replaces the database under it. Refuses a backup that is not a Troupe store, and an
+ * existing target unless `force`. The backup is copied with the backup API (not the file
+ * system), so the target's write-ahead log cannot mix old pages into it.
+ */
+export async function restoreSqliteFile(backup: string, target: string, options: { force?: boolean } = {}): Promise<{ totalPages: number }> {
+  if (!existsSync(backup)) throw new TroupeError('E_INVALID_INPUT', `no backup at ${backup}`);
+  const check = new SqliteStore({ path: backup, readonly: true });
+  await check.open();
+  await check.close();
+  if (existsSync(target) && options.force !== true) {
+    throw new TroupeError('E_INVALID_INPUT', `${target} exists; stop whatever uses it and pass --force to replace it with the backup`);
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  const source = new Database(backup, { readonly: true, fileMustExist: true });
+  try {
+    const result = await backupDatabase(source, `${target}.restoring`, ALL_PAGES, backup);
+    // The old database and its log go, then the restored copy takes its name.
+    for (const suffix of ['-wal', '-shm', '']) rmSync(`${target}${suffix}`, { force: true });
+    renameSync(`${target}.restoring`, target);
+    return result;
+  } finally {
+    source.close();
+  }
+}
