@@ -111,6 +111,12 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   return { ...resolved, frameCutoffBytes: Math.max(frameCutoffBytes ?? resolved.maxFrameBytes * 4, resolved.maxFrameBytes) };
 }
 
+/** Limits a running server can change (`server.reload`): read afresh by each new connection or session. */
+export const LIVE_SERVER_OPTIONS = ['rateLimit', 'maxConnections', 'maxViolations', 'maxBufferedBytes', 'graceMs', 'helloTimeoutMs'] as const;
+
+/** What `server.reload` takes: the tokens and the live limits. */
+export type LiveServerOptions = Pick<ServerOptions, 'agentTokens' | 'observerTokens' | (typeof LIVE_SERVER_OPTIONS)[number]>;
+
 /** The limits a client is told of in `welcome`. */
 export function limitsOf(options: ResolvedServerOptions): WelcomeMessage['limits'] {
   return {

@@ -9,7 +9,7 @@ import { AgentSessions } from './agent-sessions.js';
 import { Connection, type ClientMessage } from './connection.js';
 import { httpRoutes } from './http-routes.js';
 import { ObserverRequests } from './observer-requests.js';
-import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
+import { LIVE_SERVER_OPTIONS, resolveServerOptions, type LiveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import type { AgentMessage } from './protocol/agent-messages.js';
 import { CLOSE_CODES, SUBPROTOCOL } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
@@ -43,13 +43,14 @@ export class TroupeServer {
   private readonly stopMessages: () => void;
   private closing: Promise<void> | null = null;
   private boundPort = 0;
+  private auth: TokenAuth;
 
   private constructor(
     private readonly runtime: Runtime,
     readonly options: ResolvedServerOptions,
     private readonly logger: Logger,
   ) {
-    const auth = new TokenAuth(options.agentTokens, options.observerTokens);
+    this.auth = new TokenAuth(options.agentTokens, options.observerTokens);
     this.sessions = new AgentSessions(runtime, options, logger);
     this.agentRequests = new AgentRequests(runtime, this.sessions);
     this.observerRequests = new ObserverRequests(runtime, options.maxSubscriptions, logger);
@@ -76,7 +77,7 @@ export class TroupeServer {
         options.path,
       ),
     );
-    this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head, auth));
+    this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head, this.auth));
     this.http.on('clientError', (_error, socket) => socket.destroy());
   }
 
@@ -156,6 +157,24 @@ export class TroupeServer {
     this.http.closeAllConnections();
     await closed;
     this.logger.info('closed');
+  }
+
+  /**
+   * Changes what can change while serving (a configuration reload), checked whole before any of
+   * it applies: the tokens (connections whose token is gone or changed role are closed with 1008;
+   * the rest keep theirs) and the limits in `LIVE_SERVER_OPTIONS`, which new connections and
+   * sessions read from then on. Anything else needs a restart.
+   */
+  reload(options: LiveServerOptions): void {
+    const { agentTokens, observerTokens, ...rest } = this.options;
+    const next = resolveServerOptions({ ...rest, agentTokens, observerTokens, ...options });
+    const auth = new TokenAuth(next.agentTokens, next.observerTokens);
+    this.auth = auth;
+    const target = this.options as unknown as Record<string, unknown>;
+    for (const key of ['agentTokens', 'observerTokens', ...LIVE_SERVER_OPTIONS] as const) target[key] = next[key];
+    for (const connection of this.connections) {
+      if (auth.authenticate(connection.principal.token)?.role !== connection.role) connection.close(1008, 'token revoked');
+    }
   }
 
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, auth: TokenAuth): void {

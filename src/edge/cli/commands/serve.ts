@@ -1,17 +1,14 @@
-import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
+import { pino } from 'pino';
 import { createRuntime } from '../../../runtime.js';
 import { MemoryStore } from '../../../engine/store/memory-store.js';
 import { SqliteStore } from '../../../engine/store/sqlite-store.js';
+import { retentionOf, serverOptionsOf } from '../../config/config-apply.js';
+import { formatConfigProblem } from '../../config/config-load.js';
+import { ConfigReloader } from '../../config/config-reload.js';
+import { serveConfig, type ServeFlags } from '../../config/serve-config.js';
 
-interface ServeOptions {
-  port: number;
-  host: string;
-  db: string;
-  memory?: boolean;
-  agentToken?: string[];
-  observerToken?: string[];
-  graceMs?: number;
+interface ServeOptions extends ServeFlags {
   jsonSchema?: boolean;
 }
 
@@ -21,25 +18,22 @@ const integer = (value: string): number => {
   return n;
 };
 
-const fromEnv = (name: string): string[] =>
-  (process.env[name] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-
 /**
  * `troupe serve`: a runtime on a SQLite store (or in memory) served to WebSocket agents and
- * observers. SIGINT or SIGTERM closes connections with 1001 and the store cleanly: running
- * work stays leased, and agents that reconnect to the next `troupe serve` within the grace
- * period resume it.
+ * observers, configured by `--config troupe.yaml`, `TROUPE_*` variables and flags (in rising
+ * order of precedence; docs/operations.md). SIGHUP reloads the configuration: what can change
+ * live is applied, the rest waits for a restart, and an invalid file changes nothing. SIGINT or
+ * SIGTERM closes connections with 1001 and the store cleanly: running work stays leased, and
+ * agents that reconnect to the next `troupe serve` within the grace period resume it.
  */
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve a runtime to WebSocket agents and observers (protocol v1, see docs/protocol.md)')
-    .option('--port <n>', 'TCP port; 0 picks a free one', integer, 7411)
-    .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--db <path>', 'SQLite database file', './.troupe/troupe.db')
+    .option('--config <file>', 'configuration file (YAML; see docs/operations.md)')
+    .option('--port <n>', 'TCP port; 0 picks a free one (default 7411)', integer)
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--db <path>', 'SQLite database file (default ./.troupe/troupe.db)')
     .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
     .option('--agent-token <token...>', 'tokens agents connect with (or TROUPE_AGENT_TOKENS, comma-separated)')
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
@@ -51,28 +45,35 @@ export function registerServe(program: Command): void {
         console.log(JSON.stringify(protocolJsonSchema(), null, 2));
         return;
       }
-      let agentTokens = options.agentToken ?? fromEnv('TROUPE_AGENT_TOKENS');
-      let observerTokens = options.observerToken ?? fromEnv('TROUPE_OBSERVER_TOKENS');
-      if (agentTokens.length === 0 && observerTokens.length === 0) {
-        // Never open without a token: make some up and say what they are.
-        agentTokens = [randomBytes(24).toString('base64url')];
-        observerTokens = [randomBytes(24).toString('base64url')];
-        console.error(`troupe serve: no tokens given; generated for this run:`);
-        console.error(`  agent token:    ${agentTokens[0]}`);
-        console.error(`  observer token: ${observerTokens[0]}`);
+      const { load, generated } = serveConfig(options);
+      const loaded = load();
+      if (!loaded.ok) {
+        for (const p of loaded.problems) console.error(formatConfigProblem(p));
+        console.error(`troupe serve: the configuration has ${loaded.problems.length} problem(s); not started`);
+        process.exitCode = 1;
+        return;
       }
-      const store = options.memory ? new MemoryStore() : new SqliteStore({ path: options.db });
-      const runtime = createRuntime({ store });
-      const server = await runtime.listen({
-        port: options.port,
-        host: options.host,
-        agentTokens,
-        observerTokens,
-        ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
-      });
+      const config = loaded.config;
+      if (generated.length > 0) {
+        console.error(`troupe serve: no tokens given; generated for this run:`);
+        for (const t of generated) console.error(`  ${t.role} token:${' '.repeat(9 - t.role.length)}${t.token}`);
+      }
+      const logger = pino({ level: config.log.level }, pino.destination(2));
+      const serverLogger = logger.child({ component: 'server' });
+      const store = config.store.memory ? new MemoryStore() : new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous });
+      const runtime = createRuntime({ store, logger, retention: retentionOf(config), maxPayloadBytes: config.limits.maxPayloadBytes });
+      const server = await runtime.listen(serverOptionsOf(config, serverLogger));
       const report = await runtime.start();
       console.log(`troupe serve: listening on ${server.url} (health: ${server.httpUrl}/healthz, store: ${store.name})`);
       if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
+      const reloader = new ConfigReloader(load, config, { runtime, server, loggers: [logger, serverLogger] });
+      const onHangup = () => {
+        void reloader.reload().then((outcome) => {
+          if (outcome.ok) console.log(`troupe serve: SIGHUP, configuration reloaded (changed: ${outcome.changed.join(', ') || 'nothing'}${outcome.restartNeeded.length > 0 ? `; on restart: ${outcome.restartNeeded.join(', ')}` : ''})`);
+          else for (const p of outcome.problems) console.error(`troupe serve: SIGHUP refused: ${formatConfigProblem(p)}`);
+        });
+      };
+      process.on('SIGHUP', onHangup);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {
@@ -80,6 +81,7 @@ export function registerServe(program: Command): void {
           process.exit(1);
         }
         stopping = true;
+        process.off('SIGHUP', onHangup);
         console.log(`troupe serve: ${signal}, shutting down`);
         void server
           .close()
