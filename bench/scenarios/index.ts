@@ -2,10 +2,11 @@ import type { Scenario } from '../harness.js';
 import { coreThroughput } from './core-throughput.js';
 import { patternsCompile } from './patterns-compile.js';
 import { patternsRun } from './patterns-run.js';
+import { retentionSoak } from './retention-soak.js';
 import { splitJoin } from './split-join.js';
 import { sqliteRestart } from './sqlite-restart.js';
 import { sqliteThroughput } from './sqlite-throughput.js';
 import { wsDispatch } from './ws-dispatch.js';
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. Add new ones here. */
-export const scenarios: Scenario[] = [coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun];
+export const scenarios: Scenario[] = [coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, retentionSoak];
