@@ -40,8 +40,9 @@ export function formatTable(rows: Array<{ scenario: string; figure: Figure }>): 
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
 
-export function writeJsonLines(file: string, figures: Figure[]): void {
-  for (const f of figures) appendFileSync(file, `${JSON.stringify({ name: f.name, value: f.value, unit: f.unit })}\n`);
+/** Appends one `{"scenario","name","value","unit"}` JSON line per figure. */
+export function writeJsonLines(file: string, scenario: string, figures: Figure[]): void {
+  for (const f of figures) appendFileSync(file, `${JSON.stringify({ scenario, name: f.name, value: f.value, unit: f.unit })}\n`);
 }
 
 /** Resolves once `count` tasks have completed on `runtime` (subscribe before creating them). */

@@ -9,7 +9,7 @@ import { scenarios } from './scenarios/index.js';
 const program = new Command()
   .name('bench')
   .option('--only <name>', 'run one scenario (see --list)')
-  .option('--json <file>', 'append each figure as {"name","value","unit"} JSON lines to this file')
+  .option('--json <file>', 'append each figure as {"scenario","name","value","unit"} JSON lines to this file')
   .option('--list', 'list the scenarios and exit')
   .parse(process.argv);
 
@@ -28,6 +28,6 @@ for (const scenario of chosen) {
   process.stderr.write(`running ${scenario.name}...\n`);
   const figures = await scenario.run();
   for (const figure of figures) rows.push({ scenario: scenario.name, figure });
-  if (opts.json) writeJsonLines(opts.json, figures);
+  if (opts.json) writeJsonLines(opts.json, scenario.name, figures);
 }
 console.log(formatTable(rows));

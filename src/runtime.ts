@@ -168,6 +168,8 @@ export class Runtime {
       liveActors: () => this.core.host.liveCount(),
     });
     this.retention = new RetentionSweeper(this.store, this.clock, this.logger, options.retention ?? { schedule: false });
+    // A swept ticket's in-memory history goes with its rows.
+    this.retention.onUnitsSwept((units) => this.core.bus.forget(units.filter((u) => u.kind === 'ticket').map((u) => u.id)));
     registerRetentionMetrics(this.metrics.registry, this.store, this.retention, () => this.storeOpen);
     this.audit = new AuditApi(this.store, this.clock, ready);
     if (this.clock instanceof SimulatedClock) this.clock.onSettle(() => this.idle());

@@ -7,6 +7,7 @@ import { splitJoin } from './split-join.js';
 import { sqliteRestart } from './sqlite-restart.js';
 import { sqliteThroughput } from './sqlite-throughput.js';
 import { wsDispatch } from './ws-dispatch.js';
+import { wsSqlite } from './ws-sqlite.js';
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. Add new ones here. */
-export const scenarios: Scenario[] = [coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, retentionSoak];
+export const scenarios: Scenario[] = [wsSqlite, coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, retentionSoak];

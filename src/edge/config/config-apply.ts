@@ -27,6 +27,8 @@ export function liveServerOptionsOf(config: TroupeConfig): Required<LiveServerOp
   return {
     agentTokens,
     observerTokens: config.tokens.filter((t) => t.role === 'observer').map((t) => t.token),
+    clientTokens: config.tokens.filter((t) => t.role === 'client').map((t) => t.token),
+    tokenNames: Object.fromEntries(config.tokens.map((t) => [t.token, t.name])),
     rateLimit: l.rateLimit,
     maxConnections: l.maxConnections,
     maxViolations: { count: l.maxViolations.count, windowMs: l.maxViolations.window },
@@ -44,6 +46,8 @@ export function serverOptionsOf(config: TroupeConfig, logger: Logger): ServerOpt
     port: config.server.port,
     maxFrameBytes: config.limits.maxFrameBytes,
     maxSubscriptions: config.limits.maxSubscriptions,
+    maxBodyBytes: config.limits.maxBodyBytes,
+    httpRateLimit: config.limits.httpRateLimit,
     logger,
   };
 }

@@ -49,6 +49,12 @@ export const configSchema = z
         maxFrameBytes: z.int().min(1_024).default(1024 * 1024),
         maxSubscriptions: z.int().min(1).default(64),
         maxPayloadBytes: z.int().min(1).default(1024 * 1024),
+        /** Largest HTTP request body. */
+        maxBodyBytes: z.int().min(1_024).default(4 * 1024 * 1024),
+        /** HTTP requests per token. */
+        httpRateLimit: z
+          .union([z.literal(false), z.strictObject({ requestsPerSecond: z.number().positive().default(200), burst: z.number().min(1).default(400) })])
+          .prefault({}),
       })
       .prefault({}),
     retention: z
@@ -95,4 +101,4 @@ export type TroupeConfigInput = z.input<typeof configSchema>;
  */
 export const LIVE_CONFIG_PATHS = ['tokens', 'limits', 'retention', 'log'] as const;
 /** Limits read once at start (the WebSocket server's frame cutoff, per-connection tables). */
-export const RESTART_ONLY_LIMITS = ['maxFrameBytes', 'maxSubscriptions', 'maxPayloadBytes'] as const;
+export const RESTART_ONLY_LIMITS = ['maxFrameBytes', 'maxSubscriptions', 'maxPayloadBytes', 'maxBodyBytes', 'httpRateLimit'] as const;

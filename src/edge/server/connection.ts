@@ -11,7 +11,7 @@ import type { ResolvedServerOptions } from './options.js';
 import { ProtocolError } from './protocol-error.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { TokenBucket } from './token-bucket.js';
-import type { Principal } from './token-auth.js';
+import type { SocketPrincipal as Principal } from './upgrade.js';
 
 export type ClientMessage = AgentMessage | ObserverMessage;
 

@@ -1,6 +1,13 @@
 import { eventMatcher, type EventFilter, type EventListener, type TroupeEvent } from '../../engine/event-bus.js';
 import type { EventQuery } from '../../engine/store/store.js';
-import type { Connection } from './connection.js';
+
+/** Where a resumed stream writes: a WebSocket connection, or an HTTP event stream. */
+export interface EventSink {
+  /** Queues text; false once the sink takes no more (it is closing, or its reader is too slow). */
+  sendText(text: string): boolean;
+  /** Whether this many more bytes would still fit under the sink's send limit. */
+  withinSendLimit(bytes: number): boolean;
+}
 
 /** Stored events read per page while an observer catches up: a backlog is never read whole. */
 export const BACKLOG_PAGE_SIZE = 500;
@@ -49,9 +56,9 @@ export class ResumedStream {
     private readonly source: EventSource,
     private readonly filter: EventFilter,
     afterSeq: number,
-    private readonly connection: Connection,
-    /** The frame up to the event: `{"type":"event","subscription":"s1","event":`. */
-    private readonly prefix: string,
+    private readonly connection: EventSink,
+    /** The text sent for an event: a WebSocket frame, or an SSE message. */
+    private readonly frame: (event: TroupeEvent) => string,
   ) {
     this.lastSent = afterSeq;
     this.matches = eventMatcher(filter);
@@ -110,7 +117,7 @@ export class ResumedStream {
       return;
     }
     this.held.push(event);
-    this.heldBytes += this.prefix.length + eventJson(event).length + 1;
+    this.heldBytes += this.frame(event).length;
     if (!this.connection.withinSendLimit(this.heldBytes)) this.stop();
   }
 
@@ -118,7 +125,7 @@ export class ResumedStream {
   private deliver(event: TroupeEvent): boolean {
     if (event.seq <= this.lastSent) return true;
     this.lastSent = event.seq;
-    if (this.connection.sendText(`${this.prefix}${eventJson(event)}}`)) return true;
+    if (this.connection.sendText(this.frame(event))) return true;
     this.stop();
     return false;
   }

@@ -80,7 +80,7 @@ export class ObserverRequests {
       connection.ack(message.ref, 'subscribe', { subscription: id });
       return;
     }
-    const stream = new ResumedStream(this.runtime.events, filter, message.afterSeq, connection, prefix);
+    const stream = new ResumedStream(this.runtime.events, filter, message.afterSeq, connection, (event) => `${prefix}${eventJson(event)}}`);
     mine.set(id, () => stream.stop());
     let acked = false;
     const ack = () => {

@@ -32,6 +32,20 @@ export interface ServerOptions {
   agentTokens?: AgentTokenSpec[];
   /** Tokens that let a connection observe (read-only). */
   observerTokens?: string[];
+  /**
+   * Tokens of clients: they submit, steer and read work through the HTTP API under `/v1`
+   * (`docs/api.md`). A client token cannot connect as an agent or an observer.
+   */
+  clientTokens?: string[];
+  /**
+   * Names of tokens, by token: who the audit log records as having acted (a configuration's
+   * token names). A token without one is recorded as a digest prefix, never the secret.
+   */
+  tokenNames?: Record<string, string>;
+  /** Largest HTTP request body, in bytes; larger ones get 413 `E_PAYLOAD_TOO_LARGE`. Default 4 MiB. */
+  maxBodyBytes?: number;
+  /** HTTP requests per token: a token bucket. `false` turns it off. Default 200/s, burst 400. */
+  httpRateLimit?: { requestsPerSecond: number; burst: number } | false;
   /** How often agents are asked to beat, in ms. Default 15 s. */
   heartbeatIntervalMs?: number;
   /** Silence after which a WebSocket agent is stale and its tasks requeue. Default 45 s. */
@@ -78,6 +92,12 @@ const optionsSchema = z
       .array(z.union([tokenSchema, z.strictObject({ token: tokenSchema, agentIds: z.array(z.string().min(1)).optional() })]))
       .default([]),
     observerTokens: z.array(tokenSchema).default([]),
+    clientTokens: z.array(tokenSchema).default([]),
+    tokenNames: z.record(z.string(), z.string().min(1)).default({}),
+    maxBodyBytes: z.int().min(1_024).default(4 * 1024 * 1024),
+    httpRateLimit: z
+      .union([z.literal(false), z.strictObject({ requestsPerSecond: z.number().positive(), burst: z.number().min(1) })])
+      .default({ requestsPerSecond: 200, burst: 400 }),
     heartbeatIntervalMs: z.int().positive().default(15_000),
     staleAfterMs: z.int().positive().default(45_000),
     graceMs: z.int().min(0).default(25_000),
@@ -94,8 +114,8 @@ const optionsSchema = z
     shutdownTimeoutMs: z.int().min(0).default(2_000),
     logger: z.custom<Logger>().optional(),
   })
-  .refine((o) => o.agentTokens.length + o.observerTokens.length > 0, {
-    message: 'give at least one agent or observer token (there is no anonymous mode)',
+  .refine((o) => o.agentTokens.length + o.observerTokens.length + o.clientTokens.length > 0, {
+    message: 'give at least one agent, observer or client token (there is no anonymous mode)',
     path: ['agentTokens'],
   });
 
@@ -115,7 +135,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
 export const LIVE_SERVER_OPTIONS = ['rateLimit', 'maxConnections', 'maxViolations', 'maxBufferedBytes', 'graceMs', 'helloTimeoutMs'] as const;
 
 /** What `server.reload` takes: the tokens and the live limits. */
-export type LiveServerOptions = Pick<ServerOptions, 'agentTokens' | 'observerTokens' | (typeof LIVE_SERVER_OPTIONS)[number]>;
+export type LiveServerOptions = Pick<ServerOptions, 'agentTokens' | 'observerTokens' | 'clientTokens' | 'tokenNames' | (typeof LIVE_SERVER_OPTIONS)[number]>;
 
 /** The limits a client is told of in `welcome`. */
 export function limitsOf(options: ResolvedServerOptions): WelcomeMessage['limits'] {

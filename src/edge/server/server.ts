@@ -7,14 +7,15 @@ import type { Runtime } from '../../runtime.js';
 import { AgentRequests } from './agent-requests.js';
 import { AgentSessions } from './agent-sessions.js';
 import { Connection, type ClientMessage } from './connection.js';
-import { httpRoutes } from './http-routes.js';
+import { createHttpApp, httpListener } from '../http/http-app.js';
+import { EventStreams } from '../http/sse-streams.js';
 import { ObserverRequests } from './observer-requests.js';
 import { LIVE_SERVER_OPTIONS, resolveServerOptions, type LiveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
 import type { AgentMessage } from './protocol/agent-messages.js';
 import { CLOSE_CODES, SUBPROTOCOL } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
-import { TokenAuth, type Principal } from './token-auth.js';
-import { decideUpgrade, refuseUpgrade } from './upgrade.js';
+import { TokenAuth } from './token-auth.js';
+import { decideUpgrade, refuseUpgrade, type SocketPrincipal } from './upgrade.js';
 
 /**
  * The WebSocket server of a runtime: agents and observers connect at one endpoint, with a
@@ -41,16 +42,19 @@ export class TroupeServer {
   private readonly agentRequests: AgentRequests;
   private readonly observerRequests: ObserverRequests;
   private readonly stopMessages: () => void;
+  private readonly streams: EventStreams;
   private closing: Promise<void> | null = null;
   private boundPort = 0;
-  private auth: TokenAuth;
+  private recovered = false;
+  private readonly auth: TokenAuth;
 
   private constructor(
     private readonly runtime: Runtime,
     readonly options: ResolvedServerOptions,
     private readonly logger: Logger,
   ) {
-    this.auth = new TokenAuth(options.agentTokens, options.observerTokens);
+    const auth = new TokenAuth(options.agentTokens, options.observerTokens, options.clientTokens);
+    this.auth = auth;
     this.sessions = new AgentSessions(runtime, options, logger);
     this.agentRequests = new AgentRequests(runtime, this.sessions);
     this.observerRequests = new ObserverRequests(runtime, options.maxSubscriptions, logger);
@@ -66,18 +70,24 @@ export class TroupeServer {
       perMessageDeflate: false,
       handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
-    this.http = createServer(
-      httpRoutes(
-        {
-          problem: () => (this.closing ? 'shutting down' : (runtime.core.host.failed?.message ?? null)),
-          agents: () => this.sessions.connectedCount(),
-          observers: () => this.observerRequests.count(),
-          connections: () => this.connections.size,
-        },
-        options.path,
-      ),
-    );
-    this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head, this.auth));
+    // The HTTP API (docs/api.md) and the health routes share the port with the WebSocket endpoint.
+    this.streams = new EventStreams(runtime, runtime.clock, { maxBufferedBytes: options.maxBufferedBytes, maxStreams: options.maxConnections, heartbeatMs: 15_000 }, logger);
+    const app = createHttpApp({
+      runtime,
+      options,
+      auth,
+      logger,
+      streams: this.streams,
+      health: {
+        problem: () => (this.closing ? 'shutting down' : (runtime.core.host.failed?.message ?? null)),
+        recovered: () => this.recovered,
+        agents: () => this.sessions.connectedCount(),
+        observers: () => this.observerRequests.count(),
+        connections: () => this.connections.size,
+      },
+    });
+    this.http = createServer(httpListener(app));
+    this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head, auth));
     this.http.on('clientError', (_error, socket) => socket.destroy());
   }
 
@@ -91,6 +101,7 @@ export class TroupeServer {
     // (an offer to an agent with no transport would count as a lost attempt); else right after.
     runtime.core.onRecovered((actors) => server.sessions.adopt(actors));
     await runtime.start();
+    server.recovered = true;
     server.sessions.adopt(runtime.core.host.liveActors());
     await new Promise<void>((resolve, reject) => {
       server.http.once('error', reject);
@@ -143,6 +154,7 @@ export class TroupeServer {
   private async shutdown(): Promise<void> {
     this.stopMessages();
     this.sessions.close();
+    this.streams.closeAll();
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     const open = [...this.connections];
     const gone = Promise.all(open.map((c) => closedSocket(c.socket)));
@@ -161,19 +173,19 @@ export class TroupeServer {
 
   /**
    * Changes what can change while serving (a configuration reload), checked whole before any of
-   * it applies: the tokens (connections whose token is gone or changed role are closed with 1008;
-   * the rest keep theirs) and the limits in `LIVE_SERVER_OPTIONS`, which new connections and
-   * sessions read from then on. Anything else needs a restart.
+   * it applies: the tokens (WebSocket connections whose token is gone or changed role are closed
+   * with 1008; HTTP requests are checked against the new set at once) and the limits in
+   * `LIVE_SERVER_OPTIONS`, which new connections and sessions read from then on. Anything else
+   * needs a restart.
    */
   reload(options: LiveServerOptions): void {
-    const { agentTokens, observerTokens, ...rest } = this.options;
-    const next = resolveServerOptions({ ...rest, agentTokens, observerTokens, ...options });
-    const auth = new TokenAuth(next.agentTokens, next.observerTokens);
-    this.auth = auth;
+    const { agentTokens, observerTokens, clientTokens, tokenNames, ...rest } = this.options;
+    const next = resolveServerOptions({ ...rest, agentTokens, observerTokens, clientTokens, tokenNames, ...options });
+    this.auth.replace(next.agentTokens, next.observerTokens, next.clientTokens);
     const target = this.options as unknown as Record<string, unknown>;
-    for (const key of ['agentTokens', 'observerTokens', ...LIVE_SERVER_OPTIONS] as const) target[key] = next[key];
+    for (const key of ['agentTokens', 'observerTokens', 'clientTokens', 'tokenNames', ...LIVE_SERVER_OPTIONS] as const) target[key] = next[key];
     for (const connection of this.connections) {
-      if (auth.authenticate(connection.principal.token)?.role !== connection.role) connection.close(1008, 'token revoked');
+      if (this.auth.authenticate(connection.principal.token)?.role !== connection.role) connection.close(1008, 'token revoked');
     }
   }
 
@@ -191,7 +203,7 @@ export class TroupeServer {
     this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, socket, decision.principal));
   }
 
-  private onConnection(ws: WebSocket, raw: Duplex, principal: Principal): void {
+  private onConnection(ws: WebSocket, raw: Duplex, principal: SocketPrincipal): void {
     const connection = new Connection(ws, raw, principal, this.options, this.runtime.clock, {
       onMessage: (c, message) => this.route(c, message),
       onClose: (c) => {

@@ -5,7 +5,9 @@ import type { AgentTokenSpec } from './options.js';
 /** Who a connection is, once its token checked out. */
 export type Principal =
   | { role: 'agent'; token: string; /** Null: any agent id. */ agentIds: ReadonlySet<string> | null }
-  | { role: 'observer'; token: string };
+  | { role: 'observer'; token: string }
+  /** Submits and steers work over HTTP; never a WebSocket connection. */
+  | { role: 'client'; token: string };
 
 const digest = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -16,7 +18,14 @@ const digest = (token: string): string => createHash('sha256').update(token).dig
 export class TokenAuth {
   private readonly principals = new Map<string, Principal>();
 
-  constructor(agentTokens: AgentTokenSpec[], observerTokens: string[]) {
+  constructor(agentTokens: AgentTokenSpec[], observerTokens: string[], clientTokens: string[] = []) {
+    this.replace(agentTokens, observerTokens, clientTokens);
+  }
+
+  /** Swaps in a new set of tokens at once (a configuration reload); lookups from then on see only the new set. */
+  replace(agentTokens: AgentTokenSpec[], observerTokens: string[], clientTokens: string[] = []): void {
+    this.principals.clear();
+    for (const token of clientTokens) this.principals.set(digest(token), { role: 'client', token });
     for (const token of observerTokens) this.principals.set(digest(token), { role: 'observer', token });
     // An agent token listed as an observer token too acts as an agent.
     for (const spec of agentTokens) {

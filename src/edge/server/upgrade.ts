@@ -3,8 +3,11 @@ import type { Duplex } from 'node:stream';
 import { SUBPROTOCOL } from './protocol/codes.js';
 import { tokenOf, type Principal, type TokenAuth } from './token-auth.js';
 
+/** Who may hold a WebSocket connection: agents and observers (clients use HTTP). */
+export type SocketPrincipal = Exclude<Principal, { role: 'client' }>;
+
 export type UpgradeDecision =
-  | { ok: true; principal: Principal }
+  | { ok: true; principal: SocketPrincipal }
   | { ok: false; status: number; reason: string; message: string; headers?: Record<string, string> };
 
 function offeredProtocols(request: IncomingMessage): string[] {
@@ -42,6 +45,14 @@ export function decideUpgrade(
       reason: 'Unauthorized',
       message: 'a valid token is required (Authorization: Bearer <token>, or ?token=)',
       headers: { 'WWW-Authenticate': 'Bearer realm="troupe"' },
+    };
+  }
+  if (principal.role === 'client') {
+    return {
+      ok: false,
+      status: 403,
+      reason: 'Forbidden',
+      message: 'a client token cannot connect as an agent or an observer; clients use the HTTP API under /v1',
     };
   }
   return { ok: true, principal };

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import { addSweep, noSweep, type Store, type SweepCounts } from '../store/store.js';
+import { addSweep, noSweep, type ExpiredUnit, type Store, type SweepCounts } from '../store/store.js';
 import { appendToArchive } from './archive-file.js';
 import { resolveRetention, type RetentionOptions, type RetentionPolicy } from './retention-policy.js';
 
@@ -41,6 +41,7 @@ export class RetentionSweeper {
   /** Totals since the runtime started, for metrics. */
   readonly totals = { sweeps: 0, units: noSweep(), events: noSweep(), audit: noSweep() };
   private readonly listeners = new Set<(report: SweepReport) => void>();
+  private readonly unitListeners = new Set<(units: readonly ExpiredUnit[]) => void>();
 
   constructor(
     private readonly store: Store,
@@ -97,6 +98,12 @@ export class RetentionSweeper {
     return () => this.listeners.delete(listener);
   }
 
+  /** Called with each batch of units handed to the store for deletion (a unit that changed meanwhile is among them but stays). */
+  onUnitsSwept(listener: (units: readonly ExpiredUnit[]) => void): () => void {
+    this.unitListeners.add(listener);
+    return () => this.unitListeners.delete(listener);
+  }
+
   /** Runs one sweep now (or joins the one running) and reports what it removed. */
   sweep(): Promise<SweepReport> {
     if (this.running === undefined) {
@@ -139,6 +146,7 @@ export class RetentionSweeper {
         if (!report.archived.includes(file)) report.archived.push(file);
       }
       addSweep(report.units, await this.store.deleteUnits(units));
+      for (const listener of this.unitListeners) listener(units);
       report.batches += 1;
       await yieldToEngine();
       if (units.length < query.limit) break;

@@ -29,7 +29,7 @@ const integer = (value: string): number => {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve a runtime to WebSocket agents and observers (protocol v1, see docs/protocol.md)')
+    .description('serve a runtime: WebSocket agents and observers (docs/protocol.md), HTTP clients (docs/api.md)')
     .option('--config <file>', 'configuration file (YAML; see docs/operations.md)')
     .option('--port <n>', 'TCP port; 0 picks a free one (default 7411)', integer)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
@@ -37,6 +37,7 @@ export function registerServe(program: Command): void {
     .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
     .option('--agent-token <token...>', 'tokens agents connect with (or TROUPE_AGENT_TOKENS, comma-separated)')
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
+    .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
@@ -64,7 +65,7 @@ export function registerServe(program: Command): void {
       const runtime = createRuntime({ store, logger, retention: retentionOf(config), maxPayloadBytes: config.limits.maxPayloadBytes });
       const server = await runtime.listen(serverOptionsOf(config, serverLogger));
       const report = await runtime.start();
-      console.log(`troupe serve: listening on ${server.url} (health: ${server.httpUrl}/healthz, store: ${store.name})`);
+      console.log(`troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`);
       if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
       const reloader = new ConfigReloader(load, config, { runtime, server, loggers: [logger, serverLogger] });
       const onHangup = () => {

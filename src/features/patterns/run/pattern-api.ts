@@ -10,7 +10,7 @@ import { checkPatternSource, type PatternReport } from '../check-pattern.js';
 import type { CompiledPattern } from '../compile/compile.js';
 import { PatternLibrary } from '../library.js';
 import { PatternValidationError } from '../problems.js';
-import { PATTERN_DEFINITION_MACHINE, PatternDefinitions } from './definitions.js';
+import { PATTERN_DEFINITION_KIND, PATTERN_DEFINITION_MACHINE, PatternDefinitions } from './definitions.js';
 import { PatternDriver } from './driver.js';
 import { isPatternKind, RegisteredPatterns } from './registered.js';
 import { runView, type PatternRunView } from './run-view.js';
@@ -173,8 +173,29 @@ export class PatternApi {
     const live = this.core.host.getLive(runId);
     if (live && isPatternKind(live.kind)) return runView(live.id, live.kind, live.snapshot.value, live.snapshot.context);
     const stored = await this.core.options.store.getActor(runId);
-    if (!stored || !isPatternKind(stored.kind)) throw new TroupeError('E_INVALID_INPUT', `no pattern run has id "${runId}"`);
+    if (!stored || !isPatternKind(stored.kind)) throw new TroupeError('E_UNKNOWN_RUN', `no pattern run has id "${runId}"`);
     return runView(stored.id, stored.kind, stored.state, stored.context);
+  }
+
+  /**
+   * Every run, live or settled: the live ones from memory, the settled ones from the store by
+   * the pattern kinds whose definitions are stored (each kind stores one with its first run).
+   */
+  async list(): Promise<PatternRunView[]> {
+    await this.ready();
+    const runs = new Map<string, PatternRunView>();
+    for (const actor of this.core.host.liveActors()) {
+      if (isPatternKind(actor.kind)) runs.set(actor.id, runView(actor.id, actor.kind, actor.snapshot.value, actor.snapshot.context));
+    }
+    const store = this.core.options.store;
+    const definitions = await store.listActors({ kind: PATTERN_DEFINITION_KIND });
+    for (const definition of definitions) {
+      const kind = (definition.context as { kind: string }).kind;
+      for (const stored of await store.listActors({ kind, settled: true })) {
+        if (!runs.has(stored.id)) runs.set(stored.id, runView(stored.id, stored.kind, stored.state, stored.context));
+      }
+    }
+    return [...runs.values()];
   }
 
   /** Resolves once the run has ended (completed, failed, timed out, escalated or cancelled). */
