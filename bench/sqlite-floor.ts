@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
-import { ACTORS_TABLE_SQL } from '../src/engine/store/sqlite-store.js';
+import { ACTORS_TABLE_SQL } from '../src/engine/store/sqlite-migrations.js';
 
 const BATCH = 500;
 

@@ -24,14 +24,15 @@ export { LeaseApi } from './engine/api/lease-api.js';
 export type { CompleteReport, FailReport, ReportOutcome } from './engine/api/lease-api.js';
 export type { TaskView, AgentView, TicketView, PhaseView, TicketStatus, PhaseStatus } from './engine/api/views.js';
 export type { ContextPackage } from './engine/api/context-package.js';
+export type { ValidationPackage } from './engine/api/validation-package.js';
 export type { TaskHandler, TaskHandlerContext } from './engine/in-process-agents.js';
 export { RuntimeMetrics } from './engine/metrics.js';
 export { SimulatedClock, SystemClock } from './engine/clock.js';
 export type { Clock } from './engine/clock.js';
 export { MemoryStore } from './engine/store/memory-store.js';
-export { DelegatingStore } from './engine/store/delegating-store.js';
 export { SqliteStore } from './engine/store/sqlite-store.js';
 export type { SqliteStoreOptions } from './engine/store/sqlite-store.js';
+export { DelegatingStore } from './engine/store/delegating-store.js';
 export { backupSqliteFile, restoreSqliteFile } from './engine/store/sqlite-backup.js';
 export { RetentionSweeper } from './engine/retention/retention-sweeper.js';
 export type { SweepReport } from './engine/retention/retention-sweeper.js';
@@ -58,6 +59,9 @@ export type {
   AuditEntry,
   AuditQuery,
   StorageStats,
+  Lease,
+  LeaseTerm,
+  LeaseStore,
 } from './engine/store/store.js';
 export type { TroupeEvent, EventFilter, HistoryQuery } from './engine/event-bus.js';
 export type { AgentTransport, Offer, Revocation } from './engine/agent-transport.js';
@@ -79,6 +83,8 @@ export { CoordinationApi } from './features/coordination/coordination-api.js';
 export type { MergeView } from './features/coordination/coordination-api.js';
 export { ResourceApi } from './features/coordination/resource-api.js';
 export { BarrierApi } from './features/coordination/barrier-api.js';
+export { Leadership } from './features/coordination/leader-election.js';
+export type { LeaderOptions, LeaderTerm, LeaderEvents } from './features/coordination/leader-election.js';
 export type {
   TaskTemplate,
   NestedSplitInput,

@@ -218,6 +218,7 @@ export class Runtime {
     this.retention.stop();
     await this.retention.idle();
     this.agents.stopAll();
+    await this.coordination.stopLeaders();
     this.core.stop();
     this.storeOpen = false;
     await this.store.close();

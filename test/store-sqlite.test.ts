@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/engine/store/sqlite-store.js';
+import { latestVersion } from '../src/engine/store/schema-ladder.js';
+import { SQLITE_MIGRATIONS } from '../src/engine/store/sqlite-migrations.js';
 import { batch, describeStoreConformance, event } from './store-conformance.js';
+import { describeLeaseConformance } from './lease-conformance.js';
 
 for (const synchronous of ['NORMAL', 'FULL'] as const) {
   describeStoreConformance(`SqliteStore (synchronous=${synchronous})`, async () => {
@@ -18,6 +21,11 @@ for (const synchronous of ['NORMAL', 'FULL'] as const) {
     };
   }, { persistent: true });
 }
+
+describeLeaseConformance('SqliteStore', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'troupe-sqlite-'));
+  return { store: new SqliteStore({ path: join(dir, 'troupe.db') }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
 
 describe('SqliteStore on disk', () => {
   let dir: string;
@@ -67,31 +75,33 @@ describe('SqliteStore on disk', () => {
       { type: 'index', name: 'events_ownerless' },
       { type: 'index', name: 'events_task' },
       { type: 'index', name: 'events_ticket' },
+      { type: 'table', name: 'lease_history' },
+      { type: 'table', name: 'leases' },
       { type: 'table', name: 'meta' },
       { type: 'table', name: 'outbox' },
       { type: 'table', name: 'timers' },
     ]);
     expect(meta).toEqual([
       { key: 'app', value: 'troupe' },
-      { key: 'schema_version', value: '2' },
+      { key: 'schema_version', value: String(latestVersion(SQLITE_MIGRATIONS)) },
     ]);
     expect(journal).toBe('wal');
   });
 
-  it('upgrades a version 1 store (before retention and audit) in place, keeping its rows', async () => {
+  it('upgrades a version 2 store (before retention and audit) in place, keeping its rows', async () => {
     const first = await open();
     await first.commit(batch({ events: [event(1)] }));
     await first.close();
-    // What a version 1 file is: the same tables less the audit table and retention's indexes.
+    // What a version 2 file is: the same tables less the audit table and retention's indexes.
     const db = new Database(path);
-    db.exec("DROP TABLE audit; DROP INDEX actors_expiry; DROP INDEX events_ownerless; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+    db.exec("DROP TABLE audit; DROP INDEX actors_expiry; DROP INDEX events_ownerless; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
     db.close();
     const upgraded = await open();
     expect((await upgraded.readEvents({})).map((e) => e.seq)).toEqual([1]);
     await upgraded.appendAudit([{ at: 1, actor: 'ops', action: 'config.reloaded', target: null, details: {} }]);
     await upgraded.close();
     const check = new Database(path, { readonly: true });
-    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('3');
     expect(check.prepare("SELECT name FROM sqlite_master WHERE name IN ('audit', 'actors_expiry', 'events_ownerless') ORDER BY name").pluck().all())
       .toEqual(['actors_expiry', 'audit', 'events_ownerless']);
     check.close();

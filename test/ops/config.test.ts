@@ -204,7 +204,7 @@ describe('reload (SIGHUP)', () => {
       child.kill('SIGTERM');
       await exited;
     }
-  });
+  }, 60_000);
 
   it('troupe serve refuses to start on an invalid configuration, naming every problem', async () => {
     const file = join(dir, 'troupe.yaml');
@@ -220,7 +220,7 @@ describe('reload (SIGHUP)', () => {
     expect(code).toBe(1);
     expect(lines).toContain(`${file}:2:3 server.prot: not an option this Troupe knows`);
     expect(lines.some((l) => l.startsWith(`${file}:4:10 log.level:`))).toBe(true);
-  });
+  }, 60_000);
 });
 
 /** Resolves with the first line (stdout or stderr) from now on that matches. */

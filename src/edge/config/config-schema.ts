@@ -17,7 +17,7 @@ export const configSchema = z
       .default({ host: '127.0.0.1', port: 7411 }),
     store: z
       .strictObject({
-        /** The SQLite file; ignored with `memory: true`. */
+        /** The SQLite file, or a `postgres://` URL; ignored with `memory: true`. */
         path: z.string().min(1).default('./.troupe/troupe.db'),
         memory: z.boolean().default(false),
         synchronous: z.enum(['NORMAL', 'FULL']).default('NORMAL'),

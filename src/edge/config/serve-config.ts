@@ -26,6 +26,8 @@ type Token = TroupeConfig['tokens'][number];
  * says so; they are kept across reloads.
  */
 export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): { load: () => ConfigResult; generated: Token[] } {
+  // TROUPE_DB (the older name) counts as TROUPE_STORE_PATH when that is not set.
+  if (env['TROUPE_DB'] !== undefined && env['TROUPE_STORE_PATH'] === undefined) env = { ...env, TROUPE_STORE_PATH: env['TROUPE_DB'] };
   const overrides = [
     ...(flags.port !== undefined ? [{ name: '--port', path: ['server', 'port'], value: flags.port }] : []),
     ...(flags.host !== undefined ? [{ name: '--host', path: ['server', 'host'], value: flags.host }] : []),

@@ -4,6 +4,8 @@ import type {
   AuditQuery,
   CommitBatch,
   EventQuery,
+  Lease,
+  LeaseTerm,
   ExpiredUnit,
   ExpiryQuery,
   OutboxEntry,
@@ -95,5 +97,17 @@ export class DelegatingStore implements Store {
   }
   storageStats(): Promise<StorageStats> {
     return this.inner.storageStats();
+  }
+  tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
+    return this.inner.tryLease(name, holder, ttlMs, now);
+  }
+  releaseLease(name: string, holder: string, epoch: number): Promise<void> {
+    return this.inner.releaseLease(name, holder, epoch);
+  }
+  getLease(name: string): Promise<Lease | undefined> {
+    return this.inner.getLease(name);
+  }
+  leaseHistory(name: string): Promise<LeaseTerm[]> {
+    return this.inner.leaseHistory(name);
   }
 }

@@ -14,12 +14,15 @@ import type {
   SweepCounts,
   UnitRecord,
   EventQuery,
+  Lease,
+  LeaseTerm,
   OutboxEntry,
   Store,
   StoredActor,
   StoredEvent,
   StoredTimer,
 } from './store.js';
+import { MemoryLeases } from './memory-leases.js';
 
 interface MemoryStoreOptions {
   /** Events kept in all; the oldest go first. Default 10,000 (this store lives in the heap). */
@@ -67,6 +70,20 @@ export class MemoryStore implements Store {
 
   async open(): Promise<void> {}
   async close(): Promise<void> {}
+
+  private readonly leases = new MemoryLeases();
+  tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
+    return this.leases.tryLease(name, holder, ttlMs, now);
+  }
+  releaseLease(name: string, holder: string, epoch: number): Promise<void> {
+    return this.leases.releaseLease(name, holder, epoch);
+  }
+  getLease(name: string): Promise<Lease | undefined> {
+    return this.leases.getLease(name);
+  }
+  leaseHistory(name: string): Promise<LeaseTerm[]> {
+    return this.leases.leaseHistory(name);
+  }
 
   async commit(batch: CommitBatch): Promise<void> {
     // Check and serialise first so that a bad value leaves the store untouched (all or nothing).

@@ -12,7 +12,7 @@ import type {
   SweepCounts,
   UnitRecord,
 } from './store.js';
-import { UNIT_HEAD_CONDITION } from './sqlite-schema-v2.js';
+import { UNIT_HEAD_CONDITION } from './sqlite-migrations.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement<unknown[]>;

@@ -2,10 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TroupeError } from '../../core/errors.js';
-import { SCHEMA_V2_SQL } from './sqlite-schema-v2.js';
 import { SqliteRetention } from './sqlite-retention.js';
 import { backupDatabase } from './sqlite-backup.js';
 import { isEmptyBatch } from './store.js';
+import { latestVersion, pendingMigrations } from './schema-ladder.js';
+import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type {
   ActorQuery,
   AuditEntry,
@@ -17,6 +18,8 @@ import type {
   StorageStats,
   SweepCounts,
   UnitRecord,
+  Lease,
+  LeaseTerm,
   OutboxEntry,
   Store,
   StoredActor,
@@ -55,39 +58,9 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-const SCHEMA_VERSION = '2';
 const APP = 'troupe';
-const TABLES = ['meta', 'actors', 'timers', 'events', 'outbox', 'audit'] as const;
-/** Upgrades from an older schema version, in order; each runs in the transaction that bumps the version. */
-const UPGRADES: Record<string, { to: string; sql: string }> = { '1': { to: '2', sql: SCHEMA_V2_SQL } };
-
-/** The actors table; exported so that `bench/sqlite-floor.ts` measures the same shape. */
-export const ACTORS_TABLE_SQL = `
-CREATE TABLE actors (
-  id TEXT PRIMARY KEY, kind TEXT NOT NULL, machine_id TEXT NOT NULL, version INTEGER NOT NULL,
-  state TEXT, context TEXT, settled INTEGER NOT NULL, ticket_id TEXT, updated_at INTEGER NOT NULL
-);
-CREATE INDEX actors_settled ON actors (settled, id);
-CREATE INDEX actors_ticket ON actors (ticket_id, id);`;
-
-const SCHEMA_SQL = `
-CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-${ACTORS_TABLE_SQL}
-CREATE TABLE timers (
-  actor_id TEXT NOT NULL, name TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (actor_id, name)
-) WITHOUT ROWID;
-CREATE TABLE events (
-  seq INTEGER PRIMARY KEY, type TEXT NOT NULL, at INTEGER NOT NULL, ticket_id TEXT,
-  task_id TEXT, agent_id TEXT, phase TEXT, data TEXT
-);
-CREATE INDEX events_ticket ON events (ticket_id) WHERE ticket_id IS NOT NULL;
-CREATE INDEX events_task ON events (task_id) WHERE task_id IS NOT NULL;
-CREATE TABLE outbox (
-  id TEXT PRIMARY KEY, target TEXT NOT NULL, kind TEXT NOT NULL, payload TEXT,
-  created_at INTEGER NOT NULL
-);
-${SCHEMA_V2_SQL}
-INSERT INTO meta (key, value) VALUES ('app', '${APP}'), ('schema_version', '${SCHEMA_VERSION}');`;
+/** Tables every version of the schema has; a file missing one is damaged, not old. */
+const TABLES = ['meta', 'actors', 'timers', 'events', 'outbox'] as const;
 
 /** The upsert of one actor row; exported for `bench/sqlite-floor.ts`. */
 export const UPSERT_ACTOR_SQL = `INSERT INTO actors
@@ -140,11 +113,11 @@ export class SqliteStore implements Store {
   private readonly synchronous: 'NORMAL' | 'FULL';
   private readonly eventRetention: number;
   private readonly pruneAbove: number;
-  private retention: SqliteRetention | undefined;
   private readonly options: SqliteStoreOptions;
   private db: Db | undefined;
   private applyBatch: ((batch: CommitBatch, json: (string | null)[]) => number) | undefined;
   private readonly readStatements = new Map<string, Stmt>();
+  private retention: SqliteRetention | undefined;
   private eventCount = 0;
   private failure: TroupeError | undefined;
 
@@ -173,16 +146,18 @@ export class SqliteStore implements Store {
         timeout: this.options.busyTimeoutMs ?? 5000,
       });
       // Check before anything is written: a foreign file must be left exactly as it was.
-      const empty = this.checkSchema(db);
+      const found = this.schemaVersion(db);
+      // Throws before anything is written when the file is newer than this code.
+      const pending = pendingMigrations(SQLITE_MIGRATIONS, found, `SQLite store at ${this.path}`);
       if (this.options.readonly !== true) db.pragma('journal_mode = WAL');
       db.pragma(`synchronous = ${this.synchronous}`);
-      if (empty) {
-        if (this.options.readonly === true) this.fail('holds no Troupe store to read');
-        const created = db;
-        // Check again under the write lock, in case another process created it meanwhile.
-        created.transaction(() => this.checkSchema(created) && created.exec(SCHEMA_SQL)).immediate();
-      } else if (this.options.readonly !== true) {
-        this.upgrade(db);
+      if (pending.length > 0) {
+        if (this.options.readonly === true) {
+          this.fail(found === 0 ? 'holds no Troupe store to read' : `has schema version ${found} and must be upgraded: open it once writable`);
+        }
+        const upgrading = db;
+        // Check again under the write lock, in case another process upgraded it meanwhile.
+        upgrading.transaction(() => this.migrate(upgrading)).immediate();
       }
       if (this.options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(this.options.maxPageCount)}`);
       this.eventCount = (db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number | undefined) ?? 0;
@@ -300,11 +275,54 @@ export class SqliteStore implements Store {
     );
   }
 
+  async tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
+    const db = this.db;
+    if (db === undefined) throw this.notOpen();
+    return this.guard(() =>
+      db.transaction(() => {
+        // Free, expired or already ours; the epoch grows only when the holder changes.
+        const lease = this.read('tryLease', () => `INSERT INTO leases (name, holder, epoch, acquired_at, expires_at)
+          VALUES (@name, @holder, 1, @now, @now + @ttl)
+          ON CONFLICT (name) DO UPDATE SET
+            epoch = CASE WHEN leases.holder = excluded.holder THEN leases.epoch ELSE leases.epoch + 1 END,
+            acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END,
+            holder = excluded.holder, expires_at = excluded.expires_at
+          WHERE leases.holder = excluded.holder OR leases.expires_at <= excluded.acquired_at
+          RETURNING name, holder, epoch, acquired_at AS acquiredAt, expires_at AS expiresAt`).get({ name, holder, now, ttl: ttlMs }) as Lease | undefined;
+        if (lease !== undefined) {
+          this.read('leaseTerm', () => 'INSERT INTO lease_history (name, epoch, holder, acquired_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+            .run(name, lease.epoch, lease.holder, lease.acquiredAt);
+        }
+        return lease;
+      }).immediate(),
+    );
+  }
+
+  async releaseLease(name: string, holder: string, epoch: number): Promise<void> {
+    this.guard(() =>
+      this.read('releaseLease', () => "UPDATE leases SET expires_at = -1e308 WHERE name = ? AND holder = ? AND epoch = ?").run(name, holder, epoch),
+    );
+  }
+
+  async getLease(name: string): Promise<Lease | undefined> {
+    return this.guard(
+      () =>
+        this.read('getLease', () => 'SELECT name, holder, epoch, acquired_at AS acquiredAt, expires_at AS expiresAt FROM leases WHERE name = ?').get(name) as
+          | Lease
+          | undefined,
+    );
+  }
+
+  async leaseHistory(name: string): Promise<LeaseTerm[]> {
+    return this.guard(
+      () => this.read('leaseHistory', () => 'SELECT epoch, holder, acquired_at AS acquiredAt FROM lease_history WHERE name = ? ORDER BY epoch').all(name) as LeaseTerm[],
+    );
+  }
+
   async lastEventSeq(): Promise<number> {
     const seq = this.guard(() => this.read('lastSeq', () => 'SELECT MAX(seq) FROM events').pluck().get());
     return typeof seq === 'number' ? seq : 0;
   }
-
   async findExpired(query: ExpiryQuery): Promise<ExpiredUnit[]> {
     return this.guard(() => this.retained().findExpired(query));
   }
@@ -379,29 +397,17 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Brings an older schema up to this version, step by step, each under the write lock. */
-  private upgrade(db: Db): void {
-    const versionOf = () => db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get() as string | undefined;
-    for (;;) {
-      const step = db.transaction(() => {
-        const from = versionOf();
-        const upgrade = from === undefined ? undefined : UPGRADES[from];
-        if (from === SCHEMA_VERSION || upgrade === undefined) return false;
-        db.exec(upgrade.sql);
-        db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(upgrade.to);
-        return true;
-      });
-      if (!step.immediate()) return;
-    }
-  }
 
-  /** Returns true when the file holds no tables yet; throws when it holds someone else's. */
-  private checkSchema(db: Db): boolean {
+  /**
+   * The file's schema version: 0 when it holds no tables yet. Throws when it holds someone
+   * else's database or a damaged Troupe store.
+   */
+  private schemaVersion(db: Db): number {
     const tables = db
       .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
       .pluck()
       .all() as string[];
-    if (tables.length === 0) return true;
+    if (tables.length === 0) return 0;
     if (!tables.includes('meta')) {
       return this.fail(`holds a SQLite database that is not a Troupe store (tables: ${tables.join(', ')})`);
     }
@@ -414,13 +420,24 @@ export class SqliteStore implements Store {
     if (meta.get('app') !== APP) {
       return this.fail(`holds a SQLite database that is not a Troupe store (its meta table names no Troupe app)`);
     }
-    const version = meta.get('schema_version');
-    if (version !== SCHEMA_VERSION && (version === undefined || UPGRADES[version] === undefined || this.options.readonly === true)) {
-      return this.fail(`has store schema version ${version ?? '(none)'}; this Troupe knows version ${SCHEMA_VERSION}`);
+    const version = Number(meta.get('schema_version') ?? NaN);
+    if (!Number.isInteger(version) || version < 1) {
+      return this.fail(`has store schema version ${meta.get('schema_version') ?? '(none)'}, which is not a version number`);
     }
-    const missing = TABLES.filter((t) => !tables.includes(t) && (version === SCHEMA_VERSION || t !== 'audit'));
+    const missing = TABLES.filter((t) => !tables.includes(t));
     if (missing.length > 0) return this.fail(`is a Troupe store missing table(s): ${missing.join(', ')}`);
-    return false;
+    return version;
+  }
+
+  /** Applies the migrations the file lacks; runs inside the caller's write transaction. */
+  private migrate(db: Db): void {
+    const from = this.schemaVersion(db);
+    const pending = pendingMigrations(SQLITE_MIGRATIONS, from, `SQLite store at ${this.path}`);
+    for (const migration of pending) db.exec(migration.sql);
+    if (pending.length > 0) {
+      db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        .run(String(latestVersion(SQLITE_MIGRATIONS)));
+    }
   }
 
   private prepareWrites(db: Db): void {

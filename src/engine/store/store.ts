@@ -183,7 +183,47 @@ export interface StorageStats {
   bytes: number | null;
 }
 
-export interface Store {
+/**
+ * A named lease: who holds it, until when, and its epoch, which grows at every change of holder.
+ * The epoch is the fencing token: work done under a lease carries it, and a store refuses the
+ * work of an epoch that is no longer the lease's.
+ */
+export interface Lease {
+  name: string;
+  holder: string;
+  epoch: number;
+  acquiredAt: number;
+  expiresAt: number;
+}
+
+/** One holder of a lease from the history: each epoch once, with who took it and when. */
+export interface LeaseTerm {
+  epoch: number;
+  holder: string;
+  acquiredAt: number;
+}
+
+/**
+ * Leases kept by a store, for leader election (`runtime.coordination.leader`). One holder per
+ * name at any moment, decided by the store in one atomic step.
+ */
+export interface LeaseStore {
+  /**
+   * Takes the lease for `holder` until `now + ttlMs`, or renews it: succeeds when the lease is
+   * free, expired, or already `holder`'s; the epoch grows only when the holder changes. Returns
+   * the lease as held now, or `undefined` when someone else holds it. Stores shared by processes
+   * may use their own clock instead of `now` (PostgreSQL uses the database's, so that the
+   * clocks of the nodes do not matter).
+   */
+  tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined>;
+  /** Lets the lease go at once if `holder` still holds it at `epoch`; otherwise does nothing. */
+  releaseLease(name: string, holder: string, epoch: number): Promise<void>;
+  getLease(name: string): Promise<Lease | undefined>;
+  /** Every holder the lease has had, oldest first. */
+  leaseHistory(name: string): Promise<LeaseTerm[]>;
+}
+
+export interface Store extends LeaseStore {
   /** A short name for logs, e.g. `memory` or `sqlite:/path/to/file`. */
   readonly name: string;
   open(): Promise<void>;

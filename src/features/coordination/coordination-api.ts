@@ -26,6 +26,7 @@ import { buildGuard, buildRoute, buildSaga } from './flow-builders.js';
 import { mergeName, runMerge, type CustomMerge, type MergeSpec } from '../../core/coordination/merge-strategies.js';
 import type { PendingReplies } from './pending-replies.js';
 import { ResourceApi } from './resource-api.js';
+import { Leadership, type LeaderOptions } from './leader-election.js';
 import { buildJoin, buildSplit, buildSyncPoint } from './split-join-builders.js';
 import { findActor } from './template-resolution.js';
 
@@ -66,12 +67,48 @@ export class CoordinationApi {
   readonly resources: ResourceApi;
   readonly barriers: BarrierApi;
 
+  private readonly leaderships = new Set<Leadership>();
+
   constructor(
     private readonly env: CoordinationEnv,
     replies: PendingReplies<ResourceReplyParams>,
   ) {
     this.resources = new ResourceApi(env, replies);
     this.barriers = new BarrierApi(env);
+  }
+
+  /**
+   * Joins the leader election `name` (a lease in the store, see `Leadership`): listen for
+   * `elected` and `lost`. Every runtime has it, on every store.
+   *
+   * @example
+   * ```ts
+   * const sweeper = runtime.coordination.leader('sweeper');
+   * sweeper.on('elected', ({ epoch }) => console.log('leading, epoch', epoch));
+   * ```
+   */
+  leader(name: string, options: LeaderOptions = {}): Leadership {
+    const leadership = new Leadership(this.env.core.options.store, this.env.core.options.clock, name, options);
+    this.leaderships.add(leadership);
+    void this.env.ready().then(
+      () => leadership.start(),
+      (error: unknown) => {
+        if (leadership.listenerCount('error') > 0) {
+          leadership.emit('error', error instanceof TroupeError ? error : new TroupeError('E_RUNTIME_STOPPED', String(error)));
+        }
+      },
+    );
+    return leadership;
+  }
+
+  /**
+   * Stops every election of this runtime and lets the leases it holds go, so that another node
+   * takes over at once. `runtime.stop()` calls it before closing the store.
+   */
+  async stopLeaders(): Promise<void> {
+    const all = [...this.leaderships];
+    this.leaderships.clear();
+    await Promise.all(all.map((l) => l.stop()));
   }
 
   /** Splits a source task into parallel children (fixed `targets`, or `map` over a list in its result). */
@@ -203,11 +240,19 @@ export class CoordinationApi {
     return this.get(id);
   }
 
+  /**
+   * Creates the coordinator and answers with what is true once everything it could decide from
+   * what was already known has been decided: a join over settled sources comes back `ready`, a
+   * map split over a finished source `created` (reading them takes batches after the creation).
+   */
   private async create(build: () => Promise<Spawnable>): Promise<CoordinatorView> {
     await this.env.ready();
     const spawnable = await build();
     const created = await spawnCoordinator(this.env, spawnable);
-    return coordinatorView(spawnable.kind, created.value, created.context) as CoordinatorView;
+    await this.env.inFlight.quiet(spawnable.id);
+    const now = await findActor(this.env.core, spawnable.id);
+    const view = now ? coordinatorView(now.kind, now.state, now.context) : null;
+    return (view ?? coordinatorView(spawnable.kind, created.value, created.context)) as CoordinatorView;
   }
 }
 

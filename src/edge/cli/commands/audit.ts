@@ -22,7 +22,7 @@ export function registerAudit(program: Command): void {
   program
     .command('audit')
     .description('print the audit log (who submitted, cancelled, redrove or changed what, and when), newest first')
-    .option('--db <path>', 'the SQLite store (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? './.troupe/troupe.db')
+    .option('--db <path>', 'the SQLite store (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
     .option('--actor <name>', 'only this token name')
     .option('--action <action>', 'only this action, e.g. task.cancelled')
     .option('--target <id>', 'only entries about this id')

@@ -14,7 +14,7 @@ export function registerImport(program: Command): void {
     .command('import')
     .description('read archived units (JSON Lines from retention) back into a SQLite store')
     .argument('<files...>', 'archive files, e.g. archive/troupe-archive-2026-12-05.jsonl')
-    .option('--db <path>', 'the SQLite store (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? './.troupe/troupe.db')
+    .option('--db <path>', 'the SQLite store (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
     .action(async (files: string[], options: { db: string }) => {
       const store = new SqliteStore({ path: options.db });
       try {

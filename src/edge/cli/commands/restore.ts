@@ -10,7 +10,7 @@ export function registerRestore(program: Command): void {
     .command('restore')
     .description('replace a SQLite store with a backup taken by `troupe backup` (stop the server first)')
     .argument('<backup>', 'the backup file')
-    .option('--db <path>', 'the SQLite store to replace (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? './.troupe/troupe.db')
+    .option('--db <path>', 'the SQLite store to replace (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
     .option('--force', 'replace an existing store')
     .action(async (backup: string, options: { db: string; force?: boolean }) => {
       try {

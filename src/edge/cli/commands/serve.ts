@@ -3,6 +3,8 @@ import { pino } from 'pino';
 import { createRuntime } from '../../../runtime.js';
 import { MemoryStore } from '../../../engine/store/memory-store.js';
 import { SqliteStore } from '../../../engine/store/sqlite-store.js';
+import { PostgresStore } from '../../../engine/store/postgres-store.js';
+import type { Store } from '../../../engine/store/store.js';
 import { retentionOf, serverOptionsOf } from '../../config/config-apply.js';
 import { formatConfigProblem } from '../../config/config-load.js';
 import { ConfigReloader } from '../../config/config-reload.js';
@@ -18,8 +20,13 @@ const integer = (value: string): number => {
   return n;
 };
 
+/** A store path: a `postgres://` (or `postgresql://`) URL selects PostgreSQL, anything else is a SQLite file. */
+export function storeFor(db: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): Store {
+  return /^postgres(ql)?:\/\//.test(db) ? new PostgresStore({ url: db }) : new SqliteStore({ path: db, synchronous });
+}
+
 /**
- * `troupe serve`: a runtime on a SQLite store (or in memory) served to WebSocket agents and
+ * `troupe serve`: a runtime on a SQLite or PostgreSQL store (or in memory) served to WebSocket agents and
  * observers, configured by `--config troupe.yaml`, `TROUPE_*` variables and flags (in rising
  * order of precedence; docs/operations.md). SIGHUP reloads the configuration: what can change
  * live is applied, the rest waits for a restart, and an invalid file changes nothing. SIGINT or
@@ -33,7 +40,7 @@ export function registerServe(program: Command): void {
     .option('--config <file>', 'configuration file (YAML; see docs/operations.md)')
     .option('--port <n>', 'TCP port; 0 picks a free one (default 7411)', integer)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
-    .option('--db <path>', 'SQLite database file (default ./.troupe/troupe.db)')
+    .option('--db <path|url>', 'SQLite database file, or a postgres:// URL (default ./.troupe/troupe.db; or TROUPE_STORE_PATH)')
     .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
     .option('--agent-token <token...>', 'tokens agents connect with (or TROUPE_AGENT_TOKENS, comma-separated)')
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
@@ -61,7 +68,7 @@ export function registerServe(program: Command): void {
       }
       const logger = pino({ level: config.log.level }, pino.destination(2));
       const serverLogger = logger.child({ component: 'server' });
-      const store = config.store.memory ? new MemoryStore() : new SqliteStore({ path: config.store.path, synchronous: config.store.synchronous });
+      const store = config.store.memory ? new MemoryStore() : storeFor(config.store.path, config.store.synchronous);
       const runtime = createRuntime({ store, logger, retention: retentionOf(config), maxPayloadBytes: config.limits.maxPayloadBytes });
       const server = await runtime.listen(serverOptionsOf(config, serverLogger));
       const report = await runtime.start();

@@ -1,0 +1,68 @@
+import type { Migration } from './schema-ladder.js';
+
+/**
+ * The PostgreSQL store's schema, as numbered migrations (see `schema-ladder.ts`). Every table
+ * lives in the store's own schema (`troupe` by default), found through the connection's
+ * `search_path`, so the database can hold other things beside it. Applied versions are rows of
+ * `schema_migrations`.
+ *
+ * Choices that hold for every migration:
+ * - ids are `text COLLATE "C"`: ordered by bytes, as SQLite and the memory store order them,
+ *   whatever the database's locale (paging with `afterId` must agree across stores).
+ * - snapshots, payloads and event data are JSON kept as `text`, not `jsonb`: `jsonb` rewrites
+ *   numbers and refuses escaped lone surrogates, and a store must hand back exactly what it got.
+ * - clock times are `float8`: the runtime's clock gives JS numbers, fractions included.
+ */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  {
+    // 1: snapshots, durable timers, event history, outbox (as SQLite's version 1), and named
+    // leases with their history for leader election (as SQLite's version 2).
+    version: 1,
+    name: 'initial',
+    sql: `
+CREATE TABLE actors (
+  id text COLLATE "C" PRIMARY KEY, kind text NOT NULL, machine_id text NOT NULL,
+  version integer NOT NULL, state text, context text, settled boolean NOT NULL,
+  ticket_id text COLLATE "C", updated_at float8 NOT NULL
+);
+CREATE INDEX actors_live ON actors (id) WHERE NOT settled;
+CREATE INDEX actors_ticket ON actors (ticket_id, id) WHERE ticket_id IS NOT NULL;
+CREATE TABLE timers (
+  actor_id text COLLATE "C" NOT NULL, name text COLLATE "C" NOT NULL, at float8 NOT NULL,
+  PRIMARY KEY (actor_id, name)
+);
+CREATE TABLE events (
+  seq bigint PRIMARY KEY, type text NOT NULL, at float8 NOT NULL, ticket_id text, task_id text,
+  agent_id text, phase text, data text
+);
+CREATE INDEX events_ticket ON events (ticket_id, seq) WHERE ticket_id IS NOT NULL;
+CREATE INDEX events_task ON events (task_id, seq) WHERE task_id IS NOT NULL;
+CREATE TABLE outbox (
+  id text COLLATE "C" PRIMARY KEY, pos bigint GENERATED ALWAYS AS IDENTITY, target text NOT NULL,
+  kind text NOT NULL, payload text, created_at float8 NOT NULL
+);
+CREATE TABLE leases (
+  name text COLLATE "C" PRIMARY KEY, holder text NOT NULL, epoch bigint NOT NULL,
+  acquired_at float8 NOT NULL, expires_at float8 NOT NULL
+);
+CREATE TABLE lease_history (
+  name text COLLATE "C" NOT NULL, epoch bigint NOT NULL, holder text NOT NULL,
+  acquired_at float8 NOT NULL, PRIMARY KEY (name, epoch)
+);`,
+  },
+  {
+    // 2: retention and the audit log (as SQLite's version 3). `actors_expiry` finds finished
+    // units (settled actors that head one: of no ticket, or the ticket itself) by age;
+    // `events_ownerless` events of no ticket and no task by age; `audit` who did what.
+    version: 2,
+    name: 'retention-and-audit',
+    sql: `
+CREATE INDEX actors_expiry ON actors (updated_at, id) WHERE settled AND (ticket_id IS NULL OR kind = 'ticket');
+CREATE INDEX events_ownerless ON events (at) WHERE ticket_id IS NULL AND task_id IS NULL;
+CREATE TABLE audit (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at float8 NOT NULL, actor text NOT NULL,
+  action text NOT NULL, target text, details text
+);
+CREATE INDEX audit_at ON audit (at);`,
+  },
+];

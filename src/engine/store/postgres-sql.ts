@@ -1,0 +1,270 @@
+import { TroupeError } from '../../core/errors.js';
+import type { ActorQuery, CommitBatch, EventQuery } from './store.js';
+
+/**
+ * The PostgreSQL store's statements, built by pure functions from what is asked (the way
+ * pg-boss keeps its `plans` apart from the code that runs them): every statement here can be
+ * read and tested without a database, and `postgres-store.ts` only runs them.
+ */
+
+/** One statement with its parameters; `name` makes the driver prepare it once per connection. */
+export interface Statement {
+  readonly name?: string;
+  readonly text: string;
+  readonly values: unknown[];
+}
+
+const ACTOR_COLUMNS = `id, kind, machine_id AS "machineId", version, state, context, settled,
+  ticket_id AS "ticketId", updated_at AS "updatedAt"`;
+const EVENT_COLUMNS = `seq, type, at, ticket_id AS "ticketId", task_id AS "taskId",
+  agent_id AS "agentId", phase, data`;
+
+/** A schema name safe to write into SQL unquoted. */
+export function checkSchemaName(schema: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new TroupeError('E_INVALID_INPUT', `schema must be a lower-case SQL identifier (a-z, 0-9, _), got ${JSON.stringify(schema)}`);
+  }
+  return schema;
+}
+
+/**
+ * JSON text of every value of a batch, in the order `commitStatement` reads it: state and
+ * context per actor, then one payload per outbox entry, then data per event. A value that is not
+ * plain JSON throws `E_NOT_SERIALIZABLE` here, before anything reaches the database.
+ */
+export function serialiseBatch(batch: CommitBatch): (string | null)[] {
+  const json: (string | null)[] = [];
+  for (const a of batch.actors) {
+    json.push(toJson(a.state, 'the state of actor', a.id), toJson(a.context, 'the context of actor', a.id));
+  }
+  for (const o of batch.outbox) json.push(toJson(o.payload, 'the payload of outbox entry', o.id));
+  for (const e of batch.events) json.push(toJson(e.data, 'the data of event', e.seq));
+  return json;
+}
+
+function toJson(value: unknown, what: string, owner: string | number): string | null {
+  try {
+    // `undefined` is kept as SQL NULL and read back as `undefined`.
+    return JSON.stringify(value) ?? null;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new TroupeError('E_NOT_SERIALIZABLE', `${what} ${owner} is not plain JSON: ${reason}`, { cause: error });
+  }
+}
+
+/**
+ * The whole batch as one statement: a data-modifying CTE per part that is present, so a commit
+ * is one round trip and one transaction (a single statement is atomic on its own). The parts of
+ * one statement all see the same snapshot and their order is not defined, so none may touch a
+ * row another part touches: the batch is reduced to its net effect first (the last write of an
+ * actor wins; a timer cleared and set again is only set; an outbox entry added and delivered in
+ * one batch is only deleted), which is what applying the parts in the contract's order gives.
+ */
+export function commitStatement(batch: CommitBatch, json: readonly (string | null)[]): Statement {
+  const values: unknown[] = [];
+  const param = (value: unknown, type: string): string => {
+    values.push(value);
+    return `$${values.length}::${type}`;
+  };
+  const parts: string[] = [];
+  let j = 0;
+
+  if (batch.actors.length > 0) {
+    // Last write per id wins; a row may be touched once per statement.
+    const last = new Map<string, number>();
+    batch.actors.forEach((a, i) => last.set(a.id, i));
+    const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    batch.actors.forEach((a, i) => {
+      const state = json[j++];
+      const context = json[j++];
+      if (last.get(a.id) !== i) return;
+      const row = [a.id, a.kind, a.machineId, a.version, state, context, a.settled, a.ticketId ?? null, a.updatedAt];
+      row.forEach((v, c) => cols[c]?.push(v));
+    });
+    const types = ['text[]', 'text[]', 'text[]', 'int4[]', 'text[]', 'text[]', 'bool[]', 'text[]', 'float8[]'];
+    parts.push(`a AS (INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at)
+  SELECT * FROM unnest(${cols.map((c, i) => param(c, types[i] ?? 'text[]')).join(', ')})
+  ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, machine_id = EXCLUDED.machine_id,
+  version = EXCLUDED.version, state = EXCLUDED.state, context = EXCLUDED.context,
+  settled = EXCLUDED.settled, ticket_id = EXCLUDED.ticket_id, updated_at = EXCLUDED.updated_at)`);
+  }
+
+  // Timers: clears apply before sets, so a timer that is set again is only set.
+  const timerKey = (actorId: string, name: string) => JSON.stringify([actorId, name]);
+  const timersSet = new Map<string, { actorId: string; name: string; at: number }>();
+  for (const t of batch.timersSet) timersSet.set(timerKey(t.actorId, t.name), t);
+  const cleared = new Map<string, { actorId: string; name: string }>();
+  for (const t of batch.timersCleared) {
+    const key = timerKey(t.actorId, t.name);
+    if (!timersSet.has(key)) cleared.set(key, t);
+  }
+  if (cleared.size > 0) {
+    const list = [...cleared.values()];
+    parts.push(`tc AS (DELETE FROM timers t USING unnest(${param(list.map((t) => t.actorId), 'text[]')}, ${param(list.map((t) => t.name), 'text[]')}) AS c(actor_id, name)
+  WHERE t.actor_id = c.actor_id AND t.name = c.name)`);
+  }
+  if (timersSet.size > 0) {
+    const list = [...timersSet.values()];
+    parts.push(`ts AS (INSERT INTO timers (actor_id, name, at)
+  SELECT * FROM unnest(${param(list.map((t) => t.actorId), 'text[]')}, ${param(list.map((t) => t.name), 'text[]')}, ${param(list.map((t) => t.at), 'float8[]')})
+  ON CONFLICT (actor_id, name) DO UPDATE SET at = EXCLUDED.at)`);
+  }
+
+  // Outbox: additions apply before deliveries, so an entry added and delivered is only deleted.
+  const delivered = new Set(batch.outboxDelivered);
+  const added = new Map<string, { id: string; target: string; kind: string; payload: string | null; createdAt: number }>();
+  for (const o of batch.outbox) {
+    const payload = json[j++] ?? null;
+    if (delivered.has(o.id)) continue;
+    added.delete(o.id); // keep insertion order of the last addition
+    added.set(o.id, { id: o.id, target: o.target, kind: o.kind, payload, createdAt: o.createdAt });
+  }
+  if (added.size > 0) {
+    const list = [...added.values()];
+    parts.push(`oa AS (INSERT INTO outbox (id, target, kind, payload, created_at)
+  SELECT id, target, kind, payload, created_at FROM unnest(${param(list.map((o) => o.id), 'text[]')}, ${param(list.map((o) => o.target), 'text[]')}, ${param(list.map((o) => o.kind), 'text[]')}, ${param(list.map((o) => o.payload), 'text[]')}, ${param(list.map((o) => o.createdAt), 'float8[]')}) WITH ORDINALITY AS o(id, target, kind, payload, created_at, n)
+  ORDER BY n
+  ON CONFLICT (id) DO UPDATE SET target = EXCLUDED.target, kind = EXCLUDED.kind,
+  payload = EXCLUDED.payload, created_at = EXCLUDED.created_at)`);
+  }
+  if (delivered.size > 0) {
+    parts.push(`od AS (DELETE FROM outbox WHERE id = ANY(${param([...delivered], 'text[]')}))`);
+  }
+
+  if (batch.events.length > 0) {
+    const e = batch.events;
+    const data = e.map(() => json[j++] ?? null);
+    parts.push(`e AS (INSERT INTO events (seq, type, at, ticket_id, task_id, agent_id, phase, data)
+  SELECT * FROM unnest(${param(e.map((x) => x.seq), 'int8[]')}, ${param(e.map((x) => x.type), 'text[]')}, ${param(e.map((x) => x.at), 'float8[]')}, ${param(e.map((x) => x.ticketId ?? null), 'text[]')}, ${param(e.map((x) => x.taskId ?? null), 'text[]')}, ${param(e.map((x) => x.agentId ?? null), 'text[]')}, ${param(e.map((x) => x.phase ?? null), 'text[]')}, ${param(data, 'text[]')}))`);
+  }
+
+  const text = parts.length === 0 ? 'SELECT 1' : `WITH ${parts.join(',\n')}\nSELECT 1`;
+  // The text depends only on which parts are present: prepared once per shape and connection.
+  const shape = parts.map((p) => p.slice(0, p.indexOf(' '))).join('_');
+  return { name: `troupe_commit_${shape || 'none'}`, text, values };
+}
+
+/** The WHERE clause of a query, built from the filters that are present. */
+class Conditions {
+  readonly values: unknown[] = [];
+  private readonly parts: string[] = [];
+
+  add(sql: (param: string) => string, value: unknown): void {
+    if (value === undefined) return;
+    this.values.push(value);
+    this.parts.push(sql(`$${this.values.length}`));
+  }
+
+  /** A parameter outside the WHERE clause (e.g. a limit). */
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  sql(): string {
+    return this.parts.length === 0 ? '' : `WHERE ${this.parts.join(' AND ')}`;
+  }
+}
+
+export function getActorsStatement(ids: readonly string[]): Statement {
+  return { name: 'troupe_get_actors', text: `SELECT ${ACTOR_COLUMNS} FROM actors WHERE id = ANY($1::text[])`, values: [[...new Set(ids)]] };
+}
+
+export function listActorsStatement(query: ActorQuery): Statement {
+  const where = new Conditions();
+  where.add((p) => `kind = ${p}`, query.kind);
+  where.add((p) => `ticket_id = ${p}`, query.ticketId);
+  where.add((p) => `settled = ${p}::bool`, query.settled);
+  where.add((p) => `id > ${p}`, query.afterId);
+  const limit = where.param(query.limit ?? null);
+  return { text: `SELECT ${ACTOR_COLUMNS} FROM actors ${where.sql()} ORDER BY id LIMIT ${limit}::int8`, values: where.values };
+}
+
+export const LOAD_LIVE: Statement = { name: 'troupe_live', text: `SELECT ${ACTOR_COLUMNS} FROM actors WHERE NOT settled ORDER BY id`, values: [] };
+export const LOAD_TIMERS: Statement = { name: 'troupe_timers', text: 'SELECT actor_id AS "actorId", name, at FROM timers', values: [] };
+export const LOAD_OUTBOX: Statement = {
+  name: 'troupe_outbox',
+  text: 'SELECT id, target, kind, payload, created_at AS "createdAt" FROM outbox ORDER BY pos',
+  values: [],
+};
+export const LAST_EVENT_SEQ: Statement = { name: 'troupe_last_seq', text: 'SELECT max(seq) AS seq FROM events', values: [] };
+
+export function readEventsStatement(query: EventQuery): Statement {
+  const where = new Conditions();
+  where.add((p) => `ticket_id = ${p}`, query.ticketId);
+  where.add((p) => `task_id = ${p}`, query.taskId);
+  where.add((p) => `agent_id = ${p}`, query.agentId);
+  where.add((p) => `type = ANY(${p}::text[])`, query.types);
+  where.add((p) => `seq > ${p}`, query.afterSeq);
+  const order = query.order === 'oldest' ? 'ASC' : 'DESC';
+  const limit = where.param(query.limit ?? null);
+  return { text: `SELECT ${EVENT_COLUMNS} FROM events ${where.sql()} ORDER BY seq ${order} LIMIT ${limit}::int8`, values: where.values };
+}
+
+/** Milliseconds since the epoch on the database's clock: one clock for every node. */
+const DB_NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::float8`;
+
+/**
+ * Takes or renews a lease in one statement, on the database's clock: free, expired or already
+ * the holder's; the epoch grows only when the holder changes, and each new term is recorded.
+ */
+export function tryLeaseStatement(name: string, holder: string, ttlMs: number): Statement {
+  return {
+    name: 'troupe_try_lease',
+    text: `WITH up AS (
+  INSERT INTO leases (name, holder, epoch, acquired_at, expires_at)
+  VALUES ($1, $2, 1, ${DB_NOW_MS}, ${DB_NOW_MS} + $3::float8)
+  ON CONFLICT (name) DO UPDATE SET
+    epoch = CASE WHEN leases.holder = EXCLUDED.holder THEN leases.epoch ELSE leases.epoch + 1 END,
+    acquired_at = CASE WHEN leases.holder = EXCLUDED.holder THEN leases.acquired_at ELSE EXCLUDED.acquired_at END,
+    holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+  WHERE leases.holder = EXCLUDED.holder OR leases.expires_at <= EXCLUDED.acquired_at
+  RETURNING name, holder, epoch, acquired_at, expires_at
+), term AS (
+  INSERT INTO lease_history (name, epoch, holder, acquired_at)
+  SELECT name, epoch, holder, acquired_at FROM up ON CONFLICT DO NOTHING
+)
+SELECT name, holder, epoch, acquired_at AS "acquiredAt", expires_at AS "expiresAt" FROM up`,
+    values: [name, holder, ttlMs],
+  };
+}
+
+export function releaseLeaseStatement(name: string, holder: string, epoch: number): Statement {
+  return {
+    name: 'troupe_release_lease',
+    text: `UPDATE leases SET expires_at = '-Infinity' WHERE name = $1 AND holder = $2 AND epoch = $3`,
+    values: [name, holder, epoch],
+  };
+}
+
+export function getLeaseStatement(name: string): Statement {
+  return {
+    name: 'troupe_get_lease',
+    text: `SELECT name, holder, epoch, acquired_at AS "acquiredAt", expires_at AS "expiresAt" FROM leases WHERE name = $1`,
+    values: [name],
+  };
+}
+
+export function leaseHistoryStatement(name: string): Statement {
+  return {
+    name: 'troupe_lease_history',
+    text: `SELECT epoch, holder, acquired_at AS "acquiredAt" FROM lease_history WHERE name = $1 ORDER BY epoch`,
+    values: [name],
+  };
+}
+
+/** The statements `open` runs around the migrations, in `schema`. */
+export function migrationStatements(schema: string) {
+  const s = checkSchemaName(schema);
+  return {
+    /** Serialises migrations between nodes starting at once (a transaction-level advisory lock). */
+    lock: `SELECT pg_advisory_xact_lock(hashtext('troupe.migrate.' || '${s}'))`,
+    createSchema: `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    tables: `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = '${s}'`,
+    createMigrations: `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+  version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    currentVersion: `SELECT coalesce(max(version), 0) AS version FROM ${s}.schema_migrations`,
+    recordVersion: `INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`,
+    setPath: `SET LOCAL search_path TO ${s}`,
+  };
+}
