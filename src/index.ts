@@ -10,29 +10,30 @@
  * await runtime.tasks.wait(t.id);
  * ```
  */
-export { createRuntime, Runtime, EventApi } from './runtime.js';
+export { createRuntime } from './runtime.js';
+export type { Runtime } from './runtime.js';
+export type { EventApi } from './engine/api/event-api.js';
 export type { RuntimeOptions, RecoveryReport } from './runtime.js';
-export { TaskApi } from './engine/api/task-api.js';
+export type { TaskApi } from './engine/api/task-api.js';
 export type { TaskListFilter } from './engine/api/task-api.js';
 export type { TaskCreateInput, PriorityName } from './engine/api/task-input.js';
 export { PRIORITY_LEVELS } from './engine/api/task-input.js';
-export { TicketApi } from './engine/api/ticket-api.js';
+export type { TicketApi } from './engine/api/ticket-api.js';
 export type { TicketCreateInput } from './engine/api/ticket-api.js';
-export { AgentApi } from './engine/api/agent-api.js';
+export type { AgentApi } from './engine/api/agent-api.js';
 export type { RegisterAgentInput } from './engine/api/agent-api.js';
-export { LeaseApi } from './engine/api/lease-api.js';
+export type { LeaseApi } from './engine/api/lease-api.js';
 export type { CompleteReport, FailReport, ReportOutcome } from './engine/api/lease-api.js';
 export type { TaskView, AgentView, TicketView, PhaseView, TicketStatus, PhaseStatus } from './engine/api/views.js';
 export type { ContextPackage } from './engine/api/context-package.js';
 export type { ValidationPackage } from './engine/api/validation-package.js';
-export type { TaskHandler, TaskHandlerContext } from './engine/in-process-agents.js';
-export { RuntimeMetrics } from './engine/metrics.js';
+export type { TaskHandler, TaskHandlerContext } from './engine/api/task-handler.js';
+export type { RuntimeMetrics } from './engine/metrics.js';
 export { SimulatedClock, SystemClock } from './engine/clock.js';
 export type { Clock } from './engine/clock.js';
 export { MemoryStore } from './engine/store/memory-store.js';
 export { SqliteStore } from './engine/store/sqlite-store.js';
 export type { SqliteStoreOptions } from './engine/store/sqlite-store.js';
-export { DelegatingStore } from './engine/store/delegating-store.js';
 export { backupSqliteFile, restoreSqliteFile } from './engine/store/sqlite-backup.js';
 export { RetentionSweeper } from './engine/retention/retention-sweeper.js';
 export type { SweepReport } from './engine/retention/retention-sweeper.js';
@@ -40,7 +41,7 @@ export { resolveRetention } from './engine/retention/retention-policy.js';
 export type { RetentionOptions, RetentionPolicy } from './engine/retention/retention-policy.js';
 export { readArchive, appendToArchive, archiveFileFor } from './engine/retention/archive-file.js';
 export type { ArchiveLine } from './engine/retention/archive-file.js';
-export { AuditApi } from './engine/api/audit-api.js';
+export type { AuditApi } from './engine/api/audit-api.js';
 export type { AuditRecord } from './engine/api/audit-api.js';
 export type {
   Store,
@@ -79,10 +80,10 @@ export type { SnapshotMigration } from './engine/machine-registry.js';
 
 // Coordination: splits, joins, sync points, merges, routing, dependency guards, sagas, shared
 // resources and barriers (docs/coordination.md).
-export { CoordinationApi } from './features/coordination/coordination-api.js';
+export type { CoordinationApi } from './features/coordination/coordination-api.js';
 export type { MergeView } from './features/coordination/coordination-api.js';
-export { ResourceApi } from './features/coordination/resource-api.js';
-export { BarrierApi } from './features/coordination/barrier-api.js';
+export type { ResourceApi } from './features/coordination/resource-api.js';
+export type { BarrierApi } from './features/coordination/barrier-api.js';
 export { Leadership } from './features/coordination/leader-election.js';
 export type { LeaderOptions, LeaderTerm, LeaderEvents } from './features/coordination/leader-election.js';
 export type {
@@ -131,9 +132,9 @@ export {
   COORDINATION_MACHINES,
 } from './features/coordination/machines.js';
 // Patterns: YAML patterns compiled to statecharts (docs/patterns.md).
-export { PatternApi } from './features/patterns/run/pattern-api.js';
+export type { PatternApi } from './features/patterns/run/pattern-api.js';
 export type { ApplyPatternInput, PatternRef } from './features/patterns/run/pattern-api.js';
-export { PatternTickets } from './features/patterns/run/pattern-tickets.js';
+export type { PatternTickets } from './features/patterns/run/pattern-tickets.js';
 export type { PatternTicketInput, PatternPhaseInput } from './features/patterns/run/pattern-tickets.js';
 export type { PatternRunView } from './features/patterns/run/run-view.js';
 export { checkPatternText, checkPatternSource } from './features/patterns/check-pattern.js';
@@ -154,8 +155,7 @@ export { resolvePattern } from './features/patterns/load/resolve.js';
 export type { ResolveOptions, Resolution } from './features/patterns/load/resolve.js';
 export { parsePatternSource, formatPath } from './features/patterns/load/source.js';
 export type { PatternSource } from './features/patterns/load/source.js';
-export { substitute as substituteVariables } from './features/patterns/load/variables.js';
-export { PatternLibrary, builtInPatternDir } from './features/patterns/library.js';
+export { PatternLibrary, builtInPatternDir } from './features/patterns/load/library.js';
 export { patternSchema } from './features/patterns/format/pattern.js';
 export type { Pattern, InputDecl, InputType } from './features/patterns/format/pattern.js';
 export type {
@@ -166,16 +166,14 @@ export type {
   MergeStrategy as PatternMergeStrategy,
 } from './features/patterns/format/steps.js';
 export { patternJsonSchema, patternSchemaText } from './features/patterns/format/pattern-json-schema.js';
-export { PatternValidationError, formatProblem, PATTERN_PROBLEM_CODES } from './features/patterns/problems.js';
-export type { PatternProblem, PatternProblemCode, ProblemLocation } from './features/patterns/problems.js';
-export { decideRoute, sampleForRoute } from './features/patterns/route-decision.js';
-export type { RouteDecision } from './features/patterns/route-decision.js';
+export { PatternValidationError, formatProblem, PATTERN_PROBLEM_CODES } from './features/patterns/problems/problems.js';
+export type { PatternProblem, PatternProblemCode, ProblemLocation } from './features/patterns/problems/problems.js';
+export { decideRoute, sampleForRoute } from './features/patterns/compile/route-decision.js';
+export type { RouteDecision } from './features/patterns/compile/route-decision.js';
 export { generatePaths } from './features/patterns/tools/test-paths.js';
 export type { PatternTestPath, PathReport } from './features/patterns/tools/test-paths.js';
-export { drawPattern, graphOf } from './features/patterns/tools/draw.js';
+export { drawPattern } from './features/patterns/tools/draw.js';
 export type { DrawFormat, DrawnGraph } from './features/patterns/tools/draw.js';
 export { replayPath, ScriptedAgent } from './features/patterns/run/replay.js';
 export { scriptFromPath } from './features/patterns/run/path-script.js';
 export type { PathScript, ScriptedOutcome } from './features/patterns/run/path-script.js';
-export { simulatePattern, formatTimeline } from './features/patterns/run/simulate.js';
-export type { SimulationOptions, SimulationReport } from './features/patterns/run/simulate.js';

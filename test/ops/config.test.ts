@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { startServer } from '../../src/edge/server/server.js';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changedPaths, liveServerOptionsOf } from '../../src/edge/config/config-apply.js';
@@ -138,7 +139,7 @@ describe('reload (SIGHUP)', () => {
     if (!first.ok) throw new Error('the good file failed');
     const logger = pino({ level: 'warn' });
     const runtime = createRuntime({ store: new SqliteStore({ path: join(dir, 'troupe.db') }), logger });
-    const server = await runtime.listen({ ...liveServerOptionsOf(first.config), port: 0, logger });
+    const server = await startServer(runtime, { ...liveServerOptionsOf(first.config), port: 0, logger });
     try {
       const reloader = new ConfigReloader(load, first.config, { runtime, server, loggers: [logger] });
       const old = await connectAgent({ url: server.url, token: AGENT, id: 'old', handler: () => null, reconnect: false });

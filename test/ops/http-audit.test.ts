@@ -1,3 +1,4 @@
+import { startServer } from '../../src/edge/server/server.js';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime } from '../../src/index.js';
@@ -17,7 +18,7 @@ describe('the audit log over HTTP', () => {
 
   it('records who submitted and cancelled what, under the configured token name, and serves it at /v1/audit', async () => {
     runtime = createRuntime({ logger: pino({ level: 'silent' }) });
-    server = await runtime.listen({ port: 0, clientTokens: [CI, OTHER], observerTokens: [WATCH], tokenNames: { [CI]: 'ci', [WATCH]: 'dashboard' } });
+    server = await startServer(runtime, { port: 0, clientTokens: [CI, OTHER], observerTokens: [WATCH], tokenNames: { [CI]: 'ci', [WATCH]: 'dashboard' } });
     const call = async (token: string, method: string, path: string, body?: unknown) => {
       const response = await fetch(`${server.httpUrl}${path}`, {
         method,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { RetentionOptions } from '../../engine/retention/retention-policy.js';
-import type { AgentTokenSpec, LiveServerOptions, ServerOptions } from '../server/options.js';
+import type { AgentTokenSpec, LiveServerOptions, ServerOptions } from '../server/shared/options.js';
 import type { TroupeConfig } from './config-schema.js';
 
 /** The retention policy a configuration asks for. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Runtime } from '../../runtime.js';
 import { resolveRetention } from '../../engine/retention/retention-policy.js';
-import { resolveServerOptions } from '../server/options.js';
+import { resolveServerOptions } from '../server/shared/options.js';
 import type { TroupeServer } from '../server/server.js';
 import { changedPaths, liveServerOptionsOf, retentionOf } from './config-apply.js';
 import { formatConfigProblem, type ConfigProblem, type ConfigResult } from './config-load.js';

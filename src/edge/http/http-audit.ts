@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import type { Runtime } from '../../runtime.js';
-import type { HttpEnv } from './http-auth.js';
+import type { HttpEnv } from './shared/http-auth.js';
 
 /** Which write did what: `POST /v1/tasks` submits, `POST /v1/tasks/{id}/cancel` cancels, ... */
 const ACTIONS: Array<{ pattern: RegExp; action: string }> = [

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { AuditEntry, AuditQuery, Store } from '../store/store.js';
-import { assertJson } from '../validation.js';
+import { assertJson } from '../../core/json-value.js';
 import { TroupeError } from '../../core/errors.js';
 
 /** What a caller says happened; the time comes from the runtime clock. */

@@ -5,12 +5,14 @@ import { MemoryStore } from '../../../engine/store/memory-store.js';
 import { SqliteStore } from '../../../engine/store/sqlite-store.js';
 import { PostgresStore } from '../../../engine/store/postgres-store.js';
 import type { Store } from '../../../engine/store/store.js';
+import { startOtlpTracing } from '../../tracing/otlp-tracing.js';
 import { retentionOf, serverOptionsOf } from '../../config/config-apply.js';
 import { formatConfigProblem } from '../../config/config-load.js';
 import { ConfigReloader } from '../../config/config-reload.js';
 import { serveConfig, type ServeFlags } from '../../config/serve-config.js';
 
 interface ServeOptions extends ServeFlags {
+  otlp?: string;
   jsonSchema?: boolean;
 }
 
@@ -46,6 +48,7 @@ export function registerServe(program: Command): void {
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
     .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
+    .option('--otlp <url>', 'send OpenTelemetry traces to this OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318/v1/traces (or TROUPE_OTLP_URL)')
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
       if (options.jsonSchema) {
@@ -68,11 +71,17 @@ export function registerServe(program: Command): void {
       }
       const logger = pino({ level: config.log.level }, pino.destination(2));
       const serverLogger = logger.child({ component: 'server' });
+      const otlpUrl = options.otlp ?? process.env['TROUPE_OTLP_URL'];
+      const tracing = otlpUrl ? await startOtlpTracing(otlpUrl) : null;
       const store = config.store.memory ? new MemoryStore() : storeFor(config.store.path, config.store.synchronous);
       const runtime = createRuntime({ store, logger, retention: retentionOf(config), maxPayloadBytes: config.limits.maxPayloadBytes });
-      const server = await runtime.listen(serverOptionsOf(config, serverLogger));
+      // Loaded here, not at the top: the other commands never load `ws`.
+      const { startServer } = await import('../../server/server.js');
+      const server = await startServer(runtime, serverOptionsOf(config, serverLogger));
       const report = await runtime.start();
       console.log(`troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`);
+      console.log(`troupe serve: dashboard at ${server.httpUrl}/ui (sign in with an observer or client token)`);
+      if (otlpUrl) console.log(`troupe serve: sending traces to ${otlpUrl}`);
       if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
       const reloader = new ConfigReloader(load, config, { runtime, server, loggers: [logger, serverLogger] });
       const onHangup = () => {
@@ -94,6 +103,7 @@ export function registerServe(program: Command): void {
         void server
           .close()
           .then(() => runtime.stop())
+          .then(() => tracing?.shutdown())
           .then(
             () => console.log('troupe serve: stopped; unfinished work is stored'),
             (error: unknown) => {

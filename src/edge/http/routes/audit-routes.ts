@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Runtime } from '../../../runtime.js';
-import type { HttpEnv } from '../http-auth.js';
+import type { HttpEnv } from '../shared/http-auth.js';
 import { auditPage, auditQuery } from '../schemas/audit-schemas.js';
 import { errors, json } from './route-kit.js';
 
