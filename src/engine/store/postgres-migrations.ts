@@ -50,4 +50,15 @@ CREATE TABLE lease_history (
   acquired_at float8 NOT NULL, PRIMARY KEY (name, epoch)
 );`,
   },
+  {
+    // 2: the nodes of a cluster on one database (troupe serve --node-id): who they are, where
+    // agents reach them, their role and last heartbeat, for `troupe nodes` and failover.
+    version: 2,
+    name: 'nodes',
+    sql: `
+CREATE TABLE nodes (
+  id text COLLATE "C" PRIMARY KEY, url text, pid integer, role text NOT NULL,
+  started_at float8 NOT NULL, heartbeat_at float8 NOT NULL, epoch bigint
+);`,
+  },
 ];

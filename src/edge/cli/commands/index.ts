@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
 import { registerServe } from './serve.js';
+import { registerNodes } from './nodes.js';
 import { registerGraph } from './graph.js';
 import { registerPaths } from './paths.js';
 import { registerRun } from './run.js';
@@ -14,6 +15,7 @@ import { registerValidate } from './validate.js';
 export function registerCommands(program: Command): void {
   registerDemo(program);
   registerServe(program);
+  registerNodes(program);
   registerAgent(program);
   registerValidate(program);
   registerGraph(program);

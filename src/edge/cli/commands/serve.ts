@@ -16,6 +16,8 @@ interface ServeOptions {
   clientToken?: string[];
   graceMs?: number;
   jsonSchema?: boolean;
+  nodeId?: string;
+  leaseMs: number;
 }
 
 const integer = (value: string): number => {
@@ -53,6 +55,8 @@ export function registerServe(program: Command): void {
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
     .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
+    .option('--node-id <id>', 'run as a node of a cluster on the --db PostgreSQL database (see docs/operations.md)')
+    .option('--lease-ms <ms>', 'a cluster node: how long the writer lease lasts without renewal (the failover time)', integer, 10_000)
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
       if (options.jsonSchema) {
@@ -72,6 +76,41 @@ export function registerServe(program: Command): void {
         console.error(`  agent token:    ${agentTokens[0]}`);
         console.error(`  observer token: ${observerTokens[0]}`);
         console.error(`  client token:   ${clientTokens[0]}`);
+      }
+      if (options.nodeId !== undefined) {
+        if (options.memory || !/^postgres(ql)?:\/\//.test(options.db)) {
+          console.error('troupe serve: --node-id needs --db postgres://...: the nodes of a cluster share one PostgreSQL database');
+          process.exitCode = 2;
+          return;
+        }
+        const { runClusterNode } = await import('../cluster-node.js');
+        const node = await runClusterNode({
+          db: options.db,
+          nodeId: options.nodeId,
+          leaseMs: Math.max(300, options.leaseMs),
+          server: {
+            port: options.port,
+            host: options.host,
+            agentTokens,
+            observerTokens,
+            clientTokens,
+            ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
+          },
+          log: (line) => console.log(line),
+        });
+        const stopNode = (signal: string) => {
+          console.log(`troupe serve: ${signal}, node ${options.nodeId} shutting down`);
+          void node.stop().then(
+            () => console.log('troupe serve: stopped; the writer lease is let go'),
+            (error: unknown) => {
+              console.error(`troupe serve: shutdown failed: ${(error as Error).message}`);
+              process.exitCode = 1;
+            },
+          );
+        };
+        process.once('SIGINT', () => stopNode('SIGINT'));
+        process.once('SIGTERM', () => stopNode('SIGTERM'));
+        return;
       }
       const store = options.memory ? new MemoryStore() : storeFor(options.db);
       const runtime = createRuntime({ store });
