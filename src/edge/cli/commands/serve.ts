@@ -56,7 +56,7 @@ export function registerServe(program: Command): void {
     .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
     .option('--node-id <id>', 'run as a node of a cluster on the --db PostgreSQL database (see docs/operations.md)')
-    .option('--lease-ms <ms>', 'a cluster node: how long the writer lease lasts without renewal (the failover time)', integer, 10_000)
+    .option('--lease-ms <ms>', 'a cluster node: how long the writer lease lasts without renewal (about the failover time)', integer, 3_000)
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
       if (options.jsonSchema) {
