@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // The `troupe` bin: plain Node JavaScript, so that it runs before anything is built.
+    files: ['bin/**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',

@@ -24,11 +24,14 @@ export { LeaseApi } from './engine/api/lease-api.js';
 export type { CompleteReport, FailReport, ReportOutcome } from './engine/api/lease-api.js';
 export type { TaskView, AgentView, TicketView, PhaseView, TicketStatus, PhaseStatus } from './engine/api/views.js';
 export type { ContextPackage } from './engine/api/context-package.js';
+export type { ValidationPackage } from './engine/api/validation-package.js';
 export type { TaskHandler, TaskHandlerContext } from './engine/in-process-agents.js';
 export { RuntimeMetrics } from './engine/metrics.js';
 export { SimulatedClock, SystemClock } from './engine/clock.js';
 export type { Clock } from './engine/clock.js';
 export { MemoryStore } from './engine/store/memory-store.js';
+export { SqliteStore } from './engine/store/sqlite-store.js';
+export type { SqliteStoreOptions } from './engine/store/sqlite-store.js';
 export { DelegatingStore } from './engine/store/delegating-store.js';
 export type {
   Store,

@@ -197,5 +197,79 @@ export function describeAgentConformance(name: string, create: () => Promise<Age
       await h.runtime.tasks.create({ id: 't9', type: 'talk', requires: ['talk'] });
       expect(await delivered).toMatchObject({ agentId: 'listener', data: { from: 'talker', to: 'listener', body: { hello: 'there' } } });
     });
+
+    it('shows a validator what it judges: the round\'s work, the criteria, the round and the last feedback', async () => {
+      const seen: Array<{ task: TaskView; context: TaskHandlerContext }> = [];
+      await h.addAgent({
+        id: 'builder',
+        capabilities: ['code'],
+        handler: (task, context) => {
+          context.artifact('patch', `patch of round ${context.round}`);
+          context.quality(task.type === 'implement' ? 0.9 : 0.7);
+          return { did: task.type, round: context.round };
+        },
+      });
+      await h.addAgent({
+        id: 'reviewer',
+        capabilities: ['review'],
+        handler: (task, context) => {
+          seen.push({ task, context });
+          return context.round === 1 ? { approved: false, feedback: 'add tests' } : { approved: true, feedback: 'good now' };
+        },
+      });
+      const ticket = await h.runtime.tickets.create({
+        id: 'V1',
+        title: 'validated',
+        phases: [
+          {
+            name: 'build',
+            maxRounds: 3,
+            gate: { requiredArtifacts: ['patch'], minQuality: 0.5, validator: { type: 'review', requires: ['review'] } },
+            tasks: [
+              { id: 'code', type: 'implement', requires: ['code'] },
+              { id: 'notes', type: 'document', requires: ['code'] },
+            ],
+          },
+        ],
+      });
+      expect((await h.runtime.tickets.wait(ticket.id)).status).toBe('completed');
+      expect(seen).toHaveLength(2);
+      const [first, second] = seen as [(typeof seen)[0], (typeof seen)[0]];
+      const criteria = { allTasksSucceeded: true, requiredArtifacts: ['patch'], minQuality: 0.5 };
+      expect(first.task).toMatchObject({ role: 'validator', phase: 'build', round: 1, feedback: null });
+      expect(first.context).toMatchObject({ round: 1, feedback: null });
+      expect(first.context.validation).toEqual({
+        phase: 'build',
+        round: 1,
+        maxRounds: 3,
+        criteria,
+        tasks: {
+          code: { type: 'implement', status: 'succeeded', result: { did: 'implement', round: 1 }, artifacts: { patch: 'patch of round 1' }, quality: 0.9 },
+          notes: { type: 'document', status: 'succeeded', result: { did: 'document', round: 1 }, artifacts: { patch: 'patch of round 1' }, quality: 0.7 },
+        },
+        artifacts: { patch: 'patch of round 1' },
+        minQuality: 0.7,
+        previousFeedback: null,
+      });
+      // The second round: the reworked work, and the feedback that sent it back.
+      expect(second.task).toMatchObject({ role: 'validator', round: 2, feedback: 'add tests' });
+      expect(second.context).toMatchObject({ round: 2, feedback: 'add tests' });
+      expect(second.context.validation).toMatchObject({
+        round: 2,
+        criteria,
+        tasks: { code: { result: { did: 'implement', round: 2 }, quality: 0.9 } },
+        artifacts: { patch: 'patch of round 2' },
+        previousFeedback: 'add tests',
+      });
+      // Other tasks get no validation package.
+      expect((await h.runtime.tasks.get('code')).role).toBeNull();
+    });
+
+    it('gives tasks that are not validators no validation package', async () => {
+      const seen = signal<TaskHandlerContext>();
+      await h.addAgent({ id: 'plain', handler: (_task, context) => seen.resolve(context) });
+      await h.runtime.tasks.create({ id: 'plain-1', type: 'plain' });
+      expect((await seen.promise).validation).toBeNull();
+    });
   });
 }

@@ -9,6 +9,10 @@ describe('dependency guards', () => {
   it('holds a task until another task succeeds, then hands it that task’s result and artifacts', async () => {
     h = await harness();
     const seen: Record<string, unknown> = {};
+    await h.runtime.tasks.create({ id: 'models', type: 'models' });
+    const guard = await h.runtime.coordination.guard({ id: 'g', task: { id: 'validators', type: 'validators' }, dependencies: [{ kind: 'task', taskId: 'models', timeoutMs: 120_000 }] });
+    expect(guard).toMatchObject({ taskId: 'validators', dependencies: [{ description: 'task models succeeds', met: false }] });
+    // The agent comes once the call has answered: until then the source cannot have run.
     await h.runtime.agents.register({
       id: 'w',
       handler: (task, ctx) => {
@@ -17,9 +21,6 @@ describe('dependency guards', () => {
         return task.type;
       },
     });
-    await h.runtime.tasks.create({ id: 'models', type: 'models' });
-    const guard = await h.runtime.coordination.guard({ id: 'g', task: { id: 'validators', type: 'validators' }, dependencies: [{ kind: 'task', taskId: 'models', timeoutMs: 120_000 }] });
-    expect(guard).toMatchObject({ taskId: 'validators', dependencies: [{ description: 'task models succeeds', met: false }] });
     expect(await h.runtime.coordination.wait('g')).toMatchObject({ status: 'resolved', dependencies: [{ met: true }] });
     await h.runtime.tasks.wait('validators');
     expect(seen.validators).toEqual({ deps: ['models'], artifacts: { 'models.py': 'code' } });

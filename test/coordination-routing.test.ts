@@ -81,17 +81,6 @@ describe('route coordinator', () => {
   it('branches after a task on its result: the chosen branch gets the source result and artifacts', async () => {
     h = await harness();
     const seen: Record<string, unknown> = {};
-    await h.runtime.agents.register({
-      id: 'w',
-      handler: (task, ctx) => {
-        if (task.type === 'review') {
-          ctx.artifact('review.md', 'needs work');
-          return { score: 0.4 };
-        }
-        seen[task.id] = { input: task.input, deps: Object.keys(ctx.dependencies), artifacts: ctx.artifacts };
-        return task.type;
-      },
-    });
     await h.runtime.tasks.create({ id: 'review', type: 'review' });
     const view = await h.runtime.coordination.route({
       id: 'after-review',
@@ -103,6 +92,18 @@ describe('route coordinator', () => {
       branches: { continue: [{ type: 'ship' }], rework: [{ type: 'fix' }, { type: 'retest' }] },
     });
     expect(view.status).toBe('waiting');
+    // The agent comes once the call has answered: until then the source cannot have run.
+    await h.runtime.agents.register({
+      id: 'w',
+      handler: (task, ctx) => {
+        if (task.type === 'review') {
+          ctx.artifact('review.md', 'needs work');
+          return { score: 0.4 };
+        }
+        seen[task.id] = { input: task.input, deps: Object.keys(ctx.dependencies), artifacts: ctx.artifacts };
+        return task.type;
+      },
+    });
     const decided = await h.runtime.coordination.wait('after-review');
     expect(decided).toMatchObject({ status: 'decided', created: ['after-review.rework.0', 'after-review.rework.1'] });
     expect(decided.kind === 'route' && decided.decision?.ruleId).toBe('poor');

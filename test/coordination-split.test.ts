@@ -56,10 +56,11 @@ describe('split', () => {
 
   it('maps over a list in the source result: n comes from data, each child gets its item', async () => {
     h = await harness();
-    const seen = await worker(h, { plan: { work: { modules: ['auth', 'billing', 'search'] } } });
     await h.runtime.tasks.create({ id: 'plan', type: 'plan' });
     const split = await h.runtime.coordination.split({ id: 'mods', sourceTaskId: 'plan', map: { path: 'work.modules', task: { type: 'module', input: { lang: 'ts' } } } });
     expect(split.status).toBe('waiting');
+    // The agent comes once the call has answered: until then the source cannot have run.
+    const seen = await worker(h, { plan: { work: { modules: ['auth', 'billing', 'search'] } } });
     const created = await h.runtime.coordination.wait('mods');
     expect(created).toMatchObject({ status: 'created', children: ['mods.0', 'mods.1', 'mods.2'] });
     await h.runtime.tasks.wait('mods.2');

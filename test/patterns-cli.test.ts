@@ -66,10 +66,28 @@ describe('troupe validate', () => {
     expect(reports[0]).toMatchObject({ ok: false, problems: [{ code: 'E_UNKNOWN_STEP', line: 9, column: 14, path: 'steps[1].join.from[0]' }] });
   });
 
-  it('reports a file it cannot read', async () => {
-    const { out, status } = await troupe('validate', 'no/such/file.yaml');
+  it('reports a missing file as missing (not as a YAML error), with the nearest built-in name', async () => {
+    const { out, status } = await troupe('validate', 'no/such/file.yaml', 'fork_joins');
     expect(status).toBe(1);
-    expect(out).toContain('no/such/file.yaml');
+    expect(out.split('\n')).toEqual([
+      'no/such/file.yaml error E_FILE_NOT_FOUND no file has this path and no built-in pattern this name',
+      'fork_joins error E_FILE_NOT_FOUND no file has this path and no built-in pattern this name (did you mean "fork_join"?)',
+      '2 files checked: 0 ok, 2 errors, 0 warnings',
+    ]);
+  });
+
+  it('reports a path it cannot read as unreadable', async () => {
+    const { out, status } = await troupe('validate', 'patterns');
+    expect(status).toBe(1);
+    expect(out).toMatch(/^patterns error E_FILE_UNREADABLE cannot read the file: /);
+  });
+
+  it('takes built-in pattern names as graph, paths and run do', async () => {
+    const { out, status } = await troupe('validate', 'fork_join', 'pipeline');
+    expect(status).toBe(0);
+    expect(out).toBe('2 files checked: 2 ok, 0 errors, 0 warnings');
+    const json = JSON.parse((await troupe('validate', 'fork_join', '--json')).out) as Array<{ file: string; ok: boolean }>;
+    expect(json).toEqual([{ file: 'patterns/fork_join.yaml', ok: true, problems: [] }]);
   });
 });
 

@@ -35,6 +35,15 @@ describe('docs/protocol.md and docs/errors.md', () => {
     for (const [name, code] of Object.entries(CLOSE_CODES)) expect(protocolDoc).toContain(`| ${code} | \`${name}\` |`);
   });
 
+  it('documents what a validator is given and what its result must be', () => {
+    const section = protocolDoc.slice(protocolDoc.indexOf('## Validators'), protocolDoc.indexOf('## Leases'));
+    expect(section.length).toBeGreaterThan(0);
+    const assign = SERVER_MESSAGES.assign.shape.context.shape.validation.unwrap();
+    for (const field of Object.keys(assign.shape)) expect(section, field).toContain(`"${field}"`);
+    expect(section).toContain('"result":{"approved":true,"feedback":');
+    expect(section).toContain('{"approved": false, "feedback": "..."}');
+  });
+
   it('errors.md lists every code of the runtime', () => {
     for (const code of Object.keys(ERROR_CODES)) expect(errorsDoc).toContain(`| \`${code}\` |`);
   });

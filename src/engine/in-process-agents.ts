@@ -189,6 +189,7 @@ class HandlerContext implements TaskHandlerContext {
   readonly feedback: string | null;
   readonly round: number;
   readonly attempt: number;
+  readonly validation: ContextPackage['validation'];
   readonly #controls: HandlerControls;
 
   constructor(pkg: ContextPackage, controls: HandlerControls) {
@@ -199,6 +200,7 @@ class HandlerContext implements TaskHandlerContext {
     this.feedback = pkg.feedback;
     this.round = pkg.round;
     this.attempt = pkg.attempt;
+    this.validation = pkg.validation;
   }
 
   get signal(): AbortSignal {

@@ -1,5 +1,5 @@
 import type { RetryPolicy } from '../core/machines/retry-backoff.js';
-import type { CancelValidatorParams, PhaseSettledParams, ReworkParams, SpawnValidatorParams } from '../core/machines/phase-machine.js';
+import { phaseIdOf, type CancelValidatorParams, type PhaseSettledParams, type ReworkParams, type SpawnValidatorParams } from '../core/machines/phase-machine.js';
 import type { TaskContext, TaskStatus } from '../core/machines/task-types.js';
 import type { PhaseOutput } from '../core/machines/ticket-machine.js';
 import type { ActorHost } from './actor-host.js';
@@ -7,7 +7,7 @@ import { orderByDependencies } from './dependency-graph.js';
 import type { BatchScope, EffectHandler, LiveActor } from './host-types.js';
 import type { Store } from './store/store.js';
 
-export const phaseIdOf = (ticketId: string, phase: string): string => `${ticketId}/${phase}`;
+export { phaseIdOf };
 
 /**
  * The task id of a phase's validator. A round asks for more than one when a task added during
@@ -74,6 +74,9 @@ function spawnValidator(deps: TicketEffectsDeps, p: SpawnValidatorParams, scope:
       retry: deps.retry,
       timeouts: {},
       role: 'validator',
+      // It judges the phase's round, not a round of its own (see the validation package).
+      round: p.round,
+      feedback: p.feedback,
     },
     p.ticketId,
   );

@@ -51,7 +51,11 @@ const settledSamples: Array<[string, Settled, string[], number | null]> = [
 /** The validator the phase asked for last (an id of the model's own: the machine only compares them). */
 const validatorId = (c: PhaseContext): string => `${c.id}/validator-${c.round}.${c.validations ?? 0}`;
 
-function events(snapshot: AnyMachineSnapshot): EventObject[] {
+/**
+ * The events the model offers. A pending split multiplies the state space, so only one config
+ * offers splits, with one task (announced at any point of the first round).
+ */
+const eventsFor = (options: { maxTasks: number; splits: boolean }) => (snapshot: AnyMachineSnapshot): EventObject[] => {
   const c = (snapshot as Snap).context;
   const now = 100;
   // Before `validator_started` the phase knows no validator: a verdict then comes from none it asked.
@@ -68,7 +72,7 @@ function events(snapshot: AnyMachineSnapshot): EventObject[] {
     sample('validator:stale:rejected', { type: 'phase.validator_settled', taskId: `${c.id}/validator-old`, approved: false, feedback: 'late', now }),
     sample('reopened:none', { type: 'phase.reopened', reopened: {}, now }),
   ];
-  if (c.counts.total < MAX_TASKS) {
+  if (c.counts.total < options.maxTasks) {
     list.push(sample('task_added', { type: 'phase.task_added', taskId: `task-${c.counts.total + 1}`, now }));
   }
   // Only tasks the phase counts as open can settle (the host reports each task once).
@@ -81,11 +85,21 @@ function events(snapshot: AnyMachineSnapshot): EventObject[] {
   const reopened: Partial<Record<TaskStatus, number>> = {};
   for (const s of ['succeeded', 'dead_lettered', 'skipped'] as const) if (c.counts[s] > 0) reopened[s] = c.counts[s];
   if (Object.keys(reopened).length > 0) list.push(sample('reopened:reworkable', { type: 'phase.reopened', reopened, now }));
+  const pending = c.pendingSplits ?? [];
+  // Each split sent back from validating asks for another validator: once is enough to see it.
+  if (options.splits && pending.length === 0 && c.round === 1 && (c.validations ?? 0) <= 1) list.push(sample('split_pending', { type: 'phase.split_pending', splitId: 'split-1', now }));
+  if (options.splits && pending.length > 0) {
+    list.push(sample('split_settled', { type: 'phase.split_settled', splitId: 'split-1', now }));
+    // A split stored before phases heard of splits announced nothing, yet reports settling.
+    list.push(sample('split_settled:unannounced', { type: 'phase.split_settled', splitId: 'split-old', now }));
+  }
   return list;
-}
+};
+
+const events = eventsFor({ maxTasks: MAX_TASKS, splits: false });
 
 /** Left out where they would not be realistic: see `events`. */
-const optional = ['phase.task_added', 'phase.task_settled', 'phase.reopened'];
+const optional = ['phase.task_added', 'phase.task_settled', 'phase.reopened', 'phase.split_pending', 'phase.split_settled'];
 
 const key = (snapshot: AnyMachineSnapshot): string => {
   const c = (snapshot as Snap).context;
@@ -97,6 +111,7 @@ const key = (snapshot: AnyMachineSnapshot): string => {
     c.minQuality === null ? null : c.minQuality >= 0.5,
     c.validator && [c.validator.taskId !== null, c.validator.approved],
     c.validations,
+    (c.pendingSplits ?? []).length,
   ]);
 };
 
@@ -120,10 +135,13 @@ interface Expected {
 
 const sumCounts = (k: PhaseCounts) => k.open + k.succeeded + k.dead_lettered + k.cancelled + k.skipped;
 
+/** Every task settled and no split about to add more: the gate can be judged. */
+const allIn = (c: PhaseContext): boolean => c.counts.total > 0 && c.counts.open === 0 && (c.pendingSplits ?? []).length === 0;
+
 function enterActive(x: Expected): void {
   x.status = 'active';
   x.effects.push('openTasks', 'emit:phase.opened');
-  if (x.context.counts.total > 0 && x.context.counts.open === 0) evaluate(x);
+  if (allIn(x.context)) evaluate(x);
 }
 
 function evaluate(x: Expected): void {
@@ -164,6 +182,23 @@ function expect_(from: Status, prev: PhaseContext, e: PhaseEvent): Expected | nu
     }
     return x;
   }
+  if (e.type === 'phase.split_pending') {
+    const pending = c.pendingSplits ?? [];
+    c.pendingSplits = pending.includes(e.splitId) ? pending : [...pending, e.splitId];
+    // Work on its way makes a verdict premature, as a new task does.
+    if (from === 'validating') {
+      c.validator = null;
+      x.effects.push('emit:phase.validation_cancelled', 'cancelValidator');
+      enterActive(x);
+    }
+    return x;
+  }
+  if (e.type === 'phase.split_settled') {
+    // Only a split the phase waits for is taken off; the gate is judged once the last one is.
+    c.pendingSplits = (c.pendingSplits ?? []).filter((id) => id !== e.splitId);
+    if (from === 'active' && allIn(c)) evaluate(x);
+    return x;
+  }
   if (e.type === 'phase.cancel') {
     x.status = 'cancelled';
     x.effects.push('emit:phase.cancelled');
@@ -174,7 +209,7 @@ function expect_(from: Status, prev: PhaseContext, e: PhaseEvent): Expected | nu
     c.counts = { ...c.counts, open: c.counts.open - 1, [e.status]: c.counts[e.status as Settled] + 1 };
     for (const a of e.artifacts) if (!c.artifacts.includes(a)) c.artifacts.push(a);
     if (e.status === 'succeeded' && e.quality !== null) c.minQuality = Math.min(e.quality, c.minQuality ?? Infinity);
-    if (from === 'active' && c.counts.total > 0 && c.counts.open === 0) evaluate(x);
+    if (from === 'active' && allIn(c)) evaluate(x);
     return x;
   }
   switch (from) {
@@ -236,7 +271,8 @@ function invariants(s: Snap): void {
   check(Object.values(k).every((n) => n >= 0), () => `negative count in ${JSON.stringify(k)}`);
   checkEqual(s.status, ['passed', 'failed', 'cancelled'].includes(status) ? 'done' : 'active', 'snapshot status');
   check(c.round >= 1 && c.round <= c.maxRounds, `round ${c.round} of ${c.maxRounds}`);
-  if (status === 'active') check(!(k.total > 0 && k.open === 0), 'active with every task settled');
+  if (status === 'active') check(!allIn(c), 'active with every task settled and no split pending');
+  if (status === 'validating' || status === 'passed') checkEqual(c.pendingSplits ?? [], [], `${status} with a split pending`);
   if (status === 'validating') {
     check(c.gate.validator !== undefined && criteriaHold(c), 'validating without a passing gate');
     check(k.open === 0, 'validating with an open task');
@@ -279,7 +315,7 @@ function oracle(step: StepRecord<PhaseContext>): void {
   const base = { ticketId: c.ticketId, phase: c.name };
   if (x.effects.includes('openTasks')) checkEqual(only(step.effects, 'openTasks'), base, 'openTasks');
   if (x.effects.includes('spawnValidator')) {
-    const spawn = { phaseId: c.id, ...base, round: c.round, attempt: c.validations, validator: c.gate.validator };
+    const spawn = { phaseId: c.id, ...base, round: c.round, attempt: c.validations, validator: c.gate.validator, feedback: c.round > 1 ? c.feedback : null };
     checkEqual(only(step.effects, 'spawnValidator'), spawn, 'spawnValidator');
   }
   if (x.effects.includes('cancelValidator')) {
@@ -289,7 +325,8 @@ function oracle(step: StepRecord<PhaseContext>): void {
     const emitted = step.effects.find((f) => f.type === 'emit' && f.params.type === 'phase.validation_cancelled');
     const data = {
       round: c.round,
-      addedTaskId: (e as Extract<PhaseEvent, { type: 'phase.task_added' }>).taskId,
+      addedTaskId: e.type === 'phase.task_added' ? e.taskId : null,
+      ...(e.type === 'phase.split_pending' ? { splitId: e.splitId } : {}),
       validatorTaskId: prev.context.validator?.taskId ?? null,
       reason: VALIDATION_ABANDONED,
     };
@@ -314,6 +351,13 @@ const configs: ModelConfig[] = [
     optional,
   },
   { name: 'failures allowed, 1 round', input: input({ allTasksSucceeded: false }, 1), events, key, optional },
+  {
+    name: 'a split pending, validator, 2 rounds',
+    input: input({ validator: { type: 'review' } }, 2),
+    events: eventsFor({ maxTasks: 1, splits: true }),
+    key,
+    optional,
+  },
 ];
 
 describe('phase machine, model-based', () => {
@@ -323,6 +367,12 @@ describe('phase machine, model-based', () => {
     const broken = phaseMachine.provide({ guards: { allSettled: ({ context }) => context.counts.open === 0 } });
     const r = runModel<PhaseContext>(broken, configs[0]!, oracle, null, { stopAtFirstFailure: true });
     expect(r.failures.length).toBeGreaterThan(0);
+  });
+
+  it('the oracle catches a machine that judges its gate while a split is pending', () => {
+    const broken = phaseMachine.provide({ guards: { allSettled: ({ context }) => context.counts.total > 0 && context.counts.open === 0 } });
+    const r = runModel<PhaseContext>(broken, configs[3]!, oracle, null, { stopAtFirstFailure: true });
+    expect(r.failures.join('\n')).toContain('split_pending');
   });
 
   it('the oracle catches a machine that takes the verdict of a validator it no longer waits for', () => {

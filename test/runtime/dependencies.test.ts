@@ -82,7 +82,7 @@ describe('task dependencies', () => {
     expect(grandchild.reason).toBe('dependency child ended skipped');
   });
 
-  it('lists the tasks a task blocks, directly and through others', async () => {
+  it('names both directions: what a task blocks (dependentsOf) and what blocks it (dependenciesOf)', async () => {
     h = await harness();
     await h.runtime.tasks.createMany([
       { id: 'root', type: 't' },
@@ -90,8 +90,28 @@ describe('task dependencies', () => {
       { id: 'leaf', type: 't', dependsOn: ['mid'] },
       { id: 'other', type: 't' },
     ]);
-    expect((await h.runtime.tasks.blockedBy('root')).map((t) => t.id).sort()).toEqual(['leaf', 'mid']);
-    expect(await h.runtime.tasks.blockedBy('other')).toEqual([]);
+    const ids = (views: Array<{ id: string }>) => views.map((t) => t.id).sort();
+    expect(ids(await h.runtime.tasks.dependentsOf('root'))).toEqual(['leaf', 'mid']);
+    expect(ids(await h.runtime.tasks.dependentsOf('leaf'))).toEqual([]);
+    expect(ids(await h.runtime.tasks.dependenciesOf('leaf'))).toEqual(['mid', 'root']);
+    expect(ids(await h.runtime.tasks.dependenciesOf('root'))).toEqual([]);
+    expect(await h.runtime.tasks.dependentsOf('other')).toEqual([]);
+    expect(await h.runtime.tasks.dependenciesOf('other')).toEqual([]);
+    // The old name said the opposite of what it returned; it is gone rather than kept with either meaning.
+    expect((h.runtime.tasks as unknown as Record<string, unknown>).blockedBy).toBeUndefined();
+  });
+
+  it('leaves succeeded dependencies out of what blocks a task', async () => {
+    h = await harness();
+    await h.runtime.agents.register({ id: 'a', handler: () => 1 });
+    await h.runtime.tasks.create({ id: 'done', type: 't' });
+    await h.runtime.tasks.wait('done');
+    await h.runtime.tasks.createMany([
+      { id: 'open', type: 'never', requires: ['nobody'] },
+      { id: 'after', type: 't', dependsOn: ['done', 'open'] },
+    ]);
+    expect((await h.runtime.tasks.dependenciesOf('after')).map((t) => t.id)).toEqual(['open']);
+    expect((await h.runtime.tasks.dependentsOf('done')).map((t) => t.id)).toEqual([]);
   });
 
   it('keeps a waiting task out of the queue until every dependency succeeded', async () => {

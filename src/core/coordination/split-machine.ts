@@ -4,6 +4,7 @@ import { EFFECT_ACTIONS, type Stamped } from '../machines/effects.js';
 import { COORDINATION_EFFECT_ACTIONS } from './coordinator-effects.js';
 import type { ActorSpawn, SplitPlan, TaskSettledEvent } from './coordination-types.js';
 import { childId, spawnsFor, type SplitInput } from './task-templates.js';
+import { phaseIdOf } from '../machines/phase-machine.js';
 
 /**
  * A split: one source task becomes n parallel children, each a root task actor of its own that
@@ -80,6 +81,13 @@ export function expandMap(c: Pick<SplitContext, 'id' | 'ticketId' | 'sourceTaskI
   return { children, spawns };
 }
 
+/**
+ * The phase a `map` split's children will join, which must wait for them: they exist only once
+ * the source's result is known, and the phase would otherwise judge its gate without them.
+ */
+const heldPhase = (c: Pick<SplitContext, 'ticketId' | 'plan'>): string | null =>
+  c.ticketId !== null && c.plan.map?.task.phase ? phaseIdOf(c.ticketId, c.plan.map.task.phase) : null;
+
 const emitSplit = (type: string, data: (c: SplitContext) => Record<string, unknown>) => ({
   type: 'emit' as const,
   params: ({ context }: { context: SplitContext }) => ({
@@ -127,6 +135,16 @@ export const splitMachine = setup({
       });
       enqueue({ type: 'spawnActors', params: { actors: expansion.spawns } });
     }),
+    /** Tells the phase the children will join that they are on their way. */
+    holdPhase: enqueueActions(({ context, enqueue }) => {
+      const phase = heldPhase(context);
+      if (phase !== null) enqueue({ type: 'tell', params: { to: phase, event: { type: 'phase.split_pending', splitId: context.id } } });
+    }),
+    /** Lets the phase go on: after the children were asked for (so it counts them first), or the split failed. */
+    releasePhase: enqueueActions(({ context, enqueue }) => {
+      const phase = heldPhase(context);
+      if (phase !== null) enqueue({ type: 'tell', params: { to: phase, event: { type: 'phase.split_settled', splitId: context.id } } });
+    }),
   },
   guards: {
     hasTargets: ({ context }) => context.plan.targets !== null,
@@ -153,6 +171,7 @@ export const splitMachine = setup({
     /** A `map` split: waiting for the source's result. */
     awaitingSource: {
       entry: [
+        'holdPhase',
         emitSplit('coordination.split.pending', (c) => ({ path: c.plan.map?.path ?? null })),
         {
           type: 'watchTasks',
@@ -181,6 +200,7 @@ export const splitMachine = setup({
       tags: ['settled'],
       entry: [
         emitSplit('coordination.split.created', (c) => ({ children: c.children, count: c.children.length })),
+        'releasePhase',
         enqueueActions(({ context, enqueue }) => {
           for (const joinId of context.subscribers) {
             enqueue({ type: 'tell', params: { to: joinId, event: { type: 'join.sources', sources: context.children } } });
@@ -193,6 +213,7 @@ export const splitMachine = setup({
       tags: ['settled'],
       entry: [
         emitSplit('coordination.split.failed', (c) => ({ reason: c.outcome?.reason ?? null })),
+        'releasePhase',
         enqueueActions(({ context, enqueue }) => {
           for (const joinId of context.subscribers) {
             enqueue({ type: 'tell', params: { to: joinId, event: { type: 'join.sources_failed', reason: context.outcome?.reason ?? `split ${context.id} failed` } } });

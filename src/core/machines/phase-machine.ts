@@ -1,9 +1,12 @@
-import { assign, setup } from 'xstate';
+import { assign, enqueueActions, setup } from 'xstate';
 import { EFFECT_ACTIONS, hostEffect, type Stamped } from './effects.js';
 import { gateFailures, type GateSpec, type PhaseCounts, type ValidatorSpec } from './gate.js';
 import type { TaskStatus } from './task-types.js';
 
 export const DEFAULT_MAX_ROUNDS = 3;
+
+/** The id of a ticket's phase actor. */
+export const phaseIdOf = (ticketId: string, phase: string): string => `${ticketId}/${phase}`;
 
 export interface PhaseContext {
   id: string;
@@ -25,6 +28,12 @@ export interface PhaseContext {
   validations?: number;
   feedback: string | null;
   reasons: string[];
+  /**
+   * Splits that will add tasks to this phase once their source's result is known (a `map`
+   * split): the gate is not evaluated while any is pending, or it could pass before the work
+   * split out of the phase exists. Missing in snapshots stored before it existed.
+   */
+  pendingSplits?: string[];
 }
 
 export interface PhaseInput {
@@ -39,6 +48,8 @@ export interface PhaseInput {
 export type PhaseEvent =
   | ({ type: 'phase.open' } & Stamped)
   | ({ type: 'phase.task_added'; taskId: string } & Stamped)
+  | ({ type: 'phase.split_pending'; splitId: string } & Stamped)
+  | ({ type: 'phase.split_settled'; splitId: string } & Stamped)
   | ({
       type: 'phase.task_settled';
       taskId: string;
@@ -59,6 +70,8 @@ export interface SpawnValidatorParams {
   /** Which validator of the round this is (1 for the first); with `round`, it names the task. */
   attempt: number;
   validator: ValidatorSpec;
+  /** The feedback that sent the phase into this round (null in round 1). */
+  feedback: string | null;
 }
 
 export interface CancelValidatorParams {
@@ -147,9 +160,48 @@ export const phaseMachine = setup({
       return { counts, artifacts, minQuality };
     }),
     recordReasons: assign({ reasons: ({ context }) => failures(context) }),
+    splitPending: assign({
+      pendingSplits: ({ context, event }) =>
+        event.type === 'phase.split_pending' && !(context.pendingSplits ?? []).includes(event.splitId)
+          ? [...(context.pendingSplits ?? []), event.splitId]
+          : (context.pendingSplits ?? []),
+    }),
+    /** Back to work from validating: the validator asked for is cancelled, its verdict would not count. */
+    abandonValidation: enqueueActions(({ context, event, enqueue }) => {
+      enqueue({
+        type: 'emit',
+        params: {
+          type: 'phase.validation_cancelled',
+          ticketId: context.ticketId,
+          phase: context.name,
+          data: {
+            round: context.round,
+            addedTaskId: event.type === 'phase.task_added' ? event.taskId : null,
+            ...(event.type === 'phase.split_pending' ? { splitId: event.splitId } : {}),
+            validatorTaskId: context.validator?.taskId ?? null,
+            reason: VALIDATION_ABANDONED,
+          },
+        },
+      });
+      enqueue({
+        type: 'cancelValidator',
+        params: {
+          phaseId: context.id,
+          round: context.round,
+          // Snapshots stored before `validations` existed asked for one validator per round.
+          attempt: context.validations ?? 1,
+          reason: VALIDATION_ABANDONED,
+        },
+      });
+      enqueue.assign({ validator: null });
+    }),
+    // Only a split the phase waits for is taken off (one from an older snapshot never announced itself).
+    splitSettled: assign({
+      pendingSplits: ({ context, event }) => (context.pendingSplits ?? []).filter((id) => event.type !== 'phase.split_settled' || id !== event.splitId),
+    }),
   },
   guards: {
-    allSettled: ({ context }) => context.counts.total > 0 && context.counts.open === 0,
+    allSettled: ({ context }) => context.counts.total > 0 && context.counts.open === 0 && (context.pendingSplits ?? []).length === 0,
     criteriaHold: ({ context }) => failures(context).length === 0,
     criteriaHoldWithValidator: ({ context }) => context.gate.validator !== undefined && failures(context).length === 0,
     approved: ({ context, event }) => fromValidator(context, event) && event.approved,
@@ -177,10 +229,13 @@ export const phaseMachine = setup({
     validations: 0,
     feedback: null,
     reasons: [],
+    pendingSplits: [],
   }),
   initial: 'pending',
   on: {
     'phase.task_added': { actions: 'countAdded' },
+    'phase.split_pending': { actions: 'splitPending' },
+    'phase.split_settled': { actions: 'splitSettled' },
     // Counted in every state: a task can settle before its phase opens (cancelled, skipped) or
     // while the phase is being reworked, and a count missed here would keep the phase open forever.
     'phase.task_settled': { actions: 'countSettled' },
@@ -226,34 +281,16 @@ export const phaseMachine = setup({
             round: context.round,
             attempt: context.validations ?? 1,
             validator: context.gate.validator as ValidatorSpec,
+            feedback: context.round > 1 ? context.feedback : null,
           }),
         },
       ],
       on: {
         // The validator's verdict would not cover the new task's work: back to work, and the gate
         // is evaluated again (with a new validator) once the new task has settled too.
-        'phase.task_added': {
-          target: 'active',
-          actions: [
-            'countAdded',
-            emitPhase('phase.validation_cancelled', (c, e) => ({
-              addedTaskId: e.type === 'phase.task_added' ? e.taskId : null,
-              validatorTaskId: c.validator?.taskId ?? null,
-              reason: VALIDATION_ABANDONED,
-            })),
-            {
-              type: 'cancelValidator',
-              params: ({ context }) => ({
-                phaseId: context.id,
-                round: context.round,
-                // Snapshots stored before `validations` existed asked for one validator per round.
-                attempt: context.validations ?? 1,
-                reason: VALIDATION_ABANDONED,
-              }),
-            },
-            assign({ validator: null }),
-          ],
-        },
+        'phase.task_added': { target: 'active', actions: ['countAdded', 'abandonValidation'] },
+        // So with work a split is about to add.
+        'phase.split_pending': { target: 'active', actions: ['splitPending', 'abandonValidation'] },
         'phase.validator_started': {
           actions: assign({
             validator: ({ event }) => ({ taskId: event.taskId, approved: null, feedback: null }),

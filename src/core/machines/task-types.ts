@@ -113,6 +113,10 @@ export interface TaskInput {
   retry: RetryPolicy;
   timeouts: TaskTimeouts;
   role?: string | null;
+  /** The round the task starts in (a validator: the phase's round it judges). Default 1. */
+  round?: number;
+  /** Feedback it starts with (a validator: the previous round's). Default none. */
+  feedback?: string | null;
   now: number;
 }
 

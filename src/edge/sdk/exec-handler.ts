@@ -6,8 +6,15 @@ import type { TaskHandler } from '../../engine/in-process-agents.js';
 export interface ExecHandlerOptions {
   /** Working directory of the command. Default: the current one. */
   cwd?: string;
-  /** Extra environment variables (the task's ids are added as `TROUPE_TASK_ID`, `TROUPE_LEASE_ATTEMPT`). */
+  /**
+   * Extra environment variables. The command also gets `TROUPE_TASK_ID` (the task's id) and
+   * `TROUPE_TASK_ATTEMPT` (which attempt of the task this run is, from 1).
+   */
   env?: Record<string, string>;
+  /**
+   * How long a stopped command's process group has between SIGTERM and SIGKILL. Default 5000 ms.
+   */
+  killGraceMs?: number;
   /**
    * Read stdout as `{ "result": ..., "artifacts": {...}, "quality": 0.9 }` instead of as the
    * bare result, so that a command can hand artifacts on. Default false.
@@ -17,11 +24,25 @@ export interface ExecHandlerOptions {
   maxOutputBytes?: number;
 }
 
+/** How long a stopped command has between SIGTERM and SIGKILL unless told otherwise. */
+export const DEFAULT_KILL_GRACE_MS = 5000;
+
+/** Sends `signal` to every process of group `pid`; false when none is left. */
+function signalGroup(pid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pid, signal);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A task handler that runs a shell command per task: the task and its context go to the
  * command's stdin as one JSON document `{ "task": ..., "context": ... }`, its stdout (JSON) is
  * the result, each stderr line is reported as progress, and a non-zero exit fails the attempt
- * (retried with backoff). A cancelled task's command gets SIGTERM.
+ * (retried with backoff). When the task is cancelled or its lease ends, the command's whole
+ * process group gets SIGTERM, and SIGKILL `killGraceMs` later if any of it is still alive.
  *
  * @example
  * ```ts
@@ -31,6 +52,7 @@ export interface ExecHandlerOptions {
  */
 export function execHandler(command: string, options: ExecHandlerOptions = {}): TaskHandler {
   const maxOutput = options.maxOutputBytes ?? 16 * 1024 * 1024;
+  const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   return (task, context) =>
     new Promise((resolve, reject) => {
       const { signal, heartbeat: _h, progress, artifact, quality, message: _m, ...pkg } = context;
@@ -45,12 +67,15 @@ export function execHandler(command: string, options: ExecHandlerOptions = {}): 
       const chunks: Buffer[] = [];
       let size = 0;
       let lastError = '';
+      let killTimer: NodeJS.Timeout | undefined;
       const onAbort = () => {
-        try {
-          if (child.pid !== undefined) process.kill(-child.pid, 'SIGTERM');
-        } catch {
+        const pid = child.pid;
+        if (pid === undefined || !signalGroup(pid, 'SIGTERM')) {
           child.kill('SIGTERM');
+          return;
         }
+        // A command that ignores SIGTERM (or left children that do) must not outlive its task.
+        killTimer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       child.stdout.on('data', (chunk: Buffer) => {
@@ -70,6 +95,8 @@ export function execHandler(command: string, options: ExecHandlerOptions = {}): 
       });
       child.on('close', (code, killedBy) => {
         signal.removeEventListener('abort', onAbort);
+        // The group may outlive the shell (a background child): the timer stays until it is gone.
+        if (killTimer !== undefined && child.pid !== undefined && !signalGroup(child.pid, 0)) clearTimeout(killTimer);
         if (code !== 0) {
           const how = code === null ? `was killed by ${killedBy}` : `exited with code ${code}`;
           reject(new Error(`"${command}" ${how}${lastError ? `: ${lastError}` : ''}`));

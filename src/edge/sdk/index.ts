@@ -10,7 +10,7 @@
  */
 export { connectAgent, RemoteAgent } from './connect-agent.js';
 export type { ConnectAgentOptions, RemoteAgentEvents } from './connect-agent.js';
-export { execHandler } from './exec-handler.js';
+export { execHandler, DEFAULT_KILL_GRACE_MS } from './exec-handler.js';
 export type { ExecHandlerOptions } from './exec-handler.js';
 export { RemoteError, DisconnectedError, ConnectionRefusedError } from './remote-error.js';
 export { DEFAULT_RECONNECT, reconnectDelay } from './reconnect-backoff.js';

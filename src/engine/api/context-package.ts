@@ -2,6 +2,7 @@ import type { TaskContext } from '../../core/machines/task-types.js';
 import type { PhaseOutput, TicketContext } from '../../core/machines/ticket-machine.js';
 import type { ActorHost } from '../actor-host.js';
 import type { Store } from '../store/store.js';
+import { buildValidationPackage, type ValidationPackage } from './validation-package.js';
 
 /** What a task's handler receives besides the task: everything it needs to know, in one package. */
 export interface ContextPackage {
@@ -18,10 +19,13 @@ export interface ContextPackage {
   dependencies: Record<string, { result: unknown; artifacts: Record<string, unknown>; quality: number | null }>;
   /** Artifacts handed off by the dependencies, merged by name in dependency order. */
   artifacts: Record<string, unknown>;
-  /** Gate feedback when the task runs again after its phase was rejected. */
+  /** Gate feedback when the task runs again after its phase was rejected (a validator: the feedback that led to the round it judges). */
   feedback: string | null;
+  /** The phase round the task works in (a validator: the round it judges). */
   round: number;
   attempt: number;
+  /** For a phase's validator, what it judges; null for every other task. */
+  validation: ValidationPackage | null;
 }
 
 /**
@@ -37,6 +41,7 @@ export function buildContextPackage(task: TaskContext, host: ActorHost, store: S
     feedback: task.feedback,
     round: task.round,
     attempt: task.attempt,
+    validation: null,
   };
   if (task.spec.ticketId === null && task.spec.dependsOn.length === 0) return pkg;
   return fillContextPackage(pkg, task, host, store);
@@ -67,5 +72,6 @@ async function fillContextPackage(pkg: ContextPackage, task: TaskContext, host: 
       Object.assign(pkg.artifacts, dep.output.artifacts);
     }
   }
+  if (task.spec.role === 'validator') pkg.validation = await buildValidationPackage(task, host, store);
   return pkg;
 }

@@ -108,26 +108,33 @@ export class TaskApi {
     return view;
   }
 
-  /** Tasks that wait, directly or through others, for this one. */
-  async blockedBy(id: string): Promise<TaskView[]> {
+  /**
+   * What this task blocks: the unsettled tasks that wait for it, directly or through others
+   * (none once it has settled: a success frees them, a failure has skipped them). The other
+   * direction is `dependenciesOf`.
+   */
+  async dependentsOf(id: string): Promise<TaskView[]> {
     await this.ready();
-    await this.get(id);
-    const all = await this.list();
+    if (SETTLED_TASK_STATUSES.has((await this.get(id)).status)) return [];
+    const all = await this.list({ includeSettled: false });
     const dependents = new Map<string, TaskView[]>();
     for (const t of all) for (const d of t.dependsOn) dependents.set(d, [...(dependents.get(d) ?? []), t]);
-    const seen = new Set<string>();
-    const out: TaskView[] = [];
-    const stack = [id];
-    while (stack.length > 0) {
-      const current = stack.pop() as string;
-      for (const t of dependents.get(current) ?? []) {
-        if (seen.has(t.id) || SETTLED_TASK_STATUSES.has(t.status)) continue;
-        seen.add(t.id);
-        out.push(t);
-        stack.push(t.id);
-      }
-    }
-    return out;
+    return walk(id, (current) => dependents.get(current) ?? []);
+  }
+
+  /**
+   * What blocks this task: the tasks it waits for, directly or through others, that have not
+   * settled yet (a succeeded dependency blocks nothing; a failed one has already skipped this
+   * task). The other direction is `dependentsOf`.
+   */
+  async dependenciesOf(id: string): Promise<TaskView[]> {
+    await this.ready();
+    await this.get(id);
+    const unsettled = new Map((await this.list({ includeSettled: false })).map((t) => [t.id, t]));
+    return walk(id, (current) => {
+      const task = unsettled.get(current);
+      return task ? task.dependsOn.flatMap((d) => unsettled.get(d) ?? []) : [];
+    });
   }
 
   /** Resolves when the task settles (succeeded, dead-lettered, cancelled or skipped). */
@@ -143,6 +150,22 @@ export class TaskApi {
     const stored = await this.core.options.store.getActor(id);
     return stored?.kind === 'task' ? viewOf(stored) : undefined;
   }
+}
+
+/** Every task reachable from `start` through `next`, once each, `start` itself left out. */
+function walk(start: string, next: (id: string) => TaskView[]): TaskView[] {
+  const seen = new Set<string>([start]);
+  const out: TaskView[] = [];
+  const stack = [start];
+  while (stack.length > 0) {
+    for (const t of next(stack.pop() as string)) {
+      if (seen.has(t.id) || SETTLED_TASK_STATUSES.has(t.status)) continue;
+      seen.add(t.id);
+      out.push(t);
+      stack.push(t.id);
+    }
+  }
+  return out;
 }
 
 export function viewOf(record: StoredActor): TaskView {

@@ -115,6 +115,8 @@ export interface PhaseView {
   quality: number | null;
   reasons: string[];
   feedback: string | null;
+  /** Map splits whose children will join this phase once their source's result is known. */
+  pendingSplits: string[];
 }
 
 export function phaseView(value: unknown, c: PhaseContext): PhaseView {
@@ -128,6 +130,7 @@ export function phaseView(value: unknown, c: PhaseContext): PhaseView {
     quality: c.minQuality,
     reasons: c.reasons,
     feedback: c.feedback,
+    pendingSplits: c.pendingSplits ?? [],
   };
 }
 

@@ -240,11 +240,19 @@ export class CoordinationApi {
     return this.get(id);
   }
 
+  /**
+   * Creates the coordinator and answers with what is true once everything it could decide from
+   * what was already known has been decided: a join over settled sources comes back `ready`, a
+   * map split over a finished source `created` (reading them takes batches after the creation).
+   */
   private async create(build: () => Promise<Spawnable>): Promise<CoordinatorView> {
     await this.env.ready();
     const spawnable = await build();
     const created = await spawnCoordinator(this.env, spawnable);
-    return coordinatorView(spawnable.kind, created.value, created.context) as CoordinatorView;
+    await this.env.inFlight.quiet(spawnable.id);
+    const now = await findActor(this.env.core, spawnable.id);
+    const view = now ? coordinatorView(now.kind, now.state, now.context) : null;
+    return (view ?? coordinatorView(spawnable.kind, created.value, created.context)) as CoordinatorView;
   }
 }
 

@@ -2,6 +2,7 @@ import { TroupeError } from '../../core/errors.js';
 import type { RetryPolicy } from '../../core/machines/retry-backoff.js';
 import type { RuntimeCore } from '../../engine/runtime-core.js';
 import type { CustomMerge } from '../../core/coordination/merge-strategies.js';
+import type { InFlightWork } from './in-flight-work.js';
 import type { ResolveContext } from './template-resolution.js';
 
 /** What the coordination API's parts share. */
@@ -12,6 +13,8 @@ export interface CoordinationEnv {
   retry: RetryPolicy;
   maxPayloadBytes: number;
   merges: Map<string, CustomMerge>;
+  /** After-commit work owed to each coordinator: a call answers once its coordinator's is done. */
+  inFlight: InFlightWork;
 }
 
 /** An actor a builder wants created. */

@@ -26,6 +26,7 @@ import { collectResults } from './collect-results.js';
 import type { CustomMerge } from '../../core/coordination/merge-strategies.js';
 import type { PendingReplies } from './pending-replies.js';
 import { watchTasks, type Outbox } from './task-watching.js';
+import type { InFlightWork } from './in-flight-work.js';
 import { describeCycle, type WaitForGraph } from './wait-for-graph.js';
 import type { RecentOutcomes, WatchIndex } from './watch-index.js';
 
@@ -37,25 +38,34 @@ export interface CoordinationState {
   graph: WaitForGraph;
   merges: Map<string, CustomMerge>;
   resourceReplies: PendingReplies<ResourceReplyParams>;
+  /** After-commit work owed to each coordinator (see `InFlightWork`). */
+  inFlight: InFlightWork;
 }
 
 const as = <T>(p: Record<string, unknown>): T => p as unknown as T;
 
+/** Runs `fn` as work in flight for coordinator `id`: counted from now until it has finished. */
+const tracked = (inFlight: InFlightWork, id: string, fn: () => Promise<void>): (() => Promise<void>) => {
+  inFlight.begin(id);
+  return () => fn().finally(() => inFlight.end(id));
+};
+
 /** An outbox over the open batch. */
-export const batchOutbox = (scope: BatchScope): Outbox => ({
+export const batchOutbox = (scope: BatchScope, inFlight: InFlightWork): Outbox => ({
   send: (to, event) => scope.send(to, event),
-  later: (fn) => scope.afterCommit(fn),
+  later: (id, fn) => scope.afterCommit(tracked(inFlight, id, fn)),
 });
 
 /** An outbox outside any batch (recovery, API calls). */
-export const hostOutbox = (core: RuntimeCore): Outbox => ({
+export const hostOutbox = (core: RuntimeCore, inFlight: InFlightWork): Outbox => ({
   send: (to, event) => core.host.send(to, event),
-  later: (fn) => void fn().catch((error: unknown) => core.logger.error({ err: error }, 'coordination work failed')),
+  later: (id, fn) =>
+    void tracked(inFlight, id, fn)().catch((error: unknown) => core.logger.error({ err: error }, 'coordination work failed')),
 });
 
 /** Reads and merges a join's results after its decision committed, and answers the join. */
 export function startCollecting(state: CoordinationState, p: CollectResultsParams, out: Outbox): void {
-  out.later(async () => {
+  out.later(p.coordinatorId, async () => {
     let event: HostEvent;
     try {
       const collected = await collectResults(state.core, p.sources, p.merge, state.merges);
@@ -69,7 +79,7 @@ export function startCollecting(state: CoordinationState, p: CollectResultsParam
     } catch (error) {
       event = { type: 'join.collect_failed', reason: `merge failed: ${(error as Error).message}` };
     }
-    if (!state.core.host.failed) state.core.host.send(p.coordinatorId, event);
+    if (!state.core.host.failed) await state.core.host.request(p.coordinatorId, event);
   });
 }
 
@@ -91,7 +101,7 @@ export function coordinationEffects(state: CoordinationState): Record<string, Ef
     },
     watchTasks: (_actor, params, scope) => {
       const p = as<WatchTasksParams>(params);
-      watchTasks(core, watches, state.recent, batchOutbox(scope), p.coordinatorId, p.taskIds, p.indexes, p.withOutput);
+      watchTasks(core, watches, state.recent, batchOutbox(scope, state.inFlight), p.coordinatorId, p.taskIds, p.indexes, p.withOutput);
     },
     unwatchTasks: (_actor, params) => {
       const p = as<UnwatchTasksParams>(params);
@@ -113,8 +123,8 @@ export function coordinationEffects(state: CoordinationState): Record<string, Ef
       const p = as<SkipHeldParams>(params);
       for (const id of p.taskIds) scope.send(id, { type: 'task.skip', reason: p.reason });
     },
-    collectResults: (_actor, params, scope) => startCollecting(state, as<CollectResultsParams>(params), batchOutbox(scope)),
-    subscribeSplit: (_actor, params, scope) => subscribeToSplit(core, as<SubscribeSplitParams>(params), batchOutbox(scope)),
+    collectResults: (_actor, params, scope) => startCollecting(state, as<CollectResultsParams>(params), batchOutbox(scope, state.inFlight)),
+    subscribeSplit: (_actor, params, scope) => subscribeToSplit(core, as<SubscribeSplitParams>(params), batchOutbox(scope, state.inFlight)),
     coordinatorSettled: (actor, _params, scope) => scope.afterCommit(() => core.notifySettled(actor)),
     watchQuality: (_actor, params, scope) => {
       const p = as<WatchQualityParams>(params);
@@ -181,9 +191,9 @@ export function subscribeToSplit(core: RuntimeCore, p: SubscribeSplitParams, out
     out.send(now ? p.joinId : p.splitId, now ?? { type: 'split.subscribe', joinId: p.joinId });
     return;
   }
-  out.later(async () => {
+  out.later(p.joinId, async () => {
     const stored = await core.options.store.getActor(p.splitId);
     const event = answer(stored?.kind === COORDINATOR_KINDS.split ? (stored.context as SplitContext) : undefined);
-    if (event && !core.host.failed) core.host.send(p.joinId, event);
+    if (event && !core.host.failed) await core.host.request(p.joinId, event);
   });
 }

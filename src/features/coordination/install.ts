@@ -18,6 +18,7 @@ import type { CustomMerge } from '../../core/coordination/merge-strategies.js';
 import { PendingReplies } from './pending-replies.js';
 import { recoverCoordination } from './recovery.js';
 import { settledEvent } from './task-watching.js';
+import { InFlightWork } from './in-flight-work.js';
 import { WaitForGraph } from './wait-for-graph.js';
 import { RecentOutcomes, WatchIndex } from './watch-index.js';
 
@@ -60,6 +61,7 @@ export function installCoordination(core: RuntimeCore, options: InstallOptions):
     graph: new WaitForGraph(),
     merges: new Map<string, CustomMerge>(),
     resourceReplies: new PendingReplies<ResourceReplyParams>(),
+    inFlight: new InFlightWork(),
   };
   core.addEffects(coordinationEffects(state));
   core.addSettleListener((task, status, scope) => {
@@ -75,10 +77,16 @@ export function installCoordination(core: RuntimeCore, options: InstallOptions):
   core.onRecovered((actors) => recoverCoordination(state, actors));
   // A waiting acquire is answered by a later batch; once the host fails or the runtime stops
   // there is none, and the caller would wait forever.
-  core.onFailure((error) => state.resourceReplies.failAll(error));
-  core.onStop(() => state.resourceReplies.failAll(new TroupeError('E_RUNTIME_STOPPED', 'the runtime stopped before the answer came')));
+  core.onFailure((error) => {
+    state.resourceReplies.failAll(error);
+    state.inFlight.releaseAll();
+  });
+  core.onStop(() => {
+    state.resourceReplies.failAll(new TroupeError('E_RUNTIME_STOPPED', 'the runtime stopped before the answer came'));
+    state.inFlight.releaseAll();
+  });
   return new CoordinationApi(
-    { core, ready: options.ready, retry: options.retry, maxPayloadBytes: options.maxPayloadBytes, merges: state.merges },
+    { core, ready: options.ready, retry: options.retry, maxPayloadBytes: options.maxPayloadBytes, merges: state.merges, inFlight: state.inFlight },
     state.resourceReplies,
   );
 }

@@ -16,7 +16,7 @@ import { watchTasks } from './task-watching.js';
  * coordinator ignores a second report of a source it already counted.
  */
 export function recoverCoordination(state: CoordinationState, actors: readonly LiveActor[]): void {
-  const out = hostOutbox(state.core);
+  const out = hostOutbox(state.core, state.inFlight);
   const watch = (coordinatorId: string, taskIds: string[], indexes: number[], withOutput: boolean) => {
     if (taskIds.length > 0) watchTasks(state.core, state.watches, state.recent, out, coordinatorId, taskIds, indexes, withOutput);
   };

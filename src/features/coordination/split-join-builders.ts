@@ -34,7 +34,10 @@ export async function buildSplit(env: CoordinationEnv, request: SplitRequest): P
     throw new TroupeError('E_INVALID_STATE', `split source ${r.sourceTaskId} ended ${source.outcome}: its children could never run`);
   }
   const ticketId = source?.spec.ticketId ?? null;
-  const plan = resolvePlan({ ...(r.targets ? { targets: r.targets } : {}), ...(r.map ? { map: r.map } : {}) }, resolveContext(env, r.requires));
+  // Children join their source's phase (its gate waits for them) at its priority, unless their
+  // template names others.
+  const inherit = source ? { phase: source.spec.ticketId === null ? null : source.spec.phase, priority: source.spec.priority } : undefined;
+  const plan = resolvePlan({ ...(r.targets ? { targets: r.targets } : {}), ...(r.map ? { map: r.map } : {}) }, { ...resolveContext(env, r.requires), inherit });
   await checkTemplates(env.core, templatesOf(plan), ticketId, [id, ...plannedIds(id, plan)]);
   const input: Omit<SplitInput, 'now'> = { id, ticketId, sourceTaskId: r.sourceTaskId, sourceSucceeded: source?.outcome === 'succeeded', plan };
   return { kind: COORDINATOR_KINDS.split, id, input: input as unknown as Record<string, unknown>, ticketId };

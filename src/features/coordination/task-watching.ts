@@ -13,8 +13,11 @@ import type { RecentOutcomes, WatchIndex } from './watch-index.js';
 /** Where a report goes: within the open batch (`scope`) or as a new message (`host`). */
 export interface Outbox {
   send(to: string, event: HostEvent): void;
-  /** Runs after the current batch commits (or at once when there is no batch). */
-  later(fn: () => Promise<void>): void;
+  /**
+   * Runs after the current batch commits (or at once when there is no batch): work for
+   * coordinator `forId`, counted as in flight for it until `fn` resolves (see `InFlightWork`).
+   */
+  later(forId: string, fn: () => Promise<void>): void;
 }
 
 /** The report for a settled task. Outputs only when asked for: most watchers only count. */
@@ -67,15 +70,17 @@ export function watchTasks(
     if (!live) notLive.push(taskId);
   });
   if (notLive.length === 0) return;
-  out.later(async () => {
+  out.later(coordinatorId, async () => {
     const stored = await core.options.store.getActors(notLive);
+    const reports: Array<Promise<unknown>> = [];
     for (const taskId of notLive) {
       const record = stored.get(taskId);
       if (!record || record.kind !== 'task' || !record.settled || core.host.getLive(taskId)) continue;
       // Taking the watch first means a report is sent once even if the task also settles now.
       const watch = watches.takeOne(taskId, coordinatorId);
-      if (!watch) continue;
-      core.host.send(coordinatorId, settledEvent(record.context as TaskContext, watch.index, watch.withOutput) as unknown as HostEvent);
+      if (!watch || core.host.failed) continue;
+      reports.push(core.host.request(coordinatorId, settledEvent(record.context as TaskContext, watch.index, watch.withOutput) as unknown as HostEvent));
     }
+    await Promise.all(reports);
   });
 }

@@ -20,6 +20,11 @@ export interface ResolveContext {
   maxPayloadBytes: number;
   /** Capabilities for templates that name none (a split's `requires`). */
   requires?: string[] | undefined;
+  /**
+   * What a split's children take from their source unless their template names its own: the
+   * phase (so the phase's gate waits for them) and the priority.
+   */
+  inherit?: { phase: string | null; priority: number } | undefined;
 }
 
 export const DEFAULT_MAX_MAP_ITEMS = 100_000;
@@ -32,19 +37,22 @@ export function resolveTemplate(t: TaskTemplate, ctx: ResolveContext): ResolvedT
       throw new TroupeError('E_PAYLOAD_TOO_LARGE', `task template input is ${size} bytes, over the limit of ${ctx.maxPayloadBytes}`);
     }
   }
+  const phase = t.phase ?? ctx.inherit?.phase ?? null;
+  const priority = t.priority === undefined && ctx.inherit ? ctx.inherit.priority : resolvePriority(t.priority);
   return {
     id: t.id ?? null,
     type: t.type,
     description: t.description ?? '',
-    phase: t.phase ?? null,
-    priority: resolvePriority(t.priority),
+    phase,
+    priority,
     requires: [...new Set(t.requires ?? ctx.requires ?? [])],
     input: t.input ?? null,
     dependsOn: [...new Set(t.dependsOn ?? [])],
     retry: resolveRetry(t.retry, ctx.retry),
     timeouts: resolveTimeouts(t.timeouts),
     role: t.role ?? null,
-    split: t.split ? resolvePlan(t.split, ctx) : null,
+    // A nested split's children are the children of this task: they inherit from it.
+    split: t.split ? resolvePlan(t.split, { ...ctx, inherit: { phase, priority } }) : null,
   };
 }
 

@@ -5,6 +5,8 @@ import { TroupeError } from '../../core/errors.js';
  * pattern cannot run); `W_` codes are warnings (it runs, but probably not as meant).
  */
 export const PATTERN_PROBLEM_CODES = {
+  E_FILE_NOT_FOUND: 'No file has that path and no built-in pattern that name.',
+  E_FILE_UNREADABLE: 'The file exists but cannot be read (a folder, no permission, ...).',
   E_YAML_SYNTAX: 'The file is not valid YAML.',
   E_DUPLICATE_KEY: 'A mapping names the same key twice.',
   E_NOT_A_MAPPING: 'The document (or a part that must be a mapping) is not a mapping.',

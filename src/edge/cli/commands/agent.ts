@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { connectAgent } from '../../sdk/connect-agent.js';
-import { execHandler } from '../../sdk/exec-handler.js';
+import { DEFAULT_KILL_GRACE_MS, execHandler } from '../../sdk/exec-handler.js';
 
 interface AgentCommandOptions {
   url: string;
@@ -11,6 +11,7 @@ interface AgentCommandOptions {
   capability?: string[];
   capacity: number;
   envelope?: boolean;
+  killGrace: number;
 }
 
 const positive = (value: string): number => {
@@ -22,7 +23,8 @@ const positive = (value: string): number => {
 /**
  * `troupe agent --exec "<command>"`: plugs any command-line program in as an agent. Each task
  * runs the command once: the task and its context go to stdin as JSON, stdout (JSON) is the
- * result, stderr lines become progress, a non-zero exit fails the attempt.
+ * result, stderr lines become progress, a non-zero exit fails the attempt. A cancelled task's
+ * command gets SIGTERM (its whole process group), then SIGKILL after `--kill-grace` ms.
  */
 export function registerAgent(program: Command): void {
   program
@@ -35,6 +37,7 @@ export function registerAgent(program: Command): void {
     .option('--capability <name...>', 'capabilities this agent offers')
     .option('--capacity <n>', 'tasks run at once', positive, 1)
     .option('--envelope', 'read stdout as {"result","artifacts","quality"} instead of the bare result')
+    .option('--kill-grace <ms>', 'on cancel: SIGTERM to the command\'s process group, SIGKILL this long after', positive, DEFAULT_KILL_GRACE_MS)
     .action(async (options: AgentCommandOptions) => {
       const token = options.token ?? process.env.TROUPE_AGENT_TOKEN;
       if (!token) {
@@ -50,7 +53,7 @@ export function registerAgent(program: Command): void {
         id,
         capabilities: options.capability ?? [],
         capacity: options.capacity,
-        handler: execHandler(options.exec, { envelope: options.envelope ?? false }),
+        handler: execHandler(options.exec, { envelope: options.envelope ?? false, killGraceMs: options.killGrace }),
         onError: (error) => log(error.message),
       }).catch((error: unknown) => {
         log(`could not connect: ${(error as Error).message}`);

@@ -1,10 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { checkPatternSource, type PatternReport } from '../../../features/patterns/check-pattern.js';
 import { PatternLibrary } from '../../../features/patterns/library.js';
-import { parsePatternSource } from '../../../features/patterns/load/source.js';
-import { formatProblem, problem } from '../../../features/patterns/problems.js';
-import { collect, parseSets } from '../../../features/patterns/tools/cli-support.js';
+import { formatProblem } from '../../../features/patterns/problems.js';
+import { collect, parseSets, readPatternFile } from '../../../features/patterns/tools/cli-support.js';
 
 interface ValidateOptions {
   set: string[];
@@ -14,7 +12,7 @@ interface ValidateOptions {
 }
 
 /**
- * `troupe validate <files...>`: checks pattern files (schema, variables, references, `use:`
+ * `troupe validate <files...>`: checks pattern files or built-in patterns by name (schema, variables, references, `use:`
  * cycles, then the static checks on the compiled statechart) and prints every problem with its
  * file, line, column and path. Exit status 1 if any file has an error (or, with --strict, a warning).
  */
@@ -22,24 +20,20 @@ export function registerValidate(program: Command): void {
   program
     .command('validate')
     .description('check pattern files and print every problem with file:line:column and its path in the document')
-    .argument('<files...>', 'pattern files (YAML); they may use each other and the built-in patterns')
+    .argument('<files...>', 'pattern files (YAML) or built-in pattern names, as graph, paths and run take; they may use each other and the built-ins')
     .option('--set <key=value>', 'an input value (repeatable); inputs without one use their default or a stand-in', collect, [])
     .option('--agent <capabilities>', "one agent's capabilities, comma-separated (repeatable); enables the capability warning", collect, [])
     .option('--json', 'print the reports as JSON')
     .option('--strict', 'treat warnings as errors')
     .action((files: string[], opts: ValidateOptions) => {
       const library = PatternLibrary.builtIn();
-      const sources = files.map((file) =>
-        existsSync(file) ? parsePatternSource(readFileSync(file, 'utf8'), file) : undefined,
-      );
-      for (const source of sources) if (source) library.addSource(source);
+      const read = files.map((file) => readPatternFile(file, library));
+      for (const r of read) if ('source' in r) library.addSource(r.source);
       const agents = opts.agent.map((a) => a.split(',').map((c) => c.trim()).filter(Boolean));
       const reports: PatternReport[] = files.map((file, i) => {
-        const source = sources[i];
-        if (!source) {
-          return { file, ok: false, problems: [problem('E_YAML_SYNTAX', { file, line: 0, column: 0, path: '' }, 'cannot read the file')] };
-        }
-        return checkPatternSource(source, { library, values: parseSets(opts.set, source), ...(agents.length > 0 ? { agents } : {}) });
+        const r = read[i] as (typeof read)[number];
+        if ('problem' in r) return { file, ok: false, problems: [r.problem] };
+        return checkPatternSource(r.source, { library, values: parseSets(opts.set, r.source), ...(agents.length > 0 ? { agents } : {}) });
       });
       const failed = reports.filter((r) => !r.ok || (opts.strict && r.problems.length > 0));
       if (opts.json) {

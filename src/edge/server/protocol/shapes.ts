@@ -60,6 +60,34 @@ export const taskViewShape = z
   })
   .meta({ title: 'TaskView', description: 'A task as the runtime shows it; times are ms on the runtime clock.' });
 
+const validationShape = z
+  .looseObject({
+    phase: z.string(),
+    round: z.int(),
+    maxRounds: z.int(),
+    criteria: z.looseObject({
+      allTasksSucceeded: z.boolean(),
+      requiredArtifacts: z.array(z.string()),
+      minQuality: z.number().nullable(),
+    }),
+    tasks: z
+      .record(
+        z.string(),
+        z.looseObject({
+          type: z.string(),
+          status: z.string(),
+          result: z.unknown(),
+          artifacts: z.record(z.string(), z.unknown()),
+          quality: z.number().nullable(),
+        }),
+      )
+      .meta({ description: "The phase's tasks (validators left out) by id, in creation order." }),
+    artifacts: z.record(z.string(), z.unknown()).meta({ description: 'Artifacts of the succeeded tasks, merged by name.' }),
+    minQuality: z.number().nullable().meta({ description: 'Lowest quality a succeeded task reported, or null.' }),
+    previousFeedback: z.string().nullable().meta({ description: 'The feedback that sent the phase into this round; null in round 1.' }),
+  })
+  .meta({ title: 'ValidationPackage', description: 'What a phase validator judges. Answer with complete, result {"approved": bool, "feedback": string}.' });
+
 export const contextPackageShape = z
   .looseObject({
     ticket: z
@@ -77,9 +105,10 @@ export const contextPackageShape = z
       z.looseObject({ result: z.unknown(), artifacts: z.record(z.string(), z.unknown()), quality: z.number().nullable() }),
     ),
     artifacts: z.record(z.string(), z.unknown()).meta({ description: 'Artifacts of the dependencies, merged by name.' }),
-    feedback: z.string().nullable(),
-    round: z.int(),
+    feedback: z.string().nullable().meta({ description: 'Gate feedback when the phase sent the work back (a validator: the feedback that led to the round it judges).' }),
+    round: z.int().meta({ description: 'The phase round (a validator: the round it judges).' }),
     attempt: z.int(),
+    validation: validationShape.nullable().meta({ description: 'For a phase validator (task role "validator"): what it judges; null otherwise.' }),
   })
   .meta({ title: 'ContextPackage', description: 'Everything the task needs to know besides itself.' });
 

@@ -5,7 +5,7 @@ import type { InputDecl } from '../format/pattern.js';
 import { PatternLibrary } from '../library.js';
 import { parseCliValue } from '../load/inputs.js';
 import { parsePatternSource, type PatternSource } from '../load/source.js';
-import { formatProblem } from '../problems.js';
+import { formatProblem, problem, type PatternProblem } from '../problems.js';
 import { nearestName } from '../suggest.js';
 
 /** Collects a repeatable commander option (`--set a=1 --set b=2`). */
@@ -13,10 +13,28 @@ export const collect = (value: string, previous: string[] = []): string[] => [..
 
 /** Reads a file, or a built-in pattern by name; undefined when neither exists. */
 export function readPatternArg(arg: string, library: PatternLibrary): PatternSource | undefined {
-  if (existsSync(arg)) return parsePatternSource(readFileSync(arg, 'utf8'), arg);
+  const read = readPatternFile(arg, library);
+  return 'source' in read ? read.source : undefined;
+}
+
+/**
+ * A file, or a built-in pattern by name (a file of that path wins), or the problem that says why
+ * there is neither: no such file or name (with the nearest built-in name), or a file that cannot
+ * be read. What the file holds is judged later, by the checks.
+ */
+export function readPatternFile(arg: string, library: PatternLibrary): { source: PatternSource } | { problem: PatternProblem } {
+  const at = { file: arg, line: 0, column: 0, path: '' };
+  if (existsSync(arg)) {
+    try {
+      return { source: parsePatternSource(readFileSync(arg, 'utf8'), arg) };
+    } catch (error) {
+      return { problem: problem('E_FILE_UNREADABLE', at, `cannot read the file: ${(error as Error).message}`) };
+    }
+  }
   const builtIn = library.get(arg);
-  if (builtIn) return { ...builtIn, file: relative(process.cwd(), builtIn.file) };
-  return undefined;
+  if (builtIn) return { source: { ...builtIn, file: relative(process.cwd(), builtIn.file) } };
+  const hint = nearestName(arg, library.names());
+  return { problem: problem('E_FILE_NOT_FOUND', at, 'no file has this path and no built-in pattern this name', hint ?? undefined) };
 }
 
 /** `key=value` pairs read by the declared type of each input (see `parseCliValue`). */
