@@ -10,7 +10,8 @@
  * await runtime.tasks.wait(t.id);
  * ```
  */
-export { createRuntime, Runtime, EventApi } from './runtime.js';
+export { createRuntime, Runtime } from './runtime.js';
+export { EventApi } from './engine/api/event-api.js';
 export type { RuntimeOptions, RecoveryReport } from './runtime.js';
 export { TaskApi } from './engine/api/task-api.js';
 export type { TaskListFilter } from './engine/api/task-api.js';
@@ -25,7 +26,7 @@ export type { CompleteReport, FailReport, ReportOutcome } from './engine/api/lea
 export type { TaskView, AgentView, TicketView, PhaseView, TicketStatus, PhaseStatus } from './engine/api/views.js';
 export type { ContextPackage } from './engine/api/context-package.js';
 export type { ValidationPackage } from './engine/api/validation-package.js';
-export type { TaskHandler, TaskHandlerContext } from './engine/in-process-agents.js';
+export type { TaskHandler, TaskHandlerContext } from './engine/api/task-handler.js';
 export { RuntimeMetrics } from './engine/metrics.js';
 export { SimulatedClock, SystemClock } from './engine/clock.js';
 export type { Clock } from './engine/clock.js';
@@ -139,7 +140,7 @@ export type { ResolveOptions, Resolution } from './features/patterns/load/resolv
 export { parsePatternSource, formatPath } from './features/patterns/load/source.js';
 export type { PatternSource } from './features/patterns/load/source.js';
 export { substitute as substituteVariables } from './features/patterns/load/variables.js';
-export { PatternLibrary, builtInPatternDir } from './features/patterns/library.js';
+export { PatternLibrary, builtInPatternDir } from './features/patterns/load/library.js';
 export { patternSchema } from './features/patterns/format/pattern.js';
 export type { Pattern, InputDecl, InputType } from './features/patterns/format/pattern.js';
 export type {
@@ -150,10 +151,10 @@ export type {
   MergeStrategy as PatternMergeStrategy,
 } from './features/patterns/format/steps.js';
 export { patternJsonSchema, patternSchemaText } from './features/patterns/format/pattern-json-schema.js';
-export { PatternValidationError, formatProblem, PATTERN_PROBLEM_CODES } from './features/patterns/problems.js';
-export type { PatternProblem, PatternProblemCode, ProblemLocation } from './features/patterns/problems.js';
-export { decideRoute, sampleForRoute } from './features/patterns/route-decision.js';
-export type { RouteDecision } from './features/patterns/route-decision.js';
+export { PatternValidationError, formatProblem, PATTERN_PROBLEM_CODES } from './features/patterns/problems/problems.js';
+export type { PatternProblem, PatternProblemCode, ProblemLocation } from './features/patterns/problems/problems.js';
+export { decideRoute, sampleForRoute } from './features/patterns/compile/route-decision.js';
+export type { RouteDecision } from './features/patterns/compile/route-decision.js';
 export { generatePaths } from './features/patterns/tools/test-paths.js';
 export type { PatternTestPath, PathReport } from './features/patterns/tools/test-paths.js';
 export { drawPattern, graphOf } from './features/patterns/tools/draw.js';
@@ -161,5 +162,3 @@ export type { DrawFormat, DrawnGraph } from './features/patterns/tools/draw.js';
 export { replayPath, ScriptedAgent } from './features/patterns/run/replay.js';
 export { scriptFromPath } from './features/patterns/run/path-script.js';
 export type { PathScript, ScriptedOutcome } from './features/patterns/run/path-script.js';
-export { simulatePattern, formatTimeline } from './features/patterns/run/simulate.js';
-export type { SimulationOptions, SimulationReport } from './features/patterns/run/simulate.js';

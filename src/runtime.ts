@@ -1,26 +1,26 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { TroupeError } from './core/errors.js';
-import { InProcessAgents } from './engine/in-process-agents.js';
+import { InProcessAgents } from './engine/api/in-process-agents.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './core/machines/retry-backoff.js';
 import type { AgentContext } from './core/machines/agent-machine.js';
 import type { TaskContext } from './core/machines/task-types.js';
 import { AGENT_DEFAULTS, AgentApi } from './engine/api/agent-api.js';
 import { SimulatedClock, SystemClock, type Clock } from './engine/clock.js';
 import { buildContextPackage } from './engine/api/context-package.js';
-import type { EventFilter, EventListener, HistoryQuery, TroupeEvent } from './engine/event-bus.js';
 import { LeaseApi } from './engine/api/lease-api.js';
 import { MachineRegistry, type SnapshotMigration } from './engine/machine-registry.js';
 import { RuntimeMetrics } from './engine/metrics.js';
 import { DEFAULT_REJECT_COOLDOWN_MS } from './engine/reject-cooldown.js';
 import { RuntimeCore, defaultLogger } from './engine/runtime-core.js';
 import { MemoryStore } from './engine/store/memory-store.js';
-import type { EventQuery, Store } from './engine/store/store.js';
+import type { Store } from './engine/store/store.js';
+import { EventApi } from './engine/api/event-api.js';
 import { TaskApi } from './engine/api/task-api.js';
 import { TicketApi } from './engine/api/ticket-api.js';
 import { taskView } from './engine/api/views.js';
+import { EventSpans, tracingEnabled, troupeTracer } from './engine/tracing/event-spans.js';
 import { PatternApi } from './features/patterns/run/pattern-api.js';
-import type { ServerOptions } from './edge/server/options.js';
-import type { TroupeServer } from './edge/server/server.js';
 import type { CoordinationApi } from './features/coordination/coordination-api.js';
 import { installCoordination } from './features/coordination/install.js';
 
@@ -51,6 +51,12 @@ export interface RuntimeOptions {
   rejectCooldownMs?: number;
   /** Migrations for snapshots stored by older machine versions. */
   migrations?: Array<{ kind: string; fromVersion: number; migrate: SnapshotMigration }>;
+  /**
+   * The OpenTelemetry tracer for spans of tickets, phases, tasks, attempts and coordinators.
+   * Default: `troupe` from the registered provider; with no SDK registered, tracing is off and
+   * costs nothing per event (docs/operations.md, "Traces").
+   */
+  tracer?: Tracer;
 }
 
 /** What `start()` found in the store. */
@@ -94,6 +100,7 @@ export class Runtime {
   /** @internal */
   readonly core: RuntimeCore;
   private starting: Promise<RecoveryReport> | null = null;
+  private spans: EventSpans | null = null;
   private stopped = false;
 
   constructor(options: RuntimeOptions = {}) {
@@ -128,6 +135,7 @@ export class Runtime {
         if (!core.host.failed) core.host.send(taskId, event);
       },
       sendAgentMessage: (from, to, body) => void this.events.message(from, to, body),
+      traceparent: (taskId) => this.spans?.traceparentFor(taskId),
       maxResultBytes: maxPayloadBytes,
     });
     this.tasks = new TaskApi(this.core, ready, maxPayloadBytes);
@@ -144,12 +152,35 @@ export class Runtime {
     this.leases = new LeaseApi(this.core, maxPayloadBytes);
     this.events = new EventApi(this.core, ready);
     this.coordination = installCoordination(this.core, { ready, retry, maxPayloadBytes });
-    this.patterns = new PatternApi(this);
+    this.patterns = new PatternApi({
+      core: this.core,
+      coordination: this.coordination,
+      tickets: this.tickets,
+      events: this.events,
+      start: () => this.start(),
+    });
     this.metrics = new RuntimeMetrics(this.core.bus, {
       queuedTasks: () => this.core.dispatcher.queuedCount(),
       liveActors: () => this.core.host.liveCount(),
     });
+    const tracer = options.tracer ?? troupeTracer();
+    if (tracingEnabled(tracer)) {
+      const spans = new EventSpans(tracer);
+      this.core.bus.subscribe({}, (event) => spans.handle(event));
+      this.spans = spans;
+    }
     if (this.clock instanceof SimulatedClock) this.clock.onSettle(() => this.idle());
+  }
+
+  /**
+   * The W3C `traceparent` an agent continues for a task: the engine's span of its current
+   * attempt when tracing is on, else the one the task was submitted with; undefined for none.
+   */
+  traceparentFor(taskId: string): string | undefined {
+    const fromSpans = this.spans?.traceparentFor(taskId);
+    if (fromSpans !== undefined) return fromSpans;
+    const live = this.core.host.getLive(taskId)?.snapshot.context as TaskContext | undefined;
+    return live?.spec?.traceparent;
   }
 
   /**
@@ -165,22 +196,6 @@ export class Runtime {
   async idle(): Promise<void> {
     await this.start();
     await this.core.host.idle();
-  }
-
-  /**
-   * Serves this runtime to WebSocket agents and observers (protocol v1, `docs/protocol.md`).
-   * The server code (and `ws`) is loaded only when this is called. Close the server before
-   * stopping the runtime.
-   *
-   * @example
-   * ```ts
-   * const server = await runtime.listen({ port: 7411, agentTokens: [process.env.TROUPE_AGENT_TOKEN!] });
-   * console.log(server.url); // ws://127.0.0.1:7411/v1/ws
-   * ```
-   */
-  async listen(options: ServerOptions = {}): Promise<TroupeServer> {
-    const { startServer } = await import('./edge/server/server.js');
-    return startServer(this, options);
   }
 
   /** Stops timers and heartbeats and closes the store. Work in flight stays stored for the next start. */
@@ -222,47 +237,6 @@ export class Runtime {
       this.logger.info({ store: this.store.name, ...report }, 'recovered unfinished work');
     }
     return report;
-  }
-}
-
-/**
- * Events: live subscriptions by type, ticket, task or agent; the bounded history; the
- * stored log; inter-agent messages.
- *
- * @example
- * ```ts
- * const off = runtime.events.subscribe({ types: ['task.*'], ticketId }, (e) => console.log(e.type));
- * const recent = runtime.events.history({ ticketId, types: ['task.failed'], limit: 20 });
- * ```
- */
-export class EventApi {
-  constructor(
-    private readonly core: RuntimeCore,
-    private readonly ready: () => Promise<void>,
-  ) {}
-
-  /** Calls `listener` for every committed event that matches; returns the unsubscribe function. */
-  subscribe(filter: EventFilter, listener: EventListener): () => void {
-    return this.core.bus.subscribe(filter, listener);
-  }
-
-  /** Recent events of a ticket (or of no ticket), newest first, from memory. */
-  history(query: HistoryQuery = {}): TroupeEvent[] {
-    return this.core.bus.history(query);
-  }
-
-  /** Events from the store, beyond what memory keeps. */
-  async read(query: EventQuery): Promise<TroupeEvent[]> {
-    await this.ready();
-    return this.core.options.store.readEvents(query);
-  }
-
-  /** Sends a message from one agent to another, as an `agent.message` event addressed to `to`. */
-  async message(from: string, to: string, body: unknown, ticketId: string | null = null): Promise<void> {
-    await this.ready();
-    const target = this.core.host.getLive(to);
-    if (!target || target.kind !== 'agent') throw new TroupeError('E_UNKNOWN_AGENT', `no live agent has id "${to}"`);
-    await this.core.host.record({ type: 'agent.message', agentId: to, ticketId, data: { from, to, body } });
   }
 }
 

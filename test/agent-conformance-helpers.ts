@@ -3,7 +3,7 @@ import { createRuntime, type Runtime, type RuntimeOptions } from '../src/runtime
 import { SimulatedClock } from '../src/engine/clock.js';
 import type { EventFilter, TroupeEvent } from '../src/engine/event-bus.js';
 import { startServer, type TroupeServer } from '../src/edge/server/server.js';
-import type { ServerOptions } from '../src/edge/server/options.js';
+import type { ServerOptions } from '../src/edge/server/shared/options.js';
 import { SUBPROTOCOL } from '../src/edge/server/protocol/codes.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../src/core/errors.js';
-import type { TaskHandler, TaskHandlerContext } from '../src/engine/in-process-agents.js';
+import type { TaskHandler, TaskHandlerContext } from '../src/engine/api/task-handler.js';
 import type { SimulatedClock } from '../src/engine/clock.js';
 import type { Runtime } from '../src/runtime.js';
 import type { TaskView } from '../src/engine/api/views.js';

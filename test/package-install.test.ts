@@ -24,7 +24,7 @@ const run = (file: string, args: string[], cwd: string): string =>
 
 /** Every name the README, the docs and the JSDoc examples import from the package, by entry point. */
 function documentedImports(): Map<string, Set<string>> {
-  const files = [join(root, 'README.md'), ...readdirSync(join(root, 'docs')).map((f) => join(root, 'docs', f))];
+  const files = [join(root, 'README.md'), ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f))];
   const walk = (d: string): string[] =>
     readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : []));
   const out = new Map<string, Set<string>>();

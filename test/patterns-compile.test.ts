@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { checkPatternText, type PatternReport } from '../src/features/patterns/check-pattern.js';
 import type { CompiledPattern } from '../src/features/patterns/compile/compile.js';
 import type { StepMeta } from '../src/features/patterns/compile/state-kit.js';
-import { PatternLibrary } from '../src/features/patterns/library.js';
+import { PatternLibrary } from '../src/features/patterns/load/library.js';
 
 const BUILT_IN = readdirSync('patterns').filter((f) => f.endsWith('.yaml')).sort();
 

@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkPatternText } from '../src/features/patterns/check-pattern.js';
-import { PatternLibrary } from '../src/features/patterns/library.js';
-import { formatProblem, PATTERN_PROBLEM_CODES, type PatternProblemCode } from '../src/features/patterns/problems.js';
+import { PatternLibrary } from '../src/features/patterns/load/library.js';
+import { formatProblem, PATTERN_PROBLEM_CODES, type PatternProblemCode } from '../src/features/patterns/problems/problems.js';
 
 /**
  * One bad pattern file per kind of problem: each must be reported with its exact code, line,

@@ -6,7 +6,7 @@ import { durationMs } from '../src/features/patterns/format/common.js';
 import { patternJsonSchema, patternSchemaText } from '../src/features/patterns/format/pattern-json-schema.js';
 import { patternSchema } from '../src/features/patterns/format/pattern.js';
 import { STEP_KINDS } from '../src/features/patterns/format/steps.js';
-import { editDistance, nearestName } from '../src/features/patterns/suggest.js';
+import { editDistance, nearestName } from '../src/features/patterns/problems/suggest.js';
 
 describe('the pattern format', () => {
   it('is published as JSON Schema in patterns/pattern.schema.json, generated from the zod schema', () => {

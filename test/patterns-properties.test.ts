@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { checkPatternText } from '../src/features/patterns/check-pattern.js';
 import type { Pattern } from '../src/features/patterns/format/pattern.js';
-import { PatternLibrary } from '../src/features/patterns/library.js';
+import { PatternLibrary } from '../src/features/patterns/load/library.js';
 import { resolvePattern } from '../src/features/patterns/load/resolve.js';
 import { parsePatternSource } from '../src/features/patterns/load/source.js';
 import { drawPattern } from '../src/features/patterns/tools/draw.js';

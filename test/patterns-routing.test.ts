@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RoutingRule } from '../src/features/patterns/format/steps.js';
-import { decideRoute, ruleMatches, sampleForRoute } from '../src/features/patterns/route-decision.js';
+import { decideRoute, ruleMatches, sampleForRoute } from '../src/features/patterns/compile/route-decision.js';
 
 const rule = (key: string, operator: RoutingRule['operator'], value: unknown, extra: Partial<RoutingRule> = {}): RoutingRule => ({
   key,

@@ -1,8 +1,8 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NonRetryableError } from '../src/core/errors.js';
-import type { TaskHandler } from '../src/engine/in-process-agents.js';
-import { PatternValidationError } from '../src/features/patterns/problems.js';
+import type { TaskHandler } from '../src/engine/api/task-handler.js';
+import { PatternValidationError } from '../src/features/patterns/problems/problems.js';
 import { SimulatedClock } from '../src/engine/clock.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TaskHandler } from '../src/engine/in-process-agents.js';
+import type { TaskHandler } from '../src/engine/api/task-handler.js';
 import { SimulatedClock } from '../src/engine/clock.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { MemoryStore } from '../src/engine/store/memory-store.js';

@@ -6,7 +6,7 @@ import { DelegatingStore } from '../src/engine/store/delegating-store.js';
 import { MemoryStore } from '../src/engine/store/memory-store.js';
 import type { EventQuery, StoredEvent } from '../src/engine/store/store.js';
 import { connectAgent, type RemoteAgent } from '../src/edge/sdk/index.js';
-import { BACKLOG_PAGE_SIZE } from '../src/edge/server/event-stream.js';
+import { BACKLOG_PAGE_SIZE } from '../src/edge/server/shared/event-stream.js';
 import { AGENT_TOKEN, OBSERVER_TOKEN, RawClient, startTestServer, type TestServer } from './agent-conformance-helpers.js';
 
 /**

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { checkPatternText } from '../../src/features/patterns/check-pattern.js';
 import { checkCompiled } from '../../src/features/patterns/checks/check-compiled.js';
 import { compilePattern } from '../../src/features/patterns/compile/compile.js';
-import { PatternLibrary } from '../../src/features/patterns/library.js';
+import { PatternLibrary } from '../../src/features/patterns/load/library.js';
 import { resolvePattern } from '../../src/features/patterns/load/resolve.js';
 import { parsePatternSource } from '../../src/features/patterns/load/source.js';
 import type { Figure, Scenario } from '../harness.js';

@@ -2,6 +2,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import type { Figure, Scenario } from '../harness.js';
 import { BENCH_AGENT_TOKEN, drain, echoServer, percentile, serialDispatch, startAgentProcess, stopAgentProcess } from '../remote-agents.js';
+import { startServer } from '../../src/edge/server/server.js';
 
 const TASKS = 20_000;
 const AGENTS = 8;
@@ -27,7 +28,7 @@ export const wsDispatch: Scenario = {
   description: '20k no-op tasks through 8 WebSocket agents in a child process, memory store; serial dispatch latency vs raw ws round trip',
   async run(): Promise<Figure[]> {
     const runtime = createRuntime({ store: new MemoryStore() });
-    const server = await runtime.listen({ port: 0, agentTokens: [BENCH_AGENT_TOKEN] });
+    const server = await startServer(runtime, { port: 0, agentTokens: [BENCH_AGENT_TOKEN] });
     const echo = await echoServer();
     const child = await startAgentProcess(server.url, echo.url, AGENTS, CAPACITY);
     const raw = await echo.trips;

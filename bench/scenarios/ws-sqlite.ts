@@ -5,6 +5,7 @@ import { createRuntime } from '../../src/runtime.js';
 import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
 import type { Figure, Scenario } from '../harness.js';
 import { BENCH_AGENT_TOKEN, drain, echoServer, percentile, serialDispatch, startAgentProcess, stopAgentProcess } from '../remote-agents.js';
+import { startServer } from '../../src/edge/server/server.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
 const SERIAL = 2_000;
@@ -14,7 +15,7 @@ async function measure(agents: number, capacity: number, withLatency: boolean): 
   const dir = mkdtempSync(join(tmpdir(), 'troupe-bench-ws-sqlite-'));
   const runtime = createRuntime({ store: new SqliteStore({ path: join(dir, 'bench.db'), synchronous: 'NORMAL' }) });
   await runtime.start();
-  const server = await runtime.listen({ port: 0, agentTokens: [BENCH_AGENT_TOKEN] });
+  const server = await startServer(runtime, { port: 0, agentTokens: [BENCH_AGENT_TOKEN] });
   const echo = await echoServer();
   const child = await startAgentProcess(server.url, echo.url, agents, capacity);
   const raw = await echo.trips;

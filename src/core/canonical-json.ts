@@ -4,13 +4,7 @@
  * vote and as equal for `==`, and so that the outcome never depends on how an agent happened to
  * order its keys.
  */
-
-/** True for `{}`-style objects (not arrays, not null, not class instances). */
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
-}
+import { isPlainObject } from './json-value.js';
 
 /**
  * JSON text with object keys sorted at every depth; `undefined` object members are dropped

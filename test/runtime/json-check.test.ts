@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../src/index.js';
-import { findNonJson, isJson, MAX_JSON_DEPTH } from '../../src/engine/validation.js';
+import { findNonJson, isJson, MAX_JSON_DEPTH } from '../../src/core/json-value.js';
 import { actor, batch } from '../store-conformance.js';
 
 function nested(depth: number): unknown {

@@ -1,5 +1,6 @@
 import { TroupeError } from '../errors.js';
-import { canonicalJson, isPlainObject, readPath } from '../canonical-json.js';
+import { canonicalJson, readPath } from '../canonical-json.js';
+import { isPlainObject } from '../json-value.js';
 
 /**
  * Merging the results of several tasks into one value. Every function here is pure: the inputs

@@ -1,4 +1,4 @@
-import { isPlainObject } from '../canonical-json.js';
+import { isPlainObject } from '../json-value.js';
 import { COORDINATOR_KINDS, type ActorSpawn, type ResolvedTemplate, type SplitPlan, type TaskSpawn } from './coordination-types.js';
 
 /**

@@ -138,6 +138,7 @@ export const taskMachine = setup({
       timeouts: input.timeouts,
       role: input.role ?? null,
       createdAt: input.now,
+      ...(input.traceparent !== undefined ? { traceparent: input.traceparent } : {}),
     },
     pendingDeps: input.dependsOn.filter((d) => !input.satisfiedDeps.includes(d)),
     phaseOpen: input.phaseOpen,
@@ -154,7 +155,11 @@ export const taskMachine = setup({
     feedback: input.feedback ?? null,
   }),
   initial: 'waiting',
-  entry: emitFor('task.created', (c) => ({ type: c.spec.type, priority: c.spec.priority, dependsOn: c.spec.dependsOn })),
+  entry: emitFor('task.created', (c) =>
+    c.spec.traceparent === undefined
+      ? { type: c.spec.type, priority: c.spec.priority, dependsOn: c.spec.dependsOn }
+      : { type: c.spec.type, priority: c.spec.priority, dependsOn: c.spec.dependsOn, traceparent: c.spec.traceparent },
+  ),
   states: {
     waiting: {
       entry: {

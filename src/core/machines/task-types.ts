@@ -52,6 +52,8 @@ export interface TaskSpec {
   /** Free-form label, e.g. `validator` for a phase's validator task. */
   role: string | null;
   createdAt: number;
+  /** W3C `traceparent` of the submitter's trace; set only when one was given. */
+  traceparent?: string;
 }
 
 /** Instants in the current attempt's life, in clock ms. */
@@ -117,6 +119,8 @@ export interface TaskInput {
   round?: number;
   /** Feedback it starts with (a validator: the previous round's). Default none. */
   feedback?: string | null;
+  /** W3C trace context the task was submitted under (tracing; see docs/operations.md). */
+  traceparent?: string;
   now: number;
 }
 

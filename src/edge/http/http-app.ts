@@ -6,18 +6,20 @@ import { HTTPException } from 'hono/http-exception';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Runtime } from '../../runtime.js';
-import type { ResolvedServerOptions } from '../server/options.js';
-import type { TokenAuth } from '../server/token-auth.js';
-import { authorize, rateLimit, type HttpEnv } from './http-auth.js';
-import { errorAnswer, HttpError } from './http-errors.js';
+import type { ResolvedServerOptions } from '../server/shared/options.js';
+import type { TokenAuth } from '../server/shared/token-auth.js';
+import { authorize, rateLimit, type HttpEnv } from './shared/http-auth.js';
+import { errorAnswer, HttpError } from './shared/http-errors.js';
 import { openApiDocument } from './openapi-document.js';
+import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
+import { actorRoutes } from './routes/actor-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
 import { eventRoutes, type EventStreams } from './routes/event-routes.js';
 import { opsRoutes, type HealthSource } from './routes/ops-routes.js';
 import { runRoutes } from './routes/run-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
 import { ticketRoutes } from './routes/ticket-routes.js';
-import { validationError } from './validation-hook.js';
+import { validationError } from './shared/validation-hook.js';
 
 export type { HealthSource } from './routes/ops-routes.js';
 
@@ -61,6 +63,7 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
   });
 
   opsRoutes(app, runtime, deps.health);
+  dashboardRoutes(app);
   let document: string | null = null;
   app.get('/v1/openapi.json', (c) => {
     document ??= JSON.stringify(openApiDocument(app));
@@ -85,6 +88,7 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
   runRoutes(app, runtime);
   agentRoutes(app, runtime);
   eventRoutes(app, runtime, deps.streams);
+  actorRoutes(app, runtime);
   return app;
 }
 

@@ -1,6 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { PROTOCOL_VERSION } from '../server/protocol/codes.js';
-import type { HttpEnv } from './http-auth.js';
+import type { HttpEnv } from './shared/http-auth.js';
 
 /** The OpenAPI 3.1 document of the API, generated from the routes' zod schemas. */
 export function openApiDocument(app: OpenAPIHono<HttpEnv>): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { TaskHandler } from '../../engine/in-process-agents.js';
+import type { TaskHandler } from '../../engine/api/task-handler.js';
 import { SystemClock, type Clock } from '../../engine/clock.js';
 import { CLOSE_CODES } from '../server/protocol/codes.js';
 import type { AckMessage, ServerMessage, WelcomeMessage } from '../server/protocol/server-messages.js';

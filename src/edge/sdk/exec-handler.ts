@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { NonRetryableError } from '../../core/errors.js';
-import type { TaskHandler } from '../../engine/in-process-agents.js';
+import type { TaskHandler } from '../../engine/api/task-handler.js';
 
 export interface ExecHandlerOptions {
   /** Working directory of the command. Default: the current one. */

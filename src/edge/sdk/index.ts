@@ -15,5 +15,5 @@ export type { ExecHandlerOptions } from './exec-handler.js';
 export { RemoteError, DisconnectedError, ConnectionRefusedError } from './remote-error.js';
 export { DEFAULT_RECONNECT, reconnectDelay } from './reconnect-backoff.js';
 export type { ReconnectPolicy } from './reconnect-backoff.js';
-export type { TaskHandler, TaskHandlerContext } from '../../engine/in-process-agents.js';
+export type { TaskHandler, TaskHandlerContext } from '../../engine/api/task-handler.js';
 export type { TaskView } from '../../engine/api/views.js';

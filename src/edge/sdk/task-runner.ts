@@ -1,7 +1,10 @@
+import { context as otelContext } from '@opentelemetry/api';
+import { contextFromTraceparent } from '../../engine/tracing/trace-context.js';
 import { NonRetryableError, TroupeError } from '../../core/errors.js';
-import { toAttemptError, type TaskHandler, type TaskHandlerContext } from '../../engine/in-process-agents.js';
+import { toAttemptError, type TaskHandler, type TaskHandlerContext } from '../../engine/api/task-handler.js';
 import type { ContextPackage } from '../../engine/api/context-package.js';
-import { findNonJson, jsonSize } from '../../engine/validation.js';
+import { findNonJson } from '../../core/json-value.js';
+import { jsonSize } from '../../engine/validation.js';
 import type { TaskView } from '../../engine/api/views.js';
 import type { AckMessage, AssignMessage, CancelMessage, WelcomeMessage } from '../server/protocol/server-messages.js';
 import type { Request } from './agent-link.js';
@@ -143,7 +146,10 @@ export class TaskRunner {
     };
     let report: Request;
     try {
-      const result = await this.options.handler({ ...(frame.task as TaskView), status: 'running' }, context);
+      const run = () => this.options.handler({ ...(frame.task as TaskView), status: 'running' }, context);
+      // The attempt's trace context, so spans the handler makes join the server's trace.
+      const traceparent = (frame as { traceparent?: string }).traceparent;
+      const result = await (traceparent === undefined ? run() : otelContext.with(contextFromTraceparent(traceparent), run));
       if (signal.aborted) return void this.free(lease);
       report = this.completion(lease, result === undefined ? null : result, artifacts, quality);
     } catch (error) {

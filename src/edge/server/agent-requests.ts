@@ -7,7 +7,7 @@ import type { AgentSessions } from './agent-sessions.js';
 import type { Connection } from './connection.js';
 import type { AgentMessage } from './protocol/agent-messages.js';
 import { CLOSE_CODES } from './protocol/codes.js';
-import { ProtocolError } from './protocol-error.js';
+import { ProtocolError } from './protocol/protocol-error.js';
 
 /** A message about one lease. */
 type LeaseReport = { type: AgentMessage['type']; ref?: string | number | undefined; taskId: string; leaseId: string };

@@ -8,9 +8,9 @@ import { AgentSession } from './agent-session.js';
 import type { Connection } from './connection.js';
 import { KeyedLock } from './keyed-lock.js';
 import { reconcileLeases } from './lease-reconciliation.js';
-import { limitsOf, type ResolvedServerOptions } from './options.js';
+import { limitsOf, type ResolvedServerOptions } from './shared/options.js';
 import type { HelloMessage } from './protocol/agent-messages.js';
-import { ProtocolError } from './protocol-error.js';
+import { ProtocolError } from './protocol/protocol-error.js';
 import { CLOSE_CODES, PROTOCOL_VERSION } from './protocol/codes.js';
 import type { WelcomeMessage } from './protocol/server-messages.js';
 

@@ -33,7 +33,13 @@ function assignFrame(runtime: Runtime, live: LiveActor, offer: Offer, context: C
       heartbeatWithinMs: heartbeat ?? null,
     },
     serverTime: runtime.clock.now(),
+    ...traceOf(runtime, offer.taskId),
   };
+}
+
+function traceOf(runtime: Runtime, taskId: string): { traceparent?: string } {
+  const traceparent = runtime.traceparentFor(taskId);
+  return traceparent === undefined ? {} : { traceparent };
 }
 
 /**

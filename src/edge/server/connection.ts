@@ -7,10 +7,10 @@ import { peekRef, readFrame, type Ref } from './frame-reader.js';
 import type { AgentMessage } from './protocol/agent-messages.js';
 import { CLOSE_CODES, type ProtocolErrorCode } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
-import type { ResolvedServerOptions } from './options.js';
-import { ProtocolError } from './protocol-error.js';
+import type { ResolvedServerOptions } from './shared/options.js';
+import { ProtocolError } from './protocol/protocol-error.js';
 import { coalesceWrites } from './coalesce-writes.js';
-import { TokenBucket } from './token-bucket.js';
+import { TokenBucket } from './shared/token-bucket.js';
 import type { SocketPrincipal as Principal } from './upgrade.js';
 
 export type ClientMessage = AgentMessage | ObserverMessage;

@@ -10,7 +10,7 @@
  * ```
  */
 export { TroupeServer, startServer } from './server.js';
-export type { ServerOptions, AgentTokenSpec } from './options.js';
+export type { ServerOptions, AgentTokenSpec } from './shared/options.js';
 export { protocolJsonSchema } from './protocol/protocol-json-schema.js';
 export {
   PROTOCOL_VERSION,

@@ -2,10 +2,10 @@ import type { Logger } from 'pino';
 import type { Runtime } from '../../runtime.js';
 import type { EventFilter } from '../../engine/event-bus.js';
 import type { Connection } from './connection.js';
-import { eventJson, ResumedStream } from './event-stream.js';
+import { eventJson, ResumedStream } from './shared/event-stream.js';
 import { CLOSE_CODES } from './protocol/codes.js';
 import type { ObserverMessage, SubscribeMessage } from './protocol/observer-messages.js';
-import { ProtocolError } from './protocol-error.js';
+import { ProtocolError } from './protocol/protocol-error.js';
 
 /**
  * What observer messages do: event streams by filter, and reads of the current state of a

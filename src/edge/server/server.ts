@@ -8,18 +8,18 @@ import { AgentRequests } from './agent-requests.js';
 import { AgentSessions } from './agent-sessions.js';
 import { Connection, type ClientMessage } from './connection.js';
 import { createHttpApp, httpListener } from '../http/http-app.js';
-import { EventStreams } from '../http/sse-streams.js';
+import { EventStreams } from '../http/routes/sse-streams.js';
 import { ObserverRequests } from './observer-requests.js';
-import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './options.js';
+import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './shared/options.js';
 import type { AgentMessage } from './protocol/agent-messages.js';
 import { CLOSE_CODES, SUBPROTOCOL } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
-import { TokenAuth } from './token-auth.js';
+import { TokenAuth } from './shared/token-auth.js';
 import { decideUpgrade, refuseUpgrade, type SocketPrincipal } from './upgrade.js';
 
 /**
  * The WebSocket server of a runtime: agents and observers connect at one endpoint, with a
- * health check beside it. Start it with `startServer(runtime, options)` or `runtime.listen()`.
+ * health check beside it. Start it with `startServer(runtime, options)` (from `troupe/server`).
  *
  * @example
  * ```ts

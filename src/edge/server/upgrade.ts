@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SUBPROTOCOL } from './protocol/codes.js';
-import { tokenOf, type Principal, type TokenAuth } from './token-auth.js';
+import { tokenOf, type Principal, type TokenAuth } from './shared/token-auth.js';
 
 /** Who may hold a WebSocket connection: agents and observers (clients use HTTP). */
 export type SocketPrincipal = Exclude<Principal, { role: 'client' }>;

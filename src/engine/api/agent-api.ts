@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TroupeError } from '../../core/errors.js';
-import type { InProcessAgents} from '../in-process-agents.js';
-import { type TaskHandler } from '../in-process-agents.js';
+import type { InProcessAgents } from './in-process-agents.js';
+import { type TaskHandler } from './task-handler.js';
 import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_STALE_AFTER_MS, type AgentContext, type AgentTransportKind } from '../../core/machines/agent-machine.js';
 import type { AgentTransport } from '../agent-transport.js';
 import type { RuntimeCore } from '../runtime-core.js';

@@ -2,7 +2,8 @@ import { TroupeError, type ErrorCategory } from '../../core/errors.js';
 import type { TaskContext } from '../../core/machines/task-types.js';
 import type { MessageOutcome } from '../host-types.js';
 import type { RuntimeCore } from '../runtime-core.js';
-import { assertJson, jsonSize } from '../validation.js';
+import { assertJson } from '../../core/json-value.js';
+import { jsonSize } from '../validation.js';
 import { taskView, type TaskView } from './views.js';
 
 export interface CompleteReport {

@@ -6,7 +6,8 @@ import { duplicateId, type MessageOutcome, type SpawnRequest } from '../host-typ
 import { phaseIdOf, type RuntimeCore } from '../runtime-core.js';
 import type { StoredActor } from '../store/store.js';
 import { resolvePriority, resolveRetry, resolveTimeouts, taskCreateSchema, type TaskCreateInput } from './task-input.js';
-import { assertJson, jsonSize, parseOrThrow } from '../validation.js';
+import { assertJson } from '../../core/json-value.js';
+import { jsonSize, parseOrThrow } from '../validation.js';
 import { taskView, type TaskView } from './views.js';
 
 /**
@@ -83,6 +84,7 @@ export async function prepareTasks(
         retry: resolveRetry(t.retry, core.options.retry),
         timeouts: resolveTimeouts(t.timeouts),
         role: t.role ?? null,
+        ...(t.traceparent !== undefined ? { traceparent: t.traceparent } : {}),
       },
       ticketId,
     };

@@ -49,6 +49,11 @@ export const taskCreateSchema = z
       .object({ start: duration.optional(), finish: duration.optional(), heartbeat: duration.optional() })
       .strict()
       .optional(),
+    /** W3C trace context to continue: the task's spans (and its agent's) join this trace. */
+    traceparent: z
+      .string()
+      .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'a W3C traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>')
+      .optional(),
   })
   .strict();
 

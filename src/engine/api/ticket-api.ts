@@ -8,7 +8,8 @@ import type { SpawnRequest } from '../host-types.js';
 import type { TaskApi } from './task-api.js';
 import { throwIfRefused } from './task-creation.js';
 import { taskCreateSchema, type TaskCreateInput } from './task-input.js';
-import { assertJson, parseOrThrow } from '../validation.js';
+import { assertJson } from '../../core/json-value.js';
+import { parseOrThrow } from '../validation.js';
 import { phaseView, stateOf, ticketView, type PhaseView, type TicketView } from './views.js';
 
 const gateSchema = z

@@ -11,7 +11,7 @@
  * mistaken for a delta.
  */
 
-import { copyJson } from '../validation.js';
+import { copyJson, isJsonObject } from '../../core/json-value.js';
 
 type Json = unknown;
 type Path = string[];
@@ -64,7 +64,7 @@ export function templateCopier(template: Json): () => Json {
 /** `path` is the keys down to `value`, a stack shared by the whole walk (copied only for removals). */
 function diff(value: Json, template: Json, path: Path, removed: Path[]): Json | typeof SAME {
   if (value === template) return SAME;
-  if (isPlainObject(value) && isPlainObject(template)) {
+  if (isJsonObject(value) && isJsonObject(template)) {
     let delta: Record<string, Json> | undefined;
     // Keys of the template the value has too: fewer than the template's means some were removed.
     let kept = 0;
@@ -127,7 +127,7 @@ function sameJson(a: Json, b: Json): boolean {
 
 /** Writes a delta into a copy of its template (a nested delta exactly where the encoder wrote one). */
 function patchInto(target: Json, delta: Json): Json {
-  if (!isPlainObject(delta) || !isPlainObject(target)) return copyJson(delta);
+  if (!isJsonObject(delta) || !isJsonObject(target)) return copyJson(delta);
   for (const key of Object.keys(delta)) {
     setKey(target, key, Object.hasOwn(target, key) ? patchInto(target[key], delta[key]) : copyJson(delta[key]));
   }
@@ -138,8 +138,4 @@ function patchInto(target: Json, delta: Json): Json {
 function setKey(target: Record<string, Json>, key: string, value: Json): void {
   if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
   else target[key] = value;
-}
-
-function isPlainObject(value: unknown): value is Record<string, Json> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,5 +1,5 @@
 import { TroupeError } from '../../core/errors.js';
-import { copyJson, findNonJson, isJson } from '../validation.js';
+import { copyJson, findNonJson, isJson, isPlainObject } from '../../core/json-value.js';
 import { applyDelta, encodeDelta, templateCopier, type Encoded } from './delta-codec.js';
 import type {
   ActorQuery,
@@ -242,10 +242,6 @@ class SettledRow {
 interface Template {
   record: StoredActor;
   copy: () => unknown;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }
 
 function timerKey(actorId: string, name: string): string {

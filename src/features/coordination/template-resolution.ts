@@ -5,7 +5,8 @@ import type { TaskContext } from '../../core/machines/task-types.js';
 import { phaseIdOf, type RuntimeCore } from '../../engine/runtime-core.js';
 import type { StoredActor } from '../../engine/store/store.js';
 import { resolvePriority, resolveRetry, resolveTimeouts } from '../../engine/api/task-input.js';
-import { assertJson, jsonSize } from '../../engine/validation.js';
+import { assertJson } from '../../core/json-value.js';
+import { jsonSize } from '../../engine/validation.js';
 import { readTasks } from './collect-results.js';
 import type { NestedSplitInput, TaskTemplate } from './coordination-input.js';
 

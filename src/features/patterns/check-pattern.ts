@@ -1,11 +1,11 @@
 import { checkCompiled } from './checks/check-compiled.js';
 import { compilePattern, type CompiledPattern } from './compile/compile.js';
 import type { Pattern } from './format/pattern.js';
-import { PatternLibrary } from './library.js';
+import { PatternLibrary } from './load/library.js';
 import { checkReferences } from './load/references.js';
 import { resolvePattern } from './load/resolve.js';
 import { locate, parsePatternSource, type PatternSource } from './load/source.js';
-import { isError, problem, sortProblems, type PatternProblem } from './problems.js';
+import { isError, problem, sortProblems, type PatternProblem } from './problems/problems.js';
 
 export interface PatternCheckOptions {
   /** Where `use:` finds other patterns; the source itself is added to it. Default: the built-ins. */

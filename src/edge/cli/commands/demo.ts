@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { runDemo } from '../demo-scenario.js';
+import { runDemo } from './demo-scenario.js';
 import { SqliteStore } from '../../../engine/store/sqlite-store.js';
 import { MemoryStore } from '../../../engine/store/memory-store.js';
 

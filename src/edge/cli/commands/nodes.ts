@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { PostgresStore } from '../../../engine/store/postgres-store.js';
-import { WRITER_LEASE } from '../cluster-node.js';
+import { WRITER_LEASE } from './cluster-node.js';
 
 interface NodesOptions {
   db: string;

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { durationMs } from '../../../features/patterns/format/common.js';
-import { simulatePattern, formatTimeline } from '../../../features/patterns/run/simulate.js';
+import { simulatePattern, formatTimeline } from './simulate-pattern.js';
 import { collect, loadForCommand } from '../../../features/patterns/tools/cli-support.js';
 
 interface RunOptions {

@@ -5,6 +5,7 @@ import { MemoryStore } from '../../../engine/store/memory-store.js';
 import { SqliteStore } from '../../../engine/store/sqlite-store.js';
 import { PostgresStore } from '../../../engine/store/postgres-store.js';
 import type { Store } from '../../../engine/store/store.js';
+import { startOtlpTracing } from '../../tracing/otlp-tracing.js';
 
 interface ServeOptions {
   port: number;
@@ -15,6 +16,7 @@ interface ServeOptions {
   observerToken?: string[];
   clientToken?: string[];
   graceMs?: number;
+  otlp?: string;
   jsonSchema?: boolean;
   nodeId?: string;
   leaseMs: number;
@@ -57,6 +59,7 @@ export function registerServe(program: Command): void {
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
     .option('--node-id <id>', 'run as a node of a cluster on the --db PostgreSQL database (see docs/operations.md)')
     .option('--lease-ms <ms>', 'a cluster node: how long the writer lease lasts without renewal (about the failover time)', integer, 3_000)
+    .option('--otlp <url>', 'send OpenTelemetry traces to this OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318/v1/traces (or TROUPE_OTLP_URL)')
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
       if (options.jsonSchema) {
@@ -83,7 +86,7 @@ export function registerServe(program: Command): void {
           process.exitCode = 2;
           return;
         }
-        const { runClusterNode } = await import('../cluster-node.js');
+        const { runClusterNode } = await import('./cluster-node.js');
         const node = await runClusterNode({
           db: options.db,
           nodeId: options.nodeId,
@@ -112,9 +115,13 @@ export function registerServe(program: Command): void {
         process.once('SIGTERM', () => stopNode('SIGTERM'));
         return;
       }
+      const otlpUrl = options.otlp ?? process.env['TROUPE_OTLP_URL'];
+      const tracing = otlpUrl ? await startOtlpTracing(otlpUrl) : null;
       const store = options.memory ? new MemoryStore() : storeFor(options.db);
       const runtime = createRuntime({ store });
-      const server = await runtime.listen({
+      // Loaded here, not at the top: the other commands never load `ws`.
+      const { startServer } = await import('../../server/server.js');
+      const server = await startServer(runtime, {
         port: options.port,
         host: options.host,
         agentTokens,
@@ -124,6 +131,8 @@ export function registerServe(program: Command): void {
       });
       const report = await runtime.start();
       console.log(`troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`);
+      console.log(`troupe serve: dashboard at ${server.httpUrl}/ui (sign in with an observer or client token)`);
+      if (otlpUrl) console.log(`troupe serve: sending traces to ${otlpUrl}`);
       if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
       let stopping = false;
       const stop = (signal: string) => {
@@ -136,6 +145,7 @@ export function registerServe(program: Command): void {
         void server
           .close()
           .then(() => runtime.stop())
+          .then(() => tracing?.shutdown())
           .then(
             () => console.log('troupe serve: stopped; unfinished work is stored'),
             (error: unknown) => {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkPatternSource, type PatternReport } from '../../../features/patterns/check-pattern.js';
-import { PatternLibrary } from '../../../features/patterns/library.js';
-import { formatProblem } from '../../../features/patterns/problems.js';
+import { PatternLibrary } from '../../../features/patterns/load/library.js';
+import { formatProblem } from '../../../features/patterns/problems/problems.js';
 import { collect, parseSets, readPatternFile } from '../../../features/patterns/tools/cli-support.js';
 
 interface ValidateOptions {

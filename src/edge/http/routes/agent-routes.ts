@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AgentView } from '../../../engine/api/views.js';
 import type { Runtime } from '../../../runtime.js';
-import type { HttpEnv } from '../http-auth.js';
-import { pageOf } from '../paging.js';
+import type { HttpEnv } from '../shared/http-auth.js';
+import { pageOf } from '../shared/paging.js';
 import { agentListQuery, agentPage, agentView } from '../schemas/agent-schemas.js';
 import { idParams } from '../schemas/common-schemas.js';
 import { errors, json } from './route-kit.js';

@@ -3,13 +3,13 @@ import { z } from 'zod';
 import { eventMatcher, type EventFilter, type TroupeEvent } from '../../../engine/event-bus.js';
 import type { EventQuery as StoreEventQuery } from '../../../engine/store/store.js';
 import type { Runtime } from '../../../runtime.js';
-import type { HttpEnv } from '../http-auth.js';
-import { HttpError } from '../http-errors.js';
+import type { HttpEnv } from '../shared/http-auth.js';
+import { HttpError } from '../shared/http-errors.js';
 import { eventPage, eventQuery } from '../schemas/event-schemas.js';
-import type { EventStreams } from '../sse-streams.js';
+import type { EventStreams } from './sse-streams.js';
 import { errors } from './route-kit.js';
 
-export type { EventStreams } from '../sse-streams.js';
+export type { EventStreams } from './sse-streams.js';
 
 /** Stored events scanned for one JSON page at most (type prefixes are matched after reading). */
 const MAX_SCANNED = 10_000;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Runtime } from '../../../runtime.js';
 import { SUBPROTOCOL } from '../../server/protocol/codes.js';
 import { protocolJsonSchema } from '../../server/protocol/protocol-json-schema.js';
-import type { HttpEnv } from '../http-auth.js';
+import type { HttpEnv } from '../shared/http-auth.js';
 import { json } from './route-kit.js';
 
 /** What the health routes read from the server. */

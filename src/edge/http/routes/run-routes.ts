@@ -1,9 +1,9 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { PatternRunView } from '../../../features/patterns/run/run-view.js';
 import type { Runtime } from '../../../runtime.js';
-import type { HttpEnv } from '../http-auth.js';
-import { pageOf } from '../paging.js';
-import { submitRun } from '../run-submission.js';
+import type { HttpEnv } from '../shared/http-auth.js';
+import { pageOf } from '../shared/paging.js';
+import { submitRun } from './run-submission.js';
 import { cancelBodySchema, idParams } from '../schemas/common-schemas.js';
 import { runCreateBody, runListQuery, runPage, runView } from '../schemas/run-schemas.js';
 import { errors, json, jsonBody } from './route-kit.js';

@@ -1,11 +1,11 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { TicketView } from '../../../engine/api/views.js';
 import type { Runtime } from '../../../runtime.js';
-import type { HttpEnv } from '../http-auth.js';
-import { pageOf } from '../paging.js';
+import type { HttpEnv } from '../shared/http-auth.js';
+import { pageOf } from '../shared/paging.js';
 import { cancelBodySchema, idParams } from '../schemas/common-schemas.js';
 import { ticketCreateBody, ticketListQuery, ticketPage, ticketView } from '../schemas/ticket-schemas.js';
-import { submitTicket } from '../ticket-submission.js';
+import { submitTicket } from './ticket-submission.js';
 import { errors, json, jsonBody } from './route-kit.js';
 
 const submit = createRoute({

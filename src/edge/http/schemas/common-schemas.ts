@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { HTTP_STATUS_OF_CODE } from '../http-errors.js';
+import { HTTP_STATUS_OF_CODE } from '../shared/http-errors.js';
 
 /**
  * Schemas every resource of the HTTP API shares: the error body, ids in paths, and the query

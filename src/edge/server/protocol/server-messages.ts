@@ -44,6 +44,11 @@ export const assignMessage = z
       heartbeatWithinMs: z.int().nullable().meta({ description: 'Longest silence (no heartbeat or progress) while running, or null.' }),
     }),
     serverTime: z.number(),
+    traceparent: z
+      .string()
+      .max(55)
+      .optional()
+      .meta({ description: "W3C trace context of this attempt (present when the server traces or the task was submitted with one): run the work under it so the agent's spans join the trace." }),
   })
   .meta({ title: 'assign', description: 'Server to agent: a task under a lease. Answer with accept or reject.' });
 

@@ -1,5 +1,5 @@
 import type { CompiledPattern } from '../compile/compile.js';
-import type { PatternProblem } from '../problems.js';
+import type { PatternProblem } from '../problems/problems.js';
 import { checkDependencies } from './dependencies.js';
 import { checkFlow } from './flow.js';
 import { checkCapabilities, checkQuorums, checkRoutes, checkWaits } from './state-checks.js';

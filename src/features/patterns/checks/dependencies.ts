@@ -1,6 +1,6 @@
 import type { AnyStateNode } from 'xstate';
 import type { StepMeta } from '../compile/state-kit.js';
-import { problem, type PatternProblem } from '../problems.js';
+import { problem, type PatternProblem } from '../problems/problems.js';
 import { exitsOf, metaOf, reachableLeaves, unitOf, type StatechartGraph } from './statechart-graph.js';
 
 /**

@@ -1,4 +1,4 @@
-import { problem, type PatternProblem } from '../problems.js';
+import { problem, type PatternProblem } from '../problems/problems.js';
 import { metaOf, reachableLeaves, exitsOf, unitOf, lineage, type StatechartGraph } from './statechart-graph.js';
 
 /**

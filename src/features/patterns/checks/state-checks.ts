@@ -1,7 +1,7 @@
 import type { CompiledPattern } from '../compile/compile.js';
 import { routeLabel } from '../compile/protocol.js';
-import { problem, type PatternProblem } from '../problems.js';
-import { sampleForRoute } from '../route-decision.js';
+import { problem, type PatternProblem } from '../problems/problems.js';
+import { sampleForRoute } from '../compile/route-decision.js';
 import { exitsOf, metaOf, reachableLeaves, type StatechartGraph } from './statechart-graph.js';
 
 /**

@@ -1,11 +1,11 @@
 import type { AnyStateMachine } from 'xstate';
 import type { Pattern } from '../format/pattern.js';
 import { stepKind, type Step } from '../format/steps.js';
-import type { PatternLibrary } from '../library.js';
+import type { PatternLibrary } from '../load/library.js';
 import { checkReferences } from '../load/references.js';
 import { resolvePattern } from '../load/resolve.js';
 import { locate, type PatternSource } from '../load/source.js';
-import { isError, problem, type PatternProblem } from '../problems.js';
+import { isError, problem, type PatternProblem } from '../problems/problems.js';
 import { patternSetup } from './machine-setup.js';
 import type { PatternEvent, PatternOutcome, PatternRunContext, PatternRunInput } from './protocol.js';
 import { stepContext, stepMeta, type StepContext } from './step-context.js';

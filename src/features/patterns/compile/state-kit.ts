@@ -1,8 +1,8 @@
 import type { Pattern } from '../format/pattern.js';
 import type { StepKind } from '../format/steps.js';
-import type { PatternLibrary } from '../library.js';
+import type { PatternLibrary } from '../load/library.js';
 import type { DocPath, PatternSource } from '../load/source.js';
-import type { PatternProblem, ProblemLocation } from '../problems.js';
+import type { PatternProblem, ProblemLocation } from '../problems/problems.js';
 import type { PatternEvent, PatternEventType, PatternFailure, PatternRunContext } from './protocol.js';
 import { timerName } from './protocol.js';
 import type { StepWork } from './work.js';

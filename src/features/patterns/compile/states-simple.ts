@@ -3,7 +3,7 @@ import { refList, type RoutingRule, type Step } from '../format/steps.js';
 import { lazyLocate, locate } from '../load/source.js';
 import { substitute, WHOLE_VARIABLE_RE, type VariableIssue } from '../load/variables.js';
 import { zodProblems } from '../load/zod-problems.js';
-import { problem } from '../problems.js';
+import { problem } from '../problems/problems.js';
 import { OTHERWISE, routeLabel, timerName, type PatternEvent } from './protocol.js';
 import { resolveTarget, stepAfter, stepMeta, type StepContext } from './step-context.js';
 import {

@@ -2,7 +2,7 @@ import { durationMs } from '../format/common.js';
 import { stepKind, type Step } from '../format/steps.js';
 import { stepReferences } from '../load/references.js';
 import { lazyLocate } from '../load/source.js';
-import type { ProblemLocation } from '../problems.js';
+import type { ProblemLocation } from '../problems/problems.js';
 import { qualify, ref, stepPath, type CompileScope, type StepMeta } from './state-kit.js';
 import { tasksOf, type StepWork } from './work.js';
 

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { InputDecl, InputType } from '../format/pattern.js';
-import { nearestName } from '../suggest.js';
+import { nearestName } from '../problems/suggest.js';
 
 /** Why a value does not fit a declared input, or null when it fits. */
 export function inputTypeError(decl: InputDecl, value: unknown): string | null {

@@ -1,8 +1,8 @@
 import { RESERVED_IDS, RESERVED_TARGETS } from '../format/common.js';
 import type { Pattern } from '../format/pattern.js';
 import { stepKind, type Step, type StepKind } from '../format/steps.js';
-import { problem, type PatternProblem } from '../problems.js';
-import { nearestName } from '../suggest.js';
+import { problem, type PatternProblem } from '../problems/problems.js';
+import { nearestName } from '../problems/suggest.js';
 import { locate, type DocPath, type PatternSource } from './source.js';
 
 /** Kinds whose tasks a join or sync point can wait for. */

@@ -1,7 +1,7 @@
 import { inputDeclSchema, patternHeadSchema, type InputDecl, type Pattern } from '../format/pattern.js';
 import { STEP_KINDS, STEP_SCHEMAS, type Step } from '../format/steps.js';
-import { problem, type PatternProblem } from '../problems.js';
-import { nearestName } from '../suggest.js';
+import { problem, type PatternProblem } from '../problems/problems.js';
+import { nearestName } from '../problems/suggest.js';
 import { inputTypeError, resolveInputs, type InputResolution } from './inputs.js';
 import { locate, type PatternSource } from './source.js';
 import { substitute, type VariableIssue } from './variables.js';

@@ -1,5 +1,5 @@
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { problem, type PatternProblem, type ProblemLocation } from '../problems.js';
+import { problem, type PatternProblem, type ProblemLocation } from '../problems/problems.js';
 import { WHOLE_VARIABLE_RE } from './variables.js';
 
 export type DocPath = ReadonlyArray<string | number>;

@@ -1,5 +1,5 @@
-import type { PatternProblemCode } from '../problems.js';
-import { nearestName } from '../suggest.js';
+import type { PatternProblemCode } from '../problems/problems.js';
+import { nearestName } from '../problems/suggest.js';
 
 /**
  * `${var}` substitution, on the parsed tree (never on text), in one pass:

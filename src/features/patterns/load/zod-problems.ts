@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { problem, type PatternProblem, type PatternProblemCode } from '../problems.js';
-import { nearestName } from '../suggest.js';
+import { problem, type PatternProblem, type PatternProblemCode } from '../problems/problems.js';
+import { nearestName } from '../problems/suggest.js';
 import { describeValue } from './inputs.js';
 import { locate, type DocPath, type PatternSource } from './source.js';
 

@@ -5,7 +5,7 @@ import type { JoinView } from '../../coordination/coordinator-views.js';
 import type { MergeSpec } from '../../../core/coordination/merge-strategies.js';
 import type { StepWork, TaskWork } from '../compile/work.js';
 import type { Outbox } from './outbox.js';
-import type { RunRef } from './start-step.js';
+import type { RunRef } from './run-ref.js';
 import { continuationId, outputTasks } from './task-ids.js';
 
 /**

@@ -6,7 +6,7 @@ import type { MachineDefinition } from '../../../engine/machine-registry.js';
 import { storeReadError, type Store, type StoredActor } from '../../../engine/store/store.js';
 import { compilePattern, type CompiledPattern } from '../compile/compile.js';
 import type { Pattern } from '../format/pattern.js';
-import { PatternLibrary, usesOf } from '../library.js';
+import { PatternLibrary, usesOf } from '../load/library.js';
 import { parsePatternSource } from '../load/source.js';
 import { PATTERN_KIND_PREFIX, patternKindOf, type RegisteredPatterns } from './registered.js';
 

@@ -9,7 +9,8 @@ import type { StepWork, TaskWork } from '../compile/work.js';
 import { decideGroup, newGroup, settleMember, type Group, type Settled } from './groups.js';
 import { batchOutbox, hostOutbox, type Outbox } from './outbox.js';
 import { isPatternKind, type RegisteredPatterns } from './registered.js';
-import { startStep, type RunRef, type StepDriver, type WatchRole } from './start-step.js';
+import { startStep, type StepDriver, type WatchRole } from './start-step.js';
+import { type RunRef } from './run-ref.js';
 import { activeLeaves, outcomeOf, taskSpawnInput } from './task-spawn.js';
 import { cancelCoordinated } from './coordinated-steps.js';
 

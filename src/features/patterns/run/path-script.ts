@@ -1,7 +1,7 @@
 import type { CompiledPattern } from '../compile/compile.js';
 import type { PatternRunContext } from '../compile/protocol.js';
 import type { StepWork } from '../compile/work.js';
-import { sampleForRoute } from '../route-decision.js';
+import { sampleForRoute } from '../compile/route-decision.js';
 import type { PatternTestPath } from '../tools/test-paths.js';
 import { continuationId, memberTaskId, outputTasks, reviewerTaskId, roundTaskId, singleTaskId } from './task-ids.js';
 

@@ -2,18 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { TroupeError } from '../../../core/errors.js';
 import type { CustomMerge } from '../../../core/coordination/merge-strategies.js';
 import type { LiveActor } from '../../../engine/host-types.js';
-import type { Runtime } from '../../../runtime.js';
 import { phaseIdOf, type RuntimeCore } from '../../../engine/runtime-core.js';
-import { assertJson } from '../../../engine/validation.js';
+import { assertJson } from '../../../core/json-value.js';
 import type { TroupeEvent } from '../../../engine/event-bus.js';
 import { checkPatternSource, type PatternReport } from '../check-pattern.js';
 import type { CompiledPattern } from '../compile/compile.js';
-import { PatternLibrary } from '../library.js';
-import { PatternValidationError } from '../problems.js';
+import { PatternLibrary } from '../load/library.js';
+import { PatternValidationError } from '../problems/problems.js';
 import { PATTERN_DEFINITION_KIND, PATTERN_DEFINITION_MACHINE, PatternDefinitions } from './definitions.js';
 import { PatternDriver } from './driver.js';
 import { isPatternKind, RegisteredPatterns } from './registered.js';
 import { runView, type PatternRunView } from './run-view.js';
+import type { PatternHost } from './pattern-host.js';
 import { PatternTickets } from './pattern-tickets.js';
 
 /** Which pattern: a name in the library (built-in or added), or a compiled pattern. */
@@ -53,21 +53,21 @@ export class PatternApi {
   /** Runs waiting for their phase to open, by phase id. */
   private readonly waitingForPhase = new Map<string, Set<string>>();
 
-  constructor(private readonly runtime: Runtime) {
-    this.core = runtime.core;
+  constructor(private readonly host: PatternHost) {
+    this.core = host.core;
     this.registered = new RegisteredPatterns(this.core.options.machines);
     // Each pattern kind's definition is stored with its first run; after a restart the kind of a
     // stored run is compiled again from it before the run is restored.
     this.definitions = new PatternDefinitions({ host: this.core.host, store: this.core.options.store, registered: this.registered, logger: this.core.logger });
     this.core.options.machines.register(PATTERN_DEFINITION_MACHINE);
     this.core.addKindResolver((kinds) => this.definitions.resolve(kinds.filter(isPatternKind)));
-    this.driver = new PatternDriver(this.core, this.registered, this.core.options.retry, runtime.coordination);
+    this.driver = new PatternDriver(this.core, this.registered, this.core.options.retry, host.coordination);
     this.core.addEffects(this.driver.effects());
     this.core.addSettleListener((task, _status, scope) => this.driver.onTaskSettled(task, scope));
     this.core.onRecovered((actors) => this.recover(actors));
-    runtime.events.subscribe({ types: ['phase.opened'] }, (e) => this.phaseOpened(e));
-    runtime.events.subscribe({ types: ['ticket.cancelled', 'ticket.failed'] }, (e) => this.ticketEnded(e));
-    this.tickets = new PatternTickets(runtime, this);
+    host.events.subscribe({ types: ['phase.opened'] }, (e) => this.phaseOpened(e));
+    host.events.subscribe({ types: ['ticket.cancelled', 'ticket.failed'] }, (e) => this.ticketEnded(e));
+    this.tickets = new PatternTickets(host.tickets, this);
   }
 
   /** Patterns known by name: the built-ins (read on first use), and those added with `add`. */
@@ -87,7 +87,7 @@ export class PatternApi {
    * the coordination API too (it merges task results). Must be pure.
    */
   registerMerge(name: string, fn: CustomMerge): void {
-    this.runtime.coordination.registerMerge(name, fn);
+    this.host.coordination.registerMerge(name, fn);
     this.driver.merges.set(name, fn);
   }
 
@@ -212,12 +212,12 @@ export class PatternApi {
   }
 
   private async ready(): Promise<void> {
-    await this.runtime.start();
+    await this.host.start();
     if (this.core.host.failed) throw this.core.host.failed;
   }
 
   private async checkTicket(ticketId: string, phase: string | null): Promise<void> {
-    const ticket = await this.runtime.tickets.get(ticketId);
+    const ticket = await this.host.tickets.get(ticketId);
     if (phase === null) return;
     const found = ticket.phases.find((p) => p.name === phase);
     if (!found) throw new TroupeError('E_UNKNOWN_PHASE', `ticket ${ticketId} has no phase "${phase}"`);

@@ -1,9 +1,17 @@
 import { TroupeError } from '../../../core/errors.js';
 import type { GateSpec } from '../../../core/machines/gate.js';
-import type { Runtime } from '../../../runtime.js';
+import type { TicketApi } from '../../../engine/api/ticket-api.js';
 import type { TicketView } from '../../../engine/api/views.js';
 import type { CompiledPattern } from '../compile/compile.js';
-import type { PatternApi } from './pattern-api.js';
+
+/**
+ * The two calls of `runtime.patterns` that a pattern ticket makes; an interface, so that
+ * pattern-api.ts (which creates `PatternTickets`) and this file do not import each other.
+ */
+export interface PatternStarter {
+  compile(pattern: string, inputs: Record<string, unknown>): CompiledPattern;
+  apply(input: { pattern: CompiledPattern; ticketId: string; phase: string; runId: string }): Promise<{ id: string }>;
+}
 
 export interface PatternPhaseInput {
   name: string;
@@ -41,8 +49,8 @@ export interface PatternTicketInput {
  */
 export class PatternTickets {
   constructor(
-    private readonly runtime: Runtime,
-    private readonly patterns: PatternApi,
+    private readonly tickets: TicketApi,
+    private readonly patterns: PatternStarter,
   ) {}
 
   async create(input: PatternTicketInput): Promise<{ ticket: TicketView; runs: Record<string, string> }> {
@@ -51,7 +59,7 @@ export class PatternTickets {
       if (phase.pattern !== undefined) compiled.set(phase.name, this.patterns.compile(phase.pattern, phase.inputs ?? {}));
     }
     if (compiled.size === 0) throw new TroupeError('E_INVALID_INPUT', 'no phase names a pattern; use runtime.tickets.create for plain tickets');
-    const ticket = await this.runtime.tickets.create({
+    const ticket = await this.tickets.create({
       ...(input.id !== undefined ? { id: input.id } : {}),
       title: input.title,
       ...(input.description !== undefined ? { description: input.description } : {}),
@@ -67,6 +75,6 @@ export class PatternTickets {
       const run = await this.patterns.apply({ pattern, ticketId: ticket.id, phase, runId: `${ticket.id}/${phase}/run` });
       runs[phase] = run.id;
     }
-    return { ticket: await this.runtime.tickets.get(ticket.id), runs };
+    return { ticket: await this.tickets.get(ticket.id), runs };
   }
 }

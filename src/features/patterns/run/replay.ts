@@ -1,12 +1,22 @@
 import { NonRetryableError } from '../../../core/errors.js';
-import type { TaskHandler } from '../../../engine/in-process-agents.js';
-import type { Runtime } from '../../../runtime.js';
+import type { TaskHandler } from '../../../engine/api/task-handler.js';
+import type { AgentApi } from '../../../engine/api/agent-api.js';
+import type { Store } from '../../../engine/store/store.js';
 import type { SimulatedClock } from '../../../engine/clock.js';
 import type { CompiledPattern } from '../compile/compile.js';
 import { tasksOf } from '../compile/work.js';
 import type { PatternTestPath } from '../tools/test-paths.js';
 import { DEFAULT_RESULT, scriptFromPath, type PathScript, type SettledOutcome } from './path-script.js';
+import type { PatternApi } from './pattern-api.js';
 import type { PatternRunView } from './run-view.js';
+
+/** The parts of a runtime that a replay drives (a `Runtime` is one). */
+export interface ReplayTarget {
+  readonly agents: Pick<AgentApi, 'register'>;
+  readonly patterns: Pick<PatternApi, 'apply' | 'signal' | 'get'>;
+  readonly store: Pick<Store, 'loadTimers'>;
+  idle(): Promise<void>;
+}
 
 /**
  * An in-process agent handler that follows a script: each task succeeds, fails (without
@@ -65,7 +75,7 @@ export function capabilitiesOf(compiled: CompiledPattern): string[] {
  * ```
  */
 export async function replayPath(
-  runtime: Runtime,
+  runtime: ReplayTarget,
   clock: SimulatedClock,
   compiled: CompiledPattern,
   path: PatternTestPath,

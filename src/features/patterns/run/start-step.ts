@@ -1,24 +1,15 @@
 import { readPath } from '../../../core/canonical-json.js';
 import { runMerge, type CustomMerge, type MergeInput, type MergeSpec } from '../../../core/coordination/merge-strategies.js';
-import type { CompiledPattern } from '../compile/compile.js';
-import type { PatternRunContext, RunStepParams } from '../compile/protocol.js';
+import type { RunStepParams } from '../compile/protocol.js';
 import { substitute } from '../load/variables.js';
 import { taskSpecSchema } from '../format/common.js';
 import { taskWork, type StepWork, type TaskWork } from '../compile/work.js';
-import { decideRoute } from '../route-decision.js';
+import { decideRoute } from '../compile/route-decision.js';
 import { coordinatedMerge, startCoordinatedJoin, type CoordinatedDriver } from './coordinated-steps.js';
 import type { Outbox } from './outbox.js';
+import type { RunRef } from './run-ref.js';
 import type { Settled } from './groups.js';
 import { memberTaskId, outputTasks, reviewerTaskId, roundTaskId, singleTaskId } from './task-ids.js';
-
-/** A run as the driver sees it while starting one of its steps. */
-export interface RunRef {
-  runId: string;
-  ticketId: string | null;
-  phase: string | null;
-  compiled: CompiledPattern;
-  context: PatternRunContext;
-}
 
 /** Whether a watched task is a step's own work, or the continuation of its join. */
 export type WatchRole = 'own' | 'then';

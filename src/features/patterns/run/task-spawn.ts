@@ -4,7 +4,7 @@ import type { TaskContext } from '../../../core/machines/task-types.js';
 import { resolvePriority } from '../../../engine/api/task-input.js';
 import type { TaskWork } from '../compile/work.js';
 import type { Settled } from './groups.js';
-import type { RunRef } from './start-step.js';
+import type { RunRef } from './run-ref.js';
 
 /**
  * Small translations between a run's work and the core's tasks: the task machine's input for a

@@ -2,11 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { checkPatternSource, type PatternCheckOptions, type PatternReport } from '../check-pattern.js';
 import type { InputDecl } from '../format/pattern.js';
-import { PatternLibrary } from '../library.js';
+import { PatternLibrary } from '../load/library.js';
 import { parseCliValue } from '../load/inputs.js';
 import { parsePatternSource, type PatternSource } from '../load/source.js';
-import { formatProblem, problem, type PatternProblem } from '../problems.js';
-import { nearestName } from '../suggest.js';
+import { formatProblem, problem, type PatternProblem } from '../problems/problems.js';
+import { nearestName } from '../problems/suggest.js';
 
 /** Collects a repeatable commander option (`--set a=1 --set b=2`). */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];

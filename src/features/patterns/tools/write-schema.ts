@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { patternSchemaText } from '../format/pattern-json-schema.js';
-import { builtInPatternDir } from '../library.js';
+import { builtInPatternDir } from '../load/library.js';
 
 /**
  * Writes `patterns/pattern.schema.json` from the zod schema, so that editors check pattern files
