@@ -10,30 +10,30 @@
  * await runtime.tasks.wait(t.id);
  * ```
  */
-export { createRuntime, Runtime } from './runtime.js';
-export { EventApi } from './engine/api/event-api.js';
+export { createRuntime } from './runtime.js';
+export type { Runtime } from './runtime.js';
+export type { EventApi } from './engine/api/event-api.js';
 export type { RuntimeOptions, RecoveryReport } from './runtime.js';
-export { TaskApi } from './engine/api/task-api.js';
+export type { TaskApi } from './engine/api/task-api.js';
 export type { TaskListFilter } from './engine/api/task-api.js';
 export type { TaskCreateInput, PriorityName } from './engine/api/task-input.js';
 export { PRIORITY_LEVELS } from './engine/api/task-input.js';
-export { TicketApi } from './engine/api/ticket-api.js';
+export type { TicketApi } from './engine/api/ticket-api.js';
 export type { TicketCreateInput } from './engine/api/ticket-api.js';
-export { AgentApi } from './engine/api/agent-api.js';
+export type { AgentApi } from './engine/api/agent-api.js';
 export type { RegisterAgentInput } from './engine/api/agent-api.js';
-export { LeaseApi } from './engine/api/lease-api.js';
+export type { LeaseApi } from './engine/api/lease-api.js';
 export type { CompleteReport, FailReport, ReportOutcome } from './engine/api/lease-api.js';
 export type { TaskView, AgentView, TicketView, PhaseView, TicketStatus, PhaseStatus } from './engine/api/views.js';
 export type { ContextPackage } from './engine/api/context-package.js';
 export type { ValidationPackage } from './engine/api/validation-package.js';
 export type { TaskHandler, TaskHandlerContext } from './engine/api/task-handler.js';
-export { RuntimeMetrics } from './engine/metrics.js';
+export type { RuntimeMetrics } from './engine/metrics.js';
 export { SimulatedClock, SystemClock } from './engine/clock.js';
 export type { Clock } from './engine/clock.js';
 export { MemoryStore } from './engine/store/memory-store.js';
 export { SqliteStore } from './engine/store/sqlite-store.js';
 export type { SqliteStoreOptions } from './engine/store/sqlite-store.js';
-export { DelegatingStore } from './engine/store/delegating-store.js';
 export type {
   Store,
   StoredActor,
@@ -64,10 +64,10 @@ export type { SnapshotMigration } from './engine/machine-registry.js';
 
 // Coordination: splits, joins, sync points, merges, routing, dependency guards, sagas, shared
 // resources and barriers (docs/coordination.md).
-export { CoordinationApi } from './features/coordination/coordination-api.js';
+export type { CoordinationApi } from './features/coordination/coordination-api.js';
 export type { MergeView } from './features/coordination/coordination-api.js';
-export { ResourceApi } from './features/coordination/resource-api.js';
-export { BarrierApi } from './features/coordination/barrier-api.js';
+export type { ResourceApi } from './features/coordination/resource-api.js';
+export type { BarrierApi } from './features/coordination/barrier-api.js';
 export { Leadership } from './features/coordination/leader-election.js';
 export type { LeaderOptions, LeaderTerm, LeaderEvents } from './features/coordination/leader-election.js';
 export type {
@@ -116,9 +116,9 @@ export {
   COORDINATION_MACHINES,
 } from './features/coordination/machines.js';
 // Patterns: YAML patterns compiled to statecharts (docs/patterns.md).
-export { PatternApi } from './features/patterns/run/pattern-api.js';
+export type { PatternApi } from './features/patterns/run/pattern-api.js';
 export type { ApplyPatternInput, PatternRef } from './features/patterns/run/pattern-api.js';
-export { PatternTickets } from './features/patterns/run/pattern-tickets.js';
+export type { PatternTickets } from './features/patterns/run/pattern-tickets.js';
 export type { PatternTicketInput, PatternPhaseInput } from './features/patterns/run/pattern-tickets.js';
 export type { PatternRunView } from './features/patterns/run/run-view.js';
 export { checkPatternText, checkPatternSource } from './features/patterns/check-pattern.js';
@@ -139,7 +139,6 @@ export { resolvePattern } from './features/patterns/load/resolve.js';
 export type { ResolveOptions, Resolution } from './features/patterns/load/resolve.js';
 export { parsePatternSource, formatPath } from './features/patterns/load/source.js';
 export type { PatternSource } from './features/patterns/load/source.js';
-export { substitute as substituteVariables } from './features/patterns/load/variables.js';
 export { PatternLibrary, builtInPatternDir } from './features/patterns/load/library.js';
 export { patternSchema } from './features/patterns/format/pattern.js';
 export type { Pattern, InputDecl, InputType } from './features/patterns/format/pattern.js';
@@ -157,7 +156,7 @@ export { decideRoute, sampleForRoute } from './features/patterns/compile/route-d
 export type { RouteDecision } from './features/patterns/compile/route-decision.js';
 export { generatePaths } from './features/patterns/tools/test-paths.js';
 export type { PatternTestPath, PathReport } from './features/patterns/tools/test-paths.js';
-export { drawPattern, graphOf } from './features/patterns/tools/draw.js';
+export { drawPattern } from './features/patterns/tools/draw.js';
 export type { DrawFormat, DrawnGraph } from './features/patterns/tools/draw.js';
 export { replayPath, ScriptedAgent } from './features/patterns/run/replay.js';
 export { scriptFromPath } from './features/patterns/run/path-script.js';

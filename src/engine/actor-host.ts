@@ -3,17 +3,21 @@ import type { EmitParams } from '../core/machines/effects.js';
 import type { Clock } from './clock.js';
 import {
   duplicateId,
+  replyOf,
   spawnMessage,
   storedRecordOf,
   type BatchScope,
   type EffectHandler,
   type HostEvent,
   type LiveActor,
+  type DeliveryMessage,
   type Message,
   type MessageOutcome,
   type OpenBatch,
   type SpawnGroup,
+  type SpawnMessage,
   type SpawnRequest,
+  type TimerMessage,
 } from './host-types.js';
 import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
 import { emptyBatch, isEmptyBatch, storeReadError, type ActorKind, type Store, type StoredActor, type StoredEvent } from './store/store.js';
@@ -67,11 +71,11 @@ export class ActorHost {
   constructor(private readonly options: ActorHostOptions) {
     this.maxBatch = options.maxBatch ?? 2_000;
     this.timers = new TimerWheel(options.clock, (actorId, name) => {
-      this.enqueue({ to: actorId, event: { type: 'timer', name }, timer: name });
+      this.enqueue({ kind: 'timer', to: actorId, event: { type: 'timer', name }, timer: name });
     });
     this.scope = {
-      send: (to, event, onUnapplied) => this.followUp(onUnapplied ? { to, event, onUnapplied } : { to, event }),
-      spawn: (kind, id, input, ticketId) => this.followUp({ to: id, event: { type: 'xstate.init' }, spawn: { kind, input, ticketId } }),
+      send: (to, event, onUnapplied) => this.followUp(onUnapplied ? { kind: 'deliver', to, event, onUnapplied } : { kind: 'deliver', to, event }),
+      spawn: (kind, id, input, ticketId) => this.followUp({ kind: 'spawn', to: id, spawn: { kind, input, ticketId } }),
       afterCommit: (fn) => this.currentBatch().after.push(fn),
     };
     this.effects = new BatchEffects({
@@ -124,13 +128,13 @@ export class ActorHost {
   /** Sends `event` to actor `to`; the event object is the host's from now on (see `Message`). */
   send(to: string, event: HostEvent): void {
     this.assertRunning();
-    this.enqueue({ to, event });
+    this.enqueue({ kind: 'deliver', to, event });
   }
 
   /** Sends and resolves once the message's batch has committed, saying whether it applied. */
   request(to: string, event: HostEvent): Promise<MessageOutcome> {
     this.assertRunning();
-    return new Promise((reply) => this.enqueue({ to, event, reply }));
+    return new Promise((reply) => this.enqueue({ kind: 'deliver', to, event, reply }));
   }
 
   /**
@@ -163,8 +167,7 @@ export class ActorHost {
       (request, i) =>
         new Promise<MessageOutcome>((reply) => {
           const message = spawnMessage(request, reply);
-          message.group = group;
-          if (i === 0) message.groupHead = true;
+          message.group = { members: group, head: i === 0 };
           this.enqueue(message);
         }),
     );
@@ -177,13 +180,13 @@ export class ActorHost {
    */
   wake(): void {
     this.assertRunning();
-    this.enqueue({ to: '', event: { type: 'wake' }, turn: true });
+    this.enqueue({ kind: 'turn' });
   }
 
   /** Records an event that no actor caused, in the next batch; resolves once committed. */
   record(event: EmitParams): Promise<MessageOutcome> {
     this.assertRunning();
-    return new Promise((reply) => this.enqueue({ to: '', event: { type: 'record' }, record: event, reply }));
+    return new Promise((reply) => this.enqueue({ kind: 'record', record: event, reply }));
   }
 
   /** Resolves when no message is waiting, no batch is open and no after-commit work runs. */
@@ -263,26 +266,26 @@ export class ActorHost {
             else if (this.head < this.queue.length && (processed < this.maxBatch || groupLeft > 0)) {
               message = this.queue[this.head++] as Message;
               if (groupLeft > 0) groupLeft -= 1;
-              else if (message.groupHead) groupLeft = (message.group as SpawnGroup).ids.length - 1;
+              else if (message.kind === 'spawn' && message.group?.head) groupLeft = message.group.members.ids.length - 1;
             } else break;
             processed += 1;
-            if (message.turn) continue;
-            if (message.record) {
+            if (message.kind === 'turn') continue;
+            if (message.kind === 'record') {
               batch.events.push(this.effects.event(message.record));
               if (message.reply) batch.replies.push([message.reply, { applied: true }]);
               continue;
             }
-            const actor = this.live.get(message.to);
-            if (actor && !message.spawn) this.step(actor, message, batch);
+            const actor = message.kind === 'spawn' ? undefined : this.live.get(message.to);
+            if (actor) this.step(actor, message as DeliveryMessage | TimerMessage, batch);
             // The group's first message read the store for the whole group: no await for the rest.
-            else if (message.spawn && message.group && !message.groupHead) this.spawnChecked(message, batch);
+            else if (message.kind === 'spawn' && message.group && !message.group.head) this.spawnChecked(message, batch);
             else {
               try {
                 await this.deliverSlow(message, batch);
               } catch (error) {
                 // A store that cannot be read stops the runtime like one that cannot be written.
                 if (error instanceof TroupeError && error.code === 'E_STORE') {
-                  message.reply?.({ applied: false, error });
+                  replyOf(message)?.({ applied: false, error });
                   this.fail(error);
                   return;
                 }
@@ -348,10 +351,10 @@ export class ActorHost {
   }
 
   /** Messages that need a spawn or an actor that is not live (settled, or unknown). */
-  private async deliverSlow(message: Message, batch: OpenBatch): Promise<void> {
-    if (message.spawn) {
-      const group = message.group;
-      if (group && message.groupHead) {
+  private async deliverSlow(message: DeliveryMessage | TimerMessage | SpawnMessage, batch: OpenBatch): Promise<void> {
+    if (message.kind === 'spawn') {
+      const group = message.group?.members;
+      if (group && message.group?.head) {
         await this.readStoredGroup(group.ids, batch);
         group.refusal = this.groupConflict(group, batch);
       }
@@ -370,6 +373,7 @@ export class ActorHost {
       return;
     }
     if (!stored) {
+      if (message.kind === 'timer') return;
       message.onUnapplied?.();
       message.reply?.({ applied: false, error: new TroupeError('E_INVALID_INPUT', `no actor has id "${message.to}"`, { details: { missing: true } }) });
       return;
@@ -383,6 +387,7 @@ export class ActorHost {
       ticketId: stored.ticketId,
     };
     if (actor.snapshot.status !== 'active') {
+      if (message.kind === 'timer') return;
       message.onUnapplied?.();
       message.reply?.({ applied: false, snapshot: actor.snapshot });
       return;
@@ -395,10 +400,11 @@ export class ActorHost {
   }
 
   /** A spawn whose id this batch has read from the store (alone, or with its group). */
-  private spawnChecked(message: Message, batch: OpenBatch): void {
-    const spawn = message.spawn as NonNullable<Message['spawn']>;
-    if (message.group?.refusal) {
-      message.reply?.({ applied: false, error: message.group.refusal });
+  private spawnChecked(message: SpawnMessage, batch: OpenBatch): void {
+    const spawn = message.spawn;
+    const refusal = message.group?.members.refusal;
+    if (refusal) {
+      message.reply?.({ applied: false, error: refusal });
       return;
     }
     const existing = this.live.has(message.to) ? undefined : batch.stored.get(message.to);
@@ -410,8 +416,8 @@ export class ActorHost {
     this.spawnNow(message, batch);
   }
 
-  private spawnNow(message: Message, batch: OpenBatch): void {
-    const spawn = message.spawn as NonNullable<Message['spawn']>;
+  private spawnNow(message: SpawnMessage, batch: OpenBatch): void {
+    const spawn = message.spawn;
     const entry = this.options.machines.get(spawn.kind);
     // The input is the host's (see `Message`): stamped in place, as a copy would cost more than the spawn.
     const input = spawn.input;
@@ -426,13 +432,13 @@ export class ActorHost {
     const actor: LiveActor = { id: message.to, kind: spawn.kind, entry, snapshot: result.snapshot, ticketId: spawn.ticketId };
     this.live.set(actor.id, actor);
     batch.dirty.set(actor.id, actor);
-    if (spawn.announce) batch.followUps.push({ to: spawn.announce.to, event: spawn.announce.event });
+    if (spawn.announce) batch.followUps.push({ kind: 'deliver', to: spawn.announce.to, event: spawn.announce.event });
     this.effects.run(actor, result.effects, batch);
     if (message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
   }
 
-  private step(actor: LiveActor, message: Message, batch: OpenBatch): void {
-    if (message.timer !== undefined) this.effects.fired(actor.id, message.timer, batch);
+  private step(actor: LiveActor, message: DeliveryMessage | TimerMessage, batch: OpenBatch): void {
+    if (message.kind === 'timer') this.effects.fired(actor.id, message.timer, batch);
     // The event is the host's (see `Message`): stamped in place. Copying it cost more than the
     // step itself (events come in many shapes, so a spread takes V8's slow path).
     const event = message.event;
@@ -446,6 +452,7 @@ export class ActorHost {
       return;
     }
     if (!result) {
+      if (message.kind === 'timer') return;
       message.onUnapplied?.();
       if (message.reply) batch.replies.push([message.reply, { applied: false, snapshot: actor.snapshot }]);
       return;
@@ -453,7 +460,7 @@ export class ActorHost {
     actor.snapshot = result.snapshot;
     batch.dirty.set(actor.id, actor);
     this.effects.run(actor, result.effects, batch);
-    if (message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
+    if (message.kind === 'deliver' && message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
   }
 
   private async commit(batch: OpenBatch): Promise<void> {
@@ -507,17 +514,22 @@ export class ActorHost {
     this.timers.stop();
     const outcome: MessageOutcome = { applied: false, error: failure };
     for (const [reply] of this.batch?.replies ?? []) reply(outcome);
-    for (let i = this.head; i < this.queue.length; i++) this.queue[i]?.reply?.(outcome);
+    for (let i = this.head; i < this.queue.length; i++) {
+      const message = this.queue[i];
+      if (message) replyOf(message)?.(outcome);
+    }
     this.queue = [];
     this.head = 0;
     this.options.onFailure?.(failure);
   }
 
-  private reportError(error: unknown, message: Message): void {
-    this.options.onError?.(error, { actorId: message.to, event: message.event.type });
+  private reportError(error: unknown, message: DeliveryMessage | TimerMessage | SpawnMessage): void {
+    // A spawn's event is the machine's start (xstate's own name for it).
+    const event = message.kind === 'spawn' ? 'xstate.init' : message.event.type;
+    this.options.onError?.(error, { actorId: message.to, event });
     const wrapped =
-      error instanceof TroupeError ? error : new TroupeError('E_INVALID_STATE', `actor ${message.to} rejected ${message.event.type}: ${String(error)}`, { cause: error });
-    message.reply?.({ applied: false, error: wrapped });
+      error instanceof TroupeError ? error : new TroupeError('E_INVALID_STATE', `actor ${message.to} rejected ${event}: ${String(error)}`, { cause: error });
+    replyOf(message)?.({ applied: false, error: wrapped });
   }
 
   private wakeIdle(): void {

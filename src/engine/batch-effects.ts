@@ -52,7 +52,7 @@ export class BatchEffects {
         }
         case 'tell': {
           const { to, event } = effect.params as unknown as TellParams;
-          this.options.followUp({ to, event });
+          this.options.followUp({ kind: 'deliver', to, event });
           break;
         }
         default: {

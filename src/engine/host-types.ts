@@ -18,14 +18,35 @@ export interface MessageOutcome {
 }
 
 /**
- * A message to one actor. Its event (and a spawn's input) belongs to the host from the moment it
- * is sent: the host stamps it with `now` and `rand` in place. Senders build a fresh object per
- * message and never reuse or change it afterwards.
+ * What the actor host routes: one kind per thing a message does. A message's event (and a
+ * spawn's input) belongs to the host from the moment it is sent: the host stamps it with `now`
+ * and `rand` in place. Senders build a fresh object per message and never reuse or change it.
  */
-export interface Message {
+export type Message = DeliveryMessage | TimerMessage | SpawnMessage | RecordMessage | TurnMessage;
+
+/** An event for one actor: live, settled in the store (revived if it takes the event), or unknown. */
+export interface DeliveryMessage {
+  kind: 'deliver';
   to: string;
   event: HostEvent;
-  spawn?: {
+  reply?: (outcome: MessageOutcome) => void;
+  /** Called at once when the message did not apply (no transition took it, or no such actor). */
+  onUnapplied?: () => void;
+}
+
+/** A durable timer of `to` fired: its row is cleared in the batch that delivers its event. */
+export interface TimerMessage {
+  kind: 'timer';
+  to: string;
+  event: HostEvent;
+  timer: string;
+}
+
+/** Creates actor `to`, alone or as one of a group made all or none (`spawnAll`). */
+export interface SpawnMessage {
+  kind: 'spawn';
+  to: string;
+  spawn: {
     kind: ActorKind;
     input: Record<string, unknown>;
     ticketId: string | null;
@@ -33,21 +54,29 @@ export interface Message {
     /** A message sent in the same batch once the actor exists, so both commit together. */
     announce?: { to: string; event: HostEvent };
   };
-  /** An event recorded on its own, not caused by any actor (for example an inter-agent message). */
-  record?: EmitParams;
-  timer?: string;
   reply?: (outcome: MessageOutcome) => void;
-  /** Called at once when the message did not apply (no transition took it). */
-  onUnapplied?: () => void;
-  /** Nothing to deliver: the message only starts a batch, so that `beforeCommit` runs. */
-  turn?: true;
   /**
-   * The group of spawns this message belongs to (`spawnAll`): queued one after another, taken
-   * into one batch, checked against the store with one read, and created all or none.
+   * The group this spawn belongs to: its messages are queued one after another, taken into one
+   * batch, and checked against the store with one read, made by the group's head.
    */
-  group?: SpawnGroup;
-  /** On the group's first message: it reads the store for the whole group. */
-  groupHead?: true;
+  group?: { members: SpawnGroup; head: boolean };
+}
+
+/** An event recorded on its own, not caused by any actor (for example an inter-agent message). */
+export interface RecordMessage {
+  kind: 'record';
+  record: EmitParams;
+  reply?: (outcome: MessageOutcome) => void;
+}
+
+/** Nothing to deliver: the message only starts a batch, so that `beforeCommit` runs. */
+export interface TurnMessage {
+  kind: 'turn';
+}
+
+/** The reply callback a message carries, if any. */
+export function replyOf(message: Message): ((outcome: MessageOutcome) => void) | undefined {
+  return message.kind === 'timer' || message.kind === 'turn' ? undefined : message.reply;
 }
 
 /** Spawns made together: all of them or none. */
@@ -71,15 +100,15 @@ export interface SpawnRequest {
   announce?: { to: string; event: HostEvent };
 }
 
-export function spawnMessage(request: SpawnRequest, reply: (outcome: MessageOutcome) => void): Message {
-  const spawn: NonNullable<Message['spawn']> = {
+export function spawnMessage(request: SpawnRequest, reply: (outcome: MessageOutcome) => void): SpawnMessage {
+  const spawn: SpawnMessage['spawn'] = {
     kind: request.kind,
     input: request.input,
     ticketId: request.ticketId,
     replaceSettled: request.replaceSettled ?? false,
   };
   if (request.announce) spawn.announce = request.announce;
-  return { to: request.id, event: { type: 'xstate.init' }, spawn, reply };
+  return { kind: 'spawn', to: request.id, spawn, reply };
 }
 
 export interface LiveActor {
