@@ -19,6 +19,10 @@ import {
   migrationStatements,
   readEventsStatement,
   serialiseBatch,
+  LIST_NODES,
+  nodeHeartbeatStatement,
+  type Fence,
+  type NodeRow,
   type Statement,
 } from './postgres-sql.js';
 import { PostgresRetention } from './postgres-retention.js';
@@ -51,6 +55,13 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** How long to wait for a connection, in ms. Default 10,000. */
   connectTimeoutMs?: number;
+  /**
+   * Fenced commits, for a node of a cluster: every commit writes only while `holder` still holds
+   * the lease `lease` at `epoch` and it has not run out (checked by the database, in the commit's
+   * own statement). A commit refused by the fence throws `E_STORE` and fails the store: the node
+   * lost its lease and must not write again.
+   */
+  fence?: Fence;
 }
 
 type Row = Record<string, unknown>;
@@ -135,9 +146,10 @@ export class PostgresStore implements Store {
     const pool = this.requirePool();
     if (isEmptyBatch(batch)) return;
     // Serialise everything first: a value that is not plain JSON throws before any write.
-    const statement = commitStatement(batch, serialiseBatch(batch));
+    const statement = commitStatement(batch, serialiseBatch(batch), this.options.fence);
+    let ok: unknown;
     try {
-      await pool.query(statement);
+      ok = (await pool.query<{ ok: number }>(statement)).rows[0]?.ok;
     } catch (error) {
       const code = sqlState(error);
       if (code !== undefined && BATCH_FAULT_CLASSES.has(code.slice(0, 2))) {
@@ -150,6 +162,25 @@ export class PostgresStore implements Store {
       this.failure = this.toStoreError('failed to commit a batch', error);
       throw this.failure;
     }
+    if (ok === 0) {
+      const fence = this.options.fence;
+      this.failure = new TroupeError(
+        'E_STORE',
+        `${this.name}: fenced: lease ${fence?.lease} is no longer held by ${fence?.holder} at epoch ${fence?.epoch}; nothing of the batch was written`,
+        { details: { fenced: true, ...fence } },
+      );
+      throw this.failure;
+    }
+  }
+
+  /** Records this node's heartbeat in the cluster's `nodes` table. */
+  async heartbeat(node: { id: string; url: string | null; pid: number; role: string; epoch: number | null }): Promise<void> {
+    await this.read(nodeHeartbeatStatement(node));
+  }
+
+  /** The nodes of the cluster with their last heartbeat, on the database's clock. */
+  async listNodes(): Promise<NodeRow[]> {
+    return (await this.read(LIST_NODES)) as unknown as NodeRow[];
   }
 
   async getActor(id: string): Promise<StoredActor | undefined> {

@@ -6,6 +6,7 @@ import { registerImport } from './import-archive.js';
 import { registerRestore } from './restore.js';
 import { registerDemo } from './demo.js';
 import { registerServe } from './serve.js';
+import { registerNodes } from './nodes.js';
 import { registerGraph } from './graph.js';
 import { registerPaths } from './paths.js';
 import { registerRun } from './run.js';
@@ -18,6 +19,7 @@ import { registerValidate } from './validate.js';
 export function registerCommands(program: Command): void {
   registerDemo(program);
   registerServe(program);
+  registerNodes(program);
   registerAgent(program);
   registerValidate(program);
   registerGraph(program);

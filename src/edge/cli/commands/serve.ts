@@ -14,6 +14,8 @@ import { serveConfig, type ServeFlags } from '../../config/serve-config.js';
 interface ServeOptions extends ServeFlags {
   otlp?: string;
   jsonSchema?: boolean;
+  nodeId?: string;
+  leaseMs: number;
 }
 
 const integer = (value: string): number => {
@@ -48,6 +50,8 @@ export function registerServe(program: Command): void {
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
     .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
+    .option('--node-id <id>', 'run as a node of a cluster on the --db PostgreSQL database (see docs/operations.md)')
+    .option('--lease-ms <ms>', 'a cluster node: how long the writer lease lasts without renewal (about the failover time)', integer, 3_000)
     .option('--otlp <url>', 'send OpenTelemetry traces to this OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318/v1/traces (or TROUPE_OTLP_URL)')
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
@@ -71,6 +75,34 @@ export function registerServe(program: Command): void {
       }
       const logger = pino({ level: config.log.level }, pino.destination(2));
       const serverLogger = logger.child({ component: 'server' });
+      if (options.nodeId !== undefined) {
+        if (config.store.memory || !/^postgres(ql)?:\/\//.test(config.store.path)) {
+          console.error('troupe serve: --node-id needs --db postgres://...: the nodes of a cluster share one PostgreSQL database');
+          process.exitCode = 2;
+          return;
+        }
+        const { runClusterNode } = await import('./cluster-node.js');
+        const node = await runClusterNode({
+          db: config.store.path,
+          nodeId: options.nodeId,
+          leaseMs: Math.max(300, options.leaseMs),
+          server: serverOptionsOf(config, serverLogger),
+          log: (line) => console.log(line),
+        });
+        const stopNode = (signal: string) => {
+          console.log(`troupe serve: ${signal}, node ${options.nodeId} shutting down`);
+          void node.stop().then(
+            () => console.log('troupe serve: stopped; the writer lease is let go'),
+            (error: unknown) => {
+              console.error(`troupe serve: shutdown failed: ${(error as Error).message}`);
+              process.exitCode = 1;
+            },
+          );
+        };
+        process.once('SIGINT', () => stopNode('SIGINT'));
+        process.once('SIGTERM', () => stopNode('SIGTERM'));
+        return;
+      }
       const otlpUrl = options.otlp ?? process.env['TROUPE_OTLP_URL'];
       const tracing = otlpUrl ? await startOtlpTracing(otlpUrl) : null;
       const store = config.store.memory ? new MemoryStore() : storeFor(config.store.path, config.store.synchronous);
