@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Runtime } from '../src/runtime.js';
-import { percentile } from './harness.js';
+import { percentile, type Figure } from './harness.js';
 
 /** Shared parts of the benchmarks whose agents run in another process over WebSocket. */
 
@@ -102,6 +102,25 @@ export async function serialDispatch(runtime: Runtime, count: number, prefix = '
 }
 
 export { percentile };
+
+/**
+ * Serial dispatch latency as figures: p50 and p99 of one series (`fromQueued` or `fromCreate`),
+ * the p99 held to the target 2 x raw ws p99 + 0.3 ms, and the raw round trip p99 of the same run.
+ */
+export function dispatchFigures(store: string, series: number[], what: string, raw: number[]): Figure[] {
+  const rawP99 = percentile(raw, 99);
+  return [
+    { name: `${store}: dispatch p50 (${what})`, value: percentile(series, 50), unit: 'ms' },
+    {
+      name: `${store}: dispatch p99 (${what})`,
+      value: percentile(series, 99),
+      unit: 'ms',
+      target: { op: '<=', value: Number((2 * rawP99 + 0.3).toFixed(3)) },
+      note: `one task in flight; target 2 x raw ws p99 (${rawP99.toFixed(3)} ms) + 0.3 ms`,
+    },
+    { name: `${store}: raw ws round trip p99`, value: rawP99, unit: 'ms' },
+  ];
+}
 
 /**
  * The agent process's entry: the compiled bundle beside the bench's own (`npm run bench` builds

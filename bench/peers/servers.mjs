@@ -35,6 +35,11 @@ async function waitFor(check, what, timeoutMs = 20_000) {
 
 /** Redis with AOF every second; resolves to { port, stop }. */
 export async function startRedis() {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('redis-server not found: install it (Debian: apt-get install redis-server); npm run bench:peers starts its own on a loopback port');
+  }
   const dir = mkdtempSync(join(tmpdir(), 'troupe-peers-redis-'));
   const port = await freePort();
   const child = spawn(

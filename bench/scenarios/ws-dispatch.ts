@@ -1,7 +1,7 @@
 import { createRuntime } from '../../src/runtime.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import type { Figure, Scenario } from '../harness.js';
-import { BENCH_AGENT_TOKEN, drain, echoServer, percentile, serialDispatch, startAgentProcess, stopAgentProcess } from '../remote-agents.js';
+import { BENCH_AGENT_TOKEN, dispatchFigures, drain, echoServer, percentile, serialDispatch, startAgentProcess, stopAgentProcess } from '../remote-agents.js';
 import { startServer } from '../../src/edge/server/server.js';
 
 const TASKS = 20_000;
@@ -45,17 +45,8 @@ export const wsDispatch: Scenario = {
     figures.push({ name: 'memory: server CPU per task', value: remote.cpuUs, unit: 'us', note: 'runtime + WebSocket server process' });
 
     const serial = await serialDispatch(runtime, SERIAL);
-    const rawP99 = percentile(raw, 99);
-    figures.push({ name: 'memory: dispatch p50 (queued to assign)', value: percentile(serial.fromQueued, 50), unit: 'ms' });
-    figures.push({
-      name: 'memory: dispatch p99 (queued to assign)',
-      value: percentile(serial.fromQueued, 99),
-      unit: 'ms',
-      target: { op: '<=', value: Number((2 * rawP99 + 0.3).toFixed(3)) },
-      note: 'target: 2 x raw p99 + 0.3 ms',
-    });
+    figures.push(...dispatchFigures('memory', serial.fromQueued, 'queued to assign', raw));
     figures.push({ name: 'memory: dispatch p99 (create call to assign)', value: percentile(serial.fromCreate, 99), unit: 'ms' });
-    figures.push({ name: 'memory: raw ws round trip p99', value: rawP99, unit: 'ms' });
 
     await stopAgentProcess(child);
     echo.close();

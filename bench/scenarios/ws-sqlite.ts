@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createRuntime } from '../../src/runtime.js';
 import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
 import type { Figure, Scenario } from '../harness.js';
-import { BENCH_AGENT_TOKEN, drain, echoServer, percentile, serialDispatch, startAgentProcess, stopAgentProcess } from '../remote-agents.js';
+import { BENCH_AGENT_TOKEN, dispatchFigures, drain, echoServer, serialDispatch, startAgentProcess, stopAgentProcess } from '../remote-agents.js';
 import { startServer } from '../../src/edge/server/server.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
@@ -26,16 +26,7 @@ async function measure(agents: number, capacity: number, withLatency: boolean): 
   figures.push({ name: `sqlite: server CPU per task ${shape}`, value: run.cpuUs, unit: 'us', note: 'runtime + WebSocket server process' });
   if (withLatency) {
     const serial = await serialDispatch(runtime, SERIAL);
-    const rawP99 = percentile(raw, 99);
-    figures.push({ name: 'sqlite: dispatch p50 (create call to assign)', value: percentile(serial.fromCreate, 50), unit: 'ms' });
-    figures.push({
-      name: 'sqlite: dispatch p99 (create call to assign)',
-      value: percentile(serial.fromCreate, 99),
-      unit: 'ms',
-      target: { op: '<=', value: Number((2 * rawP99 + 0.3).toFixed(3)) },
-      note: `one task in flight; target 2 x raw ws p99 (${rawP99.toFixed(3)} ms) + 0.3 ms`,
-    });
-    figures.push({ name: 'sqlite: raw ws round trip p99', value: rawP99, unit: 'ms' });
+    figures.push(...dispatchFigures('sqlite', serial.fromCreate, 'create call to assign', raw));
   }
   await stopAgentProcess(child);
   echo.close();

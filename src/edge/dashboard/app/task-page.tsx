@@ -7,7 +7,7 @@ import { href } from './route.js';
 import { StatechartPanel } from './statechart-panel.js';
 import type { ActorChart, TaskView } from './views.js';
 
-/** Cancel (any live task) and retry (a dead-lettered one), for client tokens. */
+/** Cancel a live task, for client tokens. (Retrying a dead-lettered task waits for the dead-letter routes of issue 16.) */
 function TaskActions({ task }: { task: TaskView }) {
   const { api, canAct } = useSession();
   const [message, setMessage] = useState<string | null>(null);
@@ -26,11 +26,6 @@ function TaskActions({ task }: { task: TaskView }) {
       {live ? (
         <button type="button" onClick={() => act(`/v1/tasks/${encodeURIComponent(task.id)}/cancel`, 'cancel requested')}>
           Cancel task
-        </button>
-      ) : null}
-      {task.status === 'dead_lettered' ? (
-        <button type="button" onClick={() => act(`/v1/tasks/${encodeURIComponent(task.id)}/retry`, 'retry requested')}>
-          Retry task
         </button>
       ) : null}
       {message ? <span role="status">{message}</span> : null}
