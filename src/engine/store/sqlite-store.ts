@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TroupeError } from '../../core/errors.js';
 import { SqliteRetention } from './sqlite-retention.js';
-import { backupDatabase } from './sqlite-backup.js';
+import { backupDatabase } from './sqlite-backup-copy.js';
 import { isEmptyBatch } from './store.js';
 import { latestVersion, pendingMigrations } from './schema-ladder.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';

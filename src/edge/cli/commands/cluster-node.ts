@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRuntime, type Runtime } from '../../../runtime.js';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../../runtime.js';
 import { SystemClock } from '../../../engine/clock.js';
 import { DelegatingStore } from '../../../engine/store/delegating-store.js';
 import { PostgresStore } from '../../../engine/store/postgres-store.js';
@@ -20,6 +20,8 @@ export interface ClusterNodeOptions {
   leaseMs: number;
   /** What the node serves once it is the writer (port, host, tokens, grace). */
   server: ServerOptions;
+  /** The writer's runtime options (retention, logger, payload limit); the store is the node's own. */
+  runtime?: Omit<RuntimeOptions, 'store'>;
   log: (line: string) => void;
   /** Called when the node must end (lost its lease, its store failed); default `process.exit`. */
   exit?: (code: number) => void;
@@ -80,7 +82,7 @@ export async function runClusterNode(options: ClusterNodeOptions): Promise<{ sto
       const fenced = new FailFastStore(new PostgresStore({ url: options.db, fence: { lease: WRITER_LEASE, holder, epoch: won } }), (error) =>
         end(4, `stopped writing: ${error.message}`),
       );
-      runtime = createRuntime({ store: fenced });
+      runtime = createRuntime({ ...options.runtime, store: fenced });
       const listening = await startServer(runtime, options.server);
       server = listening;
       const report = await runtime.start();

@@ -87,6 +87,8 @@ export function registerServe(program: Command): void {
           nodeId: options.nodeId,
           leaseMs: Math.max(300, options.leaseMs),
           server: serverOptionsOf(config, serverLogger),
+          // Only the writer runs a runtime, so only the writer sweeps retention.
+          runtime: { logger, retention: retentionOf(config), maxPayloadBytes: config.limits.maxPayloadBytes },
           log: (line) => console.log(line),
         });
         const stopNode = (signal: string) => {
