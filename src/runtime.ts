@@ -24,10 +24,19 @@ import type { RetentionOptions } from './engine/retention/retention-policy.js';
 import { TicketApi } from './engine/api/ticket-api.js';
 import { taskView } from './engine/api/views.js';
 import { EventSpans, tracingEnabled, troupeTracer } from './engine/tracing/event-spans.js';
+import { logDecisions } from './engine/decision-log.js';
 import { PatternApi } from './features/patterns/run/pattern-api.js';
 import type { CoordinationApi } from './features/coordination/coordination-api.js';
 import { installCoordination } from './features/coordination/install.js';
 
+/**
+ * Options of `createRuntime`: the store, the clock and the engine's limits and defaults.
+ *
+ * @example
+ * ```ts
+ * const runtime = createRuntime({ store: new SqliteStore({ path: 'troupe.db' }), retry: { maxAttempts: 5 } });
+ * ```
+ */
 export interface RuntimeOptions {
   /** Where actors, timers and events are kept. Default: a `MemoryStore`. */
   store?: Store;
@@ -67,6 +76,12 @@ export interface RuntimeOptions {
    * costs nothing per event (docs/operations.md, "Traces").
    */
   tracer?: Tracer;
+  /**
+   * `false`: Troupe makes no spans and looks up no trace context, even when an OpenTelemetry SDK
+   * is registered (for an application that traces other things). Default true: Troupe traces
+   * when an SDK is registered and costs nothing measurable when none is (`npm run bench -- --only tracing-cost`).
+   */
+  tracing?: boolean;
 }
 
 /** What `start()` found in the store. */
@@ -186,8 +201,9 @@ export class Runtime {
     this.retention.onUnitsSwept((units) => this.core.bus.forget(units.filter((u) => u.kind === 'ticket').map((u) => u.id)));
     registerRetentionMetrics(this.metrics.registry, this.store, this.retention, () => this.storeOpen);
     this.audit = new AuditApi(this.store, this.clock, ready);
+    logDecisions(this.core.bus, this.logger);
     const tracer = options.tracer ?? troupeTracer();
-    if (tracingEnabled(tracer)) {
+    if (options.tracing !== false && tracingEnabled(tracer)) {
       const spans = new EventSpans(tracer);
       this.core.bus.subscribe({}, (event) => spans.handle(event));
       this.spans = spans;

@@ -140,6 +140,17 @@ describe('OpenTelemetry spans from the event stream', () => {
     await expect(runtime.tasks.create({ type: 't', traceparent: 'not-a-trace' })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
   });
 
+  it('makes no spans with tracing: false, even with an SDK tracer', async () => {
+    exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    runtime = createRuntime({ clock: new SimulatedClock(T0), tracer: provider.getTracer('troupe'), tracing: false });
+    await runtime.agents.register({ id: 'a1', handler: () => 'ok' });
+    const task = await runtime.tasks.create({ type: 't' });
+    await runtime.tasks.wait(task.id);
+    expect(exporter.getFinishedSpans()).toEqual([]);
+    expect(runtime.traceparentFor(task.id)).toBeUndefined();
+  });
+
   it('is off when no SDK is registered: the default tracer records nothing', () => {
     expect(tracingEnabled(trace.getTracer('troupe'))).toBe(false);
     const provider = new BasicTracerProvider();

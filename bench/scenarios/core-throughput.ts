@@ -1,4 +1,4 @@
-import { createRuntime } from '../../src/runtime.js';
+import { createRuntime, type RuntimeOptions } from '../../src/runtime.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import type { Figure, Scenario } from '../harness.js';
 import { completions, percentile } from '../harness.js';
@@ -12,8 +12,8 @@ function heapUsed(): number {
 }
 
 /** One run: 20,000 no-op tasks created in chunks of 1,000, drained by 8 agents; tasks per second. */
-async function throughputRun(): Promise<number> {
-  const runtime = createRuntime({ store: new MemoryStore() });
+export async function throughputRun(options: Omit<RuntimeOptions, 'store'> = {}): Promise<number> {
+  const runtime = createRuntime({ ...options, store: new MemoryStore() });
   await runtime.start();
   const all = completions(runtime, TASKS);
   const t0 = performance.now();

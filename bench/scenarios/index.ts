@@ -7,8 +7,9 @@ import { postgresCluster } from './postgres-cluster.js';
 import { splitJoin } from './split-join.js';
 import { sqliteRestart } from './sqlite-restart.js';
 import { sqliteThroughput } from './sqlite-throughput.js';
+import { tracingCost } from './tracing-cost.js';
 import { wsDispatch } from './ws-dispatch.js';
 import { wsSqlite } from './ws-sqlite.js';
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. Add new ones here. */
-export const scenarios: Scenario[] = [wsSqlite, coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, postgresCluster, retentionSoak];
+export const scenarios: Scenario[] = [wsSqlite, coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, tracingCost, postgresCluster, retentionSoak];

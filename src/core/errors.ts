@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   E_UNSUPPORTED_MEDIA_TYPE: 'The request body is not sent as `application/json`.',
 } as const;
 
+/** One of the stable error codes listed in `ERROR_CODES` and docs/errors.md. */
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 /** Categories that drive retry decisions; see `docs/errors.md`. */
@@ -81,6 +82,14 @@ export class NonRetryableError extends Error {
   }
 }
 
+/**
+ * True when `value` is a `TroupeError`; narrows it so `code` and `category` can be read.
+ *
+ * @example
+ * ```ts
+ * try { await runtime.tasks.get('nope'); } catch (e) { if (isTroupeError(e) && e.code === 'E_UNKNOWN_TASK') console.log('no such task'); }
+ * ```
+ */
 export function isTroupeError(value: unknown): value is TroupeError {
   return value instanceof TroupeError;
 }

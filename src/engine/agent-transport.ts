@@ -8,6 +8,7 @@ export interface Offer {
   autoStart: boolean;
 }
 
+/** A lease taken back from an agent (the task was cancelled or timed out): the agent should stop working on it. */
 export interface Revocation {
   taskId: string;
   agentId: string;

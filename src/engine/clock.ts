@@ -9,7 +9,14 @@ export interface Clock {
   clear(handle: unknown): void;
 }
 
-/** Wall-clock time from the operating system. */
+/**
+ * Wall-clock time from the operating system: the default clock of `createRuntime`.
+ *
+ * @example
+ * ```ts
+ * const runtime = createRuntime({ clock: new SystemClock() });
+ * ```
+ */
 export class SystemClock implements Clock {
   now(): number {
     return Date.now();

@@ -3,6 +3,14 @@ import type { StoredEvent } from './store/store.js';
 /** A Troupe event as observers see it. */
 export type TroupeEvent = StoredEvent;
 
+/**
+ * Which events a subscription or a history read receives; every field narrows them.
+ *
+ * @example
+ * ```ts
+ * runtime.events.subscribe({ types: ['task.*'], ticketId: 'T-1' }, (e) => console.log(e.type));
+ * ```
+ */
 export interface EventFilter {
   /** Exact types, or prefixes ending in `*` such as `task.*`. */
   types?: string[];
@@ -61,6 +69,7 @@ class Ring {
   }
 }
 
+/** A history read: an event filter and how many events at most. */
 export interface HistoryQuery extends EventFilter {
   limit?: number;
 }

@@ -70,6 +70,7 @@ export interface WatchQualityParams {
   gates: string[];
 }
 
+/** How a resource is held: `exclusive` (alone) or `shared` (with other shared holders). */
 export type ResourceMode = 'exclusive' | 'shared';
 
 /** Where a resource sends its answer to a request: a coordinator actor, or an API caller. */
@@ -103,6 +104,7 @@ export interface ResourceChangedParams {
   waiters: string[];
 }
 
+/** A resource granted to an owner in a mode. */
 export interface Grant {
   resource: string;
   owner: string;

@@ -14,6 +14,7 @@ export type JoinStrategy =
   | 'majority'
   | { strategy: 'k-of-n'; k: number; maxFailures?: number };
 
+/** What a join strategy needs over its sources: how many in all, how many must succeed. */
 export interface JoinNeed {
   /** Sources in all. */
   n: number;
@@ -23,11 +24,13 @@ export interface JoinNeed {
   maxFailures: number;
 }
 
+/** How many of a join's sources have succeeded and failed so far. */
 export interface JoinTally {
   succeeded: number;
   failed: number;
 }
 
+/** Whether a join is still waiting, ready, or failed (and why). */
 export type JoinDecision = { kind: 'pending' } | { kind: 'ready' } | { kind: 'failed'; reason: string };
 
 /**

@@ -26,6 +26,7 @@ export type MergeSpec =
   | { strategy: 'majority'; key: string }
   | { strategy: 'custom'; name: string };
 
+/** What a merge strategy produced: the merged value and details for observers. */
 export interface MergeOutcome {
   value: unknown;
   /** What the strategy wants observers to know (vote counts for `majority`). */
@@ -151,6 +152,7 @@ export function intersection(inputs: readonly MergeInput[]): unknown {
   return out;
 }
 
+/** The outcome of a majority vote: the winning value and how many voted for it. */
 export interface Vote {
   /** The winning value. */
   value: unknown;

@@ -6,11 +6,15 @@ import { canonicalJson, jsonEqual, readPath } from '../canonical-json.js';
  */
 
 export const ROUTING_OPERATORS = ['==', '!=', '>', '<', '>=', '<=', 'in', 'not_in', 'contains', 'not_contains'] as const;
+/** A comparison a routing rule applies to the value at its path. */
 export type RoutingOperator = (typeof ROUTING_OPERATORS)[number];
 
+/** Every decision a routing rule may take. */
 export const ROUTING_DECISIONS = ['continue', 'retry', 'skip', 'branch', 'parallel', 'end', 'error'] as const;
+/** One of `ROUTING_DECISIONS`. */
 export type RoutingDecisionKind = (typeof ROUTING_DECISIONS)[number];
 
+/** One routing rule: a condition on a path of the state, and the decision taken when it holds. */
 export interface RoutingRule {
   /** Names the rule in the reasoning; defaults to `rule <index>`. */
   id?: string;
@@ -27,6 +31,7 @@ export interface RoutingRule {
   target?: string;
 }
 
+/** What routing decided: the decision, its target, the rule that chose it, and the reasoning. */
 export interface RoutingDecision {
   decision: RoutingDecisionKind;
   /** The branch the route coordinator takes: the matched rule's `target`, else the decision. */
@@ -37,6 +42,7 @@ export interface RoutingDecision {
   reasoning: string;
 }
 
+/** How routing decides when no rule matches. */
 export interface RouteOptions {
   /** Decision when no rule matches. Default `continue`. */
   fallback?: RoutingDecisionKind;

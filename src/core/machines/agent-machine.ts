@@ -3,6 +3,7 @@ import { EFFECT_ACTIONS, hostEffect, type Stamped } from './effects.js';
 
 /** Heartbeat defaults from the seeds: a beat every 30 s, stale after 90 s of silence. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
+/** Silence after which an agent is stale and its leases are requeued, in ms (90 s). */
 export const DEFAULT_STALE_AFTER_MS = 90_000;
 
 export type AgentTransportKind = 'in-process' | 'websocket';

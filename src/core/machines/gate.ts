@@ -10,6 +10,7 @@ export interface ValidatorSpec {
   input?: unknown;
 }
 
+/** The criteria a phase must meet to pass: its tasks' outcomes, required artifacts, quality, and optional validators. */
 export interface GateSpec {
   /** Every task of the phase must have succeeded. Default true. */
   allTasksSucceeded?: boolean;

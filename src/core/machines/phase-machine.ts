@@ -3,6 +3,7 @@ import { EFFECT_ACTIONS, hostEffect, type Stamped } from './effects.js';
 import { gateFailures, type GateSpec, type PhaseCounts, type ValidatorSpec } from './gate.js';
 import type { TaskStatus } from './task-types.js';
 
+/** Gate rounds a phase gets (work, then review) before it fails, unless its gate says otherwise. */
 export const DEFAULT_MAX_ROUNDS = 3;
 
 /** The id of a ticket's phase actor. */

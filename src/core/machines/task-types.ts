@@ -12,6 +12,7 @@ export interface TaskTimeouts {
   heartbeat?: number;
 }
 
+/** Why an attempt failed: the message, its category (which decides retries) and a code. */
 export interface AttemptError {
   message: string;
   category: ErrorCategory;
@@ -21,6 +22,7 @@ export interface AttemptError {
   timeout?: 'start' | 'finish' | 'heartbeat';
 }
 
+/** One attempt at a task: which agent under which lease, when, and how it ended. */
 export interface AttemptRecord {
   attempt: number;
   agentId: string;

@@ -50,6 +50,7 @@ export interface ConnectAgentOptions {
   random?: () => number;
 }
 
+/** The events a remote agent emits about its connection. */
 export interface RemoteAgentEvents {
   /** A welcome arrived: the agent is (again) connected. */
   connected: [WelcomeMessage];

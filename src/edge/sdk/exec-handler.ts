@@ -3,6 +3,7 @@ import { createInterface } from 'node:readline';
 import { NonRetryableError } from '../../core/errors.js';
 import type { TaskHandler } from '../../engine/api/task-handler.js';
 
+/** Options of `execHandler`: how the command runs, and how long it may take. */
 export interface ExecHandlerOptions {
   /** Working directory of the command. Default: the current one. */
   cwd?: string;

@@ -17,6 +17,14 @@ const agentSchema = z
   })
   .strict();
 
+/**
+ * An in-process agent for `runtime.agents.register`: its id, what it can do, how much at once, and the handler that does the work.
+ *
+ * @example
+ * ```ts
+ * await runtime.agents.register({ id: 'coder', capabilities: ['code'], capacity: 4, handler: async ({ input }) => ({ ok: true }) });
+ * ```
+ */
 export interface RegisterAgentInput {
   id: string;
   capabilities?: string[];

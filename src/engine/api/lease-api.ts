@@ -6,12 +6,14 @@ import { assertJson } from '../../core/json-value.js';
 import { jsonSize } from '../validation.js';
 import { taskView, type TaskView } from './views.js';
 
+/** What an agent hands in when a task succeeds: the result, named artifacts, and an optional quality score for gates. */
 export interface CompleteReport {
   result?: unknown;
   artifacts?: Record<string, unknown>;
   quality?: number | null;
 }
 
+/** What an agent reports when an attempt fails; `category` and `retryable` decide whether the task is retried (docs/errors.md). */
 export interface FailReport {
   message: string;
   category?: ErrorCategory;
@@ -31,6 +33,11 @@ export interface ReportOutcome {
  * can move a task. A repeat of the report that settled the task is answered the same way
  * (idempotent); anything else about a lease that is not current is refused with
  * `E_LEASE_MISMATCH` and changes nothing.
+ *
+ * @example
+ * ```ts
+ * await runtime.leases.complete(taskId, leaseId, { result: { ok: true } });
+ * ```
  */
 export class LeaseApi {
   constructor(

@@ -6,6 +6,14 @@ import { createdViews, prepareTasks, throwIfRefused, type PreparedTasks, type Ti
 import type { TaskCreateInput } from './task-input.js';
 import { stateOf, taskView, type TaskView } from './views.js';
 
+/**
+ * Which tasks `runtime.tasks.list` returns; every field narrows the list.
+ *
+ * @example
+ * ```ts
+ * const failed = await runtime.tasks.list({ ticketId: 'T-1', status: ['failed', 'dead_lettered'] });
+ * ```
+ */
 export interface TaskListFilter {
   ticketId?: string;
   status?: TaskStatus | TaskStatus[];

@@ -4,6 +4,7 @@ import type { TaskTimeouts } from '../../core/machines/task-types.js';
 
 /** Named priorities map onto numbers; higher runs first. */
 export const PRIORITY_LEVELS = { low: 25, medium: 50, high: 75, critical: 100 } as const;
+/** A named priority (`low`, `medium`, `high`, `critical`); `PRIORITY_LEVELS` gives its number. */
 export type PriorityName = keyof typeof PRIORITY_LEVELS;
 
 /** An actor id as the APIs accept it (tasks, coordinators: one address space). */

@@ -76,6 +76,7 @@ export function taskView(value: unknown, context: TaskContext): TaskView {
   };
 }
 
+/** An agent as the APIs show it: status, capabilities, load and last heartbeat. */
 export interface AgentView {
   id: string;
   status: AgentStatus;
@@ -103,8 +104,10 @@ export function agentView(value: unknown, c: AgentContext, load: number): AgentV
   };
 }
 
+/** Where a phase is in its life: waiting, working, under its gate's evaluation or validation, reworking, or settled. */
 export type PhaseStatus = 'pending' | 'active' | 'evaluating' | 'validating' | 'reworking' | 'passed' | 'failed' | 'cancelled';
 
+/** One phase of a ticket as the APIs show it: status, gate round and verdicts. */
 export interface PhaseView {
   name: string;
   status: PhaseStatus;
@@ -134,8 +137,10 @@ export function phaseView(value: unknown, c: PhaseContext): PhaseView {
   };
 }
 
+/** Where a ticket is: `active` until all its phases pass (`completed`), one fails, or it is cancelled. */
 export type TicketStatus = 'active' | 'completed' | 'failed' | 'cancelled';
 
+/** A ticket as the APIs show it: status, current phase, and each phase's view. */
 export interface TicketView {
   id: string;
   status: TicketStatus;

@@ -73,7 +73,16 @@ const lineSchema = z.object({
   ),
 });
 
-/** Reads an archive file unit by unit; a line that is not an archived unit throws `E_INVALID_INPUT` naming file and line. */
+/**
+ * Reads an archive file unit by unit; a line that is not an archived unit throws `E_INVALID_INPUT` naming file and line.
+ *
+ * @example
+ * ```ts
+ * import { readArchive } from 'troupe';
+ *
+ * for await (const unit of readArchive('archive/troupe-archive-2026-12-05.jsonl')) console.log(unit.kind, unit.id, unit.events.length);
+ * ```
+ */
 export async function* readArchive(file: string): AsyncGenerator<UnitRecord> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;

@@ -56,7 +56,16 @@ export const retentionOptionsSchema = z.strictObject({
 /** A policy with every default filled in. */
 export type RetentionPolicy = Required<Omit<z.output<typeof retentionOptionsSchema>, 'eventsMs'>> & { eventsMs: number };
 
-/** Checks the options and fills in the defaults; throws `E_INVALID_INPUT` naming each bad field. */
+/**
+ * Checks the options and fills in the defaults; throws `E_INVALID_INPUT` naming each bad field.
+ *
+ * @example
+ * ```ts
+ * import { resolveRetention } from 'troupe';
+ *
+ * const policy = resolveRetention({ finishedMs: 86_400_000 }); // policy.deadLetteredMs: 30 days
+ * ```
+ */
 export function resolveRetention(options: RetentionOptions = {}): RetentionPolicy {
   const parsed = parseOrThrow(retentionOptionsSchema, options, 'retention options');
   return { ...parsed, eventsMs: parsed.eventsMs ?? parsed.finishedMs };

@@ -32,6 +32,12 @@ const yieldToEngine = () => new Promise<void>((resolve) => setImmediate(resolve)
  * or called by whatever decides who sweeps (the leader, once several nodes share one store:
  * every step is a short store transaction that re-checks the unit, so two sweepers at once
  * cost work but never lose live data). Sweeps never overlap within one runtime.
+ *
+ * @example
+ * ```ts
+ * const runtime = createRuntime({ store, retention: { finishedMs: 86_400_000, schedule: false } });
+ * const report = await runtime.retention.sweep(); // report.units.units: tickets and tasks removed
+ * ```
  */
 export class RetentionSweeper {
   private current: RetentionPolicy;

@@ -46,6 +46,14 @@ import type {
   UnitRecord,
 } from './store.js';
 
+/**
+ * Options of `PostgresStore`: the database URL, the schema, and the pool.
+ *
+ * @example
+ * ```ts
+ * const store = new PostgresStore({ url: process.env.DATABASE_URL! });
+ * ```
+ */
 export interface PostgresStoreOptions {
   /** A connection URL, e.g. `postgres://troupe:secret@db.internal:5432/troupe`. */
   url: string;
@@ -361,7 +369,14 @@ function sqlState(error: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
-/** A connection URL without its password, for names and logs. */
+/**
+ * A connection URL without its password, for names and logs.
+ *
+ * @example
+ * ```ts
+ * redactUrl('postgres://troupe:secret@db:5432/troupe'); // 'postgres://troupe:***@db:5432/troupe'
+ * ```
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);

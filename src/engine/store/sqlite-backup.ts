@@ -15,6 +15,13 @@ import { ALL_PAGES, backupDatabase } from './sqlite-backup-copy.js';
  * Backs up the store at `dbPath` (which a running server may be using) into `file`. Copies
  * every page in one step: one read transaction, a consistent snapshot that a writer in another
  * process cannot make the backup restart (in WAL mode readers and the writer do not block).
+ *
+ * @example
+ * ```ts
+ * import { backupSqliteFile } from 'troupe';
+ *
+ * const { totalPages } = await backupSqliteFile('.troupe/troupe.db', '/backups/troupe-2026-12-05.db');
+ * ```
  */
 export async function backupSqliteFile(dbPath: string, file: string): Promise<{ totalPages: number }> {
   // Opened as a store first: the file must be a Troupe store this version can read.
@@ -34,6 +41,14 @@ export async function backupSqliteFile(dbPath: string, file: string): Promise<{ 
  * the copy replaces the database under it. Refuses a backup that is not a Troupe store, and an
  * existing target unless `force`. The backup is copied with the backup API (not the file
  * system), so the target's write-ahead log cannot mix old pages into it.
+ *
+ * @example
+ * ```ts
+ * import { restoreSqliteFile } from 'troupe';
+ *
+ * // With every server on .troupe/troupe.db stopped:
+ * await restoreSqliteFile('/backups/troupe-2026-12-05.db', '.troupe/troupe.db', { force: true });
+ * ```
  */
 export async function restoreSqliteFile(backup: string, target: string, options: { force?: boolean } = {}): Promise<{ totalPages: number }> {
   if (!existsSync(backup)) throw new TroupeError('E_INVALID_INPUT', `no backup at ${backup}`);

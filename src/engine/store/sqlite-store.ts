@@ -30,6 +30,14 @@ import type {
 type Db = Database.Database;
 type Stmt = Database.Statement<unknown[]>;
 
+/**
+ * Options of `SqliteStore`: the file, and how hard each commit is pushed to disk.
+ *
+ * @example
+ * ```ts
+ * const store = new SqliteStore({ path: './data/troupe.db' });
+ * ```
+ */
 export interface SqliteStoreOptions {
   /** The database file; its parent directory is created. `:memory:` works for throwaway use. */
   path: string;

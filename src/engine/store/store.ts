@@ -76,6 +76,7 @@ export interface CommitBatch {
   outboxDelivered: string[];
 }
 
+/** Which stored actors `Store.listActors` returns; every field narrows the list. */
 export interface ActorQuery {
   kind?: ActorKind;
   ticketId?: string;
@@ -85,6 +86,7 @@ export interface ActorQuery {
   limit?: number;
 }
 
+/** Which stored events `Store.readEvents` returns, in sequence order; every field narrows the list. */
 export interface EventQuery {
   ticketId?: string;
   taskId?: string;
@@ -160,6 +162,7 @@ export interface AuditEntry {
   details: Record<string, unknown>;
 }
 
+/** What `Store.readAudit` (and `runtime.audit.read`, `GET /v1/audit`) selects: every field narrows. */
 export interface AuditQuery {
   actor?: string;
   action?: string;
@@ -223,6 +226,7 @@ export interface LeaseStore {
   leaseHistory(name: string): Promise<LeaseTerm[]>;
 }
 
+/** Where the engine keeps actors, timers, events and leases. A commit is atomic and, once its promise resolves, durable as the store promises. Memory, SQLite and PostgreSQL implement it and pass the same conformance suite; pass one to `createRuntime({ store })`. */
 export interface Store extends LeaseStore {
   /** A short name for logs, e.g. `memory` or `sqlite:/path/to/file`. */
   readonly name: string;

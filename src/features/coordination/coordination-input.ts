@@ -52,6 +52,18 @@ export const splitSchema = z
   })
   .strict()
   .refine((s) => (s.targets === undefined) !== (s.map === undefined), 'give either targets or map, not both');
+/**
+ * A split: one task per target (or per item of `map`), created together as children of one coordinator.
+ *
+ * @example
+ * ```ts
+ * const plan = await runtime.tasks.create({ type: 'plan' });
+ * await runtime.coordination.split({
+ *   sourceTaskId: plan.id,
+ *   targets: [{ type: 'review', input: { file: 'a.ts' } }, { type: 'review', input: { file: 'b.ts' } }],
+ * });
+ * ```
+ */
 export type SplitRequest = z.input<typeof splitSchema>;
 
 const sourcesSchema = z.union([z.array(idSchema).max(1_000_000), z.object({ split: idSchema }).strict()]);
@@ -81,6 +93,7 @@ export const joinSchema = z
     ticketId: idSchema.optional(),
   })
   .strict();
+/** A join: waits for its sources (task ids or a split) by a strategy (all, any, quorum, ...) and merges their results. */
 export type JoinRequest = z.input<typeof joinSchema>;
 
 export const syncPointSchema = z
@@ -97,6 +110,7 @@ export const syncPointSchema = z
     ticketId: idSchema.optional(),
   })
   .strict();
+/** A sync point: a join over tasks that each wait at the point until all have arrived. */
 export type SyncPointRequest = z.input<typeof syncPointSchema>;
 
 export const mergeRequestSchema = z
@@ -108,6 +122,7 @@ export const mergeRequestSchema = z
     incomplete: z.enum(['error', 'skip']).optional(),
   })
   .strict();
+/** A merge of several results into one by a named strategy (concat, deep, majority, custom ...). */
 export type MergeRequest = z.input<typeof mergeRequestSchema>;
 
 export const routingRuleSchema = z
@@ -138,6 +153,7 @@ export const routeSchema = z
     branches: z.record(nameSchema, z.array(taskTemplateSchema).max(10_000)).optional(),
   })
   .strict();
+/** A route: rules over a state decide what happens next (continue, retry, branch, end ...). */
 export type RouteRequest = z.input<typeof routeSchema>;
 
 export const dependencySchema = z.discriminatedUnion('kind', [
@@ -147,6 +163,7 @@ export const dependencySchema = z.discriminatedUnion('kind', [
     .object({ kind: z.literal('resource'), resource: nameSchema, mode: z.enum(['exclusive', 'shared']).optional(), timeoutMs: duration.optional() })
     .strict(),
 ]);
+/** One dependency of a guard: a task, a resource, or a time. */
 export type DependencyRequest = z.input<typeof dependencySchema>;
 
 export const guardSchema = z
@@ -157,6 +174,7 @@ export const guardSchema = z
     ticketId: idSchema.optional(),
   })
   .strict();
+/** A dependency guard: waits until every dependency holds (tasks done, resources free, times reached) or times out. */
 export type GuardRequest = z.input<typeof guardSchema>;
 
 export const sagaSchema = z
@@ -166,12 +184,14 @@ export const sagaSchema = z
     ticketId: idSchema.optional(),
   })
   .strict();
+/** A saga: steps run in order; when one fails, the compensations of the done ones run in reverse. */
 export type SagaRequest = z.input<typeof sagaSchema>;
 
 export const defineResourceSchema = z
   .object({ name: nameSchema, kind: z.enum(['lock', 'semaphore']), permits: z.number().int().min(1).max(1_000_000).optional() })
   .strict()
   .refine((r) => (r.kind === 'semaphore') === (r.permits !== undefined), 'a semaphore needs permits; a lock takes none');
+/** A shared resource: a lock (one holder) or a semaphore with a number of permits. */
 export type DefineResourceRequest = z.input<typeof defineResourceSchema>;
 
 export const acquireSchema = z
@@ -185,9 +205,11 @@ export const acquireSchema = z
     waitMs: z.number().int().min(0).optional(),
   })
   .strict();
+/** A request to hold a resource, exclusively or shared, optionally with a timeout. */
 export type AcquireRequest = z.input<typeof acquireSchema>;
 
 export const barrierSchema = z
   .object({ id: idSchema.optional(), parties: z.number().int().min(1).max(1_000_000), timeoutMs: duration.optional(), ticketId: idSchema.optional() })
   .strict();
+/** A barrier: releases all parties at once when the last one arrives, or breaks on timeout. */
 export type BarrierRequest = z.input<typeof barrierSchema>;

@@ -23,6 +23,7 @@ export interface SplitView {
   reason: string | null;
 }
 
+/** A join or sync point as the APIs show it: what it waits for, what arrived, and its decision. */
 export interface JoinView {
   id: string;
   /** `sync` for a sync point. */
@@ -44,6 +45,7 @@ export interface JoinView {
   result: JoinResult | null;
 }
 
+/** A dependency guard as the APIs show it: its dependencies and which of them hold. */
 export interface GuardView {
   id: string;
   kind: 'guard';
@@ -55,6 +57,7 @@ export interface GuardView {
   reason: string | null;
 }
 
+/** A route as the APIs show it: the decision taken, by which rule, and why. */
 export interface RouteView {
   id: string;
   kind: 'route';
@@ -67,6 +70,7 @@ export interface RouteView {
   reason: string | null;
 }
 
+/** A saga as the APIs show it: the steps done and the compensations run. */
 export interface SagaView {
   id: string;
   kind: 'saga';
@@ -79,6 +83,7 @@ export interface SagaView {
   reason: string | null;
 }
 
+/** A barrier as the APIs show it: parties expected and arrived. */
 export interface BarrierView {
   id: string;
   kind: 'barrier';
@@ -90,6 +95,7 @@ export interface BarrierView {
   reason: string | null;
 }
 
+/** A shared resource as the APIs show it: its holders and its queue. */
 export interface ResourceView {
   name: string;
   kind: 'lock' | 'semaphore';
@@ -100,6 +106,7 @@ export interface ResourceView {
   fence: number;
 }
 
+/** Any coordinator as the APIs show it; `kind` says which. */
 export type CoordinatorView = SplitView | JoinView | GuardView | RouteView | SagaView | BarrierView;
 
 const topState = (value: unknown): string => (typeof value === 'string' ? value : Object.keys(value as object)[0] ?? '');

@@ -4,6 +4,7 @@ import { TroupeError } from '../../core/errors.js';
 import type { Clock } from '../../engine/clock.js';
 import type { LeaseStore } from '../../engine/store/store.js';
 
+/** Options of `runtime.coordination.leader(name, options)`: how long a term lasts and how often it is renewed. */
 export interface LeaderOptions {
   /** How long a term lasts without a renewal, in ms. Default 15,000. */
   ttlMs?: number;
@@ -20,6 +21,7 @@ export interface LeaderTerm {
   epoch: number;
 }
 
+/** The events a `Leadership` emits when leadership comes to or leaves this process. */
 export interface LeaderEvents {
   /** This process became the leader. */
   elected: [LeaderTerm];

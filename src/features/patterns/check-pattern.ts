@@ -7,6 +7,7 @@ import { resolvePattern } from './load/resolve.js';
 import { locate, parsePatternSource, type PatternSource } from './load/source.js';
 import { isError, problem, sortProblems, type PatternProblem } from './problems/problems.js';
 
+/** Options of `checkPatternText` and `checkPatternSource`: the library `use:` reads from, input values, and how strict to be. */
 export interface PatternCheckOptions {
   /** Where `use:` finds other patterns; the source itself is added to it. Default: the built-ins. */
   library?: PatternLibrary;

@@ -132,6 +132,7 @@ export const AGENT_MESSAGES = {
   goodbye: goodbyeMessage,
 } as const;
 
+/** An agent's first frame: its id, capabilities, capacity and protocol version. */
 export type HelloMessage = z.output<typeof helloMessage>;
 export type HeartbeatMessage = z.output<typeof heartbeatMessage>;
 export type AcceptMessage = z.output<typeof acceptMessage>;
@@ -142,6 +143,7 @@ export type FailMessage = z.output<typeof failMessage>;
 export type AgentMessageMessage = z.output<typeof agentMessageMessage>;
 export type GoodbyeMessage = z.output<typeof goodbyeMessage>;
 
+/** Any frame an agent may send (docs/protocol.md); `type` says which. */
 export type AgentMessage =
   | HelloMessage
   | HeartbeatMessage

@@ -43,6 +43,7 @@ export const PROTOCOL_ERROR_CODES = {
   E_INTERNAL: 'The server failed while handling the request; the failure is logged and nothing was applied.',
 } as const;
 
+/** A code the server answers a bad frame with (`PROTOCOL_ERROR_CODES`, docs/protocol.md). */
 export type ProtocolErrorCode = keyof typeof PROTOCOL_ERROR_CODES;
 
 /**
@@ -76,6 +77,7 @@ export const CLOSE_CODES = {
   AGENT_GONE: 4004,
 } as const;
 
+/** The name of a WebSocket close code the server uses (`CLOSE_CODES`). */
 export type CloseCodeName = keyof typeof CLOSE_CODES;
 
 /** One line per close code, for documents and logs. */

@@ -60,4 +60,5 @@ export const OBSERVER_MESSAGES = {
 export type SubscribeMessage = z.output<typeof subscribeMessage>;
 export type UnsubscribeMessage = z.output<typeof unsubscribeMessage>;
 export type QueryMessage = z.output<typeof queryMessage>;
+/** Any frame an observer may send: subscribe, unsubscribe or query. */
 export type ObserverMessage = SubscribeMessage | UnsubscribeMessage | QueryMessage;

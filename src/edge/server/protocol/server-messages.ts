@@ -114,11 +114,19 @@ export const SERVER_MESSAGES = {
   error: errorMessage,
 } as const;
 
+/** The server's answer to `hello`: the connection is accepted, with the limits that apply. */
 export type WelcomeMessage = z.output<typeof welcomeMessage>;
+/** A task offered to an agent under a lease. */
 export type AssignMessage = z.output<typeof assignMessage>;
+/** A lease taken back: the agent should stop the task. */
 export type CancelMessage = z.output<typeof cancelMessage>;
+/** Confirms that a report was applied (or was a repeat). */
 export type DeliveredMessage = z.output<typeof deliveredMessage>;
+/** An event sent to an observer's subscription. */
 export type EventMessage = z.output<typeof eventMessage>;
+/** Confirms a frame that needs no other answer. */
 export type AckMessage = z.output<typeof ackMessage>;
+/** A refused frame: the code, a message, and where in the frame the problem is. */
 export type ErrorMessage = z.output<typeof errorMessage>;
+/** Any frame the server sends (docs/protocol.md); `type` says which. */
 export type ServerMessage = WelcomeMessage | AssignMessage | CancelMessage | DeliveredMessage | EventMessage | AckMessage | ErrorMessage;

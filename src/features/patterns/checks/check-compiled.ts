@@ -5,6 +5,7 @@ import { checkFlow } from './flow.js';
 import { checkCapabilities, checkQuorums, checkRoutes, checkWaits } from './state-checks.js';
 import { statechartGraph } from './statechart-graph.js';
 
+/** Options of the static checks of a compiled pattern. */
 export interface StaticCheckOptions {
   /** Capabilities of each registered agent; without it the capability warning is skipped. */
   agents?: ReadonlyArray<ReadonlyArray<string>>;

@@ -28,6 +28,7 @@ export interface CompiledPattern {
   problems: PatternProblem[];
 }
 
+/** Options of `compilePattern`: the library `use:` reads from and which inputs are stand-ins. */
 export interface CompileOptions {
   /** Where `use:` finds other patterns. */
   library?: PatternLibrary;

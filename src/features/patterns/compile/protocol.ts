@@ -37,6 +37,7 @@ export interface PatternRunContext {
   settledAt: number | null;
 }
 
+/** The input of a pattern run's actor: its id, the pattern, its ticket, and the resolved inputs. */
 export interface PatternRunInput {
   runId: string;
   pattern: string;

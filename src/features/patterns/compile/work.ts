@@ -23,6 +23,7 @@ interface Base {
   needs: string[];
 }
 
+/** The work one compiled step asks the runtime for (a task, a split, a join ...), as data the run actor hands over. */
 export type StepWork =
   | (Base & { kind: 'task'; task: TaskWork })
   | (Base & {

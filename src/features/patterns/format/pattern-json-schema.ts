@@ -55,7 +55,14 @@ export function patternJsonSchema(): JsonSchema {
   };
 }
 
-/** The JSON Schema as the text of `patterns/pattern.schema.json`. */
+/**
+ * The JSON Schema as the text of `patterns/pattern.schema.json`, for editors and other tools.
+ *
+ * @example
+ * ```ts
+ * writeFileSync('pattern.schema.json', patternSchemaText());
+ * ```
+ */
 export function patternSchemaText(): string {
   return `${JSON.stringify(patternJsonSchema(), null, 2)}\n`;
 }

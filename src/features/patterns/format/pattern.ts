@@ -3,6 +3,7 @@ import { patternNameSchema } from './common.js';
 import { STEP_SCHEMAS, type Step } from './steps.js';
 
 export const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'list', 'object'] as const;
+/** The type of a pattern input. */
 export type InputType = (typeof INPUT_TYPES)[number];
 
 export const inputDeclSchema = z.strictObject({
@@ -16,6 +17,7 @@ export const inputDeclSchema = z.strictObject({
   min: z.number().optional(),
   max: z.number().optional(),
 });
+/** An input a pattern declares: its type, default, and whether it is required. */
 export type InputDecl = z.output<typeof inputDeclSchema>;
 
 export const inputNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'input names are letters, digits and _');

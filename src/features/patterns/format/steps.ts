@@ -182,6 +182,7 @@ export const STEP_SCHEMAS = {
   wait: z.strictObject({ ...common, wait: waitSchema }).meta({ id: 'WaitStep' }),
 };
 
+/** The kind of a pattern step: the key that names it in YAML. */
 export type StepKind = keyof typeof STEP_SCHEMAS;
 export const STEP_KINDS = Object.keys(STEP_SCHEMAS) as StepKind[];
 
@@ -197,12 +198,16 @@ export type BranchStep = z.output<(typeof STEP_SCHEMAS)['branch']>;
 export type SagaStep = z.output<(typeof STEP_SCHEMAS)['saga']>;
 export type UseStep = z.output<(typeof STEP_SCHEMAS)['use']>;
 export type WaitStep = z.output<(typeof STEP_SCHEMAS)['wait']>;
+/** A routing rule as a pattern's YAML gives it. */
 export type RoutingRule = z.output<typeof ruleSchema>;
 export type RuleOperator = (typeof RULE_OPERATORS)[number];
 export type RuleDecision = (typeof RULE_DECISIONS)[number];
+/** A join strategy a pattern's join step may name. */
 export type JoinStrategy = (typeof JOIN_STRATEGIES)[number];
+/** A merge strategy a pattern's merge step may name. */
 export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
 
+/** One step of a pattern (task, split, join, route, ...), as the YAML gives it. */
 export type Step =
   | TaskStep
   | SplitStep

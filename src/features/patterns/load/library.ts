@@ -91,7 +91,14 @@ export function usesOf(source: PatternSource | undefined): string[] {
   return steps.flatMap((s) => (s !== null && typeof s === 'object' && typeof (s as { use?: unknown }).use === 'string' ? [(s as { use: string }).use] : []));
 }
 
-/** `patterns/` of the package, found from this file whether it runs from `src/` or `dist/src/`. */
+/**
+ * `patterns/` of the package, found from this file whether it runs from `src/` or `dist/src/`.
+ *
+ * @example
+ * ```ts
+ * const pipeline = readFileSync(join(builtInPatternDir(), 'pipeline.yaml'), 'utf8');
+ * ```
+ */
 export function builtInPatternDir(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {

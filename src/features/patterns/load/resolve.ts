@@ -7,6 +7,7 @@ import { locate, type PatternSource } from './source.js';
 import { substitute, type VariableIssue } from './variables.js';
 import { zodProblems } from './zod-problems.js';
 
+/** Options of `resolvePattern`: input values and whether missing ones get stand-ins. */
 export interface ResolveOptions {
   /** Input values; inputs without a value take their default. */
   values?: Record<string, unknown>;
@@ -14,6 +15,7 @@ export interface ResolveOptions {
   placeholders?: boolean;
 }
 
+/** A resolved pattern (every `${var}` substituted) or the problems that stopped it. */
 export interface Resolution {
   /** The pattern with every `${var}` substituted; absent when it has errors. */
   pattern?: Pattern;

@@ -47,6 +47,7 @@ export const PATTERN_PROBLEM_CODES = {
   W_ROUTE_UNREACHABLE: 'A routing rule can never be the chosen one.',
 } as const;
 
+/** A stable code of a pattern problem (`PATTERN_PROBLEM_CODES`, docs/patterns.md). */
 export type PatternProblemCode = keyof typeof PATTERN_PROBLEM_CODES;
 
 /** Where in which file a problem is, and where in the document (`steps[2].join.strategy`). */

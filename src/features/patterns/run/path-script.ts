@@ -16,6 +16,7 @@ export type ScriptedOutcome = SettledOutcome | { kind: 'hold'; release?: { after
 /** What the replay itself does, in order: start the run, move the clock to a deadline, signal. */
 export type ReplayAction = { kind: 'start' } | { kind: 'timer'; name: string } | { kind: 'signal'; name: string };
 
+/** A scripted run of a pattern: each task's outcome and the actions to replay along one path. */
 export interface PathScript {
   /** Outcomes by task id; a task not listed succeeds with `{ ok: true }`. */
   outcomes: Map<string, ScriptedOutcome>;

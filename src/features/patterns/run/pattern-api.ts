@@ -19,6 +19,14 @@ import { PatternTickets } from './pattern-tickets.js';
 /** Which pattern: a name in the library (built-in or added), or a compiled pattern. */
 export type PatternRef = string | CompiledPattern;
 
+/**
+ * A pattern run for `runtime.patterns.apply`: the pattern (a library name or a compiled pattern), its inputs, and the ticket it works for.
+ *
+ * @example
+ * ```ts
+ * const run = await runtime.patterns.apply({ pattern: 'pipeline', inputs: { dataset: 'orders' } });
+ * ```
+ */
 export interface ApplyPatternInput {
   pattern: PatternRef;
   /** Input values; inputs without one take their default. */

@@ -13,6 +13,7 @@ export interface PatternStarter {
   apply(input: { pattern: CompiledPattern; ticketId: string; phase: string; runId: string }): Promise<{ id: string }>;
 }
 
+/** One phase of a pattern ticket: its name, the pattern that does its work, and its gate. */
 export interface PatternPhaseInput {
   name: string;
   /** The pattern that does the phase's work (a name in the library); none for a plain phase. */
@@ -22,6 +23,7 @@ export interface PatternPhaseInput {
   maxRounds?: number;
 }
 
+/** A ticket whose phases are done by patterns (`runtime.patterns.tickets.create`). */
 export interface PatternTicketInput {
   id?: string;
   title: string;

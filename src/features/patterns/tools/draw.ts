@@ -23,6 +23,7 @@ export interface DrawnEdge {
   event: string;
   label: string;
 }
+/** A pattern's statechart as nodes and edges, ready to be drawn (DOT, Mermaid, the dashboard). */
 export interface DrawnGraph {
   name: string;
   initial: string;

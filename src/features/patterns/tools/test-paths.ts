@@ -20,6 +20,7 @@ export interface PatternTestPath {
   final: { state: string; outcome: PatternOutcome | null; failure: PatternFailure | null };
 }
 
+/** The paths through a pattern's statechart that together take every transition, with coverage figures. */
 export interface PathReport {
   pattern: string;
   paths: PatternTestPath[];
@@ -49,6 +50,9 @@ type Adjacency = Record<string, { state: AnyMachineSnapshot; transitions: Record
 const key = (s: AnyMachineSnapshot): string => serializeSnapshot(s);
 
 /**
+ * The paths through a compiled pattern's statechart (xstate/graph) that together take every
+ * transition, each with the events that drive it and the state it ends in: a test per path.
+ *
  * @example
  * ```ts
  * const { paths } = generatePaths(compiled);
