@@ -81,7 +81,7 @@ describe('the packed package', () => {
     expect(readdirSync(join(app, '.troupe'))).toContain('demo.db');
 
     writeFileSync(join(app, 'readme.mjs'), readmeExamples());
-    expect(run(process.execPath, ['readme.mjs'], app).trim().split('\n')).toEqual(['completed', 'succeeded a']);
+    expect(run(process.execPath, ['readme.mjs'], app).trim().split('\n')).toEqual(['completed', 'succeeded a', 'completed']);
 
     const imports = documentedImports();
     expect(imports.get('troupe')).toContain('SqliteStore');

@@ -4,12 +4,17 @@ import { registerAudit } from './audit.js';
 import { registerBackup } from './backup.js';
 import { registerImport } from './import-archive.js';
 import { registerRestore } from './restore.js';
+import { registerCancel } from './cancel.js';
 import { registerDemo } from './demo.js';
 import { registerServe } from './serve.js';
 import { registerNodes } from './nodes.js';
 import { registerGraph } from './graph.js';
+import { registerLs } from './ls.js';
 import { registerPaths } from './paths.js';
 import { registerRun } from './run.js';
+import { registerShow } from './show.js';
+import { registerSubmit } from './submit.js';
+import { registerTail } from './tail.js';
 import { registerValidate } from './validate.js';
 
 /**
@@ -29,4 +34,9 @@ export function registerCommands(program: Command): void {
   registerRestore(program);
   registerImport(program);
   registerAudit(program);
+  registerSubmit(program);
+  registerLs(program);
+  registerShow(program);
+  registerCancel(program);
+  registerTail(program);
 }

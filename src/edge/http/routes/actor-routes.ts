@@ -42,7 +42,11 @@ function viewOf(stored: StoredActor): Record<string, unknown> | null {
   if (!context || typeof context !== 'object') return null;
   const c = context as Record<string, unknown>;
   if (stored.kind === 'phase') return { name: c['name'], gate: c['gate'] ?? null, round: c['round'], counts: c['counts'] };
-  if (stored.kind === 'task') return { type: c['type'], phase: c['phase'] ?? null };
+  if (stored.kind === 'task') {
+    // A task keeps what it was created with under `spec`.
+    const spec = (c['spec'] ?? {}) as Record<string, unknown>;
+    return { type: spec['type'] ?? null, phase: spec['phase'] ?? null };
+  }
   return Object.fromEntries(Object.entries(c).filter(([, v]) => (JSON.stringify(v)?.length ?? 0) < 2_000));
 }
 

@@ -57,7 +57,8 @@ export function eventRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime, streams
     }
     if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
       await runtime.start();
-      const body = streams.start(filter, after);
+      const until = q.until !== undefined && q.until.length > 0 ? eventMatcher({ types: q.until }) : undefined;
+      const body = streams.start(filter, after, until);
       return new Response(body, {
         status: 200,
         headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' },

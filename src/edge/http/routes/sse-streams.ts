@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../../engine/clock.js';
-import type { EventFilter } from '../../../engine/event-bus.js';
+import type { EventFilter, TroupeEvent } from '../../../engine/event-bus.js';
 import type { Runtime } from '../../../runtime.js';
 import { eventJson, ResumedStream, type EventSink } from '../../server/shared/event-stream.js';
 import { HttpError } from '../shared/http-errors.js';
@@ -40,8 +40,12 @@ export class EventStreams {
     return this.open.size;
   }
 
-  /** Starts a stream: events after `afterSeq` first (when given), then live ones as they commit. */
-  start(filter: EventFilter, afterSeq: number | undefined): ReadableStream<Uint8Array> {
+  /**
+   * Starts a stream: events after `afterSeq` first (when given), then live ones as they commit.
+   * With `until`, the stream ends after the first event that matches it (so `curl -N` returns
+   * once the work it follows has settled).
+   */
+  start(filter: EventFilter, afterSeq: number | undefined, until?: (event: TroupeEvent) => boolean): ReadableStream<Uint8Array> {
     if (this.open.size >= this.limits.maxStreams) throw new HttpError('E_RATE_LIMITED', `${this.limits.maxStreams} event streams are open already`);
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     let closed = false;
@@ -60,7 +64,7 @@ export class EventStreams {
       }
     };
     const sink: EventSink = {
-      sendText: (text) => {
+      sendText: (text, event) => {
         if (closed) return false;
         const bytes = encoder.encode(text);
         if ((controller.desiredSize ?? 0) < bytes.byteLength) {
@@ -69,6 +73,10 @@ export class EventStreams {
           return false;
         }
         controller.enqueue(bytes);
+        if (event !== undefined && until?.(event)) {
+          end();
+          return false;
+        }
         return true;
       },
       withinSendLimit: (bytes) => !closed && (controller.desiredSize ?? 0) >= bytes,
@@ -85,7 +93,7 @@ export class EventStreams {
     // The first bytes go out at once, so a client knows the stream is open (and subscribed).
     sink.sendText(': troupe event stream\nretry: 2000\n\n');
     if (afterSeq === undefined) {
-      stopSource = this.runtime.events.subscribe(filter, (event) => void sink.sendText(sseMessage(event)));
+      stopSource = this.runtime.events.subscribe(filter, (event) => void sink.sendText(sseMessage(event), event));
     } else {
       const resumed = new ResumedStream(this.runtime.events, filter, afterSeq, sink, sseMessage);
       stopSource = () => resumed.stop();

@@ -3,8 +3,8 @@ import type { EventQuery } from '../../../engine/store/store.js';
 
 /** Where a resumed stream writes: a WebSocket connection, or an HTTP event stream. */
 export interface EventSink {
-  /** Queues text; false once the sink takes no more (it is closing, or its reader is too slow). */
-  sendText(text: string): boolean;
+  /** Queues text (the frame of `event`); false once the sink takes no more (it is closing, or its reader is too slow). */
+  sendText(text: string, event?: TroupeEvent): boolean;
   /** Whether this many more bytes would still fit under the sink's send limit. */
   withinSendLimit(bytes: number): boolean;
 }
@@ -125,7 +125,7 @@ export class ResumedStream {
   private deliver(event: TroupeEvent): boolean {
     if (event.seq <= this.lastSent) return true;
     this.lastSent = event.seq;
-    if (this.connection.sendText(this.frame(event))) return true;
+    if (this.connection.sendText(this.frame(event), event)) return true;
     this.stop();
     return false;
   }

@@ -1,0 +1,37 @@
+/**
+ * A refusal by a Troupe server's HTTP API: the `code` of `docs/errors.md`, the HTTP status, and
+ * where in the request the problem was. Branch on `code`, never on the message.
+ *
+ * @example
+ * ```ts
+ * try { await client.tasks.get('nope'); }
+ * catch (e) { if (e instanceof ApiError && e.code === 'E_UNKNOWN_TASK') console.log('no such task'); }
+ * ```
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly path: Array<string | number> = [],
+    readonly retryable = false,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The error of a non-2xx answer, from its `{ error: {...} }` body (or what came instead). */
+export async function apiErrorOf(response: Response): Promise<ApiError> {
+  const text = await response.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; path?: unknown; retryable?: unknown } };
+    const e = body.error;
+    if (e && typeof e.code === 'string') {
+      return new ApiError(e.code, String(e.message ?? e.code), response.status, Array.isArray(e.path) ? (e.path as Array<string | number>) : [], e.retryable === true);
+    }
+  } catch {
+    // not our error body (a proxy in between, say): described below
+  }
+  return new ApiError(response.status >= 500 ? 'E_INTERNAL' : 'E_INVALID_INPUT', `HTTP ${response.status}: ${text.slice(0, 200)}`, response.status, [], response.status >= 500);
+}
