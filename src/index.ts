@@ -29,6 +29,16 @@ export type { ContextPackage } from './engine/api/context-package.js';
 export type { ValidationPackage } from './engine/api/validation-package.js';
 export type { TaskHandler, TaskHandlerContext } from './engine/api/task-handler.js';
 export type { RuntimeMetrics } from './engine/metrics.js';
+export type { ControlsApi } from './engine/api/controls-api.js';
+export type { RateLimitInput, BreakerInput, BulkheadInput, RateLimitView, BreakerView } from './engine/api/controls-api.js';
+export type { DeadLetterApi } from './engine/api/dead-letter-api.js';
+export type { DeadLetterRetention, RedriveChanges } from './engine/api/dead-letter-api.js';
+export type { DeadLetter, DeadLetterFilter } from './engine/controls/dead-letter-index.js';
+export { breakerMachine } from './core/controls/breaker-machine.js';
+export type { BreakerStatus, BreakerContext } from './core/controls/breaker-machine.js';
+export type { BreakerPolicy } from './core/controls/breaker-window.js';
+export type { RateLimitDefinition } from './core/controls/rate-budget.js';
+export type { BulkheadDefinition } from './core/controls/bulkhead-rules.js';
 export { SimulatedClock, SystemClock } from './engine/clock.js';
 export type { Clock } from './engine/clock.js';
 export { MemoryStore } from './engine/store/memory-store.js';
@@ -75,7 +85,7 @@ export { ticketMachine, DEFAULT_PHASES } from './core/machines/ticket-machine.js
 export { backoffDelay, DEFAULT_RETRY_POLICY } from './core/machines/retry-backoff.js';
 export type { RetryPolicy, BackoffPolicy } from './core/machines/retry-backoff.js';
 export type { GateSpec, ValidatorSpec } from './core/machines/gate.js';
-export type { TaskStatus, TaskTimeouts, AttemptError, AttemptRecord } from './core/machines/task-types.js';
+export type { TaskStatus, TaskTimeouts, AttemptError, AttemptRecord, TaskControls, RedriveRecord, DependencyFailurePolicy } from './core/machines/task-types.js';
 export type { SnapshotMigration } from './engine/machine-registry.js';
 
 // Coordination: splits, joins, sync points, merges, routing, dependency guards, sagas, shared

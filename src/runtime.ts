@@ -28,6 +28,9 @@ import { logDecisions } from './engine/decision-log.js';
 import { PatternApi } from './features/patterns/run/pattern-api.js';
 import type { CoordinationApi } from './features/coordination/coordination-api.js';
 import { installCoordination } from './features/coordination/install.js';
+import { installControls } from './engine/api/install-controls.js';
+import type { ControlsApi } from './engine/api/controls-api.js';
+import type { DeadLetterApi, DeadLetterRetention } from './engine/api/dead-letter-api.js';
 
 /**
  * Options of `createRuntime`: the store, the clock and the engine's limits and defaults.
@@ -68,6 +71,8 @@ export interface RuntimeOptions {
    * policy would); `troupe serve` turns it on with the defaults (7 days, 30 for dead-lettered work).
    */
   retention?: RetentionOptions;
+  /** How long dead letters are kept (`maxAgeMs`, `maxCount`); default: for ever. */
+  deadLetters?: DeadLetterRetention;
   /** Migrations for snapshots stored by older machine versions. */
   migrations?: Array<{ kind: string; fromVersion: number; migrate: SnapshotMigration }>;
   /**
@@ -126,6 +131,10 @@ export class Runtime {
   readonly retention: RetentionSweeper;
   /** Who did what, when: `record()` from edges that act for a named token, `read()` for operators. */
   readonly audit: AuditApi;
+  /** Rate limits, circuit breakers, bulkheads (`docs/controls.md`). */
+  readonly controls: ControlsApi;
+  /** The dead-letter queue: list, redrive, discard, retention (`docs/controls.md`). */
+  readonly deadLetters: DeadLetterApi;
   readonly clock: Clock;
   readonly store: Store;
   readonly logger: Logger;
@@ -185,6 +194,9 @@ export class Runtime {
     this.leases = new LeaseApi(this.core, maxPayloadBytes);
     this.events = new EventApi(this.core, ready);
     this.coordination = installCoordination(this.core, { ready, retry, maxPayloadBytes });
+    const installed = installControls(this.core, { ready, maxPayloadBytes, deadLetters: options.deadLetters ?? {} });
+    this.controls = installed.controls;
+    this.deadLetters = installed.deadLetters;
     this.patterns = new PatternApi({
       core: this.core,
       coordination: this.coordination,

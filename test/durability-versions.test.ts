@@ -84,8 +84,8 @@ describe('snapshots written by another machine version', () => {
     const runtime = open();
     const error = await startError(runtime);
     expect(error.code).toBe('E_VERSION_MISMATCH');
-    expect(error.message).toBe('actor old was stored by troupe.task v0; this runtime runs v1 and has no migration from v0');
-    expect(error.details).toEqual({ actorId: 'old', storedVersion: 0, runningVersion: 1 });
+    expect(error.message).toBe('actor old was stored by troupe.task v0; this runtime runs v2 and has no migration from v0');
+    expect(error.details).toEqual({ actorId: 'old', storedVersion: 0, runningVersion: 2 });
     // Every call gets the same answer; nothing runs on a half-restored store.
     await expect(runtime.tasks.get('base')).rejects.toMatchObject({ code: 'E_VERSION_MISMATCH' });
     await expect(runtime.tasks.create({ type: 'new' })).rejects.toMatchObject({ code: 'E_VERSION_MISMATCH' });
@@ -115,15 +115,15 @@ describe('snapshots written by another machine version', () => {
     await runtime.agents.register({ id: 'a', handler: (task) => ((task.input as { n?: number } | null)?.n ?? 0) * 2 });
     expect(await runtime.tasks.wait('old')).toMatchObject({ status: 'succeeded', result: 42 });
     await runtime.stop();
-    // Written back by the current version.
-    expect(await stored('old')).toMatchObject({ version: 1, state: 'succeeded', context: { pendingDeps: [], round: 1 } });
+    // Written back by the current version (v0 -> v1 by the registered migration, v1 -> v2 built in).
+    expect(await stored('old')).toMatchObject({ version: 2, state: 'succeeded', context: { pendingDeps: [], round: 1 } });
   });
 
   it('refuses a version newer than its own, even with migrations from older ones', async () => {
-    await rewrite('base', (r) => ({ ...r, version: 2 }));
+    await rewrite('base', (r) => ({ ...r, version: 3 }));
     const error = await startError(open({ migrations: [{ kind: 'task', fromVersion: 0, migrate: fromV0 }] }));
     expect(error.code).toBe('E_VERSION_MISMATCH');
-    expect(error.message).toContain('actor base was stored by troupe.task v2; this runtime runs v1');
+    expect(error.message).toContain('actor base was stored by troupe.task v3; this runtime runs v2');
   });
 
   it('refuses a snapshot written by another machine altogether', async () => {

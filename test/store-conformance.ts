@@ -206,6 +206,22 @@ export function describeStoreConformance(
         expect(await store.listActors({ settled: true })).toEqual([]);
       });
 
+      it('lists actors by flat state value', async () => {
+        await store.commit(
+          batch({
+            actors: [
+              actor('a', { settled: true, state: 'dead_lettered' }),
+              actor('b', { settled: true, state: 'succeeded' }),
+              actor('c', { state: { leased: 'running' } }),
+              actor('d', { settled: true, state: 'dead_lettered', kind: 'agent' }),
+            ],
+          }),
+        );
+        expect(ids(await store.listActors({ state: 'dead_lettered' }))).toEqual(['a', 'd']);
+        expect(ids(await store.listActors({ kind: 'task', state: 'dead_lettered' }))).toEqual(['a']);
+        expect(ids(await store.listActors({ state: 'running' }))).toEqual([]);
+      });
+
       it('loadLive returns whole actors', async () => {
         const a = actor('a', { context: { deep: { x: 1 } }, ticketId: null });
         await store.commit(batch({ actors: [a, actor('b', { settled: true })] }));

@@ -1,9 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { applyDelta, encodeDelta, templateCopier, type Encoded } from '../src/engine/store/delta-codec.js';
-
-/** Decoding as the memory store reads: into a fresh copy of the template. */
-const decodeDelta = (encoded: Encoded, template: unknown): unknown => applyDelta(templateCopier(template)(), encoded);
+import { decodeDelta, encodeDelta, type Encoded } from '../src/engine/store/delta-codec.js';
 
 /** What a JSON store gives back for a value: the reference every decoding must equal. */
 const asStored = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? 'null');
@@ -91,14 +88,13 @@ describe('delta codec, keys named like Object.prototype members', () => {
   });
 });
 
-describe('template copies', () => {
-  it('makes fresh deep copies equal to the template, sharing nothing with it or each other', () => {
+describe('decoded values', () => {
+  it('are fresh deep copies, sharing nothing with the template or each other', () => {
     fc.assert(
       fc.property(fc.jsonValue({ maxDepth: 4 }), (value) => {
         const template = asStored(value);
-        const copy = templateCopier(template);
-        const a = copy();
-        const b = copy();
+        const a = decodeDelta([], template);
+        const b = decodeDelta([], template);
         expect(a).toEqual(template);
         if (a !== null && typeof a === 'object') {
           expect(a).not.toBe(template);
@@ -109,20 +105,29 @@ describe('template copies', () => {
     );
   });
 
-  it('keeps a key named __proto__ as data in a copy', () => {
+  it('keep a key named __proto__ as data in the copy of the template', () => {
     const template = JSON.parse('{"__proto__": {"a": 1}, "b": [1, {"c": 2}]}') as unknown;
-    const copy = templateCopier(template)() as Record<string, unknown>;
+    const copy = decodeDelta([], template) as Record<string, unknown>;
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
     expect(JSON.stringify(copy)).toBe(JSON.stringify(template));
   });
 
-  it('decodes into a copy, with copies of the delta values', () => {
+  it('hold copies of the delta values, not the values encoded', () => {
     const template = { a: { x: 1 }, list: [1] };
     const value = { a: { x: 2, y: { deep: true } }, list: [1, 2] };
-    const encoded = encodeDelta(value, template);
-    const decoded = applyDelta(templateCopier(template)(), encoded) as typeof value;
+    const decoded = decodeDelta(encodeDelta(value, template), template) as typeof value;
     expect(decoded).toEqual(value);
     (decoded.a.y as { deep: boolean }).deep = false;
     expect(value.a.y.deep).toBe(true);
+    expect(template).toEqual({ a: { x: 1 }, list: [1] });
+  });
+});
+
+describe('decoding against a template with undefined values', () => {
+  it('leaves their keys out, as a JSON store would', () => {
+    const template = { a: 1, b: undefined, c: { d: undefined, e: 2 } };
+    const decoded = decodeDelta(encodeDelta({ a: 2, c: { e: 2 } }, template), template) as Record<string, unknown>;
+    expect(Object.keys(decoded)).toEqual(['a', 'c']);
+    expect(Object.keys(decoded.c as object)).toEqual(['e']);
   });
 });

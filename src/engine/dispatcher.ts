@@ -1,14 +1,24 @@
 import type { AgentAvailability } from '../core/machines/agent-machine.js';
+import type { TaskControls } from '../core/machines/task-types.js';
 import type { Clock } from './clock.js';
-import { BinaryHeap } from './binary-heap.js';
+import { BinaryHeap } from '../core/binary-heap.js';
 import { RejectCooldown } from './reject-cooldown.js';
+import { ConcurrencyKeys } from './controls/concurrency-keys.js';
+import { ControlGates, type GateRefusal, type GatedTask, type Spend } from './controls/control-gates.js';
 
 interface QueuedTask {
   taskId: string;
   priority: number;
   /** Arrival order, to break priority ties: oldest first. */
   order: number;
+  /** The capability queue it belongs to (where it goes back after being held back). */
+  queue: CapabilityQueue;
+  /** Controls, type and capabilities: what the gates read; null for a task with no controls. */
+  gated: GatedTask | null;
+  type: string;
 }
+
+const NO_CONTROLS: TaskControls = Object.freeze({});
 
 interface AgentSlots {
   agentId: string;
@@ -38,6 +48,8 @@ export interface DispatcherOptions {
   rejectCooldownMs: number;
   /** Asks for a batch (so `match` runs) once a queued task's cooldown has ended. */
   wake: () => void;
+  /** A gate began holding tasks back (a rate limit ran dry, a bulkhead filled): for an event. */
+  onHeldBack?: (refusal: GateRefusal) => void;
 }
 
 export interface Assignment {
@@ -64,30 +76,126 @@ export class Dispatcher {
   private dirty = false;
   private readonly changedLoad = new Set<string>();
   private readonly cooldown: RejectCooldown;
+  /** Rate limits, circuit breakers and bulkheads: whether a task may start now. */
+  readonly gates = new ControlGates();
+  /** Tasks per concurrency key, admitted to the queues one at a time per key. */
+  private readonly keys: ConcurrencyKeys<QueuedTask>;
+  /** Tasks a gate holds back, by gate (`ratelimit:<key>`, ...), until it may let them pass. */
+  private readonly heldBack = new Map<string, QueuedTask[]>();
+  private readonly heldBackWhy = new Map<string, string>();
+  /** Controls of the tasks agents hold now: what their release gives back. */
+  private readonly running = new Map<string, TaskControls>();
+  private readonly refills = new Map<string, unknown>();
+  /** Units spent by this match, for the rate limits' actors. */
+  private spends: Spend[] = [];
 
-  constructor(options: DispatcherOptions) {
+  constructor(private readonly options: DispatcherOptions) {
     this.cooldown = new RejectCooldown(options.clock, options.rejectCooldownMs, (taskId) => {
       if (!this.queued.has(taskId)) return;
       this.dirty = true;
       options.wake();
     });
+    this.keys = new ConcurrencyKeys<QueuedTask>(
+      (entry) => this.queued.get(entry.taskId) === entry,
+      (entry) => this.requeue(entry, true),
+    );
   }
 
-  enqueue(taskId: string, priority: number, requires: string[]): void {
+  enqueue(taskId: string, priority: number, requires: string[], controls: TaskControls = NO_CONTROLS, type = ''): void {
     const key = capabilityKey(requires);
     let queue = this.queues.get(key);
     if (!queue) {
       queue = new CapabilityQueue([...new Set(requires)].sort());
       this.queues.set(key, queue);
     }
-    const entry = { taskId, priority, order: this.order++ };
+    const gated = controls === NO_CONTROLS || Object.keys(controls).length === 0 ? null : { controls, type, requires: queue.requires };
+    const entry: QueuedTask = { taskId, priority, order: this.order++, queue, gated, type };
     this.queued.set(taskId, entry);
-    queue.push(entry);
+    if (controls.concurrency) this.keys.add(controls.concurrency.key, controls.concurrency.max, entry);
+    else queue.push(entry);
     this.dirty = true;
   }
 
   dequeue(taskId: string): void {
+    const entry = this.queued.get(taskId);
     this.queued.delete(taskId);
+    this.heldBackWhy.delete(taskId);
+    const key = entry?.gated?.controls.concurrency?.key;
+    if (entry && key !== undefined) this.keys.withdrawn(key, entry);
+  }
+
+  /** Why a queued task has not started, in words for its view; null when it is not queued. */
+  whyWaiting(taskId: string): string | null {
+    const entry = this.queued.get(taskId);
+    if (!entry) return null;
+    const held = this.heldBackWhy.get(taskId);
+    if (held !== undefined) return held;
+    const key = entry.gated?.controls.concurrency?.key;
+    if (key !== undefined && !this.keys.isAdmitted(key, entry)) return this.keys.reason(key);
+    if (this.cooldown.has(taskId)) return 'declined lately by the agents that could take it (reject cooldown)';
+    const needs = entry.queue.requires.length > 0 ? ` with ${entry.queue.requires.join(', ')}` : '';
+    return `waiting for a free agent${needs}`;
+  }
+
+  /** Concurrency keys with tasks waiting or running; for tests and metrics. */
+  concurrencyKeyCount(): number {
+    return this.keys.size;
+  }
+
+  /** Lets the tasks a gate holds back be considered again (its state changed). */
+  reopen(gate: string): void {
+    const list = this.heldBack.get(gate);
+    if (!list) return;
+    this.heldBack.delete(gate);
+    for (const entry of list) {
+      if (this.queued.get(entry.taskId) !== entry) continue;
+      this.heldBackWhy.delete(entry.taskId);
+      this.requeue(entry, false);
+    }
+    this.options.wake();
+  }
+
+  /** Reopens every gate whose name starts with `prefix` (a bulkhead changed: all of them). */
+  reopenAll(prefix: string): void {
+    for (const gate of [...this.heldBack.keys()]) if (gate.startsWith(prefix)) this.reopen(gate);
+  }
+
+  /** Back into its capability queue: `fresh` gives it a place at the back (a key's next turn). */
+  private requeue(entry: QueuedTask, fresh: boolean): void {
+    if (fresh) entry.order = this.order++;
+    // The queue it came from may have been dropped when it ran empty, and a new one made since.
+    const key = capabilityKey(entry.queue.requires);
+    const queue = this.queues.get(key);
+    if (queue) entry.queue = queue;
+    else this.queues.set(key, entry.queue);
+    entry.queue.push(entry);
+    this.dirty = true;
+  }
+
+  private holdBack(entry: QueuedTask, refusal: GateRefusal): void {
+    let list = this.heldBack.get(refusal.gate);
+    if (!list) {
+      list = [];
+      this.heldBack.set(refusal.gate, list);
+      this.options.onHeldBack?.(refusal);
+    }
+    list.push(entry);
+    this.heldBackWhy.set(entry.taskId, refusal.reason);
+    if (refusal.until !== null && !this.refills.has(refusal.gate)) {
+      // Not durable, and need not be: after a restart the task is held back again and this re-armed.
+      const handle = this.options.clock.schedule(refusal.until - this.options.clock.now(), () => {
+        this.refills.delete(refusal.gate);
+        this.reopen(refusal.gate);
+      });
+      this.refills.set(refusal.gate, handle);
+    }
+  }
+
+  /** Units this match spent, to persist on the rate limits' actors (emptied by the call). */
+  takeSpends(): Spend[] {
+    const spends = this.spends;
+    this.spends = [];
+    return spends;
   }
 
   addAgent(availability: AgentAvailability): void {
@@ -111,7 +219,7 @@ export class Dispatcher {
   }
 
   /** Records a task as held by an agent (on assignment, and when restoring after a restart). */
-  hold(agentId: string, taskId: string): void {
+  hold(agentId: string, taskId: string, controls?: TaskControls): void {
     let set = this.held.get(agentId);
     if (!set) {
       set = new Set();
@@ -119,6 +227,10 @@ export class Dispatcher {
     }
     if (set.has(taskId)) return;
     set.add(taskId);
+    if (controls !== undefined && controls !== NO_CONTROLS && (controls.bulkhead !== undefined || controls.concurrency !== undefined)) {
+      this.running.set(taskId, controls);
+      this.gates.running(controls.bulkhead, 1);
+    }
     const slots = this.agents.get(agentId);
     if (slots) {
       slots.load += 1;
@@ -135,6 +247,21 @@ export class Dispatcher {
       this.changedLoad.add(agentId);
     }
     this.dirty = true;
+    const controls = this.running.get(taskId);
+    if (controls) {
+      this.running.delete(taskId);
+      if (controls.concurrency) this.keys.stopped(controls.concurrency.key);
+      if (controls.bulkhead !== undefined) {
+        this.gates.running(controls.bulkhead, -1);
+        this.reopen(`bulkhead:${controls.bulkhead}`);
+      }
+    }
+    if (this.heldBack.has('bulkhead:*reserved')) this.reopen('bulkhead:*reserved');
+  }
+
+  /** A task restored as held after a restart: its concurrency key counts it as running. */
+  restoreRunning(controls: TaskControls): void {
+    if (controls.concurrency) this.keys.restoreRunning(controls.concurrency.key, controls.concurrency.max);
   }
 
   /** The agent rejected the offered task: it is not offered it again until the cooldown ends. */
@@ -190,6 +317,17 @@ export class Dispatcher {
     const assignments: Assignment[] = [];
     const free = [...this.agents.values()].filter((a) => a.accepting && a.load < a.capacity);
     if (free.length === 0) return assignments;
+    const gating = this.gates.declared > 0;
+    let capacity = 0;
+    let load = 0;
+    if (gating) {
+      for (const a of this.agents.values()) {
+        if (!a.accepting) continue;
+        capacity += a.capacity;
+        load += a.load;
+      }
+    }
+    const now = gating ? this.options.clock.now() : 0;
     const eligibleFor = new Map<CapabilityQueue, AgentSlots[]>();
     for (const queue of this.queues.values()) {
       eligibleFor.set(
@@ -213,8 +351,20 @@ export class Dispatcher {
       }
       if (!bestQueue || !bestTask || !bestAgent) break;
       bestQueue.pop();
+      const gated = bestTask.gated;
+      if (gating) {
+        const view = gated ?? { controls: NO_CONTROLS, type: bestTask.type, requires: bestQueue.requires };
+        const refusal = this.gates.check(view, now, capacity, load);
+        if (refusal) {
+          this.holdBack(bestTask, refusal);
+          continue;
+        }
+        for (const spend of this.gates.admit(view, now)) this.spends.push(spend);
+        load += 1;
+      }
       this.queued.delete(bestTask.taskId);
-      this.hold(bestAgent.agentId, bestTask.taskId);
+      this.hold(bestAgent.agentId, bestTask.taskId, gated?.controls);
+      if (gated?.controls.concurrency) this.keys.started(gated.controls.concurrency.key, bestTask);
       assignments.push({ taskId: bestTask.taskId, agentId: bestAgent.agentId, autoStart: bestAgent.autoStart });
     }
     // Still queued, same entry: they keep their place (priority, then arrival).

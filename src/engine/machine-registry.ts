@@ -32,11 +32,23 @@ export function isSettled(snapshot: SteppedSnapshot): boolean {
 }
 
 export const BUILT_IN_MACHINES: MachineDefinition[] = [
-  { kind: 'task', machineId: 'troupe.task', version: 1, machine: taskMachine },
+  { kind: 'task', machineId: 'troupe.task', version: 2, machine: taskMachine, migrations: { 1: taskV1ToV2 } },
   { kind: 'agent', machineId: 'troupe.agent', version: 1, machine: agentMachine },
   { kind: 'phase', machineId: 'troupe.phase', version: 1, machine: phaseMachine },
   { kind: 'ticket', machineId: 'troupe.ticket', version: 1, machine: ticketMachine },
 ];
+
+/**
+ * Task snapshots of v1 (before production controls): no controls, no redrives, no delay. A queued
+ * or waiting v1 task reads `at.notBefore` as null, so it is not taken for a delayed one.
+ */
+function taskV1ToV2(stored: { state: unknown; context: unknown }): { state: unknown; context: unknown } {
+  const c = stored.context as { spec: Record<string, unknown>; at: Record<string, unknown>; redrives?: unknown };
+  return {
+    state: stored.state,
+    context: { ...c, spec: { ...c.spec, controls: c.spec.controls ?? {} }, at: { ...c.at, notBefore: c.at.notBefore ?? null }, redrives: c.redrives ?? [] },
+  };
+}
 
 /**
  * The compiled stepper where a machine's features allow it, xstate's own otherwise.

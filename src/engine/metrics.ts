@@ -50,6 +50,13 @@ export class RuntimeMetrics {
     registers: [this.registry],
   });
 
+  private readonly controlEvents = new Counter({
+    name: 'troupe_control_events_total',
+    help: 'Production controls: dead letters redriven and discarded, rate limits run dry, breakers opened, half-open and closed, bulkheads full',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+
   constructor(bus: EventBus, probes: { queuedTasks: () => number; liveActors: () => number }) {
     // Gauges read the runtime when scraped instead of counting events, so they cannot drift.
     this.queued = new Gauge({
@@ -98,6 +105,16 @@ export class RuntimeMetrics {
         return;
       case 'agent.stale':
         this.staleAgents.inc();
+        return;
+      case 'task.redriven':
+      case 'task.discarded':
+      case 'ratelimit.exhausted':
+      case 'ratelimit.reported':
+      case 'breaker.opened':
+      case 'breaker.half_open':
+      case 'breaker.closed':
+      case 'bulkhead.full':
+        this.controlEvents.inc({ event: e.type });
         return;
       case 'phase.passed':
       case 'phase.rejected':

@@ -46,6 +46,7 @@ export class RuntimeCore {
   private readonly phaseWaiting = new Map<string, Set<string>>();
   private readonly settleWaiters = new Map<string, Waiter[]>();
   private readonly settleListeners: Array<(task: TaskContext, status: TaskStatus, scope: BatchScope) => void> = [];
+  private readonly leaseListeners: Array<(task: LiveActor, ended: LeaseEndedParams, scope: BatchScope) => void> = [];
   private readonly recoveryHooks: Array<(actors: LiveActor[]) => void> = [];
   private readonly kindResolvers: Array<(kinds: string[]) => Promise<void>> = [];
   private readonly failureHooks: Array<(error: TroupeError) => void> = [];
@@ -70,12 +71,19 @@ export class RuntimeCore {
       wake: () => {
         if (!this.host.failed) this.host.wake();
       },
+      onHeldBack: (refusal) => {
+        // An event per gate that starts holding work back (not per task held): observers see why the queue stalls.
+        const type = refusal.gate.startsWith('ratelimit:') ? 'ratelimit.exhausted' : refusal.gate.startsWith('bulkhead:') ? 'bulkhead.full' : null;
+        if (type !== null && !this.host.failed) {
+          void this.host.record({ type, data: { gate: refusal.gate, reason: refusal.reason, until: refusal.until } });
+        }
+      },
     });
     this.bus = new EventBus(options.historyLimit, (error) => this.logger.error({ err: error }, 'event listener threw'));
     const effects: Record<string, EffectHandler> = (this.effects = {
       enqueue: (_a, p) => {
         const q = p as unknown as EnqueueParams;
-        this.dispatcher.enqueue(q.taskId, q.priority, q.requires);
+        this.dispatcher.enqueue(q.taskId, q.priority, q.requires, q.controls, q.type);
       },
       dequeue: (_a, p) => this.dispatcher.dequeue((p as { taskId: string }).taskId),
       offer: (_a, p, scope) => this.onOffer(p as unknown as OfferParams, scope),
@@ -85,6 +93,7 @@ export class RuntimeCore {
         // The dispatcher keeps a declined task from that agent for a while instead of offering it
         // straight back (one agent that keeps declining would otherwise be a tight loop).
         if (ended.rejected) this.dispatcher.rejected(ended.taskId, ended.agentId);
+        for (const listener of this.leaseListeners) listener(_a, ended, scope);
         if (ended.revoke !== null) {
           const revocation = { taskId: ended.taskId, agentId: ended.agentId, leaseId: ended.leaseId, reason: ended.revoke };
           scope.afterCommit(() => this.transports.get(ended.agentId)?.revoke(revocation));
@@ -148,6 +157,14 @@ export class RuntimeCore {
    */
   addSettleListener(listener: (task: TaskContext, status: TaskStatus, scope: BatchScope) => void): void {
     this.settleListeners.push(listener);
+  }
+
+  /**
+   * Calls `listener` inside the batch whenever a task's lease ends (completed, failed, timed out,
+   * lost, declined, cancelled); the task's snapshot is already the one after the change.
+   */
+  addLeaseListener(listener: (task: LiveActor, ended: LeaseEndedParams, scope: BatchScope) => void): void {
+    this.leaseListeners.push(listener);
   }
 
   /** Calls `hook` after a restart with every restored live actor, to rebuild extension indexes. */
@@ -228,9 +245,10 @@ export class RuntimeCore {
         if (notLive.length > 0) followUps.push(() => this.resolveSettledDeps(c.id, notLive));
         if (!c.phaseOpen) this.watchPhase(c.id, c.spec.ticketId, c.spec.phase, send);
       } else if (value === 'queued') {
-        this.dispatcher.enqueue(c.id, c.spec.priority, c.spec.requires);
+        this.dispatcher.enqueue(c.id, c.spec.priority, c.spec.requires, c.spec.controls, c.spec.type);
       } else if (typeof value === 'object' && value !== null && 'leased' in value && c.lease) {
-        this.dispatcher.hold(c.lease.agentId, c.id);
+        this.dispatcher.hold(c.lease.agentId, c.id, c.spec.controls);
+        if (c.spec.controls) this.dispatcher.restoreRunning(c.spec.controls);
       }
     }
     for (const followUp of followUps) await followUp();
@@ -258,6 +276,10 @@ export class RuntimeCore {
       scope.send(a.taskId, { type: 'task.assign', agentId: a.agentId, leaseId, autoStart: a.autoStart }, () =>
         this.dispatcher.release(a.agentId, a.taskId),
       );
+    }
+    // What the match spent of rate limits, stored with the assignments it made (same batch).
+    for (const spend of this.dispatcher.takeSpends()) {
+      scope.send(`ratelimit:${spend.key}`, { type: 'ratelimit.spend', units: spend.units, at: spend.at, reported: false });
     }
     for (const change of this.dispatcher.takeLoadChanges()) {
       scope.send(change.agentId, { type: 'agent.load', load: change.load });

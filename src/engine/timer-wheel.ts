@@ -1,4 +1,4 @@
-import { BinaryHeap } from './binary-heap.js';
+import { BinaryHeap } from '../core/binary-heap.js';
 import type { Clock } from './clock.js';
 
 interface HeapEntry {

@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import type { RetryPolicy } from '../../src/core/machines/retry-backoff.js';
-import { taskMachine, taskStatusOf } from '../../src/core/machines/task-machine.js';
+import { attemptsInBudget, taskMachine, taskStatusOf } from '../../src/core/machines/task-machine.js';
 import type { AttemptError, TaskContext, TaskEvent, TaskInput, TaskStatus, TaskTimeouts } from '../../src/core/machines/task-types.js';
 import {
   check,
@@ -22,7 +22,7 @@ type Snap = SnapshotOf<TaskContext>;
 type TimerName = 'start' | 'finish' | 'heartbeat';
 
 const RAND = 0.75;
-const SETTLED: ReadonlySet<TaskStatus> = new Set(['succeeded', 'dead_lettered', 'cancelled', 'skipped']);
+const SETTLED: ReadonlySet<TaskStatus> = new Set(['succeeded', 'dead_lettered', 'cancelled', 'skipped', 'discarded']);
 
 const input = (over: Partial<TaskInput> & { retry: RetryPolicy; timeouts: TaskTimeouts }): TaskInput => ({
   id: 'task-1',
@@ -109,6 +109,15 @@ function events(snapshot: AnyMachineSnapshot): EventObject[] {
     if (deadline - 1 >= t) list.push(sample(`timer:${name}:early`, { type: 'timer', name, rand: RAND, now: deadline - 1 }));
   }
   if (c.at.retryAt !== null) list.push(sample('timer:retry', { type: 'timer', name: 'retry', rand: RAND, now: Math.max(c.at.retryAt, t) }));
+  if (c.at.notBefore !== null) {
+    list.push(sample('timer:notBefore:due', { type: 'timer', name: 'notBefore', rand: RAND, now: Math.max(c.at.notBefore, t) }));
+    if (c.at.notBefore - 1 >= t) list.push(sample('timer:notBefore:early', { type: 'timer', name: 'notBefore', rand: RAND, now: c.at.notBefore - 1 }));
+  }
+  list.push(
+    sample('redrive', { type: 'task.redrive', reason: null, now }),
+    sample('redrive:changed', { type: 'task.redrive', input: { fixed: true }, retry: exact(3), reason: 'provider back', now }),
+  );
+  list.push(sample('discard', { type: 'task.discard', reason: 'retention', now }));
   return list;
 }
 
@@ -116,12 +125,15 @@ const key = (snapshot: AnyMachineSnapshot): string => {
   const c = (snapshot as Snap).context;
   return JSON.stringify([
     snapshot.value,
-    c.attempt,
+    // Attempts count in the key since the last redrive only: a second redrive leads back to keys seen.
+    attemptsInBudget(c),
     c.pendingDeps.length,
     c.phaseOpen,
     c.lease !== null,
     c.error === null ? null : c.error.retryable,
     c.round > 1,
+    Math.min(c.redrives.length, 1),
+    c.at.notBefore !== null,
     // A heartbeat came after the start: the heartbeat deadline has moved past its timer.
     c.spec.timeouts.heartbeat !== undefined && c.at.lastBeatAt !== null && c.at.lastBeatAt !== c.at.startedAt,
   ]);
@@ -154,7 +166,7 @@ function invariants(step: StepRecord<TaskContext>): void {
     const open = leased(status) && i === c.attempts.length - 1;
     check(open === (a.endedAt === undefined), () => `attempt ${a.attempt} ${open ? 'closed' : 'still open'} while ${status}`);
   });
-  check(c.attempt <= c.spec.retry.maxAttempts, `attempt ${c.attempt} beyond ${c.spec.retry.maxAttempts}`);
+  check(attemptsInBudget(c) <= c.spec.retry.maxAttempts, `attempt ${c.attempt} beyond ${c.spec.retry.maxAttempts} since the last redrive`);
   // The lease exists exactly while an agent holds the task, and is the last attempt's.
   check((c.lease !== null) === leased(status), () => `lease ${JSON.stringify(c.lease)} while ${status}`);
   if (c.lease) {
@@ -165,16 +177,17 @@ function invariants(step: StepRecord<TaskContext>): void {
   checkEqual(s.hasTag('settled'), SETTLED.has(status), 'settled tag');
   checkEqual(c.outcome, SETTLED.has(status) ? status : null, 'outcome');
   checkEqual(c.at.settledAt !== null, SETTLED.has(status), 'settledAt set iff settled');
-  if (status === 'waiting') check(!(c.phaseOpen && c.pendingDeps.length === 0), 'waiting while ready');
+  if (status === 'waiting') check(!(c.phaseOpen && c.pendingDeps.length === 0 && c.at.notBefore === null), 'waiting while ready');
   if (status === 'queued' || leased(status)) check(c.at.queuedAt !== null, 'queued without queuedAt');
   if (status === 'running') {
     check(c.at.startedAt !== null && c.at.lastBeatAt !== null && c.at.lastBeatAt >= c.at.startedAt, 'running times');
     checkEqual(c.attempts[c.attempts.length - 1]?.startedAt, c.at.startedAt, 'startedAt of the running attempt');
   }
-  if (status === 'retrying') check(c.error?.retryable === true && c.attempt < c.spec.retry.maxAttempts, 'retrying without a retry left');
+  if (status === 'retrying') check(c.error?.retryable === true && attemptsInBudget(c) < c.spec.retry.maxAttempts, 'retrying without a retry left');
   if (status === 'dead_lettered') {
-    check(c.error !== null && (!c.error.retryable || c.attempt >= c.spec.retry.maxAttempts), 'dead-lettered with a retry left');
+    check(c.error !== null && (!c.error.retryable || attemptsInBudget(c) >= c.spec.retry.maxAttempts), 'dead-lettered with a retry left');
   }
+  if (status === 'discarded') check(typeof c.reason === 'string', 'discarded without reason');
   if (status === 'succeeded') check(c.output !== null && c.error === null, 'succeeded without output');
   if (status === 'cancelled' || status === 'skipped') check(typeof c.reason === 'string', `${status} without reason`);
 
@@ -186,7 +199,9 @@ function invariants(step: StepRecord<TaskContext>): void {
   const unarmed = (...names: string[]) => {
     for (const n of names) check(timers.get(n) === undefined, `${n} timer still armed while ${status}`);
   };
-  if (status === 'waiting' || SETTLED.has(status)) checkEqual(timers.names(), [], `timers armed while ${status}`);
+  if (status === 'waiting') checkEqual(timers.names(), c.at.notBefore !== null ? ['notBefore'] : [], `timers armed while ${status}`);
+  if (status === 'waiting' && c.at.notBefore !== null) armed('notBefore', c.at.notBefore);
+  if (SETTLED.has(status)) checkEqual(timers.names(), [], `timers armed while ${status}`);
   if (status === 'queued' || status === 'offered') {
     if (T.start !== undefined) armed('start', deadlineOf(c, 'start'));
     unarmed('finish', 'heartbeat', 'retry', ...(T.start === undefined ? ['start'] : []));
@@ -222,9 +237,10 @@ function enter(status: TaskStatus, c: TaskContext, p: Prediction): void {
   p.status = status;
   if (status === 'waiting') {
     p.effects.push('registerWaiting');
-    if (c.phaseOpen && c.pendingDeps.length === 0) enter('queued', c, p);
+    if (c.phaseOpen && c.pendingDeps.length === 0 && c.at.notBefore === null) enter('queued', c, p);
   } else if (status === 'queued') p.effects.push('enqueue');
-  else if (SETTLED.has(status)) p.effects.push('settled');
+  // A discarded dead letter tells nobody again: its settlement was reported when it was dead-lettered.
+  else if (SETTLED.has(status) && status !== 'discarded') p.effects.push('settled');
 }
 
 function leave(from: TaskStatus, e: TaskEvent, p: Prediction): void {
@@ -238,7 +254,8 @@ function leave(from: TaskStatus, e: TaskEvent, p: Prediction): void {
 /** The independent reference: what `e` must do to a task in `from` with context `c`, or null to ignore it. */
 function predict(from: TaskStatus, c: TaskContext, e: TaskEvent): Prediction | null {
   const p: Prediction = { status: from, effects: [] };
-  const A = c.spec.retry.maxAttempts;
+  // The retry budget counts from the last redrive.
+  const A = c.spec.retry.maxAttempts + (c.redrives[c.redrives.length - 1]?.afterAttempt ?? 0);
   const ownLease = 'leaseId' in e && c.lease !== null && e.leaseId === c.lease.id;
   const fail = (error: Partial<AttemptError> & { retryable: boolean }, attempt: number) => {
     leave(from, e, p);
@@ -257,13 +274,19 @@ function predict(from: TaskStatus, c: TaskContext, e: TaskEvent): Prediction | n
   }
   switch (from) {
     case 'waiting': {
-      if (e.type === 'task.dependency.succeeded') {
-        const pending = c.pendingDeps.filter((d) => d !== e.taskId);
-        if (c.phaseOpen && pending.length === 0) enter('queued', c, p);
+      const policy = e.type === 'task.dependency.failed' ? (c.spec.controls.onDependencyFailure?.[e.taskId] ?? 'skip') : null;
+      if (e.type === 'task.dependency.succeeded' || policy === 'continue') {
+        const pending = c.pendingDeps.filter((d) => d !== (e as { taskId: string }).taskId);
+        if (c.phaseOpen && pending.length === 0 && c.at.notBefore === null) enter('queued', c, p);
         return p;
       }
+      if (policy === 'fail') return (enter('dead_lettered', c, p), p);
       if (e.type === 'task.phase.opened') {
-        if (c.pendingDeps.length === 0) enter('queued', c, p);
+        if (c.pendingDeps.length === 0 && c.at.notBefore === null) enter('queued', c, p);
+        return p;
+      }
+      if (e.type === 'timer' && e.name === 'notBefore' && c.at.notBefore !== null && e.now >= c.at.notBefore) {
+        if (c.phaseOpen && c.pendingDeps.length === 0) enter('queued', c, p);
         return p;
       }
       if (e.type === 'task.dependency.failed' || e.type === 'task.skip') return (enter('skipped', c, p), p);
@@ -301,11 +324,16 @@ function predict(from: TaskStatus, c: TaskContext, e: TaskEvent): Prediction | n
       if (e.type === 'timer' && e.name === 'retry') return (enter('queued', c, p), p);
       if (e.type === 'task.skip') return (enter('skipped', c, p), p);
       return null;
-    case 'succeeded':
     case 'dead_lettered':
+      if (e.type === 'task.redrive') return (enter('queued', c, p), p);
+      if (e.type === 'task.discard') return (enter('discarded', c, p), p);
+      if (e.type !== 'task.rework') return null;
+      enter('waiting', { ...c, pendingDeps: e.waitFor, at: { ...c.at, notBefore: null } }, p);
+      return p;
+    case 'succeeded':
     case 'skipped':
       if (e.type !== 'task.rework') return null;
-      enter('waiting', { ...c, pendingDeps: e.waitFor }, p);
+      enter('waiting', { ...c, pendingDeps: e.waitFor, at: { ...c.at, notBefore: null } }, p);
       return p;
     default:
       return null;
@@ -331,7 +359,11 @@ function checkParams(step: StepRecord<TaskContext>, p: TaskContext | null, e: Ta
     );
   }
   if (has('enqueue')) {
-    checkEqual(only(fx, 'enqueue'), { taskId: c.id, priority: c.spec.priority, requires: c.spec.requires, queuedAt: now }, 'enqueue');
+    checkEqual(
+      only(fx, 'enqueue'),
+      { taskId: c.id, priority: c.spec.priority, requires: c.spec.requires, queuedAt: now, type: c.spec.type, controls: c.spec.controls },
+      'enqueue',
+    );
     checkEqual(c.at.queuedAt, now, 'queuedAt');
   }
   if (has('dequeue')) checkEqual(only(fx, 'dequeue'), { taskId: c.id }, 'dequeue');
@@ -415,8 +447,25 @@ function oracle(step: StepRecord<TaskContext>): void {
     case 'task.phase.opened':
       checkEqual(c.phaseOpen, true, 'phaseOpen');
       break;
-    case 'task.dependency.failed':
-      checkEqual(c.reason, `dependency ${e.taskId} ended ${e.status}`, 'reason');
+    case 'task.dependency.failed': {
+      const policy = pc.spec.controls.onDependencyFailure?.[e.taskId] ?? 'skip';
+      if (policy === 'continue') checkEqual([c.pendingDeps, c.reason], [pc.pendingDeps.filter((d) => d !== e.taskId), null], 'ignored failure');
+      else checkEqual(c.reason, `dependency ${e.taskId} ended ${e.status}`, 'reason');
+      if (policy === 'fail') checkEqual([c.error?.code, c.error?.retryable, c.attempt], ['E_DEPENDENCY_FAILED', false, 0], 'failed by its dependency');
+      break;
+    }
+    case 'task.redrive': {
+      const r = c.redrives[c.redrives.length - 1];
+      checkEqual(
+        [c.redrives.length, r?.afterAttempt, r?.error, r?.inputChanged, r?.retryChanged, r?.reason, c.error, c.attempts],
+        [pc.redrives.length + 1, pc.attempt, pc.error, e.input !== undefined, e.retry !== undefined, e.reason, null, pc.attempts],
+        'redriven with its history',
+      );
+      checkEqual([c.spec.input, c.spec.retry], [e.input ?? pc.spec.input, e.retry ?? pc.spec.retry], 'redrive changes');
+      break;
+    }
+    case 'task.discard':
+      checkEqual([c.reason, c.attempts], [e.reason, pc.attempts], 'discarded');
       break;
     case 'task.cancel':
     case 'task.skip':
@@ -475,6 +524,18 @@ const configs: ModelConfig[] = [
   {
     name: 'one attempt, every deadline, dependency already met',
     input: input({ dependsOn: ['dep-a'], satisfiedDeps: ['dep-a'], role: 'validator', retry: exact(1), timeouts: allTimeouts }),
+    events,
+    key,
+  },
+  {
+    name: 'delayed, a dependency that may fail and one whose failure fails it, 1 attempt',
+    input: input({
+      dependsOn: ['dep-a', 'dep-b'],
+      controls: { onDependencyFailure: { 'dep-a': 'continue', 'dep-b': 'fail' } },
+      notBefore: 20_000,
+      retry: exact(1),
+      timeouts: {},
+    }),
     events,
     key,
   },

@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { CompiledStepper, unsupportedFeature, type CompiledSnapshot } from '../../src/core/stepper/compiled-stepper.js';
-import type { RequestedEffect } from '../../src/core/stepper/machine-stepper.js';
+import { MachineStepper, type RequestedEffect } from '../../src/core/stepper/machine-stepper.js';
 
 type XstateResult = { snapshot: AnyMachineSnapshot; effects: RequestedEffect[] } | undefined;
 
@@ -63,4 +63,57 @@ export class TwinStepper {
     this.twins.set(x, c);
     this.compared++;
   }
+}
+
+/** What a lockstep exploration covered. */
+export interface Exploration {
+  /** Distinct snapshots (value, context, status) reached. */
+  states: number;
+  /** Steps taken by both steppers and compared (every event from every state, dropped ones included). */
+  steps: number;
+  /** Steps in which the event applied (a new snapshot or effects). */
+  applied: number;
+}
+
+/**
+ * Every reachable snapshot of `machine`, stepped with every one of `events`, on xstate's own
+ * stepper and the compiled one in lockstep (breadth first, from the initial snapshot for `input`).
+ * A snapshot is identified by its value, context and status, so the space must be finite: a
+ * machine whose context keeps changing fails at `limit` states instead of running on.
+ */
+export function exploreInLockstep(
+  machine: AnyStateMachine,
+  input: unknown,
+  events: readonly EventObject[],
+  limit = 5_000,
+): Exploration {
+  const xstate = new MachineStepper(machine);
+  const twin = new TwinStepper(machine);
+  if (!twin.active) throw new Error(`machine ${machine.id} is not compiled: ${unsupportedFeature(machine)}`);
+  const first = xstate.initial(input);
+  twin.initial(input, first);
+  const key = (s: AnyMachineSnapshot): string => JSON.stringify([s.status, s.value, s.context]);
+  const seen = new Set([key(first.snapshot)]);
+  const queue = [first.snapshot];
+  let applied = 0;
+  for (let i = 0; i < queue.length; i++) {
+    const snapshot = queue[i] as AnyMachineSnapshot;
+    if (snapshot.status !== 'active') continue;
+    for (const event of events) {
+      const result = xstate.step(snapshot, event);
+      try {
+        twin.step(snapshot, event, result);
+      } catch (error) {
+        throw new Error(`${(error as Error).message}\n from ${key(snapshot)}`, { cause: error });
+      }
+      if (result === undefined) continue;
+      applied++;
+      const k = key(result.snapshot);
+      if (seen.has(k)) continue;
+      if (seen.size >= limit) throw new Error(`machine ${machine.id}: more than ${limit} states; is its context bounded?`);
+      seen.add(k);
+      queue.push(result.snapshot);
+    }
+  }
+  return { states: seen.size, steps: twin.compared - 1, applied };
 }

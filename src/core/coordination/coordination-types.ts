@@ -1,6 +1,6 @@
 import type { MergeSpec } from './merge-strategies.js';
 import type { RetryPolicy } from '../machines/retry-backoff.js';
-import type { TaskInput, TaskStatus, TaskTimeouts } from '../machines/task-types.js';
+import type { TaskInput, TaskStatus, TaskTimeouts, TaskControls } from '../machines/task-types.js';
 
 /**
  * Types shared by the coordinator machines and the runtime side that carries out their effects.
@@ -35,6 +35,8 @@ export interface ResolvedTemplate {
   retry: RetryPolicy;
   timeouts: TaskTimeouts;
   role: string | null;
+  /** Production controls; the concurrency key still a template, filled when a task is bound. */
+  controls?: TaskControls;
   /** A split nested under this task: it splits again once this task succeeds. */
   split: SplitPlan | null;
 }

@@ -1,4 +1,6 @@
 import { isPlainObject } from '../json-value.js';
+import { resolveKey } from '../controls/control-key.js';
+import type { TaskControls } from '../machines/task-types.js';
 import { COORDINATOR_KINDS, type ActorSpawn, type ResolvedTemplate, type SplitPlan, type TaskSpawn } from './coordination-types.js';
 
 /**
@@ -47,7 +49,20 @@ export function bindTemplate(template: ResolvedTemplate, binding: Binding): Task
     retry: template.retry,
     timeouts: template.timeouts,
     role: template.role,
+    ...(template.controls ? { controls: boundControls(template.controls, binding.id, template, binding.ticketId, input) } : {}),
   };
+}
+
+/**
+ * A template's controls for one bound task: the concurrency key filled from the task's fields. A
+ * key that names a missing field stays as written (a coordinator cannot refuse a task it must
+ * create; all such tasks then share that one key).
+ */
+function boundControls(controls: TaskControls, id: string, t: ResolvedTemplate, ticketId: string | null, input: unknown): TaskControls {
+  if (!controls.concurrency) return controls;
+  const fields = { id, type: t.type, ticketId, phase: t.phase, role: t.role, input };
+  const key = resolveKey(controls.concurrency.key, fields) ?? controls.concurrency.key;
+  return { ...controls, concurrency: { key, max: controls.concurrency.max } };
 }
 
 /** Input of a split coordinator (see the split machine). */

@@ -27,8 +27,14 @@ export function attemptError(context: TaskContext, event: FailureEvent): Attempt
   };
 }
 
+/** Attempts made since the task was last redriven (all of them if never): what the retry budget counts. */
+export function attemptsInBudget(context: TaskContext): number {
+  const last = context.redrives.length > 0 ? context.redrives[context.redrives.length - 1] : undefined;
+  return context.attempt - (last?.afterAttempt ?? 0);
+}
+
 export function canRetry(context: TaskContext, error: AttemptError): boolean {
-  return error.retryable && context.attempt < context.spec.retry.maxAttempts;
+  return error.retryable && attemptsInBudget(context) < context.spec.retry.maxAttempts;
 }
 
 export function closeAttempt(attempts: AttemptRecord[], attempt: number, now: number, error: AttemptError | null) {
@@ -79,5 +85,6 @@ export const times = (context: TaskContext, patch: Partial<TaskTimes>): TaskTime
     lastBeatAt: patch.lastBeatAt !== undefined ? patch.lastBeatAt : at.lastBeatAt,
     retryAt: patch.retryAt !== undefined ? patch.retryAt : at.retryAt,
     settledAt: patch.settledAt !== undefined ? patch.settledAt : at.settledAt,
+    notBefore: patch.notBefore !== undefined ? patch.notBefore : at.notBefore,
   };
 };

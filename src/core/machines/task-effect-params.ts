@@ -1,4 +1,4 @@
-import type { TaskStatus } from './task-types.js';
+import type { TaskControls, TaskStatus } from './task-types.js';
 
 /** Effects specific to tasks, carried out by the runtime. */
 export interface EnqueueParams {
@@ -6,6 +6,8 @@ export interface EnqueueParams {
   priority: number;
   requires: string[];
   queuedAt: number;
+  type: string;
+  controls: TaskControls;
 }
 export interface OfferParams {
   taskId: string;

@@ -1,7 +1,7 @@
 import { assign, setup } from 'xstate';
 import { backoffDelay } from './retry-backoff.js';
 import { EFFECT_ACTIONS, hostEffect, timerChanges } from './effects.js';
-import type { TaskContext, TaskEvent, TaskInput, TaskStatus } from './task-types.js';
+import type { AttemptError, TaskContext, TaskControls, TaskEvent, TaskInput, TaskStatus } from './task-types.js';
 import type {
   EnqueueParams,
   LeaseEndedParams,
@@ -9,7 +9,7 @@ import type {
   RegisterWaitingParams,
   SettledParams,
 } from './task-effect-params.js';
-import { attemptError, attemptWith, canRetry, closeAttempt, leaseMatches, timerDue, times, withLast, type FailureEvent } from './task-attempts.js';
+import { attemptError, attemptWith, attemptsInBudget, canRetry, closeAttempt, leaseMatches, timerDue, times, withLast, type FailureEvent } from './task-attempts.js';
 import { agentCompletedEmit, assignedEmit, emitFor, failedEmit, offerAction, settleEffects } from './task-emits.js';
 
 export type {
@@ -96,12 +96,61 @@ export const taskMachine = setup({
         reason: null,
         outcome: null,
         pendingDeps: event.waitFor,
-        at: { queuedAt: null, startedAt: null, lastBeatAt: null, retryAt: null, settledAt: null },
+        at: { queuedAt: null, startedAt: null, lastBeatAt: null, retryAt: null, settledAt: null, notBefore: null },
       };
+    }),
+
+    /** Out of the dead letters: a fresh retry budget, maybe a new input or policy; the history stays. */
+    redrive: assign(({ context, event }) => {
+      if (event.type !== 'task.redrive') return {};
+      const spec = { ...context.spec };
+      if (event.input !== undefined) spec.input = event.input;
+      if (event.retry !== undefined) spec.retry = event.retry;
+      return {
+        spec,
+        redrives: [
+          ...context.redrives,
+          {
+            at: event.now,
+            afterAttempt: context.attempt,
+            error: context.error,
+            inputChanged: event.input !== undefined,
+            retryChanged: event.retry !== undefined,
+            reason: event.reason,
+          },
+        ],
+        error: null,
+        reason: null,
+        outcome: null,
+        output: null,
+        at: times(context, { queuedAt: null, startedAt: null, lastBeatAt: null, retryAt: null, settledAt: null }),
+      };
+    }),
+
+    /** A failed dependency whose policy is `fail`: dead-lettered without an attempt. */
+    dependencyFailed: assign(({ event }) => {
+      if (event.type !== 'task.dependency.failed') return {};
+      const error: AttemptError = {
+        message: `dependency ${event.taskId} ended ${event.status}`,
+        category: 'permanent',
+        code: 'E_DEPENDENCY_FAILED',
+        retryable: false,
+      };
+      return { error, reason: error.message };
+    }),
+
+    /** A failed dependency whose policy is `continue`: counted as resolved. */
+    dependencyIgnored: assign({
+      pendingDeps: ({ context, event }) =>
+        context.pendingDeps.filter((d) => event.type !== 'task.dependency.failed' || d !== event.taskId),
     }),
   },
   guards: {
-    ready: ({ context }) => context.phaseOpen && context.pendingDeps.length === 0,
+    ready: ({ context }) => context.phaseOpen && context.pendingDeps.length === 0 && context.at.notBefore === null,
+    notBeforeDue: ({ context, event }) =>
+      event.type === 'timer' && event.name === 'notBefore' && context.at.notBefore !== null && event.now >= context.at.notBefore,
+    depPolicyContinue: ({ context, event }) => depPolicy(context.spec.controls, event) === 'continue',
+    depPolicyFail: ({ context, event }) => depPolicy(context.spec.controls, event) === 'fail',
     leaseMatches,
     autoStart: ({ event }) => event.type === 'task.assign' && event.autoStart,
     leaseMatchesAndRetryable: (args) =>
@@ -138,6 +187,7 @@ export const taskMachine = setup({
       timeouts: input.timeouts,
       role: input.role ?? null,
       createdAt: input.now,
+      controls: input.controls ?? NO_CONTROLS,
       ...(input.traceparent !== undefined ? { traceparent: input.traceparent } : {}),
     },
     pendingDeps: input.dependsOn.filter((d) => !input.satisfiedDeps.includes(d)),
@@ -145,7 +195,14 @@ export const taskMachine = setup({
     attempt: 0,
     attempts: [],
     lease: null,
-    at: { queuedAt: null, startedAt: null, lastBeatAt: null, retryAt: null, settledAt: null },
+    at: {
+      queuedAt: null,
+      startedAt: null,
+      lastBeatAt: null,
+      retryAt: null,
+      settledAt: null,
+      notBefore: input.notBefore != null && input.notBefore > input.now ? input.notBefore : null,
+    },
     progress: null,
     output: null,
     error: null,
@@ -153,26 +210,45 @@ export const taskMachine = setup({
     outcome: null,
     round: input.round ?? 1,
     feedback: input.feedback ?? null,
+    redrives: [],
   }),
   initial: 'waiting',
   entry: emitFor('task.created', (c) =>
-    c.spec.traceparent === undefined
+    c.at.notBefore === null && c.spec.traceparent === undefined
       ? { type: c.spec.type, priority: c.spec.priority, dependsOn: c.spec.dependsOn }
-      : { type: c.spec.type, priority: c.spec.priority, dependsOn: c.spec.dependsOn, traceparent: c.spec.traceparent },
+      : {
+          type: c.spec.type,
+          priority: c.spec.priority,
+          dependsOn: c.spec.dependsOn,
+          ...(c.at.notBefore !== null ? { notBefore: c.at.notBefore } : {}),
+          ...(c.spec.traceparent !== undefined ? { traceparent: c.spec.traceparent } : {}),
+        },
   ),
   states: {
     waiting: {
-      entry: {
-        type: 'registerWaiting',
-        params: ({ context }) => ({
-          taskId: context.id,
-          pendingDeps: context.pendingDeps,
-          phaseOpen: context.phaseOpen,
-          ticketId: context.spec.ticketId,
-          phase: context.spec.phase,
-        }),
-      },
+      entry: [
+        {
+          type: 'registerWaiting',
+          params: ({ context }) => ({
+            taskId: context.id,
+            pendingDeps: context.pendingDeps,
+            phaseOpen: context.phaseOpen,
+            ticketId: context.spec.ticketId,
+            phase: context.spec.phase,
+          }),
+        },
+        {
+          // A delayed task: a durable timer, so the delay survives a restart.
+          type: 'timers',
+          params: ({ context }) =>
+            timerChanges(context.at.notBefore !== null ? [{ name: 'notBefore', at: context.at.notBefore }] : [], []),
+        },
+      ],
       always: { guard: 'ready', target: 'queued' },
+      exit: {
+        type: 'timers',
+        params: ({ context }) => timerChanges([], context.at.notBefore !== null ? ['notBefore'] : []),
+      },
       on: {
         'task.dependency.succeeded': {
           actions: [
@@ -191,11 +267,39 @@ export const taskMachine = setup({
             },
           ],
         },
-        'task.dependency.failed': {
-          target: 'skipped',
-          actions: assign({ reason: ({ event }) => `dependency ${event.taskId} ended ${event.status}` }),
-        },
+        'task.dependency.failed': [
+          {
+            guard: 'depPolicyContinue',
+            actions: [
+              'dependencyIgnored',
+              {
+                type: 'emit',
+                params: ({ context, event }) => ({
+                  type: 'dependency.resolved',
+                  taskId: context.id,
+                  ticketId: context.spec.ticketId,
+                  phase: context.spec.phase,
+                  data: {
+                    dependency: event.taskId,
+                    remaining: context.pendingDeps.length,
+                    status: event.type === 'task.dependency.failed' ? event.status : null,
+                    policy: 'continue',
+                  },
+                }),
+              },
+            ],
+          },
+          { guard: 'depPolicyFail', target: 'dead_lettered', actions: 'dependencyFailed' },
+          {
+            target: 'skipped',
+            actions: assign({ reason: ({ event }) => `dependency ${event.taskId} ended ${event.status}` }),
+          },
+        ],
         'task.phase.opened': { actions: assign({ phaseOpen: true }) },
+        timer: {
+          guard: 'notBeforeDue',
+          actions: assign({ at: ({ context }) => times(context, { notBefore: null }) }),
+        },
         'task.cancel': { target: 'cancelled', actions: 'setReason' },
         'task.skip': { target: 'skipped', actions: 'setReason' },
       },
@@ -215,6 +319,8 @@ export const taskMachine = setup({
             priority: context.spec.priority,
             requires: context.spec.requires,
             queuedAt: context.at.queuedAt ?? 0,
+            type: context.spec.type,
+            controls: context.spec.controls,
           }),
         },
         {
@@ -420,7 +526,31 @@ export const taskMachine = setup({
     dead_lettered: {
       tags: ['settled'],
       entry: [{ type: 'markSettled', params: { status: 'dead_lettered' } }, ...settleEffects],
-      on: { 'task.rework': { target: 'waiting', actions: 'rework' } },
+      on: {
+        'task.rework': { target: 'waiting', actions: 'rework' },
+        'task.redrive': {
+          target: 'queued',
+          actions: [
+            'redrive',
+            emitFor('task.redriven', (c) => {
+              const r = c.redrives[c.redrives.length - 1];
+              return { redrive: c.redrives.length, afterAttempt: r?.afterAttempt, inputChanged: r?.inputChanged, retryChanged: r?.retryChanged, reason: r?.reason };
+            }),
+          ],
+        },
+        'task.discard': { target: 'discarded', actions: 'setReason' },
+      },
+    },
+    /**
+     * A dead letter past the retention limit: out of the dead-letter queue for good. Its phase and
+     * dependents heard of its failure when it was dead-lettered; nobody is told again.
+     */
+    discarded: {
+      tags: ['settled'],
+      entry: [
+        assign(({ context, event }) => ({ outcome: 'discarded' as const, at: times(context, { settledAt: event.now }) })),
+        emitFor('task.discarded', (c) => ({ reason: c.reason, attempts: c.attempt })),
+      ],
     },
     cancelled: {
       tags: ['settled'],
@@ -435,6 +565,16 @@ export const taskMachine = setup({
 });
 
 export type TaskMachine = typeof taskMachine;
+
+const NO_CONTROLS: TaskControls = Object.freeze({});
+
+/** What a failed dependency does to the task, by its declared policy (skip by default). */
+function depPolicy(controls: TaskControls, event: TaskEvent): string {
+  if (event.type !== 'task.dependency.failed') return 'skip';
+  return controls.onDependencyFailure?.[event.taskId] ?? 'skip';
+}
+
+export { attemptsInBudget };
 
 /** Maps the machine's state value to a flat status name. */
 export function taskStatusOf(value: unknown): TaskStatus {

@@ -39,6 +39,38 @@ export interface TaskLease {
   assignedAt: number;
 }
 
+/** What a task's failed dependency does to it: skip it (the default), ignore it, or fail it. */
+export type DependencyFailurePolicy = 'skip' | 'continue' | 'fail';
+
+/**
+ * The production controls a task is under (docs/controls.md). Absent fields do not apply; a task
+ * with none shares one frozen empty object.
+ */
+export interface TaskControls {
+  /** Units of each rate-limited key one attempt spends. */
+  rateLimits?: ReadonlyArray<{ key: string; units: number }>;
+  /** At most `max` running tasks share this key (resolved from the task's template when created). */
+  concurrency?: { key: string; max: number };
+  /** The bulkhead (class of work) whose share of agent slots the task runs in. */
+  bulkhead?: string;
+  /** Circuit-breaker keys the task answers to besides its rate-limit keys, `type:<type>` and `capability:<c>`. */
+  breakers?: readonly string[];
+  /** Dependencies whose failure does not skip the task (`skip` is the default and is not listed). */
+  onDependencyFailure?: Readonly<Record<string, DependencyFailurePolicy>>;
+}
+
+/** A dead letter sent back to the queue, kept in the task's history. */
+export interface RedriveRecord {
+  at: number;
+  /** Attempts made before the redrive: the retry budget counts from here. */
+  afterAttempt: number;
+  /** The error it was dead-lettered with. */
+  error: AttemptError | null;
+  inputChanged: boolean;
+  retryChanged: boolean;
+  reason: string | null;
+}
+
 /** What a task is asked to do; fixed when the task is created. */
 export interface TaskSpec {
   type: string;
@@ -54,6 +86,7 @@ export interface TaskSpec {
   /** Free-form label, e.g. `validator` for a phase's validator task. */
   role: string | null;
   createdAt: number;
+  controls: TaskControls;
   /** W3C `traceparent` of the submitter's trace; set only when one was given. */
   traceparent?: string;
 }
@@ -65,6 +98,8 @@ export interface TaskTimes {
   lastBeatAt: number | null;
   retryAt: number | null;
   settledAt: number | null;
+  /** Not queued before this instant (a delayed task), null once it has passed. */
+  notBefore: number | null;
 }
 
 /** What a successful attempt handed back. */
@@ -99,6 +134,8 @@ export interface TaskContext {
   outcome: TaskStatus | null;
   round: number;
   feedback: string | null;
+  /** Each time the task was redriven out of the dead letters. */
+  redrives: RedriveRecord[];
 }
 
 export interface TaskInput {
@@ -117,6 +154,9 @@ export interface TaskInput {
   retry: RetryPolicy;
   timeouts: TaskTimeouts;
   role?: string | null;
+  controls?: TaskControls;
+  /** Not queued before this instant. */
+  notBefore?: number | null;
   /** The round the task starts in (a validator: the phase's round it judges). Default 1. */
   round?: number;
   /** Feedback it starts with (a validator: the previous round's). Default none. */
@@ -147,7 +187,9 @@ export type TaskEvent =
   | ({ type: 'timer'; name: string; rand: number } & Stamped)
   | ({ type: 'task.cancel'; reason: string } & Stamped)
   | ({ type: 'task.skip'; reason: string } & Stamped)
-  | ({ type: 'task.rework'; feedback: string; round: number; waitFor: string[] } & Stamped);
+  | ({ type: 'task.rework'; feedback: string; round: number; waitFor: string[] } & Stamped)
+  | ({ type: 'task.redrive'; input?: unknown; retry?: RetryPolicy; reason: string | null } & Stamped)
+  | ({ type: 'task.discard'; reason: string } & Stamped);
 
 /** Task states, as the machine names them. */
 export type TaskStatus =
@@ -159,11 +201,13 @@ export type TaskStatus =
   | 'succeeded'
   | 'dead_lettered'
   | 'cancelled'
-  | 'skipped';
+  | 'skipped'
+  | 'discarded';
 
 export const SETTLED_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([
   'succeeded',
   'dead_lettered',
   'cancelled',
   'skipped',
+  'discarded',
 ]);

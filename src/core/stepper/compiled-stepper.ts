@@ -1,5 +1,5 @@
-import { assign, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type StateValue } from 'xstate';
-import type { RequestedEffect, StepResult, SteppedSnapshot, Stepper } from './machine-stepper.js';
+import { assign, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type StateValue } from 'xstate';
+import { MachineStepper, type RequestedEffect, type StepResult, type SteppedSnapshot, type Stepper } from './machine-stepper.js';
 
 /*
  * Why this file exists: xstate's `machine.transition` is general (parallel regions, history,
@@ -9,8 +9,14 @@ import type { RequestedEffect, StepResult, SteppedSnapshot, Stepper } from './ma
  * custom actions. For machines within that subset this stepper runs the SAME definition (the same
  * state nodes, transition objects, guard and action implementations, in the SCXML order xstate
  * uses) from plans computed once per (transition, active leaf). Machines outside the subset keep
- * xstate's stepper (see `compileStepper`). test/model/* replays every generated path through both
- * and requires identical state, context, status, tags and effects after each step.
+ * xstate's stepper (`unsupportedFeature` reads the whole definition first; see `stepperFor`).
+ * test/model/* and test/stepper-twin.test.ts run both in lockstep and require identical state,
+ * context, status, tags and effects after each step.
+ *
+ * It reads xstate internals (state nodes' `transitions`, `order`, `initial`, an assign's
+ * `assignment`, an enqueueActions' `collect`, a built-in's `resolve`, a guard's `check`): xstate is
+ * pinned to an exact version in package.json and test/stepper-xstate-contract.test.ts fails with
+ * the name of whatever changed shape.
  */
 
 /** A state node with what a step needs, computed once. */
@@ -36,7 +42,7 @@ export class CompiledSnapshot implements SteppedSnapshot {
   constructor(
     /** @internal */ readonly leaf: CompiledNode,
     readonly context: any, // eslint-disable-line @typescript-eslint/no-explicit-any -- the machine's own context type
-    readonly status: 'active' | 'done',
+    readonly status: SteppedSnapshot['status'],
   ) {}
 
   get value(): StateValue {
@@ -45,6 +51,13 @@ export class CompiledSnapshot implements SteppedSnapshot {
 
   hasTag(tag: string): boolean {
     return this.leaf.tags.has(tag);
+  }
+}
+
+/** A snapshot xstate left in error (a step handed over to it); the compiled steps never make one. */
+class FailedSnapshot extends CompiledSnapshot {
+  constructor(leaf: CompiledNode, context: unknown, readonly error: unknown) {
+    super(leaf, context, 'error');
   }
 }
 
@@ -89,13 +102,39 @@ type ActionLike = string | { type: string; params?: unknown } | ((...args: never
 type GuardLike = string | { type: string; params?: unknown } | ((...args: never[]) => unknown);
 type Builtin = ((...args: never[]) => unknown) & { type: string; assignment?: unknown; collect?: unknown; resolve?: unknown };
 
-/** Why `machine` cannot be compiled, or `undefined` when it can. */
+/**
+ * Why `machine` cannot be compiled, or `undefined` when it can. Every state node is read: its
+ * type, invocations, delayed transitions, outputs, and every guard and action list (entry, exit,
+ * the initial transition's, each transition's, eventless and wildcard ones included), so a
+ * machine outside the subset is refused before it runs (issue 12). What only shows when an action
+ * runs (what an `enqueueActions` enqueues, a `spawn` in an assign) is caught then, and that one
+ * step is handed to xstate's own stepper (see `CompiledStepper.step`).
+ */
 export function unsupportedFeature(machine: AnyStateMachine): string | undefined {
   const visit = (sn: AnyStateNode): string | undefined => {
     if (sn.type === 'parallel' || sn.type === 'history') return `${sn.type} state ${sn.id}`;
     if (sn.invoke.length > 0) return `invoke in ${sn.id}`;
     if ((sn.config as { after?: unknown }).after !== undefined) return `after in ${sn.id}`;
     if (sn.output !== undefined) return `output in ${sn.id}`;
+    if (!sn.parent) {
+      const maxIterations = (machine as { options?: { maxIterations?: number } }).options?.maxIterations;
+      if (maxIterations !== undefined && maxIterations !== Infinity) return `options.maxIterations (${maxIterations})`;
+    }
+    const lists: Array<[string, readonly ActionLike[]]> = [
+      [`entry of ${sn.id}`, sn.entry as ActionLike[]],
+      [`exit of ${sn.id}`, sn.exit as ActionLike[]],
+    ];
+    if (sn.type === 'compound') lists.push([`the initial transition of ${sn.id}`, sn.initial.actions as ActionLike[]]);
+    for (const [descriptor, ts] of sn.transitions as Map<string, AnyTransitionDefinition[]>) {
+      for (const t of ts) lists.push([`a transition on ${descriptor} in ${sn.id}`, t.actions as ActionLike[]]);
+    }
+    for (const t of sn.always ?? []) lists.push([`an eventless transition in ${sn.id}`, t.actions as ActionLike[]]);
+    for (const [where, actions] of lists) {
+      for (const action of actions) {
+        const builtin = unsupportedBuiltin(machine, action);
+        if (builtin !== undefined) return `the built-in action ${builtin} in ${where}`;
+      }
+    }
     const transitions = [...sn.transitions.values()].flat().concat(sn.always ?? []);
     for (const t of transitions) {
       if ((t.target?.length ?? 0) > 1) return `a transition with several targets in ${sn.id}`;
@@ -112,13 +151,38 @@ export function unsupportedFeature(machine: AnyStateMachine): string | undefined
   return visit(machine.root);
 }
 
+/** Built-in actions this stepper carries out itself; any other built-in is xstate's to run. */
+const SUPPORTED_BUILTINS: ReadonlySet<string> = new Set(['xstate.assign', 'xstate.enqueueActions']);
+
+/** The type of `action` when it is a built-in this stepper does not carry out (raise, sendTo, log, ...). */
+function unsupportedBuiltin(machine: AnyStateMachine, action: ActionLike): string | undefined {
+  const resolved = typeof action === 'function' ? action : machine.implementations.actions[typeof action === 'string' ? action : action.type];
+  // A named action without implementation, or with a plain function, is an effect.
+  if (typeof resolved !== 'function' || !('resolve' in resolved)) return undefined;
+  const type = (resolved as Builtin).type;
+  return SUPPORTED_BUILTINS.has(type) ? undefined : type;
+}
+
 function isBuiltinGuard(machine: AnyStateMachine, guard: GuardLike): boolean {
   const resolved = typeof guard === 'function' ? guard : machine.implementations.guards[typeof guard === 'string' ? guard : guard.type];
   return typeof resolved !== 'function' || 'check' in resolved;
 }
 
+/**
+ * Thrown inside a step when an action turns out to need what this stepper does not implement
+ * (only dynamic cases: the static ones are refused by `unsupportedFeature`). Nothing of the step
+ * has taken effect yet (a step only builds new values), so the step is run again by xstate.
+ */
+class OutsideSubset extends Error {}
+
+/**
+ * The methods of xstate's `enqueue` (beside `enqueue(action)` and `enqueue.assign`) whose actions
+ * this stepper leaves to xstate. @internal Exported for test/stepper-xstate-contract.test.ts.
+ */
+export const ENQUEUE_HANDED_OVER = ['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'stopChild', 'emit'] as const;
+
 const noSpawn = (): never => {
-  throw new Error('spawning children is not supported by the compiled stepper');
+  throw new OutsideSubset('spawning children');
 };
 
 /** Steps a machine of the supported subset from precomputed plans; see the note at the top. */
@@ -130,6 +194,8 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
   /** Action lists of the definition (entry, exit, transition actions) as compiled actions. */
   private readonly compiledActions = new WeakMap<readonly ActionLike[], CompiledAction[]>();
   private startPlan: Plan | undefined;
+  /** xstate's stepper for the steps this one hands over (see `OutsideSubset`); made when first needed. */
+  private xstateStepper: MachineStepper | undefined;
 
   constructor(machine: AnyStateMachine) {
     const why = unsupportedFeature(machine);
@@ -139,6 +205,15 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
   }
 
   initial(input: unknown): StepResult<CompiledSnapshot> {
+    try {
+      return this.compiledInitial(input);
+    } catch (error) {
+      if (!(error instanceof OutsideSubset)) throw error;
+      return this.fromXstate(this.xstate().initial(input));
+    }
+  }
+
+  private compiledInitial(input: unknown): StepResult<CompiledSnapshot> {
     const event = { type: 'xstate.init', input };
     const config = this.machine.config as { context?: unknown };
     const run = newRun(typeof config.context === 'function' ? {} : (config.context ?? {}), event, this.rootNode);
@@ -167,8 +242,46 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
 
   step(snapshot: CompiledSnapshot, event: { type: string }): StepResult<CompiledSnapshot> | undefined {
     if (snapshot.status !== 'active') return undefined;
+    try {
+      return this.compiledStep(snapshot, event);
+    } catch (error) {
+      if (!(error instanceof OutsideSubset)) throw error;
+      // The stored form (value and context) is all a snapshot of this subset holds: xstate steps
+      // from it exactly as it would from its own snapshot.
+      const xstate = this.xstate();
+      const result = xstate.step(xstate.restore(snapshot.value, snapshot.context), event);
+      return result === undefined ? undefined : this.fromXstate(result);
+    }
+  }
+
+  private xstate(): MachineStepper {
+    return (this.xstateStepper ??= new MachineStepper(this.machine));
+  }
+
+  /** xstate's result as a compiled snapshot. */
+  private fromXstate(result: StepResult<AnyMachineSnapshot>): StepResult<CompiledSnapshot> {
+    const x = result.snapshot;
+    const restored = this.restore(x.value, x.context);
+    // A stop event stops, an error event nobody handles fails: as xstate's own snapshot says.
+    const snapshot =
+      x.status === 'error'
+        ? new FailedSnapshot(restored.leaf, x.context, x.error)
+        : x.status === 'stopped'
+          ? new CompiledSnapshot(restored.leaf, x.context, 'stopped')
+          : restored;
+    return { snapshot, effects: result.effects };
+  }
+
+  private compiledStep(snapshot: CompiledSnapshot, event: { type: string }): StepResult<CompiledSnapshot> | undefined {
+    const type = event.type;
+    let transition: AnyTransitionDefinition | undefined;
     const run = newRun(snapshot.context, event, snapshot.leaf);
-    const transition = this.select(run);
+    if (type.startsWith('xstate.')) {
+      // xstate stops on xstate.stop and fails on an error event no transition takes; it takes no
+      // transition for xstate.init, only eventless ones.
+      if (type === 'xstate.stop' || type.startsWith('xstate.error.')) throw new OutsideSubset(type);
+      if (type !== 'xstate.init') transition = this.select(run);
+    } else transition = this.select(run);
     if (transition) this.microstep(transition, run);
     this.settle(run);
     if (!run.changed && run.effects.length === 0) return undefined;
@@ -329,9 +442,9 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
       const enqueue = Object.assign((a: ActionLike) => void queued.push(a), {
         assign: (...args: Parameters<typeof assign>) => void queued.push(assign(...args) as unknown as ActionLike),
       });
-      for (const name of ['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'stopChild', 'emit']) {
+      for (const name of ENQUEUE_HANDED_OVER) {
         (enqueue as unknown as Record<string, unknown>)[name] = () => {
-          throw new Error(`enqueue.${name} is not supported by the compiled stepper`);
+          throw new OutsideSubset(`enqueue.${name}`);
         };
       }
       const check = (guard: GuardLike): boolean => this.guard(guard, run, undefined);
@@ -342,14 +455,16 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
       for (const queuedAction of queued) this.compileAction(queuedAction)(run);
       return;
     }
-    throw new Error(`the built-in action ${action.type} is not supported by the compiled stepper`);
+    // Only reachable through enqueueActions: the definition's own lists were checked up front.
+    throw new OutsideSubset(`the built-in action ${action.type}`);
   }
 
   private guard(guard: GuardLike, run: Run, node: CompiledNode | undefined): boolean {
     const inline = typeof guard === 'function';
     const impl = inline ? guard : this.machine.implementations.guards[typeof guard === 'string' ? guard : guard.type];
     if (typeof impl !== 'function' || 'check' in impl) {
-      throw new Error(`guard ${typeof guard === 'object' ? guard.type : String(guard)} is not supported by the compiled stepper`);
+      // Only reachable through an enqueueActions' check: transition guards were checked up front.
+      throw new OutsideSubset(`the built-in guard ${typeof guard === 'object' ? guard.type : String(guard)}`);
     }
     const args = argsOf(run);
     const params =

@@ -40,6 +40,7 @@ export interface Stepper<S extends SteppedSnapshot = SteppedSnapshot> {
   restore(value: unknown, context: unknown): S;
 }
 
+/** The part of xstate's internal actor scope this reads (test/stepper-xstate-contract.test.ts checks it). */
 interface ActorScopeLike {
   actionExecutor: (action: { type: string; params?: unknown }) => void;
 }
@@ -63,8 +64,12 @@ export class MachineStepper<M extends AnyStateMachine = AnyStateMachine> impleme
     const carrier = createActor(machine) as unknown as { _actorScope: ActorScopeLike };
     this.scope = carrier._actorScope;
     this.scope.actionExecutor = (action) => {
-      // Built-in actions (assign, raise, ...) are resolved inside the transition; only custom,
-      // named actions reach the executor, and those are the effects.
+      // Custom, named actions reach the executor, and those are the effects. Built-ins are
+      // resolved inside the transition (assign's context, raise's internal event); the ones with
+      // something left to do afterwards (a delayed raise, sendTo, log, ...) reach it too, and come
+      // back under their xstate type, which the host refuses by name. An undelayed raise has
+      // nothing left to do (xstate's executeRaise returns at once): it is no effect.
+      if (action.type === 'xstate.raise' && typeof (action.params as { delay?: unknown } | undefined)?.delay !== 'number') return;
       this.collected.push({ type: action.type, params: (action.params ?? {}) as Record<string, unknown> });
     };
   }

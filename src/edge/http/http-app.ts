@@ -16,6 +16,7 @@ import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { actorRoutes } from './routes/actor-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
 import { auditRoutes } from './routes/audit-routes.js';
+import { deadLetterRoutes } from './routes/dead-letter-routes.js';
 import { eventRoutes, type EventStreams } from './routes/event-routes.js';
 import { opsRoutes, type HealthSource } from './routes/ops-routes.js';
 import { runRoutes } from './routes/run-routes.js';
@@ -86,6 +87,7 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
   });
 
   taskRoutes(app, runtime);
+  deadLetterRoutes(app, runtime);
   ticketRoutes(app, runtime);
   runRoutes(app, runtime);
   agentRoutes(app, runtime);

@@ -81,7 +81,7 @@ export class TaskApi {
     for (const actor of this.core.host.liveActors()) {
       if (actor.kind !== 'task') continue;
       if (filter.ticketId !== undefined && actor.ticketId !== filter.ticketId) continue;
-      views.set(actor.id, taskView(actor.snapshot.value, actor.snapshot.context as TaskContext));
+      views.set(actor.id, this.explained(taskView(actor.snapshot.value, actor.snapshot.context as TaskContext)));
     }
     if (filter.includeSettled !== false) {
       const query = filter.ticketId !== undefined ? { kind: 'task', ticketId: filter.ticketId } : { kind: 'task' };
@@ -152,9 +152,21 @@ export class TaskApi {
     return viewOf(await this.core.waitSettled(id));
   }
 
+  /** The view with why it waits, for a task that has not started. */
+  private explained(view: TaskView): TaskView {
+    if (view.status === 'queued') view.waitingFor = this.core.dispatcher.whyWaiting(view.id);
+    else if (view.status === 'waiting') {
+      const why: string[] = [];
+      if (view.notBefore !== null) why.push(`delayed until ${view.notBefore}`);
+      if (view.pendingDependencies.length > 0) why.push(`dependencies ${view.pendingDependencies.join(', ')}`);
+      view.waitingFor = why.length > 0 ? why.join('; ') : 'its phase to open';
+    } else if (view.status === 'retrying') view.waitingFor = `retry backoff until ${view.retryAt}`;
+    return view;
+  }
+
   private async find(id: string): Promise<TaskView | undefined> {
     const live = this.core.host.getLive(id);
-    if (live) return live.kind === 'task' ? taskView(live.snapshot.value, live.snapshot.context as TaskContext) : undefined;
+    if (live) return live.kind === 'task' ? this.explained(taskView(live.snapshot.value, live.snapshot.context as TaskContext)) : undefined;
     const stored = await this.core.options.store.getActor(id);
     return stored?.kind === 'task' ? viewOf(stored) : undefined;
   }

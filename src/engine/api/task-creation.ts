@@ -6,6 +6,7 @@ import { duplicateId, type MessageOutcome, type SpawnRequest } from '../host-typ
 import { phaseIdOf, type RuntimeCore } from '../runtime-core.js';
 import type { StoredActor } from '../store/store.js';
 import { resolvePriority, resolveRetry, resolveTimeouts, taskCreateSchema, type TaskCreateInput } from './task-input.js';
+import { dependencyIds, resolveControls, resolveNotBefore } from './task-controls.js';
 import { assertJson } from '../../core/json-value.js';
 import { jsonSize, parseOrThrow } from '../validation.js';
 import { taskView, type TaskView } from './views.js';
@@ -51,7 +52,8 @@ export async function prepareTasks(
     }
     // zod's output is a fresh object: it may take the generated id in place.
     value.id ??= `task-${randomUUID()}`;
-    return value as typeof value & { id: string };
+    const withId = value as typeof value & { id: string };
+    return { ...withId, deps: dependencyIds(value.dependsOn), controls: resolveControls(withId), notBefore: resolveNotBefore(withId, core.options.clock.now()) };
   });
   const ids = new Set<string>();
   for (const t of parsed) {
@@ -61,8 +63,8 @@ export async function prepareTasks(
   for (const id of ticket?.actorIds ?? []) {
     if (ids.has(id)) throw new TroupeError('E_DUPLICATE_ID', `task id "${id}" is the id of the ticket or of one of its phases`);
   }
-  const ordered = orderByDependencies(parsed);
-  await checkReferences(core, parsed, ids, ticket);
+  const ordered = orderByDependencies(parsed.map((t) => ({ ...t, dependsOn: t.deps })));
+  await checkReferences(core, ordered, ids, ticket);
   const spawns = ordered.map((t) => {
     const ticketId = t.ticketId ?? null;
     const phase = ticketId !== null ? (t.phase ?? null) : null;
@@ -78,12 +80,14 @@ export async function prepareTasks(
         priority: resolvePriority(t.priority),
         requires: t.requires === undefined || t.requires.length === 0 ? [] : [...new Set(t.requires)],
         input: t.input ?? null,
-        dependsOn: t.dependsOn === undefined || t.dependsOn.length === 0 ? [] : [...new Set(t.dependsOn)],
+        dependsOn: t.dependsOn,
         satisfiedDeps: [],
         phaseOpen: phase === null,
         retry: resolveRetry(t.retry, core.options.retry),
         timeouts: resolveTimeouts(t.timeouts),
         role: t.role ?? null,
+        controls: t.controls,
+        notBefore: t.notBefore,
         ...(t.traceparent !== undefined ? { traceparent: t.traceparent } : {}),
       },
       ticketId,

@@ -14,6 +14,9 @@ export const idSchema = z
   .max(200)
   .regex(/^[A-Za-z0-9._:/@-]+$/, 'ids use letters, digits and . _ : / @ - only');
 
+/** The name of a rate limit, breaker or bulkhead. */
+export const controlKeySchema = z.string().min(1).max(200);
+
 /** A positive whole number of ms. */
 export const duration = z.number().int('must be a whole number of ms').positive('must be greater than 0');
 
@@ -28,7 +31,27 @@ export const taskCreateSchema = z
       .union([z.number().int().min(0).max(1000), z.enum(['low', 'medium', 'high', 'critical'])])
       .optional(),
     requires: z.array(z.string().min(1)).optional(),
-    dependsOn: z.array(idSchema).optional(),
+    /** Ids, or `{ id, onFailure }` where the dependency's failure should not skip the task. */
+    dependsOn: z
+      .array(z.union([idSchema, z.object({ id: idSchema, onFailure: z.enum(['skip', 'continue', 'fail']).optional() }).strict()]))
+      .optional(),
+    /** Not queued before this instant (clock ms), or `delayMs` after creation. */
+    notBefore: z.number().int().min(0).optional(),
+    delayMs: z.number().int().min(0).optional(),
+    /** Units of rate-limited keys one attempt spends (limits are declared with `runtime.controls.setRateLimit`). */
+    rateLimits: z
+      .array(z.object({ key: controlKeySchema, units: z.number().positive().max(1e12).optional() }).strict())
+      .max(16)
+      .optional(),
+    /**
+     * At most `max` running tasks per key. `key` is taken as it is, or with `${path}` parts filled
+     * from the task (`${input.tenant}`, `${ticketId}`, `${type}`).
+     */
+    concurrency: z.object({ key: z.string().min(1).max(500), max: z.number().int().min(1).max(1_000_000) }).strict().optional(),
+    /** The bulkhead (class of work) the task runs in. */
+    bulkhead: controlKeySchema.optional(),
+    /** Circuit-breaker keys the task answers to (besides its rate-limit keys, `type:<type>` and `capability:<c>`). */
+    breakers: z.array(controlKeySchema).max(16).optional(),
     input: z.unknown().optional(),
     role: z.string().min(1).optional(),
     retry: z

@@ -2,7 +2,7 @@ import type { SteppedSnapshot } from '../../core/stepper/machine-stepper.js';
 import { agentStatusOf, type AgentContext, type AgentStatus } from '../../core/machines/agent-machine.js';
 import type { PhaseContext } from '../../core/machines/phase-machine.js';
 import { taskStatusOf } from '../../core/machines/task-machine.js';
-import type { AttemptError, AttemptRecord, TaskContext, TaskStatus } from '../../core/machines/task-types.js';
+import type { AttemptError, AttemptRecord, RedriveRecord, TaskContext, TaskControls, TaskStatus } from '../../core/machines/task-types.js';
 import type { PhaseOutput, TicketContext } from '../../core/machines/ticket-machine.js';
 import type { StoredActor } from '../store/store.js';
 
@@ -38,6 +38,17 @@ export interface TaskView {
   startedAt: number | null;
   retryAt: number | null;
   settledAt: number | null;
+  /** Not queued before this instant (a delayed task); null once passed. */
+  notBefore: number | null;
+  /** Rate limits, concurrency key, bulkhead, breakers, dependency failure policies. */
+  controls: TaskControls;
+  /** Each time it was sent back out of the dead letters. */
+  redrives: RedriveRecord[];
+  /**
+   * Why it has not started, while queued or waiting: a rate limit, a breaker, a bulkhead, its
+   * concurrency key, a delay, dependencies, no free agent. Null otherwise.
+   */
+  waitingFor: string | null;
 }
 
 export function taskView(value: unknown, context: TaskContext): TaskView {
@@ -73,6 +84,10 @@ export function taskView(value: unknown, context: TaskContext): TaskView {
     startedAt: c.at.startedAt,
     retryAt: c.at.retryAt,
     settledAt: c.at.settledAt,
+    notBefore: c.at.notBefore ?? null,
+    controls: c.spec.controls ?? {},
+    redrives: c.redrives ?? [],
+    waitingFor: null,
   };
 }
 

@@ -1,8 +1,8 @@
 import { TroupeError } from '../../core/errors.js';
 import { copyJson, findNonJson, isJson, isPlainObject } from '../../core/json-value.js';
-import { applyDelta, encodeDelta, templateCopier, type Encoded } from './delta-codec.js';
 import { expiredUnits, unitUnchanged, type UnitMember } from './unit-grouping.js';
 import { noSweep } from './store.js';
+import { decodeDelta, encodeDelta, type Encoded } from './delta-codec.js';
 import type {
   ActorQuery,
   AuditEntry,
@@ -53,8 +53,8 @@ export class MemoryStore implements Store {
   readonly name = 'memory';
   /** Live records as committed; settled ones as their delta against their kind's template. */
   private readonly actors = new Map<string, StoredActor | SettledRow>();
-  /** Per kind, what its settled records are encoded against (see `Template`). */
-  private readonly templates = new Map<string, Template>();
+  /** Per kind, the first settled record, which never changes: later ones are encoded against it. */
+  private readonly templates = new Map<string, StoredActor>();
   private readonly timers = new Map<string, StoredTimer>();
   private readonly outbox = new Map<string, string>();
   /** Events as committed, oldest first. */
@@ -149,10 +149,10 @@ export class MemoryStore implements Store {
       // The record itself (committed objects never change): the objects later records share
       // with it (a default retry policy) then compare equal at once.
       if (!isJson(a)) this.refuse(a, '$', `actor ${a.id}`);
-      template = { record: a, copy: templateCopier(a) };
+      template = a;
       this.templates.set(a.kind, template);
     }
-    const encoded = encodeDelta(a, template.record);
+    const encoded = encodeDelta(a, template);
     // What equals the template is JSON already; what differs is checked here.
     const [delta, removed] = encoded;
     if (encoded.length > 0 && !isJson(delta)) this.refuse(a, '$', `actor ${a.id}`);
@@ -167,7 +167,7 @@ export class MemoryStore implements Store {
     if (!(row instanceof SettledRow)) return copyJson(row);
     // A fresh copy of the template with copies of the delta's values: the caller shares nothing with the store.
     const encoded: Encoded = row.delta === undefined ? [] : row.removed === undefined ? [row.delta] : [row.delta, row.removed];
-    return applyDelta(row.template.copy(), encoded) as StoredActor;
+    return decodeDelta(encoded, row.template) as StoredActor;
   }
 
   /** Live records are the ones not kept as settled rows (no index of them: one less map per write). */
@@ -200,6 +200,7 @@ export class MemoryStore implements Store {
       if (query.kind !== undefined && actor.kind !== query.kind) continue;
       if (query.ticketId !== undefined && actor.ticketId !== query.ticketId) continue;
       if (query.settled !== undefined && actor.settled !== query.settled) continue;
+      if (query.state !== undefined && actor.state !== query.state) continue;
       result.push(actor);
       if (query.limit !== undefined && result.length >= query.limit) break;
     }
@@ -372,17 +373,12 @@ export class MemoryStore implements Store {
  */
 class SettledRow {
   constructor(
-    readonly template: Template,
+    /** The first settled record of the kind. */
+    readonly template: StoredActor,
     /** Undefined when the record equals the template. */
     readonly delta: unknown,
     readonly removed: string[][] | undefined,
   ) {}
-}
-
-/** The first settled record of a kind, which never changes, and a maker of fresh copies of it for reads. */
-interface Template {
-  record: StoredActor;
-  copy: () => unknown;
 }
 
 function timerKey(actorId: string, name: string): string {

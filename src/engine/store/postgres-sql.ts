@@ -195,6 +195,8 @@ export function listActorsStatement(query: ActorQuery): Statement {
   where.add((p) => `kind = ${p}`, query.kind);
   where.add((p) => `ticket_id = ${p}`, query.ticketId);
   where.add((p) => `settled = ${p}::bool`, query.settled);
+  // The state column holds the state value as JSON text: a flat state is a JSON string.
+  where.add((p) => `state = ${p}`, query.state === undefined ? undefined : JSON.stringify(query.state));
   where.add((p) => `id > ${p}`, query.afterId);
   const limit = where.param(query.limit ?? null);
   return { text: `SELECT ${ACTOR_COLUMNS} FROM actors ${where.sql()} ORDER BY id LIMIT ${limit}::int8`, values: where.values };

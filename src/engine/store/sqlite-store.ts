@@ -239,6 +239,8 @@ export class SqliteStore implements Store {
     where.add('kind = ?', query.kind);
     where.add('ticket_id = ?', query.ticketId);
     where.add('settled = ?', query.settled === undefined ? undefined : Number(query.settled));
+    // The state column holds the state value as JSON: a flat state is a JSON string.
+    where.add('state = ?', query.state === undefined ? undefined : JSON.stringify(query.state));
     where.add('id > ?', query.afterId);
     const sql = `SELECT ${ACTOR_COLUMNS} FROM actors ${where.sql()} ORDER BY id LIMIT ?`;
     return this.guard(() => this.read(sql, () => sql).all(...where.params, query.limit ?? -1).map((row) => decodeActor(row as RawRow)));

@@ -81,6 +81,8 @@ export interface ActorQuery {
   kind?: ActorKind;
   ticketId?: string;
   settled?: boolean;
+  /** Only actors whose state value is this flat state name (for example dead-lettered tasks). */
+  state?: string;
   /** Only actors whose id is greater than this (paging in id order). */
   afterId?: string;
   limit?: number;

@@ -1,10 +1,11 @@
 import { TroupeError } from '../../core/errors.js';
 import type { RetryPolicy } from '../../core/machines/retry-backoff.js';
 import type { ResolvedTemplate, SplitPlan } from '../../core/coordination/coordination-types.js';
-import type { TaskContext } from '../../core/machines/task-types.js';
+import type { TaskContext, TaskControls } from '../../core/machines/task-types.js';
 import { phaseIdOf, type RuntimeCore } from '../../engine/runtime-core.js';
 import type { StoredActor } from '../../engine/store/store.js';
 import { resolvePriority, resolveRetry, resolveTimeouts } from '../../engine/api/task-input.js';
+import { dependencyIds, resolveControls } from '../../engine/api/task-controls.js';
 import { assertJson } from '../../core/json-value.js';
 import { jsonSize } from '../../engine/validation.js';
 import { readTasks } from './collect-results.js';
@@ -48,13 +49,18 @@ export function resolveTemplate(t: TaskTemplate, ctx: ResolveContext): ResolvedT
     priority,
     requires: [...new Set(t.requires ?? ctx.requires ?? [])],
     input: t.input ?? null,
-    dependsOn: [...new Set(t.dependsOn ?? [])],
+    dependsOn: dependencyIds(t.dependsOn),
     retry: resolveRetry(t.retry, ctx.retry),
     timeouts: resolveTimeouts(t.timeouts),
     role: t.role ?? null,
     // A nested split's children are the children of this task: they inherit from it.
     split: t.split ? resolvePlan(t.split, { ...ctx, inherit: { phase, priority } }) : null,
+    ...withControls(resolveControls({ ...t, id: t.id ?? t.type }, false)),
   };
+}
+
+function withControls(controls: TaskControls): { controls?: TaskControls } {
+  return Object.keys(controls).length > 0 ? { controls } : {};
 }
 
 export function resolvePlan(plan: NestedSplitInput, ctx: ResolveContext): SplitPlan {

@@ -6,6 +6,7 @@ import { registerImport } from './import-archive.js';
 import { registerRestore } from './restore.js';
 import { registerCancel } from './cancel.js';
 import { registerDemo } from './demo.js';
+import { registerDlq } from './dlq.js';
 import { registerServe } from './serve.js';
 import { registerNodes } from './nodes.js';
 import { registerGraph } from './graph.js';
@@ -39,4 +40,5 @@ export function registerCommands(program: Command): void {
   registerShow(program);
   registerCancel(program);
   registerTail(program);
+  registerDlq(program);
 }

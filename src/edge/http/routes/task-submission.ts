@@ -3,6 +3,7 @@ import { TroupeError } from '../../../core/errors.js';
 import type { TaskContext, TaskSpec } from '../../../core/machines/task-types.js';
 import { resolvePriority, resolveRetry, resolveTimeouts, taskCreateSchema, type TaskCreateInput } from '../../../engine/api/task-input.js';
 import { stateOf, taskView, type TaskView } from '../../../engine/api/views.js';
+import { dependencyIds, resolveControls } from '../../../engine/api/task-controls.js';
 import type { Runtime } from '../../../runtime.js';
 import { HttpError } from '../shared/http-errors.js';
 
@@ -26,10 +27,11 @@ function specOf(runtime: Runtime, input: TaskCreateInput): Omit<TaskSpec, 'creat
     priority: resolvePriority(t.priority),
     requires: [...new Set(t.requires ?? [])],
     input: t.input ?? null,
-    dependsOn: [...new Set(t.dependsOn ?? [])],
+    dependsOn: dependencyIds(t.dependsOn),
     retry: resolveRetry(t.retry, runtime.core.options.retry),
     timeouts: resolveTimeouts(t.timeouts),
     role: t.role ?? null,
+    controls: resolveControls({ ...t, id: t.id ?? '' }),
   };
 }
 

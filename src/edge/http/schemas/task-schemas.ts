@@ -5,7 +5,7 @@ import { taskViewShape } from '../../server/protocol/shapes.js';
 import { csv, pageOf, pageQueryShape } from './common-schemas.js';
 
 /** Every status a task can have, in the order of its life. */
-export const TASK_STATUSES = ['waiting', 'queued', 'offered', 'running', 'retrying', 'succeeded', 'dead_lettered', 'cancelled', 'skipped'] as const satisfies readonly TaskStatus[];
+export const TASK_STATUSES = ['waiting', 'queued', 'offered', 'running', 'retrying', 'succeeded', 'dead_lettered', 'cancelled', 'skipped', 'discarded'] as const satisfies readonly TaskStatus[];
 
 /** One task as `POST /v1/tasks` takes it: what `runtime.tasks.create` takes. */
 export const taskCreateBody = taskCreateSchema.meta({

@@ -28,7 +28,7 @@ const attemptRecord = z.looseObject({
 export const taskViewShape = z
   .looseObject({
     id: z.string(),
-    status: z.enum(['waiting', 'queued', 'offered', 'running', 'retrying', 'succeeded', 'dead_lettered', 'cancelled', 'skipped']),
+    status: z.enum(['waiting', 'queued', 'offered', 'running', 'retrying', 'succeeded', 'dead_lettered', 'cancelled', 'skipped', 'discarded']),
     type: z.string(),
     description: z.string(),
     ticketId: z.string().nullable(),
@@ -57,6 +57,19 @@ export const taskViewShape = z
     startedAt: z.number().nullable(),
     retryAt: z.number().nullable(),
     settledAt: z.number().nullable(),
+    notBefore: z.number().nullable(),
+    controls: z.looseObject({}).meta({ description: 'Rate limits, concurrency key, bulkhead, breakers, dependency failure policies (docs/controls.md).' }),
+    redrives: z.array(
+      z.looseObject({
+        at: z.number(),
+        afterAttempt: z.int(),
+        error: attemptError.nullable(),
+        inputChanged: z.boolean(),
+        retryChanged: z.boolean(),
+        reason: z.string().nullable(),
+      }),
+    ),
+    waitingFor: z.string().nullable(),
   })
   .meta({ title: 'TaskView', description: 'A task as the runtime shows it; times are ms on the runtime clock.' });
 

@@ -1,0 +1,205 @@
+import { z } from 'zod';
+import { TroupeError } from '../../core/errors.js';
+import type { TaskContext } from '../../core/machines/task-types.js';
+import { deadLetterOf, type DeadLetter, type DeadLetterFilter, type DeadLetterIndex } from '../controls/dead-letter-index.js';
+import type { RuntimeCore } from '../runtime-core.js';
+import { assertJson } from '../../core/json-value.js';
+import { jsonSize, parseOrThrow } from '../validation.js';
+import { resolveRetry, taskCreateSchema, type TaskCreateInput } from './task-input.js';
+import { viewOf } from './task-api.js';
+import { taskView, type TaskView } from './views.js';
+
+/** How long dead letters are kept before they are discarded (status `discarded`). */
+export interface DeadLetterRetention {
+  /** Discard dead letters older than this (ms on the runtime clock). */
+  maxAgeMs?: number;
+  /** Keep at most this many; the oldest beyond it are discarded. */
+  maxCount?: number;
+}
+
+/** What a redrive may change: the input, the retry policy; and why it was done (kept in the history). */
+export interface RedriveChanges {
+  input?: unknown;
+  retry?: TaskCreateInput['retry'];
+  reason?: string;
+}
+
+const filterSchema = z
+  .object({
+    ids: z.array(z.string()).optional(),
+    type: z.string().optional(),
+    category: z.string().optional(),
+    code: z.string().optional(),
+    ticketId: z.string().optional(),
+    since: z.number().optional(),
+    until: z.number().optional(),
+    limit: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+/**
+ * The dead-letter queue: tasks that ran out of attempts or failed for good. List them by type,
+ * error category, ticket and time; redrive one or many (optionally with a changed input or retry
+ * policy) with a fresh retry budget, every earlier attempt and the redrive kept in the task's
+ * history; discard them, by hand or by the retention limit.
+ *
+ * @example
+ * ```ts
+ * const dead = await runtime.deadLetters.list({ type: 'summarize', category: 'timeout' });
+ * await runtime.deadLetters.redrive({ type: 'summarize' }, { retry: { maxAttempts: 5 }, reason: 'provider back' });
+ * ```
+ */
+export class DeadLetterApi {
+  private sweepHandle: unknown = null;
+
+  constructor(
+    private readonly core: RuntimeCore,
+    private readonly ready: () => Promise<void>,
+    private readonly index: DeadLetterIndex,
+    private readonly retention: DeadLetterRetention,
+    private readonly maxPayloadBytes: number,
+  ) {}
+
+  /** Dead letters matching the filter, oldest first. Applies the retention limit first. */
+  async list(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
+    await this.prepare();
+    await this.sweep();
+    return this.current(parseOrThrow(filterSchema, filter, 'dead-letter filter'));
+  }
+
+  /**
+   * Sends dead letters back to the queue: those with the given id(s), or all that match a filter.
+   * Each gets a fresh retry budget; `changes` may replace its input or retry policy. Tasks of a
+   * ticket's phase are refused (the phase has counted them: rework the phase instead).
+   */
+  async redrive(target: string | string[] | DeadLetterFilter, changes: RedriveChanges = {}): Promise<TaskView[]> {
+    const chosen = await this.choose(target);
+    const retry = changes.retry === undefined ? undefined : resolveRetry(parseOrThrow(taskCreateSchema.shape.retry, changes.retry, 'retry'), this.core.options.retry);
+    if (changes.input !== undefined) {
+      assertJson(changes.input, 'redrive input');
+      const size = jsonSize(changes.input);
+      if (size > this.maxPayloadBytes) throw new TroupeError('E_PAYLOAD_TOO_LARGE', `redrive input is ${size} bytes, over the limit of ${this.maxPayloadBytes}`);
+    }
+    for (const d of chosen) {
+      if (d.phase !== null) {
+        throw new TroupeError('E_INVALID_STATE', `task ${d.id} belongs to phase "${d.phase}" of ticket ${d.ticketId}, which counted it as failed: rework the phase instead`);
+      }
+    }
+    const outcomes = await Promise.all(
+      chosen.map((d) => {
+        const event: Record<string, unknown> = { type: 'task.redrive', reason: changes.reason ?? null };
+        if (changes.input !== undefined) event.input = structuredClone(changes.input);
+        if (retry !== undefined) event.retry = retry;
+        return this.core.host.request(d.id, event as { type: string });
+      }),
+    );
+    const views: TaskView[] = [];
+    outcomes.forEach((o, i) => {
+      const d = chosen[i] as DeadLetter;
+      if (o.error) throw o.error;
+      if (o.applied) this.index.delete(d.id);
+      if (o.snapshot) views.push(taskView(o.snapshot.value, o.snapshot.context as TaskContext));
+    });
+    return views;
+  }
+
+  /** Discards dead letters for good (status `discarded`); returns their ids. */
+  async discard(target: string | string[] | DeadLetterFilter, reason = 'discarded by request'): Promise<string[]> {
+    return this.discardAll(await this.choose(target), reason);
+  }
+
+  /** Applies the retention limit now; returns the ids discarded. Runs before every list and redrive. */
+  async sweep(): Promise<string[]> {
+    await this.prepare();
+    const all = this.current({});
+    const now = this.core.options.clock.now();
+    const expired = new Set<DeadLetter>();
+    if (this.retention.maxAgeMs !== undefined) for (const d of all) if (d.at <= now - this.retention.maxAgeMs) expired.add(d);
+    if (this.retention.maxCount !== undefined) {
+      const kept = all.filter((d) => !expired.has(d));
+      for (const d of kept.slice(0, Math.max(0, kept.length - this.retention.maxCount))) expired.add(d);
+    }
+    const ids = await this.discardAll([...expired], 'dead-letter retention limit');
+    this.armSweep();
+    return ids;
+  }
+
+  /** @internal A task was dead-lettered: enforce a count limit, and keep the age sweep armed. */
+  afterDeadLetter(): void {
+    if (!this.index.loaded) return;
+    if (this.retention.maxCount !== undefined && this.index.size > this.retention.maxCount) void this.sweep().catch(() => undefined);
+    else this.armSweep();
+  }
+
+  /** @internal Stops the age sweep's clock callback. */
+  stop(): void {
+    if (this.sweepHandle !== null) this.core.options.clock.clear(this.sweepHandle);
+    this.sweepHandle = null;
+  }
+
+  /** Fills the index from the store once. */
+  async prepare(): Promise<void> {
+    await this.ready();
+    if (this.index.loaded) return;
+    const stored = await this.core.options.store.listActors({ kind: 'task', state: 'dead_lettered' });
+    for (const record of stored) this.index.add(deadLetterOf(record.context as TaskContext));
+    this.index.loaded = true;
+    this.armSweep();
+  }
+
+  /** Index entries that are still dead letters (a reworked or redriven task is live again). */
+  private current(filter: DeadLetterFilter): DeadLetter[] {
+    const out: DeadLetter[] = [];
+    for (const d of this.index.list({ ...filter, limit: undefined })) {
+      if (this.core.host.getLive(d.id)) {
+        this.index.delete(d.id);
+        continue;
+      }
+      out.push(d);
+      if (filter.limit !== undefined && out.length >= filter.limit) break;
+    }
+    return out;
+  }
+
+  private async choose(target: string | string[] | DeadLetterFilter): Promise<DeadLetter[]> {
+    await this.prepare();
+    await this.sweep();
+    if (typeof target === 'string' || Array.isArray(target)) {
+      const ids = [target].flat();
+      const found = this.current({ ids });
+      for (const id of ids) {
+        if (found.some((d) => d.id === id)) continue;
+        const stored = await this.core.options.store.getActor(id);
+        if (!stored || stored.kind !== 'task') throw new TroupeError('E_UNKNOWN_TASK', `no task has id "${id}"`);
+        throw new TroupeError('E_INVALID_STATE', `task ${id} is ${viewOf(stored).status}, not dead-lettered`);
+      }
+      return found;
+    }
+    return this.current(parseOrThrow(filterSchema, target, 'dead-letter filter'));
+  }
+
+  private async discardAll(chosen: DeadLetter[], reason: string): Promise<string[]> {
+    const outcomes = await Promise.all(chosen.map((d) => this.core.host.request(d.id, { type: 'task.discard', reason })));
+    const ids: string[] = [];
+    outcomes.forEach((o, i) => {
+      const id = (chosen[i] as DeadLetter).id;
+      this.index.delete(id);
+      if (o.applied) ids.push(id);
+    });
+    return ids;
+  }
+
+  /** Arms one clock callback for when the oldest dead letter passes the age limit (not durable: re-armed on start). */
+  private armSweep(): void {
+    if (this.retention.maxAgeMs === undefined) return;
+    const oldest = this.index.list({ limit: 1 })[0];
+    if (this.sweepHandle !== null) this.core.options.clock.clear(this.sweepHandle);
+    this.sweepHandle = null;
+    if (!oldest) return;
+    const due = oldest.at + this.retention.maxAgeMs - this.core.options.clock.now();
+    this.sweepHandle = this.core.options.clock.schedule(Math.max(0, due), () => {
+      this.sweepHandle = null;
+      if (!this.core.host.failed) void this.sweep().catch(() => undefined);
+    });
+  }
+}
