@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { WebSocket } from 'ws';
+import { batchFrames } from '../server/batch-frames.js';
 import { coalesceWrites } from '../server/coalesce-writes.js';
 import { SUBPROTOCOL } from '../server/protocol/codes.js';
 import { SERVER_MESSAGES, type AckMessage, type ServerMessage, type WelcomeMessage } from '../server/protocol/server-messages.js';
@@ -12,6 +13,14 @@ interface Pending {
 
 /** Requests that carry a ref and expect an ack. */
 export type Request = { type: string } & Record<string, unknown>;
+
+/** A frame waiting for the end of the turn, with what accept elision needs to know of it. */
+interface Queued {
+  text: string;
+  type: string;
+  leaseId: string | undefined;
+  ref: number | undefined;
+}
 
 /** Statuses of a refused upgrade that retrying cannot fix. */
 const FATAL_STATUS = new Set([400, 401, 403, 404]);
@@ -27,6 +36,11 @@ export class AgentLink {
   private closed = false;
 
   private beforeSend: () => void = () => {};
+  /** With the `batch` feature: frames sent in this turn of the event loop, sent as one at its end. */
+  private batching = false;
+  /** The server's `maxFrameBytes`: no batch is longer. */
+  private maxFrameBytes = 1024 * 1024;
+  private outbox: Queued[] = [];
 
   private constructor(
     private readonly socket: WebSocket,
@@ -73,6 +87,12 @@ export class AgentLink {
     return !this.closed && this.socket.readyState === WebSocket.OPEN;
   }
 
+  /** The welcome granted the `batch` feature: frames of one turn leave together from now on. */
+  startBatching(maxFrameBytes: number): void {
+    this.batching = true;
+    this.maxFrameBytes = maxFrameBytes;
+  }
+
   /** Resolves with the close code and reason once the socket has closed. */
   whenClosed(): Promise<{ code: number; reason: string }> {
     return new Promise((resolve) => {
@@ -85,10 +105,9 @@ export class AgentLink {
   }
 
   /** Sends without waiting for an answer; false when the socket is not open. */
-  send(frame: object): boolean {
+  send(frame: Request): boolean {
     if (!this.open) return false;
-    this.beforeSend();
-    this.socket.send(JSON.stringify(frame));
+    this.transmit(frame, undefined);
     return true;
   }
 
@@ -107,10 +126,47 @@ export class AgentLink {
     const ref = this.nextRef++;
     return new Promise((resolve, reject) => {
       this.pending.set(ref, { resolve, reject });
-      this.beforeSend();
-      this.socket.send(JSON.stringify({ ...frame, ref }));
+      this.transmit(frame, ref);
     });
   }
+
+  private transmit(frame: Request, ref: number | undefined): void {
+    const text = JSON.stringify(ref === undefined ? frame : { ...frame, ref });
+    if (!this.batching) {
+      this.beforeSend();
+      this.socket.send(text);
+      return;
+    }
+    if (this.outbox.length === 0) setImmediate(this.flush);
+    const leaseId = typeof frame.leaseId === 'string' ? frame.leaseId : undefined;
+    this.outbox.push({ text, type: frame.type, leaseId, ref });
+  }
+
+  /**
+   * Sends the turn's frames as one batch. An accept whose task is completed or failed in the
+   * same batch is left out: a report on a task not yet accepted counts as its accept (the
+   * server accepts first), so the accept would only cost a message and an answer.
+   */
+  private readonly flush = (): void => {
+    const queued = this.outbox;
+    this.outbox = [];
+    if (queued.length === 0 || !this.open) return;
+    let finished: Set<string> | undefined;
+    for (const q of queued) if ((q.type === 'complete' || q.type === 'fail') && q.leaseId !== undefined) (finished ??= new Set()).add(q.leaseId);
+    const texts: string[] = [];
+    for (const q of queued) {
+      if (q.type === 'accept' && q.leaseId !== undefined && finished?.has(q.leaseId) && q.ref !== undefined) {
+        const pending = this.pending.get(q.ref);
+        this.pending.delete(q.ref);
+        pending?.resolve({ type: 'ack', ref: q.ref, of: 'accept', applied: true, status: 'running' });
+        continue;
+      }
+      texts.push(q.text);
+    }
+    if (texts.length === 0) return;
+    this.beforeSend();
+    for (const frame of batchFrames(texts, this.maxFrameBytes)) this.socket.send(frame);
+  };
 
   close(code = 1000, reason = ''): void {
     if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, reason);
@@ -131,15 +187,28 @@ export class AgentLink {
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
-    let frame: ServerMessage;
+    let value: { type?: unknown; messages?: unknown };
     try {
       if (isBinary) throw new Error('binary frame');
-      const value = JSON.parse(data.toString('utf8')) as { type?: unknown };
+      value = JSON.parse(data.toString('utf8')) as { type?: unknown };
+    } catch (error) {
+      this.onBadFrame(new Error(`unreadable frame from the server: ${(error as Error).message}`));
+      return;
+    }
+    // A batch is its messages in order, each read as if it had come alone.
+    if (typeof value === 'object' && value !== null && value.type === 'batch' && Array.isArray(value.messages)) {
+      for (const message of value.messages) this.take(message as { type?: unknown });
+    } else this.take(value);
+  }
+
+  private take(value: { type?: unknown }): void {
+    let frame: ServerMessage;
+    try {
       const schema = typeof value.type === 'string' && Object.hasOwn(SERVER_MESSAGES, value.type)
         ? SERVER_MESSAGES[value.type as keyof typeof SERVER_MESSAGES]
         : undefined;
       // Unknown types are skipped: a newer server may send more than this SDK knows.
-      if (!schema) return;
+      if (!schema || value.type === 'batch') return;
       frame = schema.parse(value) as ServerMessage;
     } catch (error) {
       this.onBadFrame(new Error(`unreadable frame from the server: ${(error as Error).message}`));

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { TaskHandler } from '../../engine/api/task-handler.js';
 import { SystemClock, type Clock } from '../../engine/clock.js';
-import { CLOSE_CODES } from '../server/protocol/codes.js';
+import { CLOSE_CODES, PROTOCOL_FEATURES } from '../server/protocol/codes.js';
 import type { AckMessage, ServerMessage, WelcomeMessage } from '../server/protocol/server-messages.js';
 import { AgentLink, type Request } from './agent-link.js';
 import { DEFAULT_RECONNECT, reconnectDelay, type ReconnectPolicy } from './reconnect-backoff.js';
@@ -172,12 +172,17 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
     const closed = link.whenClosed();
     try {
       // The welcome itself is taken by `onFrame`, in step with the frames after it.
-      await link.hello({
+      const hello = {
         type: 'hello',
         agentId: this.id,
         capabilities: this.options.capabilities ?? [],
         capacity: this.options.capacity ?? 1,
         held: this.runner.held(),
+      };
+      await link.hello({ ...hello, features: [...PROTOCOL_FEATURES] }).catch((error: unknown) => {
+        // A server from before protocol features refuses the field: say hello without it.
+        if (error instanceof RemoteError && error.code === 'E_INVALID_MESSAGE' && error.message.includes('features')) return link.hello(hello);
+        throw error;
       });
     } catch (error) {
       link.close();
@@ -201,6 +206,7 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
 
   private welcomed(welcome: WelcomeMessage): void {
     this.welcome = welcome;
+    if (welcome.features.includes('batch')) this.link?.startBatching(welcome.limits.maxFrameBytes);
     this.failures = 0;
     this.runner.welcomed(welcome);
     this.startBeating(welcome.heartbeatIntervalMs);

@@ -5,7 +5,7 @@ import type { ReportOutcome } from '../../engine/api/lease-api.js';
 import type { Runtime } from '../../runtime.js';
 import type { AgentSessions } from './agent-sessions.js';
 import type { Connection } from './connection.js';
-import type { AgentMessage } from './protocol/agent-messages.js';
+import type { AgentMessage, AgentRequest } from './protocol/agent-messages.js';
 import { CLOSE_CODES } from './protocol/codes.js';
 import { ProtocolError } from './protocol/protocol-error.js';
 
@@ -30,7 +30,7 @@ export class AgentRequests {
     private readonly sessions: AgentSessions,
   ) {}
 
-  handle(connection: Connection, message: AgentMessage): void {
+  handle(connection: Connection, message: AgentRequest): void {
     if (message.type === 'hello') {
       this.sessions.hello(connection, message).catch((error: unknown) => connection.fail(message.ref, error));
       return;

@@ -5,6 +5,9 @@ import { buildAssignment, leasedTask } from './assignment.js';
 import type { Connection } from './connection.js';
 import type { WelcomeMessage } from './protocol/server-messages.js';
 
+/** The messages an assignment's answer takes (its accept and its complete or fail): they do not count against the rate limit. */
+const REPORTS_PER_ASSIGNMENT = 2;
+
 /**
  * One WebSocket agent, by id, across its connections: the transport the runtime offers its
  * work through. It outlives a dropped connection for the grace period, so a reconnect finds
@@ -66,10 +69,15 @@ export class AgentSession implements AgentTransport {
     return true;
   }
 
-  /** Sends the welcome, then the assignments to send again and those offered meanwhile. */
+  /**
+   * Sends the welcome, then the assignments to send again and those offered meanwhile. With the
+   * `batch` feature granted, frames after the welcome may be batched (the welcome itself never is:
+   * the agent learns from it that batches may come).
+   */
   welcome(connection: Connection, frame: WelcomeMessage, resend: Offer[]): boolean {
     if (this.current !== connection) return false;
     connection.send(frame);
+    if (frame.features.includes('batch')) connection.startBatching();
     this.welcomed = true;
     const offers = new Map(resend.map((o) => [o.leaseId, o]));
     for (const [leaseId, offer] of this.early) offers.set(leaseId, offer);
@@ -87,13 +95,15 @@ export class AgentSession implements AgentTransport {
     const built = buildAssignment(this.runtime, offer);
     if (built === null) return;
     if (!(built instanceof Promise)) {
-      connection.send(built);
+      if (connection.send(built)) connection.allow(REPORTS_PER_ASSIGNMENT);
       return;
     }
     built.then(
       (frame) => {
         // Sent only if the lease is still current and the same connection still carries it.
-        if (frame && this.current === connection && leasedTask(this.runtime, offer.taskId, offer.leaseId)) connection.send(frame);
+        if (frame && this.current === connection && leasedTask(this.runtime, offer.taskId, offer.leaseId) && connection.send(frame)) {
+          connection.allow(REPORTS_PER_ASSIGNMENT);
+        }
       },
       (error: unknown) => this.logger.error({ err: error, offer }, 'could not build an assignment'),
     );

@@ -11,7 +11,7 @@ import { reconcileLeases } from './lease-reconciliation.js';
 import { limitsOf, type ResolvedServerOptions } from './shared/options.js';
 import type { HelloMessage } from './protocol/agent-messages.js';
 import { ProtocolError } from './protocol/protocol-error.js';
-import { CLOSE_CODES, PROTOCOL_VERSION } from './protocol/codes.js';
+import { CLOSE_CODES, PROTOCOL_FEATURES, PROTOCOL_VERSION } from './protocol/codes.js';
 import type { WelcomeMessage } from './protocol/server-messages.js';
 
 /**
@@ -214,6 +214,7 @@ export class AgentSessions {
       limits: limitsOf(this.options),
       resumed: reconciliation.resumed,
       revoked: reconciliation.revoked,
+      features: PROTOCOL_FEATURES.filter((f) => hello.features.includes(f)),
     };
     if (!session.welcome(connection, welcome, reconciliation.resend)) {
       throw new TroupeError('E_INVALID_STATE', 'the connection closed during hello');

@@ -3,17 +3,19 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { TroupeError } from '../../core/errors.js';
 import type { Clock } from '../../engine/clock.js';
-import { peekRef, readFrame, type Ref } from './frame-reader.js';
-import type { AgentMessage } from './protocol/agent-messages.js';
+import { peekRef, readBatched, readFrame, type Ref } from './frame-reader.js';
+import type { AgentRequest, BatchMessage } from './protocol/agent-messages.js';
 import { CLOSE_CODES, type ProtocolErrorCode } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
 import type { ResolvedServerOptions } from './shared/options.js';
 import { ProtocolError } from './protocol/protocol-error.js';
+import { batchFrames } from './batch-frames.js';
 import { coalesceWrites } from './coalesce-writes.js';
 import { TokenBucket } from './shared/token-bucket.js';
 import type { SocketPrincipal as Principal } from './upgrade.js';
 
-export type ClientMessage = AgentMessage | ObserverMessage;
+/** A message as the hooks get it: a batch arrives as the messages it carries, one by one. */
+export type ClientMessage = AgentRequest | ObserverMessage;
 
 export interface ConnectionHooks {
   /** A checked message arrived. Answer it with `ack` or `fail`. */
@@ -35,6 +37,10 @@ export class Connection {
   private readonly rate: TokenBucket | null;
   private readonly violations: TokenBucket;
   private readonly beforeSend: () => void;
+  /** With the `batch` feature: frames sent in this turn of the event loop, sent as one at its end. */
+  private batching = false;
+  private outbox: string[] = [];
+  private outboxBytes = 0;
 
   constructor(
     readonly socket: WebSocket,
@@ -65,6 +71,24 @@ export class Connection {
     return !this.ended;
   }
 
+  /**
+   * From now on, frames sent in one turn of the event loop leave as one `batch` frame (the
+   * client asked for the `batch` feature and its welcome has gone out), and it may send batches.
+   */
+  startBatching(): void {
+    this.batching = true;
+  }
+
+  /**
+   * Room for `count` more messages in the rate limit: the server gives it for each assignment it
+   * sends (its accept and its report), so an agent's answers to work it was given never count
+   * against the limit; only messages nobody asked for do.
+   */
+  allow(count: number): void {
+    // At most what the largest agent (capacity 10,000) could owe for its answers.
+    this.rate?.give(count, 20_000);
+  }
+
   /** Sends an object as one JSON text frame. */
   send(frame: object): boolean {
     return this.sendText(JSON.stringify(frame));
@@ -76,10 +100,27 @@ export class Connection {
    */
   sendText(text: string): boolean {
     if (!this.withinSendLimit(text.length)) return false;
+    if (this.batching) {
+      if (this.outbox.length === 0) setImmediate(this.flush);
+      this.outbox.push(text);
+      this.outboxBytes += text.length;
+      return true;
+    }
     this.beforeSend();
     this.socket.send(text);
     return true;
   }
+
+  /** Sends what waits in the outbox: one frame as it is, several as batches of at most `maxFrameBytes`. */
+  private readonly flush = (): void => {
+    const texts = this.outbox;
+    if (texts.length === 0) return;
+    this.outbox = [];
+    this.outboxBytes = 0;
+    if (this.ended) return;
+    this.beforeSend();
+    for (const frame of batchFrames(texts, this.options.maxFrameBytes)) this.socket.send(frame);
+  };
 
   /**
    * Whether `bytes` more (about to be sent, or held back to be sent later) fit beside what waits
@@ -87,7 +128,7 @@ export class Connection {
    */
   withinSendLimit(bytes: number): boolean {
     if (this.ended) return false;
-    if (this.socket.bufferedAmount + bytes > this.options.maxBufferedBytes) {
+    if (this.socket.bufferedAmount + this.outboxBytes + bytes > this.options.maxBufferedBytes) {
       this.close(CLOSE_CODES.SLOW_CONSUMER, 'send buffer full: reading too slowly');
       return false;
     }
@@ -125,6 +166,8 @@ export class Connection {
   /** Closes with a code; the hooks see the end at once (subscriptions stop, sessions detach). */
   close(code: number, reason: string): void {
     if (this.ended) return;
+    // What was sent before (the error that explains the close) goes out first.
+    this.flush();
     this.socket.close(code, reason);
     this.end(code);
   }
@@ -154,10 +197,40 @@ export class Connection {
       this.violation(outcome.code, outcome.message, outcome.ref);
       return;
     }
+    const message = outcome.message;
+    if (message.type === 'batch') {
+      this.onBatch(message as BatchMessage);
+      return;
+    }
+    this.dispatch(message as ClientMessage);
+  }
+
+  /**
+   * The messages of a batch, in order, each as if it had come in its own frame: each counts
+   * against the rate limit (the frame counted as the first) and gets its own answer.
+   */
+  private onBatch(batch: BatchMessage): void {
+    if (!this.batching) {
+      this.violation('E_INVALID_MESSAGE', 'batch frames need the "batch" feature, granted in welcome (ask for it in hello.features)', batch.ref ?? null);
+      return;
+    }
+    const { messages } = batch;
+    for (let i = 0; i < messages.length && !this.ended; i++) {
+      const outcome = readBatched(messages[i], this.principal.role);
+      if (i > 0 && this.rate && !this.rate.take()) {
+        this.violation('E_RATE_LIMITED', 'too many messages; this one was dropped unprocessed', outcome.ok ? ((outcome.message as ClientMessage).ref ?? null) : outcome.ref);
+        continue;
+      }
+      if (!outcome.ok) this.violation(outcome.code, outcome.message, outcome.ref);
+      else this.dispatch(outcome.message as ClientMessage);
+    }
+  }
+
+  private dispatch(message: ClientMessage): void {
     try {
-      this.hooks.onMessage(this, outcome.message);
+      this.hooks.onMessage(this, message);
     } catch (error) {
-      this.fail(outcome.message.ref, error);
+      this.fail(message.ref, error);
     }
   }
 }

@@ -52,6 +52,23 @@ export function readFrame(data: Buffer, isBinary: boolean, role: Role, maxFrameB
   } catch (error) {
     return refused('E_NOT_JSON', `the frame is not JSON: ${(error as Error).message}`);
   }
+  return readMessage(value, role);
+}
+
+/**
+ * Checks one message of a `batch` frame as if it had come in its own frame. A batch carries
+ * neither `hello` (it must come alone, first) nor another batch.
+ */
+export function readBatched(value: unknown, role: Role): FrameOutcome {
+  const type = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).type : undefined;
+  if (type === 'hello' || type === 'batch') {
+    return refused('E_INVALID_MESSAGE', `"${type}" cannot be sent inside a batch`, refOf(value as Record<string, unknown>));
+  }
+  return readMessage(value, role);
+}
+
+/** Checks a parsed JSON value as a message of the role's protocol. */
+function readMessage(value: unknown, role: Role): FrameOutcome {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return refused('E_INVALID_MESSAGE', 'a message is a JSON object with a "type" field');
   }

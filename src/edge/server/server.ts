@@ -11,7 +11,7 @@ import { createHttpApp, httpListener } from '../http/http-app.js';
 import { EventStreams } from '../http/routes/sse-streams.js';
 import { ObserverRequests } from './observer-requests.js';
 import { LIVE_SERVER_OPTIONS, resolveServerOptions, type LiveServerOptions, type ResolvedServerOptions, type ServerOptions } from './shared/options.js';
-import type { AgentMessage } from './protocol/agent-messages.js';
+import type { AgentRequest } from './protocol/agent-messages.js';
 import { CLOSE_CODES, SUBPROTOCOL } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
 import { TokenAuth } from './shared/token-auth.js';
@@ -217,7 +217,7 @@ export class TroupeServer {
   }
 
   private route(connection: Connection, message: ClientMessage): void {
-    if (connection.role === 'agent') this.agentRequests.handle(connection, message as AgentMessage);
+    if (connection.role === 'agent') this.agentRequests.handle(connection, message as AgentRequest);
     else this.observerRequests.handle(connection, message as ObserverMessage);
   }
 }

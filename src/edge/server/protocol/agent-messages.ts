@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_BATCH_MESSAGES } from './codes.js';
 import { agentIdField, entityId, finite, leaseIdField, refField } from './fields.js';
 
 /** A lease as the agent names it: which task, and which lease of it. */
@@ -21,6 +22,11 @@ export const helloMessage = z
       .max(10_000)
       .default([])
       .meta({ description: 'Leases the agent still works on after a reconnect.' }),
+    features: z
+      .array(z.string().min(1).max(100))
+      .max(50)
+      .default([])
+      .meta({ description: 'Optional parts of the protocol the agent speaks (`batch`); the welcome says which the server grants. Unknown ones are ignored.' }),
   })
   .meta({ title: 'hello', description: 'Agent to server, first message: who the agent is and what it still holds.' });
 
@@ -111,6 +117,19 @@ export const goodbyeMessage = z
   .strictObject({ type: z.literal('goodbye'), ref: refField })
   .meta({ title: 'goodbye', description: 'The agent leaves for good: what it holds goes back to the queue at once.' });
 
+/** Several agent messages in one frame, once the welcome granted the `batch` feature. */
+export const batchMessage = z
+  .strictObject({
+    type: z.literal('batch'),
+    ref: refField.meta({ description: 'Answers only a refusal of the batch frame itself; each message carries its own ref.' }),
+    messages: z
+      .array(z.unknown())
+      .min(1)
+      .max(MAX_BATCH_MESSAGES)
+      .meta({ description: 'Agent messages (not hello, not batch), handled in order as if each came in its own frame; each is answered by its own ack or error.' }),
+  })
+  .meta({ title: 'batch', description: 'Several messages in one frame; only once the welcome granted the `batch` feature.' });
+
 /**
  * Every message an agent may send, by type: zod schemas that check a message and fill in its
  * defaults.
@@ -130,6 +149,7 @@ export const AGENT_MESSAGES = {
   fail: failMessage,
   message: agentMessageMessage,
   goodbye: goodbyeMessage,
+  batch: batchMessage,
 } as const;
 
 /** An agent's first frame: its id, capabilities, capacity and protocol version. */
@@ -142,6 +162,8 @@ export type CompleteMessage = z.output<typeof completeMessage>;
 export type FailMessage = z.output<typeof failMessage>;
 export type AgentMessageMessage = z.output<typeof agentMessageMessage>;
 export type GoodbyeMessage = z.output<typeof goodbyeMessage>;
+/** Several agent messages in one frame (the `batch` feature). */
+export type BatchMessage = z.output<typeof batchMessage>;
 
 /** Any frame an agent may send (docs/protocol.md); `type` says which. */
 export type AgentMessage =
@@ -153,7 +175,11 @@ export type AgentMessage =
   | CompleteMessage
   | FailMessage
   | AgentMessageMessage
-  | GoodbyeMessage;
+  | GoodbyeMessage
+  | BatchMessage;
+
+/** A message the server carries out: any but `batch`, which only carries others. */
+export type AgentRequest = Exclude<AgentMessage, BatchMessage>;
 
 /** What an agent sends, as it may be written (defaults not yet applied). */
 export type AgentMessageInput = {

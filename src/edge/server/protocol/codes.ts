@@ -18,6 +18,24 @@ export const PROTOCOL_VERSION = 1;
 export const SUBPROTOCOL = 'troupe.v1';
 
 /**
+ * Optional parts of protocol v1 that a client asks for in `hello.features` and the server
+ * grants in `welcome.features` (the ones both know). `batch`: several messages in one frame,
+ * both ways (docs/protocol.md, "Batches").
+ *
+ * @example
+ * ```ts
+ * const hello = { type: 'hello', agentId: 'a1', features: [...PROTOCOL_FEATURES] };
+ * ```
+ */
+export const PROTOCOL_FEATURES = ['batch'] as const;
+
+/** A name in `PROTOCOL_FEATURES`. */
+export type ProtocolFeature = (typeof PROTOCOL_FEATURES)[number];
+
+/** Most messages one `batch` frame may carry. */
+export const MAX_BATCH_MESSAGES = 10_000;
+
+/**
  * Codes the WebSocket edge adds to the runtime's codes (`ERROR_CODES` in `src/errors.ts`).
  * An `error` frame carries one of either table.
  *

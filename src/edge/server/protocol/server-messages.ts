@@ -27,6 +27,10 @@ export const welcomeMessage = z
     }),
     resumed: z.array(z.string()).meta({ description: 'Task ids of the held leases that are still the agent\'s.' }),
     revoked: z.array(endedLease).meta({ description: 'Held leases that are no longer the agent\'s: stop that work.' }),
+    features: z
+      .array(z.string())
+      .default([])
+      .meta({ description: 'The optional parts of the protocol granted to this connection: those of hello.features the server knows.' }),
   })
   .meta({ title: 'welcome', description: 'Server to agent, the answer to hello.' });
 
@@ -96,6 +100,14 @@ export const errorMessage = z
   })
   .meta({ title: 'error', description: 'Server to client: the request (or frame) was refused; nothing changed.' });
 
+/** Several server messages in one frame, once the welcome granted the `batch` feature. */
+export const serverBatchMessage = z
+  .looseObject({
+    type: z.literal('batch'),
+    messages: z.array(z.unknown()).meta({ description: 'Server messages (never welcome or batch), in the order they were sent.' }),
+  })
+  .meta({ title: 'batch (server)', description: 'Server to agent: several messages in one frame, once the welcome granted the `batch` feature.' });
+
 /**
  * Every message the server sends, by type (zod schemas; objects are open to added fields).
  *
@@ -112,6 +124,7 @@ export const SERVER_MESSAGES = {
   event: eventMessage,
   ack: ackMessage,
   error: errorMessage,
+  batch: serverBatchMessage,
 } as const;
 
 /** The server's answer to `hello`: the connection is accepted, with the limits that apply. */
@@ -128,5 +141,15 @@ export type EventMessage = z.output<typeof eventMessage>;
 export type AckMessage = z.output<typeof ackMessage>;
 /** A refused frame: the code, a message, and where in the frame the problem is. */
 export type ErrorMessage = z.output<typeof errorMessage>;
+/** Several server messages in one frame (the `batch` feature). */
+export type ServerBatchMessage = z.output<typeof serverBatchMessage>;
 /** Any frame the server sends (docs/protocol.md); `type` says which. */
-export type ServerMessage = WelcomeMessage | AssignMessage | CancelMessage | DeliveredMessage | EventMessage | AckMessage | ErrorMessage;
+export type ServerMessage =
+  | WelcomeMessage
+  | AssignMessage
+  | CancelMessage
+  | DeliveredMessage
+  | EventMessage
+  | AckMessage
+  | ErrorMessage
+  | ServerBatchMessage;

@@ -7,6 +7,7 @@ import type { Clock } from '../../../engine/clock.js';
  */
 export class TokenBucket {
   private tokens: number;
+  private credit = 0;
   private last: number;
 
   constructor(
@@ -18,9 +19,22 @@ export class TokenBucket {
     this.last = clock.now();
   }
 
+  /**
+   * Credit for `count` takes that the other side was asked for (answers to work it was given),
+   * spent before the tokens, up to `maxCredit`: what is granted is not lost to a full bucket,
+   * and cannot pile up for ever.
+   */
+  give(count: number, maxCredit: number): void {
+    this.credit = Math.min(maxCredit, this.credit + count);
+  }
+
   /** Takes one token; false when the bucket is empty. */
   take(): boolean {
     const now = this.clock.now();
+    if (this.credit >= 1) {
+      this.credit -= 1;
+      return true;
+    }
     if (now > this.last) {
       this.tokens = Math.min(this.capacity, this.tokens + (now - this.last) * this.perMs);
       this.last = now;
