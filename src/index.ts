@@ -44,6 +44,15 @@ export type { Clock } from './engine/clock.js';
 export { MemoryStore } from './engine/store/memory-store.js';
 export { SqliteStore } from './engine/store/sqlite-store.js';
 export type { SqliteStoreOptions } from './engine/store/sqlite-store.js';
+export { backupSqliteFile, restoreSqliteFile } from './engine/store/sqlite-backup.js';
+export type { RetentionSweeper } from './engine/retention/retention-sweeper.js';
+export type { SweepReport } from './engine/retention/retention-sweeper.js';
+export { resolveRetention } from './engine/retention/retention-policy.js';
+export type { RetentionOptions, RetentionPolicy } from './engine/retention/retention-policy.js';
+export { readArchive } from './engine/retention/archive-file.js';
+export type { ArchiveLine } from './engine/retention/archive-file.js';
+export type { AuditApi } from './engine/api/audit-api.js';
+export type { AuditRecord } from './engine/api/audit-api.js';
 export type {
   Store,
   StoredActor,
@@ -54,6 +63,13 @@ export type {
   ActorQuery,
   EventQuery,
   ActorKind,
+  ExpiryQuery,
+  ExpiredUnit,
+  UnitRecord,
+  SweepCounts,
+  AuditEntry,
+  AuditQuery,
+  StorageStats,
   Lease,
   LeaseTerm,
   LeaseStore,

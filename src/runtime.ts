@@ -17,6 +17,10 @@ import { MemoryStore } from './engine/store/memory-store.js';
 import type { Store } from './engine/store/store.js';
 import { EventApi } from './engine/api/event-api.js';
 import { TaskApi } from './engine/api/task-api.js';
+import { AuditApi } from './engine/api/audit-api.js';
+import { RetentionSweeper } from './engine/retention/retention-sweeper.js';
+import { registerRetentionMetrics } from './engine/retention/retention-metrics.js';
+import type { RetentionOptions } from './engine/retention/retention-policy.js';
 import { TicketApi } from './engine/api/ticket-api.js';
 import { taskView } from './engine/api/views.js';
 import { EventSpans, tracingEnabled, troupeTracer } from './engine/tracing/event-spans.js';
@@ -61,6 +65,12 @@ export interface RuntimeOptions {
    * (a restart forgets it). `0` turns it off. Default 5,000.
    */
   rejectCooldownMs?: number;
+  /**
+   * How long finished work is kept, and the sweeper that removes it (docs/operations.md). Without
+   * it nothing is removed on its own (`runtime.retention.sweep()` still removes what the default
+   * policy would); `troupe serve` turns it on with the defaults (7 days, 30 for dead-lettered work).
+   */
+  retention?: RetentionOptions;
   /** How long dead letters are kept (`maxAgeMs`, `maxCount`); default: for ever. */
   deadLetters?: DeadLetterRetention;
   /** Migrations for snapshots stored by older machine versions. */
@@ -114,6 +124,13 @@ export class Runtime {
   readonly patterns: PatternApi;
   /** Prometheus metrics derived from the event stream. */
   readonly metrics: RuntimeMetrics;
+  /**
+   * Removes finished work past its age (`sweep()`: the one entry point a leader calls; on the
+   * runtime clock every `intervalMs` when scheduled); `update()` changes the policy live.
+   */
+  readonly retention: RetentionSweeper;
+  /** Who did what, when: `record()` from edges that act for a named token, `read()` for operators. */
+  readonly audit: AuditApi;
   /** Rate limits, circuit breakers, bulkheads (`docs/controls.md`). */
   readonly controls: ControlsApi;
   /** The dead-letter queue: list, redrive, discard, retention (`docs/controls.md`). */
@@ -126,6 +143,7 @@ export class Runtime {
   private starting: Promise<RecoveryReport> | null = null;
   private spans: EventSpans | null = null;
   private stopped = false;
+  private storeOpen = false;
 
   constructor(options: RuntimeOptions = {}) {
     this.clock = options.clock ?? new SystemClock();
@@ -190,6 +208,11 @@ export class Runtime {
       queuedTasks: () => this.core.dispatcher.queuedCount(),
       liveActors: () => this.core.host.liveCount(),
     });
+    this.retention = new RetentionSweeper(this.store, this.clock, this.logger, options.retention ?? { schedule: false });
+    // A swept ticket's in-memory history goes with its rows.
+    this.retention.onUnitsSwept((units) => this.core.bus.forget(units.filter((u) => u.kind === 'ticket').map((u) => u.id)));
+    registerRetentionMetrics(this.metrics.registry, this.store, this.retention, () => this.storeOpen);
+    this.audit = new AuditApi(this.store, this.clock, ready);
     logDecisions(this.core.bus, this.logger);
     const tracer = options.tracer ?? troupeTracer();
     if (options.tracing !== false && tracingEnabled(tracer)) {
@@ -224,6 +247,7 @@ export class Runtime {
   async idle(): Promise<void> {
     await this.start();
     await this.core.host.idle();
+    await this.retention.idle();
   }
 
   /** Stops timers and heartbeats and closes the store. Work in flight stays stored for the next start. */
@@ -234,9 +258,12 @@ export class Runtime {
       await this.starting.catch(() => undefined);
       await this.core.host.idle().catch(() => undefined);
     }
+    this.retention.stop();
+    await this.retention.idle();
     this.agents.stopAll();
     await this.coordination.stopLeaders();
     this.core.stop();
+    this.storeOpen = false;
     await this.store.close();
   }
 
@@ -249,6 +276,7 @@ export class Runtime {
 
   private async recover(): Promise<RecoveryReport> {
     await this.store.open();
+    this.storeOpen = true;
     const restored = await this.core.host.recover();
     await this.core.rebuildIndexes();
     let lostAgents = 0;
@@ -261,6 +289,7 @@ export class Runtime {
     }
     await this.core.host.idle();
     const report = { ...restored, lostAgents };
+    this.retention.start();
     if (restored.actors > 0 || restored.timers > 0) {
       this.logger.info({ store: this.store.name, ...report }, 'recovered unfinished work');
     }

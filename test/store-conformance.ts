@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it as test } from 'vitest';
 import { emptyBatch } from '../src/engine/store/store.js';
+import { describeRetentionConformance } from './store-conformance-retention.js';
 import type {
   CommitBatch,
   OutboxEntry,
@@ -595,6 +596,8 @@ export function describeStoreConformance(
         expect(await snapshotOf(store)).toEqual(before);
       });
     });
+
+    describeRetentionConformance(() => store);
 
     if (options.persistent) describe('persistence', () => {
       it('keeps everything committed across a close and a reopen', async () => {

@@ -49,7 +49,7 @@ describe('PostgresStore on a real server', () => {
     expect(store.name).toMatch(/^postgres:postgres:\/\/troupe_test:\*\*\*@127\.0\.0\.1:\d+\/t_/);
     const client = await sql(url);
     const tables = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'troupe' ORDER BY 1");
-    expect(tables.rows.map((r) => r.table_name)).toEqual(['actors', 'events', 'lease_history', 'leases', 'outbox', 'schema_migrations', 'timers']);
+    expect(tables.rows.map((r) => r.table_name)).toEqual(['actors', 'audit', 'events', 'lease_history', 'leases', 'nodes', 'outbox', 'schema_migrations', 'timers']);
     const versions = await client.query('SELECT version, name FROM troupe.schema_migrations ORDER BY version');
     expect(versions.rows).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
   });
@@ -140,5 +140,91 @@ describe('PostgresStore on a real server', () => {
     expect(await next.getActor('a')).toEqual(actor('a'));
     await next.commit(batch({ actors: [actor('c')] }));
     expect((await next.listActors({})).map((a) => a.id)).toEqual(['a', 'c']);
+  });
+
+  it('a fenced store writes while its lease is held at its epoch, and never after another node took it', async () => {
+    const url = await server().createDatabase();
+    const registry = await open(url);
+    const term = await registry.tryLease('troupe.writer', 'node-a', 150, 0);
+    expect(term?.epoch).toBe(1);
+    const fenced = new PostgresStore({ url, fence: { lease: 'troupe.writer', holder: 'node-a', epoch: 1 } });
+    stores.push(fenced);
+    await fenced.open();
+    await fenced.commit(batch({ actors: [actor('a')], events: [event(1)], timersSet: [{ actorId: 'a', name: 't', at: 1 }] }));
+    expect(await registry.getActor('a')).toEqual(actor('a'));
+
+    // The lease runs out; node-b takes it (epoch 2). node-a's next commit writes nothing.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await registry.tryLease('troupe.writer', 'node-b', 60_000, 0)).toMatchObject({ epoch: 2 });
+    const error = (await fenced
+      .commit(batch({ actors: [actor('a', { state: 'stale write' }), actor('b')], events: [event(2)], outboxDelivered: ['x'], timersCleared: [{ actorId: 'a', name: 't' }] }))
+      .then(() => undefined, (e: unknown) => e)) as TroupeError;
+    expect(error.code).toBe('E_STORE');
+    expect(error.message).toMatch(/fenced: lease troupe.writer is no longer held by node-a at epoch 1/);
+    expect(await registry.getActor('a')).toEqual(actor('a'));
+    expect(await registry.getActor('b')).toBeUndefined();
+    expect(await registry.lastEventSeq()).toBe(1);
+    expect(await registry.loadTimers()).toEqual([{ actorId: 'a', name: 't', at: 1 }]);
+    // Failed for good, as after any failed commit.
+    await expect(fenced.commit(batch({ actors: [actor('c')] }))).rejects.toThrow(/failed earlier/);
+
+    const next = new PostgresStore({ url, fence: { lease: 'troupe.writer', holder: 'node-b', epoch: 2 } });
+    stores.push(next);
+    await next.open();
+    await next.commit(batch({ actors: [actor('b')], events: [event(2)] }));
+    expect(await registry.getActor('b')).toEqual(actor('b'));
+  });
+
+  it('a takeover waits for a fenced commit in flight, and the commit after it is refused', async () => {
+    const url = await server().createDatabase();
+    const registry = await open(url);
+    await registry.tryLease('troupe.writer', 'node-a', 60_000, 0);
+    const fenced = new PostgresStore({ url, fence: { lease: 'troupe.writer', holder: 'node-a', epoch: 1 } });
+    stores.push(fenced);
+    await fenced.open();
+    // Hold node-a's commit inside the database (an actor row locked by another transaction).
+    await registry.commit(batch({ actors: [actor('a')] }));
+    const blocker = await sql(url);
+    await blocker.query('BEGIN');
+    await blocker.query("SELECT * FROM troupe.actors WHERE id = 'a' FOR UPDATE");
+    const inFlight = fenced.commit(batch({ actors: [actor('a', { state: 'from a' })] }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // A takeover by force (as after expiry): it must wait for node-a's share lock.
+    const admin = await sql(url);
+    const takeover = admin.query("UPDATE troupe.leases SET holder = 'node-b', epoch = epoch + 1 WHERE name = 'troupe.writer'");
+    let tookOver = false;
+    void takeover.then(() => (tookOver = true));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(tookOver).toBe(false);
+    await blocker.query('COMMIT');
+    await inFlight;
+    await takeover;
+    expect((await registry.getActor('a'))?.state).toBe('from a');
+    await expect(fenced.commit(batch({ actors: [actor('a', { state: 'late' })] }))).rejects.toThrow(/fenced/);
+    expect((await registry.getActor('a'))?.state).toBe('from a');
+  });
+
+  it('upgrades a database written by the first schema version and keeps what it held', async () => {
+    const url = await server().createDatabase();
+    // What the store of schema version 1 wrote: its migration, its version row, its rows.
+    const client = await sql(url);
+    const first = POSTGRES_MIGRATIONS[0]!;
+    await client.query('CREATE SCHEMA troupe');
+    await client.query('SET search_path TO troupe');
+    await client.query(first.sql);
+    await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query("INSERT INTO schema_migrations (version, name) VALUES (1, 'initial')");
+    await client.query("INSERT INTO actors VALUES ('t1', 'task', 'troupe.task', 1, '\"queued\"', '{\"id\":\"t1\"}', false, null, 5)");
+    await client.query("INSERT INTO events VALUES (1, 'task.created', 5, null, 't1', null, null, '{}')");
+    await client.query("INSERT INTO timers VALUES ('t1', 'start', 60005)");
+
+    const store = await open(url);
+    const versions = await client.query('SELECT version FROM troupe.schema_migrations ORDER BY version');
+    expect(versions.rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
+    expect(latestVersion(POSTGRES_MIGRATIONS)).toBeGreaterThan(1);
+    expect(await store.getActor('t1')).toEqual(actor('t1', { state: 'queued', context: { id: 't1' }, ticketId: null, updatedAt: 5 }));
+    expect(await store.readEvents({})).toEqual([event(1, { at: 5, ticketId: null, taskId: 't1', data: {} })]);
+    expect(await store.loadTimers()).toEqual([{ actorId: 't1', name: 'start', at: 60005 }]);
+    expect(await store.listNodes()).toEqual([]);
   });
 });

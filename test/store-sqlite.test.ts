@@ -66,9 +66,13 @@ describe('SqliteStore on disk', () => {
     db.close();
     expect(objects).toEqual([
       { type: 'table', name: 'actors' },
+      { type: 'index', name: 'actors_expiry' },
       { type: 'index', name: 'actors_settled' },
       { type: 'index', name: 'actors_ticket' },
+      { type: 'table', name: 'audit' },
+      { type: 'index', name: 'audit_at' },
       { type: 'table', name: 'events' },
+      { type: 'index', name: 'events_ownerless' },
       { type: 'index', name: 'events_task' },
       { type: 'index', name: 'events_ticket' },
       { type: 'table', name: 'lease_history' },
@@ -82,6 +86,25 @@ describe('SqliteStore on disk', () => {
       { key: 'schema_version', value: String(latestVersion(SQLITE_MIGRATIONS)) },
     ]);
     expect(journal).toBe('wal');
+  });
+
+  it('upgrades a version 2 store (before retention and audit) in place, keeping its rows', async () => {
+    const first = await open();
+    await first.commit(batch({ events: [event(1)] }));
+    await first.close();
+    // What a version 2 file is: the same tables less the audit table and retention's indexes.
+    const db = new Database(path);
+    db.exec("DROP TABLE audit; DROP INDEX actors_expiry; DROP INDEX events_ownerless; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    db.close();
+    const upgraded = await open();
+    expect((await upgraded.readEvents({})).map((e) => e.seq)).toEqual([1]);
+    await upgraded.appendAudit([{ at: 1, actor: 'ops', action: 'config.reloaded', target: null, details: {} }]);
+    await upgraded.close();
+    const check = new Database(path, { readonly: true });
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('3');
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE name IN ('audit', 'actors_expiry', 'events_ownerless') ORDER BY name").pluck().all())
+      .toEqual(['actors_expiry', 'audit', 'events_ownerless']);
+    check.close();
   });
 
   it('applies the synchronous setting, NORMAL by default', async () => {

@@ -2,6 +2,8 @@ import type { Scenario } from '../harness.js';
 import { coreThroughput } from './core-throughput.js';
 import { patternsCompile } from './patterns-compile.js';
 import { patternsRun } from './patterns-run.js';
+import { retentionSoak } from './retention-soak.js';
+import { postgresCluster } from './postgres-cluster.js';
 import { splitJoin } from './split-join.js';
 import { sqliteRestart } from './sqlite-restart.js';
 import { sqliteThroughput } from './sqlite-throughput.js';
@@ -10,4 +12,4 @@ import { wsDispatch } from './ws-dispatch.js';
 import { wsSqlite } from './ws-sqlite.js';
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. Add new ones here. */
-export const scenarios: Scenario[] = [wsSqlite, coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, tracingCost];
+export const scenarios: Scenario[] = [wsSqlite, coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, tracingCost, postgresCluster, retentionSoak];

@@ -138,6 +138,11 @@ export class EventBus {
     return ring;
   }
 
+  /** Drops the in-memory history of tickets whose rows retention removed (their store history went with them). */
+  forget(ticketIds: Iterable<string>): void {
+    for (const id of ticketIds) if (id !== '') this.rings.delete(id);
+  }
+
   /** Tickets whose history is kept in memory. */
   get ticketHistories(): number {
     return this.rings.size - (this.rings.has('') ? 1 : 0);

@@ -10,10 +10,12 @@ import type { ResolvedServerOptions } from '../server/shared/options.js';
 import type { TokenAuth } from '../server/shared/token-auth.js';
 import { authorize, rateLimit, type HttpEnv } from './shared/http-auth.js';
 import { errorAnswer, HttpError } from './shared/http-errors.js';
+import { auditWrites } from './http-audit.js';
 import { openApiDocument } from './openapi-document.js';
 import { dashboardRoutes } from '../dashboard/dashboard-routes.js';
 import { actorRoutes } from './routes/actor-routes.js';
 import { agentRoutes } from './routes/agent-routes.js';
+import { auditRoutes } from './routes/audit-routes.js';
 import { deadLetterRoutes } from './routes/dead-letter-routes.js';
 import { eventRoutes, type EventStreams } from './routes/event-routes.js';
 import { opsRoutes, type HealthSource } from './routes/ops-routes.js';
@@ -71,7 +73,7 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
     return c.body(document, 200, { 'Content-Type': 'application/json' });
   });
 
-  app.use('/v1/*', authorize(deps.auth), rateLimit(runtime.clock, options.httpRateLimit));
+  app.use('/v1/*', authorize(deps.auth), rateLimit(runtime.clock, options.httpRateLimit), auditWrites(runtime, () => options.tokenNames));
   app.on(['POST', 'PUT', 'PATCH'], '/v1/*', bodyLimit({
     maxSize: options.maxBodyBytes,
     onError: () => {
@@ -89,6 +91,7 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
   ticketRoutes(app, runtime);
   runRoutes(app, runtime);
   agentRoutes(app, runtime);
+  auditRoutes(app, runtime);
   eventRoutes(app, runtime, deps.streams);
   actorRoutes(app, runtime);
   return app;

@@ -22,8 +22,11 @@ import { TaskRunner } from './task-runner.js';
  * ```
  */
 export interface ConnectAgentOptions {
-  /** The server's WebSocket endpoint, e.g. `ws://127.0.0.1:7411/v1/ws`. */
-  url: string;
+  /**
+   * The server's WebSocket endpoint, e.g. `ws://127.0.0.1:7411/v1/ws`; or the endpoints of the
+   * nodes of one cluster, tried in turn: after a failed or lost connection the next one is tried.
+   */
+  url: string | readonly string[];
   /** An agent token of the server. */
   token: string;
   /** The agent's id; reconnects use the same id to resume their leases. */
@@ -142,13 +145,17 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
     this.link?.terminate();
   }
 
+  /** Which of several urls the next connection goes to. */
+  private urlTurn = 0;
+
   private async connect(): Promise<void> {
     this.retryTimer = null;
     if (this.stopped) return;
     let link: AgentLink;
     try {
+      const urls = typeof this.options.url === 'string' ? [this.options.url] : this.options.url;
       link = await AgentLink.open(
-        this.options.url,
+        urls[this.urlTurn % urls.length] ?? '',
         this.options.token,
         (frame) => this.onFrame(frame),
         (error) => this.reportError(error),
@@ -214,6 +221,7 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
       this.halt(error);
       return;
     }
+    this.urlTurn += 1;
     const delay = reconnectDelay(this.policy, this.failures++, this.options.random);
     this.retryTimer = this.clock.schedule(delay, () => void this.connect());
   }

@@ -10,7 +10,7 @@ import { Connection, type ClientMessage } from './connection.js';
 import { createHttpApp, httpListener } from '../http/http-app.js';
 import { EventStreams } from '../http/routes/sse-streams.js';
 import { ObserverRequests } from './observer-requests.js';
-import { resolveServerOptions, type ResolvedServerOptions, type ServerOptions } from './shared/options.js';
+import { LIVE_SERVER_OPTIONS, resolveServerOptions, type LiveServerOptions, type ResolvedServerOptions, type ServerOptions } from './shared/options.js';
 import type { AgentRequest } from './protocol/agent-messages.js';
 import { CLOSE_CODES, SUBPROTOCOL } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
@@ -46,6 +46,7 @@ export class TroupeServer {
   private closing: Promise<void> | null = null;
   private boundPort = 0;
   private recovered = false;
+  private readonly auth: TokenAuth;
 
   private constructor(
     private readonly runtime: Runtime,
@@ -53,6 +54,7 @@ export class TroupeServer {
     private readonly logger: Logger,
   ) {
     const auth = new TokenAuth(options.agentTokens, options.observerTokens, options.clientTokens);
+    this.auth = auth;
     this.sessions = new AgentSessions(runtime, options, logger);
     this.agentRequests = new AgentRequests(runtime, this.sessions);
     this.observerRequests = new ObserverRequests(runtime, options.maxSubscriptions, logger);
@@ -167,6 +169,24 @@ export class TroupeServer {
     this.http.closeAllConnections();
     await closed;
     this.logger.info('closed');
+  }
+
+  /**
+   * Changes what can change while serving (a configuration reload), checked whole before any of
+   * it applies: the tokens (WebSocket connections whose token is gone or changed role are closed
+   * with 1008; HTTP requests are checked against the new set at once) and the limits in
+   * `LIVE_SERVER_OPTIONS`, which new connections and sessions read from then on. Anything else
+   * needs a restart.
+   */
+  reload(options: LiveServerOptions): void {
+    const { agentTokens, observerTokens, clientTokens, tokenNames, ...rest } = this.options;
+    const next = resolveServerOptions({ ...rest, agentTokens, observerTokens, clientTokens, tokenNames, ...options });
+    this.auth.replace(next.agentTokens, next.observerTokens, next.clientTokens);
+    const target = this.options as unknown as Record<string, unknown>;
+    for (const key of ['agentTokens', 'observerTokens', 'clientTokens', 'tokenNames', ...LIVE_SERVER_OPTIONS] as const) target[key] = next[key];
+    for (const connection of this.connections) {
+      if (this.auth.authenticate(connection.principal.token)?.role !== connection.role) connection.close(1008, 'token revoked');
+    }
   }
 
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, auth: TokenAuth): void {

@@ -1,4 +1,22 @@
-import type { ActorQuery, CommitBatch, EventQuery, Lease, LeaseTerm, OutboxEntry, Store, StoredActor, StoredEvent, StoredTimer } from './store.js';
+import type {
+  ActorQuery,
+  AuditEntry,
+  AuditQuery,
+  CommitBatch,
+  EventQuery,
+  Lease,
+  LeaseTerm,
+  ExpiredUnit,
+  ExpiryQuery,
+  OutboxEntry,
+  StorageStats,
+  Store,
+  StoredActor,
+  StoredEvent,
+  StoredTimer,
+  SweepCounts,
+  UnitRecord,
+} from './store.js';
 
 /**
  * A store that hands every call to another one. Extend it and override what you want to
@@ -52,6 +70,33 @@ export class DelegatingStore implements Store {
   }
   lastEventSeq(): Promise<number> {
     return this.inner.lastEventSeq();
+  }
+  findExpired(query: ExpiryQuery): Promise<ExpiredUnit[]> {
+    return this.inner.findExpired(query);
+  }
+  readUnit(unit: Pick<ExpiredUnit, 'kind' | 'id'>): Promise<UnitRecord> {
+    return this.inner.readUnit(unit);
+  }
+  deleteUnits(units: readonly ExpiredUnit[]): Promise<SweepCounts> {
+    return this.inner.deleteUnits(units);
+  }
+  pruneEvents(query: { before: number; limit: number }): Promise<SweepCounts> {
+    return this.inner.pruneEvents(query);
+  }
+  importUnits(units: readonly UnitRecord[]): Promise<{ actors: number; events: number }> {
+    return this.inner.importUnits(units);
+  }
+  appendAudit(entries: ReadonlyArray<Omit<AuditEntry, 'seq'>>): Promise<AuditEntry[]> {
+    return this.inner.appendAudit(entries);
+  }
+  readAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.inner.readAudit(query);
+  }
+  pruneAudit(query: { before: number; limit: number }): Promise<SweepCounts> {
+    return this.inner.pruneAudit(query);
+  }
+  storageStats(): Promise<StorageStats> {
+    return this.inner.storageStats();
   }
   tryLease(name: string, holder: string, ttlMs: number, now: number): Promise<Lease | undefined> {
     return this.inner.tryLease(name, holder, ttlMs, now);

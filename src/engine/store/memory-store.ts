@@ -1,9 +1,18 @@
 import { TroupeError } from '../../core/errors.js';
 import { copyJson, findNonJson, isJson, isPlainObject } from '../../core/json-value.js';
+import { expiredUnits, unitUnchanged, type UnitMember } from './unit-grouping.js';
+import { noSweep } from './store.js';
 import { decodeDelta, encodeDelta, type Encoded } from './delta-codec.js';
 import type {
   ActorQuery,
+  AuditEntry,
+  AuditQuery,
   CommitBatch,
+  ExpiredUnit,
+  ExpiryQuery,
+  StorageStats,
+  SweepCounts,
+  UnitRecord,
   EventQuery,
   Lease,
   LeaseTerm,
@@ -51,6 +60,9 @@ export class MemoryStore implements Store {
   /** Events as committed, oldest first. */
   private events: StoredEvent[] = [];
   private readonly eventRetention: number;
+  /** The audit log, oldest first. */
+  private audit: AuditEntry[] = [];
+  private auditSeq = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.eventRetention = options.eventRetention ?? 10_000;
@@ -223,6 +235,135 @@ export class MemoryStore implements Store {
 
   async lastEventSeq(): Promise<number> {
     return this.events.length === 0 ? 0 : (this.events[this.events.length - 1] as { seq: number }).seq;
+  }
+
+  // Retention: scans of the heap (this store holds what fits in memory; each call is O(actors)).
+
+  async findExpired(query: ExpiryQuery): Promise<ExpiredUnit[]> {
+    return expiredUnits(this.members(), query);
+  }
+
+  async readUnit(unit: Pick<ExpiredUnit, 'kind' | 'id'>): Promise<UnitRecord> {
+    const ids = this.unitIds([unit]).get(unit.id) ?? [];
+    const actors = ids.map((id) => this.read(id) as StoredActor);
+    const events = copyJson(this.events.filter((e) => this.eventOfUnit(e, unit)));
+    return { kind: unit.kind, id: unit.id, actors, events };
+  }
+
+  async deleteUnits(units: readonly ExpiredUnit[]): Promise<SweepCounts> {
+    const counts = noSweep();
+    const gone: ExpiredUnit[] = [];
+    const unitIds = this.unitIds(units);
+    for (const unit of units) {
+      const ids = unitIds.get(unit.id) ?? [];
+      const members = ids.map((id) => this.read(id) as StoredActor);
+      if (!unitUnchanged(members, unit)) continue;
+      for (const m of members) {
+        counts.bytes += JSON.stringify(m).length;
+        this.actors.delete(m.id);
+        for (const [key, timer] of this.timers) if (timer.actorId === m.id) this.timers.delete(key);
+      }
+      counts.units += 1;
+      counts.actors += members.length;
+      gone.push(unit);
+    }
+    if (gone.length > 0) {
+      this.events = this.events.filter((e) => {
+        for (const unit of gone) {
+          if (this.eventOfUnit(e, unit)) {
+            counts.events += 1;
+            counts.bytes += JSON.stringify(e.data).length;
+            return false;
+          }
+        }
+        return true;
+      });
+    }
+    return counts;
+  }
+
+  async pruneEvents(query: { before: number; limit: number }): Promise<SweepCounts> {
+    const counts = noSweep();
+    this.events = this.events.filter((e) => {
+      if (counts.events >= query.limit || e.ticketId !== null || e.taskId !== null || e.at >= query.before) return true;
+      counts.events += 1;
+      counts.bytes += JSON.stringify(e.data).length;
+      return false;
+    });
+    return counts;
+  }
+
+  async importUnits(units: readonly UnitRecord[]): Promise<{ actors: number; events: number }> {
+    const actors = units.flatMap((u) => u.actors).filter((a) => !this.actors.has(a.id));
+    const taken = new Set(this.events.map((e) => e.seq));
+    const events = units.flatMap((u) => u.events).filter((e) => !taken.has(e.seq));
+    // Through commit: the same checks as any write, and all or nothing.
+    await this.commit({ actors: copyJson(actors), timersSet: [], timersCleared: [], events: [], outbox: [], outboxDelivered: [] });
+    for (const e of copyJson(events)) this.events.push(e);
+    this.events.sort((a, b) => a.seq - b.seq);
+    return { actors: actors.length, events: events.length };
+  }
+
+  async appendAudit(entries: ReadonlyArray<Omit<AuditEntry, 'seq'>>): Promise<AuditEntry[]> {
+    for (const e of entries) if (!isJson(e.details)) this.refuse(e.details, '$.details', `audit entry ${e.action}`);
+    const added = entries.map((e) => ({ ...copyJson(e), seq: ++this.auditSeq }));
+    for (const e of added) this.audit.push(e);
+    return copyJson(added);
+  }
+
+  async readAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    const matches = this.audit.filter(
+      (e) =>
+        (query.actor === undefined || e.actor === query.actor) &&
+        (query.action === undefined || e.action === query.action) &&
+        (query.target === undefined || e.target === query.target) &&
+        (query.afterSeq === undefined || e.seq > query.afterSeq) &&
+        (query.since === undefined || e.at >= query.since),
+    );
+    if (query.order !== 'oldest') matches.reverse();
+    return copyJson(query.limit === undefined ? matches : matches.slice(0, query.limit));
+  }
+
+  async pruneAudit(query: { before: number; limit: number }): Promise<SweepCounts> {
+    const counts = noSweep();
+    this.audit = this.audit.filter((e) => {
+      if (counts.auditEntries >= query.limit || e.at >= query.before) return true;
+      counts.auditEntries += 1;
+      counts.bytes += JSON.stringify(e).length;
+      return false;
+    });
+    return counts;
+  }
+
+  async storageStats(): Promise<StorageStats> {
+    const live = this.liveIds().length;
+    return { liveActors: live, settledActors: this.actors.size - live, events: this.events.length, auditEntries: this.audit.length, bytes: null };
+  }
+
+  /** Every record as retention sees it (settled rows decoded: this store's retention is a scan). */
+  private *members(): Generator<UnitMember> {
+    for (const id of this.actors.keys()) yield this.read(id) as StoredActor;
+  }
+
+  /** The actor ids of each unit, by unit id: one scan for all the tickets among them. */
+  private unitIds(units: ReadonlyArray<Pick<ExpiredUnit, 'kind' | 'id'>>): Map<string, string[]> {
+    const found = new Map<string, string[]>();
+    for (const unit of units) {
+      if (unit.kind === 'actor') found.set(unit.id, this.actors.has(unit.id) ? [unit.id] : []);
+      else found.set(unit.id, []);
+    }
+    if (!units.some((u) => u.kind === 'ticket')) return found;
+    for (const member of this.members()) {
+      if (member.ticketId === null) continue;
+      const ids = found.get(member.ticketId);
+      if (ids !== undefined && units.some((u) => u.kind === 'ticket' && u.id === member.ticketId)) ids.push(member.id);
+    }
+    for (const ids of found.values()) ids.sort();
+    return found;
+  }
+
+  private eventOfUnit(e: StoredEvent, unit: Pick<ExpiredUnit, 'kind' | 'id'>): boolean {
+    return unit.kind === 'ticket' ? e.ticketId === unit.id : e.ticketId === null && e.taskId === unit.id;
   }
 }
 

@@ -50,4 +50,30 @@ CREATE TABLE lease_history (
   acquired_at float8 NOT NULL, PRIMARY KEY (name, epoch)
 );`,
   },
+  {
+    // 2: the nodes of a cluster on one database (troupe serve --node-id): who they are, where
+    // agents reach them, their role and last heartbeat, for `troupe nodes` and failover.
+    version: 2,
+    name: 'nodes',
+    sql: `
+CREATE TABLE nodes (
+  id text COLLATE "C" PRIMARY KEY, url text, pid integer, role text NOT NULL,
+  started_at float8 NOT NULL, heartbeat_at float8 NOT NULL, epoch bigint
+);`,
+  },
+  {
+    // 3: retention and the audit log (as SQLite's version 3). `actors_expiry` finds finished
+    // units (settled actors that head one: of no ticket, or the ticket itself) by age;
+    // `events_ownerless` events of no ticket and no task by age; `audit` who did what.
+    version: 3,
+    name: 'retention-and-audit',
+    sql: `
+CREATE INDEX actors_expiry ON actors (updated_at, id) WHERE settled AND (ticket_id IS NULL OR kind = 'ticket');
+CREATE INDEX events_ownerless ON events (at) WHERE ticket_id IS NULL AND task_id IS NULL;
+CREATE TABLE audit (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at float8 NOT NULL, actor text NOT NULL,
+  action text NOT NULL, target text, details text
+);
+CREATE INDEX audit_at ON audit (at);`,
+  },
 ];

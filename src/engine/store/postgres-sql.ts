@@ -14,6 +14,9 @@ export interface Statement {
   readonly values: unknown[];
 }
 
+/** Milliseconds since the epoch on the database's clock: one clock for every node. */
+const DB_NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::float8`;
+
 const ACTOR_COLUMNS = `id, kind, machine_id AS "machineId", version, state, context, settled,
   ticket_id AS "ticketId", updated_at AS "updatedAt"`;
 const EVENT_COLUMNS = `seq, type, at, ticket_id AS "ticketId", task_id AS "taskId",
@@ -60,7 +63,7 @@ function toJson(value: unknown, what: string, owner: string | number): string | 
  * actor wins; a timer cleared and set again is only set; an outbox entry added and delivered in
  * one batch is only deleted), which is what applying the parts in the contract's order gives.
  */
-export function commitStatement(batch: CommitBatch, json: readonly (string | null)[]): Statement {
+export function commitStatement(batch: CommitBatch, json: readonly (string | null)[], fence?: Fence): Statement {
   const values: unknown[] = [];
   const param = (value: unknown, type: string): string => {
     values.push(value);
@@ -68,6 +71,15 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   };
   const parts: string[] = [];
   let j = 0;
+  // Fenced: every part writes only if the lease is still ours at our epoch and has not run out.
+  // FOR SHARE holds a takeover (an UPDATE of the lease row) until this commit is done, and a
+  // takeover that committed first makes the row fail the check: never both.
+  let guard = '';
+  if (fence !== undefined) {
+    parts.push(`f AS (SELECT 1 AS ok FROM leases WHERE name = ${param(fence.lease, 'text')} AND holder = ${param(fence.holder, 'text')}
+  AND epoch = ${param(fence.epoch, 'int8')} AND expires_at > ${DB_NOW_MS} FOR SHARE)`);
+    guard = ' WHERE EXISTS (SELECT 1 FROM f)';
+  }
 
   if (batch.actors.length > 0) {
     // Last write per id wins; a row may be touched once per statement.
@@ -83,7 +95,7 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
     });
     const types = ['text[]', 'text[]', 'text[]', 'int4[]', 'text[]', 'text[]', 'bool[]', 'text[]', 'float8[]'];
     parts.push(`a AS (INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at)
-  SELECT * FROM unnest(${cols.map((c, i) => param(c, types[i] ?? 'text[]')).join(', ')})
+  SELECT * FROM unnest(${cols.map((c, i) => param(c, types[i] ?? 'text[]')).join(', ')})${guard}
   ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, machine_id = EXCLUDED.machine_id,
   version = EXCLUDED.version, state = EXCLUDED.state, context = EXCLUDED.context,
   settled = EXCLUDED.settled, ticket_id = EXCLUDED.ticket_id, updated_at = EXCLUDED.updated_at)`);
@@ -101,12 +113,12 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   if (cleared.size > 0) {
     const list = [...cleared.values()];
     parts.push(`tc AS (DELETE FROM timers t USING unnest(${param(list.map((t) => t.actorId), 'text[]')}, ${param(list.map((t) => t.name), 'text[]')}) AS c(actor_id, name)
-  WHERE t.actor_id = c.actor_id AND t.name = c.name)`);
+  WHERE t.actor_id = c.actor_id AND t.name = c.name${guard.replace(' WHERE', ' AND')})`);
   }
   if (timersSet.size > 0) {
     const list = [...timersSet.values()];
     parts.push(`ts AS (INSERT INTO timers (actor_id, name, at)
-  SELECT * FROM unnest(${param(list.map((t) => t.actorId), 'text[]')}, ${param(list.map((t) => t.name), 'text[]')}, ${param(list.map((t) => t.at), 'float8[]')})
+  SELECT * FROM unnest(${param(list.map((t) => t.actorId), 'text[]')}, ${param(list.map((t) => t.name), 'text[]')}, ${param(list.map((t) => t.at), 'float8[]')})${guard}
   ON CONFLICT (actor_id, name) DO UPDATE SET at = EXCLUDED.at)`);
   }
 
@@ -122,26 +134,34 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   if (added.size > 0) {
     const list = [...added.values()];
     parts.push(`oa AS (INSERT INTO outbox (id, target, kind, payload, created_at)
-  SELECT id, target, kind, payload, created_at FROM unnest(${param(list.map((o) => o.id), 'text[]')}, ${param(list.map((o) => o.target), 'text[]')}, ${param(list.map((o) => o.kind), 'text[]')}, ${param(list.map((o) => o.payload), 'text[]')}, ${param(list.map((o) => o.createdAt), 'float8[]')}) WITH ORDINALITY AS o(id, target, kind, payload, created_at, n)
+  SELECT id, target, kind, payload, created_at FROM unnest(${param(list.map((o) => o.id), 'text[]')}, ${param(list.map((o) => o.target), 'text[]')}, ${param(list.map((o) => o.kind), 'text[]')}, ${param(list.map((o) => o.payload), 'text[]')}, ${param(list.map((o) => o.createdAt), 'float8[]')}) WITH ORDINALITY AS o(id, target, kind, payload, created_at, n)${guard}
   ORDER BY n
   ON CONFLICT (id) DO UPDATE SET target = EXCLUDED.target, kind = EXCLUDED.kind,
   payload = EXCLUDED.payload, created_at = EXCLUDED.created_at)`);
   }
   if (delivered.size > 0) {
-    parts.push(`od AS (DELETE FROM outbox WHERE id = ANY(${param([...delivered], 'text[]')}))`);
+    parts.push(`od AS (DELETE FROM outbox WHERE id = ANY(${param([...delivered], 'text[]')})${guard.replace(' WHERE', ' AND')})`);
   }
 
   if (batch.events.length > 0) {
     const e = batch.events;
     const data = e.map(() => json[j++] ?? null);
     parts.push(`e AS (INSERT INTO events (seq, type, at, ticket_id, task_id, agent_id, phase, data)
-  SELECT * FROM unnest(${param(e.map((x) => x.seq), 'int8[]')}, ${param(e.map((x) => x.type), 'text[]')}, ${param(e.map((x) => x.at), 'float8[]')}, ${param(e.map((x) => x.ticketId ?? null), 'text[]')}, ${param(e.map((x) => x.taskId ?? null), 'text[]')}, ${param(e.map((x) => x.agentId ?? null), 'text[]')}, ${param(e.map((x) => x.phase ?? null), 'text[]')}, ${param(data, 'text[]')}))`);
+  SELECT * FROM unnest(${param(e.map((x) => x.seq), 'int8[]')}, ${param(e.map((x) => x.type), 'text[]')}, ${param(e.map((x) => x.at), 'float8[]')}, ${param(e.map((x) => x.ticketId ?? null), 'text[]')}, ${param(e.map((x) => x.taskId ?? null), 'text[]')}, ${param(e.map((x) => x.agentId ?? null), 'text[]')}, ${param(e.map((x) => x.phase ?? null), 'text[]')}, ${param(data, 'text[]')})${guard})`);
   }
 
-  const text = parts.length === 0 ? 'SELECT 1' : `WITH ${parts.join(',\n')}\nSELECT 1`;
+  const result = fence === undefined ? 'SELECT 1 AS ok' : 'SELECT count(*)::int AS ok FROM f';
+  const text = parts.length === 0 ? 'SELECT 1 AS ok' : `WITH ${parts.join(',\n')}\n${result}`;
   // The text depends only on which parts are present: prepared once per shape and connection.
   const shape = parts.map((p) => p.slice(0, p.indexOf(' '))).join('_');
   return { name: `troupe_commit_${shape || 'none'}`, text, values };
+}
+
+/** The lease a fenced store writes under (see `PostgresStoreOptions.fence`). */
+export interface Fence {
+  lease: string;
+  holder: string;
+  epoch: number;
 }
 
 /** The WHERE clause of a query, built from the filters that are present. */
@@ -203,8 +223,6 @@ export function readEventsStatement(query: EventQuery): Statement {
   return { text: `SELECT ${EVENT_COLUMNS} FROM events ${where.sql()} ORDER BY seq ${order} LIMIT ${limit}::int8`, values: where.values };
 }
 
-/** Milliseconds since the epoch on the database's clock: one clock for every node. */
-const DB_NOW_MS = `(extract(epoch FROM clock_timestamp()) * 1000)::float8`;
 
 /**
  * Takes or renews a lease in one statement, on the database's clock: free, expired or already
@@ -254,6 +272,38 @@ export function leaseHistoryStatement(name: string): Statement {
     values: [name],
   };
 }
+
+/** A node of a cluster, as `troupe nodes` lists it. */
+export interface NodeRow {
+  id: string;
+  url: string | null;
+  pid: number | null;
+  role: string;
+  startedAt: number;
+  heartbeatAt: number;
+  epoch: number | null;
+  /** The database clock when read, to tell the age of the heartbeat without the reader's clock. */
+  now: number;
+}
+
+/** Records a node's heartbeat (and role, url, epoch), creating its row on the first beat. */
+export function nodeHeartbeatStatement(node: { id: string; url: string | null; pid: number; role: string; epoch: number | null }): Statement {
+  return {
+    name: 'troupe_node_heartbeat',
+    text: `INSERT INTO nodes (id, url, pid, role, started_at, heartbeat_at, epoch)
+  VALUES ($1, $2, $3, $4, ${DB_NOW_MS}, ${DB_NOW_MS}, $5)
+  ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, role = EXCLUDED.role, heartbeat_at = EXCLUDED.heartbeat_at,
+  epoch = EXCLUDED.epoch, started_at = CASE WHEN nodes.pid = EXCLUDED.pid THEN nodes.started_at ELSE EXCLUDED.started_at END,
+  pid = EXCLUDED.pid`,
+    values: [node.id, node.url, node.pid, node.role, node.epoch],
+  };
+}
+
+export const LIST_NODES: Statement = {
+  name: 'troupe_nodes',
+  text: `SELECT id, url, pid, role, started_at AS "startedAt", heartbeat_at AS "heartbeatAt", epoch, ${DB_NOW_MS} AS now FROM nodes ORDER BY id`,
+  values: [],
+};
 
 /** The statements `open` runs around the migrations, in `schema`. */
 export function migrationStatements(schema: string) {

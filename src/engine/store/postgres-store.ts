@@ -19,9 +19,32 @@ import {
   migrationStatements,
   readEventsStatement,
   serialiseBatch,
+  LIST_NODES,
+  nodeHeartbeatStatement,
+  type Fence,
+  type NodeRow,
   type Statement,
 } from './postgres-sql.js';
-import type { ActorQuery, CommitBatch, EventQuery, Lease, LeaseTerm, OutboxEntry, Store, StoredActor, StoredEvent, StoredTimer } from './store.js';
+import { PostgresRetention } from './postgres-retention.js';
+import type {
+  ActorQuery,
+  AuditEntry,
+  AuditQuery,
+  CommitBatch,
+  EventQuery,
+  ExpiredUnit,
+  ExpiryQuery,
+  Lease,
+  LeaseTerm,
+  OutboxEntry,
+  StorageStats,
+  Store,
+  StoredActor,
+  StoredEvent,
+  StoredTimer,
+  SweepCounts,
+  UnitRecord,
+} from './store.js';
 
 /**
  * Options of `PostgresStore`: the database URL, the schema, and the pool.
@@ -40,6 +63,13 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** How long to wait for a connection, in ms. Default 10,000. */
   connectTimeoutMs?: number;
+  /**
+   * Fenced commits, for a node of a cluster: every commit writes only while `holder` still holds
+   * the lease `lease` at `epoch` and it has not run out (checked by the database, in the commit's
+   * own statement). A commit refused by the fence throws `E_STORE` and fails the store: the node
+   * lost its lease and must not write again.
+   */
+  fence?: Fence;
 }
 
 type Row = Record<string, unknown>;
@@ -81,6 +111,7 @@ export class PostgresStore implements Store {
   private readonly schema: string;
   private pool: pg.Pool | undefined;
   private failure: TroupeError | undefined;
+  private readonly retention = new PostgresRetention(() => this.requirePool());
 
   constructor(options: PostgresStoreOptions) {
     this.options = options;
@@ -123,9 +154,10 @@ export class PostgresStore implements Store {
     const pool = this.requirePool();
     if (isEmptyBatch(batch)) return;
     // Serialise everything first: a value that is not plain JSON throws before any write.
-    const statement = commitStatement(batch, serialiseBatch(batch));
+    const statement = commitStatement(batch, serialiseBatch(batch), this.options.fence);
+    let ok: unknown;
     try {
-      await pool.query(statement);
+      ok = (await pool.query<{ ok: number }>(statement)).rows[0]?.ok;
     } catch (error) {
       const code = sqlState(error);
       if (code !== undefined && BATCH_FAULT_CLASSES.has(code.slice(0, 2))) {
@@ -138,6 +170,25 @@ export class PostgresStore implements Store {
       this.failure = this.toStoreError('failed to commit a batch', error);
       throw this.failure;
     }
+    if (ok === 0) {
+      const fence = this.options.fence;
+      this.failure = new TroupeError(
+        'E_STORE',
+        `${this.name}: fenced: lease ${fence?.lease} is no longer held by ${fence?.holder} at epoch ${fence?.epoch}; nothing of the batch was written`,
+        { details: { fenced: true, ...fence } },
+      );
+      throw this.failure;
+    }
+  }
+
+  /** Records this node's heartbeat in the cluster's `nodes` table. */
+  async heartbeat(node: { id: string; url: string | null; pid: number; role: string; epoch: number | null }): Promise<void> {
+    await this.read(nodeHeartbeatStatement(node));
+  }
+
+  /** The nodes of the cluster with their last heartbeat, on the database's clock. */
+  async listNodes(): Promise<NodeRow[]> {
+    return (await this.read(LIST_NODES)) as unknown as NodeRow[];
   }
 
   async getActor(id: string): Promise<StoredActor | undefined> {
@@ -200,6 +251,56 @@ export class PostgresStore implements Store {
 
   async leaseHistory(name: string): Promise<LeaseTerm[]> {
     return (await this.read(leaseHistoryStatement(name))) as unknown as LeaseTerm[];
+  }
+
+  async findExpired(query: ExpiryQuery): Promise<ExpiredUnit[]> {
+    return this.guarded('failed to read', () => this.retention.findExpired(query));
+  }
+
+  async readUnit(unit: Pick<ExpiredUnit, 'kind' | 'id'>): Promise<UnitRecord> {
+    return this.guarded('failed to read', () => this.retention.readUnit(unit));
+  }
+
+  async deleteUnits(units: readonly ExpiredUnit[]): Promise<SweepCounts> {
+    return this.guarded('failed to delete', () => this.retention.deleteUnits(units));
+  }
+
+  async pruneEvents(query: { before: number; limit: number }): Promise<SweepCounts> {
+    return this.guarded('failed to prune events', () => this.retention.pruneEvents(query.before, query.limit));
+  }
+
+  async importUnits(units: readonly UnitRecord[]): Promise<{ actors: number; events: number }> {
+    return this.guarded('failed to import', () => this.retention.importUnits(units));
+  }
+
+  async appendAudit(entries: ReadonlyArray<Omit<AuditEntry, 'seq'>>): Promise<AuditEntry[]> {
+    return this.guarded('failed to write the audit log', () => this.retention.appendAudit(entries));
+  }
+
+  async readAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.guarded('failed to read', () => this.retention.readAudit(query));
+  }
+
+  async pruneAudit(query: { before: number; limit: number }): Promise<SweepCounts> {
+    return this.guarded('failed to prune the audit log', () => this.retention.pruneAudit(query.before, query.limit));
+  }
+
+  async storageStats(): Promise<StorageStats> {
+    return this.guarded('failed to read', () => this.retention.storageStats());
+  }
+
+  /** Retention and audit calls: database failures become `E_STORE` (or `E_INVALID_INPUT` for a refused value) without failing the store. */
+  private async guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      if (error instanceof TroupeError) throw error;
+      const code = sqlState(error);
+      if (code !== undefined && BATCH_FAULT_CLASSES.has(code.slice(0, 2))) {
+        throw new TroupeError('E_INVALID_INPUT', `${this.name}: rejected a write, nothing of it was written: ${(error as Error).message}`, { cause: error });
+      }
+      throw this.toStoreError(what, error);
+    }
   }
 
   /** The pool, for the other PostgreSQL parts of a node (leases, nodes); throws when closed. */

@@ -14,6 +14,9 @@ CREATE TABLE actors (
 CREATE INDEX actors_settled ON actors (settled, id);
 CREATE INDEX actors_ticket ON actors (ticket_id, id);`;
 
+/** The condition `actors_expiry` is built on; a query must repeat it word for word to use the index. */
+export const UNIT_HEAD_CONDITION = "settled = 1 AND (ticket_id IS NULL OR kind = 'ticket')";
+
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   {
     // 1: the schema of the first release: snapshots, durable timers, event history, outbox.
@@ -52,5 +55,22 @@ CREATE TABLE lease_history (
   name TEXT NOT NULL, epoch INTEGER NOT NULL, holder TEXT NOT NULL, acquired_at REAL NOT NULL,
   PRIMARY KEY (name, epoch)
 ) WITHOUT ROWID;`,
+  },
+  {
+    // 3: retention and the audit log (issue 18). Inputs: the actors and events of version 2.
+    // `actors_expiry` finds the finished units retention removes (settled actors that head a
+    // unit: of no ticket, or the ticket itself) by age; only rows that can head a unit are
+    // indexed, so tasks of tickets cost no extra b-tree insert. `events_ownerless` finds events
+    // of no ticket and no task by age. `audit`: who did what, kept under its own retention.
+    version: 3,
+    name: 'retention-and-audit',
+    sql: `
+CREATE INDEX actors_expiry ON actors (updated_at, id) WHERE ${UNIT_HEAD_CONDITION};
+CREATE INDEX events_ownerless ON events (at) WHERE ticket_id IS NULL AND task_id IS NULL;
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+  target TEXT, details TEXT
+);
+CREATE INDEX audit_at ON audit (at);`,
   },
 ];

@@ -2,13 +2,22 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TroupeError } from '../../core/errors.js';
+import { SqliteRetention } from './sqlite-retention.js';
+import { backupDatabase } from './sqlite-backup-copy.js';
 import { isEmptyBatch } from './store.js';
 import { latestVersion, pendingMigrations } from './schema-ladder.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type {
   ActorQuery,
+  AuditEntry,
+  AuditQuery,
   CommitBatch,
   EventQuery,
+  ExpiredUnit,
+  ExpiryQuery,
+  StorageStats,
+  SweepCounts,
+  UnitRecord,
   Lease,
   LeaseTerm,
   OutboxEntry,
@@ -37,7 +46,11 @@ export interface SqliteStoreOptions {
    * commits may be lost if the machine loses power. `FULL`: every commit is synced to disk.
    */
   synchronous?: 'NORMAL' | 'FULL';
-  /** Events kept in all (default 100,000); the oldest are pruned once ~10% over. */
+  /**
+   * A hard cap on events kept in all, the oldest pruned once ~10% over. Off by default: events are
+   * kept with their owner and removed by the retention sweeper (docs/operations.md); a cap also
+   * removes events of live work, so set one only as a guard against a runaway producer.
+   */
   eventRetention?: number;
   /**
    * Open an existing store for reading only (inspection tools, tests). Every commit then fails
@@ -112,11 +125,12 @@ export class SqliteStore implements Store {
   private db: Db | undefined;
   private applyBatch: ((batch: CommitBatch, json: (string | null)[]) => number) | undefined;
   private readonly readStatements = new Map<string, Stmt>();
+  private retention: SqliteRetention | undefined;
   private eventCount = 0;
   private failure: TroupeError | undefined;
 
   constructor(options: SqliteStoreOptions) {
-    const retention = options.eventRetention ?? 100_000;
+    const retention = options.eventRetention ?? Number.MAX_SAFE_INTEGER;
     if (!Number.isInteger(retention) || retention < 1) {
       throw new TroupeError('E_INVALID_INPUT', `eventRetention must be a positive integer, got ${retention}`);
     }
@@ -156,6 +170,7 @@ export class SqliteStore implements Store {
       if (this.options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(this.options.maxPageCount)}`);
       this.eventCount = (db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number | undefined) ?? 0;
       this.prepareWrites(db);
+      this.retention = new SqliteRetention(db);
     } catch (error) {
       db?.close();
       throw this.toStoreError('cannot be opened', error);
@@ -167,6 +182,7 @@ export class SqliteStore implements Store {
     const db = this.db;
     this.db = undefined;
     this.applyBatch = undefined;
+    this.retention = undefined;
     this.readStatements.clear();
     db?.close();
   }
@@ -317,6 +333,80 @@ export class SqliteStore implements Store {
     const seq = this.guard(() => this.read('lastSeq', () => 'SELECT MAX(seq) FROM events').pluck().get());
     return typeof seq === 'number' ? seq : 0;
   }
+  async findExpired(query: ExpiryQuery): Promise<ExpiredUnit[]> {
+    return this.guard(() => this.retained().findExpired(query));
+  }
+
+  async readUnit(unit: Pick<ExpiredUnit, 'kind' | 'id'>): Promise<UnitRecord> {
+    return this.guard(() => this.retained().readUnit(unit));
+  }
+
+  async deleteUnits(units: readonly ExpiredUnit[]): Promise<SweepCounts> {
+    return this.write(() => this.retained().deleteUnits(units));
+  }
+
+  async pruneEvents(query: { before: number; limit: number }): Promise<SweepCounts> {
+    return this.write(() => this.retained().pruneEvents(query.before, query.limit));
+  }
+
+  async importUnits(units: readonly UnitRecord[]): Promise<{ actors: number; events: number }> {
+    return this.write(() => this.retained().importUnits(units));
+  }
+
+  async appendAudit(entries: ReadonlyArray<Omit<AuditEntry, 'seq'>>): Promise<AuditEntry[]> {
+    return this.write(() => this.retained().appendAudit(entries));
+  }
+
+  async readAudit(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.guard(() => this.retained().readAudit(query));
+  }
+
+  async pruneAudit(query: { before: number; limit: number }): Promise<SweepCounts> {
+    return this.write(() => this.retained().pruneAudit(query.before, query.limit));
+  }
+
+  async storageStats(): Promise<StorageStats> {
+    return this.guard(() => this.retained().storageStats());
+  }
+
+  /**
+   * A consistent copy of the live database in `file`, taken with SQLite's online backup API
+   * while the store keeps committing: pages are copied `pagesPerStep` at a time (default 1,000,
+   * ~4 MB) with the event loop free between steps, and writes made meanwhile through this
+   * connection are carried into the copy by SQLite. The copy is a complete store, ready for
+   * `troupe restore` or to be opened as it is.
+   */
+  async backup(file: string, options: { pagesPerStep?: number } = {}): Promise<{ totalPages: number }> {
+    const db = this.db;
+    if (db === undefined) throw this.notOpen();
+    return backupDatabase(db, file, options.pagesPerStep ?? 1_000, this.path);
+  }
+
+  private retained(): SqliteRetention {
+    const retention = this.retention;
+    if (retention === undefined) throw this.notOpen();
+    return retention;
+  }
+
+  /** A write outside `commit` (retention, import, audit): the same rules for what fails the store. */
+  private write<T>(run: () => T): T {
+    if (this.failure !== undefined) {
+      throw new TroupeError('E_STORE', `${this.name}: the store failed earlier and accepts no more writes`, { cause: this.failure });
+    }
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof Database.SqliteError && !error.code.startsWith('SQLITE_CONSTRAINT')) {
+        this.failure = this.toStoreError('failed to write', error);
+        throw this.failure;
+      }
+      if (error instanceof TroupeError) throw error;
+      throw new TroupeError('E_INVALID_INPUT', `${this.name}: rejected a write, nothing of it was written: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
 
   /**
    * The file's schema version: 0 when it holds no tables yet. Throws when it holds someone

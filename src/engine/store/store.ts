@@ -102,6 +102,93 @@ export interface EventQuery {
 }
 
 /**
+ * What retention looks for: finished units last written before an age. A unit is a ticket with
+ * every actor whose `ticketId` is that ticket (the ticket itself, its phases, tasks and
+ * coordinators), or one actor of no ticket (a free-standing task, a departed agent, a
+ * coordinator). A unit is finished when every actor in it is settled; live work is never found.
+ */
+export interface ExpiryQuery {
+  /** Finished units whose newest write (`updatedAt`) is older than this are expired. */
+  before: number;
+  /**
+   * Units holding an actor whose state is one of `longStates` (dead-lettered tasks, failed
+   * tickets) are kept longer: expired only when their newest write is older than this.
+   */
+  longBefore: number;
+  /** State values (as stored in `StoredActor.state`, compared as JSON) that keep a unit until `longBefore`. */
+  longStates: readonly string[];
+  /** At most this many units. */
+  limit: number;
+}
+
+/** A finished unit found by `findExpired`, oldest first. */
+export interface ExpiredUnit {
+  /** `ticket`: the ticket with every actor of it; `actor`: one actor of no ticket. */
+  kind: 'ticket' | 'actor';
+  /** The ticket's id, or the actor's. */
+  id: string;
+  /** The newest `updatedAt` over the unit. `deleteUnits` deletes nothing written after it. */
+  lastUpdatedAt: number;
+}
+
+/** A unit whole: what the archive writes and `troupe import` reads back. */
+export interface UnitRecord {
+  kind: ExpiredUnit['kind'];
+  id: string;
+  actors: StoredActor[];
+  /** Oldest first. */
+  events: StoredEvent[];
+}
+
+/** What a deletion removed. `bytes` is the JSON text of the removed rows (an estimate of space freed). */
+export interface SweepCounts {
+  units: number;
+  actors: number;
+  events: number;
+  auditEntries: number;
+  bytes: number;
+}
+
+/** One entry of the audit log: who did what to what, and when. */
+export interface AuditEntry {
+  /** Assigned by the store, increasing. */
+  seq: number;
+  /** Clock time of the action. */
+  at: number;
+  /** Who: the name of the token (from the configuration), `local` for in-process callers, `config` for reloads. */
+  actor: string;
+  /** What, dotted: `task.submitted`, `task.cancelled`, `task.redriven`, `ticket.created`, `config.reloaded`. */
+  action: string;
+  /** The id acted on (a task, a ticket), or null. */
+  target: string | null;
+  details: Record<string, unknown>;
+}
+
+/** What `Store.readAudit` (and `runtime.audit.read`, `GET /v1/audit`) selects: every field narrows. */
+export interface AuditQuery {
+  actor?: string;
+  action?: string;
+  target?: string;
+  /** Only entries with `seq` greater than this. */
+  afterSeq?: number;
+  /** Only entries at or after this time. */
+  since?: number;
+  /** Newest first by default. */
+  order?: 'newest' | 'oldest';
+  limit?: number;
+}
+
+/** Rows a store holds and the space they take. */
+export interface StorageStats {
+  liveActors: number;
+  settledActors: number;
+  events: number;
+  auditEntries: number;
+  /** Bytes the store occupies (file size less free pages for SQLite); null where it cannot say (memory). */
+  bytes: number | null;
+}
+
+/**
  * A named lease: who holds it, until when, and its epoch, which grows at every change of holder.
  * The epoch is the fencing token: work done under a lease carries it, and a store refuses the
  * work of an epoch that is no longer the lease's.
@@ -159,6 +246,53 @@ export interface Store extends LeaseStore {
   readEvents(query: EventQuery): Promise<StoredEvent[]>;
   /** The highest `seq` committed, 0 when there is none. */
   lastEventSeq(): Promise<number>;
+
+  // Retention (see docs/operations.md). A sweeper calls these in small batches; each call is short.
+
+  /** Finished units expired under `query`, oldest first (by their newest write, then id). */
+  findExpired(query: ExpiryQuery): Promise<ExpiredUnit[]>;
+  /** A unit's actors (by id) and events (oldest first); empty lists when it is gone. */
+  readUnit(unit: Pick<ExpiredUnit, 'kind' | 'id'>): Promise<UnitRecord>;
+  /**
+   * Deletes the units atomically: their actors, those actors' timers, and their
+   * events (a ticket's: every event of the ticket; an actor's: events of that task id with no
+   * ticket). A unit that has changed since it was found (an actor live again, or written after
+   * `lastUpdatedAt`) is left whole and not counted.
+   */
+  deleteUnits(units: readonly ExpiredUnit[]): Promise<SweepCounts>;
+  /** Deletes up to `limit` events that belong to no ticket and no task, recorded before `before`. */
+  pruneEvents(query: { before: number; limit: number }): Promise<SweepCounts>;
+  /**
+   * Puts units back as they were archived (`troupe import`): actors are written as given (an actor
+   * that exists already is left as it is, so an import never overwrites newer work); events whose
+   * `seq` is taken already are skipped. Returns what was written.
+   */
+  importUnits(units: readonly UnitRecord[]): Promise<{ actors: number; events: number }>;
+
+  // The audit log: its own table and retention.
+
+  /** Appends entries (without `seq`), atomically; returns them with the `seq` each got. */
+  appendAudit(entries: ReadonlyArray<Omit<AuditEntry, 'seq'>>): Promise<AuditEntry[]>;
+  readAudit(query: AuditQuery): Promise<AuditEntry[]>;
+  /** Deletes up to `limit` audit entries recorded before `before`. */
+  pruneAudit(query: { before: number; limit: number }): Promise<SweepCounts>;
+  /** Rows kept and space used, for metrics. */
+  storageStats(): Promise<StorageStats>;
+}
+
+/** No rows removed. */
+export function noSweep(): SweepCounts {
+  return { units: 0, actors: 0, events: 0, auditEntries: 0, bytes: 0 };
+}
+
+/** Adds `more` into `into` and returns it. */
+export function addSweep(into: SweepCounts, more: SweepCounts): SweepCounts {
+  into.units += more.units;
+  into.actors += more.actors;
+  into.events += more.events;
+  into.auditEntries += more.auditEntries;
+  into.bytes += more.bytes;
+  return into;
 }
 
 export function emptyBatch(): CommitBatch {

@@ -1,23 +1,21 @@
-import { randomBytes } from 'node:crypto';
 import { InvalidArgumentError, type Command } from 'commander';
+import { pino } from 'pino';
 import { createRuntime } from '../../../runtime.js';
 import { MemoryStore } from '../../../engine/store/memory-store.js';
 import { SqliteStore } from '../../../engine/store/sqlite-store.js';
 import { PostgresStore } from '../../../engine/store/postgres-store.js';
 import type { Store } from '../../../engine/store/store.js';
 import { startOtlpTracing } from '../../tracing/otlp-tracing.js';
+import { retentionOf, serverOptionsOf } from '../../config/config-apply.js';
+import { formatConfigProblem } from '../../config/config-load.js';
+import { ConfigReloader } from '../../config/config-reload.js';
+import { serveConfig, type ServeFlags } from '../../config/serve-config.js';
 
-interface ServeOptions {
-  port: number;
-  host: string;
-  db: string;
-  memory?: boolean;
-  agentToken?: string[];
-  observerToken?: string[];
-  clientToken?: string[];
-  graceMs?: number;
+interface ServeOptions extends ServeFlags {
   otlp?: string;
   jsonSchema?: boolean;
+  nodeId?: string;
+  leaseMs: number;
 }
 
 const integer = (value: string): number => {
@@ -26,35 +24,34 @@ const integer = (value: string): number => {
   return n;
 };
 
-const fromEnv = (name: string): string[] =>
-  (process.env[name] ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-
-/** A `--db` value: a `postgres://` (or `postgresql://`) URL selects PostgreSQL, anything else is a SQLite file. */
-export function storeFor(db: string): Store {
-  return /^postgres(ql)?:\/\//.test(db) ? new PostgresStore({ url: db }) : new SqliteStore({ path: db });
+/** A store path: a `postgres://` (or `postgresql://`) URL selects PostgreSQL, anything else is a SQLite file. */
+export function storeFor(db: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): Store {
+  return /^postgres(ql)?:\/\//.test(db) ? new PostgresStore({ url: db }) : new SqliteStore({ path: db, synchronous });
 }
 
 /**
  * `troupe serve`: a runtime on a SQLite or PostgreSQL store (or in memory) served to WebSocket agents and
- * observers. SIGINT or SIGTERM closes connections with 1001 and the store cleanly: running
- * work stays leased, and agents that reconnect to the next `troupe serve` within the grace
- * period resume it.
+ * observers, configured by `--config troupe.yaml`, `TROUPE_*` variables and flags (in rising
+ * order of precedence; docs/operations.md). SIGHUP reloads the configuration: what can change
+ * live is applied, the rest waits for a restart, and an invalid file changes nothing. SIGINT or
+ * SIGTERM closes connections with 1001 and the store cleanly: running work stays leased, and
+ * agents that reconnect to the next `troupe serve` within the grace period resume it.
  */
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('serve a runtime: WebSocket agents and observers (docs/protocol.md), HTTP clients (docs/api.md)')
-    .option('--port <n>', 'TCP port; 0 picks a free one', integer, 7411)
-    .option('--host <host>', 'interface to listen on', '127.0.0.1')
-    .option('--db <path|url>', 'SQLite database file, or a postgres:// URL (or TROUPE_DB)', process.env['TROUPE_DB'] ?? './.troupe/troupe.db')
+    .option('--config <file>', 'configuration file (YAML; see docs/operations.md)')
+    .option('--port <n>', 'TCP port; 0 picks a free one (default 7411)', integer)
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--db <path|url>', 'SQLite database file, or a postgres:// URL (default ./.troupe/troupe.db; or TROUPE_STORE_PATH)')
     .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
     .option('--agent-token <token...>', 'tokens agents connect with (or TROUPE_AGENT_TOKENS, comma-separated)')
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
     .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
+    .option('--node-id <id>', 'run as a node of a cluster on the --db PostgreSQL database (see docs/operations.md)')
+    .option('--lease-ms <ms>', 'a cluster node: how long the writer lease lasts without renewal (about the failover time)', integer, 3_000)
     .option('--otlp <url>', 'send OpenTelemetry traces to this OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318/v1/traces (or TROUPE_OTLP_URL)')
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
@@ -63,38 +60,71 @@ export function registerServe(program: Command): void {
         console.log(JSON.stringify(protocolJsonSchema(), null, 2));
         return;
       }
-      let agentTokens = options.agentToken ?? fromEnv('TROUPE_AGENT_TOKENS');
-      let observerTokens = options.observerToken ?? fromEnv('TROUPE_OBSERVER_TOKENS');
-      let clientTokens = options.clientToken ?? fromEnv('TROUPE_CLIENT_TOKENS');
-      if (agentTokens.length === 0 && observerTokens.length === 0 && clientTokens.length === 0) {
-        // Never open without a token: make some up and say what they are.
-        agentTokens = [randomBytes(24).toString('base64url')];
-        observerTokens = [randomBytes(24).toString('base64url')];
-        clientTokens = [randomBytes(24).toString('base64url')];
+      const { load, generated } = serveConfig(options);
+      const loaded = load();
+      if (!loaded.ok) {
+        for (const p of loaded.problems) console.error(formatConfigProblem(p));
+        console.error(`troupe serve: the configuration has ${loaded.problems.length} problem(s); not started`);
+        process.exitCode = 1;
+        return;
+      }
+      const config = loaded.config;
+      if (generated.length > 0) {
         console.error(`troupe serve: no tokens given; generated for this run:`);
-        console.error(`  agent token:    ${agentTokens[0]}`);
-        console.error(`  observer token: ${observerTokens[0]}`);
-        console.error(`  client token:   ${clientTokens[0]}`);
+        for (const t of generated) console.error(`  ${t.role} token:${' '.repeat(9 - t.role.length)}${t.token}`);
+      }
+      const logger = pino({ level: config.log.level }, pino.destination(2));
+      const serverLogger = logger.child({ component: 'server' });
+      if (options.nodeId !== undefined) {
+        if (config.store.memory || !/^postgres(ql)?:\/\//.test(config.store.path)) {
+          console.error('troupe serve: --node-id needs --db postgres://...: the nodes of a cluster share one PostgreSQL database');
+          process.exitCode = 2;
+          return;
+        }
+        const { runClusterNode } = await import('./cluster-node.js');
+        const node = await runClusterNode({
+          db: config.store.path,
+          nodeId: options.nodeId,
+          leaseMs: Math.max(300, options.leaseMs),
+          server: serverOptionsOf(config, serverLogger),
+          // Only the writer runs a runtime, so only the writer sweeps retention.
+          runtime: { logger, retention: retentionOf(config), maxPayloadBytes: config.limits.maxPayloadBytes },
+          log: (line) => console.log(line),
+        });
+        const stopNode = (signal: string) => {
+          console.log(`troupe serve: ${signal}, node ${options.nodeId} shutting down`);
+          void node.stop().then(
+            () => console.log('troupe serve: stopped; the writer lease is let go'),
+            (error: unknown) => {
+              console.error(`troupe serve: shutdown failed: ${(error as Error).message}`);
+              process.exitCode = 1;
+            },
+          );
+        };
+        process.once('SIGINT', () => stopNode('SIGINT'));
+        process.once('SIGTERM', () => stopNode('SIGTERM'));
+        return;
       }
       const otlpUrl = options.otlp ?? process.env['TROUPE_OTLP_URL'];
       const tracing = otlpUrl ? await startOtlpTracing(otlpUrl) : null;
-      const store = options.memory ? new MemoryStore() : storeFor(options.db);
-      const runtime = createRuntime({ store });
+      const store = config.store.memory ? new MemoryStore() : storeFor(config.store.path, config.store.synchronous);
+      const runtime = createRuntime({ store, logger, retention: retentionOf(config), maxPayloadBytes: config.limits.maxPayloadBytes });
       // Loaded here, not at the top: the other commands never load `ws`.
       const { startServer } = await import('../../server/server.js');
-      const server = await startServer(runtime, {
-        port: options.port,
-        host: options.host,
-        agentTokens,
-        observerTokens,
-        clientTokens,
-        ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
-      });
+      const server = await startServer(runtime, serverOptionsOf(config, serverLogger));
       const report = await runtime.start();
       console.log(`troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`);
       console.log(`troupe serve: dashboard at ${server.httpUrl}/ui (sign in with an observer or client token)`);
       if (otlpUrl) console.log(`troupe serve: sending traces to ${otlpUrl}`);
       if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
+      const reloader = new ConfigReloader(load, config, { runtime, server, loggers: [logger, serverLogger] });
+      const onHangup = () => {
+        void reloader.reload().then((outcome) => {
+          if (outcome.ok) console.log(`troupe serve: SIGHUP, configuration reloaded (changed: ${outcome.changed.join(', ') || 'nothing'}${outcome.restartNeeded.length > 0 ? `; on restart: ${outcome.restartNeeded.join(', ')}` : ''})`);
+          else for (const p of outcome.problems) console.error(`troupe serve: SIGHUP refused: ${formatConfigProblem(p)}`);
+        });
+      };
+      process.on('SIGHUP', onHangup);
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {
@@ -102,6 +132,7 @@ export function registerServe(program: Command): void {
           process.exit(1);
         }
         stopping = true;
+        process.off('SIGHUP', onHangup);
         console.log(`troupe serve: ${signal}, shutting down`);
         void server
           .close()

@@ -37,6 +37,11 @@ export interface ServerOptions {
    * (`docs/api.md`). A client token cannot connect as an agent or an observer.
    */
   clientTokens?: string[];
+  /**
+   * Names of tokens, by token: who the audit log records as having acted (a configuration's
+   * token names). A token without one is recorded as a digest prefix, never the secret.
+   */
+  tokenNames?: Record<string, string>;
   /** Largest HTTP request body, in bytes; larger ones get 413 `E_PAYLOAD_TOO_LARGE`. Default 4 MiB. */
   maxBodyBytes?: number;
   /** HTTP requests per token: a token bucket. `false` turns it off. Default 200/s, burst 400. */
@@ -88,6 +93,7 @@ const optionsSchema = z
       .default([]),
     observerTokens: z.array(tokenSchema).default([]),
     clientTokens: z.array(tokenSchema).default([]),
+    tokenNames: z.record(z.string(), z.string().min(1)).default({}),
     maxBodyBytes: z.int().min(1_024).default(4 * 1024 * 1024),
     httpRateLimit: z
       .union([z.literal(false), z.strictObject({ requestsPerSecond: z.number().positive(), burst: z.number().min(1) })])
@@ -124,6 +130,12 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const { logger: _ignored, frameCutoffBytes, ...resolved } = parsed;
   return { ...resolved, frameCutoffBytes: Math.max(frameCutoffBytes ?? resolved.maxFrameBytes * 4, resolved.maxFrameBytes) };
 }
+
+/** Limits a running server can change (`server.reload`): read afresh by each new connection or session. */
+export const LIVE_SERVER_OPTIONS = ['rateLimit', 'maxConnections', 'maxViolations', 'maxBufferedBytes', 'graceMs', 'helloTimeoutMs'] as const;
+
+/** What `server.reload` takes: the tokens and the live limits. */
+export type LiveServerOptions = Pick<ServerOptions, 'agentTokens' | 'observerTokens' | 'clientTokens' | 'tokenNames' | (typeof LIVE_SERVER_OPTIONS)[number]>;
 
 /** The limits a client is told of in `welcome`. */
 export function limitsOf(options: ResolvedServerOptions): WelcomeMessage['limits'] {

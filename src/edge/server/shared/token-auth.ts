@@ -19,6 +19,12 @@ export class TokenAuth {
   private readonly principals = new Map<string, Principal>();
 
   constructor(agentTokens: AgentTokenSpec[], observerTokens: string[], clientTokens: string[] = []) {
+    this.replace(agentTokens, observerTokens, clientTokens);
+  }
+
+  /** Swaps in a new set of tokens at once (a configuration reload); lookups from then on see only the new set. */
+  replace(agentTokens: AgentTokenSpec[], observerTokens: string[], clientTokens: string[] = []): void {
+    this.principals.clear();
     for (const token of clientTokens) this.principals.set(digest(token), { role: 'client', token });
     for (const token of observerTokens) this.principals.set(digest(token), { role: 'observer', token });
     // An agent token listed as an observer token too acts as an agent.

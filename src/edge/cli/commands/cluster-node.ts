@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { createRuntime, type Runtime, type RuntimeOptions } from '../../../runtime.js';
+import { SystemClock } from '../../../engine/clock.js';
+import { DelegatingStore } from '../../../engine/store/delegating-store.js';
+import { PostgresStore } from '../../../engine/store/postgres-store.js';
+import type { CommitBatch } from '../../../engine/store/store.js';
+import { Leadership } from '../../../features/coordination/leader-election.js';
+import type { ServerOptions } from '../../server/shared/options.js';
+import { startServer, type TroupeServer } from '../../server/server.js';
+
+/** The lease whose holder is the cluster's writer. */
+export const WRITER_LEASE = 'troupe.writer';
+
+export interface ClusterNodeOptions {
+  /** The database URL (postgres://...). */
+  db: string;
+  /** This node's name, unique in the cluster (shown by `troupe nodes`). */
+  nodeId: string;
+  /** How long the writer's lease lasts without a renewal, in ms: the failover time. */
+  leaseMs: number;
+  /** What the node serves once it is the writer (port, host, tokens, grace). */
+  server: ServerOptions;
+  /** The writer's runtime options (retention, logger, payload limit); the store is the node's own. */
+  runtime?: Omit<RuntimeOptions, 'store'>;
+  log: (line: string) => void;
+  /** Called when the node must end (lost its lease, its store failed); default `process.exit`. */
+  exit?: (code: number) => void;
+}
+
+/**
+ * One node of a cluster on one PostgreSQL database (`troupe serve --db postgres://... --node-id`).
+ *
+ * What it is today: active/standby. Every node asks for the writer lease; the one that holds it
+ * restores the runtime from the database and serves agents, observers and clients; the others
+ * stand by, beat and wait. Every commit of the writer is fenced by the lease's epoch in the
+ * database (see `PostgresStore`'s `fence`), so a node that lost its lease (killed, paused past
+ * the lease, cut off) cannot write again; when it notices (a renewal finds the lease taken, its
+ * term runs out on its own clock, or a commit is fenced) it exits at once, and its supervisor
+ * starts it again as a standby. A standby takes over within about one lease after the writer
+ * dies. Agents give every node's URL (`connectAgent({ url: [...] })`) and reconnect to the
+ * writer, resuming their leases within the grace period.
+ *
+ * What it is not yet: shards owned by several writers at once (work shared out across nodes).
+ * See docs/operations.md and the design's "Several nodes on one PostgreSQL".
+ */
+export async function runClusterNode(options: ClusterNodeOptions): Promise<{ stop(): Promise<void> }> {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const registry = new PostgresStore({ url: options.db, poolSize: 2 });
+  await registry.open();
+  const holder = `${options.nodeId}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  let role: 'standby' | 'active' | 'stopping' = 'standby';
+  let epoch: number | null = null;
+  let wsUrl: string | null = null;
+  let runtime: Runtime | undefined;
+  let server: TroupeServer | undefined;
+  let ending = false;
+
+  const end = (code: number, why: string) => {
+    if (ending) return;
+    ending = true;
+    options.log(`troupe serve: node ${options.nodeId} ${why}; exiting`);
+    exit(code);
+  };
+
+  const beat = () =>
+    registry.heartbeat({ id: options.nodeId, url: wsUrl, pid: process.pid, role, epoch }).catch((error: unknown) => {
+      options.log(`troupe serve: node ${options.nodeId} heartbeat failed: ${(error as Error).message}`);
+    });
+  await beat();
+  const beats = setInterval(() => void beat(), Math.max(100, Math.floor(options.leaseMs / 3)));
+
+  const leadership = new Leadership(registry, new SystemClock(), WRITER_LEASE, { ttlMs: options.leaseMs, holder });
+  leadership.on('error', (error) => options.log(`troupe serve: node ${options.nodeId} lease request failed: ${error.message}`));
+  leadership.on('lost', ({ epoch: lostEpoch, reason }) => {
+    if (role === 'stopping') return;
+    end(3, `lost the writer lease (epoch ${lostEpoch}, ${reason})`);
+  });
+  leadership.on('elected', ({ epoch: won }) => {
+    void (async () => {
+      epoch = won;
+      // Every write of this term is fenced by its epoch; a refused commit ends the node.
+      const fenced = new FailFastStore(new PostgresStore({ url: options.db, fence: { lease: WRITER_LEASE, holder, epoch: won } }), (error) =>
+        end(4, `stopped writing: ${error.message}`),
+      );
+      runtime = createRuntime({ ...options.runtime, store: fenced });
+      const listening = await startServer(runtime, options.server);
+      server = listening;
+      const report = await runtime.start();
+      role = 'active';
+      wsUrl = listening.url;
+      await beat();
+      options.log(
+        `troupe serve: node ${options.nodeId} active (writer epoch ${won}), listening on ${listening.url} (HTTP API: ${listening.httpUrl}/v1, store: ${fenced.name})` +
+          (report.actors > 0 ? `; resumed ${report.actors} unfinished actors` : ''),
+      );
+    })().catch((error: unknown) => end(5, `could not start as the writer: ${(error as Error).message}`));
+  });
+  options.log(`troupe serve: node ${options.nodeId} standing by for the writer lease (lease ${options.leaseMs} ms, holder ${holder})`);
+  await leadership.start();
+
+  return {
+    async stop() {
+      role = 'stopping';
+      clearInterval(beats);
+      await server?.close();
+      await runtime?.stop();
+      // Let the lease go so that a standby takes over at once, not after a lease.
+      await leadership.stop();
+      await beat();
+      await registry.close();
+    },
+  };
+}
+
+/** Reports the first failed commit (fenced or otherwise), so that the node ends at once. */
+class FailFastStore extends DelegatingStore {
+  constructor(
+    inner: PostgresStore,
+    private readonly onFailure: (error: Error) => void,
+  ) {
+    super(inner);
+  }
+
+  override async commit(batch: CommitBatch): Promise<void> {
+    try {
+      await super.commit(batch);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'E_STORE') this.onFailure(error as Error);
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { PostgresStore } from '../../../engine/store/postgres-store.js';
+import { WRITER_LEASE } from './cluster-node.js';
+
+interface NodesOptions {
+  db: string;
+  json?: boolean;
+}
+
+/**
+ * `troupe nodes --db postgres://...`: the nodes of a cluster, their role, where agents reach
+ * them and the age of their last heartbeat, with the writer lease (holder, epoch, time left), all
+ * on the database's clock.
+ */
+export function registerNodes(program: Command): void {
+  program
+    .command('nodes')
+    .description('list the nodes of a cluster on a PostgreSQL database, with the writer lease')
+    .option('--db <url>', 'the cluster database, postgres://... (or TROUPE_DB)', process.env['TROUPE_DB'])
+    .option('--json', 'print JSON instead of a table')
+    .action(async (options: NodesOptions) => {
+      if (options.db === undefined || !/^postgres(ql)?:\/\//.test(options.db)) {
+        console.error('troupe nodes: give the cluster database with --db postgres://... (or TROUPE_DB)');
+        process.exitCode = 2;
+        return;
+      }
+      const store = new PostgresStore({ url: options.db, poolSize: 1 });
+      await store.open();
+      try {
+        const nodes = await store.listNodes();
+        const lease = await store.getLease(WRITER_LEASE);
+        if (options.json) {
+          console.log(JSON.stringify({ nodes, writer: lease ?? null }, null, 2));
+          return;
+        }
+        const now = nodes[0]?.now ?? 0;
+        console.log(['NODE', 'ROLE', 'EPOCH', 'PID', 'HEARTBEAT', 'URL'].join('\t'));
+        for (const n of nodes) {
+          const age = `${((n.now - n.heartbeatAt) / 1000).toFixed(1)}s ago`;
+          console.log([n.id, n.role, n.epoch ?? '-', n.pid ?? '-', age, n.url ?? '-'].join('\t'));
+        }
+        if (lease === undefined) console.log('writer lease: never taken');
+        else {
+          const left = lease.expiresAt - (now || lease.expiresAt);
+          console.log(`writer lease: ${lease.holder}, epoch ${lease.epoch}, ${left > 0 ? `${(left / 1000).toFixed(1)}s left` : 'run out'}`);
+        }
+      } finally {
+        await store.close();
+      }
+    });
+}
