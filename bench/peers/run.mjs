@@ -22,7 +22,7 @@ const TASKS = Number(process.env.PEERS_TASKS ?? 20_000);
 const skip = new Set((process.env.PEERS_SKIP ?? '').split(',').filter(Boolean));
 const root = resolve(import.meta.dirname, '..', '..');
 const rows = [];
-const row = (system, config, rate, cpuUs) => rows.push({ system, config, rate, cpuUs });
+const row = (system, config, rate, cpuUs, dbUs = '') => rows.push({ system, config, rate, cpuUs, dbUs });
 
 /** Runs Troupe's bench scenarios in a child and returns their figures by name. */
 function troupeBench(scenario, env) {
@@ -56,12 +56,14 @@ if (!skip.has('pg-boss')) {
   const pg = await startPostgres();
   try {
     process.stderr.write('running pg-boss...\n');
+    const db0 = pg.cpuMs();
     const r = await runPgBoss({ url: pg.url, tasks: TASKS, workers: 10, batchSize: 100 });
-    row('pg-boss 10.4 + PostgreSQL', '10 workers x batch 100, same process', r.rate, r.cpuUs);
+    const db1 = pg.cpuMs();
+    row('pg-boss 10.4 + PostgreSQL', '10 workers x batch 100, same process', r.rate, r.cpuUs, db0 === undefined || db1 === undefined ? '' : Math.round(((db1 - db0) * 1000) / TASKS));
     if (!skip.has('troupe-pg')) {
       process.stderr.write('running Troupe on the same PostgreSQL (npm run bench -- --only ws-postgres)...\n');
-      const value = troupeBench('ws-postgres', { BENCH_PG_URL: pg.url });
-      row('Troupe + PostgreSQL (one node)', '1x50 agent over WebSocket, another process', value('postgres: throughput 1x50'), value('postgres: server CPU per task 1x50'));
+      const value = troupeBench('ws-postgres', { BENCH_PG_URL: pg.url, BENCH_PG_DATA: pg.dataDir });
+      row('Troupe + PostgreSQL (one node)', '1x50 agent over WebSocket, another process', value('postgres: throughput 1x50'), value('postgres: server CPU per task 1x50'), value('postgres: database CPU per task 1x50') ?? '');
     }
   } finally {
     pg.stop();
@@ -79,8 +81,8 @@ const bull = rows.find((r) => r.system.startsWith('BullMQ'))?.rate;
 const boss = rows.find((r) => r.system.startsWith('pg-boss'))?.rate;
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}x` : '');
 console.log(`\n${TASKS} no-op tasks, first create to last completion, one run on this machine:\n`);
-console.log('| system | configuration | tasks/s | CPU/task (µs, server process) | vs BullMQ | vs pg-boss |');
-console.log('|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.system} | ${r.config} | ${r.rate} | ${r.cpuUs} | ${ratio(r.rate, bull)} | ${ratio(r.rate, boss)} |`);
+console.log('| system | configuration | tasks/s | CPU/task (µs, server process) | PostgreSQL CPU/task (µs) | vs BullMQ | vs pg-boss |');
+console.log('|---|---|---|---|---|---|---|');
+for (const r of rows) console.log(`| ${r.system} | ${r.config} | ${r.rate} | ${r.cpuUs} | ${r.dbUs} | ${ratio(r.rate, bull)} | ${ratio(r.rate, boss)} |`);
 const troupePg = rows.find((r) => r.system.startsWith('Troupe + PostgreSQL'))?.rate;
 if (troupePg && boss) console.log(`\nTroupe on PostgreSQL / pg-boss, same server, same run: ${ratio(troupePg, boss)} (target 2x)`);

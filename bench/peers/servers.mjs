@@ -4,7 +4,7 @@
  * as the `postgres` user when run as root, since PostgreSQL refuses to run as root).
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, chownSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, rmSync, chownSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -79,6 +79,9 @@ export async function startPostgres() {
   run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`, 'start']);
   return {
     url: `postgres://bench@127.0.0.1:${port}/postgres`,
+    dataDir: data,
+    /** CPU ms used so far by the server's processes (the postmaster and its children), from /proc. */
+    cpuMs: () => postgresCpuMs(data),
     stop() {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
@@ -87,4 +90,26 @@ export async function startPostgres() {
       }
     },
   };
+}
+
+function postgresCpuMs(data) {
+  try {
+    const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    let ticks = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      let stat;
+      try {
+        stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== postmaster && Number(entry) !== postmaster) continue;
+      ticks += Number(fields[11]) + Number(fields[12]);
+    }
+    return ticks * 10; // USER_HZ 100
+  } catch {
+    return undefined;
+  }
 }

@@ -62,6 +62,8 @@ export class ActorHost {
   private batch: OpenBatch | null = null;
   private pendingAfter = 0;
   private failure: TroupeError | null = null;
+  /** Wakes a batch that waits for mail while the commit before it is in flight. */
+  private mailWaiter: (() => void) | null = null;
   private idleWaiters: Array<() => void> = [];
   private readonly timers: TimerWheel;
   private readonly maxBatch: number;
@@ -226,6 +228,11 @@ export class ActorHost {
 
   private enqueue(message: Message): void {
     this.queue.push(message);
+    if (this.mailWaiter !== null) {
+      const wake = this.mailWaiter;
+      this.mailWaiter = null;
+      wake();
+    }
     if (!this.draining && !this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
@@ -237,11 +244,27 @@ export class ActorHost {
     }
   }
 
+  /**
+   * Takes mail into batches and commits them, one commit in flight at a time. When the store
+   * overlaps commits (`Store.overlapsCommits`: PostgreSQL, where a commit is a network round trip
+   * and the server's work), the next batch is built while one commits: it takes the mail that
+   * arrives meanwhile and is sent the moment the commit before it resolved. A batch's answers,
+   * events and after-commit work still wait for its own commit: nothing is said before it is
+   * stored.
+   */
   private async drain(): Promise<void> {
     if (this.draining || this.failure) return;
     this.draining = true;
+    const overlap = this.options.store.overlapsCommits === true;
+    let inFlight: Promise<void> | null = null;
+    const track = (commit: Promise<void>): Promise<void> => {
+      const tracked: Promise<void> = commit.then(() => {
+        if (inFlight === tracked) inFlight = null;
+      });
+      return tracked;
+    };
     try {
-      while (this.head < this.queue.length && !this.failure) {
+      while (!this.failure && (this.head < this.queue.length || inFlight !== null)) {
         const batch: OpenBatch = {
           dirty: new Map(),
           timersSet: new Map(),
@@ -299,19 +322,41 @@ export class ActorHost {
             this.queue = [];
             this.head = 0;
           }
+          const full = processed >= this.maxBatch && this.head < this.queue.length;
           // Full, with mail still waiting: commit; the dispatcher gets its turn in the next batch.
-          if (processed >= this.maxBatch && this.head < this.queue.length) break;
+          if (full && inFlight === null) break;
           this.options.beforeCommit?.(this.scope);
-          if (batch.nextFollowUp >= batch.followUps.length && this.head >= this.queue.length) break;
+          if (batch.nextFollowUp < batch.followUps.length) continue;
+          if (!full && this.head < this.queue.length) continue;
+          if (inFlight === null || this.failure) break;
+          // The commit before this batch is in flight: take mail as it comes until it resolves
+          // (its after-commit work may add follow-ups here), then send this batch at once.
+          await (full ? inFlight : Promise.race([inFlight, this.nextMail()]));
         }
-        await this.commit(batch);
         this.batch = null;
+        if (this.failure) {
+          this.failBatch(batch, this.failure);
+          return;
+        }
+        const commit = this.commit(batch);
+        // A batch that writes nothing (its replies only) is done at once: tracking it as in
+        // flight would open batch after empty batch without ever letting I/O in.
+        const writes = batch.dirty.size > 0 || batch.events.length > 0 || batch.timersSet.size > 0 || batch.timersCleared.size > 0;
+        inFlight = overlap && writes ? track(commit) : null;
+        if (inFlight === null) await commit;
       }
+      if (inFlight !== null) await inFlight;
     } finally {
       this.draining = false;
       this.batch = null;
+      this.mailWaiter = null;
       this.wakeIdle();
     }
+  }
+
+  /** Resolves when the next message is enqueued (while a batch waits for the commit before it). */
+  private nextMail(): Promise<void> {
+    return new Promise<void>((resolve) => (this.mailWaiter = resolve));
   }
 
   /** Lets extensions register the kinds among `kinds` that no machine is registered for yet. */
@@ -474,16 +519,27 @@ export class ActorHost {
       try {
         await this.options.store.commit(write);
       } catch (error) {
-        this.fail(error);
+        const failure = storeFailure(error);
+        this.failBatch(batch, failure);
+        this.fail(failure);
         return;
       }
     }
     for (const actor of batch.dirty.values()) {
-      if (isSettled(actor.snapshot)) this.live.delete(actor.id);
+      // A batch built while this one committed may have moved the actor again: it stays live
+      // until that batch has committed too (the store does not hold its latest state yet).
+      if (isSettled(actor.snapshot) && !this.batch?.dirty.has(actor.id)) this.live.delete(actor.id);
     }
     if (batch.events.length > 0) this.options.onCommitted?.(batch.events);
     for (const [reply, outcome] of batch.replies) reply(outcome);
     for (const fn of batch.after) this.runAfter(fn);
+  }
+
+  /** Tells everyone waiting on a batch that will never commit. */
+  private failBatch(batch: OpenBatch, failure: TroupeError): void {
+    const outcome: MessageOutcome = { applied: false, error: failure };
+    for (const [reply] of batch.replies) reply(outcome);
+    batch.replies = [];
   }
 
   private runAfter(fn: () => void | Promise<void>): void {
@@ -504,16 +560,12 @@ export class ActorHost {
   }
 
   private fail(error: unknown): void {
-    const failure =
-      error instanceof TroupeError
-        ? error
-        : new TroupeError('E_STORE', `the store failed to commit: ${(error as Error)?.message ?? String(error)}`, {
-            cause: error,
-          });
+    if (this.failure) return;
+    const failure = storeFailure(error);
     this.failure = failure;
     this.timers.stop();
     const outcome: MessageOutcome = { applied: false, error: failure };
-    for (const [reply] of this.batch?.replies ?? []) reply(outcome);
+    if (this.batch) this.failBatch(this.batch, failure);
     for (let i = this.head; i < this.queue.length; i++) {
       const message = this.queue[i];
       if (message) replyOf(message)?.(outcome);
@@ -540,3 +592,9 @@ export class ActorHost {
   }
 }
 
+
+function storeFailure(error: unknown): TroupeError {
+  return error instanceof TroupeError
+    ? error
+    : new TroupeError('E_STORE', `the store failed to commit: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}

@@ -33,9 +33,11 @@ import type {
  */
 export class DelegatingStore implements Store {
   readonly name: string;
+  readonly overlapsCommits: boolean;
 
   constructor(protected readonly inner: Store, name: string = inner.name) {
     this.name = name;
+    this.overlapsCommits = inner.overlapsCommits === true;
   }
 
   open(): Promise<void> {

@@ -107,6 +107,8 @@ const BATCH_FAULT_CLASSES = new Set(['22', '23']);
  */
 export class PostgresStore implements Store {
   readonly name: string;
+  /** A commit is a round trip and the server's work: the runtime builds the next batch meanwhile. */
+  readonly overlapsCommits = true;
   private readonly options: PostgresStoreOptions;
   private readonly schema: string;
   private pool: pg.Pool | undefined;

@@ -232,6 +232,12 @@ export interface LeaseStore {
 export interface Store extends LeaseStore {
   /** A short name for logs, e.g. `memory` or `sqlite:/path/to/file`. */
   readonly name: string;
+  /**
+   * True when the runtime should build its next batch while this store commits one (the store
+   * still gets one commit at a time, in order). Worth it where a commit waits on a network and a
+   * server (PostgreSQL); an in-process store commits faster than the overlap costs.
+   */
+  readonly overlapsCommits?: boolean;
   open(): Promise<void>;
   close(): Promise<void>;
   /** Applies a batch atomically; once the promise resolves the batch is durable. */
