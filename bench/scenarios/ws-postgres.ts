@@ -13,6 +13,11 @@ const TASKS = Number(process.env.BENCH_TASKS ?? 10_000);
 
 /** Counts round trips (commits and actor reads) and the time commits take. */
 class TimedStore extends DelegatingStore {
+  override readonly overlapsCommits: boolean;
+  constructor(inner: PostgresStore, overlap: boolean) {
+    super(inner);
+    this.overlapsCommits = overlap;
+  }
   commits = 0;
   reads = 0;
   commitMs = 0;
@@ -44,9 +49,9 @@ class TimedStore extends DelegatingStore {
  * both rows come from the same PostgreSQL), in a schema of its own, with `BENCH_PG_DATA` its data
  * folder for the database's CPU; else a throwaway server.
  */
-async function measure(url: string, dataDir: string | undefined): Promise<Figure[]> {
+async function measure(url: string, dataDir: string | undefined, overlap = true): Promise<Figure[]> {
   const schema = `troupe_bench_${Date.now()}`;
-  const store = new TimedStore(new PostgresStore({ url, schema }));
+  const store = new TimedStore(new PostgresStore({ url, schema }), overlap);
   const runtime = createRuntime({ store });
   await runtime.start();
   const server = await startServer(runtime, { port: 0, agentTokens: [BENCH_AGENT_TOKEN] });
@@ -66,6 +71,7 @@ async function measure(url: string, dataDir: string | undefined): Promise<Figure
   echo.close();
   await server.close();
   await runtime.stop();
+  if (!overlap) return [{ name: 'postgres: throughput 1x50, serial commits', value: run.rate, unit: 'tasks/s', note: `the same, without pipelined commits (${commitMs.toFixed(1)} ms per commit)` }];
   const dbCpu: Figure[] =
     dbCpu0 === undefined || dbCpu1 === undefined
       ? []
@@ -85,10 +91,12 @@ export const wsPostgres: Scenario = {
   description: '10k no-op tasks on one PostgreSQL node (fsync on), one agent x 50 in another process over WebSocket',
   async run(): Promise<Figure[]> {
     const given = process.env.BENCH_PG_URL;
-    if (given) return measure(given, process.env.BENCH_PG_DATA);
+    // Serial first, then pipelined, on the same server: the two figures differ by the overlap alone.
+    if (given) return [...(await measure(given, process.env.BENCH_PG_DATA, false)), ...(await measure(given, process.env.BENCH_PG_DATA))];
     const pg = await startPostgres({ settings: { fsync: 'on', full_page_writes: 'on' } });
     try {
-      return await measure(await pg.createDatabase(), join(pg.dir, 'data'));
+      const url = await pg.createDatabase();
+      return [...(await measure(url, join(pg.dir, 'data'), false)), ...(await measure(url, join(pg.dir, 'data')))];
     } finally {
       await pg.stop();
     }
