@@ -333,7 +333,7 @@ export class ActorHost {
           // (its after-commit work may add follow-ups here), then send this batch at once.
           await (full ? inFlight : Promise.race([inFlight, this.nextMail()]));
         }
-        this.batch = null;
+        if (overlap) this.batch = null;
         if (this.failure) {
           this.failBatch(batch, this.failure);
           return;
@@ -344,6 +344,7 @@ export class ActorHost {
         const writes = batch.dirty.size > 0 || batch.events.length > 0 || batch.timersSet.size > 0 || batch.timersCleared.size > 0;
         inFlight = overlap && writes ? track(commit) : null;
         if (inFlight === null) await commit;
+        this.batch = null;
       }
       if (inFlight !== null) await inFlight;
     } finally {
@@ -525,10 +526,23 @@ export class ActorHost {
         return;
       }
     }
+    // What the answers and after-commit work send or defer belongs to this batch when no other
+    // is open (after-commit work may add more after-commit work, run in the loop below).
+    const open = this.batch === batch ? null : this.batch;
+    const lend = this.batch === null;
+    if (lend) this.batch = batch;
+    try {
+      this.finish(batch, open);
+    } finally {
+      if (lend) this.batch = null;
+    }
+  }
+
+  private finish(batch: OpenBatch, open: OpenBatch | null): void {
     for (const actor of batch.dirty.values()) {
       // A batch built while this one committed may have moved the actor again: it stays live
       // until that batch has committed too (the store does not hold its latest state yet).
-      if (isSettled(actor.snapshot) && !this.batch?.dirty.has(actor.id)) this.live.delete(actor.id);
+      if (isSettled(actor.snapshot) && !open?.dirty.has(actor.id)) this.live.delete(actor.id);
     }
     if (batch.events.length > 0) this.options.onCommitted?.(batch.events);
     for (const [reply, outcome] of batch.replies) reply(outcome);
