@@ -32,7 +32,7 @@ export type { RuntimeMetrics } from './engine/metrics.js';
 export type { ControlsApi } from './engine/api/controls-api.js';
 export type { RateLimitInput, BreakerInput, BulkheadInput, RateLimitView, BreakerView } from './engine/api/controls-api.js';
 export type { DeadLetterApi } from './engine/api/dead-letter-api.js';
-export type { DeadLetterRetention, RedriveChanges } from './engine/api/dead-letter-api.js';
+export type { RedriveChanges } from './engine/api/dead-letter-api.js';
 export type { DeadLetter, DeadLetterFilter } from './engine/controls/dead-letter-index.js';
 export { breakerMachine } from './core/controls/breaker-machine.js';
 export type { BreakerStatus, BreakerContext } from './core/controls/breaker-machine.js';

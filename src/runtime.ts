@@ -30,7 +30,7 @@ import type { CoordinationApi } from './features/coordination/coordination-api.j
 import { installCoordination } from './features/coordination/install.js';
 import { installControls } from './engine/api/install-controls.js';
 import type { ControlsApi } from './engine/api/controls-api.js';
-import type { DeadLetterApi, DeadLetterRetention } from './engine/api/dead-letter-api.js';
+import type { DeadLetterApi } from './engine/api/dead-letter-api.js';
 
 /**
  * Options of `createRuntime`: the store, the clock and the engine's limits and defaults.
@@ -69,10 +69,9 @@ export interface RuntimeOptions {
    * How long finished work is kept, and the sweeper that removes it (docs/operations.md). Without
    * it nothing is removed on its own (`runtime.retention.sweep()` still removes what the default
    * policy would); `troupe serve` turns it on with the defaults (7 days, 30 for dead-lettered work).
+   * Dead letters are kept under it too: `deadLetteredMs`, and `deadLetteredMaxCount` for a count.
    */
   retention?: RetentionOptions;
-  /** How long dead letters are kept (`maxAgeMs`, `maxCount`); default: for ever. */
-  deadLetters?: DeadLetterRetention;
   /** Migrations for snapshots stored by older machine versions. */
   migrations?: Array<{ kind: string; fromVersion: number; migrate: SnapshotMigration }>;
   /**
@@ -194,7 +193,7 @@ export class Runtime {
     this.leases = new LeaseApi(this.core, maxPayloadBytes);
     this.events = new EventApi(this.core, ready);
     this.coordination = installCoordination(this.core, { ready, retry, maxPayloadBytes });
-    const installed = installControls(this.core, { ready, maxPayloadBytes, deadLetters: options.deadLetters ?? {} });
+    const installed = installControls(this.core, { ready, maxPayloadBytes });
     this.controls = installed.controls;
     this.deadLetters = installed.deadLetters;
     this.patterns = new PatternApi({
@@ -211,6 +210,9 @@ export class Runtime {
     this.retention = new RetentionSweeper(this.store, this.clock, this.logger, options.retention ?? { schedule: false });
     // A swept ticket's in-memory history goes with its rows.
     this.retention.onUnitsSwept((units) => this.core.bus.forget(units.filter((u) => u.kind === 'ticket').map((u) => u.id)));
+    // Dead letters are kept by retention's policy: the count limit reads the index, a swept unit leaves it.
+    this.retention.useDeadLetters(() => this.deadLetters.list());
+    this.retention.onUnitsSwept((units) => this.deadLetters.forgetUnits(units));
     registerRetentionMetrics(this.metrics.registry, this.store, this.retention, () => this.storeOpen);
     this.audit = new AuditApi(this.store, this.clock, ready);
     logDecisions(this.core.bus, this.logger);
