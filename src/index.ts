@@ -34,6 +34,9 @@ export type { RateLimitInput, BreakerInput, BulkheadInput, RateLimitView, Breake
 export type { DeadLetterApi } from './engine/api/dead-letter-api.js';
 export type { RedriveChanges } from './engine/api/dead-letter-api.js';
 export type { DeadLetter, DeadLetterFilter } from './engine/controls/dead-letter-index.js';
+export type { ScheduleApi, ScheduleCreateInput, ScheduleView } from './features/schedules/schedule-api.js';
+export type { CatchUp, ScheduleTarget } from './features/schedules/schedule-machine.js';
+export { scheduleMachine, scheduleRunIdOf } from './features/schedules/schedule-machine.js';
 export { breakerMachine } from './core/controls/breaker-machine.js';
 export type { BreakerStatus, BreakerContext } from './core/controls/breaker-machine.js';
 export type { BreakerPolicy } from './core/controls/breaker-window.js';

@@ -31,6 +31,10 @@ import { installCoordination } from './features/coordination/install.js';
 import { installControls } from './engine/api/install-controls.js';
 import type { ControlsApi } from './engine/api/controls-api.js';
 import type { DeadLetterApi } from './engine/api/dead-letter-api.js';
+import type { TaskCreateInput } from './engine/api/task-input.js';
+import type { TicketCreateInput } from './engine/api/ticket-api.js';
+import type { ScheduleApi } from './features/schedules/schedule-api.js';
+import { installSchedules } from './features/schedules/install-schedules.js';
 
 /**
  * Options of `createRuntime`: the store, the clock and the engine's limits and defaults.
@@ -132,8 +136,10 @@ export class Runtime {
   readonly audit: AuditApi;
   /** Rate limits, circuit breakers, bulkheads (`docs/controls.md`). */
   readonly controls: ControlsApi;
-  /** The dead-letter queue: list, redrive, discard, retention (`docs/controls.md`). */
+  /** The dead-letter queue: list, redrive, discard (`docs/controls.md`). */
   readonly deadLetters: DeadLetterApi;
+  /** Cron schedules that create tasks, tickets or pattern runs, durable across restarts (`docs/controls.md`). */
+  readonly schedules: ScheduleApi;
   readonly clock: Clock;
   readonly store: Store;
   readonly logger: Logger;
@@ -203,6 +209,17 @@ export class Runtime {
       events: this.events,
       start: () => this.start(),
     });
+    this.schedules = installSchedules(this.core, {
+      ready,
+      maxPayloadBytes,
+      // Each run gets the id made from the schedule and the fire time (E_DUPLICATE_ID if it exists).
+      launchers: {
+        task: (runId, spec) => this.tasks.create({ ...(spec as unknown as TaskCreateInput), id: runId }),
+        ticket: (runId, spec) => this.tickets.create({ ...(spec as unknown as TicketCreateInput), id: runId }),
+        pattern: (runId, pattern, inputs) => this.patterns.apply({ pattern, inputs, runId }),
+      },
+      checkPattern: (pattern, inputs) => void this.patterns.compile(pattern, inputs),
+    });
     this.metrics = new RuntimeMetrics(this.core.bus, {
       queuedTasks: () => this.core.dispatcher.queuedCount(),
       liveActors: () => this.core.host.liveCount(),
@@ -248,6 +265,9 @@ export class Runtime {
   /** Resolves once every message sent so far has been processed and committed. */
   async idle(): Promise<void> {
     await this.start();
+    await this.core.host.idle();
+    // A schedule's fire launches its run after the fire commits: that work is part of idle too.
+    await this.schedules.launches();
     await this.core.host.idle();
     await this.retention.idle();
   }
