@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { TroupeError } from '../../core/errors.js';
+import { duplicateId } from '../../engine/host-types.js';
 import type { AgentContext } from '../../core/machines/agent-machine.js';
 import type { LiveActor } from '../../engine/host-types.js';
 import type { Runtime } from '../../runtime.js';
@@ -170,7 +171,11 @@ export class AgentSessions {
     if (!connection.open || this.closing) throw new TroupeError('E_INVALID_STATE', 'the connection closed during hello');
     const id = hello.agentId;
     const live = this.runtime.core.host.getLive(id);
-    if (live && live.kind !== 'agent') throw new TroupeError('E_DUPLICATE_ID', `"${id}" is the id of a ${live.kind}`);
+    // An id keeps its first kind: a task's, ticket's or coordinator's id, live or settled, is
+    // never an agent's (checked before anything is attached, so nothing of the connection's
+    // session touches that actor). The host and the store refuse it too, should this be raced.
+    const kind = live?.kind ?? (await this.runtime.core.options.store.getActor(id))?.kind;
+    if (kind !== undefined && kind !== 'agent') throw duplicateId(id, kind);
     if (live && (live.snapshot.context as AgentContext).transport !== 'websocket') {
       throw new TroupeError('E_DUPLICATE_ID', `agent "${id}" is registered in-process`);
     }
@@ -244,7 +249,7 @@ export class AgentSessions {
     if (session.connection || this.sessions.get(session.agentId) !== session) return;
     this.sessions.delete(session.agentId);
     if (this.runtime.core.transports.get(session.agentId) === session) this.runtime.core.transports.delete(session.agentId);
-    if (this.runtime.core.host.getLive(session.agentId)) {
+    if (this.runtime.core.host.getLive(session.agentId)?.kind === 'agent') {
       await this.runtime.agents.lose(session.agentId, `disconnected for longer than the grace period of ${this.options.graceMs} ms`);
     }
   }

@@ -107,7 +107,7 @@ export class TaskApi {
   async cancel(id: string, reason = 'cancelled by request'): Promise<TaskView> {
     await this.ready();
     await this.get(id);
-    const outcome = await this.core.host.request(id, { type: 'task.cancel', reason });
+    const outcome = await this.core.host.request(id, { type: 'task.cancel', reason }, 'task');
     if (outcome.error) throw outcome.error;
     const view = taskView(outcome.snapshot?.value, outcome.snapshot?.context as TaskContext);
     if (!outcome.applied) {

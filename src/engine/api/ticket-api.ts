@@ -11,6 +11,7 @@ import { taskCreateSchema, type TaskCreateInput } from './task-input.js';
 import { assertJson } from '../../core/json-value.js';
 import { parseOrThrow } from '../validation.js';
 import { phaseView, stateOf, ticketView, type PhaseView, type TicketView } from './views.js';
+import { isReservedId, RESERVED_ID_RULE } from '../../core/reserved-ids.js';
 
 const gateSchema = z
   .object({
@@ -43,7 +44,13 @@ const phaseSchema = z.union([
 
 export const ticketCreateSchema = z
   .object({
-    id: z.string().min(1).max(200).regex(/^[A-Za-z0-9._:@-]+$/).optional(),
+    id: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9._:@-]+$/)
+      .refine((id) => !isReservedId(id), RESERVED_ID_RULE)
+      .optional(),
     title: z.string().min(1).max(1_000),
     description: z.string().max(100_000).optional(),
     phases: z.array(phaseSchema).min(1).optional(),
@@ -151,7 +158,7 @@ export class TicketApi {
   /** Cancels the ticket and every unfinished task and phase of it. */
   async cancel(id: string, reason = 'cancelled by request'): Promise<TicketView> {
     const ticket = await this.get(id);
-    const outcome = await this.core.host.request(id, { type: 'ticket.cancel', reason });
+    const outcome = await this.core.host.request(id, { type: 'ticket.cancel', reason }, 'ticket');
     if (outcome.error) throw outcome.error;
     if (!outcome.applied) throw new TroupeError('E_INVALID_STATE', `ticket ${id} is ${ticket.status} and cannot be cancelled`);
     await this.core.host.idle();
@@ -162,7 +169,7 @@ export class TicketApi {
   async setShared(id: string, key: string, value: unknown): Promise<void> {
     await this.get(id);
     assertJson(value, `shared value "${key}"`);
-    const outcome = await this.core.host.request(id, { type: 'ticket.set_shared', key, value });
+    const outcome = await this.core.host.request(id, { type: 'ticket.set_shared', key, value }, 'ticket');
     if (outcome.error) throw outcome.error;
     if (!outcome.applied) throw new TroupeError('E_INVALID_STATE', `ticket ${id} has settled`);
   }

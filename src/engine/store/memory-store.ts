@@ -1,7 +1,7 @@
 import { TroupeError } from '../../core/errors.js';
 import { copyJson, findNonJson, isJson, isPlainObject } from '../../core/json-value.js';
 import { expiredUnits, unitUnchanged, type UnitMember } from './unit-grouping.js';
-import { noSweep } from './store.js';
+import { idKindConflict, noSweep } from './store.js';
 import { decodeDelta, encodeDelta, type Encoded } from './delta-codec.js';
 import type {
   ActorQuery,
@@ -89,6 +89,12 @@ export class MemoryStore implements Store {
     // Check and serialise first so that a bad value leaves the store untouched (all or nothing).
     const rows: Array<StoredActor | SettledRow> = [];
     let out: Array<readonly [string, string]>;
+    const kinds = new Map<string, string>();
+    for (const a of batch.actors) {
+      const held = kinds.get(a.id) ?? this.kindOf(a.id);
+      if (held !== undefined && held !== a.kind) throw idKindConflict(a.id, held, a.kind, this.name);
+      kinds.set(a.id, a.kind);
+    }
     try {
       for (const a of batch.actors) {
         if (a.settled) rows.push(this.encodeSettled(a));
@@ -120,6 +126,12 @@ export class MemoryStore implements Store {
         this.events = this.events.slice(this.events.length - this.eventRetention);
       }
     }
+  }
+
+  /** The kind of the actor stored under `id`, if any (a settled row's kind is its template's). */
+  private kindOf(id: string): string | undefined {
+    const row = this.actors.get(id);
+    return row instanceof SettledRow ? row.template.kind : row?.kind;
   }
 
   private verifyActor(a: StoredActor): void {

@@ -1,11 +1,12 @@
 import pg from 'pg';
 import { TroupeError } from '../../core/errors.js';
-import { isEmptyBatch } from './store.js';
+import { idKindConflict, isEmptyBatch } from './store.js';
 import { pendingMigrations } from './schema-ladder.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import {
   checkSchemaName,
   commitStatement,
+  parseKindConflict,
   getActorsStatement,
   getLeaseStatement,
   leaseHistoryStatement,
@@ -160,6 +161,8 @@ export class PostgresStore implements Store {
       ok = (await pool.query<{ ok: number }>(statement)).rows[0]?.ok;
     } catch (error) {
       const code = sqlState(error);
+      const conflict = error instanceof Error ? parseKindConflict(error.message) : undefined;
+      if (conflict !== undefined) throw idKindConflict(conflict.id, conflict.held, conflict.written, this.name);
       if (code !== undefined && BATCH_FAULT_CLASSES.has(code.slice(0, 2))) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new TroupeError('E_INVALID_INPUT', `${this.name}: rejected a batch, nothing of it was written: ${reason}`, {

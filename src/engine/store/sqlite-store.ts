@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { TroupeError } from '../../core/errors.js';
 import { SqliteRetention } from './sqlite-retention.js';
 import { backupDatabase } from './sqlite-backup-copy.js';
-import { isEmptyBatch } from './store.js';
+import { idKindConflict, isEmptyBatch } from './store.js';
 import { latestVersion, pendingMigrations } from './schema-ladder.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type {
@@ -76,7 +76,8 @@ export const UPSERT_ACTOR_SQL = `INSERT INTO actors
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, machine_id = excluded.machine_id,
   version = excluded.version, state = excluded.state, context = excluded.context,
-  settled = excluded.settled, ticket_id = excluded.ticket_id, updated_at = excluded.updated_at`;
+  settled = excluded.settled, ticket_id = excluded.ticket_id, updated_at = excluded.updated_at
+  WHERE actors.kind = excluded.kind`;
 
 const ACTOR_COLUMNS = `id, kind, machine_id AS machineId, version, state, context, settled,
   ticket_id AS ticketId, updated_at AS updatedAt`;
@@ -201,6 +202,7 @@ export class SqliteStore implements Store {
     try {
       this.eventCount = apply(batch, json);
     } catch (error) {
+      if (error instanceof TroupeError && error.code === 'E_ID_KIND_CONFLICT') throw error;
       // The transaction was rolled back. A constraint or a value SQLite cannot bind is the
       // batch's fault, and the store is fine; anything else is the disk's, and the store fails.
       if (error instanceof Database.SqliteError && !error.code.startsWith('SQLITE_CONSTRAINT')) {
@@ -475,7 +477,9 @@ export class SqliteStore implements Store {
       for (const a of batch.actors) {
         const state = json[j++];
         const context = json[j++];
-        write.upsertActor.run(a.id, a.kind, a.machineId, a.version, state, context, a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt);
+        const written = write.upsertActor.run(a.id, a.kind, a.machineId, a.version, state, context, a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt);
+        // The upsert leaves a row of another kind alone: an id keeps its first kind (rolls back the batch).
+        if (written.changes === 0) throw this.kindConflict(a.id, a.kind);
       }
       for (const t of batch.timersCleared) write.clearTimer.run(t.actorId, t.name);
       for (const t of batch.timersSet) write.setTimer.run(t.actorId, t.name, t.at);
@@ -488,6 +492,12 @@ export class SqliteStore implements Store {
       if (count > this.pruneAbove) count -= write.pruneEvents.run(this.eventRetention - 1).changes;
       return count;
     });
+  }
+
+  /** The refusal of a write across kinds, naming the kind the id holds (read inside the transaction). */
+  private kindConflict(id: string, written: string): TroupeError {
+    const held = this.db?.prepare('SELECT kind FROM actors WHERE id = ?').pluck().get(id);
+    return idKindConflict(id, String(held), written, this.name);
   }
 
   /** Reads turn SQLite failures into `E_STORE` too, but do not fail the store. */

@@ -11,6 +11,24 @@ import { TroupeError } from '../../core/errors.js';
 /** Kinds of actor the runtime hosts. Coordinators add their own kinds. */
 export type ActorKind = 'task' | 'agent' | 'phase' | 'ticket' | (string & {});
 
+/**
+ * The refusal every store gives a batch that would write an actor under an id held by an actor
+ * of another kind (a task's row overwritten by an agent's): an id keeps its first kind forever
+ * (docs/api.md, "Ids and kinds"). The check runs inside the commit, so it holds whoever writes.
+ *
+ * @example
+ * ```ts
+ * if (existing.kind !== written.kind) throw idKindConflict(written.id, existing.kind, written.kind);
+ * ```
+ */
+export function idKindConflict(id: string, held: string, written: string, store = 'the store'): TroupeError {
+  return new TroupeError(
+    'E_ID_KIND_CONFLICT',
+    `${store}: refused a batch: id "${id}" is a ${held}'s and cannot be written as a ${written}; nothing of the batch was written`,
+    { details: { id, heldBy: held, written } },
+  );
+}
+
 /** One actor's persisted snapshot with what is needed to find it again. */
 export interface StoredActor {
   id: string;

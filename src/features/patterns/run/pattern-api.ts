@@ -15,6 +15,7 @@ import { isPatternKind, RegisteredPatterns } from './registered.js';
 import { runView, type PatternRunView } from './run-view.js';
 import type { PatternHost } from './pattern-host.js';
 import { PatternTickets } from './pattern-tickets.js';
+import { assertUserId } from '../../../core/reserved-ids.js';
 
 /** Which pattern: a name in the library (built-in or added), or a compiled pattern. */
 export type PatternRef = string | CompiledPattern;
@@ -132,6 +133,7 @@ export class PatternApi {
     await this.ready();
     const compiled = typeof input.pattern === 'string' ? this.compile(input.pattern, input.inputs ?? {}) : input.pattern;
     const kind = this.registered.register(compiled);
+    if (input.runId !== undefined) assertUserId(input.runId, 'runId');
     const runId = input.runId ?? `run-${randomUUID()}`;
     const ticketId = input.ticketId ?? null;
     const phase = input.phase ?? null;
