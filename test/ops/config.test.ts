@@ -51,7 +51,7 @@ describe('configuration: file, environment, flags', () => {
     if (!result.ok) throw new Error(result.problems.map(formatConfigProblem).join('\n'));
     expect(result.config.retention).toMatchObject({ enabled: true, finished: 7 * 86_400_000, deadLettered: 30 * 86_400_000, archive: './archive' });
     expect(result.config.tokens.map((t) => t.name)).toEqual(['ci-agent', 'dashboard']);
-    expect(result.config.server).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(result.config.server).toEqual({ host: '127.0.0.1', port: 0, allowTakeover: false });
   });
 
   it('reports every problem with file:line:column and its path, as pattern errors are', async () => {

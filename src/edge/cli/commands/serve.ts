@@ -48,7 +48,10 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--db <path|url>', 'SQLite database file, or a postgres:// URL (default ./.troupe/troupe.db; or TROUPE_STORE_PATH)')
     .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
-    .option('--agent-token <token...>', 'tokens agents connect with, at least 16 characters each (or TROUPE_AGENT_TOKENS, comma-separated)')
+    .option(
+      '--agent-token <token...>',
+      'tokens agents connect with, at least 16 characters each; TOKEN=agent-a,agent-b binds one to those agent ids (or TROUPE_AGENT_TOKENS, comma-separated, ids joined by |)',
+    )
     .option('--observer-token <token...>', 'read-only tokens for observers, at least 16 characters each (or TROUPE_OBSERVER_TOKENS)')
     .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP, at least 16 characters each (or TROUPE_CLIENT_TOKENS)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
