@@ -271,6 +271,9 @@ function watch(child: ChildProcess, lines: string[]): (pattern: RegExp) => Promi
         if (m) return resolve(m);
       }
       waiting.push({ pattern, resolve });
+      if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`exited with ${child.exitCode ?? child.signalCode} before ${pattern}: ${lines.join('\n')}`));
       child.once('exit', (code) => reject(new Error(`exited with ${code} before ${pattern}: ${lines.join('\n')}`)));
+      // Say what was seen instead of letting the test time out without a word.
+      setTimeout(() => reject(new Error(`no line matched ${pattern} within 40 s; lines so far:\n${lines.join('\n')}`)), 40_000).unref();
     });
 }
