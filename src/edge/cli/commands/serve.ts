@@ -40,7 +40,6 @@ export function storeFor(db: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'):
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve a runtime: WebSocket agents and observers (docs/protocol.md), HTTP clients (docs/api.md)')
     .option('--config <file>', 'configuration file (YAML; see docs/operations.md)')
     .option('--port <n>', 'TCP port; 0 picks a free one (default 7411)', integer)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
@@ -49,6 +48,7 @@ export function registerServe(program: Command): void {
     .option('--agent-token <token...>', 'tokens agents connect with (or TROUPE_AGENT_TOKENS, comma-separated)')
     .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
     .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
+    .option('--log-level <level>', 'fatal, error, warn, info (default), debug, trace or silent (or TROUPE_LOG_LEVEL, or log.level in --config; docs/logging.md)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
     .option('--node-id <id>', 'run as a node of a cluster on the --db PostgreSQL database (see docs/operations.md)')
     .option('--lease-ms <ms>', 'a cluster node: how long the writer lease lasts without renewal (about the failover time)', integer, 3_000)

@@ -157,7 +157,6 @@ export function registerSubmit(program: Command): void {
   withClientOptions(
     program
       .command('submit')
-      .description('submit a task, a ticket (YAML or JSON file) or a pattern run to a server; --wait follows it to the end')
       .argument('[file]', 'a ticket (has title), a task (has type), { tasks: [...] }, or a pattern (has steps); YAML or JSON')
       .option('--type <type>', 'submit one task of this type (no file needed)')
       .option('--input <json>', 'the task input, as JSON')
