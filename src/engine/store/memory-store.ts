@@ -4,6 +4,8 @@ import { expiredUnits, unitUnchanged, type UnitMember } from './unit-grouping.js
 import { noSweep } from './store.js';
 import { decodeDelta, encodeDelta, type Encoded } from './delta-codec.js';
 import type {
+  ActorPage,
+  ActorPageQuery,
   ActorQuery,
   AuditEntry,
   AuditQuery,
@@ -23,6 +25,7 @@ import type {
   StoredTimer,
 } from './store.js';
 import { MemoryLeases } from './memory-leases.js';
+import { compareActorKeys, pageFromRows } from './actor-page.js';
 
 interface MemoryStoreOptions {
   /** Events kept in all; the oldest go first. Default 10,000 (this store lives in the heap). */
@@ -53,6 +56,8 @@ export class MemoryStore implements Store {
   readonly name = 'memory';
   /** Live records as committed; settled ones as their delta against their kind's template. */
   private readonly actors = new Map<string, StoredActor | SettledRow>();
+  /** When each actor was created (`CommitBatch.created` of its first write, else its `updatedAt`), for `pageActors`. */
+  private readonly createdAt = new Map<string, number>();
   /** Per kind, the first settled record, which never changes: later ones are encoded against it. */
   private readonly templates = new Map<string, StoredActor>();
   private readonly timers = new Map<string, StoredTimer>();
@@ -107,7 +112,8 @@ export class MemoryStore implements Store {
       });
     }
     for (let i = 0; i < rows.length; i++) {
-      const { id } = batch.actors[i] as StoredActor;
+      const { id, updatedAt } = batch.actors[i] as StoredActor;
+      if (!this.actors.has(id)) this.createdAt.set(id, batch.created?.get(id) ?? updatedAt);
       this.actors.set(id, rows[i] as StoredActor | SettledRow);
     }
     for (const t of batch.timersCleared) this.timers.delete(timerKey(t.actorId, t.name));
@@ -207,6 +213,30 @@ export class MemoryStore implements Store {
     return result;
   }
 
+  async pageActors(query: ActorPageQuery): Promise<ActorPage> {
+    const kinds = new Set(query.kinds);
+    const sign = query.order === 'newest' ? -1 : 1;
+    const keys: Array<{ id: string; createdAt: number }> = [];
+    for (const [id, row] of this.actors) {
+      const settled = row instanceof SettledRow;
+      // A settled row's kind is its template's: templates are kept per kind.
+      if (!kinds.has(settled ? row.template.kind : row.kind)) continue;
+      if (query.settled !== undefined && settled !== query.settled) continue;
+      const key = { id, createdAt: this.createdAt.get(id) ?? 0 };
+      if (query.after !== undefined && sign * compareActorKeys(key, query.after) <= 0) continue;
+      keys.push(key);
+    }
+    keys.sort((a, b) => sign * compareActorKeys(a, b));
+    const rows: Array<{ actor: StoredActor; createdAt: number }> = [];
+    for (const key of keys) {
+      if (rows.length > query.limit) break;
+      const actor = this.read(key.id) as StoredActor;
+      if (query.ticketId !== undefined && actor.ticketId !== query.ticketId) continue;
+      rows.push({ actor, createdAt: key.createdAt });
+    }
+    return pageFromRows(rows, query.limit);
+  }
+
   async loadLive(): Promise<StoredActor[]> {
     return this.liveIds().map((id) => this.read(id) as StoredActor);
   }
@@ -261,6 +291,7 @@ export class MemoryStore implements Store {
       for (const m of members) {
         counts.bytes += JSON.stringify(m).length;
         this.actors.delete(m.id);
+        this.createdAt.delete(m.id);
         for (const [key, timer] of this.timers) if (timer.actorId === m.id) this.timers.delete(key);
       }
       counts.units += 1;
