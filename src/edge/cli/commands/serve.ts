@@ -113,10 +113,8 @@ export function registerServe(program: Command): void {
       const { startServer } = await import('../../server/server.js');
       const server = await startServer(runtime, serverOptionsOf(config, serverLogger));
       const report = await runtime.start();
-      console.log(`troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`);
-      console.log(`troupe serve: dashboard at ${server.httpUrl}/ui (sign in with an observer or client token)`);
-      if (otlpUrl) console.log(`troupe serve: sending traces to ${otlpUrl}`);
-      if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
+      // The signals are taken before the first line says the server is up: a SIGHUP or SIGTERM
+      // sent on reading that line must find its handler, not Node's default (exit at once).
       const reloader = new ConfigReloader(load, config, { runtime, server, loggers: [logger, serverLogger] });
       const onHangup = () => {
         void reloader.reload().then((outcome) => {
@@ -148,5 +146,9 @@ export function registerServe(program: Command): void {
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
+      console.log(`troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`);
+      console.log(`troupe serve: dashboard at ${server.httpUrl}/ui (sign in with an observer or client token)`);
+      if (otlpUrl) console.log(`troupe serve: sending traces to ${otlpUrl}`);
+      if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);
     });
 }
