@@ -7,7 +7,8 @@ import { CLOSE_CODES, PROTOCOL_ERROR_CODES } from '../src/edge/server/protocol/c
 import { protocolJsonSchema } from '../src/edge/server/protocol/protocol-json-schema.js';
 import { OBSERVER_MESSAGES } from '../src/edge/server/protocol/observer-messages.js';
 import { SERVER_MESSAGES } from '../src/edge/server/protocol/server-messages.js';
-import { startTestServer, type TestServer } from './agent-conformance-helpers.js';
+import { RawClient, startTestServer, type TestServer } from './agent-conformance-helpers.js';
+import { MAX_JSON_DEPTH } from '../src/core/json-value.js';
 
 /** The documents are part of the protocol: they must say what the code does. */
 const root = join(import.meta.dirname, '..');
@@ -42,6 +43,25 @@ describe('docs/protocol.md and docs/errors.md', () => {
     for (const field of Object.keys(assign.shape)) expect(section, field).toContain(`"${field}"`);
     expect(section).toContain('"result":{"approved":true,"feedback":');
     expect(section).toContain('{"approved": false, "feedback": "..."}');
+  });
+
+  it('files a frame that is an array, a string, a number or null under the code the server answers it with', async () => {
+    t = await startTestServer();
+    const { client } = await RawClient.agent(t.url, { agentId: 'frames-not-objects' });
+    const table = new Map([...protocolDoc.matchAll(/^\| `(E_[A-Z_]+)` \| (.*) \|$/gm)].map((m) => [m[1] as string, m[2] as string]));
+    for (const [frame, what] of [['[1,2]', 'an array'], ['"hello"', 'a string'], ['42', 'a number'], ['null', '`null`']] as const) {
+      client.send(frame);
+      const error = await client.nextOfType('error');
+      expect(table.get(error.code as string), `${frame} got ${String(error.code)}`).toContain(what);
+    }
+    // An object whose type is missing is the other code, and the doc says so.
+    client.send({ ref: 1 });
+    expect(table.get((await client.nextOfType('error')).code as string)).toMatch(/without a string `type`/);
+  });
+
+  it('documents the nesting-depth limit on stored JSON beside the other limits', () => {
+    const limits = protocolDoc.slice(protocolDoc.indexOf('## Limits'), protocolDoc.indexOf('## Error codes'));
+    expect(limits).toMatch(new RegExp(`nesting depth[^\n]*${MAX_JSON_DEPTH} levels[^\n]*E_NOT_SERIALIZABLE`));
   });
 
   it('errors.md lists every code of the runtime', () => {

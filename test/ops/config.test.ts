@@ -251,6 +251,28 @@ describe('reload (SIGHUP)', () => {
     expect(lines).toContain(`${file}:2:3 server.prot: not an option this Troupe knows`);
     expect(lines.some((l) => l.startsWith(`${file}:4:10 log.level:`))).toBe(true);
   }, 60_000);
+
+  it('troupe serve refuses a short token from a flag or the environment with the rule, and --help states it', async () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/edge/cli/main.ts', 'serve', '--memory', '--port', '0', '--agent-token', 'short-token'], {
+      cwd: root,
+      env: { ...process.env, TROUPE_OBSERVER_TOKENS: `${OBSERVER},tiny` },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    const waitFor = watch(child, lines);
+    await waitFor(/not started/);
+    expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1);
+    expect(lines).toContain('--agent-token tokens (1st --agent-token token): tokens must be at least 16 characters (this one has 11)');
+    expect(lines).toContain('TROUPE_OBSERVER_TOKENS tokens (2nd TROUPE_OBSERVER_TOKENS token): tokens must be at least 16 characters (this one has 4)');
+    expect(lines.join('\n')).not.toMatch(/E_INVALID_INPUT|at parseOrThrow/);
+    const help = spawn(process.execPath, ['--import', 'tsx', 'src/edge/cli/main.ts', 'serve', '--help'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const helpLines: string[] = [];
+    const helpDone = new Promise((resolve) => help.once('exit', resolve));
+    watch(help, helpLines);
+    await helpDone;
+    expect(helpLines.join('\n')).toMatch(/Tokens: tokens must be at least 16 characters/);
+  }, 60_000);
 });
 
 /** Resolves with the first line (stdout or stderr) from now on that matches. */

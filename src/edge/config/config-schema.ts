@@ -7,6 +7,12 @@ import { durationSchema } from './duration.js';
  * docs/operations.md for an annotated example. Strict: a key this Troupe does not know is an
  * error, so a misspelt option never goes unnoticed.
  */
+/** The rule every token obeys, in the words a refusal uses (docs/protocol.md, docs/api.md, `serve --help`). */
+export const TOKEN_RULE = 'tokens must be at least 16 characters';
+
+/** A token's secret: long enough not to be guessed, short enough to be cheap to check. */
+export const tokenSecretSchema = z.string().min(16, TOKEN_RULE).max(1_000, 'tokens are at most 1,000 characters');
+
 export const configSchema = z
   .strictObject({
     server: z
@@ -28,7 +34,7 @@ export const configSchema = z
       .array(
         z.strictObject({
           name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a token name is 1-64 letters, digits, dots, dashes or underscores'),
-          token: z.string().min(16, 'tokens must be at least 16 characters').max(1_000),
+          token: tokenSecretSchema,
           /** `agent` runs tasks, `observer` watches, `client` submits and manages work (HTTP API). */
           role: z.enum(['agent', 'observer', 'client']),
           /** For agent tokens: the agent ids it may say hello as (any when absent). */

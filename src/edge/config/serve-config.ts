@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { loadConfig, type ConfigResult } from './config-load.js';
-import type { TroupeConfig } from './config-schema.js';
+import { tokenSecretSchema, type TroupeConfig } from './config-schema.js';
 
 /** The flags of `troupe serve` that set configuration options (they win over file and environment). */
 export interface ServeFlags {
@@ -39,19 +39,27 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     ...(flags.logLevel !== undefined ? [{ name: '--log-level', path: ['log', 'level'], value: flags.logLevel }] : []),
   ];
   const list = (name: string) => (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  const extra: Token[] = [
-    ...(flags.agentToken ?? []).map((token, i) => ({ name: `flag-agent-${i + 1}`, token, role: 'agent' as const })),
-    ...(flags.observerToken ?? []).map((token, i) => ({ name: `flag-observer-${i + 1}`, token, role: 'observer' as const })),
-    ...(flags.clientToken ?? []).map((token, i) => ({ name: `flag-client-${i + 1}`, token, role: 'client' as const })),
-    ...list('TROUPE_AGENT_TOKENS').map((token, i) => ({ name: `env-agent-${i + 1}`, token, role: 'agent' as const })),
-    ...list('TROUPE_OBSERVER_TOKENS').map((token, i) => ({ name: `env-observer-${i + 1}`, token, role: 'observer' as const })),
-    ...list('TROUPE_CLIENT_TOKENS').map((token, i) => ({ name: `env-client-${i + 1}`, token, role: 'client' as const })),
+  // Each token with where it was given, so a refusal names the flag or variable.
+  const extra: Array<Token & { where: string }> = [
+    ...(flags.agentToken ?? []).map((token, i) => ({ name: `flag-agent-${i + 1}`, token, role: 'agent' as const, where: '--agent-token' })),
+    ...(flags.observerToken ?? []).map((token, i) => ({ name: `flag-observer-${i + 1}`, token, role: 'observer' as const, where: '--observer-token' })),
+    ...(flags.clientToken ?? []).map((token, i) => ({ name: `flag-client-${i + 1}`, token, role: 'client' as const, where: '--client-token' })),
+    ...list('TROUPE_AGENT_TOKENS').map((token, i) => ({ name: `env-agent-${i + 1}`, token, role: 'agent' as const, where: 'TROUPE_AGENT_TOKENS' })),
+    ...list('TROUPE_OBSERVER_TOKENS').map((token, i) => ({ name: `env-observer-${i + 1}`, token, role: 'observer' as const, where: 'TROUPE_OBSERVER_TOKENS' })),
+    ...list('TROUPE_CLIENT_TOKENS').map((token, i) => ({ name: `env-client-${i + 1}`, token, role: 'client' as const, where: 'TROUPE_CLIENT_TOKENS' })),
   ];
+  // Checked here with the configuration's own rule: these tokens never pass through its schema.
+  const tokenProblems = extra.flatMap(({ where, name, token }) => {
+    const checked = tokenSecretSchema.safeParse(token);
+    const index = Number(name.slice(name.lastIndexOf('-') + 1));
+    return checked.success ? [] : [{ where, path: `tokens (${ordinal(index)} ${where} token)`, message: `${checked.error.issues[0]?.message ?? 'invalid token'} (this one has ${token.length})` }];
+  });
   const generated: Token[] = [];
   const load = (): ConfigResult => {
     const result = loadConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}), env, overrides });
-    if (!result.ok) return result;
-    const tokens = [...result.config.tokens, ...extra];
+    if (!result.ok) return tokenProblems.length > 0 ? { ok: false, problems: [...result.problems, ...tokenProblems] } : result;
+    if (tokenProblems.length > 0) return { ok: false, problems: tokenProblems };
+    const tokens = [...result.config.tokens, ...extra.map(({ where: _where, ...token }) => token)];
     if (generated.length === 0 && tokens.length === 0) {
       // Never open without a token: make some up (once) and let the caller say what they are.
       generated.push(
@@ -64,3 +72,5 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
   };
   return { load, generated };
 }
+
+const ordinal = (n: number): string => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;

@@ -70,7 +70,8 @@ export function readBatched(value: unknown, role: Role): FrameOutcome {
 /** Checks a parsed JSON value as a message of the role's protocol. */
 function readMessage(value: unknown, role: Role): FrameOutcome {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return refused('E_INVALID_MESSAGE', 'a message is a JSON object with a "type" field');
+    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    return refused('E_INVALID_MESSAGE', `a message is a JSON object with a "type" field; this frame is ${what}`);
   }
   const record = value as Record<string, unknown>;
   const ref = refOf(record);

@@ -10,6 +10,7 @@ import { retentionOf, serverOptionsOf } from '../../config/config-apply.js';
 import { formatConfigProblem } from '../../config/config-load.js';
 import { ConfigReloader } from '../../config/config-reload.js';
 import { serveConfig, type ServeFlags } from '../../config/serve-config.js';
+import { TOKEN_RULE } from '../../config/config-schema.js';
 
 interface ServeOptions extends ServeFlags {
   otlp?: string;
@@ -40,14 +41,15 @@ export function storeFor(db: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'):
 export function registerServe(program: Command): void {
   program
     .command('serve')
+    .addHelpText('after', `\nTokens: ${TOKEN_RULE} (at most 1,000); a shorter one stops the server before it starts, naming the flag or variable.`)
     .option('--config <file>', 'configuration file (YAML; see docs/operations.md)')
     .option('--port <n>', 'TCP port; 0 picks a free one (default 7411)', integer)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
     .option('--db <path|url>', 'SQLite database file, or a postgres:// URL (default ./.troupe/troupe.db; or TROUPE_STORE_PATH)')
     .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
-    .option('--agent-token <token...>', 'tokens agents connect with (or TROUPE_AGENT_TOKENS, comma-separated)')
-    .option('--observer-token <token...>', 'read-only tokens for observers (or TROUPE_OBSERVER_TOKENS)')
-    .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP (or TROUPE_CLIENT_TOKENS)')
+    .option('--agent-token <token...>', 'tokens agents connect with, at least 16 characters each (or TROUPE_AGENT_TOKENS, comma-separated)')
+    .option('--observer-token <token...>', 'read-only tokens for observers, at least 16 characters each (or TROUPE_OBSERVER_TOKENS)')
+    .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP, at least 16 characters each (or TROUPE_CLIENT_TOKENS)')
     .option('--log-level <level>', 'fatal, error, warn, info (default), debug, trace or silent (or TROUPE_LOG_LEVEL, or log.level in --config; docs/logging.md)')
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
     .option('--node-id <id>', 'run as a node of a cluster on the --db PostgreSQL database (see docs/operations.md)')

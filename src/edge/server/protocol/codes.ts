@@ -49,8 +49,9 @@ export const PROTOCOL_ERROR_CODES = {
   E_NOT_JSON: 'The frame is not valid JSON text.',
   E_BINARY_FRAME: 'The frame is binary; protocol v1 uses text frames only.',
   E_FRAME_TOO_LARGE: 'The frame is larger than `limits.maxFrameBytes`; it was not read further.',
-  E_UNKNOWN_TYPE: 'The message has no `type`, or a `type` that protocol v1 does not define.',
-  E_INVALID_MESSAGE: 'A field is missing, has the wrong type or is not part of the message; the text names each.',
+  E_UNKNOWN_TYPE: 'The message is a JSON object without a string `type`, or with a `type` that protocol v1 does not define.',
+  E_INVALID_MESSAGE:
+    'The frame is JSON but not an object (an array, a string, a number, `null`), or a field is missing, has the wrong type or is not part of the message; the text names each.',
   E_RATE_LIMITED: 'Too many messages in too short a time; this one was dropped unprocessed.',
   E_FORBIDDEN:
     'The connection may not do this: observers are read-only, agents touch only their own leases, a token may be bound to some agent ids.',
