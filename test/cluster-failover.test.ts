@@ -198,4 +198,54 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
       await reader.close();
     }
   }, 240_000);
+
+  it('serves /readyz and /metrics on every node: 503 with the reason on a standby, 200 on the writer, each labelled with its node', async () => {
+    const db = await server().createDatabase();
+    const ports = { m1: await freePort(), m2: await freePort() };
+    const first = startNode('m1', ports.m1, db);
+    await waitFor('m1 to write', () => (first.lines.some((l) => l.includes('active (writer epoch 1)')) ? true : undefined));
+    const second = startNode('m2', ports.m2, db);
+    await waitFor('m2 to stand by', () => (second.lines.some((l) => l.includes('standing by')) ? true : undefined));
+    const get = async (port: number, path: string) => {
+      const response = await fetch(`http://127.0.0.1:${port}${path}`);
+      return { status: response.status, text: await response.text() };
+    };
+    const metric = (text: string, line: string) => text.split('\n').includes(line);
+
+    const writerReady = await get(ports.m1, '/readyz');
+    expect(writerReady).toEqual({ status: 200, text: JSON.stringify({ status: 'ready' }) });
+    // The standby names the writer once a heartbeat has read the lease.
+    const standbyReady = await waitFor('the standby to name the writer', async () => {
+      const r = await get(ports.m2, '/readyz');
+      return r.text.includes('the writer is m1/') ? r : undefined;
+    });
+    expect(standbyReady.status).toBe(503);
+    expect(JSON.parse(standbyReady.text)).toMatchObject({ status: 'standby', problem: expect.stringContaining('node m2 is a standby; the writer is m1/') });
+    expect((await get(ports.m2, '/healthz')).status).toBe(200);
+    expect((await get(ports.m2, '/v1/tasks')).status).toBe(503);
+
+    const writerMetrics = (await get(ports.m1, '/metrics')).text;
+    expect(metric(writerMetrics, 'troupe_node_role{role="active",node="m1"} 1')).toBe(true);
+    expect(metric(writerMetrics, 'troupe_node_epoch{node="m1"} 1')).toBe(true);
+    expect(writerMetrics).toMatch(/^troupe_tasks_queued\{node="m1"\} 0$/m);
+    const standbyMetrics = (await get(ports.m2, '/metrics')).text;
+    expect(metric(standbyMetrics, 'troupe_node_role{role="standby",node="m2"} 1')).toBe(true);
+    expect(metric(standbyMetrics, 'troupe_node_holds_writer_lease{node="m2"} 0')).toBe(true);
+    expect(metric(standbyMetrics, 'troupe_cluster_writer_epoch{node="m2"} 1')).toBe(true);
+    expect(standbyMetrics).toMatch(/^troupe_cluster_writer_lease_seconds_left\{node="m2"\} (0\.[1-9]|1(\.\d+)?)/m);
+    expect(standbyMetrics).toMatch(/^troupe_node_heartbeat_age_seconds\{node="m2"\} 0(\.\d+)?$/m);
+    expect(standbyMetrics).not.toContain('troupe_tasks_queued');
+
+    // The writer shuts down and lets its lease go: m2 takes over and serves the full server on its port.
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    await waitFor('m2 to write', () => (second.lines.some((l) => l.includes('active (writer epoch 2)')) ? true : undefined));
+    await waitFor('m2 ready', async () => ((await get(ports.m2, '/readyz')).status === 200 ? true : undefined));
+    const promoted = (await get(ports.m2, '/metrics')).text;
+    expect(metric(promoted, 'troupe_node_role{role="active",node="m2"} 1')).toBe(true);
+    expect(metric(promoted, 'troupe_node_epoch{node="m2"} 2')).toBe(true);
+    expect(promoted).toMatch(/^troupe_tasks_queued\{node="m2"\} 0$/m);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 90_000);
 });

@@ -9,7 +9,8 @@ import { sqliteRestart } from './sqlite-restart.js';
 import { sqliteThroughput } from './sqlite-throughput.js';
 import { tracingCost } from './tracing-cost.js';
 import { wsDispatch } from './ws-dispatch.js';
+import { wsPostgres } from './ws-postgres.js';
 import { wsSqlite } from './ws-sqlite.js';
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. Add new ones here. */
-export const scenarios: Scenario[] = [wsSqlite, coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, tracingCost, postgresCluster, retentionSoak];
+export const scenarios: Scenario[] = [wsSqlite, coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, tracingCost, postgresCluster, wsPostgres, retentionSoak];

@@ -2,7 +2,6 @@ import { TroupeError } from '../../core/errors.js';
 import { copyJson, findNonJson, isJson, isPlainObject } from '../../core/json-value.js';
 import { expiredUnits, unitUnchanged, type UnitMember } from './unit-grouping.js';
 import { noSweep } from './store.js';
-import { decodeDelta, encodeDelta, type Encoded } from './delta-codec.js';
 import type {
   ActorPage,
   ActorPageQuery,
@@ -40,11 +39,9 @@ interface MemoryStoreOptions {
  * How it stays cheap: a live actor's record is kept as the object committed (the runtime's
  * snapshots are immutable, so it never changes afterwards) after a JSON check of the context
  * values that are not the very objects of the actor's previous record (a transition replaces a
- * few, the rest are shared and were checked then); a settled actor, written once and read
- * rarely, is kept as its delta against the first settled record of its kind (see delta-codec.ts:
- * what differs, a third of the record or less), its differing values checked and kept as the
- * committed objects (no text: on Node 20 writing JSON cost more than the rest of the commit);
- * events are kept as committed.
+ * few, the rest are shared and were checked then); settled actors and events are kept the same
+ * way. This store is for tests and throwaway runs: it keeps no compact form of finished work
+ * (use SqliteStore or PostgresStore to keep it on disk).
  * Objects handed to `commit` belong to the store from then on: do not mutate them.
  *
  * @example
@@ -54,12 +51,10 @@ interface MemoryStoreOptions {
  */
 export class MemoryStore implements Store {
   readonly name = 'memory';
-  /** Live records as committed; settled ones as their delta against their kind's template. */
-  private readonly actors = new Map<string, StoredActor | SettledRow>();
+  /** Records as committed (committed objects are never mutated), settled or not. */
+  private readonly actors = new Map<string, StoredActor>();
   /** When each actor was created (`CommitBatch.created` of its first write, else its `updatedAt`), for `pageActors`. */
   private readonly createdAt = new Map<string, number>();
-  /** Per kind, the first settled record, which never changes: later ones are encoded against it. */
-  private readonly templates = new Map<string, StoredActor>();
   private readonly timers = new Map<string, StoredTimer>();
   private readonly outbox = new Map<string, string>();
   /** Events as committed, oldest first. */
@@ -92,16 +87,9 @@ export class MemoryStore implements Store {
 
   async commit(batch: CommitBatch): Promise<void> {
     // Check and serialise first so that a bad value leaves the store untouched (all or nothing).
-    const rows: Array<StoredActor | SettledRow> = [];
     let out: Array<readonly [string, string]>;
     try {
-      for (const a of batch.actors) {
-        if (a.settled) rows.push(this.encodeSettled(a));
-        else {
-          this.verifyActor(a);
-          rows.push(a);
-        }
-      }
+      for (const a of batch.actors) this.verifyActor(a);
       // The other fields of an event are the host's own strings and numbers.
       for (const e of batch.events) if (!isJson(e.data)) this.refuse(e.data, '$.data', `event ${e.seq}`);
       out = batch.outbox.map((o) => [o.id, JSON.stringify(o)] as const);
@@ -111,10 +99,9 @@ export class MemoryStore implements Store {
         cause: error,
       });
     }
-    for (let i = 0; i < rows.length; i++) {
-      const { id, updatedAt } = batch.actors[i] as StoredActor;
-      if (!this.actors.has(id)) this.createdAt.set(id, batch.created?.get(id) ?? updatedAt);
-      this.actors.set(id, rows[i] as StoredActor | SettledRow);
+    for (const a of batch.actors) {
+      if (!this.actors.has(a.id)) this.createdAt.set(a.id, batch.created?.get(a.id) ?? a.updatedAt);
+      this.actors.set(a.id, a);
     }
     for (const t of batch.timersCleared) this.timers.delete(timerKey(t.actorId, t.name));
     for (const t of batch.timersSet) this.timers.set(timerKey(t.actorId, t.name), { ...t });
@@ -134,7 +121,7 @@ export class MemoryStore implements Store {
     if (!isJson(a.state)) this.refuse(a.state, '$.state', `actor ${a.id}`);
     const context = a.context;
     const previous = this.actors.get(a.id);
-    const before = previous !== undefined && !(previous instanceof SettledRow) ? previous.context : undefined;
+    const before = previous?.context;
     if (!isPlainObject(context) || !isPlainObject(before)) {
       if (!isJson(context)) this.refuse(context, '$.context', `actor ${a.id}`);
       return;
@@ -149,37 +136,16 @@ export class MemoryStore implements Store {
     throw new TroupeError('E_NOT_SERIALIZABLE', `a value in the batch is not plain JSON: ${what} at ${findNonJson(value, path)}`);
   }
 
-  private encodeSettled(a: StoredActor): SettledRow {
-    let template = this.templates.get(a.kind);
-    if (template === undefined) {
-      // The record itself (committed objects never change): the objects later records share
-      // with it (a default retry policy) then compare equal at once.
-      if (!isJson(a)) this.refuse(a, '$', `actor ${a.id}`);
-      template = a;
-      this.templates.set(a.kind, template);
-    }
-    const encoded = encodeDelta(a, template);
-    // What equals the template is JSON already; what differs is checked here.
-    const [delta, removed] = encoded;
-    if (encoded.length > 0 && !isJson(delta)) this.refuse(a, '$', `actor ${a.id}`);
-    // The delta's parts as fields, not the array encodeDelta gave: ~50 bytes less per record.
-    return new SettledRow(template, delta, removed);
-  }
-
   /** The caller's own copy of a stored record. */
   private read(id: string): StoredActor | undefined {
     const row = this.actors.get(id);
-    if (row === undefined) return undefined;
-    if (!(row instanceof SettledRow)) return copyJson(row);
-    // A fresh copy of the template with copies of the delta's values: the caller shares nothing with the store.
-    const encoded: Encoded = row.delta === undefined ? [] : row.removed === undefined ? [row.delta] : [row.delta, row.removed];
-    return decodeDelta(encoded, row.template) as StoredActor;
+    return row === undefined ? undefined : copyJson(row);
   }
 
-  /** Live records are the ones not kept as settled rows (no index of them: one less map per write). */
+  /** The ids of records not settled (no index of them: one less map per write). */
   private liveIds(): string[] {
     const ids: string[] = [];
-    for (const [id, row] of this.actors) if (!(row instanceof SettledRow)) ids.push(id);
+    for (const [id, row] of this.actors) if (!row.settled) ids.push(id);
     return ids;
   }
 
@@ -218,10 +184,9 @@ export class MemoryStore implements Store {
     const sign = query.order === 'newest' ? -1 : 1;
     const keys: Array<{ id: string; createdAt: number }> = [];
     for (const [id, row] of this.actors) {
-      const settled = row instanceof SettledRow;
-      // A settled row's kind is its template's: templates are kept per kind.
-      if (!kinds.has(settled ? row.template.kind : row.kind)) continue;
-      if (query.settled !== undefined && settled !== query.settled) continue;
+      if (!kinds.has(row.kind)) continue;
+      if (query.settled !== undefined && row.settled !== query.settled) continue;
+      if (query.ticketId !== undefined && row.ticketId !== query.ticketId) continue;
       const key = { id, createdAt: this.createdAt.get(id) ?? 0 };
       if (query.after !== undefined && sign * compareActorKeys(key, query.after) <= 0) continue;
       keys.push(key);
@@ -230,9 +195,7 @@ export class MemoryStore implements Store {
     const rows: Array<{ actor: StoredActor; createdAt: number }> = [];
     for (const key of keys) {
       if (rows.length > query.limit) break;
-      const actor = this.read(key.id) as StoredActor;
-      if (query.ticketId !== undefined && actor.ticketId !== query.ticketId) continue;
-      rows.push({ actor, createdAt: key.createdAt });
+      rows.push({ actor: this.read(key.id) as StoredActor, createdAt: key.createdAt });
     }
     return pageFromRows(rows, query.limit);
   }
@@ -371,7 +334,7 @@ export class MemoryStore implements Store {
     return { liveActors: live, settledActors: this.actors.size - live, events: this.events.length, auditEntries: this.audit.length, bytes: null };
   }
 
-  /** Every record as retention sees it (settled rows decoded: this store's retention is a scan). */
+  /** Every record as retention sees it (copies: this store's retention is a scan). */
   private *members(): Generator<UnitMember> {
     for (const id of this.actors.keys()) yield this.read(id) as StoredActor;
   }
@@ -396,20 +359,6 @@ export class MemoryStore implements Store {
   private eventOfUnit(e: StoredEvent, unit: Pick<ExpiredUnit, 'kind' | 'id'>): boolean {
     return unit.kind === 'ticket' ? e.ticketId === unit.id : e.ticketId === null && e.taskId === unit.id;
   }
-}
-
-/**
- * A settled record: its delta against the first settled record of its kind, kept as objects
- * (the values that differ are the committed objects themselves, never changed afterwards).
- */
-class SettledRow {
-  constructor(
-    /** The first settled record of the kind. */
-    readonly template: StoredActor,
-    /** Undefined when the record equals the template. */
-    readonly delta: unknown,
-    readonly removed: string[][] | undefined,
-  ) {}
 }
 
 function timerKey(actorId: string, name: string): string {

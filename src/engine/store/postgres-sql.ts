@@ -66,6 +66,13 @@ function toJson(value: unknown, what: string, owner: string | number): string | 
 export function commitStatement(batch: CommitBatch, json: readonly (string | null)[], fence?: Fence): Statement {
   const values: unknown[] = [];
   const param = (value: unknown, type: string): string => {
+    // Text arrays travel as one JSON array: the driver's text[] literal escapes every element
+    // with two regular expressions, which cost ~90 us per task of CPU (JSON text is full of
+    // quotes), where JSON.stringify escapes natively and PostgreSQL unpacks it in C.
+    if (type === 'text[]') {
+      values.push(JSON.stringify(value));
+      return `ARRAY(SELECT json_array_elements_text($${values.length}::json))`;
+    }
     values.push(value);
     return `$${values.length}::${type}`;
   };

@@ -7,6 +7,8 @@ import type { CommitBatch } from '../../../engine/store/store.js';
 import { Leadership } from '../../../features/coordination/leader-election.js';
 import type { ServerOptions } from '../../server/shared/options.js';
 import { startServer, type TroupeServer } from '../../server/server.js';
+import { NodeMetrics, type NodeRole, type NodeStatus } from './cluster-node-metrics.js';
+import { StandbyHttp } from './standby-http.js';
 
 /** The lease whose holder is the cluster's writer. */
 export const WRITER_LEASE = 'troupe.writer';
@@ -32,7 +34,9 @@ export interface ClusterNodeOptions {
  *
  * What it is today: active/standby. Every node asks for the writer lease; the one that holds it
  * restores the runtime from the database and serves agents, observers and clients; the others
- * stand by, beat and wait. Every commit of the writer is fenced by the lease's epoch in the
+ * stand by, beat and wait, answering `/healthz`, `/readyz` (503, with the reason) and `/metrics`
+ * (their role, the writer lease as last read, their heartbeat; `node` label) on their port, which
+ * the writer's full server takes over when they are elected. Every commit of the writer is fenced by the lease's epoch in the
  * database (see `PostgresStore`'s `fence`), so a node that lost its lease (killed, paused past
  * the lease, cut off) cannot write again; when it notices (a renewal finds the lease taken, its
  * term runs out on its own clock, or a commit is fenced) it exits at once, and its supervisor
@@ -48,12 +52,15 @@ export async function runClusterNode(options: ClusterNodeOptions): Promise<{ sto
   const registry = new PostgresStore({ url: options.db, poolSize: 2 });
   await registry.open();
   const holder = `${options.nodeId}/${process.pid}/${randomUUID().slice(0, 8)}`;
-  let role: 'standby' | 'active' | 'stopping' = 'standby';
+  let role: NodeRole = 'standby';
   let epoch: number | null = null;
   let wsUrl: string | null = null;
   let runtime: Runtime | undefined;
   let server: TroupeServer | undefined;
   let ending = false;
+  let lastBeatAt: number | null = null;
+  let writer: NodeStatus['writer'];
+  const metrics = new NodeMetrics(options.nodeId, () => ({ role, epoch, lastBeatAt, writer }));
 
   const end = (code: number, why: string) => {
     if (ending) return;
@@ -62,11 +69,31 @@ export async function runClusterNode(options: ClusterNodeOptions): Promise<{ sto
     exit(code);
   };
 
-  const beat = () =>
-    registry.heartbeat({ id: options.nodeId, url: wsUrl, pid: process.pid, role, epoch }).catch((error: unknown) => {
+  // Each beat also reads the writer lease, so that every node's /metrics shows the cluster's writer.
+  const beat = async () => {
+    try {
+      await registry.heartbeat({ id: options.nodeId, url: wsUrl, pid: process.pid, role, epoch });
+      lastBeatAt = Date.now();
+      const [lease, nodes] = await Promise.all([registry.getLease(WRITER_LEASE), registry.listNodes()]);
+      writer = { lease, dbNow: nodes[0]?.now ?? lease?.expiresAt ?? 0 };
+    } catch (error) {
+      metrics.beatFailed();
       options.log(`troupe serve: node ${options.nodeId} heartbeat failed: ${(error as Error).message}`);
-    });
+    }
+  };
   await beat();
+  // Until it writes, the node answers health, readiness (503) and metrics on its port; the writer's
+  // server takes the same port over when this node is elected.
+  let standby: StandbyHttp | undefined = await StandbyHttp.listen(options.server.port ?? 7411, options.server.host ?? '127.0.0.1', metrics, {
+    nodeId: options.nodeId,
+    reason: () => {
+      const lease = writer?.lease;
+      if (role === 'stopping') return `node ${options.nodeId} is shutting down`;
+      if (role === 'active' || lease === undefined || lease.expiresAt <= (writer?.dbNow ?? 0)) return `node ${options.nodeId} is a standby, asking for the writer lease`;
+      return `node ${options.nodeId} is a standby; the writer is ${lease.holder} at epoch ${lease.epoch}`;
+    },
+  });
+  const port = standby.port;
   const beats = setInterval(() => void beat(), Math.max(100, Math.floor(options.leaseMs / 3)));
 
   const leadership = new Leadership(registry, new SystemClock(), WRITER_LEASE, { ttlMs: options.leaseMs, holder });
@@ -83,7 +110,10 @@ export async function runClusterNode(options: ClusterNodeOptions): Promise<{ sto
         end(4, `stopped writing: ${error.message}`),
       );
       runtime = createRuntime({ ...options.runtime, store: fenced });
-      const listening = await startServer(runtime, options.server);
+      metrics.attach(runtime.metrics.registry);
+      await standby?.close();
+      standby = undefined;
+      const listening = await startServer(runtime, { ...options.server, port });
       server = listening;
       const report = await runtime.start();
       role = 'active';
@@ -102,6 +132,7 @@ export async function runClusterNode(options: ClusterNodeOptions): Promise<{ sto
     async stop() {
       role = 'stopping';
       clearInterval(beats);
+      await standby?.close();
       await server?.close();
       await runtime?.stop();
       // Let the lease go so that a standby takes over at once, not after a lease.
