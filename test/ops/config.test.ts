@@ -88,6 +88,7 @@ tokens:
     await writeFile(file, GOOD);
     const env = {
       TROUPE_RETENTION_FINISHED: '1d',
+      TROUPE_RETENTION_DEAD_LETTERED_MAX_COUNT: '500',
       TROUPE_LOG_LEVEL: 'debug',
       TROUPE_LIMITS_RATE_LIMIT: 'false',
       TROUPE_LIMITS_MAX_VIOLATIONS_COUNT: '5',
@@ -97,6 +98,7 @@ tokens:
     const result = loadConfig({ file, env, overrides: [{ name: '--port', path: ['server', 'port'], value: 7600 }] });
     if (!result.ok) throw new Error(result.problems.map(formatConfigProblem).join('\n'));
     expect(result.config.retention.finished).toBe(86_400_000);
+    expect(result.config.retention.deadLetteredMaxCount).toBe(500);
     expect(result.config.log.level).toBe('debug');
     expect(result.config.limits.rateLimit).toBe(false);
     expect(result.config.limits.maxViolations).toEqual({ count: 5, window: 60_000 });
@@ -158,15 +160,17 @@ describe('reload (SIGHUP)', () => {
       const old = await connectAgent({ url: server.url, token: AGENT, id: 'old', handler: () => null, reconnect: false });
       const dropped = new Promise((resolve) => old.once('disconnected', resolve));
 
-      await writeFile(file, GOOD.replace(AGENT, AGENT_2).replace('finished: 7d', 'finished: 2d').replace('level: warn', 'level: error').replace('memory: true', 'memory: false') + 'limits:\n  maxConnections: 50\n');
+      expect(runtime.retention.policy.deadLetteredMaxCount).toBeUndefined();
+      await writeFile(file, GOOD.replace(AGENT, AGENT_2).replace('finished: 7d', 'finished: 2d\n  deadLetteredMaxCount: 3').replace('level: warn', 'level: error').replace('memory: true', 'memory: false') + 'limits:\n  maxConnections: 50\n');
       const outcome = await reloader.reload();
       expect(outcome).toEqual({
         ok: true,
-        changed: ['store.memory', 'tokens', 'limits.maxConnections', 'retention.finished', 'log.level'],
-        applied: ['tokens', 'limits.maxConnections', 'retention.finished', 'log.level'],
+        changed: ['store.memory', 'tokens', 'limits.maxConnections', 'retention.finished', 'retention.deadLetteredMaxCount', 'log.level'],
+        applied: ['tokens', 'limits.maxConnections', 'retention.finished', 'retention.deadLetteredMaxCount', 'log.level'],
         restartNeeded: ['store.memory'],
       });
       expect(runtime.retention.policy.finishedMs).toBe(2 * 86_400_000);
+      expect(runtime.retention.policy.deadLetteredMaxCount).toBe(3);
       expect(logger.level).toBe('error');
       expect(server.options.maxConnections).toBe(50);
       // The old token is gone: its connection is closed, a new one refused; the new token works.
