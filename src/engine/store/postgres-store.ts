@@ -1,12 +1,14 @@
 import pg from 'pg';
 import { TroupeError } from '../../core/errors.js';
 import { isEmptyBatch } from './store.js';
+import { pageFromRows } from './actor-page.js';
 import { pendingMigrations } from './schema-ladder.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import {
   checkSchemaName,
   commitStatement,
   getActorsStatement,
+  pageActorsStatement,
   getLeaseStatement,
   leaseHistoryStatement,
   releaseLeaseStatement,
@@ -27,6 +29,8 @@ import {
 } from './postgres-sql.js';
 import { PostgresRetention } from './postgres-retention.js';
 import type {
+  ActorPage,
+  ActorPageQuery,
   ActorQuery,
   AuditEntry,
   AuditQuery,
@@ -204,6 +208,18 @@ export class PostgresStore implements Store {
 
   async listActors(query: ActorQuery): Promise<StoredActor[]> {
     return (await this.read(listActorsStatement(query))).map(decodeActor);
+  }
+
+  async pageActors(query: ActorPageQuery): Promise<ActorPage> {
+    const rows = await this.read(pageActorsStatement(query));
+    return pageFromRows(
+      rows.map((row) => {
+        const createdAt = row['createdAt'] as number;
+        delete row['createdAt'];
+        return { createdAt, actor: decodeActor(row) };
+      }),
+      query.limit,
+    );
   }
 
   async loadLive(): Promise<StoredActor[]> {
