@@ -30,7 +30,11 @@ import type { CoordinationApi } from './features/coordination/coordination-api.j
 import { installCoordination } from './features/coordination/install.js';
 import { installControls } from './engine/api/install-controls.js';
 import type { ControlsApi } from './engine/api/controls-api.js';
-import type { DeadLetterApi, DeadLetterRetention } from './engine/api/dead-letter-api.js';
+import type { DeadLetterApi } from './engine/api/dead-letter-api.js';
+import type { TaskCreateInput } from './engine/api/task-input.js';
+import type { TicketCreateInput } from './engine/api/ticket-api.js';
+import type { ScheduleApi } from './features/schedules/schedule-api.js';
+import { installSchedules } from './features/schedules/install-schedules.js';
 
 /**
  * Options of `createRuntime`: the store, the clock and the engine's limits and defaults.
@@ -69,10 +73,9 @@ export interface RuntimeOptions {
    * How long finished work is kept, and the sweeper that removes it (docs/operations.md). Without
    * it nothing is removed on its own (`runtime.retention.sweep()` still removes what the default
    * policy would); `troupe serve` turns it on with the defaults (7 days, 30 for dead-lettered work).
+   * Dead letters are kept under it too: `deadLetteredMs`, and `deadLetteredMaxCount` for a count.
    */
   retention?: RetentionOptions;
-  /** How long dead letters are kept (`maxAgeMs`, `maxCount`); default: for ever. */
-  deadLetters?: DeadLetterRetention;
   /** Migrations for snapshots stored by older machine versions. */
   migrations?: Array<{ kind: string; fromVersion: number; migrate: SnapshotMigration }>;
   /**
@@ -133,8 +136,10 @@ export class Runtime {
   readonly audit: AuditApi;
   /** Rate limits, circuit breakers, bulkheads (`docs/controls.md`). */
   readonly controls: ControlsApi;
-  /** The dead-letter queue: list, redrive, discard, retention (`docs/controls.md`). */
+  /** The dead-letter queue: list, redrive, discard (`docs/controls.md`). */
   readonly deadLetters: DeadLetterApi;
+  /** Cron schedules that create tasks, tickets or pattern runs, durable across restarts (`docs/controls.md`). */
+  readonly schedules: ScheduleApi;
   readonly clock: Clock;
   readonly store: Store;
   readonly logger: Logger;
@@ -194,7 +199,7 @@ export class Runtime {
     this.leases = new LeaseApi(this.core, maxPayloadBytes);
     this.events = new EventApi(this.core, ready);
     this.coordination = installCoordination(this.core, { ready, retry, maxPayloadBytes });
-    const installed = installControls(this.core, { ready, maxPayloadBytes, deadLetters: options.deadLetters ?? {} });
+    const installed = installControls(this.core, { ready, maxPayloadBytes });
     this.controls = installed.controls;
     this.deadLetters = installed.deadLetters;
     this.patterns = new PatternApi({
@@ -204,6 +209,17 @@ export class Runtime {
       events: this.events,
       start: () => this.start(),
     });
+    this.schedules = installSchedules(this.core, {
+      ready,
+      maxPayloadBytes,
+      // Each run gets the id made from the schedule and the fire time (E_DUPLICATE_ID if it exists).
+      launchers: {
+        task: (runId, spec) => this.tasks.create({ ...(spec as unknown as TaskCreateInput), id: runId }),
+        ticket: (runId, spec) => this.tickets.create({ ...(spec as unknown as TicketCreateInput), id: runId }),
+        pattern: (runId, pattern, inputs) => this.patterns.apply({ pattern, inputs, runId }),
+      },
+      checkPattern: (pattern, inputs) => void this.patterns.compile(pattern, inputs),
+    });
     this.metrics = new RuntimeMetrics(this.core.bus, {
       queuedTasks: () => this.core.dispatcher.queuedCount(),
       liveActors: () => this.core.host.liveCount(),
@@ -211,6 +227,9 @@ export class Runtime {
     this.retention = new RetentionSweeper(this.store, this.clock, this.logger, options.retention ?? { schedule: false });
     // A swept ticket's in-memory history goes with its rows.
     this.retention.onUnitsSwept((units) => this.core.bus.forget(units.filter((u) => u.kind === 'ticket').map((u) => u.id)));
+    // Dead letters are kept by retention's policy: the count limit reads the index, a swept unit leaves it.
+    this.retention.useDeadLetters(() => this.deadLetters.list());
+    this.retention.onUnitsSwept((units) => this.deadLetters.forgetUnits(units));
     registerRetentionMetrics(this.metrics.registry, this.store, this.retention, () => this.storeOpen);
     this.audit = new AuditApi(this.store, this.clock, ready);
     logDecisions(this.core.bus, this.logger);
@@ -246,6 +265,9 @@ export class Runtime {
   /** Resolves once every message sent so far has been processed and committed. */
   async idle(): Promise<void> {
     await this.start();
+    await this.core.host.idle();
+    // A schedule's fire launches its run after the fire commits: that work is part of idle too.
+    await this.schedules.launches();
     await this.core.host.idle();
     await this.retention.idle();
   }

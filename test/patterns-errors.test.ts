@@ -59,6 +59,9 @@ const CASES: Expected[] = [
   { file: 'capability-unoffered.yaml', code: 'W_CAPABILITY_UNOFFERED', line: 3, column: 5, path: 'steps[0]', says: 'no agent offers rust' },
   { file: 'split-not-joined.yaml', code: 'W_SPLIT_NOT_JOINED', line: 3, column: 5, path: 'steps[0]', says: 'children of split "fire_and_forget"' },
   { file: 'timeout-target-unused.yaml', code: 'W_TIMEOUT_TARGET_UNUSED', line: 4, column: 5, path: 'steps[0].on_timeout', says: 'no timeout' },
+  { file: 'need-policy-unused.yaml', code: 'W_NEED_POLICY_UNUSED', line: 6, column: 40, path: 'steps[1].needs[0].on_failure', says: 'when step "fetch" fails the pattern fails' },
+  { file: 'need-policy-no-tasks.yaml', code: 'E_BAD_VALUE', line: 10, column: 49, path: 'steps[2].needs[1].on_failure', says: 'makes no tasks' },
+  { file: 'need-unknown-step.yaml', code: 'E_UNKNOWN_STEP', line: 7, column: 21, path: 'steps[1].needs[0].step', suggestion: 'fetch', says: 'no step has id "fecth"' },
   { file: 'route-unreachable.yaml', code: 'W_ROUTE_UNREACHABLE', line: 12, column: 11, path: 'steps[1].branch.rules[1]', says: 'rule 1 (score > 9) is never chosen' },
 ];
 

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it as test } from 'vitest';
 import { emptyBatch } from '../src/engine/store/store.js';
 import { describeRetentionConformance } from './store-conformance-retention.js';
+import { describePagingConformance } from './store-conformance-paging.js';
 import type {
   CommitBatch,
   OutboxEntry,
@@ -619,6 +620,7 @@ export function describeStoreConformance(
     });
 
     describeRetentionConformance(() => store);
+    describePagingConformance(() => store);
 
     if (options.persistent) describe('persistence', () => {
       it('keeps everything committed across a close and a reopen', async () => {

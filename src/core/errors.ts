@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   E_RUNTIME_STOPPED: 'The runtime is stopped or has failed.',
   E_PAYLOAD_TOO_LARGE: 'A payload exceeds the configured limit.',
   E_UNKNOWN_RUN: 'No pattern run has that id.',
+  E_UNKNOWN_SCHEDULE: 'No schedule has that id.',
   E_UNAUTHORIZED: 'The request carries no token, or one the server does not know.',
   E_NOT_FOUND: 'Nothing is served at that method and path.',
   E_UNSUPPORTED_MEDIA_TYPE: 'The request body is not sent as `application/json`.',

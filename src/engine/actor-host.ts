@@ -449,6 +449,8 @@ export class ActorHost {
     const actor: LiveActor = { id: message.to, kind: spawn.kind, entry, snapshot: result.snapshot, ticketId: spawn.ticketId };
     this.live.set(actor.id, actor);
     batch.dirty.set(actor.id, actor);
+    // The creation time the store pages lists by (Store.pageActors): the spawn's, as the views show it.
+    (batch.created ??= new Map()).set(actor.id, input.now);
     if (spawn.announce) batch.followUps.push({ kind: 'deliver', to: spawn.announce.to, event: spawn.announce.event });
     this.effects.run(actor, result.effects, batch);
     if (message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
@@ -487,6 +489,7 @@ export class ActorHost {
     write.timersSet = [...batch.timersSet.values()];
     write.timersCleared = [...batch.timersCleared.values()];
     write.events = batch.events;
+    if (batch.created !== undefined) write.created = batch.created;
     if (!isEmptyBatch(write)) {
       try {
         await this.options.store.commit(write);

@@ -9,6 +9,14 @@ export interface Clock {
   clear(handle: unknown): void;
 }
 
+/** The longest delay `setTimeout` takes as given (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** A timeout longer than `MAX_TIMEOUT_MS`, made of hops; `current` is the hop armed now. */
+interface LongTimeout {
+  current: NodeJS.Timeout | undefined;
+}
+
 /**
  * Wall-clock time from the operating system: the default clock of `createRuntime`.
  *
@@ -24,10 +32,21 @@ export class SystemClock implements Clock {
   schedule(delayMs: number, fn: () => void): unknown {
     // Not unref'd: a program waiting on a deadline (a retry backoff) must stay alive for it;
     // `runtime.stop()` clears every pending deadline.
-    return setTimeout(fn, Math.max(0, delayMs));
+    if (delayMs <= MAX_TIMEOUT_MS) return setTimeout(fn, Math.max(0, delayMs));
+    // Node fires a longer timeout at once (it overflows a 32-bit int): hop towards it instead.
+    // A monthly schedule's next fire time is further away than that.
+    const long: LongTimeout = { current: undefined };
+    const at = Date.now() + delayMs;
+    const hop = () => {
+      const left = at - Date.now();
+      long.current = left > MAX_TIMEOUT_MS ? setTimeout(hop, MAX_TIMEOUT_MS) : setTimeout(fn, Math.max(0, left));
+    };
+    hop();
+    return long;
   }
   clear(handle: unknown): void {
-    clearTimeout(handle as NodeJS.Timeout);
+    if (typeof handle === 'object' && handle !== null && 'current' in handle) clearTimeout((handle as LongTimeout).current);
+    else clearTimeout(handle as NodeJS.Timeout);
   }
 }
 

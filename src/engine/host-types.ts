@@ -166,6 +166,8 @@ export interface OpenBatch {
   nextFollowUp: number;
   /** What the store holds under ids about to be spawned, read once for a whole group. */
   stored: Map<string, StoredActor | undefined>;
+  /** When the actors this batch spawned were created, by id (made at the first spawn). */
+  created?: Map<string, number>;
 }
 
 /** An id already taken: by which kind of actor, in the one address space all actors share. */

@@ -103,35 +103,81 @@ describe('dead letters', () => {
     await expect(h.runtime.deadLetters.redrive('nobody')).rejects.toMatchObject({ code: 'E_UNKNOWN_TASK' });
   });
 
-  it('keeps at most maxCount dead letters: the oldest are discarded', async () => {
-    await failing({ deadLetters: { maxCount: 2 } });
-    for (let i = 0; i < 4; i++) {
-      await h.runtime.tasks.create({ id: `d${i}`, type: 't', retry: { maxAttempts: 1 } });
-      await h.clock.advance(10);
+  it('keeps at most retention.deadLetteredMaxCount dead letters: each sweep removes the units of the oldest, on SQLite', async () => {
+    const file = await sqliteFile();
+    try {
+      const clock = new SimulatedClock(0);
+      // One policy for dead letters: retention's. The count limit bites long before the 30 days.
+      const runtime = file.open(clock, { retention: { deadLetteredMaxCount: 2, intervalMs: 1_000 } });
+      const events: string[] = [];
+      await runtime.agents.register({ id: 'a', capacity: 10, handler: () => { throw new Error('provider down'); } });
+      for (let i = 0; i < 4; i++) {
+        await runtime.tasks.create({ id: `d${i}`, type: 't', retry: { maxAttempts: 1 } });
+        await clock.advance(10);
+      }
+      // A ticket whose phase task dead-letters: the failed ticket is one unit, removed whole.
+      const ticket = await runtime.tickets.create({ title: 'doomed', phases: [{ name: 'p', tasks: [{ id: 'in-ticket', type: 't', retry: { maxAttempts: 1 } }] }] });
+      await runtime.tickets.wait(ticket.id);
+      runtime.retention.onSweep((r) => events.push(`swept ${r.overCount} at ${r.at}`));
+      expect((await runtime.deadLetters.list()).map((d) => d.id)).toEqual(['d0', 'd1', 'd2', 'd3', 'in-ticket']);
+
+      // Nothing happens between sweeps; at the next one the three oldest go (rows and events).
+      await clock.advance(950);
+      expect((await runtime.deadLetters.list()).length).toBe(5);
+      await clock.advance(10);
+      await runtime.idle();
+      expect(events).toEqual(['swept 3 at 1000']);
+      expect((await runtime.deadLetters.list()).map((d) => d.id)).toEqual(['d3', 'in-ticket']);
+      for (const id of ['d0', 'd1', 'd2']) expect(await runtime.store.getActor(id)).toBeUndefined();
+      expect(await runtime.events.read({ taskId: 'd0' })).toEqual([]);
+      expect(await runtime.store.getActor(ticket.id)).toBeDefined();
+
+      // A new dead letter past the count: the next sweep removes d3, then the ticket whole.
+      await runtime.tasks.create({ id: 'd4', type: 't', retry: { maxAttempts: 1 } });
+      await clock.advance(1_000);
+      await runtime.idle();
+      expect((await runtime.deadLetters.list()).map((d) => d.id)).toEqual(['in-ticket', 'd4']);
+      expect(await runtime.store.getActor('d3')).toBeUndefined();
+      runtime.retention.update({ deadLetteredMaxCount: 1, intervalMs: 1_000 });
+      await clock.advance(1_000);
+      await runtime.idle();
+      expect((await runtime.deadLetters.list()).map((d) => d.id)).toEqual(['d4']);
+      expect(await runtime.store.listActors({ ticketId: ticket.id })).toEqual([]);
+      expect(events).toEqual(['swept 3 at 1000', 'swept 1 at 2000', 'swept 1 at 3000']);
+    } finally {
+      await file.cleanup();
     }
-    await h.runtime.idle();
-    expect((await h.runtime.deadLetters.list()).map((d) => d.id)).toEqual(['d2', 'd3']);
-    expect((await h.runtime.tasks.get('d0')).status).toBe('discarded');
-    expect(h.of('task.discarded').map((e) => e.taskId).sort()).toEqual(['d0', 'd1']);
   });
 
-  it('discards dead letters older than maxAgeMs when that age passes, on the clock', async () => {
-    await failing({ deadLetters: { maxAgeMs: 1_000 } });
-    await h.runtime.tasks.create({ id: 'old', type: 't', retry: { maxAttempts: 1 } });
-    await h.clock.advance(600);
-    await h.runtime.tasks.create({ id: 'young', type: 't', retry: { maxAttempts: 1 } });
-    await h.runtime.deadLetters.list();
-    await h.clock.advance(399);
-    expect(h.of('task.discarded')).toHaveLength(0);
-    await h.clock.advance(1);
-    await h.runtime.idle();
-    expect(h.of('task.discarded').map((e) => [e.taskId, e.at])).toEqual([['old', 1_000]]);
-    await h.clock.advance(600);
-    await h.runtime.idle();
-    expect(h.of('task.discarded').map((e) => [e.taskId, e.at])).toEqual([
-      ['old', 1_000],
-      ['young', 1_600],
-    ]);
+  it('removes dead letters once retention.deadLetteredMs has passed, on the clock; a restart keeps the policy', async () => {
+    const file = await sqliteFile();
+    try {
+      const clock = new SimulatedClock(0);
+      const retention = { finishedMs: 500, deadLetteredMs: 1_000, intervalMs: 100 };
+      let runtime = file.open(clock, { retention });
+      await runtime.agents.register({ id: 'a', capacity: 10, handler: () => { throw new Error('provider down'); } });
+      await runtime.tasks.create({ id: 'old', type: 't', retry: { maxAttempts: 1 } });
+      await clock.advance(600);
+      await runtime.tasks.create({ id: 'young', type: 't', retry: { maxAttempts: 1 } });
+      await runtime.idle();
+      await runtime.stop();
+
+      runtime = file.open(clock, { retention });
+      expect((await runtime.deadLetters.list()).map((d) => d.id)).toEqual(['old', 'young']);
+      // Kept while younger than 1,000 ms (sweeps at 700 .. 1000); gone at the first sweep after.
+      await clock.advance(400);
+      await runtime.idle();
+      expect((await runtime.deadLetters.list()).map((d) => d.id)).toEqual(['old', 'young']);
+      await clock.advance(100);
+      await runtime.idle();
+      expect((await runtime.deadLetters.list()).map((d) => d.id)).toEqual(['young']);
+      expect(await runtime.store.getActor('old')).toBeUndefined();
+      await clock.advance(600);
+      await runtime.idle();
+      expect(await runtime.deadLetters.list()).toEqual([]);
+    } finally {
+      await file.cleanup();
+    }
   });
 
   it('survives a restart on SQLite: listed and redriven by the next process', async () => {

@@ -11,6 +11,8 @@ import { envNameOf } from '../../src/edge/config/config-env.js';
 import { formatConfigProblem, loadConfig } from '../../src/edge/config/config-load.js';
 import { ConfigReloader } from '../../src/edge/config/config-reload.js';
 import { configSchema } from '../../src/edge/config/config-schema.js';
+import { serveConfig } from '../../src/edge/config/serve-config.js';
+import { call, CLIENT_TOKEN, runCli, startServe } from '../support/serve-process.js';
 import { connectAgent } from '../../src/edge/sdk/index.js';
 import { createRuntime } from '../../src/index.js';
 import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
@@ -86,6 +88,7 @@ tokens:
     await writeFile(file, GOOD);
     const env = {
       TROUPE_RETENTION_FINISHED: '1d',
+      TROUPE_RETENTION_DEAD_LETTERED_MAX_COUNT: '500',
       TROUPE_LOG_LEVEL: 'debug',
       TROUPE_LIMITS_RATE_LIMIT: 'false',
       TROUPE_LIMITS_MAX_VIOLATIONS_COUNT: '5',
@@ -95,6 +98,7 @@ tokens:
     const result = loadConfig({ file, env, overrides: [{ name: '--port', path: ['server', 'port'], value: 7600 }] });
     if (!result.ok) throw new Error(result.problems.map(formatConfigProblem).join('\n'));
     expect(result.config.retention.finished).toBe(86_400_000);
+    expect(result.config.retention.deadLetteredMaxCount).toBe(500);
     expect(result.config.log.level).toBe('debug');
     expect(result.config.limits.rateLimit).toBe(false);
     expect(result.config.limits.maxViolations).toEqual({ count: 5, window: 60_000 });
@@ -105,6 +109,17 @@ tokens:
     expect(bad.ok ? [] : bad.problems.map(formatConfigProblem)).toEqual([
       'TROUPE_RETENTION_DEAD_LETTERED retention.deadLettered: a duration is a number with a unit: 500ms, 45s, 10m, 12h, 7d',
     ]);
+  });
+
+  it('takes --log-level over TROUPE_LOG_LEVEL and the file, checked like them', async () => {
+    await writeFile(file, GOOD);
+    const { load } = serveConfig({ config: file, logLevel: 'debug' }, { TROUPE_LOG_LEVEL: 'error' });
+    const result = load();
+    expect(result.ok && result.config.log.level).toBe('debug');
+    const fromEnv = serveConfig({ config: file }, { TROUPE_LOG_LEVEL: 'error' }).load();
+    expect(fromEnv.ok && fromEnv.config.log.level).toBe('error');
+    const bad = serveConfig({ config: file, logLevel: 'loud' }, {}).load();
+    expect(bad.ok ? [] : bad.problems.map(formatConfigProblem)).toEqual([expect.stringMatching(/^--log-level log\.level: Invalid option/)]);
   });
 
   it('names a variable for every option of the schema', () => {
@@ -145,15 +160,17 @@ describe('reload (SIGHUP)', () => {
       const old = await connectAgent({ url: server.url, token: AGENT, id: 'old', handler: () => null, reconnect: false });
       const dropped = new Promise((resolve) => old.once('disconnected', resolve));
 
-      await writeFile(file, GOOD.replace(AGENT, AGENT_2).replace('finished: 7d', 'finished: 2d').replace('level: warn', 'level: error').replace('memory: true', 'memory: false') + 'limits:\n  maxConnections: 50\n');
+      expect(runtime.retention.policy.deadLetteredMaxCount).toBeUndefined();
+      await writeFile(file, GOOD.replace(AGENT, AGENT_2).replace('finished: 7d', 'finished: 2d\n  deadLetteredMaxCount: 3').replace('level: warn', 'level: error').replace('memory: true', 'memory: false') + 'limits:\n  maxConnections: 50\n');
       const outcome = await reloader.reload();
       expect(outcome).toEqual({
         ok: true,
-        changed: ['store.memory', 'tokens', 'limits.maxConnections', 'retention.finished', 'log.level'],
-        applied: ['tokens', 'limits.maxConnections', 'retention.finished', 'log.level'],
+        changed: ['store.memory', 'tokens', 'limits.maxConnections', 'retention.finished', 'retention.deadLetteredMaxCount', 'log.level'],
+        applied: ['tokens', 'limits.maxConnections', 'retention.finished', 'retention.deadLetteredMaxCount', 'log.level'],
         restartNeeded: ['store.memory'],
       });
       expect(runtime.retention.policy.finishedMs).toBe(2 * 86_400_000);
+      expect(runtime.retention.policy.deadLetteredMaxCount).toBe(3);
       expect(logger.level).toBe('error');
       expect(server.options.maxConnections).toBe(50);
       // The old token is gone: its connection is closed, a new one refused; the new token works.
@@ -206,6 +223,21 @@ describe('reload (SIGHUP)', () => {
       child.kill('SIGTERM');
       await exited;
     }
+  }, 60_000);
+
+  it('troupe serve --log-level debug writes the debug decision lines; --log-level loud does not start', async () => {
+    const serve = await startServe(['--log-level', 'debug'], dir);
+    try {
+      expect((await call(serve.url, 'POST', '/v1/tasks', { token: CLIENT_TOKEN, body: { id: 'logged', type: 'hello' } })).status).toBe(201);
+      // task.created is a debug decision (docs/logging.md): absent at the default info level.
+      await expect.poll(() => serve.lines.some((l) => l.includes('"level":20') && l.includes('"event":"task.created"') && l.includes('"taskId":"logged"'))).toBe(true);
+    } finally {
+      await serve.stop();
+    }
+    const refused = runCli(['serve', '--memory', '--port', '0', '--log-level', 'loud'], { waitFor: /not started/ });
+    await refused.matched;
+    expect(await refused.exited).toBe(1);
+    expect(refused.lines.some((l) => /^--log-level log\.level: Invalid option/.test(l))).toBe(true);
   }, 60_000);
 
   it('troupe serve refuses to start on an invalid configuration, naming every problem', async () => {

@@ -10,6 +10,7 @@ export function retentionOf(config: TroupeConfig): RetentionOptions {
     schedule: r.enabled,
     finishedMs: r.finished,
     deadLetteredMs: r.deadLettered,
+    ...(r.deadLetteredMaxCount !== undefined ? { deadLetteredMaxCount: r.deadLetteredMaxCount } : {}),
     ...(r.events !== undefined ? { eventsMs: r.events } : {}),
     auditMs: r.audit,
     intervalMs: r.interval,

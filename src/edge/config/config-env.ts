@@ -9,7 +9,10 @@ export function envNameOf(path: readonly string[]): string {
 }
 
 /** Options with no default, so absent from the defaults the other names are read from. */
-const OPTIONAL_PATHS: ReadonlyArray<readonly string[]> = [['retention', 'events']];
+const OPTIONAL_PATHS: ReadonlyArray<readonly string[]> = [
+  ['retention', 'events'],
+  ['retention', 'deadLetteredMaxCount'],
+];
 
 /**
  * Every configuration path that can come from the environment: each section and each option

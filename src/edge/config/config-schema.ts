@@ -75,6 +75,8 @@ export const configSchema = z
         enabled: z.boolean().default(true),
         finished: durationSchema.default(7 * 86_400_000),
         deadLettered: durationSchema.default(30 * 86_400_000),
+        /** At most this many dead letters kept; the oldest beyond it are removed at the next sweep. Default: no limit. */
+        deadLetteredMaxCount: z.int().min(0).optional(),
         /** Events of no ticket and no task; default: `finished`. */
         events: durationSchema.optional(),
         audit: durationSchema.default(90 * 86_400_000),

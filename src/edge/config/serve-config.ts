@@ -13,6 +13,8 @@ export interface ServeFlags {
   observerToken?: string[];
   clientToken?: string[];
   graceMs?: number;
+  /** `--log-level`: checked against the schema like the file's `log.level`. */
+  logLevel?: string;
 }
 
 type Token = TroupeConfig['tokens'][number];
@@ -34,6 +36,7 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     ...(flags.db !== undefined ? [{ name: '--db', path: ['store', 'path'], value: flags.db }] : []),
     ...(flags.memory === true ? [{ name: '--memory', path: ['store', 'memory'], value: true }] : []),
     ...(flags.graceMs !== undefined ? [{ name: '--grace-ms', path: ['limits', 'grace'], value: flags.graceMs }] : []),
+    ...(flags.logLevel !== undefined ? [{ name: '--log-level', path: ['log', 'level'], value: flags.logLevel }] : []),
   ];
   const list = (name: string) => (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   // Each token with where it was given, so a refusal names the flag or variable.

@@ -9,14 +9,6 @@ import { resolveRetry, taskCreateSchema, type TaskCreateInput } from './task-inp
 import { viewOf } from './task-api.js';
 import { taskView, type TaskView } from './views.js';
 
-/** How long dead letters are kept before they are discarded (status `discarded`). */
-export interface DeadLetterRetention {
-  /** Discard dead letters older than this (ms on the runtime clock). */
-  maxAgeMs?: number;
-  /** Keep at most this many; the oldest beyond it are discarded. */
-  maxCount?: number;
-}
-
 /** What a redrive may change: the input, the retry policy; and why it was done (kept in the history). */
 export interface RedriveChanges {
   input?: unknown;
@@ -41,7 +33,8 @@ const filterSchema = z
  * The dead-letter queue: tasks that ran out of attempts or failed for good. List them by type,
  * error category, ticket and time; redrive one or many (optionally with a changed input or retry
  * policy) with a fresh retry budget, every earlier attempt and the redrive kept in the task's
- * history; discard them, by hand or by the retention limit.
+ * history; discard them by hand. How long they are kept is retention's (`deadLetteredMs`,
+ * `deadLetteredMaxCount`: docs/operations.md).
  *
  * @example
  * ```ts
@@ -50,20 +43,16 @@ const filterSchema = z
  * ```
  */
 export class DeadLetterApi {
-  private sweepHandle: unknown = null;
-
   constructor(
     private readonly core: RuntimeCore,
     private readonly ready: () => Promise<void>,
     private readonly index: DeadLetterIndex,
-    private readonly retention: DeadLetterRetention,
     private readonly maxPayloadBytes: number,
   ) {}
 
-  /** Dead letters matching the filter, oldest first. Applies the retention limit first. */
+  /** Dead letters matching the filter, oldest first. */
   async list(filter: DeadLetterFilter = {}): Promise<DeadLetter[]> {
     await this.prepare();
-    await this.sweep();
     return this.current(parseOrThrow(filterSchema, filter, 'dead-letter filter'));
   }
 
@@ -108,33 +97,18 @@ export class DeadLetterApi {
     return this.discardAll(await this.choose(target), reason);
   }
 
-  /** Applies the retention limit now; returns the ids discarded. Runs before every list and redrive. */
-  async sweep(): Promise<string[]> {
-    await this.prepare();
-    const all = this.current({});
-    const now = this.core.options.clock.now();
-    const expired = new Set<DeadLetter>();
-    if (this.retention.maxAgeMs !== undefined) for (const d of all) if (d.at <= now - this.retention.maxAgeMs) expired.add(d);
-    if (this.retention.maxCount !== undefined) {
-      const kept = all.filter((d) => !expired.has(d));
-      for (const d of kept.slice(0, Math.max(0, kept.length - this.retention.maxCount))) expired.add(d);
-    }
-    const ids = await this.discardAll([...expired], 'dead-letter retention limit');
-    this.armSweep();
-    return ids;
-  }
-
-  /** @internal A task was dead-lettered: enforce a count limit, and keep the age sweep armed. */
-  afterDeadLetter(): void {
+  /**
+   * @internal Retention removed these units (or found them changed and left them): the dead
+   * letters of those whose rows are gone leave the index.
+   */
+  async forgetUnits(units: ReadonlyArray<{ kind: 'ticket' | 'actor'; id: string }>): Promise<void> {
     if (!this.index.loaded) return;
-    if (this.retention.maxCount !== undefined && this.index.size > this.retention.maxCount) void this.sweep().catch(() => undefined);
-    else this.armSweep();
-  }
-
-  /** @internal Stops the age sweep's clock callback. */
-  stop(): void {
-    if (this.sweepHandle !== null) this.core.options.clock.clear(this.sweepHandle);
-    this.sweepHandle = null;
+    for (const unit of units) {
+      const held = this.index.idsOfUnit(unit.kind, unit.id);
+      if (held.length === 0) continue;
+      if ((await this.core.options.store.getActor(unit.id)) !== undefined) continue;
+      for (const id of held) this.index.delete(id);
+    }
   }
 
   /** Fills the index from the store once. */
@@ -144,7 +118,6 @@ export class DeadLetterApi {
     const stored = await this.core.options.store.listActors({ kind: 'task', state: 'dead_lettered' });
     for (const record of stored) this.index.add(deadLetterOf(record.context as TaskContext));
     this.index.loaded = true;
-    this.armSweep();
   }
 
   /** Index entries that are still dead letters (a reworked or redriven task is live again). */
@@ -163,7 +136,6 @@ export class DeadLetterApi {
 
   private async choose(target: string | string[] | DeadLetterFilter): Promise<DeadLetter[]> {
     await this.prepare();
-    await this.sweep();
     if (typeof target === 'string' || Array.isArray(target)) {
       const ids = [target].flat();
       const found = this.current({ ids });
@@ -187,19 +159,5 @@ export class DeadLetterApi {
       if (o.applied) ids.push(id);
     });
     return ids;
-  }
-
-  /** Arms one clock callback for when the oldest dead letter passes the age limit (not durable: re-armed on start). */
-  private armSweep(): void {
-    if (this.retention.maxAgeMs === undefined) return;
-    const oldest = this.index.list({ limit: 1 })[0];
-    if (this.sweepHandle !== null) this.core.options.clock.clear(this.sweepHandle);
-    this.sweepHandle = null;
-    if (!oldest) return;
-    const due = oldest.at + this.retention.maxAgeMs - this.core.options.clock.now();
-    this.sweepHandle = this.core.options.clock.schedule(Math.max(0, due), () => {
-      this.sweepHandle = null;
-      if (!this.core.host.failed) void this.sweep().catch(() => undefined);
-    });
   }
 }

@@ -4,7 +4,7 @@ import type { BulkheadDefinition } from '../../core/controls/bulkhead-rules.js';
 import { rateLimitMachine, type RateLimitContext, type RateLimitStateParams } from '../../core/controls/rate-limit-machine.js';
 import type { TaskContext } from '../../core/machines/task-types.js';
 import { ControlsApi } from './controls-api.js';
-import { DeadLetterApi, type DeadLetterRetention } from './dead-letter-api.js';
+import { DeadLetterApi } from './dead-letter-api.js';
 import type { MachineDefinition } from '../machine-registry.js';
 import type { RuntimeCore } from '../runtime-core.js';
 import { DeadLetterIndex, deadLetterOf } from '../controls/dead-letter-index.js';
@@ -19,7 +19,6 @@ export const CONTROL_MACHINES: MachineDefinition[] = [
 export interface ControlsInstallOptions {
   ready: () => Promise<void>;
   maxPayloadBytes: number;
-  deadLetters: DeadLetterRetention;
 }
 
 /**
@@ -66,14 +65,13 @@ export function installControls(core: RuntimeCore, options: ControlsInstallOptio
     }
   });
   const index = new DeadLetterIndex();
-  const deadLetters = new DeadLetterApi(core, options.ready, index, options.deadLetters, options.maxPayloadBytes);
-  core.addSettleListener((task, status, scope) => {
+  const deadLetters = new DeadLetterApi(core, options.ready, index, options.maxPayloadBytes);
+  core.addSettleListener((task, status) => {
     if (status !== 'dead_lettered') {
       index.delete(task.id);
       return;
     }
     index.add(deadLetterOf(task));
-    scope.afterCommit(() => deadLetters.afterDeadLetter());
   });
   core.onRecovered((actors) => {
     for (const actor of actors) {
@@ -88,6 +86,5 @@ export function installControls(core: RuntimeCore, options: ControlsInstallOptio
       }
     }
   });
-  core.onStop(() => deadLetters.stop());
   return { controls: new ControlsApi(core, options.ready), deadLetters };
 }

@@ -12,6 +12,7 @@ import { assertJson } from '../../core/json-value.js';
 import { parseOrThrow } from '../validation.js';
 import { phaseView, stateOf, ticketView, type PhaseView, type TicketView } from './views.js';
 import { isReservedId, RESERVED_ID_RULE } from '../../core/reserved-ids.js';
+import { pageViews, type PageRequest, type ViewPage } from './view-paging.js';
 
 const gateSchema = z
   .object({
@@ -153,6 +154,19 @@ export class TicketApi {
     await this.ready();
     const records = await this.core.options.store.listActors({ kind: 'ticket' });
     return Promise.all(records.map((r) => this.get(r.id)));
+  }
+
+  /**
+   * One page of tickets with their phases, live and settled, in creation order (then id), read
+   * by keyset from the store (`GET /v1/tickets`); `statuses` narrows it.
+   */
+  async page(statuses: readonly string[] | undefined, request: PageRequest): Promise<ViewPage<TicketView>> {
+    await this.ready();
+    const wanted = statuses === undefined ? undefined : new Set(statuses);
+    return pageViews(this.core.options.store, { kinds: ['ticket'] }, request, async (stored) => {
+      const view = await this.get(stored.id);
+      return wanted === undefined || wanted.has(view.status) ? view : undefined;
+    });
   }
 
   /** Cancels the ticket and every unfinished task and phase of it. */

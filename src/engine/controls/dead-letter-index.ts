@@ -60,14 +60,34 @@ export function matchesFilter(d: DeadLetter, f: DeadLetterFilter): boolean {
  */
 export class DeadLetterIndex {
   private readonly byId = new Map<string, DeadLetter>();
+  /** Ticket id -> its dead letters' ids: what retention asks when it removes a ticket. */
+  private readonly byTicket = new Map<string, Set<string>>();
   loaded = false;
 
   add(d: DeadLetter): void {
+    this.delete(d.id);
     this.byId.set(d.id, d);
+    if (d.ticketId === null) return;
+    let ids = this.byTicket.get(d.ticketId);
+    if (ids === undefined) this.byTicket.set(d.ticketId, (ids = new Set()));
+    ids.add(d.id);
   }
 
   delete(id: string): void {
+    const d = this.byId.get(id);
+    if (d === undefined) return;
     this.byId.delete(id);
+    if (d.ticketId === null) return;
+    const ids = this.byTicket.get(d.ticketId);
+    ids?.delete(id);
+    if (ids?.size === 0) this.byTicket.delete(d.ticketId);
+  }
+
+  /** The ids of the dead letters a retention unit holds: a free-standing task, or a ticket's. */
+  idsOfUnit(kind: 'ticket' | 'actor', id: string): string[] {
+    if (kind === 'ticket') return [...(this.byTicket.get(id) ?? [])];
+    const d = this.byId.get(id);
+    return d !== undefined && d.ticketId === null ? [id] : [];
   }
 
   get size(): number {

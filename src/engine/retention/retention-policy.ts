@@ -18,6 +18,13 @@ export interface RetentionOptions {
   finishedMs?: number;
   /** Units holding dead-lettered work (a task in `dead_lettered`, a ticket or phase in `failed`). Default 30 days. */
   deadLetteredMs?: number;
+  /**
+   * At most this many dead letters (tasks in `dead_lettered`) are kept: past it, the sweeper
+   * removes the units holding the oldest ones (a free-standing task, or its finished ticket whole)
+   * before their `deadLetteredMs` is up. A dead letter whose ticket is still live stays (and
+   * counts). Default: no count limit.
+   */
+  deadLetteredMaxCount?: number;
   /** Events of no ticket and no task (agents, messages). Default: `finishedMs`. */
   eventsMs?: number;
   /** Audit log entries. Default 90 days. */
@@ -43,6 +50,7 @@ export interface RetentionOptions {
 export const retentionOptionsSchema = z.strictObject({
   finishedMs: z.int().positive().default(7 * DAY_MS),
   deadLetteredMs: z.int().positive().default(30 * DAY_MS),
+  deadLetteredMaxCount: z.int().min(0).optional(),
   eventsMs: z.int().positive().optional(),
   auditMs: z.int().positive().default(90 * DAY_MS),
   intervalMs: z.int().positive().default(60_000),
@@ -54,7 +62,11 @@ export const retentionOptionsSchema = z.strictObject({
 });
 
 /** A policy with every default filled in. */
-export type RetentionPolicy = Required<Omit<z.output<typeof retentionOptionsSchema>, 'eventsMs'>> & { eventsMs: number };
+export type RetentionPolicy = Required<Omit<z.output<typeof retentionOptionsSchema>, 'eventsMs' | 'deadLetteredMaxCount'>> & {
+  eventsMs: number;
+  /** No count limit when undefined. */
+  deadLetteredMaxCount: number | undefined;
+};
 
 /**
  * Checks the options and fills in the defaults; throws `E_INVALID_INPUT` naming each bad field.
@@ -68,5 +80,5 @@ export type RetentionPolicy = Required<Omit<z.output<typeof retentionOptionsSche
  */
 export function resolveRetention(options: RetentionOptions = {}): RetentionPolicy {
   const parsed = parseOrThrow(retentionOptionsSchema, options, 'retention options');
-  return { ...parsed, eventsMs: parsed.eventsMs ?? parsed.finishedMs };
+  return { ...parsed, eventsMs: parsed.eventsMs ?? parsed.finishedMs, deadLetteredMaxCount: parsed.deadLetteredMaxCount };
 }

@@ -2,13 +2,16 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { addSweep, noSweep, type ExpiredUnit, type Store, type SweepCounts } from '../store/store.js';
 import { appendToArchive } from './archive-file.js';
+import { unitsOverCount, type DeadLetterSource } from './dead-letter-count.js';
 import { resolveRetention, type RetentionOptions, type RetentionPolicy } from './retention-policy.js';
 
 /** What one sweep removed, by kind of row, and what it took. */
 export interface SweepReport {
   at: number;
-  /** Finished units (tickets whole, free-standing actors) and their events. */
+  /** Finished units (tickets whole, free-standing actors) and their events, by age and by the dead-letter count. */
   units: SweepCounts;
+  /** Of `units`, the units removed because more than `deadLetteredMaxCount` dead letters were kept. */
+  overCount: number;
   /** Events of no ticket and no task, by age. */
   events: SweepCounts;
   /** Audit entries, by age. */
@@ -47,7 +50,8 @@ export class RetentionSweeper {
   /** Totals since the runtime started, for metrics. */
   readonly totals = { sweeps: 0, units: noSweep(), events: noSweep(), audit: noSweep() };
   private readonly listeners = new Set<(report: SweepReport) => void>();
-  private readonly unitListeners = new Set<(units: readonly ExpiredUnit[]) => void>();
+  private readonly unitListeners = new Set<(units: readonly ExpiredUnit[]) => void | Promise<void>>();
+  private deadLetters: DeadLetterSource | undefined;
 
   constructor(
     private readonly store: Store,
@@ -98,6 +102,11 @@ export class RetentionSweeper {
     await this.running?.catch(() => undefined);
   }
 
+  /** @internal Where the count limit (`deadLetteredMaxCount`) reads the dead letters in force: the runtime's index. */
+  useDeadLetters(source: DeadLetterSource): void {
+    this.deadLetters = source;
+  }
+
   /** Called after each sweep with its report. */
   onSweep(listener: (report: SweepReport) => void): () => void {
     this.listeners.add(listener);
@@ -105,7 +114,7 @@ export class RetentionSweeper {
   }
 
   /** Called with each batch of units handed to the store for deletion (a unit that changed meanwhile is among them but stays). */
-  onUnitsSwept(listener: (units: readonly ExpiredUnit[]) => void): () => void {
+  onUnitsSwept(listener: (units: readonly ExpiredUnit[]) => void | Promise<void>): () => void {
     this.unitListeners.add(listener);
     return () => this.unitListeners.delete(listener);
   }
@@ -127,6 +136,7 @@ export class RetentionSweeper {
     const report: SweepReport = {
       at: now,
       units: noSweep(),
+      overCount: 0,
       events: noSweep(),
       audit: noSweep(),
       batches: 0,
@@ -145,17 +155,18 @@ export class RetentionSweeper {
     while (budget()) {
       const units = await this.store.findExpired(query);
       if (units.length === 0) break;
-      if (policy.archive !== false) {
-        const records = [];
-        for (const unit of units) records.push(await this.store.readUnit(unit));
-        const file = await appendToArchive(policy.archive.dir, now, records);
-        if (!report.archived.includes(file)) report.archived.push(file);
-      }
-      addSweep(report.units, await this.store.deleteUnits(units));
-      for (const listener of this.unitListeners) listener(units);
-      report.batches += 1;
-      await yieldToEngine();
+      await this.removeUnits(units, policy, now, report);
       if (units.length < query.limit) break;
+    }
+    // Then the oldest dead letters past the count limit, young as they may be.
+    const maxCount = policy.deadLetteredMaxCount;
+    while (maxCount !== undefined && this.deadLetters !== undefined && budget()) {
+      const units = await unitsOverCount(this.store, await this.deadLetters(), maxCount, policy.batchSize);
+      if (units.length === 0) break;
+      const removed = await this.removeUnits(units, policy, now, report);
+      report.overCount += removed;
+      // Units that changed since they were read stay; they are looked at again next sweep.
+      if (removed < units.length) break;
     }
     const pruneEvents = { before: now - policy.eventsMs, limit: policy.batchSize * 10 };
     while (budget()) {
@@ -188,5 +199,21 @@ export class RetentionSweeper {
     }
     for (const listener of this.listeners) listener(report);
     return report;
+  }
+
+  /** One batch: archived (when on), deleted in one store transaction, told to the listeners. */
+  private async removeUnits(units: readonly ExpiredUnit[], policy: RetentionPolicy, now: number, report: SweepReport): Promise<number> {
+    if (policy.archive !== false) {
+      const records = [];
+      for (const unit of units) records.push(await this.store.readUnit(unit));
+      const file = await appendToArchive(policy.archive.dir, now, records);
+      if (!report.archived.includes(file)) report.archived.push(file);
+    }
+    const counts = await this.store.deleteUnits(units);
+    addSweep(report.units, counts);
+    for (const listener of this.unitListeners) await listener(units);
+    report.batches += 1;
+    await yieldToEngine();
+    return counts.units;
   }
 }

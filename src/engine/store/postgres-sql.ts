@@ -1,5 +1,5 @@
 import { TroupeError } from '../../core/errors.js';
-import { idKindConflict, type ActorQuery, type CommitBatch, type EventQuery } from './store.js';
+import { idKindConflict, type ActorPageQuery, type ActorQuery, type CommitBatch, type EventQuery } from './store.js';
 
 /**
  * The PostgreSQL store's statements, built by pure functions from what is asked (the way
@@ -124,16 +124,17 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
       if (held !== undefined && held !== a.kind) throw idKindConflict(a.id, held, a.kind, 'postgres');
       last.set(a.id, i);
     });
-    const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
     batch.actors.forEach((a, i) => {
       const state = json[j++];
       const context = json[j++];
       if (last.get(a.id) !== i) return;
-      const row = [a.id, a.kind, a.machineId, a.version, state, context, a.settled, a.ticketId ?? null, a.updatedAt];
+      const row = [a.id, a.kind, a.machineId, a.version, state, context, a.settled, a.ticketId ?? null, a.updatedAt, batch.created?.get(a.id) ?? a.updatedAt];
       row.forEach((v, c) => cols[c]?.push(v));
     });
-    const types = ['text[]', 'text[]', 'text[]', 'int4[]', 'text[]', 'text[]', 'bool[]', 'text[]', 'float8[]'];
-    parts.push(`a AS (INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at)
+    const types = ['text[]', 'text[]', 'text[]', 'int4[]', 'text[]', 'text[]', 'bool[]', 'text[]', 'float8[]', 'float8[]'];
+    // The first write sets created_at; the update below never changes it.
+    parts.push(`a AS (INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at, created_at)
   SELECT * FROM unnest(${cols.map((c, i) => param(c, types[i] ?? 'text[]')).join(', ')})${guard}
   ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, machine_id = EXCLUDED.machine_id,
   version = EXCLUDED.version, state = EXCLUDED.state, context = EXCLUDED.context,
@@ -249,6 +250,29 @@ export function listActorsStatement(query: ActorQuery): Statement {
   where.add((p) => `id > ${p}`, query.afterId);
   const limit = where.param(query.limit ?? null);
   return { text: `SELECT ${ACTOR_COLUMNS} FROM actors ${where.sql()} ORDER BY id LIMIT ${limit}::int8`, values: where.values };
+}
+
+/**
+ * One page of actors and one more row (to know whether another page follows), from the key on,
+ * in creation order. With one kind the `actors_created` index gives the order.
+ */
+export function pageActorsStatement(query: ActorPageQuery): Statement {
+  const where = new Conditions();
+  if (query.kinds.length === 1) where.add((p) => `kind = ${p}`, query.kinds[0]);
+  else where.add((p) => `kind = ANY(${p}::text[])`, [...query.kinds]);
+  where.add((p) => `ticket_id = ${p}`, query.ticketId);
+  where.add((p) => `settled = ${p}::bool`, query.settled);
+  const newest = query.order === 'newest';
+  if (query.after !== undefined) {
+    const at = where.param(query.after.createdAt);
+    where.add((p) => `(created_at, id) ${newest ? '<' : '>'} (${at}::float8, ${p}::text)`, query.after.id);
+  }
+  const direction = newest ? 'DESC' : 'ASC';
+  const limit = where.param(Math.max(0, Math.floor(query.limit)) + 1);
+  return {
+    text: `SELECT ${ACTOR_COLUMNS}, created_at AS "createdAt" FROM actors ${where.sql()} ORDER BY created_at ${direction}, id ${direction} LIMIT ${limit}::int8`,
+    values: where.values,
+  };
 }
 
 export const LOAD_LIVE: Statement = { name: 'troupe_live', text: `SELECT ${ACTOR_COLUMNS} FROM actors WHERE NOT settled ORDER BY id`, values: [] };

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { TroupeError } from '../../core/errors.js';
 import { idKindConflict, isEmptyBatch } from './store.js';
+import { pageFromRows } from './actor-page.js';
 import { pendingMigrations } from './schema-ladder.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import {
@@ -8,6 +9,7 @@ import {
   commitStatement,
   parseKindConflict,
   getActorsStatement,
+  pageActorsStatement,
   getLeaseStatement,
   leaseHistoryStatement,
   releaseLeaseStatement,
@@ -28,6 +30,8 @@ import {
 } from './postgres-sql.js';
 import { PostgresRetention } from './postgres-retention.js';
 import type {
+  ActorPage,
+  ActorPageQuery,
   ActorQuery,
   AuditEntry,
   AuditQuery,
@@ -207,6 +211,18 @@ export class PostgresStore implements Store {
 
   async listActors(query: ActorQuery): Promise<StoredActor[]> {
     return (await this.read(listActorsStatement(query))).map(decodeActor);
+  }
+
+  async pageActors(query: ActorPageQuery): Promise<ActorPage> {
+    const rows = await this.read(pageActorsStatement(query));
+    return pageFromRows(
+      rows.map((row) => {
+        const createdAt = row['createdAt'] as number;
+        delete row['createdAt'];
+        return { createdAt, actor: decodeActor(row) };
+      }),
+      query.limit,
+    );
   }
 
   async loadLive(): Promise<StoredActor[]> {

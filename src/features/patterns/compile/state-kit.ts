@@ -1,3 +1,4 @@
+import type { NeedPolicy } from '../format/common.js';
 import type { Pattern } from '../format/pattern.js';
 import type { StepKind } from '../format/steps.js';
 import type { PatternLibrary } from '../load/library.js';
@@ -53,6 +54,8 @@ export interface StepMeta {
   awaits: PatternEventType[];
   /** Steps whose work this step uses, with where each reference is written. */
   refs: Array<{ to: string; at: ProblemLocation }>;
+  /** The steps named in `needs` (qualified) and what a failure of their tasks does to this step's. */
+  needs?: Array<{ step: string; onFailure: NeedPolicy }>;
   /** Tasks the step creates (null when it depends on data seen only at run time). */
   count: number | null;
   /** Capabilities each task of the step requires. */

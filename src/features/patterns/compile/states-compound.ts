@@ -1,7 +1,7 @@
 import type { Step } from '../format/steps.js';
 import { lazyLocate } from '../load/source.js';
 import { timerName } from './protocol.js';
-import { resolveTarget, stepMeta, type StepContext } from './step-context.js';
+import { resolveTarget, stepMeta, type StepContext, needsOf } from './step-context.js';
 import {
   deadline,
   emit,
@@ -66,7 +66,7 @@ export function reviewState(c: StepContext & { step: Extract<Step, { review: unk
   const reviewingId = `${c.qid}/reviewing`;
   const max = review.max_rounds ?? 3;
   const exhaustedTarget = resolveTarget(c.scope, c.index, review.on_exhausted ?? 'escalate', 'failure');
-  const work: StepWork = { kind: 'review_work', step: workId, needs: c.needs, review: c.qid, task: taskWork(review.work, c.step) };
+  const work: StepWork = { kind: 'review_work', step: workId, ...needsOf(c), review: c.qid, task: taskWork(review.work, c.step) };
   const reviewers: StepWork = {
     kind: 'review',
     step: reviewingId,
@@ -173,7 +173,7 @@ export function sagaState(c: StepContext & { step: Extract<Step, { saga: unknown
   const states: Record<string, StateConfig> = {};
   subs.forEach((sub, k) => {
     const id = forward[k] as string;
-    const work: StepWork = { kind: 'saga_step', step: id, needs: k === 0 ? c.needs : [], task: taskWork(sub.task, c.step), previous: k > 0 ? (forward[k - 1] as string) : null };
+    const work: StepWork = { kind: 'saga_step', step: id, ...(k === 0 ? needsOf(c) : { needs: [] }), task: taskWork(sub.task, c.step), previous: k > 0 ? (forward[k - 1] as string) : null };
     out.works.set(id, work);
     out.events.push({ type: 'step.done', step: id }, { type: 'step.failed', step: id, reason: 'scripted failure' });
     const rollback = undoFrom(k);

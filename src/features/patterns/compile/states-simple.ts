@@ -5,7 +5,7 @@ import { substitute, WHOLE_VARIABLE_RE, type VariableIssue } from '../load/varia
 import { zodProblems } from '../load/zod-problems.js';
 import { problem } from '../problems/problems.js';
 import { OTHERWISE, routeLabel, timerName, type PatternEvent } from './protocol.js';
-import { resolveTarget, stepAfter, stepMeta, type StepContext } from './step-context.js';
+import { resolveTarget, stepAfter, stepMeta, type StepContext, needsOf } from './step-context.js';
 import {
   deadline,
   emit,
@@ -66,12 +66,12 @@ function atomicState(c: StepContext, work: StepWork, extra: Extra = {}): StateCo
 }
 
 export function taskState(c: StepContext & { step: Extract<Step, { task: unknown }> }): StateConfig {
-  return atomicState(c, { kind: 'task', step: c.qid, needs: c.needs, task: taskWork(c.step.task, c.step) });
+  return atomicState(c, { kind: 'task', step: c.qid, ...needsOf(c), task: taskWork(c.step.task, c.step) });
 }
 
 export function splitState(c: StepContext & { step: Extract<Step, { split: unknown }> }): StateConfig {
   const { split } = c.step;
-  const base = { kind: 'split' as const, step: c.qid, needs: c.needs };
+  const base = { kind: 'split' as const, step: c.qid, ...needsOf(c) };
   let tasks: TaskWork[] | null = null;
   let count: number | null = null;
   let over: Extract<StepWork, { kind: 'split' }>['over'] = null;
@@ -124,7 +124,7 @@ export function joinState(c: StepContext & { step: Extract<Step, { join: unknown
   const work: StepWork = {
     kind: 'join',
     step: c.qid,
-    needs: c.needs,
+    ...needsOf(c),
     from,
     strategy,
     k: join.k ?? null,
@@ -138,19 +138,19 @@ export function joinState(c: StepContext & { step: Extract<Step, { join: unknown
 export function syncState(c: StepContext & { step: Extract<Step, { sync: unknown }> }): StateConfig {
   const waitFor = refList(c.step.sync.wait_for).map((id) => qualify(c.scope, id));
   const required = c.step.sync.required ?? null;
-  const work: StepWork = { kind: 'sync', step: c.qid, needs: c.needs, waitFor, required, continueOnTimeout: c.step.on_timeout === 'continue' };
+  const work: StepWork = { kind: 'sync', step: c.qid, ...needsOf(c), waitFor, required, continueOnTimeout: c.step.on_timeout === 'continue' };
   return atomicState(c, work, { meta: { count: 0, quorum: { kind: 'sync', strategy: 'sync', k: null, required, sources: waitFor } } });
 }
 
 export function mergeState(c: StepContext & { step: Extract<Step, { merge: unknown }> }): StateConfig {
   const { merge } = c.step;
   const from = refList(merge.from).map((id) => qualify(c.scope, id));
-  return atomicState(c, { kind: 'merge', step: c.qid, needs: c.needs, from, strategy: merge.strategy, fn: merge.function ?? null });
+  return atomicState(c, { kind: 'merge', step: c.qid, ...needsOf(c), from, strategy: merge.strategy, fn: merge.function ?? null });
 }
 
 export function voteState(c: StepContext & { step: Extract<Step, { vote: unknown }> }): StateConfig {
   const { vote } = c.step;
-  const work: StepWork = { kind: 'vote', step: c.qid, needs: c.needs, voters: vote.voters, task: taskWork(vote.task, c.step), field: vote.field ?? null };
+  const work: StepWork = { kind: 'vote', step: c.qid, ...needsOf(c), voters: vote.voters, task: taskWork(vote.task, c.step), field: vote.field ?? null };
   // One voter cannot tie.
   if (vote.voters < 2) return atomicState(c, work, { meta: { count: vote.voters } });
   const tie = resolveTarget(c.scope, c.index, vote.on_tie ?? 'fail', 'failure');
@@ -190,7 +190,7 @@ export function branchState(c: StepContext & { step: Extract<Step, { branch: unk
   // The rules decide at once on data already there (a missing key matches no rule): no failure.
   return atomicState(
     c,
-    { kind: 'branch', step: c.qid, needs: c.needs, on, rules: branch.rules },
+    { kind: 'branch', step: c.qid, ...needsOf(c), on, rules: branch.rules },
     { on: { 'route.chosen': routes }, awaits: ['route.chosen'], failure: false, meta: { rulesAt, instant: true } },
   );
 }
@@ -204,5 +204,5 @@ export function waitState(c: StepContext & { step: Extract<Step, { wait: unknown
     actions: [emit('pattern.step.completed', { step: c.qid, signal })],
     description: `signal ${signal}`,
   };
-  return atomicState(c, { kind: 'wait', step: c.qid, needs: c.needs, signal }, { on: { 'pattern.signal': [arrived] }, awaits: ['pattern.signal'], failure: false });
+  return atomicState(c, { kind: 'wait', step: c.qid, ...needsOf(c), signal }, { on: { 'pattern.signal': [arrived] }, awaits: ['pattern.signal'], failure: false });
 }

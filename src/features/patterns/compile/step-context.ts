@@ -1,4 +1,4 @@
-import { durationMs } from '../format/common.js';
+import { durationMs, needPolicy, needStep, type NeedPolicy } from '../format/common.js';
 import { stepKind, type Step } from '../format/steps.js';
 import { stepReferences } from '../load/references.js';
 import { lazyLocate } from '../load/source.js';
@@ -20,7 +20,14 @@ export interface StepContext {
   deadlineMs: number | null;
   /** Qualified ids of the steps named in `needs`. */
   needs: string[];
+  /** Failure policies other than `skip` of those steps, by qualified id. */
+  needPolicies: Record<string, NeedPolicy>;
   refs: StepMeta['refs'];
+}
+
+/** The `needs` of a step's work: ids, and the failure policies when any is not `skip`. */
+export function needsOf(c: StepContext): { needs: string[]; needPolicies?: Record<string, NeedPolicy> } {
+  return Object.keys(c.needPolicies).length === 0 ? { needs: c.needs } : { needs: c.needs, needPolicies: c.needPolicies };
 }
 
 /** Where a target word or step id leads from step `index`. */
@@ -63,7 +70,8 @@ export function stepContext(scope: CompileScope, index: number): StepContext {
     failure: resolveTarget(scope, index, step.on_failure ?? 'fail', 'failure'),
     timeout: resolveTarget(scope, index, step.on_timeout ?? 'fail', 'timeout'),
     deadlineMs: step.timeout === undefined ? null : durationMs(step.timeout),
-    needs: (step.needs ?? []).map((n) => qualify(scope, n)),
+    needs: (step.needs ?? []).map((n) => qualify(scope, needStep(n))),
+    needPolicies: Object.fromEntries((step.needs ?? []).filter((n) => needPolicy(n) !== 'skip').map((n) => [qualify(scope, needStep(n)), needPolicy(n)])),
     refs,
   };
 }
@@ -81,6 +89,7 @@ export function stepMeta(c: StepContext, work: StepWork | null, extra: Partial<S
     refs: c.refs,
     count: tasks.length,
     requires: tasks.map((t) => t.requires),
+    ...(c.needs.length > 0 ? { needs: c.needs.map((step) => ({ step, onFailure: c.needPolicies[step] ?? 'skip' })) } : {}),
     ...extra,
   };
 }

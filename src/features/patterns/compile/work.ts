@@ -1,4 +1,4 @@
-import type { RetrySpec, TaskSpec } from '../format/common.js';
+import { durationMs, type NeedPolicy, type RetrySpec, type TaskSpec } from '../format/common.js';
 import type { JoinStrategy, MergeStrategy, RoutingRule } from '../format/steps.js';
 
 /**
@@ -14,6 +14,20 @@ export interface TaskWork {
   priority?: TaskSpec['priority'];
   requires: string[];
   retry?: RetrySpec;
+  /** The production controls of the task, as the YAML gave them (docs/controls.md). */
+  controls?: TaskWorkControls;
+  /** Not queued before this long after it is created. */
+  delayMs?: number;
+  /** Failure policies of its dependencies other than `skip`, by task id (set when the step starts). */
+  dependencyPolicies?: Record<string, NeedPolicy>;
+}
+
+/** Controls a pattern task takes: what `tasks.create` takes, in the pattern's words. */
+export interface TaskWorkControls {
+  rateLimits?: Array<{ key: string; units: number }>;
+  concurrency?: { key: string; max: number };
+  breakers?: string[];
+  bulkhead?: string;
 }
 
 interface Base {
@@ -21,6 +35,8 @@ interface Base {
   step: string;
   /** States whose tasks this work's tasks depend on (and receive results and artifacts from). */
   needs: string[];
+  /** What a failure of those states' tasks does to this work's tasks, when not `skip`. */
+  needPolicies?: Record<string, NeedPolicy>;
 }
 
 /** The work one compiled step asks the runtime for (a task, a split, a join ...), as data the run actor hands over. */
@@ -60,7 +76,15 @@ export function taskWork(spec: TaskSpec, step: { requires?: string[]; retry?: Re
   const requires = [...new Set([...(step.requires ?? []), ...(spec.requires ?? [])])];
   const work: TaskWork = { type: spec.type, description: spec.description ?? '', input: spec.input ?? null, requires };
   if (spec.priority !== undefined) work.priority = spec.priority;
-  if (step.retry !== undefined) work.retry = step.retry;
+  const retry = spec.retry ?? step.retry;
+  if (retry !== undefined) work.retry = retry;
+  const controls: TaskWorkControls = {};
+  if (spec.rate_limits !== undefined && spec.rate_limits.length > 0) controls.rateLimits = spec.rate_limits.map((r) => ({ key: r.key, units: r.units ?? 1 }));
+  if (spec.concurrency !== undefined) controls.concurrency = { key: spec.concurrency.key, max: spec.concurrency.max };
+  if (spec.breakers !== undefined && spec.breakers.length > 0) controls.breakers = [...new Set(spec.breakers)];
+  if (spec.bulkhead !== undefined) controls.bulkhead = spec.bulkhead;
+  if (Object.keys(controls).length > 0) work.controls = controls;
+  if (spec.delay !== undefined) work.delayMs = durationMs(spec.delay);
   return work;
 }
 

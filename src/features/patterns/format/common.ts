@@ -67,21 +67,55 @@ export const prioritySchema = z.union(
 
 export const artifactNameSchema = z.string().regex(/^[A-Za-z0-9_.-]+$/, 'artifact names are letters, digits and _ . -').max(200);
 
-/** One unit of work for one agent. */
+const controlKeySchema = z.string().min(1, 'a key is not empty').max(200);
+
+/** One unit of work for one agent, with the production controls a task takes (docs/controls.md). */
 export const taskSpecSchema = z.strictObject({
   type: z.string().min(1, 'a task type is not empty').max(200),
   description: z.string().max(100_000).optional(),
   input: z.unknown().optional(),
   priority: prioritySchema.optional(),
   requires: capabilitiesSchema.optional(),
+  /** Retry policy of this task (over the step's). */
+  retry: retrySchema.optional(),
+  /** Units of rate-limited keys one attempt spends (limits are declared on the runtime). */
+  rate_limits: z.array(z.strictObject({ key: controlKeySchema, units: z.number().positive().max(1e12).optional() })).max(16).optional(),
+  /** At most `max` running tasks per key; `${input.x}`, `${type}`, `${ticketId}` parts are filled from the task. */
+  concurrency: z.strictObject({ key: z.string().min(1).max(500), max: z.number().int().min(1).max(1_000_000) }).optional(),
+  /** Circuit-breaker keys the task answers to (besides its rate-limit keys, `type:<type>`, `capability:<c>`). */
+  breakers: z.array(controlKeySchema).max(16).optional(),
+  /** The bulkhead (class of work) the task runs in. */
+  bulkhead: controlKeySchema.optional(),
+  /** Not queued before this long after the step creates it. */
+  delay: durationSchema.optional(),
 }).meta({ id: 'TaskSpec' });
+
+/** What a task does when a task of a step it needs fails: `skip` (default), `continue`, `fail`. */
+export const NEED_POLICIES = ['skip', 'continue', 'fail'] as const;
+export type NeedPolicy = (typeof NEED_POLICIES)[number];
+
+/** A step named in `needs`, alone or with what a failure of its tasks does to this step's tasks. */
+export const needSchema = z.union(
+  [stepIdSchema, z.strictObject({ step: stepIdSchema, on_failure: z.enum(NEED_POLICIES) })],
+  { error: 'expected a step id, or { step: <id>, on_failure: skip | continue | fail }' },
+).meta({ id: 'Need' });
+export type Need = z.output<typeof needSchema>;
+
+/** The step a `needs` entry names. */
+export const needStep = (need: Need): string => (typeof need === 'string' ? need : need.step);
+/** The failure policy of a `needs` entry (`skip` when not given). */
+export const needPolicy = (need: Need): NeedPolicy => (typeof need === 'string' ? 'skip' : need.on_failure);
 
 /** Keys every step may carry besides its kind. */
 export const stepCommonShape = {
   id: stepIdSchema,
   description: z.string().max(100_000).optional(),
-  /** Steps whose results and artifacts this step's tasks receive (handoff); they must run before. */
-  needs: z.array(stepIdSchema).optional(),
+  /**
+   * Steps whose results and artifacts this step's tasks receive (handoff); they must run before.
+   * `{ step, on_failure }` says what a failed task of that step does to this step's tasks: `skip`
+   * them (the default), `continue` as if it had succeeded, or `fail` them (dead-lettered).
+   */
+  needs: z.array(needSchema).optional(),
   /** Deadline for the whole step; when it passes the flow takes `on_timeout`. */
   timeout: durationSchema.optional(),
   /** Retry policy of every task the step creates. */

@@ -1,4 +1,4 @@
-import { RESERVED_IDS, RESERVED_TARGETS } from '../format/common.js';
+import { needStep, RESERVED_IDS, RESERVED_TARGETS } from '../format/common.js';
 import type { Pattern } from '../format/pattern.js';
 import { stepKind, type Step, type StepKind } from '../format/steps.js';
 import { problem, type PatternProblem } from '../problems/problems.js';
@@ -36,7 +36,7 @@ export function stepReferences(step: Step, index: number): StepReference[] {
   const target = (path: DocPath, to: string | undefined) => {
     if (to !== undefined) refs.push({ from: index, path, to, role: 'target' });
   };
-  step.needs?.forEach((n, i) => data(at('needs', i), n));
+  step.needs?.forEach((n, i) => data(typeof n === 'string' ? at('needs', i) : at('needs', i, 'step'), needStep(n)));
   target(at('next'), step.next);
   target(at('on_failure'), step.on_failure);
   target(at('on_timeout'), step.on_timeout);
@@ -86,6 +86,7 @@ export function checkReferences(pattern: Pattern, source: PatternSource, context
       }
     }
     checkInner(step, index, source, context, out);
+    checkNeedPolicies(step, index, byId, source, out);
     if (step.on_timeout !== undefined && step.timeout === undefined) {
       out.push(problem('W_TIMEOUT_TARGET_UNUSED', locate(source, ['steps', index, 'on_timeout'], 'key'), `on_timeout is set but the step has no timeout, so it never applies`));
     }
@@ -144,4 +145,32 @@ function checkInner(step: Step, index: number, source: PatternSource, context: R
   if ('use' in step && context.patterns && !context.patterns.has(step.use)) {
     out.push(problem('E_UNKNOWN_PATTERN', locate(source, at('use')), `no pattern is named "${step.use}"`, nearestName(step.use, context.patterns)));
   }
+}
+
+/** Steps whose work is a decision or a value, not tasks: a failure policy on them applies to nothing. */
+const NO_TASKS: ReadonlySet<StepKind> = new Set<StepKind>(['branch', 'merge', 'wait', 'sync']);
+
+/**
+ * A failure policy (`needs: [{ step, on_failure }]`) that cannot apply: on a step that makes no
+ * tasks of its own, or on one whose failure ends the pattern (its `on_failure` is `fail`, the
+ * default), so this step never runs after it failed.
+ */
+function checkNeedPolicies(step: Step, index: number, byId: ReadonlyMap<string, Step>, source: PatternSource, out: PatternProblem[]): void {
+  step.needs?.forEach((need, i) => {
+    if (typeof need === 'string' || need.on_failure === 'skip') return;
+    const needed = byId.get(need.step);
+    if (!needed) return; // E_UNKNOWN_STEP, reported with the references
+    const at = locate(source, ['steps', index, 'needs', i, 'on_failure']);
+    if (NO_TASKS.has(stepKind(needed))) {
+      out.push(problem('E_BAD_VALUE', at, `step "${need.step}" is a ${stepKind(needed)} step and makes no tasks: on_failure ${need.on_failure} has nothing to apply to`));
+    } else if ((needed.on_failure ?? 'fail') === 'fail') {
+      out.push(
+        problem(
+          'W_NEED_POLICY_UNUSED',
+          at,
+          `on_failure ${need.on_failure} never applies: when step "${need.step}" fails the pattern fails (its on_failure is fail); give it on_failure: continue or a step`,
+        ),
+      );
+    }
+  });
 }

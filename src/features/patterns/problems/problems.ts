@@ -45,6 +45,7 @@ export const PATTERN_PROBLEM_CODES = {
   W_SPLIT_NOT_JOINED: 'A split is never joined, synced or merged; the pattern may finish before its children.',
   W_TIMEOUT_TARGET_UNUSED: 'A step says where to go on timeout but sets no timeout.',
   W_ROUTE_UNREACHABLE: 'A routing rule can never be the chosen one.',
+  W_NEED_POLICY_UNUSED: 'A `needs` failure policy never applies: the needed step failing fails the pattern.',
 } as const;
 
 /** A stable code of a pattern problem (`PATTERN_PROBLEM_CODES`, docs/patterns.md). */

@@ -94,7 +94,7 @@ export class PatternDriver implements StepDriver {
 
   spawn(run: RunRef, out: Outbox, id: string, work: TaskWork, deps: string[], extra?: Record<string, unknown>): void {
     const satisfied = deps.filter((d) => this.succeeded.has(d));
-    out.spawnTask(id, taskSpawnInput(run, id, work, deps, satisfied, extra, this.retry), run.ticketId);
+    out.spawnTask(id, taskSpawnInput(run, id, work, deps, satisfied, extra, this.retry, this.core.options.clock.now()), run.ticketId);
     if (run.ticketId !== null && run.phase !== null) out.send(phaseIdOf(run.ticketId, run.phase), { type: 'phase.task_added', taskId: id });
   }
 

@@ -2,7 +2,7 @@ import { readPath } from '../../../core/canonical-json.js';
 import { runMerge, type CustomMerge, type MergeInput, type MergeSpec } from '../../../core/coordination/merge-strategies.js';
 import type { RunStepParams } from '../compile/protocol.js';
 import { substitute } from '../load/variables.js';
-import { taskSpecSchema } from '../format/common.js';
+import { taskSpecSchema, type NeedPolicy } from '../format/common.js';
 import { taskWork, type StepWork, type TaskWork } from '../compile/work.js';
 import { decideRoute } from '../compile/route-decision.js';
 import { coordinatedMerge, startCoordinatedJoin, type CoordinatedDriver } from './coordinated-steps.js';
@@ -24,16 +24,24 @@ export interface StepDriver extends CoordinatedDriver {
   merges: ReadonlyMap<string, CustomMerge>;
 }
 
-/** The ids of the tasks of the steps named in `needs`, and values of computed ones (merges, votes). */
-function dependencies(run: RunRef, needs: string[]): { deps: string[]; values: Record<string, unknown> } {
+/**
+ * The ids of the tasks of the steps named in `needs`, values of computed ones (merges, votes),
+ * and the failure policy of each of those tasks where the step gave one other than `skip`.
+ */
+function dependencies(run: RunRef, needs: string[], policies: Record<string, NeedPolicy> = {}): { deps: string[]; values: Record<string, unknown>; policies: Record<string, NeedPolicy> } {
   const deps: string[] = [];
   const values: Record<string, unknown> = {};
+  const byTask: Record<string, NeedPolicy> = {};
   for (const need of needs) {
     const ids = outputTasks(run.compiled, run.context, run.runId, need);
     if (ids === null) values[need] = run.context.results[need] ?? null;
-    else deps.push(...ids);
+    else {
+      deps.push(...ids);
+      const policy = policies[need];
+      if (policy !== undefined) for (const id of ids) byTask[id] = policy;
+    }
   }
-  return { deps, values };
+  return { deps, values, policies: byTask };
 }
 
 /**
@@ -44,8 +52,10 @@ export function startStep(d: StepDriver, run: RunRef, work: StepWork, params: Ru
   const { runId } = run;
   const done = (result?: unknown) => out.send(runId, result === undefined ? { type: 'step.done', step: work.step } : { type: 'step.done', step: work.step, result });
   const failed = (reason: string) => out.send(runId, { type: 'step.failed', step: work.step, reason });
-  const { deps, values } = dependencies(run, work.needs);
+  const { deps, values, policies } = dependencies(run, work.needs, work.needPolicies);
   const extra = Object.keys(values).length > 0 ? { results: values } : undefined;
+  // A task of a step whose needs carry failure policies carries them as its dependencies' policies.
+  const withPolicies = (t: TaskWork): TaskWork => (Object.keys(policies).length === 0 ? t : { ...t, dependencyPolicies: policies });
   switch (work.kind) {
     case 'task':
     case 'stage':
@@ -53,7 +63,7 @@ export function startStep(d: StepDriver, run: RunRef, work: StepWork, params: Ru
       const id = singleTaskId(runId, work.step);
       // A saga step receives what the step before it handed on.
       const previous = work.kind === 'saga_step' && work.previous ? [singleTaskId(runId, work.previous)] : [];
-      d.spawn(run, out, id, work.task, [...previous, ...deps], extra);
+      d.spawn(run, out, id, withPolicies(work.task), [...previous, ...deps], extra);
       d.watchOne(run, work.step, id, out);
       return;
     }
@@ -65,7 +75,7 @@ export function startStep(d: StepDriver, run: RunRef, work: StepWork, params: Ru
     }
     case 'review_work': {
       const id = roundTaskId(runId, work.step, params.round);
-      d.spawn(run, out, id, work.task, deps, { ...extra, round: params.round, feedback: params.feedback });
+      d.spawn(run, out, id, withPolicies(work.task), deps, { ...extra, round: params.round, feedback: params.feedback });
       d.watchOne(run, work.step, id, out);
       return;
     }
@@ -78,13 +88,13 @@ export function startStep(d: StepDriver, run: RunRef, work: StepWork, params: Ru
     }
     case 'vote': {
       const ids = Array.from({ length: work.voters }, (_, i) => memberTaskId(runId, work.step, i));
-      ids.forEach((id, i) => d.spawn(run, out, id, work.task, deps, { ...extra, voter: i }));
+      ids.forEach((id, i) => d.spawn(run, out, id, withPolicies(work.task), deps, { ...extra, voter: i }));
       d.watchGroup(run, work, ids, out);
       return;
     }
     case 'split': {
       if (work.tasks) {
-        work.tasks.forEach((t, i) => d.spawn(run, out, memberTaskId(runId, work.step, i), t, deps, extra));
+        work.tasks.forEach((t, i) => d.spawn(run, out, memberTaskId(runId, work.step, i), withPolicies(t), deps, extra));
         done();
         return;
       }
@@ -103,7 +113,7 @@ export function startStep(d: StepDriver, run: RunRef, work: StepWork, params: Ru
           failed(`split ${work.step}: an item of the list does not make a valid task`);
           return;
         }
-        children.forEach((t, i) => d.spawn(run, out, memberTaskId(runId, work.step, i), t!, deps, extra));
+        children.forEach((t, i) => d.spawn(run, out, memberTaskId(runId, work.step, i), withPolicies(t!), deps, extra));
         done({ children: children.length });
       });
       return;

@@ -1,6 +1,6 @@
 import type { AnyStateNode, StateValue } from 'xstate';
 import type { RetryPolicy } from '../../../core/machines/retry-backoff.js';
-import type { TaskContext } from '../../../core/machines/task-types.js';
+import type { TaskContext, TaskControls } from '../../../core/machines/task-types.js';
 import { resolvePriority } from '../../../engine/api/task-input.js';
 import type { TaskWork } from '../compile/work.js';
 import type { Settled } from './groups.js';
@@ -20,7 +20,9 @@ export function taskSpawnInput(
   satisfied: string[],
   extra: Record<string, unknown> | undefined,
   defaults: RetryPolicy,
+  now: number,
 ): Record<string, unknown> {
+  const controls: TaskControls = { ...work.controls, ...(work.dependencyPolicies ? { onDependencyFailure: work.dependencyPolicies } : {}) };
   return {
     id,
     type: work.type,
@@ -38,6 +40,8 @@ export function taskSpawnInput(
     retry: retryPolicy(work.retry, defaults),
     timeouts: {},
     role: 'pattern',
+    ...(Object.keys(controls).length > 0 ? { controls } : {}),
+    ...(work.delayMs !== undefined && work.delayMs > 0 ? { notBefore: now + work.delayMs } : {}),
   };
 }
 

@@ -16,6 +16,8 @@ export interface DrawnNode {
   type: string;
   kind: string | null;
   line: number | null;
+  /** The steps it needs (node ids) and the failure policy of each: `skip`, `continue`, `fail`. */
+  needs?: Array<{ step: string; onFailure: string }>;
 }
 export interface DrawnEdge {
   from: string;
@@ -32,6 +34,28 @@ export interface DrawnGraph {
 }
 
 const label = (e: ChartEdge): string => (e.description && e.description !== e.event ? `${e.event} [${e.description}]` : e.event);
+
+/** Node ids of the states of steps, by qualified step id. */
+function stepNodes(graph: StatechartGraph): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const node of graph.nodes.values()) {
+    const meta = metaOf(node);
+    if (meta?.unit && !out.has(meta.step)) out.set(meta.step, node.id);
+  }
+  return out;
+}
+
+/** Each step's needs as drawn: the node it needs, and the failure policy. */
+function needEdges(graph: StatechartGraph): Array<{ from: string; to: string; onFailure: string }> {
+  const nodes = stepNodes(graph);
+  const out: Array<{ from: string; to: string; onFailure: string }> = [];
+  for (const node of graph.nodes.values()) {
+    const meta = metaOf(node);
+    if (!meta?.unit || nodes.get(meta.step) !== node.id) continue;
+    for (const need of meta.needs ?? []) out.push({ from: nodes.get(need.step) ?? need.step, to: node.id, onFailure: need.onFailure });
+  }
+  return out;
+}
 
 /** Final states nothing leads to (escalated in a pattern with no review) are left out of drawings. */
 function drawn(graph: StatechartGraph): (node: AnyStateNode) => boolean {
@@ -60,6 +84,7 @@ export function graphOf(compiled: CompiledPattern, graph: StatechartGraph = stat
       type: node.type,
       kind: meta?.kind ?? null,
       line: meta?.at.line ?? null,
+      ...(meta?.unit && meta.needs ? { needs: meta.needs.map((n) => ({ step: stepNodes(graph).get(n.step) ?? n.step, onFailure: n.onFailure })) } : {}),
     });
   }
   const edges = graph.edges.map((e) => ({ from: e.from, to: e.target, event: e.event, label: label(e) }));
@@ -104,6 +129,10 @@ function mermaid(graph: StatechartGraph): string {
   };
   write(graph.machine.root, '  ');
   for (const e of graph.edges) lines.push(`  ${mermaidId(e.from)} --> ${mermaidId(e.target)} : ${mermaidText(label(e))}`);
+  // What each step needs, and what a failure there does to it (skip, continue, fail).
+  const notes = new Map<string, string[]>();
+  for (const n of needEdges(graph)) notes.set(n.to, [...(notes.get(n.to) ?? []), `${graph.nodes.get(n.from)?.key ?? n.from} (on failure ${n.onFailure})`]);
+  for (const [to, needs] of notes) lines.push(`  note right of ${mermaidId(to)} : needs ${mermaidText(needs.join(', '))}`);
   return lines.join('\n');
 }
 
@@ -139,6 +168,12 @@ function dot(name: string, graph: StatechartGraph): string {
     if (from.type === 'compound') attrs.push(`ltail=${q(`cluster_${from.id}`)}`);
     if (to.type === 'compound') attrs.push(`lhead=${q(`cluster_${to.id}`)}`);
     lines.push(`  ${q(anchor(from).id)} -> ${q(anchor(to).id)} [${attrs.join(', ')}];`);
+  }
+  for (const n of needEdges(graph)) {
+    const from = graph.nodes.get(n.from);
+    const to = graph.nodes.get(n.to);
+    if (!from || !to) continue;
+    lines.push(`  ${q(anchor(from).id)} -> ${q(anchor(to).id)} [style=dashed, constraint=false, label=${q(`needs (on failure ${n.onFailure})`)}];`);
   }
   lines.push('}');
   return lines.join('\n');
