@@ -78,6 +78,26 @@ describe('CLI commands against a server', () => {
     expect(run.out).not.toContain('\r');
   }, 120_000);
 
+  it('submit --pattern sends a pattern file with its --set inputs; a broken one is refused with every problem at its line', async () => {
+    const good = join(dir, 'greet.yaml');
+    writeFileSync(good, ['name: greet', 'inputs:', '  who: { type: string }', 'steps:', '  - id: hello', '    task: { type: greet, requires: [code], input: { to: "${who}" } }', ''].join('\n'));
+    const run = await cli(['submit', '--pattern', good, '--set', 'who=Ada', '--id', 'cli-greet', '--wait']);
+    expect(run.code, run.out).toBe(0);
+    expect(run.out).toMatch(/^run cli-greet of greet: (pending|running)$/m);
+    expect(run.out).toMatch(/^run cli-greet: completed/m);
+    const bad = join(dir, 'broken.yaml');
+    writeFileSync(bad, ['name: broken', 'steps:', '  - id: hello', '    task: { type: greet, requires: [code], retires: 2 }', ''].join('\n'));
+    const refused = await cli(['submit', '--pattern', bad, '--id', 'cli-broken']);
+    expect(refused.code).toBe(1);
+    const problem = `${bad}:4:44 error E_UNKNOWN_KEY steps[0].task.retires: unknown key "retires"; expected one of: type, description, input, priority, requires (did you mean "requires"?)`;
+    expect(refused.out.split('\n')).toContain(problem);
+    // The same line `troupe validate` prints for the file.
+    expect((await cli(['validate', bad])).out.split('\n')).toContain(problem);
+    expect(refused.out).toMatch(/troupe submit: the server refused the pattern: 1 error \(E_INVALID_INPUT\)/);
+    const listed = await cli(['show', 'cli-broken']);
+    expect(listed.code).toBe(1);
+  }, 120_000);
+
   it('cancel reaches the agent, and tail prints the events that led there', async () => {
     const submitted = await cli(['submit', '--type', 'block', '--requires', 'code', '--id', 'cli-block']);
     expect(submitted.out).toContain('task cli-block created');

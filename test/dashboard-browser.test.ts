@@ -19,6 +19,7 @@ let serve: ServeProcess;
 let browser: Browser;
 let page: Page;
 const agents: RemoteAgent[] = [];
+const refusedOnce = new Set<string>();
 const api = (method: string, path: string, body?: unknown) => call(serve.url, method, path, body === undefined ? {} : { body });
 
 /** Polls the API until `check` holds (real processes: no clock to move). */
@@ -59,7 +60,19 @@ beforeAll(async () => {
       },
     }),
     await connectAgent({ ...base, id: 'slow', capabilities: ['slow'], handler: (_task, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped')))) }),
-    await connectAgent({ ...base, id: 'broken', capabilities: ['broken'], handler: () => { throw new NonRetryableError('the provider said no'); } }),
+    // Fails each task the first time it sees it, for good: a retry from the dashboard then succeeds.
+    await connectAgent({
+      ...base,
+      id: 'broken',
+      capabilities: ['broken'],
+      handler: (task) => {
+        if (!refusedOnce.has(task.id)) {
+          refusedOnce.add(task.id);
+          throw new NonRetryableError('the provider said no');
+        }
+        return { done: task.type, retried: true };
+      },
+    }),
   );
   const ticket = await api('POST', '/v1/tickets', {
     id: 'roles',
@@ -181,5 +194,34 @@ describe('the dashboard', () => {
     await until(() => api('GET', '/v1/tasks/long'), (r) => r.body.status === 'cancelled', 'the task to be cancelled');
     await page.locator('[data-testid=task-page][data-status=cancelled]').waitFor({ timeout: 10_000 });
     await shot('task-cancelled');
+  });
+
+  it('a dead-lettered task: an observer has no retry (and its redrive is refused); a client retries it by keyboard and it runs again', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(OBSERVER_TOKEN);
+    await page.goto(`${serve.url}/ui#/tasks/bad`);
+    await page.locator('[data-testid=task-page][data-id=bad][data-status=dead_lettered]').waitFor();
+    expect(await page.getByRole('button', { name: 'Retry task' }).count()).toBe(0);
+    const refused = await call(serve.url, 'POST', '/v1/dead-letters/redrive', { token: OBSERVER_TOKEN, body: { ids: ['bad'] } });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('E_FORBIDDEN');
+    expect((await api('GET', '/v1/tasks/bad')).body).toMatchObject({ status: 'dead_lettered', attempts: [expect.anything()] });
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(CLIENT_TOKEN);
+    await page.goto(`${serve.url}/ui#/tasks/bad`);
+    await page.locator('[data-testid=task-page][data-id=bad][data-status=dead_lettered]').waitFor();
+    await shot('task-dead-lettered-client');
+    await page.getByRole('button', { name: 'Retry task' }).focus();
+    await page.keyboard.press('Enter');
+    // The store has it run again: a second attempt, by the agent, that succeeded.
+    const done = await until(() => api('GET', '/v1/tasks/bad'), (r) => r.body.status === 'succeeded', 'the retried task to succeed');
+    expect(done.body.attempts.map((a: { agentId: string }) => a.agentId)).toEqual(['broken', 'broken']);
+    expect(done.body.result).toEqual({ done: 'call-provider', retried: true });
+    expect((await api('GET', '/v1/dead-letters')).body.items.map((d: { id: string }) => d.id)).not.toContain('bad');
+    await page.locator('[data-testid=task-page][data-id=bad][data-status=succeeded]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-testid=attempts] tbody tr').count()).toBe(2);
+    expect(await page.locator('[data-testid=current-state]').textContent()).toBe('succeeded');
+    await shot('task-retried');
   });
 });

@@ -114,8 +114,40 @@ describe('the client against a server', () => {
     expect(same.status).toBe('completed');
     const other = await client.runs.apply({ pattern: 'fork_join', inputs: { branches: ['lint', 'test', 'types'] }, runId: 'fj-1' }).catch((e: unknown) => e);
     expect(other).toMatchObject({ code: 'E_DUPLICATE_ID', status: 409 });
-    const bad = await client.runs.apply({ yaml: 'name: broken\nsteps:\n  - id: a\n    nonsense: 1\n' }).catch((e: unknown) => e);
+    const bad = await client.runs.apply({ yaml: 'name: broken\nsteps:\n  - id: a\n    nonsense: 1\n  - id: b\n    task: { type: x, retires: 2 }\n' }).catch((e: unknown) => e);
     expect(bad).toMatchObject({ code: 'E_INVALID_INPUT', status: 400, path: ['body', 'yaml'] });
+    // Every problem, as `troupe validate` reports them, each at its line and column; the message names the first.
+    expect((bad as ApiError).message).toMatch(/^yaml:3:5 error E_STEP_KIND_MISSING steps\[0\]: .*\(and 1 more\)$/);
+    expect((bad as ApiError).problems).toEqual([
+      expect.objectContaining({ code: 'E_STEP_KIND_MISSING', severity: 'error', line: 3, column: 5, path: 'steps[0]' }),
+      expect.objectContaining({ code: 'E_UNKNOWN_KEY', severity: 'error', line: 6, column: 22, path: 'steps[1].task.retires', suggestion: 'requires' }),
+    ]);
+  });
+
+  it('applies a pattern sent as YAML with its inputs, and runs it to the end', async () => {
+    const yaml = [
+      'name: greet_twice',
+      'inputs:',
+      '  who: { type: string }',
+      'steps:',
+      '  - id: first',
+      '    task: { type: greet, requires: [code], input: { to: "${who}" } }',
+      '  - id: second',
+      '    task: { type: greet_again, requires: [code], input: { to: "${who}" } }',
+      '',
+    ].join('\n');
+    const missing = await client.runs.apply({ yaml, runId: 'greet-0' }).catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 'E_INVALID_INPUT', status: 400 });
+    expect((missing as ApiError).problems).toContainEqual(expect.objectContaining({ code: 'E_INPUT_MISSING', line: 3, column: 8, path: 'inputs.who' }));
+    expect(await client.runs.get('greet-0').catch((e: unknown) => e)).toMatchObject({ code: 'E_UNKNOWN_RUN', status: 404 });
+    const run = await client.runs.apply({ yaml, inputs: { who: 'Ada' }, runId: 'greet-1' });
+    expect(run).toMatchObject({ id: 'greet-1', pattern: 'greet_twice' });
+    expect((await client.wait('greet-1')).status).toBe('completed');
+    const second = await client.tasks.get('greet-1/second');
+    expect(second).toMatchObject({ status: 'succeeded', result: { did: 'greet_again', input: { to: 'Ada' } } });
+    // The same body again answers with the run; the server's library did not gain the pattern.
+    expect(await client.runs.apply({ yaml, inputs: { who: 'Ada' }, runId: 'greet-1' })).toMatchObject({ id: 'greet-1', status: 'completed' });
+    expect(await client.runs.apply({ pattern: 'greet_twice' }).catch((e: unknown) => e)).toMatchObject({ code: 'E_INVALID_INPUT', path: ['body', 'pattern'] });
   });
 
   it('lists agents; an observer token reads but cannot write', async () => {

@@ -312,13 +312,18 @@ describe('pattern definitions', () => {
     const store = new MemoryStore();
     const clock = new SimulatedClock(0);
     const kind = await applyAndStop(store, clock);
-    // As stored by a version that kept no definitions.
+    // As stored by a version that kept no definitions (a row cannot change kind: the store refuses it).
     const [definition] = await definitionsIn(store);
     expect(definition?.id).toBe(definitionIdOf(kind));
-    await store.open();
-    await store.commit({ actors: [{ ...definition!, kind: 'something-else' }], timersSet: [], timersCleared: [], events: [], outbox: [], outboxDelivered: [] });
-    await store.close();
-    const second = open(store, new SimulatedClock(clock.now()));
+    class NoDefinitions extends DelegatingStore {
+      override async getActors(ids: readonly string[]): Promise<Map<string, StoredActor>> {
+        return super.getActors(ids.filter((id) => !id.startsWith('pattern-def:')));
+      }
+      override async getActor(id: string): Promise<StoredActor | undefined> {
+        return id.startsWith('pattern-def:') ? undefined : super.getActor(id);
+      }
+    }
+    const second = open(new NoDefinitions(store), new SimulatedClock(clock.now()));
     await expect(second.start()).rejects.toMatchObject({ code: 'E_VERSION_MISMATCH', message: expect.stringContaining('runtime.patterns.register') });
   });
 });

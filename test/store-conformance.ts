@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it as test } from 'vitest';
 import { emptyBatch } from '../src/engine/store/store.js';
 import { describeRetentionConformance } from './store-conformance-retention.js';
+import { describePagingConformance } from './store-conformance-paging.js';
 import type {
   CommitBatch,
   OutboxEntry,
@@ -170,11 +171,10 @@ export function describeStoreConformance(
         expect(await store.getActor('task-1')).toEqual(a);
       });
 
-      it('upserts: a second write replaces every field of the actor', async () => {
+      it('upserts: a second write replaces every field of the actor but its kind', async () => {
         await store.commit(batch({ actors: [actor('x')] }));
         const replaced = actor('x', {
-          kind: 'agent',
-          machineId: 'troupe.agent',
+          machineId: 'troupe.task2',
           version: 2,
           state: 'busy',
           context: { other: true },
@@ -185,6 +185,28 @@ export function describeStoreConformance(
         await store.commit(batch({ actors: [replaced] }));
         expect(await store.getActor('x')).toEqual(replaced);
         expect(await store.listActors({})).toEqual([replaced]);
+      });
+
+      for (const settled of [false, true]) {
+        it(`refuses to write an actor under the id of a ${settled ? 'settled' : 'live'} actor of another kind, writing nothing of the batch (E_ID_KIND_CONFLICT)`, async () => {
+          const task = actor('shared', { settled, state: settled ? 'succeeded' : 'running', context: { id: 'shared', result: { kept: true } } });
+          await store.commit(batch({ actors: [task], events: [event(1)] }));
+          const before = await snapshotOf(store);
+          const agent = actor('shared', { kind: 'agent', machineId: 'troupe.agent', state: 'idle', context: { id: 'shared' }, ticketId: null });
+          const refused = batch({ actors: [actor('innocent'), agent], events: [event(2)], timersSet: [{ actorId: 'innocent', name: 't', at: 5 }], outbox: [outbox('o-1')] });
+          await expect(store.commit(refused)).rejects.toMatchObject({ code: 'E_ID_KIND_CONFLICT', details: { id: 'shared', heldBy: 'task', written: 'agent' } });
+          expect(await snapshotOf(store)).toEqual(before);
+          expect(await store.getActor('shared')).toEqual(task);
+          // The store keeps working: the refusal was the batch's fault.
+          await store.commit(batch({ actors: [actor('innocent')], events: [event(2)] }));
+          expect(ids(await store.listActors({}))).toEqual(['innocent', 'shared']);
+        });
+      }
+
+      it('refuses one batch that writes an id as two kinds', async () => {
+        const twice = batch({ actors: [actor('dual'), actor('dual', { kind: 'ticket', machineId: 'troupe.ticket' })] });
+        await expect(store.commit(twice)).rejects.toMatchObject({ code: 'E_ID_KIND_CONFLICT' });
+        expect(await store.listActors({})).toEqual([]);
       });
 
       it('keeps the last write when one batch holds the same actor twice', async () => {
@@ -598,6 +620,7 @@ export function describeStoreConformance(
     });
 
     describeRetentionConformance(() => store);
+    describePagingConformance(() => store);
 
     if (options.persistent) describe('persistence', () => {
       it('keeps everything committed across a close and a reopen', async () => {

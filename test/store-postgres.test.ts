@@ -226,5 +226,9 @@ describe('PostgresStore on a real server', () => {
     expect(await store.readEvents({})).toEqual([event(1, { at: 5, ticketId: null, taskId: 't1', data: {} })]);
     expect(await store.loadTimers()).toEqual([{ actorId: 't1', name: 'start', at: 60005 }]);
     expect(await store.listNodes()).toEqual([]);
+    // Version 4: the old row's creation time is its last write time; new rows page after it.
+    await store.commit(batch({ actors: [actor('t2', { ticketId: null, updatedAt: 7 })] }));
+    const page = await store.pageActors({ kinds: ['task'], order: 'oldest', limit: 10 });
+    expect(page.items.map((i) => [i.actor.id, i.createdAt])).toEqual([['t1', 5], ['t2', 7]]);
   });
 });

@@ -17,6 +17,8 @@ import { SqliteStore } from '../src/engine/store/sqlite-store.js';
  */
 const FIXTURE = join(import.meta.dirname, 'fixtures', 'schema', 'store-v1.db');
 const silent = pino({ level: 'silent' });
+/** The columns of the actors table at version 1; later versions add to them. */
+const V1_ACTOR_COLUMNS = 'id, kind, machine_id, version, state, context, settled, ticket_id, updated_at';
 
 describe('SQLite schema versions', () => {
   let dir: string;
@@ -44,7 +46,7 @@ describe('SQLite schema versions', () => {
   it('upgrades a version-1 file on open and keeps everything it held', async () => {
     expect(metaVersion(path)).toBe('1');
     const before = new Database(path, { readonly: true });
-    const actorsBefore = before.prepare('SELECT * FROM actors ORDER BY id').all();
+    const actorsBefore = before.prepare(`SELECT ${V1_ACTOR_COLUMNS} FROM actors ORDER BY id`).all();
     const eventsBefore = before.prepare('SELECT * FROM events ORDER BY seq').all();
     const timersBefore = before.prepare('SELECT * FROM timers ORDER BY actor_id, name').all();
     before.close();
@@ -55,7 +57,9 @@ describe('SQLite schema versions', () => {
     await store.close();
     expect(metaVersion(path)).toBe(String(latestVersion(SQLITE_MIGRATIONS)));
     const after = new Database(path, { readonly: true });
-    expect(after.prepare('SELECT * FROM actors ORDER BY id').all()).toEqual(actorsBefore);
+    expect(after.prepare(`SELECT ${V1_ACTOR_COLUMNS} FROM actors ORDER BY id`).all()).toEqual(actorsBefore);
+    // Version 4: each actor's creation time is its last write time, the best version 1 knew.
+    expect(after.prepare('SELECT COUNT(*) FROM actors WHERE created_at <> updated_at').pluck().get()).toBe(0);
     expect(after.prepare('SELECT * FROM events ORDER BY seq').all()).toEqual(eventsBefore);
     expect(after.prepare('SELECT * FROM timers ORDER BY actor_id, name').all()).toEqual(timersBefore);
     expect(after.prepare('SELECT COUNT(*) FROM leases').pluck().get()).toBe(0);
@@ -70,6 +74,11 @@ describe('SQLite schema versions', () => {
     try {
       const ticket = await runtime.tickets.get('TK-1');
       expect(ticket?.status).toBe('completed');
+      // Settled work of the old file is paged in creation order like new work.
+      const store = runtime.store;
+      const tasks = await store.pageActors({ kinds: ['task'], order: 'oldest', limit: 100 });
+      expect(tasks.items.length).toBe((await store.listActors({ kind: 'task' })).length);
+      expect(tasks.items.map((i) => i.createdAt)).toEqual(tasks.items.map((i) => i.actor.updatedAt).sort((a, b) => a - b));
       await runtime.agents.register({ id: 'deployer', capabilities: ['nobody-has-this'], capacity: 1, handler: async () => ({ ok: true }) });
       const done = await runtime.tasks.wait('waiting');
       expect(done.status).toBe('succeeded');

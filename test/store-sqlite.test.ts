@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/engine/store/sqlite-store.js';
 import { latestVersion } from '../src/engine/store/schema-ladder.js';
 import { SQLITE_MIGRATIONS } from '../src/engine/store/sqlite-migrations.js';
-import { batch, describeStoreConformance, event } from './store-conformance.js';
+import { actor, batch, describeStoreConformance, event } from './store-conformance.js';
 import { describeLeaseConformance } from './lease-conformance.js';
 
 for (const synchronous of ['NORMAL', 'FULL'] as const) {
@@ -66,6 +66,7 @@ describe('SqliteStore on disk', () => {
     db.close();
     expect(objects).toEqual([
       { type: 'table', name: 'actors' },
+      { type: 'index', name: 'actors_created' },
       { type: 'index', name: 'actors_expiry' },
       { type: 'index', name: 'actors_settled' },
       { type: 'index', name: 'actors_ticket' },
@@ -90,20 +91,23 @@ describe('SqliteStore on disk', () => {
 
   it('upgrades a version 2 store (before retention and audit) in place, keeping its rows', async () => {
     const first = await open();
-    await first.commit(batch({ events: [event(1)] }));
+    await first.commit(batch({ events: [event(1)], actors: [actor('old', { updatedAt: 7 })] }));
     await first.close();
-    // What a version 2 file is: the same tables less the audit table and retention's indexes.
+    // What a version 2 file is: the same tables less the audit table, retention's indexes and
+    // the creation order of actors (version 4).
     const db = new Database(path);
-    db.exec("DROP TABLE audit; DROP INDEX actors_expiry; DROP INDEX events_ownerless; UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    db.exec(`DROP TABLE audit; DROP INDEX actors_expiry; DROP INDEX events_ownerless; DROP INDEX actors_created;
+      ALTER TABLE actors DROP COLUMN created_at; UPDATE meta SET value = '2' WHERE key = 'schema_version'`);
     db.close();
     const upgraded = await open();
     expect((await upgraded.readEvents({})).map((e) => e.seq)).toEqual([1]);
     await upgraded.appendAudit([{ at: 1, actor: 'ops', action: 'config.reloaded', target: null, details: {} }]);
+    expect((await upgraded.pageActors({ kinds: ['task'], order: 'oldest', limit: 5 })).items).toEqual([{ actor: actor('old', { updatedAt: 7 }), createdAt: 7 }]);
     await upgraded.close();
     const check = new Database(path, { readonly: true });
-    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('3');
-    expect(check.prepare("SELECT name FROM sqlite_master WHERE name IN ('audit', 'actors_expiry', 'events_ownerless') ORDER BY name").pluck().all())
-      .toEqual(['actors_expiry', 'audit', 'events_ownerless']);
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('4');
+    expect(check.prepare("SELECT name FROM sqlite_master WHERE name IN ('audit', 'actors_expiry', 'events_ownerless', 'actors_created') ORDER BY name").pluck().all())
+      .toEqual(['actors_created', 'actors_expiry', 'audit', 'events_ownerless']);
     check.close();
   });
 

@@ -46,13 +46,13 @@ describe('authentication and authorisation', () => {
     await bound.close();
   });
 
-  it('refuses the id of an in-process agent, and lets a newer connection take over a WebSocket agent', async () => {
+  it('refuses the id of an in-process agent, and lets a newer connection of the same session (its resume secret) take over a WebSocket agent', async () => {
     t = await startTestServer();
     await t.runtime.agents.register({ id: 'local', handler: () => null });
     const clash = await RawClient.open(t.url, AGENT_TOKEN);
     expect(await clash.request({ type: 'hello', agentId: 'local' })).toMatchObject({ code: 'E_DUPLICATE_ID' });
     const first = await RawClient.agent(t.url, { agentId: 'roamer' });
-    const second = await RawClient.agent(t.url, { agentId: 'roamer' });
+    const second = await RawClient.agent(t.url, { agentId: 'roamer', resumeSecret: first.welcome.resumeSecret });
     expect((await first.client.closed).code).toBe(4002);
     expect(await second.client.request({ type: 'heartbeat' })).toMatchObject({ type: 'ack' });
     await Promise.all([clash.close(), second.client.close()]);

@@ -20,12 +20,12 @@ afterEach(async () => {
 });
 
 async function runningRawAgent(agentId: string, taskId: string) {
-  const { client } = await RawClient.agent(t.url, { agentId });
+  const { client, welcome } = await RawClient.agent(t.url, { agentId });
   await t.runtime.tasks.create({ id: taskId, type: 'job' });
   const assign = await client.nextOfType('assign');
   const leaseId = assign.leaseId as string;
   expect(await client.request({ type: 'accept', taskId, leaseId })).toMatchObject({ type: 'ack', status: 'running' });
-  return { client, leaseId };
+  return { client, leaseId, resumeSecret: welcome.resumeSecret as string };
 }
 
 describe('disconnects and the grace period', () => {
@@ -95,11 +95,12 @@ describe('disconnects and the grace period', () => {
   it('an assignment made while the agent was away is sent when it reconnects', async () => {
     t = await startTestServer();
     const first = await RawClient.agent(t.url, { agentId: 'away' });
+    const resumeSecret = first.welcome.resumeSecret;
     await first.client.close();
     await t.runtime.tasks.create({ id: 'meanwhile', type: 'job' });
     await t.runtime.idle();
     expect((await t.runtime.tasks.get('meanwhile')).status).toBe('offered');
-    const back = await RawClient.agent(t.url, { agentId: 'away' });
+    const back = await RawClient.agent(t.url, { agentId: 'away', resumeSecret });
     const assign = await back.client.nextOfType('assign');
     expect(assign).toMatchObject({ taskId: 'meanwhile', attempt: 1 });
     expect(await back.client.request({ type: 'accept', taskId: 'meanwhile', leaseId: assign.leaseId })).toMatchObject({ type: 'ack' });
@@ -108,10 +109,11 @@ describe('disconnects and the grace period', () => {
 
   it('a running task the reconnecting agent no longer knows fails as agent-lost and is retried', async () => {
     t = await startTestServer();
-    const { client } = await runningRawAgent('forgetful', 'job');
+    const { client, resumeSecret } = await runningRawAgent('forgetful', 'job');
     await client.close();
     const retrying = nextEvent(t.runtime, { types: ['task.retrying'], taskId: 'job' });
-    const back = await RawClient.agent(t.url, { agentId: 'forgetful', held: [] });
+    // The same session (its secret) that no longer lists the task: its worker lost it.
+    const back = await RawClient.agent(t.url, { agentId: 'forgetful', held: [], resumeSecret });
     expect((await retrying).data.error).toMatchObject({ category: 'agent-lost', code: 'E_AGENT_LOST' });
     await t.clock.advance(1_000);
     expect(await back.client.nextOfType('assign')).toMatchObject({ taskId: 'job', attempt: 2 });

@@ -100,7 +100,7 @@ describe('docs/protocol.md and docs/errors.md', () => {
     expect(schema).toEqual(JSON.parse(JSON.stringify(protocolJsonSchema())));
     const hello = (schema.agentMessages as Record<string, { properties: Record<string, unknown>; required: string[] }>).hello;
     expect(hello?.required).toEqual(['type', 'agentId']);
-    expect(Object.keys(hello?.properties ?? {})).toEqual(['type', 'ref', 'agentId', 'capabilities', 'capacity', 'token', 'held', 'features']);
+    expect(Object.keys(hello?.properties ?? {})).toEqual(['type', 'ref', 'agentId', 'capabilities', 'capacity', 'token', 'held', 'features', 'resumeSecret']);
   });
 });
 

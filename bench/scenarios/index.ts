@@ -1,4 +1,5 @@
 import type { Scenario } from '../harness.js';
+import { controlsCost } from './controls-cost.js';
 import { coreThroughput } from './core-throughput.js';
 import { patternsCompile } from './patterns-compile.js';
 import { patternsRun } from './patterns-run.js';
@@ -13,4 +14,4 @@ import { wsPostgres } from './ws-postgres.js';
 import { wsSqlite } from './ws-sqlite.js';
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. Add new ones here. */
-export const scenarios: Scenario[] = [wsSqlite, coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, tracingCost, postgresCluster, wsPostgres, retentionSoak];
+export const scenarios: Scenario[] = [wsSqlite, coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, tracingCost, controlsCost, postgresCluster, wsPostgres, retentionSoak];

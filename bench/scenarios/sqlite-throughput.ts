@@ -125,7 +125,7 @@ function prepareReplay(batches: CommitBatch[]) {
       const state = JSON.stringify(a.state) ?? null;
       const context = JSON.stringify(a.context) ?? null;
       bytes += a.id.length + (state?.length ?? 0) + (context?.length ?? 0) + 40;
-      return [a.id, a.kind, a.machineId, a.version, state, context, a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt] as const;
+      return [a.id, a.kind, a.machineId, a.version, state, context, a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt, a.updatedAt] as const;
     });
     const events = b.events.map((e) => {
       const data = JSON.stringify(e.data);

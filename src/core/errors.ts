@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   E_UNKNOWN_AGENT: 'No agent has that id.',
   E_UNKNOWN_PHASE: 'The ticket has no phase with that name.',
   E_DUPLICATE_ID: 'An entity with that id already exists.',
+  E_ID_KIND_CONFLICT:
+    'A store was asked to write an actor under an id that an actor of another kind holds; an id keeps its first kind forever, so nothing of the batch was written.',
   E_DEPENDENCY_CYCLE: 'The dependencies form a cycle; the message names it.',
   E_MISSING_DEPENDENCY: 'A task depends on a task that does not exist.',
   E_INVALID_STATE: 'The entity is not in a state that accepts this request.',

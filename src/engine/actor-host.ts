@@ -133,10 +133,14 @@ export class ActorHost {
     this.enqueue({ kind: 'deliver', to, event });
   }
 
-  /** Sends and resolves once the message's batch has committed, saying whether it applied. */
-  request(to: string, event: HostEvent): Promise<MessageOutcome> {
+  /**
+   * Sends and resolves once the message's batch has committed, saying whether it applied. With
+   * `kind`, only an actor of that kind takes it: an id of another kind answers `E_ID_KIND_CONFLICT`
+   * and nothing changes (an entry point named for one kind never reaches another).
+   */
+  request(to: string, event: HostEvent, kind?: ActorKind): Promise<MessageOutcome> {
     this.assertRunning();
-    return new Promise((reply) => this.enqueue({ kind: 'deliver', to, event, reply }));
+    return new Promise((reply) => this.enqueue(kind === undefined ? { kind: 'deliver', to, event, reply } : { kind: 'deliver', to, event, reply, expectKind: kind }));
   }
 
   /**
@@ -164,6 +168,7 @@ export class ActorHost {
     const group: SpawnGroup = {
       ids: spawns.map((s) => s.id),
       replaceable: new Set(spawns.filter((s) => s.replaceSettled).map((s) => s.id)),
+      kinds: new Map(spawns.map((s) => [s.id, s.kind])),
     };
     const outcomes = spawns.map(
       (request, i) =>
@@ -299,7 +304,8 @@ export class ActorHost {
               continue;
             }
             const actor = message.kind === 'spawn' ? undefined : this.live.get(message.to);
-            if (actor) this.step(actor, message as DeliveryMessage | TimerMessage, batch);
+            if (actor && message.kind === 'deliver' && message.expectKind !== undefined && message.expectKind !== actor.kind) refuseKind(message, actor.kind);
+            else if (actor) this.step(actor, message as DeliveryMessage | TimerMessage, batch);
             // The group's first message read the store for the whole group: no await for the rest.
             else if (message.kind === 'spawn' && message.group && !message.group.head) this.spawnChecked(message, batch);
             else {
@@ -390,7 +396,10 @@ export class ActorHost {
     for (const id of group.ids) {
       const stored = batch.stored.get(id);
       const live = this.live.get(id);
-      const kind = live?.kind ?? (stored !== undefined && !(stored.settled && group.replaceable.has(id)) ? stored.kind : undefined);
+      const spawnKind = group.kinds.get(id);
+      // Only a settled actor of the same kind may be replaced: an id keeps its first kind forever.
+      const replaceable = stored !== undefined && stored.settled && group.replaceable.has(id) && stored.kind === spawnKind;
+      const kind = live?.kind ?? (stored !== undefined && !replaceable ? stored.kind : undefined);
       if (kind !== undefined) return duplicateId(id, kind, `: none of the ${group.ids.length} actors made together was created`);
     }
     return undefined;
@@ -414,6 +423,11 @@ export class ActorHost {
     if (stored) await this.resolveKinds([stored.kind]);
     // The store may have been read while this batch already revived the actor.
     const revived = this.live.get(message.to);
+    const found = revived?.kind ?? stored?.kind;
+    if (message.kind === 'deliver' && message.expectKind !== undefined && found !== undefined && found !== message.expectKind) {
+      refuseKind(message, found);
+      return;
+    }
     if (revived) {
       this.step(revived, message, batch);
       return;
@@ -453,10 +467,13 @@ export class ActorHost {
       message.reply?.({ applied: false, error: refusal });
       return;
     }
-    const existing = this.live.has(message.to) ? undefined : batch.stored.get(message.to);
-    const replaceable = spawn.replaceSettled && existing !== undefined && existing.settled;
-    if (this.live.has(message.to) || (existing !== undefined && !replaceable)) {
-      message.reply?.({ applied: false, error: new TroupeError('E_DUPLICATE_ID', `an actor with id "${message.to}" already exists`) });
+    const live = this.live.get(message.to);
+    const existing = live ? undefined : batch.stored.get(message.to);
+    // Only a settled actor of the same kind may be replaced (an agent registering anew): an id
+    // keeps its first kind forever, so an agent never takes over a finished task's id.
+    const replaceable = spawn.replaceSettled && existing !== undefined && existing.settled && existing.kind === spawn.kind;
+    if (live || (existing !== undefined && !replaceable)) {
+      message.reply?.({ applied: false, error: duplicateId(message.to, (live ?? existing)?.kind ?? spawn.kind) });
       return;
     }
     this.spawnNow(message, batch);
@@ -478,6 +495,8 @@ export class ActorHost {
     const actor: LiveActor = { id: message.to, kind: spawn.kind, entry, snapshot: result.snapshot, ticketId: spawn.ticketId };
     this.live.set(actor.id, actor);
     batch.dirty.set(actor.id, actor);
+    // The creation time the store pages lists by (Store.pageActors): the spawn's, as the views show it.
+    (batch.created ??= new Map()).set(actor.id, input.now);
     if (spawn.announce) batch.followUps.push({ kind: 'deliver', to: spawn.announce.to, event: spawn.announce.event });
     this.effects.run(actor, result.effects, batch);
     if (message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
@@ -516,6 +535,7 @@ export class ActorHost {
     write.timersSet = [...batch.timersSet.values()];
     write.timersCleared = [...batch.timersCleared.values()];
     write.events = batch.events;
+    if (batch.created !== undefined) write.created = batch.created;
     if (!isEmptyBatch(write)) {
       try {
         await this.options.store.commit(write);
@@ -606,9 +626,19 @@ export class ActorHost {
   }
 }
 
-
 function storeFailure(error: unknown): TroupeError {
   return error instanceof TroupeError
     ? error
     : new TroupeError('E_STORE', `the store failed to commit: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+}
+
+/** A delivery meant for one kind reached an id of another: refused, nothing changes. */
+function refuseKind(message: DeliveryMessage, found: string): void {
+  message.onUnapplied?.();
+  message.reply?.({
+    applied: false,
+    error: new TroupeError('E_ID_KIND_CONFLICT', `"${message.to}" is the id of a ${found}, not of a ${String(message.expectKind)}`, {
+      details: { id: message.to, heldBy: found, expected: message.expectKind },
+    }),
+  });
 }

@@ -32,6 +32,8 @@ export interface DeliveryMessage {
   reply?: (outcome: MessageOutcome) => void;
   /** Called at once when the message did not apply (no transition took it, or no such actor). */
   onUnapplied?: () => void;
+  /** Only an actor of this kind takes the event (see `ActorHost.request`). */
+  expectKind?: string;
 }
 
 /** A durable timer of `to` fired: its row is cleared in the batch that delivers its event. */
@@ -84,6 +86,8 @@ export interface SpawnGroup {
   ids: string[];
   /** Ids whose settled actor may be replaced. */
   replaceable: Set<string>;
+  /** The kind each id is spawned as: a settled actor is replaced only by one of its own kind. */
+  kinds: Map<string, string>;
   /** Set by the first message when an id is taken: every spawn of the group is refused with it. */
   refusal?: TroupeError;
 }
@@ -162,6 +166,8 @@ export interface OpenBatch {
   nextFollowUp: number;
   /** What the store holds under ids about to be spawned, read once for a whole group. */
   stored: Map<string, StoredActor | undefined>;
+  /** When the actors this batch spawned were created, by id (made at the first spawn). */
+  created?: Map<string, number>;
 }
 
 /** An id already taken: by which kind of actor, in the one address space all actors share. */

@@ -11,6 +11,8 @@ import { envNameOf } from '../../src/edge/config/config-env.js';
 import { formatConfigProblem, loadConfig } from '../../src/edge/config/config-load.js';
 import { ConfigReloader } from '../../src/edge/config/config-reload.js';
 import { configSchema } from '../../src/edge/config/config-schema.js';
+import { serveConfig } from '../../src/edge/config/serve-config.js';
+import { call, CLIENT_TOKEN, runCli, startServe } from '../support/serve-process.js';
 import { connectAgent } from '../../src/edge/sdk/index.js';
 import { createRuntime } from '../../src/index.js';
 import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
@@ -51,7 +53,7 @@ describe('configuration: file, environment, flags', () => {
     if (!result.ok) throw new Error(result.problems.map(formatConfigProblem).join('\n'));
     expect(result.config.retention).toMatchObject({ enabled: true, finished: 7 * 86_400_000, deadLettered: 30 * 86_400_000, archive: './archive' });
     expect(result.config.tokens.map((t) => t.name)).toEqual(['ci-agent', 'dashboard']);
-    expect(result.config.server).toEqual({ host: '127.0.0.1', port: 0 });
+    expect(result.config.server).toEqual({ host: '127.0.0.1', port: 0, allowTakeover: false });
   });
 
   it('reports every problem with file:line:column and its path, as pattern errors are', async () => {
@@ -107,6 +109,17 @@ tokens:
     expect(bad.ok ? [] : bad.problems.map(formatConfigProblem)).toEqual([
       'TROUPE_RETENTION_DEAD_LETTERED retention.deadLettered: a duration is a number with a unit: 500ms, 45s, 10m, 12h, 7d',
     ]);
+  });
+
+  it('takes --log-level over TROUPE_LOG_LEVEL and the file, checked like them', async () => {
+    await writeFile(file, GOOD);
+    const { load } = serveConfig({ config: file, logLevel: 'debug' }, { TROUPE_LOG_LEVEL: 'error' });
+    const result = load();
+    expect(result.ok && result.config.log.level).toBe('debug');
+    const fromEnv = serveConfig({ config: file }, { TROUPE_LOG_LEVEL: 'error' }).load();
+    expect(fromEnv.ok && fromEnv.config.log.level).toBe('error');
+    const bad = serveConfig({ config: file, logLevel: 'loud' }, {}).load();
+    expect(bad.ok ? [] : bad.problems.map(formatConfigProblem)).toEqual([expect.stringMatching(/^--log-level log\.level: Invalid option/)]);
   });
 
   it('names a variable for every option of the schema', () => {
@@ -212,6 +225,21 @@ describe('reload (SIGHUP)', () => {
     }
   }, 60_000);
 
+  it('troupe serve --log-level debug writes the debug decision lines; --log-level loud does not start', async () => {
+    const serve = await startServe(['--log-level', 'debug'], dir);
+    try {
+      expect((await call(serve.url, 'POST', '/v1/tasks', { token: CLIENT_TOKEN, body: { id: 'logged', type: 'hello' } })).status).toBe(201);
+      // task.created is a debug decision (docs/logging.md): absent at the default info level.
+      await expect.poll(() => serve.lines.some((l) => l.includes('"level":20') && l.includes('"event":"task.created"') && l.includes('"taskId":"logged"'))).toBe(true);
+    } finally {
+      await serve.stop();
+    }
+    const refused = runCli(['serve', '--memory', '--port', '0', '--log-level', 'loud'], { waitFor: /not started/ });
+    await refused.matched;
+    expect(await refused.exited).toBe(1);
+    expect(refused.lines.some((l) => /^--log-level log\.level: Invalid option/.test(l))).toBe(true);
+  }, 60_000);
+
   it('troupe serve refuses to start on an invalid configuration, naming every problem', async () => {
     const file = join(dir, 'troupe.yaml');
     await writeFile(file, 'server:\n  prot: 1\nlog:\n  level: loud\n');
@@ -275,6 +303,9 @@ function watch(child: ChildProcess, lines: string[]): (pattern: RegExp) => Promi
         if (m) return resolve(m);
       }
       waiting.push({ pattern, resolve });
+      if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`exited with ${child.exitCode ?? child.signalCode} before ${pattern}: ${lines.join('\n')}`));
       child.once('exit', (code) => reject(new Error(`exited with ${code} before ${pattern}: ${lines.join('\n')}`)));
+      // Say what was seen instead of letting the test time out without a word.
+      setTimeout(() => reject(new Error(`no line matched ${pattern} within 40 s; lines so far:\n${lines.join('\n')}`)), 40_000).unref();
     });
 }

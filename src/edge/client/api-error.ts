@@ -15,20 +15,34 @@ export class ApiError extends Error {
     readonly status: number,
     readonly path: Array<string | number> = [],
     readonly retryable = false,
+    /** A refused pattern (`runs.apply` with `yaml`): every problem, with line and column in that text. */
+    readonly problems: ApiPatternProblem[] = [],
   ) {
     super(message);
     this.name = 'ApiError';
   }
 }
 
+/** One problem of a pattern the server refused (docs/api.md, docs/patterns.md). */
+export interface ApiPatternProblem {
+  code: string;
+  severity: 'error' | 'warning';
+  message: string;
+  line: number;
+  column: number;
+  path: string;
+  suggestion?: string;
+}
+
 /** The error of a non-2xx answer, from its `{ error: {...} }` body (or what came instead). */
 export async function apiErrorOf(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; path?: unknown; retryable?: unknown } };
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; path?: unknown; retryable?: unknown; problems?: unknown } };
     const e = body.error;
     if (e && typeof e.code === 'string') {
-      return new ApiError(e.code, String(e.message ?? e.code), response.status, Array.isArray(e.path) ? (e.path as Array<string | number>) : [], e.retryable === true);
+      const problems = Array.isArray(e.problems) ? (e.problems as ApiPatternProblem[]) : [];
+      return new ApiError(e.code, String(e.message ?? e.code), response.status, Array.isArray(e.path) ? (e.path as Array<string | number>) : [], e.retryable === true, problems);
     }
   } catch {
     // not our error body (a proxy in between, say): described below

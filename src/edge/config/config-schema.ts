@@ -19,8 +19,10 @@ export const configSchema = z
       .strictObject({
         host: z.string().min(1).default('127.0.0.1'),
         port: z.int().min(0).max(65_535).default(7411),
+        /** A hello without the agent's resume secret may take over an agent id another session holds. */
+        allowTakeover: z.boolean().default(false),
       })
-      .default({ host: '127.0.0.1', port: 7411 }),
+      .default({ host: '127.0.0.1', port: 7411, allowTakeover: false }),
     store: z
       .strictObject({
         /** The SQLite file, or a `postgres://` URL; ignored with `memory: true`. */
@@ -45,6 +47,10 @@ export const configSchema = z
     limits: z
       .strictObject({
         maxConnections: z.int().min(1).default(10_000),
+        /** WebSocket connections at once per token. */
+        maxConnectionsPerToken: z.int().min(1).default(1_000),
+        /** How often observer connections are pinged; one that missed the previous pong is dropped. */
+        observerPingInterval: durationSchema.default(30_000),
         rateLimit: z
           .union([z.literal(false), z.strictObject({ messagesPerSecond: z.number().positive().default(5_000), burst: z.number().min(1).default(10_000) })])
           .prefault({}),

@@ -13,6 +13,8 @@ export interface ServeFlags {
   observerToken?: string[];
   clientToken?: string[];
   graceMs?: number;
+  /** `--log-level`: checked against the schema like the file's `log.level`. */
+  logLevel?: string;
 }
 
 type Token = TroupeConfig['tokens'][number];
@@ -34,14 +36,15 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     ...(flags.db !== undefined ? [{ name: '--db', path: ['store', 'path'], value: flags.db }] : []),
     ...(flags.memory === true ? [{ name: '--memory', path: ['store', 'memory'], value: true }] : []),
     ...(flags.graceMs !== undefined ? [{ name: '--grace-ms', path: ['limits', 'grace'], value: flags.graceMs }] : []),
+    ...(flags.logLevel !== undefined ? [{ name: '--log-level', path: ['log', 'level'], value: flags.logLevel }] : []),
   ];
   const list = (name: string) => (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
   // Each token with where it was given, so a refusal names the flag or variable.
   const extra: Array<Token & { where: string }> = [
-    ...(flags.agentToken ?? []).map((token, i) => ({ name: `flag-agent-${i + 1}`, token, role: 'agent' as const, where: '--agent-token' })),
+    ...(flags.agentToken ?? []).map((spec, i) => ({ name: `flag-agent-${i + 1}`, ...boundAgentToken(spec), role: 'agent' as const, where: '--agent-token' })),
     ...(flags.observerToken ?? []).map((token, i) => ({ name: `flag-observer-${i + 1}`, token, role: 'observer' as const, where: '--observer-token' })),
     ...(flags.clientToken ?? []).map((token, i) => ({ name: `flag-client-${i + 1}`, token, role: 'client' as const, where: '--client-token' })),
-    ...list('TROUPE_AGENT_TOKENS').map((token, i) => ({ name: `env-agent-${i + 1}`, token, role: 'agent' as const, where: 'TROUPE_AGENT_TOKENS' })),
+    ...list('TROUPE_AGENT_TOKENS').map((spec, i) => ({ name: `env-agent-${i + 1}`, ...boundAgentToken(spec), role: 'agent' as const, where: 'TROUPE_AGENT_TOKENS' })),
     ...list('TROUPE_OBSERVER_TOKENS').map((token, i) => ({ name: `env-observer-${i + 1}`, token, role: 'observer' as const, where: 'TROUPE_OBSERVER_TOKENS' })),
     ...list('TROUPE_CLIENT_TOKENS').map((token, i) => ({ name: `env-client-${i + 1}`, token, role: 'client' as const, where: 'TROUPE_CLIENT_TOKENS' })),
   ];
@@ -71,3 +74,22 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
 }
 
 const ordinal = (n: number): string => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+
+/** An agent id as hello takes it: the ids a token is bound to are written with these characters. */
+const AGENT_IDS = /^(.+)=([A-Za-z0-9._:@-]+(?:[|,][A-Za-z0-9._:@-]+)*)$/;
+
+/**
+ * An agent token as `--agent-token` and `TROUPE_AGENT_TOKENS` write it: `TOKEN`, or
+ * `TOKEN=agent-a,agent-b` (in the variable, whose entries commas separate, `TOKEN=agent-a|agent-b`)
+ * for a token bound to those agent ids. The last `=` followed by ids splits; a token may hold `=`.
+ *
+ * @example
+ * ```ts
+ * boundAgentToken('s3cret-s3cret-s3cret=coder-1|coder-2'); // { token: 's3cret-s3cret-s3cret', agentIds: ['coder-1', 'coder-2'] }
+ * ```
+ */
+export function boundAgentToken(spec: string): { token: string; agentIds?: string[] } {
+  const match = AGENT_IDS.exec(spec);
+  if (match === null) return { token: spec };
+  return { token: match[1] as string, agentIds: (match[2] as string).split(/[|,]/) };
+}

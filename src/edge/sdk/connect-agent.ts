@@ -86,6 +86,8 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
   private readonly policy: ReconnectPolicy | false;
   private link: AgentLink | null = null;
   private welcome: WelcomeMessage | null = null;
+  /** The session's resume secret from the last welcome: a reconnect carries it to prove it is this session. */
+  private resumeSecret: string | null = null;
   private failures = 0;
   private stopped = false;
   private beatTimer: unknown = null;
@@ -179,7 +181,8 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
         capacity: this.options.capacity ?? 1,
         held: this.runner.held(),
       };
-      await link.hello({ ...hello, features: [...PROTOCOL_FEATURES] }).catch((error: unknown) => {
+      const secret = this.resumeSecret === null ? {} : { resumeSecret: this.resumeSecret };
+      await link.hello({ ...hello, ...secret, features: [...PROTOCOL_FEATURES] }).catch((error: unknown) => {
         // A server from before protocol features refuses the field: say hello without it.
         if (error instanceof RemoteError && error.code === 'E_INVALID_MESSAGE' && error.message.includes('features')) return link.hello(hello);
         throw error;
@@ -206,6 +209,7 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
 
   private welcomed(welcome: WelcomeMessage): void {
     this.welcome = welcome;
+    if (welcome.resumeSecret !== undefined) this.resumeSecret = welcome.resumeSecret;
     if (welcome.features.includes('batch')) this.link?.startBatching(welcome.limits.maxFrameBytes);
     this.failures = 0;
     this.runner.welcomed(welcome);

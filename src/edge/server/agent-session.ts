@@ -26,6 +26,12 @@ export class AgentSession implements AgentTransport {
   private readonly early = new Map<string, Offer>();
   /** The grace timer while disconnected (a handle of the runtime's clock). */
   graceTimer: unknown = null;
+  /**
+   * The session's resume secret, given in every welcome: a hello that carries it is this
+   * session coming back. Null for a session adopted from the store after a restart (secrets are
+   * kept in memory only): its first hello sets one.
+   */
+  secret: string | null = null;
 
   constructor(
     readonly agentId: string,

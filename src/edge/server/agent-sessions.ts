@@ -1,5 +1,7 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TroupeError } from '../../core/errors.js';
+import { duplicateId } from '../../engine/host-types.js';
 import type { AgentContext } from '../../core/machines/agent-machine.js';
 import type { LiveActor } from '../../engine/host-types.js';
 import type { Runtime } from '../../runtime.js';
@@ -170,15 +172,30 @@ export class AgentSessions {
     if (!connection.open || this.closing) throw new TroupeError('E_INVALID_STATE', 'the connection closed during hello');
     const id = hello.agentId;
     const live = this.runtime.core.host.getLive(id);
-    if (live && live.kind !== 'agent') throw new TroupeError('E_DUPLICATE_ID', `"${id}" is the id of a ${live.kind}`);
+    // An id keeps its first kind: a task's, ticket's or coordinator's id, live or settled, is
+    // never an agent's (checked before anything is attached, so nothing of the connection's
+    // session touches that actor). The host and the store refuse it too, should this be raced.
+    const kind = live?.kind ?? (await this.runtime.core.options.store.getActor(id))?.kind;
+    if (kind !== undefined && kind !== 'agent') throw duplicateId(id, kind);
     if (live && (live.snapshot.context as AgentContext).transport !== 'websocket') {
       throw new TroupeError('E_DUPLICATE_ID', `agent "${id}" is registered in-process`);
     }
     let session = this.sessions.get(id);
+    const held = session !== undefined && session.secret !== null && (session.connection !== null || live !== undefined);
+    if (session && held && !sameSecret(hello.resumeSecret, session.secret)) {
+      // Another session holds the id: only its secret resumes it, unless the operator lets the
+      // newest session win (it gets a secret of its own; the old one stops working).
+      if (!this.options.allowTakeover) {
+        throw new ProtocolError('E_AGENT_TAKEN', `another session holds agent "${id}" (${session.connection ? 'connected' : 'within its grace period'}); say hello with its resumeSecret, or retry once it has ended`);
+      }
+      session.secret = null;
+    }
     if (!session) {
       session = new AgentSession(id, this.runtime, this.logger);
       this.sessions.set(id, session);
     }
+    // A new agent, a takeover, or a session adopted after a restart: a fresh secret.
+    if (!live || session.secret === null) session.secret = randomBytes(24).toString('base64url');
     const previous = session.connection;
     if (previous && previous !== connection) {
       session.detach(previous);
@@ -215,6 +232,7 @@ export class AgentSessions {
       resumed: reconciliation.resumed,
       revoked: reconciliation.revoked,
       features: PROTOCOL_FEATURES.filter((f) => hello.features.includes(f)),
+      resumeSecret: session.secret,
     };
     if (!session.welcome(connection, welcome, reconciliation.resend)) {
       throw new TroupeError('E_INVALID_STATE', 'the connection closed during hello');
@@ -244,7 +262,7 @@ export class AgentSessions {
     if (session.connection || this.sessions.get(session.agentId) !== session) return;
     this.sessions.delete(session.agentId);
     if (this.runtime.core.transports.get(session.agentId) === session) this.runtime.core.transports.delete(session.agentId);
-    if (this.runtime.core.host.getLive(session.agentId)) {
+    if (this.runtime.core.host.getLive(session.agentId)?.kind === 'agent') {
       await this.runtime.agents.lose(session.agentId, `disconnected for longer than the grace period of ${this.options.graceMs} ms`);
     }
   }
@@ -253,4 +271,11 @@ export class AgentSessions {
     if (session.graceTimer !== null) this.runtime.clock.clear(session.graceTimer);
     session.graceTimer = null;
   }
+}
+
+/** Compares a hello's secret with the session's without a timing hint (digests of equal length). */
+function sameSecret(given: string | undefined, secret: string | null): boolean {
+  if (given === undefined || secret === null) return false;
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(secret));
 }

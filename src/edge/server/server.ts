@@ -15,6 +15,7 @@ import type { AgentRequest } from './protocol/agent-messages.js';
 import { CLOSE_CODES, SUBPROTOCOL } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
 import { TokenAuth } from './shared/token-auth.js';
+import { keepAlive } from './keep-alive.js';
 import { decideUpgrade, refuseUpgrade, type SocketPrincipal } from './upgrade.js';
 
 /**
@@ -38,6 +39,8 @@ export class TroupeServer {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
+  /** Open connections per token, for `maxConnectionsPerToken`. */
+  private readonly perToken = new Map<string, number>();
   private readonly sessions: AgentSessions;
   private readonly agentRequests: AgentRequests;
   private readonly observerRequests: ObserverRequests;
@@ -195,7 +198,13 @@ export class TroupeServer {
       refuseUpgrade(socket, { ok: false, status: 503, reason: 'Service Unavailable', message: 'the server is shutting down' });
       return;
     }
-    const decision = decideUpgrade(request, this.options.path, auth, this.connections.size < this.options.maxConnections);
+    const decision = decideUpgrade(
+      request,
+      this.options.path,
+      auth,
+      this.connections.size < this.options.maxConnections,
+      (token) => (this.perToken.get(token) ?? 0) < this.options.maxConnectionsPerToken,
+    );
     if (!decision.ok) {
       refuseUpgrade(socket, decision);
       return;
@@ -208,11 +217,22 @@ export class TroupeServer {
       onMessage: (c, message) => this.route(c, message),
       onClose: (c) => {
         this.connections.delete(c);
+        const left = (this.perToken.get(c.principal.token) ?? 1) - 1;
+        if (left > 0) this.perToken.set(c.principal.token, left);
+        else this.perToken.delete(c.principal.token);
+        stopPinging?.();
         if (c.role === 'agent') this.sessions.disconnected(c);
         else this.observerRequests.release(c);
       },
     }, this.logger);
     this.connections.add(connection);
+    this.perToken.set(principal.token, (this.perToken.get(principal.token) ?? 0) + 1);
+    // Observers say nothing unless asked: a dead one would hold its slot and its subscriptions
+    // for ever. Agents need no ping: their heartbeats and the stale timer cover them.
+    let stopPinging: (() => void) | undefined;
+    if (principal.role === 'observer' && connection.open) {
+      stopPinging = keepAlive(connection, this.runtime.clock, this.options.observerPingIntervalMs, this.logger);
+    }
     if (principal.role === 'agent') this.sessions.expectHello(connection);
   }
 

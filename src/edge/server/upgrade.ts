@@ -25,6 +25,8 @@ export function decideUpgrade(
   path: string,
   auth: TokenAuth,
   room: boolean,
+  /** Whether the token may open one more connection (`maxConnectionsPerToken`). */
+  roomFor: (token: string) => boolean = () => true,
 ): UpgradeDecision {
   const url = new URL(request.url ?? '/', 'http://localhost');
   if (url.pathname !== path) return { ok: false, status: 404, reason: 'Not Found', message: `the WebSocket endpoint is ${path}` };
@@ -54,6 +56,9 @@ export function decideUpgrade(
       reason: 'Forbidden',
       message: 'a client token cannot connect as an agent or an observer; clients use the HTTP API under /v1',
     };
+  }
+  if (!roomFor(principal.token)) {
+    return { ok: false, status: 429, reason: 'Too Many Requests', message: 'too many connections with this token (limits.maxConnectionsPerToken)' };
   }
   return { ok: true, principal };
 }

@@ -7,10 +7,16 @@ import type { AgentTransport } from '../agent-transport.js';
 import type { RuntimeCore } from '../runtime-core.js';
 import { parseOrThrow } from '../validation.js';
 import { agentView, type AgentView } from './views.js';
+import { isReservedId, RESERVED_ID_RULE } from '../../core/reserved-ids.js';
 
 const agentSchema = z
   .object({
-    id: z.string().min(1).max(200).regex(/^[A-Za-z0-9._:@-]+$/, 'ids use letters, digits and . _ : @ - only'),
+    id: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9._:@-]+$/, 'ids use letters, digits and . _ : @ - only')
+      .refine((id) => !isReservedId(id), RESERVED_ID_RULE),
     capabilities: z.array(z.string().min(1)).default([]),
     capacity: z.number().int().min(1).max(10_000).default(1),
     staleAfterMs: z.number().int().positive().optional(),
@@ -119,14 +125,14 @@ export class AgentApi {
   /** Marks the agent alive now. */
   async heartbeat(id: string): Promise<void> {
     await this.get(id);
-    const outcome = await this.core.host.request(id, { type: 'agent.heartbeat' });
+    const outcome = await this.core.host.request(id, { type: 'agent.heartbeat' }, 'agent');
     if (outcome.error) throw outcome.error;
   }
 
   /** Takes no new work; the agent leaves once what it holds is done. */
   async drain(id: string): Promise<AgentView> {
     await this.get(id);
-    const outcome = await this.core.host.request(id, { type: 'agent.drain' });
+    const outcome = await this.core.host.request(id, { type: 'agent.drain' }, 'agent');
     if (!outcome.applied) throw new TroupeError('E_INVALID_STATE', `agent ${id} cannot drain now`);
     return this.get(id);
   }
@@ -134,7 +140,7 @@ export class AgentApi {
   /** Removes the agent now; the tasks it holds go back to the queue (category `agent-lost`). */
   async deregister(id: string, reason = 'deregistered'): Promise<AgentView> {
     await this.get(id);
-    const outcome = await this.core.host.request(id, { type: 'agent.deregister', reason });
+    const outcome = await this.core.host.request(id, { type: 'agent.deregister', reason }, 'agent');
     if (!outcome.applied) throw new TroupeError('E_INVALID_STATE', `agent ${id} is already gone`);
     this.stopBeating(id);
     this.inProcess.remove(id);
@@ -144,7 +150,7 @@ export class AgentApi {
   /** Marks a remote agent lost (its connection is gone for good). @internal */
   async lose(id: string, reason: string): Promise<void> {
     this.stopBeating(id);
-    await this.core.host.request(id, { type: 'agent.lost', reason });
+    await this.core.host.request(id, { type: 'agent.lost', reason }, 'agent');
   }
 
   async get(id: string): Promise<AgentView> {

@@ -79,7 +79,7 @@ export class DeadLetterApi {
         const event: Record<string, unknown> = { type: 'task.redrive', reason: changes.reason ?? null };
         if (changes.input !== undefined) event.input = structuredClone(changes.input);
         if (retry !== undefined) event.retry = retry;
-        return this.core.host.request(d.id, event as { type: string });
+        return this.core.host.request(d.id, event as { type: string }, 'task');
       }),
     );
     const views: TaskView[] = [];
@@ -151,7 +151,7 @@ export class DeadLetterApi {
   }
 
   private async discardAll(chosen: DeadLetter[], reason: string): Promise<string[]> {
-    const outcomes = await Promise.all(chosen.map((d) => this.core.host.request(d.id, { type: 'task.discard', reason })));
+    const outcomes = await Promise.all(chosen.map((d) => this.core.host.request(d.id, { type: 'task.discard', reason }, 'task')));
     const ids: string[] = [];
     outcomes.forEach((o, i) => {
       const id = (chosen[i] as DeadLetter).id;

@@ -84,10 +84,13 @@ export class LeaseApi {
     event: { type: string } & Record<string, unknown>,
     kind: 'accept' | 'reject' | 'heartbeat' | 'progress' | 'complete' | 'fail',
   ): Promise<ReportOutcome> {
-    const outcome: MessageOutcome = await this.core.host.request(taskId, event);
+    const outcome: MessageOutcome = await this.core.host.request(taskId, event, 'task');
     // Only a missing actor means an unknown task; any other error (a store failure, a snapshot of
     // another machine version) is passed on as it is.
-    if (outcome.error?.details?.missing === true) throw new TroupeError('E_UNKNOWN_TASK', `no task has id "${taskId}"`);
+    // An id of another kind (an agent's, a ticket's) is no task either: reports never reach it.
+    if (outcome.error?.details?.missing === true || outcome.error?.code === 'E_ID_KIND_CONFLICT') {
+      throw new TroupeError('E_UNKNOWN_TASK', `no task has id "${taskId}"`);
+    }
     if (outcome.error) throw outcome.error;
     const snapshot = outcome.snapshot;
     if (!snapshot) throw new TroupeError('E_UNKNOWN_TASK', `no task has id "${taskId}"`);

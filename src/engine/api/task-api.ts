@@ -5,6 +5,7 @@ import type { StoredActor } from '../store/store.js';
 import { createdViews, prepareTasks, throwIfRefused, type PreparedTasks, type TicketInCreation } from './task-creation.js';
 import type { TaskCreateInput } from './task-input.js';
 import { stateOf, taskView, type TaskView } from './views.js';
+import { pageViews, type PageRequest, type ViewPage } from './view-paging.js';
 
 /**
  * Which tasks `runtime.tasks.list` returns; every field narrows the list.
@@ -24,6 +25,22 @@ export interface TaskListFilter {
   limit?: number;
 }
 
+/**
+ * Which tasks `runtime.tasks.page` returns; every field narrows the page.
+ *
+ * @example
+ * ```ts
+ * const filter: TaskPageFilter = { status: ['dead_lettered'], agentId: 'backend' };
+ * ```
+ */
+export interface TaskPageFilter {
+  ticketId?: string;
+  status?: TaskStatus | TaskStatus[];
+  phase?: string;
+  type?: string;
+  /** Tasks this agent holds or made an attempt at. */
+  agentId?: string;
+}
 
 /**
  * Tasks: create (alone or as a graph), read, list, cancel, and wait.
@@ -101,13 +118,38 @@ export class TaskApi {
   }
 
   /**
+   * One page of tasks, live and settled, in creation order (then id), read by keyset from the
+   * store: paging through any number of settled tasks reads a page of rows at a time, never all
+   * of them (`GET /v1/tasks`). Live tasks show as they are in memory.
+   */
+  async page(filter: TaskPageFilter, request: PageRequest): Promise<ViewPage<TaskView>> {
+    await this.ready();
+    const statuses = filter.status === undefined ? undefined : new Set([filter.status].flat());
+    const wanted = statuses === undefined ? [] : [...statuses];
+    // Only settled statuses: only settled rows; none: only live ones (the store's settled flag).
+    const settled = wanted.length === 0 ? undefined : wanted.every((s) => SETTLED_TASK_STATUSES.has(s)) ? true : wanted.every((s) => !SETTLED_TASK_STATUSES.has(s)) ? false : undefined;
+    const query = { kinds: ['task'], ...(filter.ticketId !== undefined ? { ticketId: filter.ticketId } : {}), ...(settled !== undefined ? { settled } : {}) };
+    return pageViews(this.core.options.store, query, request, (stored) => {
+      const live = this.core.host.getLive(stored.id);
+      const view = live?.kind === 'task' ? this.explained(taskView(live.snapshot.value, live.snapshot.context as TaskContext)) : viewOf(stored);
+      const agent = filter.agentId;
+      const kept =
+        (statuses === undefined || statuses.has(view.status)) &&
+        (filter.phase === undefined || view.phase === filter.phase) &&
+        (filter.type === undefined || view.type === filter.type) &&
+        (agent === undefined || view.agentId === agent || view.attempts.some((a) => a.agentId === agent));
+      return kept ? view : undefined;
+    });
+  }
+
+  /**
    * Cancels a task that has not settled; a running agent is told to stop (its signal aborts).
    * Cancelling a settled task is refused with `E_INVALID_STATE`.
    */
   async cancel(id: string, reason = 'cancelled by request'): Promise<TaskView> {
     await this.ready();
     await this.get(id);
-    const outcome = await this.core.host.request(id, { type: 'task.cancel', reason });
+    const outcome = await this.core.host.request(id, { type: 'task.cancel', reason }, 'task');
     if (outcome.error) throw outcome.error;
     const view = taskView(outcome.snapshot?.value, outcome.snapshot?.context as TaskContext);
     if (!outcome.applied) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isReservedId, RESERVED_ID_RULE } from '../../core/reserved-ids.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../core/machines/retry-backoff.js';
 import type { TaskTimeouts } from '../../core/machines/task-types.js';
 
@@ -12,7 +13,8 @@ export const idSchema = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9._:/@-]+$/, 'ids use letters, digits and . _ : / @ - only');
+  .regex(/^[A-Za-z0-9._:/@-]+$/, 'ids use letters, digits and . _ : / @ - only')
+  .refine((id) => !isReservedId(id), RESERVED_ID_RULE);
 
 /** The name of a rate limit, breaker or bulkhead. */
 export const controlKeySchema = z.string().min(1).max(200);

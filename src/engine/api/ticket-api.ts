@@ -11,6 +11,8 @@ import { taskCreateSchema, type TaskCreateInput } from './task-input.js';
 import { assertJson } from '../../core/json-value.js';
 import { parseOrThrow } from '../validation.js';
 import { phaseView, stateOf, ticketView, type PhaseView, type TicketView } from './views.js';
+import { isReservedId, RESERVED_ID_RULE } from '../../core/reserved-ids.js';
+import { pageViews, type PageRequest, type ViewPage } from './view-paging.js';
 
 const gateSchema = z
   .object({
@@ -43,7 +45,13 @@ const phaseSchema = z.union([
 
 export const ticketCreateSchema = z
   .object({
-    id: z.string().min(1).max(200).regex(/^[A-Za-z0-9._:@-]+$/).optional(),
+    id: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9._:@-]+$/)
+      .refine((id) => !isReservedId(id), RESERVED_ID_RULE)
+      .optional(),
     title: z.string().min(1).max(1_000),
     description: z.string().max(100_000).optional(),
     phases: z.array(phaseSchema).min(1).optional(),
@@ -148,10 +156,23 @@ export class TicketApi {
     return Promise.all(records.map((r) => this.get(r.id)));
   }
 
+  /**
+   * One page of tickets with their phases, live and settled, in creation order (then id), read
+   * by keyset from the store (`GET /v1/tickets`); `statuses` narrows it.
+   */
+  async page(statuses: readonly string[] | undefined, request: PageRequest): Promise<ViewPage<TicketView>> {
+    await this.ready();
+    const wanted = statuses === undefined ? undefined : new Set(statuses);
+    return pageViews(this.core.options.store, { kinds: ['ticket'] }, request, async (stored) => {
+      const view = await this.get(stored.id);
+      return wanted === undefined || wanted.has(view.status) ? view : undefined;
+    });
+  }
+
   /** Cancels the ticket and every unfinished task and phase of it. */
   async cancel(id: string, reason = 'cancelled by request'): Promise<TicketView> {
     const ticket = await this.get(id);
-    const outcome = await this.core.host.request(id, { type: 'ticket.cancel', reason });
+    const outcome = await this.core.host.request(id, { type: 'ticket.cancel', reason }, 'ticket');
     if (outcome.error) throw outcome.error;
     if (!outcome.applied) throw new TroupeError('E_INVALID_STATE', `ticket ${id} is ${ticket.status} and cannot be cancelled`);
     await this.core.host.idle();
@@ -162,7 +183,7 @@ export class TicketApi {
   async setShared(id: string, key: string, value: unknown): Promise<void> {
     await this.get(id);
     assertJson(value, `shared value "${key}"`);
-    const outcome = await this.core.host.request(id, { type: 'ticket.set_shared', key, value });
+    const outcome = await this.core.host.request(id, { type: 'ticket.set_shared', key, value }, 'ticket');
     if (outcome.error) throw outcome.error;
     if (!outcome.applied) throw new TroupeError('E_INVALID_STATE', `ticket ${id} has settled`);
   }

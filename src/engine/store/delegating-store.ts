@@ -1,4 +1,6 @@
 import type {
+  ActorPage,
+  ActorPageQuery,
   ActorQuery,
   AuditEntry,
   AuditQuery,
@@ -57,6 +59,9 @@ export class DelegatingStore implements Store {
   }
   listActors(query: ActorQuery): Promise<StoredActor[]> {
     return this.inner.listActors(query);
+  }
+  pageActors(query: ActorPageQuery): Promise<ActorPage> {
+    return this.inner.pageActors(query);
   }
   loadLive(): Promise<StoredActor[]> {
     return this.inner.loadLive();

@@ -1,8 +1,10 @@
 import { TroupeError } from '../../core/errors.js';
 import { copyJson, findNonJson, isJson, isPlainObject } from '../../core/json-value.js';
 import { expiredUnits, unitUnchanged, type UnitMember } from './unit-grouping.js';
-import { noSweep } from './store.js';
+import { idKindConflict, noSweep } from './store.js';
 import type {
+  ActorPage,
+  ActorPageQuery,
   ActorQuery,
   AuditEntry,
   AuditQuery,
@@ -22,6 +24,7 @@ import type {
   StoredTimer,
 } from './store.js';
 import { MemoryLeases } from './memory-leases.js';
+import { compareActorKeys, pageFromRows } from './actor-page.js';
 
 interface MemoryStoreOptions {
   /** Events kept in all; the oldest go first. Default 10,000 (this store lives in the heap). */
@@ -50,6 +53,8 @@ export class MemoryStore implements Store {
   readonly name = 'memory';
   /** Records as committed (committed objects are never mutated), settled or not. */
   private readonly actors = new Map<string, StoredActor>();
+  /** When each actor was created (`CommitBatch.created` of its first write, else its `updatedAt`), for `pageActors`. */
+  private readonly createdAt = new Map<string, number>();
   private readonly timers = new Map<string, StoredTimer>();
   private readonly outbox = new Map<string, string>();
   /** Events as committed, oldest first. */
@@ -83,6 +88,12 @@ export class MemoryStore implements Store {
   async commit(batch: CommitBatch): Promise<void> {
     // Check and serialise first so that a bad value leaves the store untouched (all or nothing).
     let out: Array<readonly [string, string]>;
+    const kinds = new Map<string, string>();
+    for (const a of batch.actors) {
+      const held = kinds.get(a.id) ?? this.kindOf(a.id);
+      if (held !== undefined && held !== a.kind) throw idKindConflict(a.id, held, a.kind, this.name);
+      kinds.set(a.id, a.kind);
+    }
     try {
       for (const a of batch.actors) this.verifyActor(a);
       // The other fields of an event are the host's own strings and numbers.
@@ -94,7 +105,10 @@ export class MemoryStore implements Store {
         cause: error,
       });
     }
-    for (const a of batch.actors) this.actors.set(a.id, a);
+    for (const a of batch.actors) {
+      if (!this.actors.has(a.id)) this.createdAt.set(a.id, batch.created?.get(a.id) ?? a.updatedAt);
+      this.actors.set(a.id, a);
+    }
     for (const t of batch.timersCleared) this.timers.delete(timerKey(t.actorId, t.name));
     for (const t of batch.timersSet) this.timers.set(timerKey(t.actorId, t.name), { ...t });
     for (const [id, json] of out) this.outbox.set(id, json);
@@ -105,6 +119,11 @@ export class MemoryStore implements Store {
         this.events = this.events.slice(this.events.length - this.eventRetention);
       }
     }
+  }
+
+  /** The kind of the actor stored under `id`, if any. */
+  private kindOf(id: string): string | undefined {
+    return this.actors.get(id)?.kind;
   }
 
   private verifyActor(a: StoredActor): void {
@@ -171,6 +190,27 @@ export class MemoryStore implements Store {
     return result;
   }
 
+  async pageActors(query: ActorPageQuery): Promise<ActorPage> {
+    const kinds = new Set(query.kinds);
+    const sign = query.order === 'newest' ? -1 : 1;
+    const keys: Array<{ id: string; createdAt: number }> = [];
+    for (const [id, row] of this.actors) {
+      if (!kinds.has(row.kind)) continue;
+      if (query.settled !== undefined && row.settled !== query.settled) continue;
+      if (query.ticketId !== undefined && row.ticketId !== query.ticketId) continue;
+      const key = { id, createdAt: this.createdAt.get(id) ?? 0 };
+      if (query.after !== undefined && sign * compareActorKeys(key, query.after) <= 0) continue;
+      keys.push(key);
+    }
+    keys.sort((a, b) => sign * compareActorKeys(a, b));
+    const rows: Array<{ actor: StoredActor; createdAt: number }> = [];
+    for (const key of keys) {
+      if (rows.length > query.limit) break;
+      rows.push({ actor: this.read(key.id) as StoredActor, createdAt: key.createdAt });
+    }
+    return pageFromRows(rows, query.limit);
+  }
+
   async loadLive(): Promise<StoredActor[]> {
     return this.liveIds().map((id) => this.read(id) as StoredActor);
   }
@@ -225,6 +265,7 @@ export class MemoryStore implements Store {
       for (const m of members) {
         counts.bytes += JSON.stringify(m).length;
         this.actors.delete(m.id);
+        this.createdAt.delete(m.id);
         for (const [key, timer] of this.timers) if (timer.actorId === m.id) this.timers.delete(key);
       }
       counts.units += 1;

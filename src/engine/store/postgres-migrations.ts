@@ -76,4 +76,17 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_at ON audit (at);`,
   },
+  {
+    // 4: creation order of actors, for keyset paging of lists (as SQLite's version 4).
+    // `created_at` is the `updated_at` of an actor's first write (the upsert never changes it);
+    // rows written before this version get their last write time. `actors_created` serves a
+    // page of one kind in creation order from any key without reading the rows before it.
+    version: 4,
+    name: 'actor-creation-order',
+    sql: `
+ALTER TABLE actors ADD COLUMN created_at float8;
+UPDATE actors SET created_at = updated_at;
+ALTER TABLE actors ALTER COLUMN created_at SET NOT NULL;
+CREATE INDEX actors_created ON actors (kind, created_at, id);`,
+  },
 ];

@@ -35,8 +35,8 @@ export const RETENTION_SQL = {
   pruneEvents: `DELETE FROM events WHERE seq IN (
       SELECT seq FROM events WHERE ticket_id IS NULL AND task_id IS NULL AND at < $1 ORDER BY at LIMIT $2)
     RETURNING length(data) AS bytes`,
-  importActor: `INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+  importActor: `INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at, created_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
   importEvent: `INSERT INTO events (seq, type, at, ticket_id, task_id, agent_id, phase, data)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (seq) DO NOTHING`,
   appendAudit: 'INSERT INTO audit (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5) RETURNING seq',
@@ -124,7 +124,7 @@ export class PostgresRetention {
       let events = 0;
       for (const unit of units) {
         for (const a of unit.actors) {
-          actors += (await client.query(RETENTION_SQL.importActor, [a.id, a.kind, a.machineId, a.version, json(a.state), json(a.context), a.settled, a.ticketId ?? null, a.updatedAt])).rowCount ?? 0;
+          actors += (await client.query(RETENTION_SQL.importActor, [a.id, a.kind, a.machineId, a.version, json(a.state), json(a.context), a.settled, a.ticketId ?? null, a.updatedAt, a.updatedAt])).rowCount ?? 0;
         }
         for (const e of unit.events) {
           events += (await client.query(RETENTION_SQL.importEvent, [e.seq, e.type, e.at, e.ticketId ?? null, e.taskId ?? null, e.agentId ?? null, e.phase ?? null, json(e.data)])).rowCount ?? 0;

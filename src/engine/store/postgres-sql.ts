@@ -1,5 +1,5 @@
 import { TroupeError } from '../../core/errors.js';
-import type { ActorQuery, CommitBatch, EventQuery } from './store.js';
+import { idKindConflict, type ActorPageQuery, type ActorQuery, type CommitBatch, type EventQuery } from './store.js';
 
 /**
  * The PostgreSQL store's statements, built by pure functions from what is asked (the way
@@ -63,6 +63,31 @@ function toJson(value: unknown, what: string, owner: string | number): string | 
  * actor wins; a timer cleared and set again is only set; an outbox entry added and delivered in
  * one batch is only deleted), which is what applying the parts in the contract's order gives.
  */
+/**
+ * The text a commit's statement fails with when it would write an actor under an id another kind
+ * holds: `troupe:E_ID_KIND_CONFLICT:<id>/<written kind>/<held kind>` (see `parseKindConflict`).
+ */
+export const KIND_CONFLICT_MARKER = 'troupe:E_ID_KIND_CONFLICT:';
+
+/**
+ * The id and kinds of a commit refused because an id is another kind's, from the database's
+ * error message; undefined for any other error.
+ *
+ * @example
+ * ```ts
+ * const conflict = parseKindConflict('invalid input syntax for type integer: "troupe:E_ID_KIND_CONFLICT:t1/agent/task"');
+ * // { id: 't1', written: 'agent', held: 'task' }
+ * ```
+ */
+export function parseKindConflict(message: string): { id: string; written: string; held: string } | undefined {
+  const at = message.indexOf(KIND_CONFLICT_MARKER);
+  if (at < 0) return undefined;
+  const rest = message.slice(at + KIND_CONFLICT_MARKER.length).replace(/"$/, '');
+  const held = rest.slice(rest.lastIndexOf('/') + 1);
+  const before = rest.slice(0, rest.lastIndexOf('/'));
+  return { id: before.slice(0, before.lastIndexOf('/')), written: before.slice(before.lastIndexOf('/') + 1), held };
+}
+
 export function commitStatement(batch: CommitBatch, json: readonly (string | null)[], fence?: Fence): Statement {
   const values: unknown[] = [];
   const param = (value: unknown, type: string): string => {
@@ -78,6 +103,7 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   };
   const parts: string[] = [];
   let j = 0;
+  let conflictCheck = '';
   // Fenced: every part writes only if the lease is still ours at our epoch and has not run out.
   // FOR SHARE holds a takeover (an UPDATE of the lease row) until this commit is done, and a
   // takeover that committed first makes the row fail the check: never both.
@@ -91,21 +117,37 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   if (batch.actors.length > 0) {
     // Last write per id wins; a row may be touched once per statement.
     const last = new Map<string, number>();
-    batch.actors.forEach((a, i) => last.set(a.id, i));
-    const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    batch.actors.forEach((a, i) => {
+      // One batch writing an id as two kinds is refused here: only its last write reaches the database.
+      const earlier = last.get(a.id);
+      const held = earlier === undefined ? undefined : batch.actors[earlier]?.kind;
+      if (held !== undefined && held !== a.kind) throw idKindConflict(a.id, held, a.kind, 'postgres');
+      last.set(a.id, i);
+    });
+    const cols: unknown[][] = [[], [], [], [], [], [], [], [], [], []];
     batch.actors.forEach((a, i) => {
       const state = json[j++];
       const context = json[j++];
       if (last.get(a.id) !== i) return;
-      const row = [a.id, a.kind, a.machineId, a.version, state, context, a.settled, a.ticketId ?? null, a.updatedAt];
+      const row = [a.id, a.kind, a.machineId, a.version, state, context, a.settled, a.ticketId ?? null, a.updatedAt, batch.created?.get(a.id) ?? a.updatedAt];
       row.forEach((v, c) => cols[c]?.push(v));
     });
-    const types = ['text[]', 'text[]', 'text[]', 'int4[]', 'text[]', 'text[]', 'bool[]', 'text[]', 'float8[]'];
-    parts.push(`a AS (INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at)
+    const types = ['text[]', 'text[]', 'text[]', 'int4[]', 'text[]', 'text[]', 'bool[]', 'text[]', 'float8[]', 'float8[]'];
+    // The first write sets created_at; the update below never changes it.
+    parts.push(`a AS (INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at, created_at)
   SELECT * FROM unnest(${cols.map((c, i) => param(c, types[i] ?? 'text[]')).join(', ')})${guard}
   ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, machine_id = EXCLUDED.machine_id,
   version = EXCLUDED.version, state = EXCLUDED.state, context = EXCLUDED.context,
-  settled = EXCLUDED.settled, ticket_id = EXCLUDED.ticket_id, updated_at = EXCLUDED.updated_at)`);
+  settled = EXCLUDED.settled, ticket_id = EXCLUDED.ticket_id, updated_at = EXCLUDED.updated_at
+  WHERE actors.kind = EXCLUDED.kind
+  RETURNING id)`);
+    // An id keeps its first kind: a row the upsert left alone (another kind holds the id) makes
+    // the statement fail, so nothing of the batch is written, whichever node wrote the row.
+    // PostgreSQL has no RAISE outside PL/pgSQL: a cast of the marker text to int fails with it.
+    const ids = param(cols[0], 'text[]');
+    conflictCheck = `(SELECT ('${KIND_CONFLICT_MARKER}' || w.id || '/' || w.kind || '/' || coalesce(h.kind, '?'))::int
+  FROM unnest(${ids}, ${param(cols[1], 'text[]')}) AS w(id, kind) LEFT JOIN actors h ON h.id = w.id
+  WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.id = w.id)${guard.replace(' WHERE', ' AND')} LIMIT 1)`;
   }
 
   // Timers: clears apply before sets, so a timer that is set again is only set.
@@ -157,7 +199,8 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   SELECT * FROM unnest(${param(e.map((x) => x.seq), 'int8[]')}, ${param(e.map((x) => x.type), 'text[]')}, ${param(e.map((x) => x.at), 'float8[]')}, ${param(e.map((x) => x.ticketId ?? null), 'text[]')}, ${param(e.map((x) => x.taskId ?? null), 'text[]')}, ${param(e.map((x) => x.agentId ?? null), 'text[]')}, ${param(e.map((x) => x.phase ?? null), 'text[]')}, ${param(data, 'text[]')})${guard})`);
   }
 
-  const result = fence === undefined ? 'SELECT 1 AS ok' : 'SELECT count(*)::int AS ok FROM f';
+  const check = conflictCheck === '' ? '' : `, ${conflictCheck} AS conflict`;
+  const result = fence === undefined ? `SELECT 1 AS ok${check}` : `SELECT count(*)::int AS ok${check} FROM f`;
   const text = parts.length === 0 ? 'SELECT 1 AS ok' : `WITH ${parts.join(',\n')}\n${result}`;
   // The text depends only on which parts are present: prepared once per shape and connection.
   const shape = parts.map((p) => p.slice(0, p.indexOf(' '))).join('_');
@@ -207,6 +250,29 @@ export function listActorsStatement(query: ActorQuery): Statement {
   where.add((p) => `id > ${p}`, query.afterId);
   const limit = where.param(query.limit ?? null);
   return { text: `SELECT ${ACTOR_COLUMNS} FROM actors ${where.sql()} ORDER BY id LIMIT ${limit}::int8`, values: where.values };
+}
+
+/**
+ * One page of actors and one more row (to know whether another page follows), from the key on,
+ * in creation order. With one kind the `actors_created` index gives the order.
+ */
+export function pageActorsStatement(query: ActorPageQuery): Statement {
+  const where = new Conditions();
+  if (query.kinds.length === 1) where.add((p) => `kind = ${p}`, query.kinds[0]);
+  else where.add((p) => `kind = ANY(${p}::text[])`, [...query.kinds]);
+  where.add((p) => `ticket_id = ${p}`, query.ticketId);
+  where.add((p) => `settled = ${p}::bool`, query.settled);
+  const newest = query.order === 'newest';
+  if (query.after !== undefined) {
+    const at = where.param(query.after.createdAt);
+    where.add((p) => `(created_at, id) ${newest ? '<' : '>'} (${at}::float8, ${p}::text)`, query.after.id);
+  }
+  const direction = newest ? 'DESC' : 'ASC';
+  const limit = where.param(Math.max(0, Math.floor(query.limit)) + 1);
+  return {
+    text: `SELECT ${ACTOR_COLUMNS}, created_at AS "createdAt" FROM actors ${where.sql()} ORDER BY created_at ${direction}, id ${direction} LIMIT ${limit}::int8`,
+    values: where.values,
+  };
 }
 
 export const LOAD_LIVE: Statement = { name: 'troupe_live', text: `SELECT ${ACTOR_COLUMNS} FROM actors WHERE NOT settled ORDER BY id`, values: [] };

@@ -1,12 +1,15 @@
 import pg from 'pg';
 import { TroupeError } from '../../core/errors.js';
-import { isEmptyBatch } from './store.js';
+import { idKindConflict, isEmptyBatch } from './store.js';
+import { pageFromRows } from './actor-page.js';
 import { pendingMigrations } from './schema-ladder.js';
 import { POSTGRES_MIGRATIONS } from './postgres-migrations.js';
 import {
   checkSchemaName,
   commitStatement,
+  parseKindConflict,
   getActorsStatement,
+  pageActorsStatement,
   getLeaseStatement,
   leaseHistoryStatement,
   releaseLeaseStatement,
@@ -27,6 +30,8 @@ import {
 } from './postgres-sql.js';
 import { PostgresRetention } from './postgres-retention.js';
 import type {
+  ActorPage,
+  ActorPageQuery,
   ActorQuery,
   AuditEntry,
   AuditQuery,
@@ -162,6 +167,8 @@ export class PostgresStore implements Store {
       ok = (await pool.query<{ ok: number }>(statement)).rows[0]?.ok;
     } catch (error) {
       const code = sqlState(error);
+      const conflict = error instanceof Error ? parseKindConflict(error.message) : undefined;
+      if (conflict !== undefined) throw idKindConflict(conflict.id, conflict.held, conflict.written, this.name);
       if (code !== undefined && BATCH_FAULT_CLASSES.has(code.slice(0, 2))) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new TroupeError('E_INVALID_INPUT', `${this.name}: rejected a batch, nothing of it was written: ${reason}`, {
@@ -206,6 +213,18 @@ export class PostgresStore implements Store {
 
   async listActors(query: ActorQuery): Promise<StoredActor[]> {
     return (await this.read(listActorsStatement(query))).map(decodeActor);
+  }
+
+  async pageActors(query: ActorPageQuery): Promise<ActorPage> {
+    const rows = await this.read(pageActorsStatement(query));
+    return pageFromRows(
+      rows.map((row) => {
+        const createdAt = row['createdAt'] as number;
+        delete row['createdAt'];
+        return { createdAt, actor: decodeActor(row) };
+      }),
+      query.limit,
+    );
   }
 
   async loadLive(): Promise<StoredActor[]> {

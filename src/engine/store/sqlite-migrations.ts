@@ -73,4 +73,17 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_at ON audit (at);`,
   },
+  {
+    // 4: creation order of actors, for keyset paging of lists (GET /v1/tasks, /v1/tickets,
+    // /v1/runs: issue 13). Inputs: the actors of version 3. `created_at` is the `updated_at` of
+    // an actor's first write (the upsert never changes it); rows written before this version get
+    // their last write time, the best the old schema knew. `actors_created` serves a page of one
+    // kind in creation order from any key without reading the rows before it.
+    version: 4,
+    name: 'actor-creation-order',
+    sql: `
+ALTER TABLE actors ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+UPDATE actors SET created_at = updated_at;
+CREATE INDEX actors_created ON actors (kind, created_at, id);`,
+  },
 ];

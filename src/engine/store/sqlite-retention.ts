@@ -50,8 +50,8 @@ const SQL = {
   pruneEvents: `DELETE FROM events WHERE seq IN (
       SELECT seq FROM events WHERE ticket_id IS NULL AND task_id IS NULL AND at < ? ORDER BY at LIMIT ?)
     RETURNING length(data) AS bytes`,
-  importActor: `INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+  importActor: `INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
   importEvent: `INSERT INTO events (seq, type, at, ticket_id, task_id, agent_id, phase, data)
     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (seq) DO NOTHING`,
   appendAudit: 'INSERT INTO audit (at, actor, action, target, details) VALUES (?, ?, ?, ?, ?)',
@@ -93,7 +93,7 @@ export class SqliteRetention {
       for (const unit of units) {
         for (const a of unit.actors) {
           actors += this.stmt('importActor').run(
-            a.id, a.kind, a.machineId, a.version, json(a.state), json(a.context), a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt,
+            a.id, a.kind, a.machineId, a.version, json(a.state), json(a.context), a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt, a.updatedAt,
           ).changes;
         }
         for (const e of unit.events) {

@@ -4,10 +4,13 @@ import Database from 'better-sqlite3';
 import { TroupeError } from '../../core/errors.js';
 import { SqliteRetention } from './sqlite-retention.js';
 import { backupDatabase } from './sqlite-backup-copy.js';
-import { isEmptyBatch } from './store.js';
+import { idKindConflict, isEmptyBatch } from './store.js';
+import { pageFromRows } from './actor-page.js';
 import { latestVersion, pendingMigrations } from './schema-ladder.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
 import type {
+  ActorPage,
+  ActorPageQuery,
   ActorQuery,
   AuditEntry,
   AuditQuery,
@@ -70,13 +73,19 @@ const APP = 'troupe';
 /** Tables every version of the schema has; a file missing one is damaged, not old. */
 const TABLES = ['meta', 'actors', 'timers', 'events', 'outbox'] as const;
 
-/** The upsert of one actor row; exported for `bench/sqlite-floor.ts`. */
+/**
+ * The upsert of one actor row; exported for `bench/scenarios/sqlite-throughput.ts`. The last
+ * parameter is `created_at` (from `CommitBatch.created`, else the write's `updatedAt`): the first
+ * write sets it, the update below never changes it. (Not `?9` twice: better-sqlite3 takes a numbered parameter
+ * for a named one.)
+ */
 export const UPSERT_ACTOR_SQL = `INSERT INTO actors
-  (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+  (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at, created_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, machine_id = excluded.machine_id,
   version = excluded.version, state = excluded.state, context = excluded.context,
-  settled = excluded.settled, ticket_id = excluded.ticket_id, updated_at = excluded.updated_at`;
+  settled = excluded.settled, ticket_id = excluded.ticket_id, updated_at = excluded.updated_at
+  WHERE actors.kind = excluded.kind`;
 
 const ACTOR_COLUMNS = `id, kind, machine_id AS machineId, version, state, context, settled,
   ticket_id AS ticketId, updated_at AS updatedAt`;
@@ -201,6 +210,7 @@ export class SqliteStore implements Store {
     try {
       this.eventCount = apply(batch, json);
     } catch (error) {
+      if (error instanceof TroupeError && error.code === 'E_ID_KIND_CONFLICT') throw error;
       // The transaction was rolled back. A constraint or a value SQLite cannot bind is the
       // batch's fault, and the store is fine; anything else is the disk's, and the store fails.
       if (error instanceof Database.SqliteError && !error.code.startsWith('SQLITE_CONSTRAINT')) {
@@ -244,6 +254,14 @@ export class SqliteStore implements Store {
     where.add('id > ?', query.afterId);
     const sql = `SELECT ${ACTOR_COLUMNS} FROM actors ${where.sql()} ORDER BY id LIMIT ?`;
     return this.guard(() => this.read(sql, () => sql).all(...where.params, query.limit ?? -1).map((row) => decodeActor(row as RawRow)));
+  }
+
+  async pageActors(query: ActorPageQuery): Promise<ActorPage> {
+    const { sql, params } = actorPageSql(query);
+    return this.guard(() => {
+      const rows = this.read(sql, () => sql).all(...params) as RawRow[];
+      return pageFromRows(rows.map((row) => ({ createdAt: row['createdAt'] as number, actor: decodeActor(withoutCreatedAt(row)) })), query.limit);
+    });
   }
 
   async loadLive(): Promise<StoredActor[]> {
@@ -472,10 +490,13 @@ export class SqliteStore implements Store {
     // entries before removing delivered ones. Returns the number of events kept afterwards.
     this.applyBatch = db.transaction((batch: CommitBatch, json: (string | null)[]): number => {
       let j = 0;
+      const created = batch.created;
       for (const a of batch.actors) {
         const state = json[j++];
         const context = json[j++];
-        write.upsertActor.run(a.id, a.kind, a.machineId, a.version, state, context, a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt);
+        const written = write.upsertActor.run(a.id, a.kind, a.machineId, a.version, state, context, a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt, created?.get(a.id) ?? a.updatedAt);
+        // The upsert leaves a row of another kind alone: an id keeps its first kind (rolls back the batch).
+        if (written.changes === 0) throw this.kindConflict(a.id, a.kind);
       }
       for (const t of batch.timersCleared) write.clearTimer.run(t.actorId, t.name);
       for (const t of batch.timersSet) write.setTimer.run(t.actorId, t.name, t.at);
@@ -488,6 +509,12 @@ export class SqliteStore implements Store {
       if (count > this.pruneAbove) count -= write.pruneEvents.run(this.eventRetention - 1).changes;
       return count;
     });
+  }
+
+  /** The refusal of a write across kinds, naming the kind the id holds (read inside the transaction). */
+  private kindConflict(id: string, written: string): TroupeError {
+    const held = this.db?.prepare('SELECT kind FROM actors WHERE id = ?').pluck().get(id);
+    return idKindConflict(id, String(held), written, this.name);
   }
 
   /** Reads turn SQLite failures into `E_STORE` too, but do not fail the store. */
@@ -561,6 +588,32 @@ function decodeActor(row: RawRow): StoredActor {
   row['context'] = parseJson(row['context']);
   row['settled'] = row['settled'] === 1;
   return row as unknown as StoredActor;
+}
+
+/** A row without the `createdAt` column that `pageActors` reads beside the actor's own. */
+function withoutCreatedAt(row: RawRow): RawRow {
+  delete row['createdAt'];
+  return row;
+}
+
+/**
+ * The query of `pageActors`: one page and one more row (to know whether another page follows),
+ * from the key on, in creation order. With one kind the `actors_created` index gives the order.
+ */
+function actorPageSql(query: ActorPageQuery): { sql: string; params: unknown[] } {
+  const where = new Conditions();
+  if (query.kinds.length === 1) where.add('kind = ?', query.kinds[0]);
+  else where.add('kind IN (SELECT value FROM json_each(?))', JSON.stringify(query.kinds));
+  where.add('ticket_id = ?', query.ticketId);
+  where.add('settled = ?', query.settled === undefined ? undefined : Number(query.settled));
+  const newest = query.order === 'newest';
+  if (query.after !== undefined) {
+    where.add(`(created_at, id) ${newest ? '<' : '>'} (?, ?)`, query.after.createdAt);
+    where.params.push(query.after.id);
+  }
+  const direction = newest ? 'DESC' : 'ASC';
+  const sql = `SELECT ${ACTOR_COLUMNS}, created_at AS createdAt FROM actors ${where.sql()} ORDER BY created_at ${direction}, id ${direction} LIMIT ?`;
+  return { sql, params: [...where.params, Math.max(0, Math.floor(query.limit)) + 1] };
 }
 
 /** The WHERE clause of a query, built from the filters that are present. */

@@ -11,6 +11,24 @@ import { TroupeError } from '../../core/errors.js';
 /** Kinds of actor the runtime hosts. Coordinators add their own kinds. */
 export type ActorKind = 'task' | 'agent' | 'phase' | 'ticket' | (string & {});
 
+/**
+ * The refusal every store gives a batch that would write an actor under an id held by an actor
+ * of another kind (a task's row overwritten by an agent's): an id keeps its first kind forever
+ * (docs/api.md, "Ids and kinds"). The check runs inside the commit, so it holds whoever writes.
+ *
+ * @example
+ * ```ts
+ * if (existing.kind !== written.kind) throw idKindConflict(written.id, existing.kind, written.kind);
+ * ```
+ */
+export function idKindConflict(id: string, held: string, written: string, store = 'the store'): TroupeError {
+  return new TroupeError(
+    'E_ID_KIND_CONFLICT',
+    `${store}: refused a batch: id "${id}" is a ${held}'s and cannot be written as a ${written}; nothing of the batch was written`,
+    { details: { id, heldBy: held, written } },
+  );
+}
+
 /** One actor's persisted snapshot with what is needed to find it again. */
 export interface StoredActor {
   id: string;
@@ -74,6 +92,12 @@ export interface CommitBatch {
   outbox: OutboxEntry[];
   /** Ids of outbox entries delivered since the last commit. */
   outboxDelivered: string[];
+  /**
+   * When the actors this batch spawned were created (clock time of each spawn), by id. A store
+   * keeps an actor's creation time from its first write (this, else the write's `updatedAt`)
+   * for `pageActors`, and never changes it.
+   */
+  created?: ReadonlyMap<string, number>;
 }
 
 /** Which stored actors `Store.listActors` returns; every field narrows the list. */
@@ -86,6 +110,38 @@ export interface ActorQuery {
   /** Only actors whose id is greater than this (paging in id order). */
   afterId?: string;
   limit?: number;
+}
+
+/**
+ * Where a page of actors starts: after the actor with this creation time and id, in the page's
+ * order. A key, not an offset: actors created or deleted between two pages neither repeat nor
+ * push others out.
+ */
+export interface ActorCursor {
+  createdAt: number;
+  id: string;
+}
+
+/** Which actors `Store.pageActors` returns: a page in creation order (then id), found by keyset. */
+export interface ActorPageQuery {
+  /** Actors of these kinds; at least one. */
+  kinds: readonly ActorKind[];
+  ticketId?: string;
+  /** Only settled (true) or only live (false) actors; both when absent. */
+  settled?: boolean;
+  /** `oldest` first (ascending creation time, then id) or `newest` first (both descending). */
+  order: 'oldest' | 'newest';
+  /** Start after this actor (exclusive): the `next` of the previous page. */
+  after?: ActorCursor;
+  /** At most this many actors, 1 or more. */
+  limit: number;
+}
+
+/** A page of actors, each with its creation time (the `createdAt` of its key). */
+export interface ActorPage {
+  items: Array<{ actor: StoredActor; createdAt: number }>;
+  /** Where the next page starts (the key of the last item); null when no actor follows. */
+  next: ActorCursor | null;
 }
 
 /** Which stored events `Store.readEvents` returns, in sequence order; every field narrows the list. */
@@ -245,6 +301,13 @@ export interface Store extends LeaseStore {
   getActor(id: string): Promise<StoredActor | undefined>;
   getActors(ids: readonly string[]): Promise<Map<string, StoredActor>>;
   listActors(query: ActorQuery): Promise<StoredActor[]>;
+  /**
+   * A page of actors in creation order, by keyset over an index (creation time, id): paging
+   * through any number of settled actors reads one page's rows per call, never all. An actor's
+   * creation time comes with its first write (`CommitBatch.created`, else the `updatedAt`), kept
+   * by later writes (rows older than the column got their last write time when the schema was upgraded).
+   */
+  pageActors(query: ActorPageQuery): Promise<ActorPage>;
   /** Every actor that is not settled: what a restart restores. */
   loadLive(): Promise<StoredActor[]>;
   loadTimers(): Promise<StoredTimer[]>;

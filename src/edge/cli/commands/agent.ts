@@ -29,7 +29,6 @@ const positive = (value: string): number => {
 export function registerAgent(program: Command): void {
   program
     .command('agent')
-    .description('connect to a troupe server and run a command for each task')
     .requiredOption('--url <url>', 'the server WebSocket endpoint, e.g. ws://127.0.0.1:7411/v1/ws')
     .requiredOption('--exec <command>', 'shell command run per task (task JSON on stdin, result JSON on stdout)')
     .option('--token <token>', 'agent token (better: TROUPE_AGENT_TOKEN, which other users cannot see in ps)')

@@ -21,7 +21,6 @@ const positive = (value: string): number => {
 export function registerAudit(program: Command): void {
   program
     .command('audit')
-    .description('print the audit log (who submitted, cancelled, redrove or changed what, and when), newest first')
     .option('--db <path>', 'the SQLite store (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
     .option('--actor <name>', 'only this token name')
     .option('--action <action>', 'only this action, e.g. task.cancelled')

@@ -8,7 +8,6 @@ import { backupSqliteFile } from '../../../engine/store/sqlite-backup.js';
 export function registerBackup(program: Command): void {
   program
     .command('backup')
-    .description('copy a live SQLite store consistently into <file> (SQLite online backup API)')
     .argument('<file>', 'where the copy goes (replaced if it exists)')
     .option('--db <path>', 'the SQLite store (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
     .action(async (file: string, options: { db: string }) => {

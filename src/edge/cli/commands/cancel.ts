@@ -10,7 +10,6 @@ export function registerCancel(program: Command): void {
   withClientOptions(
     program
       .command('cancel')
-      .description('cancel a task, a ticket or a pattern run on a server; agents running its work are told to stop')
       .argument('<id>', 'a task, ticket or run id')
       .option('--reason <text>', 'why (kept on the entity and its events)'),
   ).action((id: string, options: CancelOptions) =>

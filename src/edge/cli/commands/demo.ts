@@ -8,7 +8,6 @@ import { MemoryStore } from '../../../engine/store/memory-store.js';
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run a small ticket through its phases with in-process agents, printing progress')
     .option('--store <kind>', 'sqlite (a fresh file under ./.troupe/) or memory', 'sqlite')
     .option('--quiet', 'print only the summary')
     .action(async (opts: { store: string; quiet?: boolean }) => {

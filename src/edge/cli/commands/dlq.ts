@@ -75,7 +75,7 @@ const filterOptions = (c: Command): Command =>
 
 /** `troupe dlq ls|redrive`: the dead-letter queue of a database file. */
 export function registerDlq(program: Command): void {
-  const dlq = program.command('dlq').description('the dead-letter queue: list and redrive tasks that failed for good');
+  const dlq = program.command('dlq');
   filterOptions(dlq.command('ls').description('list dead letters, oldest first')).action(async (o: FilterOptions) => {
     const listed = await withRuntime(o.db, (r) => r.deadLetters.list(filterOf(o)));
     if (o.json) console.log(JSON.stringify(listed, null, 2));

@@ -8,7 +8,6 @@ const FORMATS: DrawFormat[] = ['mermaid', 'dot', 'json'];
 export function registerGraph(program: Command): void {
   program
     .command('graph')
-    .description('draw the statechart a pattern compiles to')
     .argument('<pattern>', 'a pattern file, or the name of a built-in pattern')
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'mermaid')
     .option('--set <key=value>', 'an input value (repeatable)', collect, [])

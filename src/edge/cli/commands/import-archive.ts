@@ -12,7 +12,6 @@ const BATCH = 100;
 export function registerImport(program: Command): void {
   program
     .command('import')
-    .description('read archived units (JSON Lines from retention) back into a SQLite store')
     .argument('<files...>', 'archive files, e.g. archive/troupe-archive-2026-12-05.jsonl')
     .option('--db <path>', 'the SQLite store (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
     .action(async (files: string[], options: { db: string }) => {

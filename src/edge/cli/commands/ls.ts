@@ -80,7 +80,6 @@ export function registerLs(program: Command): void {
   withClientOptions(
     program
       .command('ls')
-      .description('list tasks, tickets, agents or pattern runs of a server (docs/api.md)')
       .argument('<what>', KINDS.join(' | '))
       .option('--status <list>', 'comma-separated statuses, e.g. queued,running')
       .option('--ticket <id>', 'of this ticket (tasks, runs)')

@@ -15,7 +15,6 @@ interface NodesOptions {
 export function registerNodes(program: Command): void {
   program
     .command('nodes')
-    .description('list the nodes of a cluster on a PostgreSQL database, with the writer lease')
     .option('--db <url>', 'the cluster database, postgres://... (or TROUPE_DB)', process.env['TROUPE_DB'])
     .option('--json', 'print JSON instead of a table')
     .action(async (options: NodesOptions) => {

@@ -9,7 +9,6 @@ import { collect, loadForCommand } from '../../../features/patterns/tools/cli-su
 export function registerPaths(program: Command): void {
   program
     .command('paths')
-    .description('generate test paths from the statechart (every step, failure and timeout branch)')
     .argument('<pattern>', 'a pattern file, or the name of a built-in pattern')
     .option('--set <key=value>', 'an input value (repeatable)', collect, [])
     .option('--json', 'print the paths as JSON')

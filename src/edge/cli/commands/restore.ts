@@ -8,7 +8,6 @@ import { restoreSqliteFile } from '../../../engine/store/sqlite-backup.js';
 export function registerRestore(program: Command): void {
   program
     .command('restore')
-    .description('replace a SQLite store with a backup taken by `troupe backup` (stop the server first)')
     .argument('<backup>', 'the backup file')
     .option('--db <path>', 'the SQLite store to replace (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
     .option('--force', 'replace an existing store')

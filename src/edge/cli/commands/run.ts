@@ -20,7 +20,6 @@ interface RunOptions {
 export function registerRun(program: Command): void {
   program
     .command('run')
-    .description('run a pattern with simulated agents on a simulated clock; print progress, the timeline and the total duration')
     .argument('<pattern>', 'a pattern file, or the name of a built-in pattern')
     .option('--set <key=value>', 'an input value (repeatable)', collect, [])
     .option('--fail <step|type>', 'tasks of this step or task type fail (repeatable)', collect, [])

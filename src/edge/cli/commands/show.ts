@@ -68,7 +68,7 @@ function showAgent(a: AgentView): string[] {
 /** `troupe show <id>`: one task, ticket, pattern run or agent, whole. */
 export function registerShow(program: Command): void {
   withClientOptions(
-    program.command('show').description('show one task, ticket, pattern run or agent of a server: state, attempts and errors, result, timings').argument('<id>', 'an id'),
+    program.command('show').argument('<id>', 'an id'),
   ).action((id: string, options: ClientCommandOptions) =>
     runClientCommand('show', options, async () => {
       const client = clientFrom(options);

@@ -5,6 +5,8 @@ import type { TaskCreateInput } from '../../../engine/api/task-input.js';
 import type { TicketCreateInput } from '../../../engine/api/ticket-api.js';
 import { PatternLibrary } from '../../../features/patterns/load/library.js';
 import { collect, parseSets, readPatternArg } from '../../../features/patterns/tools/cli-support.js';
+import { formatProblem, type PatternProblemCode } from '../../../features/patterns/problems/problems.js';
+import { ApiError } from '../../client/api-error.js';
 import type { PatternRunView, TaskView, TicketView, TroupeClient, TroupeEvent } from '../../client/create-client.js';
 import type { RunCreateBody } from '../../http/schemas/run-schemas.js';
 import { clientFrom, CommandFailure, runClientCommand, withClientOptions, type ClientCommandOptions } from './cli-client.js';
@@ -23,7 +25,11 @@ interface SubmitOptions extends ClientCommandOptions {
 }
 
 /** What a submission is: a task (or a batch), a ticket, or a pattern run. */
-type Submission = { kind: 'tasks'; body: TaskCreateInput | { tasks: TaskCreateInput[] } } | { kind: 'ticket'; body: TicketCreateInput } | { kind: 'run'; body: RunCreateBody };
+type Submission =
+  | { kind: 'tasks'; body: TaskCreateInput | { tasks: TaskCreateInput[] } }
+  | { kind: 'ticket'; body: TicketCreateInput }
+  /** `file`: the pattern file whose text is `body.yaml`, to name in the problems the server finds. */
+  | { kind: 'run'; body: RunCreateBody; file?: string };
 
 function parseJsonOption(text: string, what: string): unknown {
   try {
@@ -41,6 +47,7 @@ function runSubmission(pattern: string, o: SubmitOptions): Submission {
   const named = !existsSync(pattern);
   return {
     kind: 'run',
+    ...(named ? {} : { file: pattern }),
     body: {
       ...(named ? { pattern } : { yaml: readFileSync(pattern, 'utf8') }),
       inputs,
@@ -102,10 +109,23 @@ async function send(client: TroupeClient, submission: Submission): Promise<{ id:
       return { id: ticket.id, kind: 'ticket', views: ticket, line: `ticket ${ticket.id} ${before ? 'existed already' : 'created'}: ${ticket.status}, phase ${ticket.currentPhase ?? '-'}` };
     }
     case 'run': {
-      const run = await client.runs.apply(submission.body);
+      const run = await client.runs.apply(submission.body).catch((error: unknown) => {
+        throw refusedPattern(error, submission.file);
+      });
       return { id: run.id, kind: 'run', views: run, line: `run ${run.id} of ${run.pattern}: ${run.status}` };
     }
   }
+}
+
+/**
+ * A pattern file the server refused: every problem printed as `troupe validate` prints it, at its
+ * line and column in the file, then a failure (exit 1). Any other error as it is.
+ */
+function refusedPattern(error: unknown, file: string | undefined): unknown {
+  if (!(error instanceof ApiError) || error.problems.length === 0) return error;
+  for (const p of error.problems) console.error(formatProblem({ ...p, code: p.code as PatternProblemCode, file: file ?? 'yaml' }));
+  const errors = error.problems.filter((p) => p.severity === 'error').length;
+  return new CommandFailure(`the server refused the pattern: ${errors} error${errors === 1 ? '' : 's'} (${error.code})`, 1);
 }
 
 /** Follows the work until it settles, drawing progress on stderr. */
@@ -157,7 +177,6 @@ export function registerSubmit(program: Command): void {
   withClientOptions(
     program
       .command('submit')
-      .description('submit a task, a ticket (YAML or JSON file) or a pattern run to a server; --wait follows it to the end')
       .argument('[file]', 'a ticket (has title), a task (has type), { tasks: [...] }, or a pattern (has steps); YAML or JSON')
       .option('--type <type>', 'submit one task of this type (no file needed)')
       .option('--input <json>', 'the task input, as JSON')

@@ -34,7 +34,6 @@ export function registerTail(program: Command): void {
   withClientOptions(
     program
       .command('tail')
-      .description('print the live events of a server (filtered), resuming after a dropped connection')
       .option('--types <list>', 'comma-separated types or prefixes: task.*,ticket.completed')
       .option('--ticket <id>', 'events of this ticket')
       .option('--task <id>', 'events of this task')

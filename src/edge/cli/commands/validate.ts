@@ -19,7 +19,6 @@ interface ValidateOptions {
 export function registerValidate(program: Command): void {
   program
     .command('validate')
-    .description('check pattern files and print every problem with file:line:column and its path in the document')
     .argument('<files...>', 'pattern files (YAML) or built-in pattern names, as graph, paths and run take; they may use each other and the built-ins')
     .option('--set <key=value>', 'an input value (repeatable); inputs without one use their default or a stand-in', collect, [])
     .option('--agent <capabilities>', "one agent's capabilities, comma-separated (repeatable); enables the capability warning", collect, [])

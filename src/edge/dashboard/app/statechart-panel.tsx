@@ -25,7 +25,7 @@ export function StatechartPanel({ actor, events }: { actor: ActorChart; events: 
   const { nodes, edges } = useMemo(() => {
     const active = new Set(actor.active);
     const visited = visitedKeys(events);
-    const nodes: GraphNode[] = actor.chart.nodes.map((n) => ({
+    const nodes: GraphNode[] = (actor.chart?.nodes ?? []).map((n) => ({
       id: n.id,
       label: n.key,
       parent: n.parent,
@@ -33,7 +33,7 @@ export function StatechartPanel({ actor, events }: { actor: ActorChart; events: 
       title: `${n.id}${active.has(n.id) ? ' (current)' : ''}`,
     }));
     const drawn = new Set(nodes.map((n) => n.id));
-    const edges: GraphEdge[] = actor.chart.edges
+    const edges: GraphEdge[] = (actor.chart?.edges ?? [])
       .filter((e) => drawn.has(e.from) && drawn.has(e.to) && e.from !== e.to)
       .map((e) => ({ from: e.from, to: e.to, label: e.event, className: active.has(e.from) ? 'from-current' : '' }));
     return { nodes, edges };
@@ -43,9 +43,14 @@ export function StatechartPanel({ actor, events }: { actor: ActorChart; events: 
       <figcaption>
         <code>{actor.machineId}</code> in <strong data-testid="current-state">{actor.state}</strong>
       </figcaption>
-      <div class="scroll">
-        <GraphView nodes={nodes} edges={edges} label={`statechart of ${actor.kind} ${actor.id}, current state ${actor.state}`} />
-      </div>
+      {actor.chart === null ? (
+        // A kind whose machine this server has not loaded (the API answers chart: null).
+        <p>No chart: this server does not have the machine of {actor.kind} loaded.</p>
+      ) : (
+        <div class="scroll">
+          <GraphView nodes={nodes} edges={edges} label={`statechart of ${actor.kind} ${actor.id}, current state ${actor.state}`} />
+        </div>
+      )}
     </figure>
   );
 }

@@ -7,15 +7,18 @@ import { href } from './route.js';
 import { StatechartPanel } from './statechart-panel.js';
 import type { ActorChart, TaskView } from './views.js';
 
-/** Cancel a live task, for client tokens. (Retrying a dead-lettered task waits for the dead-letter routes of issue 16.) */
+/**
+ * For client tokens: cancel a live task, retry (redrive) a dead-lettered one with a fresh retry
+ * budget (`POST /v1/dead-letters/redrive`). Observer tokens see neither.
+ */
 function TaskActions({ task }: { task: TaskView }) {
   const { api, canAct } = useSession();
   const [message, setMessage] = useState<string | null>(null);
   if (!canAct) return null;
   const live = !['succeeded', 'dead_lettered', 'cancelled', 'skipped'].includes(task.status);
-  const act = async (path: string, done: string) => {
+  const act = async (path: string, done: string, body: unknown = {}) => {
     try {
-      await api.post(path, {});
+      await api.post(path, body);
       setMessage(done);
     } catch (err) {
       setMessage(err instanceof Error ? err.message : String(err));
@@ -26,6 +29,11 @@ function TaskActions({ task }: { task: TaskView }) {
       {live ? (
         <button type="button" onClick={() => act(`/v1/tasks/${encodeURIComponent(task.id)}/cancel`, 'cancel requested')}>
           Cancel task
+        </button>
+      ) : null}
+      {task.status === 'dead_lettered' ? (
+        <button type="button" onClick={() => act('/v1/dead-letters/redrive', 'sent back to the queue', { ids: [task.id], reason: 'retried from the dashboard' })}>
+          Retry task
         </button>
       ) : null}
       {message ? <span role="status">{message}</span> : null}

@@ -1,112 +1,20 @@
-/** The shapes the dashboard reads from the API (docs/api.md), as much of them as it shows. */
+/**
+ * The shapes the dashboard reads from the API (docs/api.md), taken from their one home: the
+ * engine's views, the pattern run view, the HTTP schemas of actors. Type-only imports: erased
+ * when the bundle is built, so the page loads none of the engine.
+ */
+import type { z } from 'zod';
+import type { actorChart, actorSummary } from '../../http/schemas/actor-schemas.js';
+import type { runView } from '../../http/schemas/run-schemas.js';
 
-export interface AttemptView {
-  attempt: number;
-  agentId: string | null;
-  startedAt: number | null;
-  endedAt: number | null;
-  outcome?: string;
-  error?: { code?: string; message?: string; category?: string } | null;
-  [key: string]: unknown;
-}
+export type { AgentView, PhaseView, TaskView, TicketView } from '../../../engine/api/views.js';
+export type { AttemptRecord as AttemptView } from '../../../core/machines/task-types.js';
 
-export interface TaskView {
-  id: string;
-  status: string;
-  type: string;
-  description: string;
-  ticketId: string | null;
-  phase: string | null;
-  priority: number;
-  requires: string[];
-  dependsOn: string[];
-  pendingDependencies: string[];
-  input: unknown;
-  attempt: number;
-  maxAttempts: number;
-  attempts: AttemptView[];
-  agentId: string | null;
-  result: unknown;
-  artifacts: Record<string, unknown>;
-  quality: number | null;
-  error: { code?: string; message?: string; category?: string } | null;
-  reason: string | null;
-  progress: { value: number | null; message: string | null } | null;
-  round: number;
-  createdAt: number;
-  queuedAt: number | null;
-  startedAt: number | null;
-  retryAt: number | null;
-  settledAt: number | null;
-}
-
-export interface PhaseView {
-  name: string;
-  status: string;
-  round: number;
-  maxRounds: number;
-  tasks: Record<string, number>;
-  artifacts: string[];
-  quality: number | null;
-  reasons: string[];
-  feedback: string | null;
-}
-
-export interface TicketView {
-  id: string;
-  status: string;
-  title: string;
-  description: string;
-  currentPhase: string | null;
-  phases: PhaseView[];
-  reason: string | null;
-  createdAt: number;
-}
-
-export interface AgentView {
-  id: string;
-  status: string;
-  capabilities: string[];
-  capacity: number;
-  load: number;
-  transport: string;
-  lastHeartbeatAt: number;
-  registeredAt: number;
-  reason: string | null;
-}
-
-export interface RunView {
-  id: string;
-  pattern: string;
-  kind: string;
-  status: string;
-  state: string;
-  ticketId: string | null;
-  startedAt: number;
-  [key: string]: unknown;
-}
+/** A pattern run as `/v1/runs` answers it (the engine's `PatternRunView`, checked against it by the schema). */
+export type RunView = z.output<typeof runView>;
 
 /** What `/v1/actors/{kind}/{id}` answers: an actor with its machine drawn. */
-export interface ActorChart {
-  kind: string;
-  id: string;
-  machineId: string;
-  state: string;
-  active: string[];
-  settled: boolean;
-  context: Record<string, unknown>;
-  view: Record<string, unknown> | null;
-  chart: {
-    initial: string;
-    nodes: Array<{ id: string; key: string; parent: string | null; type: string }>;
-    edges: Array<{ from: string; to: string; event: string }>;
-  };
-}
+export type ActorChart = z.output<typeof actorChart>;
 
-export interface ActorSummary {
-  kind: string;
-  id: string;
-  state: string;
-  settled: boolean;
-  view: Record<string, unknown> | null;
-}
+/** An actor as `/v1/actors?ticket=` lists it. */
+export type ActorSummary = z.output<typeof actorSummary>;

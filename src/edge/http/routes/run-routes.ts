@@ -1,8 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { PatternRunView } from '../../../features/patterns/run/run-view.js';
 import type { Runtime } from '../../../runtime.js';
 import type { HttpEnv } from '../shared/http-auth.js';
-import { pageOf } from '../shared/paging.js';
+import { storePageOf, storePageRequest } from '../shared/paging.js';
 import { submitRun } from './run-submission.js';
 import { cancelBodySchema, idParams } from '../schemas/common-schemas.js';
 import { runCreateBody, runListQuery, runPage, runView } from '../schemas/run-schemas.js';
@@ -60,14 +59,12 @@ export function runRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime): void {
 
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    const statuses = q.status === undefined ? undefined : new Set<string>(q.status);
-    const all = (await runtime.patterns.list()).filter(
-      (r) =>
-        (statuses === undefined || statuses.has(r.status)) &&
-        (q.ticket === undefined || r.ticketId === q.ticket) &&
-        (q.pattern === undefined || r.pattern === q.pattern),
-    );
-    return c.json(pageOf<PatternRunView>(all, q, (r) => ({ at: r.startedAt, id: r.id })) as never, 200);
+    const filter = {
+      ...(q.status !== undefined ? { status: q.status } : {}),
+      ...(q.ticket !== undefined ? { ticketId: q.ticket } : {}),
+      ...(q.pattern !== undefined ? { pattern: q.pattern } : {}),
+    };
+    return c.json(storePageOf(await runtime.patterns.page(filter, storePageRequest(q))) as never, 200);
   });
 
   app.openapi(one, async (c) => c.json((await runtime.patterns.get(c.req.valid('param').id)) as never, 200));

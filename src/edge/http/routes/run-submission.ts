@@ -3,10 +3,10 @@ import type { PatternRunView } from '../../../features/patterns/run/run-view.js'
 import { checkPatternSource } from '../../../features/patterns/check-pattern.js';
 import type { CompiledPattern } from '../../../features/patterns/compile/compile.js';
 import { parsePatternSource } from '../../../features/patterns/load/source.js';
-import { PatternValidationError } from '../../../features/patterns/problems/problems.js';
+import { PatternValidationError, type PatternProblem } from '../../../features/patterns/problems/problems.js';
 import { patternKindOf } from '../../../features/patterns/run/registered.js';
 import type { Runtime } from '../../../runtime.js';
-import { HttpError } from '../shared/http-errors.js';
+import { HttpError, type PatternProblemBody } from '../shared/http-errors.js';
 import type { RunCreateBody } from '../schemas/run-schemas.js';
 import { actorAt } from './task-submission.js';
 
@@ -18,10 +18,24 @@ import { actorAt } from './task-submission.js';
 function compileRequest(runtime: Runtime, body: RunCreateBody): CompiledPattern {
   const inputs = body.inputs ?? {};
   if (body.pattern !== undefined) return runtime.patterns.compile(body.pattern, inputs);
-  const source = parsePatternSource(body.yaml ?? '', 'request.yaml');
+  // Named after the field, so that a problem reads `yaml:4:7 ...`: a line and column of its text.
+  const source = parsePatternSource(body.yaml ?? '', 'yaml');
   const report = checkPatternSource(source, { library: runtime.patterns.library, values: inputs, requireInputs: true });
   if (!report.ok || !report.compiled) throw new PatternValidationError(report.problems);
   return report.compiled;
+}
+
+/** A problem as the error body carries it: its place in the text, not a file of the server's. */
+function problemBody(p: PatternProblem): PatternProblemBody {
+  return {
+    code: p.code,
+    severity: p.severity,
+    message: p.message,
+    line: p.line,
+    column: p.column,
+    path: p.path,
+    ...(p.suggestion !== undefined ? { suggestion: p.suggestion } : {}),
+  };
 }
 
 /**
@@ -35,7 +49,8 @@ export async function submitRun(runtime: Runtime, body: RunCreateBody): Promise<
     compiled = compileRequest(runtime, body);
   } catch (error) {
     if (error instanceof TroupeError && error.code === 'E_INVALID_INPUT') {
-      throw new HttpError('E_INVALID_INPUT', error.message, ['body', body.pattern !== undefined ? 'pattern' : 'yaml']);
+      const problems = error instanceof PatternValidationError ? error.problems.map(problemBody) : undefined;
+      throw new HttpError('E_INVALID_INPUT', error.message, ['body', body.pattern !== undefined ? 'pattern' : 'yaml'], {}, problems);
     }
     throw error;
   }

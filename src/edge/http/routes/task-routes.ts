@@ -1,8 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { TaskView } from '../../../engine/api/views.js';
 import type { Runtime } from '../../../runtime.js';
 import type { HttpEnv } from '../shared/http-auth.js';
-import { pageOf } from '../shared/paging.js';
+import { storePageOf, storePageRequest } from '../shared/paging.js';
 import { cancelBodySchema, idParams } from '../schemas/common-schemas.js';
 import { taskListQuery, taskPage, taskSubmitAnswer, taskSubmitBody, taskView } from '../schemas/task-schemas.js';
 import { submitTasks } from './task-submission.js';
@@ -64,19 +63,17 @@ export function taskRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime): void {
 
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    const statuses = q.status === undefined ? undefined : new Set<string>(q.status);
-    const all = await runtime.tasks.list({
-      ...(q.ticket !== undefined ? { ticketId: q.ticket } : {}),
-      ...(q.phase !== undefined ? { phase: q.phase } : {}),
-      ...(q.type !== undefined ? { type: q.type } : {}),
-    });
-    const agent = q.agent;
-    const kept = all.filter(
-      (t) =>
-        (statuses === undefined || statuses.has(t.status)) &&
-        (agent === undefined || t.agentId === agent || t.attempts.some((a) => a.agentId === agent)),
+    const page = await runtime.tasks.page(
+      {
+        ...(q.status !== undefined ? { status: q.status } : {}),
+        ...(q.ticket !== undefined ? { ticketId: q.ticket } : {}),
+        ...(q.phase !== undefined ? { phase: q.phase } : {}),
+        ...(q.type !== undefined ? { type: q.type } : {}),
+        ...(q.agent !== undefined ? { agentId: q.agent } : {}),
+      },
+      storePageRequest(q),
     );
-    return c.json(pageOf<TaskView>(kept, q, (t) => ({ at: t.createdAt, id: t.id })) as never, 200);
+    return c.json(storePageOf(page) as never, 200);
   });
 
   app.openapi(one, async (c) => c.json((await runtime.tasks.get(c.req.valid('param').id)) as never, 200));

@@ -1,8 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import type { TicketView } from '../../../engine/api/views.js';
 import type { Runtime } from '../../../runtime.js';
 import type { HttpEnv } from '../shared/http-auth.js';
-import { pageOf } from '../shared/paging.js';
+import { storePageOf, storePageRequest } from '../shared/paging.js';
 import { cancelBodySchema, idParams } from '../schemas/common-schemas.js';
 import { ticketCreateBody, ticketListQuery, ticketPage, ticketView } from '../schemas/ticket-schemas.js';
 import { submitTicket } from './ticket-submission.js';
@@ -60,9 +59,7 @@ export function ticketRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime): void 
 
   app.openapi(list, async (c) => {
     const q = c.req.valid('query');
-    const statuses = q.status === undefined ? undefined : new Set<string>(q.status);
-    const all = (await runtime.tickets.list()).filter((t) => statuses === undefined || statuses.has(t.status));
-    return c.json(pageOf<TicketView>(all, q, (t) => ({ at: t.createdAt, id: t.id })) as never, 200);
+    return c.json(storePageOf(await runtime.tickets.page(q.status, storePageRequest(q))) as never, 200);
   });
 
   app.openapi(one, async (c) => c.json((await runtime.tickets.get(c.req.valid('param').id)) as never, 200));

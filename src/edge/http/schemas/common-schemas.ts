@@ -16,6 +16,20 @@ export const errorBodySchema = z
         .array(z.union([z.string(), z.int()]))
         .meta({ description: 'Where in the request: `["body", "tasks", 0, "type"]`, `["query", "limit"]`, `["path", "id"]`; empty when the request as a whole was refused.' }),
       retryable: z.boolean().meta({ description: 'True when the same request may succeed later unchanged (429, 503).' }),
+      problems: z
+        .array(
+          z.strictObject({
+            code: z.string().meta({ description: 'A pattern problem code (docs/patterns.md): `E_...` errors, `W_...` warnings.' }),
+            severity: z.enum(['error', 'warning']),
+            message: z.string(),
+            line: z.int().meta({ description: 'In the text of `yaml`, from 1; 0 when the problem has no one place.' }),
+            column: z.int(),
+            path: z.string().meta({ description: 'Where in the document: `steps[2].join.strategy`.' }),
+            suggestion: z.string().optional().meta({ description: 'The nearest valid name for a misspelt key or reference.' }),
+          }),
+        )
+        .optional()
+        .meta({ description: 'A pattern refused by `POST /v1/runs`: every problem, as `troupe validate` reports them.' }),
     }),
   })
   .meta({ description: 'Every error answer has this body.' });

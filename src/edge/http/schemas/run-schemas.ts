@@ -1,11 +1,13 @@
 import { z } from 'zod';
+import { isReservedId, RESERVED_ID_RULE } from '../../../core/reserved-ids.js';
 import { csv, pageOf, pageQueryShape } from './common-schemas.js';
 
 const runId = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9._:@-]+$/, 'ids use letters, digits and . _ : @ - only');
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'ids use letters, digits and . _ : @ - only')
+  .refine((id) => !isReservedId(id), RESERVED_ID_RULE);
 
 /** `POST /v1/runs`: a pattern by name (built-in or known to the server) or as YAML text, with its inputs. */
 export const runCreateBody = z

@@ -23,6 +23,7 @@ export const HTTP_STATUS_OF_CODE = {
   E_UNKNOWN_RUN: 404,
   E_UNKNOWN_PHASE: 404,
   E_DUPLICATE_ID: 409,
+  E_ID_KIND_CONFLICT: 409,
   E_INVALID_STATE: 409,
   E_PAYLOAD_TOO_LARGE: 413,
   E_UNSUPPORTED_MEDIA_TYPE: 415,
@@ -39,9 +40,23 @@ export type HttpAnswerCode = keyof typeof HTTP_STATUS_OF_CODE;
 /** A path into the request: its first element says where (`body`, `query`, `path`). */
 export type ErrorPath = Array<string | number>;
 
+/**
+ * One problem of a pattern sent as YAML (`POST /v1/runs`), as `troupe validate` prints it: line
+ * and column in the text of the `yaml` field, the path in the document, a stable code.
+ */
+export interface PatternProblemBody {
+  code: string;
+  severity: 'error' | 'warning';
+  message: string;
+  line: number;
+  column: number;
+  path: string;
+  suggestion?: string;
+}
+
 /** The body of every error answer. */
 export interface HttpErrorBody {
-  error: { code: HttpErrorCode; message: string; path: ErrorPath; retryable: boolean };
+  error: { code: HttpErrorCode; message: string; path: ErrorPath; retryable: boolean; problems?: PatternProblemBody[] };
 }
 
 /** An error the HTTP layer raises itself (auth, limits, routing); runtime refusals are `TroupeError`s. */
@@ -51,6 +66,8 @@ export class HttpError extends Error {
     message: string,
     readonly path: ErrorPath = [],
     readonly headers: Record<string, string> = {},
+    /** Every problem of a pattern that is refused (its message names the first). */
+    readonly problems?: PatternProblemBody[],
   ) {
     super(message);
     this.name = 'HttpError';
@@ -72,7 +89,9 @@ export function meaningOf(code: HttpAnswerCode): string {
  */
 export function errorAnswer(error: unknown): { status: number; body: HttpErrorBody; headers: Record<string, string>; internal: boolean } {
   if (error instanceof HttpError) {
-    return { status: statusOf(error.code), body: bodyOf(error.code, error.message, error.path, error.code === 'E_RATE_LIMITED'), headers: error.headers, internal: false };
+    const body = bodyOf(error.code, error.message, error.path, error.code === 'E_RATE_LIMITED');
+    if (error.problems !== undefined) body.error.problems = error.problems;
+    return { status: statusOf(error.code), body, headers: error.headers, internal: false };
   }
   if (error instanceof TroupeError) {
     const status = statusOf(error.code);

@@ -1,3 +1,4 @@
+import type { PageRequest as StorePageRequest, ViewPage } from '../../../engine/api/view-paging.js';
 import { HttpError } from './http-errors.js';
 
 /** Where a page starts: after the item with this creation time and id (in the page's order). */
@@ -18,7 +19,21 @@ export interface Page<T> {
 }
 
 /**
- * Cursor paging over items ordered by (creation time, id). The cursor names the last item
+ * A page read by keyset from the store (`runtime.tasks.page` ...) as the HTTP API answers it:
+ * the items and the next key as an opaque cursor.
+ */
+export function storePageOf<T>(page: ViewPage<T>): Page<T> {
+  return { items: page.items, nextCursor: page.next === null ? null : encodeCursor({ at: page.next.createdAt, id: page.next.id }) };
+}
+
+/** What a store-paged list asks for: the query's paging with its cursor read back as a key. */
+export function storePageRequest(request: PageRequest): StorePageRequest {
+  const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+  return { limit: request.limit, order: request.order, ...(after !== undefined ? { after: { createdAt: after.at, id: after.id } } : {}) };
+}
+
+/**
+ * Cursor paging over items held in memory (agents), ordered by (creation time, id). The cursor names the last item
  * sent, not an offset, so items created between two pages neither repeat nor push others out.
  * It is opaque to clients (base64url of JSON) and checked when read back.
  */

@@ -27,6 +27,12 @@ export const helloMessage = z
       .max(50)
       .default([])
       .meta({ description: 'Optional parts of the protocol the agent speaks (`batch`); the welcome says which the server grants. Unknown ones are ignored.' }),
+    resumeSecret: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({ description: 'The `resumeSecret` of an earlier welcome for this agent id: proves the hello comes from the same session (a reconnect).' }),
   })
   .meta({ title: 'hello', description: 'Agent to server, first message: who the agent is and what it still holds.' });
 

@@ -57,6 +57,8 @@ export const PROTOCOL_ERROR_CODES = {
     'The connection may not do this: observers are read-only, agents touch only their own leases, a token may be bound to some agent ids.',
   E_HELLO_REQUIRED: 'An agent connection must send `hello` (and wait for `welcome`) before anything else.',
   E_ALREADY_HELLO: 'This connection has already said hello (or is saying it).',
+  E_AGENT_TAKEN:
+    'Another session holds this agent id (connected, or within its grace period): a hello must carry that session\'s `resumeSecret`. Retry later: the id is free once that session ends.',
   E_UNKNOWN_SUBSCRIPTION: 'No subscription of this connection has that id.',
   E_TOO_MANY_SUBSCRIPTIONS: 'The connection holds `limits.maxSubscriptions` subscriptions already.',
   E_INTERNAL: 'The server failed while handling the request; the failure is logged and nothing was applied.',
@@ -88,7 +90,7 @@ export const CLOSE_CODES = {
   TOO_MANY_VIOLATIONS: 4000,
   /** The client read too slowly: its send buffer passed `limits.maxBufferedBytes`. */
   SLOW_CONSUMER: 4001,
-  /** Another connection said hello with the same agent id and took over. */
+  /** The agent's session goes on on another connection (its resume secret), or the operator allows takeover and another session took the id. */
   REPLACED: 4002,
   /** An agent connection did not say hello within `limits.helloTimeoutMs`. */
   HELLO_TIMEOUT: 4003,
@@ -108,7 +110,8 @@ export const CLOSE_CODE_MEANINGS: Record<CloseCodeName, string> = {
   INTERNAL_ERROR: 'The server failed while serving the connection (the stored events of a resumed subscription could not be read). Reconnect and resume.',
   TOO_MANY_VIOLATIONS: 'Too many bad frames or rate-limited messages in a short time (a repeat offender).',
   SLOW_CONSUMER: 'The client read too slowly: its send buffer passed `limits.maxBufferedBytes`.',
-  REPLACED: 'Another connection said hello with the same agent id and took over.',
+  REPLACED:
+    'Another connection carries this agent now: the same session reconnected with its resume secret, or (only where the operator set `server.allowTakeover`) another session took the id over. Carry on on the newer connection; do not reconnect from this one.',
   HELLO_TIMEOUT: 'An agent connection did not say hello within `limits.helloTimeoutMs`.',
   AGENT_GONE: 'The runtime removed the agent (deregistered, or drained and idle); do not reconnect as it.',
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isReservedId, RESERVED_ID_RULE } from '../../../core/reserved-ids.js';
 
 /**
  * Field schemas shared by the messages of protocol v1. Every string and list is bounded: the
@@ -20,7 +21,8 @@ export const agentIdField = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9._:@-]+$/, 'agent ids use letters, digits and . _ : @ - only');
+  .regex(/^[A-Za-z0-9._:@-]+$/, 'agent ids use letters, digits and . _ : @ - only')
+  .refine((id) => !isReservedId(id), RESERVED_ID_RULE);
 
 export const leaseIdField = z.string().min(1).max(300);
 

@@ -31,6 +31,10 @@ export const welcomeMessage = z
       .array(z.string())
       .default([])
       .meta({ description: 'The optional parts of the protocol granted to this connection: those of hello.features the server knows.' }),
+    resumeSecret: z
+      .string()
+      .optional()
+      .meta({ description: 'Secret of this agent session: send it as hello.resumeSecret when reconnecting. Keep it private; it stays the same while the session lasts.' }),
   })
   .meta({ title: 'welcome', description: 'Server to agent, the answer to hello.' });
 

@@ -75,6 +75,18 @@ export interface ServerOptions {
   maxSubscriptions?: number;
   /** Connections at once; further upgrades get HTTP 503. Default 10,000. */
   maxConnections?: number;
+  /** WebSocket connections at once per token; further upgrades with it get HTTP 429. Default 1,000. */
+  maxConnectionsPerToken?: number;
+  /**
+   * How often an observer connection is pinged, in ms. One that has not answered the previous
+   * ping (a WebSocket pong) by the next is dropped. Default 30 s.
+   */
+  observerPingIntervalMs?: number;
+  /**
+   * Whether a hello without the agent's resume secret may take over an agent id another session
+   * holds (its connection is closed with 4002). Default false: it is refused with `E_AGENT_TAKEN`.
+   */
+  allowTakeover?: boolean;
   /** Longest wait for clients to answer the close handshake on shutdown, in ms. Default 2 s. */
   shutdownTimeoutMs?: number;
   /** Default: the runtime's logger. */
@@ -111,6 +123,9 @@ const optionsSchema = z
     maxViolations: z.strictObject({ count: z.int().min(1), windowMs: z.int().positive() }).default({ count: 20, windowMs: 60_000 }),
     maxSubscriptions: z.int().min(1).default(64),
     maxConnections: z.int().min(1).default(10_000),
+    maxConnectionsPerToken: z.int().min(1).default(1_000),
+    observerPingIntervalMs: z.int().min(100).default(30_000),
+    allowTakeover: z.boolean().default(false),
     shutdownTimeoutMs: z.int().min(0).default(2_000),
     logger: z.custom<Logger>().optional(),
   })
@@ -132,7 +147,16 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
 }
 
 /** Limits a running server can change (`server.reload`): read afresh by each new connection or session. */
-export const LIVE_SERVER_OPTIONS = ['rateLimit', 'maxConnections', 'maxViolations', 'maxBufferedBytes', 'graceMs', 'helloTimeoutMs'] as const;
+export const LIVE_SERVER_OPTIONS = [
+  'rateLimit',
+  'maxConnections',
+  'maxConnectionsPerToken',
+  'observerPingIntervalMs',
+  'maxViolations',
+  'maxBufferedBytes',
+  'graceMs',
+  'helloTimeoutMs',
+] as const;
 
 /** What `server.reload` takes: the tokens and the live limits. */
 export type LiveServerOptions = Pick<ServerOptions, 'agentTokens' | 'observerTokens' | 'clientTokens' | 'tokenNames' | (typeof LIVE_SERVER_OPTIONS)[number]>;

@@ -13,8 +13,10 @@ import { PATTERN_DEFINITION_KIND, PATTERN_DEFINITION_MACHINE, PatternDefinitions
 import { PatternDriver } from './driver.js';
 import { isPatternKind, RegisteredPatterns } from './registered.js';
 import { runView, type PatternRunView } from './run-view.js';
+import { pageViews, type PageRequest, type ViewPage } from '../../../engine/api/view-paging.js';
 import type { PatternHost } from './pattern-host.js';
 import { PatternTickets } from './pattern-tickets.js';
+import { assertUserId } from '../../../core/reserved-ids.js';
 
 /** Which pattern: a name in the library (built-in or added), or a compiled pattern. */
 export type PatternRef = string | CompiledPattern;
@@ -132,6 +134,7 @@ export class PatternApi {
     await this.ready();
     const compiled = typeof input.pattern === 'string' ? this.compile(input.pattern, input.inputs ?? {}) : input.pattern;
     const kind = this.registered.register(compiled);
+    if (input.runId !== undefined) assertUserId(input.runId, 'runId');
     const runId = input.runId ?? `run-${randomUUID()}`;
     const ticketId = input.ticketId ?? null;
     const phase = input.phase ?? null;
@@ -204,6 +207,24 @@ export class PatternApi {
       }
     }
     return [...runs.values()];
+  }
+
+  /**
+   * One page of runs, live and settled, in creation order (then id), read by keyset from the
+   * store over every pattern kind that has a stored definition (`GET /v1/runs`).
+   */
+  async page(filter: { status?: readonly string[]; ticketId?: string; pattern?: string }, request: PageRequest): Promise<ViewPage<PatternRunView>> {
+    await this.ready();
+    const store = this.core.options.store;
+    const kinds = (await store.listActors({ kind: PATTERN_DEFINITION_KIND })).map((d) => (d.context as { kind: string }).kind);
+    if (kinds.length === 0) return { items: [], next: null };
+    const statuses = filter.status === undefined ? undefined : new Set(filter.status);
+    const query = { kinds, ...(filter.ticketId !== undefined ? { ticketId: filter.ticketId } : {}) };
+    return pageViews(store, query, request, (stored) => {
+      const live = this.core.host.getLive(stored.id);
+      const view = live !== undefined ? runView(live.id, live.kind, live.snapshot.value, live.snapshot.context) : runView(stored.id, stored.kind, stored.state, stored.context);
+      return (statuses === undefined || statuses.has(view.status)) && (filter.pattern === undefined || view.pattern === filter.pattern) ? view : undefined;
+    });
   }
 
   /** Resolves once the run has ended (completed, failed, timed out, escalated or cancelled). */
