@@ -89,7 +89,7 @@ describe('CLI commands against a server', () => {
     writeFileSync(bad, ['name: broken', 'steps:', '  - id: hello', '    task: { type: greet, requires: [code], retires: 2 }', ''].join('\n'));
     const refused = await cli(['submit', '--pattern', bad, '--id', 'cli-broken']);
     expect(refused.code).toBe(1);
-    const problem = `${bad}:4:44 error E_UNKNOWN_KEY steps[0].task.retires: unknown key "retires"; expected one of: type, description, input, priority, requires (did you mean "requires"?)`;
+    const problem = `${bad}:4:44 error E_UNKNOWN_KEY steps[0].task.retires: unknown key "retires"; expected one of: type, description, input, priority, requires, retry, rate_limits, concurrency, breakers, bulkhead, delay (did you mean "requires"?)`;
     expect(refused.out.split('\n')).toContain(problem);
     // The same line `troupe validate` prints for the file.
     expect((await cli(['validate', bad])).out.split('\n')).toContain(problem);
