@@ -27,17 +27,45 @@ const backArrow = (name, from, above, comment) => ({
 
 module.exports = {
   forbidden: [
-    backArrow('core-imports-above', CORE, [ENGINE, FEATURES, EDGE, WIRING, INDEX], 'core (machines, pure helpers) imports only core'),
-    backArrow('engine-imports-above', ENGINE, [FEATURES, EDGE, WIRING, INDEX], 'the engine imports only core and itself'),
-    backArrow('features-import-above', FEATURES, [EDGE, WIRING, INDEX], 'features reach the engine through interfaces they define, never the wiring above them'),
-    backArrow('wiring-imports-edge', WIRING, [EDGE, INDEX], 'createRuntime wires engine and features; the edge takes a runtime, not the other way round'),
-    backArrow('edge-imports-index', EDGE, [INDEX], 'src/index.ts is for users of the package; inside src import the module itself'),
+    backArrow(
+      'core-imports-above',
+      CORE,
+      [ENGINE, FEATURES, EDGE, WIRING, INDEX],
+      'core (machines, pure helpers) imports only core',
+    ),
+    backArrow(
+      'engine-imports-above',
+      ENGINE,
+      [FEATURES, EDGE, WIRING, INDEX],
+      'the engine imports only core and itself',
+    ),
+    backArrow(
+      'features-import-above',
+      FEATURES,
+      [EDGE, WIRING, INDEX],
+      'features reach the engine through interfaces they define, never the wiring above them',
+    ),
+    backArrow(
+      'wiring-imports-edge',
+      WIRING,
+      [EDGE, INDEX],
+      'createRuntime wires engine and features; the edge takes a runtime, not the other way round',
+    ),
+    backArrow(
+      'edge-imports-index',
+      EDGE,
+      [INDEX],
+      'src/index.ts is for users of the package; inside src import the module itself',
+    ),
     {
       name: 'core-loads-io',
       comment: 'importing the machines never loads Node built-ins, ws or a database driver: core is pure',
       severity: 'error',
       from: { path: CORE },
-      to: { dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'], pathNot: '^node_modules/(xstate)/' },
+      to: {
+        dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
+        pathNot: '^node_modules/(xstate)/',
+      },
     },
     {
       name: 'src-imports-tests',
@@ -47,7 +75,8 @@ module.exports = {
     },
     {
       name: 'no-module-cycle',
-      comment: 'two modules that import each other (type imports too) are one concept or need an interface between them',
+      comment:
+        'two modules that import each other (type imports too) are one concept or need an interface between them',
       severity: 'error',
       from: { path: '^src/' },
       to: { circular: true },

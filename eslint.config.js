@@ -31,7 +31,13 @@ export default tseslint.config(
     // The peer benchmarks are plain Node scripts (their own package, bench/peers/package.json).
     files: ['bench/peers/**/*.mjs'],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', setImmediate: 'readonly', performance: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        setTimeout: 'readonly',
+        setImmediate: 'readonly',
+        performance: 'readonly',
+      },
     },
   },
   {
@@ -55,7 +61,11 @@ export default tseslint.config(
       'no-restricted-globals': ['error', ...CORE_FORBIDDEN_GLOBALS],
       'no-restricted-properties': [
         'error',
-        { object: 'Math', property: 'random', message: 'not in src/core: randomness comes from the event or the engine.' },
+        {
+          object: 'Math',
+          property: 'random',
+          message: 'not in src/core: randomness comes from the event or the engine.',
+        },
         { object: 'globalThis', message: 'not in src/core: reach no host globals.' },
       ],
       'no-restricted-imports': [
@@ -64,10 +74,14 @@ export default tseslint.config(
           patterns: [
             { regex: '^node:', message: 'not in src/core: the core does no I/O (no Node built-ins).' },
             {
-              regex: '^(fs|path|os|net|http|https|child_process|worker_threads|crypto|timers|dns|stream|url|events|util)(/|$)',
+              regex:
+                '^(fs|path|os|net|http|https|child_process|worker_threads|crypto|timers|dns|stream|url|events|util)(/|$)',
               message: 'not in src/core: the core does no I/O (no Node built-ins).',
             },
-            { regex: '^(ws|better-sqlite3|pino|prom-client|commander)$', message: 'not in src/core: importing the machines never loads a driver, a server or a logger.' },
+            {
+              regex: '^(ws|better-sqlite3|pino|prom-client|commander)$',
+              message: 'not in src/core: importing the machines never loads a driver, a server or a logger.',
+            },
           ],
         },
       ],

@@ -36,17 +36,25 @@ export function formatTable(rows: Array<{ scenario: string; figure: Figure }>): 
   });
   const header = ['scenario', 'figure', 'value', 'unit', 'target', '', 'note'];
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
-  const fmt = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const fmt = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
 
 /** Appends one `{"scenario","name","value","unit"}` JSON line per figure. */
 export function writeJsonLines(file: string, scenario: string, figures: Figure[]): void {
-  for (const f of figures) appendFileSync(file, `${JSON.stringify({ scenario, name: f.name, value: f.value, unit: f.unit })}\n`);
+  for (const f of figures)
+    appendFileSync(file, `${JSON.stringify({ scenario, name: f.name, value: f.value, unit: f.unit })}\n`);
 }
 
 /** Resolves once `count` tasks have completed on `runtime` (subscribe before creating them). */
-export function completions(runtime: { events: { subscribe(filter: { types: string[] }, listener: () => void): unknown } }, count: number): Promise<void> {
+export function completions(
+  runtime: { events: { subscribe(filter: { types: string[] }, listener: () => void): unknown } },
+  count: number,
+): Promise<void> {
   let done = 0;
   return new Promise<void>((resolve) => {
     runtime.events.subscribe({ types: ['task.completed'] }, () => {

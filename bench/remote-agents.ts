@@ -19,7 +19,12 @@ export const ms = (from: bigint, to: bigint): number => Number(to - from) / 1e6;
  * Creates `tasks` no-op tasks in batches of 1,000; resolves once the last has completed with
  * tasks/s and this process's CPU time per task (which machine load disturbs far less than wall time).
  */
-export async function drain(runtime: Runtime, tasks: number, requires: string[], prefix = 't'): Promise<{ rate: number; cpuUs: number }> {
+export async function drain(
+  runtime: Runtime,
+  tasks: number,
+  requires: string[],
+  prefix = 't',
+): Promise<{ rate: number; cpuUs: number }> {
   let done = 0;
   let allDone: () => void = () => {};
   const finished = new Promise<void>((resolve) => (allDone = resolve));
@@ -34,7 +39,10 @@ export async function drain(runtime: Runtime, tasks: number, requires: string[],
   await finished;
   off();
   const used = process.cpuUsage(cpu);
-  return { rate: Math.round(tasks / ((performance.now() - start) / 1000)), cpuUs: Math.round((used.user + used.system) / tasks) };
+  return {
+    rate: Math.round(tasks / ((performance.now() - start) / 1000)),
+    cpuUs: Math.round((used.user + used.system) / tasks),
+  };
 }
 
 /** A raw `ws` echo server; `trips()` measures round trips to the agent process's echo client. */
@@ -60,12 +68,21 @@ export async function echoServer(): Promise<{ url: string; trips: Promise<number
  * Starts the agent process (`ws-agent-process`): `agents` no-op agents of `capacity` plus one
  * `solo` agent for serial latency and an echo client; resolves once all are connected.
  */
-export async function startAgentProcess(url: string, echoUrl: string, agents: number, capacity: number): Promise<ChildProcess> {
+export async function startAgentProcess(
+  url: string,
+  echoUrl: string,
+  agents: number,
+  capacity: number,
+): Promise<ChildProcess> {
   // BENCH_CHILD_PROF=<dir> writes a CPU profile of the agent process there.
   const profile = process.env.BENCH_CHILD_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CHILD_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, ...agentProcessScript(), url, BENCH_AGENT_TOKEN, echoUrl, String(agents), String(capacity)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...profile, ...agentProcessScript(), url, BENCH_AGENT_TOKEN, echoUrl, String(agents), String(capacity)],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => line === 'ready' && resolve());
     child.once('exit', (code) => reject(new Error(`the agent process exited with ${code}`)));
@@ -82,9 +99,15 @@ export async function stopAgentProcess(child: ChildProcess): Promise<void> {
  * Serial dispatch: one task in flight on the `solo` agent, whose handler returns the
  * CLOCK_MONOTONIC reading at which it got the assignment. Percentiles in ms.
  */
-export async function serialDispatch(runtime: Runtime, count: number, prefix = 's'): Promise<{ fromQueued: number[]; fromCreate: number[] }> {
+export async function serialDispatch(
+  runtime: Runtime,
+  count: number,
+  prefix = 's',
+): Promise<{ fromQueued: number[]; fromCreate: number[] }> {
   const queuedAt = new Map<string, bigint>();
-  const off = runtime.events.subscribe({ types: ['task.queued'] }, (e) => queuedAt.set(e.taskId as string, process.hrtime.bigint()));
+  const off = runtime.events.subscribe({ types: ['task.queued'] }, (e) =>
+    queuedAt.set(e.taskId as string, process.hrtime.bigint()),
+  );
   const fromQueued: number[] = [];
   const fromCreate: number[] = [];
   for (let i = 0; i < count + WARMUP; i++) {

@@ -72,7 +72,13 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // Beats 4 times per simulated hour: the clock jumps an hour at a time.
     heartbeatIntervalMs: HOUR / 4,
     staleAfterMs: HOUR,
-    retention: { finishedMs: options.retentionMs, deadLetteredMs: 2 * options.retentionMs, intervalMs: interval, batchSize: 250, maxBatchesPerSweep: 200 },
+    retention: {
+      finishedMs: options.retentionMs,
+      deadLetteredMs: 2 * options.retentionMs,
+      intervalMs: interval,
+      batchSize: 250,
+      maxBatchesPerSweep: 200,
+    },
   });
   await runtime.start();
   let done = 0;
@@ -88,7 +94,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
       },
     });
   }
-  const live = await runtime.tickets.create({ id: 'live-ticket', title: 'waits for a human', phases: [{ name: 'wait', tasks: [{ id: 'live-task', type: 'review', requires: ['human'] }] }] });
+  const live = await runtime.tickets.create({
+    id: 'live-ticket',
+    title: 'waits for a human',
+    phases: [{ name: 'wait', tasks: [{ id: 'live-task', type: 'review', requires: ['human'] }] }],
+  });
   await runtime.idle();
   const liveAtStart = (await store.readEvents({ ticketId: live.id })).length;
 
@@ -105,7 +115,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   };
   while (created < options.tasks) {
     const chunk = Math.min(1_000, options.tasks - created, options.tasksPerHour - (created % options.tasksPerHour));
-    const inputs = Array.from({ length: chunk }, (_, i) => ({ id: `t${created + i}`, type: 'noop', requires: ['work'] }));
+    const inputs = Array.from({ length: chunk }, (_, i) => ({
+      id: `t${created + i}`,
+      type: 'noop',
+      requires: ['work'],
+    }));
     expected += chunk;
     await runtime.tasks.createMany(inputs);
     await waitFor(expected);
@@ -120,7 +134,10 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
           runtime.tickets.create({
             id,
             title: id,
-            phases: ['one', 'two'].map((name) => ({ name, tasks: [0, 1, 2].map((n) => ({ id: `${id}-${name}-${n}`, type: 'noop', requires: ['work'] })) })),
+            phases: ['one', 'two'].map((name) => ({
+              name,
+              tasks: [0, 1, 2].map((n) => ({ id: `${id}-${name}-${n}`, type: 'noop', requires: ['work'] })),
+            })),
           }),
         );
       }
@@ -171,7 +188,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     // A unit's age runs from its newest write, a little before `seen.at`.
     if (seen.at > now - options.retentionMs) {
       ticketsKept += 1;
-      if (unit.actors.length !== seen.actors || unit.events.length !== seen.events || unit.actors.some((a) => !a.settled)) ticketsIncomplete.push(id);
+      if (
+        unit.actors.length !== seen.actors ||
+        unit.events.length !== seen.events ||
+        unit.actors.some((a) => !a.settled)
+      )
+        ticketsIncomplete.push(id);
     } else if (seen.at < now - options.retentionMs - 2 * interval && unit.actors.length > 0) {
       ticketsOverdue.push(id);
     }

@@ -14,7 +14,11 @@ function contextJson(i: number): string {
     attempt: i % 4,
     lease: `lease-${(i * 2654435761).toString(36)}`,
     capabilities: ['typescript', 'review'],
-    input: { repo: 'acme/service', path: `src/modules/file-${i}.ts`, instructions: 'Refactor the handler and keep the tests green.' },
+    input: {
+      repo: 'acme/service',
+      path: `src/modules/file-${i}.ts`,
+      instructions: 'Refactor the handler and keep the tests green.',
+    },
     deadline: 1_700_000_000_000 + i,
     retry: { backoffMs: 1000, max: 5 },
   });
@@ -49,7 +53,17 @@ export async function measureSqliteFloor(opts: {
     const contexts = Array.from({ length: opts.rows }, (_, i) => contextJson(i));
     const insertBatch = db.transaction((from: number, to: number) => {
       for (let i = from; i < to; i++) {
-        insert.run(ids[i], 'task', 'troupe.task', 1, '"running"', contexts[i], 0, `ticket-${i % 50}`, 1_700_000_000_000 + i);
+        insert.run(
+          ids[i],
+          'task',
+          'troupe.task',
+          1,
+          '"running"',
+          contexts[i],
+          0,
+          `ticket-${i % 50}`,
+          1_700_000_000_000 + i,
+        );
       }
     });
 
@@ -66,11 +80,17 @@ export async function measureSqliteFloor(opts: {
 
 // `tsx bench/sqlite-floor.ts [rows] [dir]` prints the floor for both synchronous settings.
 // (By file name: inside the bench's bundle, import.meta.url is the bundle's own and would match.)
-if (process.argv[1] !== undefined && /sqlite-floor\.ts$/.test(process.argv[1]) && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (
+  process.argv[1] !== undefined &&
+  /sqlite-floor\.ts$/.test(process.argv[1]) &&
+  import.meta.url === pathToFileURL(process.argv[1]).href
+) {
   const rows = Number(process.argv[2] ?? 20_000);
   const dir = process.argv[3] ?? join((await import('node:os')).tmpdir(), 'troupe-bench');
   for (const synchronous of ['NORMAL', 'FULL'] as const) {
     const result = await measureSqliteFloor({ rows, synchronous, dir });
-    console.log(`sqlite floor, ${rows} rows, synchronous=${synchronous}: ${result.rowsPerSecond} rows/s, ${result.bytesPerRow} bytes/row`);
+    console.log(
+      `sqlite floor, ${rows} rows, synchronous=${synchronous}: ${result.rowsPerSecond} rows/s, ${result.bytesPerRow} bytes/row`,
+    );
   }
 }

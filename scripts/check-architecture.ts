@@ -97,7 +97,9 @@ export function folderCycles(result: ICruiseResult): string[][] {
   for (const v of edges.keys()) if (!index.has(v)) visit(v);
   return groups.map((group) => {
     const inside = new Set(group);
-    const why = group.flatMap((f) => [...(edges.get(f) ?? [])].filter(([to]) => inside.has(to)).map(([, edge]) => `  ${edge}`));
+    const why = group.flatMap((f) =>
+      [...(edges.get(f) ?? [])].filter(([to]) => inside.has(to)).map(([, edge]) => `  ${edge}`),
+    );
     return [group.join(' <-> '), ...why];
   });
 }

@@ -23,12 +23,16 @@ const entries = Object.values(manifest.exports)
   .filter((file): file is string => file !== undefined && file.startsWith('./dist/src/'))
   .map((file) => path.join(root, file.replace('./dist/', '').replace(/\.js$/, '.ts')));
 
-const config = ts.getParsedCommandLineOfConfigFile(path.join(root, 'tsconfig.json'), {}, {
-  ...ts.sys,
-  onUnRecoverableConfigFileDiagnostic: (d) => {
-    throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+const config = ts.getParsedCommandLineOfConfigFile(
+  path.join(root, 'tsconfig.json'),
+  {},
+  {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (d) => {
+      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    },
   },
-});
+);
 if (config === undefined) throw new Error('tsconfig.json could not be read');
 const program = ts.createProgram(entries, config.options);
 const checker = program.getTypeChecker();
@@ -64,7 +68,9 @@ for (const entry of entries) {
 
 if (problems.length > 0) {
   console.error(problems.join('\n'));
-  console.error(`\n${problems.length} public export(s) without documentation: add JSDoc (and an @example on functions and classes).`);
+  console.error(
+    `\n${problems.length} public export(s) without documentation: add JSDoc (and an @example on functions and classes).`,
+  );
   process.exit(1);
 }
 console.log(`public API documented: ${entries.length} entry points checked`);

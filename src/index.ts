@@ -30,7 +30,13 @@ export type { ValidationPackage } from './engine/api/validation-package.js';
 export type { TaskHandler, TaskHandlerContext } from './engine/api/task-handler.js';
 export type { RuntimeMetrics } from './engine/metrics.js';
 export type { ControlsApi } from './engine/api/controls-api.js';
-export type { RateLimitInput, BreakerInput, BulkheadInput, RateLimitView, BreakerView } from './engine/api/controls-api.js';
+export type {
+  RateLimitInput,
+  BreakerInput,
+  BulkheadInput,
+  RateLimitView,
+  BreakerView,
+} from './engine/api/controls-api.js';
 export type { DeadLetterApi } from './engine/api/dead-letter-api.js';
 export type { RedriveChanges } from './engine/api/dead-letter-api.js';
 export type { DeadLetter, DeadLetterFilter } from './engine/controls/dead-letter-index.js';
@@ -88,7 +94,15 @@ export { ticketMachine, DEFAULT_PHASES } from './core/machines/ticket-machine.js
 export { backoffDelay, DEFAULT_RETRY_POLICY } from './core/machines/retry-backoff.js';
 export type { RetryPolicy, BackoffPolicy } from './core/machines/retry-backoff.js';
 export type { GateSpec, ValidatorSpec } from './core/machines/gate.js';
-export type { TaskStatus, TaskTimeouts, AttemptError, AttemptRecord, TaskControls, RedriveRecord, DependencyFailurePolicy } from './core/machines/task-types.js';
+export type {
+  TaskStatus,
+  TaskTimeouts,
+  AttemptError,
+  AttemptRecord,
+  TaskControls,
+  RedriveRecord,
+  DependencyFailurePolicy,
+} from './core/machines/task-types.js';
 export type { SnapshotMigration } from './engine/machine-registry.js';
 
 // Coordination: splits, joins, sync points, merges, routing, dependency guards, sagas, shared
@@ -128,7 +142,13 @@ export { combine, union, intersection, majorityVote, runMerge } from './core/coo
 export type { MergeInput, MergeSpec, CustomMerge, MergeOutcome, Vote } from './core/coordination/merge-strategies.js';
 export { canonicalJson } from './core/canonical-json.js';
 export { route, testRule, ROUTING_OPERATORS, ROUTING_DECISIONS } from './core/coordination/routing-rules.js';
-export type { RoutingRule, RoutingDecision, RoutingOperator, RoutingDecisionKind, RouteOptions } from './core/coordination/routing-rules.js';
+export type {
+  RoutingRule,
+  RoutingDecision,
+  RoutingOperator,
+  RoutingDecisionKind,
+  RouteOptions,
+} from './core/coordination/routing-rules.js';
 export { decideJoin, joinNeed } from './core/coordination/join-decision.js';
 export type { JoinStrategy, JoinNeed, JoinTally, JoinDecision } from './core/coordination/join-decision.js';
 export type { JoinResult } from './core/coordination/join-machine.js';

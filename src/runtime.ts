@@ -224,9 +224,16 @@ export class Runtime {
       queuedTasks: () => this.core.dispatcher.queuedCount(),
       liveActors: () => this.core.host.liveCount(),
     });
-    this.retention = new RetentionSweeper(this.store, this.clock, this.logger, options.retention ?? { schedule: false });
+    this.retention = new RetentionSweeper(
+      this.store,
+      this.clock,
+      this.logger,
+      options.retention ?? { schedule: false },
+    );
     // A swept ticket's in-memory history goes with its rows.
-    this.retention.onUnitsSwept((units) => this.core.bus.forget(units.filter((u) => u.kind === 'ticket').map((u) => u.id)));
+    this.retention.onUnitsSwept((units) =>
+      this.core.bus.forget(units.filter((u) => u.kind === 'ticket').map((u) => u.id)),
+    );
     // Dead letters are kept by retention's policy: the count limit reads the index, a swept unit leaves it.
     this.retention.useDeadLetters(() => this.deadLetters.list());
     this.retention.onUnitsSwept((units) => this.deadLetters.forgetUnits(units));

@@ -27,7 +27,11 @@ export async function startTestServer(
   options: { server?: ServerOptions; runtime?: RuntimeOptions; clock?: SimulatedClock } = {},
 ): Promise<TestServer> {
   const clock = options.clock ?? new SimulatedClock(1_000_000);
-  const runtime = createRuntime({ clock, retry: { backoff: { baseMs: 100, factor: 2, capMs: 10_000, jitter: 0 } }, ...options.runtime });
+  const runtime = createRuntime({
+    clock,
+    retry: { backoff: { baseMs: 100, factor: 2, capMs: 10_000, jitter: 0 } },
+    ...options.runtime,
+  });
   const server = await startServer(runtime, {
     port: 0,
     agentTokens: [AGENT_TOKEN],
@@ -47,7 +51,11 @@ export async function startTestServer(
 }
 
 /** Resolves with the first committed event matching the filter (and predicate). */
-export function nextEvent(runtime: Runtime, filter: EventFilter, predicate: (e: TroupeEvent) => boolean = () => true): Promise<TroupeEvent> {
+export function nextEvent(
+  runtime: Runtime,
+  filter: EventFilter,
+  predicate: (e: TroupeEvent) => boolean = () => true,
+): Promise<TroupeEvent> {
   return new Promise((resolve) => {
     const off = runtime.events.subscribe(filter, (event) => {
       if (!predicate(event)) return;
@@ -82,7 +90,9 @@ export class RawClient {
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data) => this.receive(JSON.parse(String(data)) as Frame));
-    this.closed = new Promise((resolve) => socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })));
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code, reason) => resolve({ code, reason: String(reason) })),
+    );
   }
 
   static open(
@@ -92,7 +102,8 @@ export class RawClient {
   ): Promise<RawClient> {
     return new Promise((resolve, reject) => {
       const target = token !== null && options.query ? `${url}?token=${encodeURIComponent(token)}` : url;
-      const headers: Record<string, string> = token !== null && !options.query ? { Authorization: `Bearer ${token}` } : {};
+      const headers: Record<string, string> =
+        token !== null && !options.query ? { Authorization: `Bearer ${token}` } : {};
       const socket = new WebSocket(target, options.protocols ?? [SUBPROTOCOL], { headers });
       socket.once('open', () => resolve(new RawClient(socket)));
       socket.once('error', reject);
@@ -100,7 +111,11 @@ export class RawClient {
   }
 
   /** Opens an agent connection and says hello; resolves with the client and its welcome. */
-  static async agent(url: string, hello: Record<string, unknown>, token = AGENT_TOKEN): Promise<{ client: RawClient; welcome: Frame }> {
+  static async agent(
+    url: string,
+    hello: Record<string, unknown>,
+    token = AGENT_TOKEN,
+  ): Promise<{ client: RawClient; welcome: Frame }> {
     const client = await RawClient.open(url, token);
     const welcome = await client.request({ type: 'hello', ...hello });
     if (welcome.type !== 'welcome') throw new Error(`hello refused: ${JSON.stringify(welcome)}`);
@@ -150,7 +165,11 @@ export class RawClient {
 }
 
 /** The HTTP status of a refused upgrade. */
-export function upgradeStatus(url: string, headers: Record<string, string>, protocols: string[] = [SUBPROTOCOL]): Promise<number> {
+export function upgradeStatus(
+  url: string,
+  headers: Record<string, string>,
+  protocols: string[] = [SUBPROTOCOL],
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, protocols, { headers });
     socket.on('unexpected-response', (_request, response) => {

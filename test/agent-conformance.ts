@@ -48,8 +48,22 @@ export function describeAgentConformance(name: string, create: () => Promise<Age
       const done = await h.runtime.tasks.wait(created.id);
       expect(done).toMatchObject({ status: 'succeeded', result: { echoed: { n: 7 } }, attempt: 1 });
       const { task, context } = await seen.promise;
-      expect(task).toMatchObject({ id: 't1', type: 'echo', status: 'running', input: { n: 7 }, attempt: 1, agentId: 'worker' });
-      expect(context).toMatchObject({ ticket: null, dependencies: {}, artifacts: {}, attempt: 1, round: 1, feedback: null });
+      expect(task).toMatchObject({
+        id: 't1',
+        type: 'echo',
+        status: 'running',
+        input: { n: 7 },
+        attempt: 1,
+        agentId: 'worker',
+      });
+      expect(context).toMatchObject({
+        ticket: null,
+        dependencies: {},
+        artifacts: {},
+        attempt: 1,
+        round: 1,
+        feedback: null,
+      });
       expect(context.signal.aborted).toBe(false);
     });
 
@@ -195,10 +209,13 @@ export function describeAgentConformance(name: string, create: () => Promise<Age
       });
       const delivered = nextEvent(h.runtime, { types: ['agent.message'] });
       await h.runtime.tasks.create({ id: 't9', type: 'talk', requires: ['talk'] });
-      expect(await delivered).toMatchObject({ agentId: 'listener', data: { from: 'talker', to: 'listener', body: { hello: 'there' } } });
+      expect(await delivered).toMatchObject({
+        agentId: 'listener',
+        data: { from: 'talker', to: 'listener', body: { hello: 'there' } },
+      });
     });
 
-    it('shows a validator what it judges: the round\'s work, the criteria, the round and the last feedback', async () => {
+    it("shows a validator what it judges: the round's work, the criteria, the round and the last feedback", async () => {
       const seen: Array<{ task: TaskView; context: TaskHandlerContext }> = [];
       await h.addAgent({
         id: 'builder',
@@ -214,7 +231,9 @@ export function describeAgentConformance(name: string, create: () => Promise<Age
         capabilities: ['review'],
         handler: (task, context) => {
           seen.push({ task, context });
-          return context.round === 1 ? { approved: false, feedback: 'add tests' } : { approved: true, feedback: 'good now' };
+          return context.round === 1
+            ? { approved: false, feedback: 'add tests' }
+            : { approved: true, feedback: 'good now' };
         },
       });
       const ticket = await h.runtime.tickets.create({
@@ -224,7 +243,11 @@ export function describeAgentConformance(name: string, create: () => Promise<Age
           {
             name: 'build',
             maxRounds: 3,
-            gate: { requiredArtifacts: ['patch'], minQuality: 0.5, validator: { type: 'review', requires: ['review'] } },
+            gate: {
+              requiredArtifacts: ['patch'],
+              minQuality: 0.5,
+              validator: { type: 'review', requires: ['review'] },
+            },
             tasks: [
               { id: 'code', type: 'implement', requires: ['code'] },
               { id: 'notes', type: 'document', requires: ['code'] },
@@ -244,8 +267,20 @@ export function describeAgentConformance(name: string, create: () => Promise<Age
         maxRounds: 3,
         criteria,
         tasks: {
-          code: { type: 'implement', status: 'succeeded', result: { did: 'implement', round: 1 }, artifacts: { patch: 'patch of round 1' }, quality: 0.9 },
-          notes: { type: 'document', status: 'succeeded', result: { did: 'document', round: 1 }, artifacts: { patch: 'patch of round 1' }, quality: 0.7 },
+          code: {
+            type: 'implement',
+            status: 'succeeded',
+            result: { did: 'implement', round: 1 },
+            artifacts: { patch: 'patch of round 1' },
+            quality: 0.9,
+          },
+          notes: {
+            type: 'document',
+            status: 'succeeded',
+            result: { did: 'document', round: 1 },
+            artifacts: { patch: 'patch of round 1' },
+            quality: 0.7,
+          },
         },
         artifacts: { patch: 'patch of round 1' },
         minQuality: 0.7,

@@ -14,7 +14,12 @@ afterAll(() => {
 function tree(files: Record<string, string>): string {
   const root = mkdtempSync(join(tmpdir(), 'troupe-arch-'));
   roots.push(root);
-  const compilerOptions = { module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, verbatimModuleSyntax: true };
+  const compilerOptions = {
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    strict: true,
+    verbatimModuleSyntax: true,
+  };
   writeFileSync(join(root, 'tsconfig.json'), JSON.stringify({ compilerOptions, include: ['src'] }));
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
@@ -36,7 +41,8 @@ describe('architecture check', () => {
 
   it('counts a type-only import of the wiring from a feature as a back arrow', async () => {
     const root = tree({
-      'src/features/patterns/pattern-api.ts': "import type { Runtime } from '../../runtime.js';\nexport type R = Runtime;\n",
+      'src/features/patterns/pattern-api.ts':
+        "import type { Runtime } from '../../runtime.js';\nexport type R = Runtime;\n",
       'src/runtime.ts': 'export interface Runtime { start(): void }\n',
     });
     const report = await checkArchitecture(root);
@@ -52,14 +58,18 @@ describe('architecture check', () => {
   });
 
   it('fails on a Node built-in in the core', async () => {
-    const root = tree({ 'src/core/reader.ts': "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n" });
+    const root = tree({
+      'src/core/reader.ts': "import { readFileSync } from 'node:fs';\nexport const read = readFileSync;\n",
+    });
     expect((await checkArchitecture(root)).ruleReport).toContain('core-loads-io: src/core/reader.ts → fs');
   });
 
   it('fails on two modules that import each other', async () => {
     const root = tree({
-      'src/features/run/start-step.ts': "import type { Ref } from './coordinated-steps.js';\nexport interface Step { ref: Ref }\n",
-      'src/features/run/coordinated-steps.ts': "import type { Step } from './start-step.js';\nexport interface Ref { step?: Step }\n",
+      'src/features/run/start-step.ts':
+        "import type { Ref } from './coordinated-steps.js';\nexport interface Step { ref: Ref }\n",
+      'src/features/run/coordinated-steps.ts':
+        "import type { Step } from './start-step.js';\nexport interface Ref { step?: Step }\n",
     });
     expect((await checkArchitecture(root)).ruleReport).toContain('no-module-cycle');
   });
@@ -74,7 +84,11 @@ describe('architecture check', () => {
     const report = await checkArchitecture(root);
     expect(report.ruleViolations).toBe(0);
     expect(report.folderCycles).toEqual([
-      ['src/engine <-> src/engine/api', '  src/engine/agents.ts -> src/engine/api/views.ts', '  src/engine/api/agent-api.ts -> src/engine/host.ts'],
+      [
+        'src/engine <-> src/engine/api',
+        '  src/engine/agents.ts -> src/engine/api/views.ts',
+        '  src/engine/api/agent-api.ts -> src/engine/host.ts',
+      ],
     ]);
   });
 

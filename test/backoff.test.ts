@@ -13,7 +13,9 @@ const policy = (over: Partial<BackoffPolicy> = {}): BackoffPolicy => ({
 describe('backoffDelay', () => {
   it('is base * factor^(n-1) after failed attempt n when there is no jitter', () => {
     const p = policy();
-    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(p, n, 0.9))).toEqual([1_000, 2_000, 4_000, 8_000, 16_000, 32_000]);
+    expect([1, 2, 3, 4, 5, 6].map((n) => backoffDelay(p, n, 0.9))).toEqual([
+      1_000, 2_000, 4_000, 8_000, 16_000, 32_000,
+    ]);
     expect([1, 2, 3].map((n) => backoffDelay(policy({ baseMs: 100, factor: 3 }), n, 0))).toEqual([100, 300, 900]);
   });
 
@@ -49,7 +51,9 @@ describe('backoffDelay', () => {
   });
 
   it('jitters the capped delay, not the raw one', () => {
-    expect(backoffDelay(policy({ baseMs: 100, factor: 3, capMs: 250, jitter: 0.5 }), 3, 0.75)).toBe(Math.round(250 * 0.625));
+    expect(backoffDelay(policy({ baseMs: 100, factor: 3, capMs: 250, jitter: 0.5 }), 3, 0.75)).toBe(
+      Math.round(250 * 0.625),
+    );
   });
 
   it('clamps rand into [0, 1]', () => {
@@ -80,23 +84,33 @@ describe('backoffDelay', () => {
 
   it('property: a whole number within [round(d * (1 - jitter)), d], d the capped exponential delay', () => {
     fc.assert(
-      fc.property(policies, fc.integer({ min: 1, max: 60 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (p, n, rand) => {
-        const d = Math.min(p.capMs, p.baseMs * p.factor ** (n - 1));
-        const delay = backoffDelay(p, n, rand);
-        expect(Number.isInteger(delay)).toBe(true);
-        expect(delay).toBeLessThanOrEqual(Math.round(d));
-        expect(delay).toBeGreaterThanOrEqual(Math.round(d * (1 - p.jitter)));
-        expect(delay).toBeLessThanOrEqual(p.capMs);
-      }),
+      fc.property(
+        policies,
+        fc.integer({ min: 1, max: 60 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (p, n, rand) => {
+          const d = Math.min(p.capMs, p.baseMs * p.factor ** (n - 1));
+          const delay = backoffDelay(p, n, rand);
+          expect(Number.isInteger(delay)).toBe(true);
+          expect(delay).toBeLessThanOrEqual(Math.round(d));
+          expect(delay).toBeGreaterThanOrEqual(Math.round(d * (1 - p.jitter)));
+          expect(delay).toBeLessThanOrEqual(p.capMs);
+        },
+      ),
     );
   });
 
   it('property: never shrinks from one attempt to the next for the same rand, and is deterministic', () => {
     fc.assert(
-      fc.property(policies, fc.integer({ min: 1, max: 60 }), fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (p, n, rand) => {
-        expect(backoffDelay(p, n + 1, rand)).toBeGreaterThanOrEqual(backoffDelay(p, n, rand));
-        expect(backoffDelay(p, n, rand)).toBe(backoffDelay({ ...p }, n, rand));
-      }),
+      fc.property(
+        policies,
+        fc.integer({ min: 1, max: 60 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (p, n, rand) => {
+          expect(backoffDelay(p, n + 1, rand)).toBeGreaterThanOrEqual(backoffDelay(p, n, rand));
+          expect(backoffDelay(p, n, rand)).toBe(backoffDelay({ ...p }, n, rand));
+        },
+      ),
     );
   });
 });

@@ -26,7 +26,8 @@ describe('troupe commands load lazily', () => {
     expect(program.commands.map((c) => c.name())).toEqual(COMMANDS.map((c) => c.name));
     for (const c of program.commands) {
       expect(c.description()).toBe(COMMANDS.find((e) => e.name === c.name())?.summary);
-      if (c.name() === 'ls') expect(c.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--status', '--all', '--url']));
+      if (c.name() === 'ls')
+        expect(c.options.map((o) => o.long)).toEqual(expect.arrayContaining(['--status', '--all', '--url']));
       else expect(declared(c)).toBe(0);
     }
   });
@@ -44,7 +45,9 @@ describe('troupe commands load lazily', () => {
     const { stdout } = await run(process.execPath, ['--import', tsx, cli, 'help', 'ls']);
     expect(stdout).toContain('Usage: troupe ls [options] <what>');
     expect(stdout).toContain('--capability <name>');
-    const wrong = await run(process.execPath, ['--import', tsx, cli, 'lss']).catch((e: { code: number; stderr: string }) => e);
+    const wrong = await run(process.execPath, ['--import', tsx, cli, 'lss']).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(wrong).toMatchObject({ code: 1, stderr: expect.stringContaining('Did you mean ls?') });
   });
 });

@@ -48,7 +48,19 @@ async function cli(args: string[], env: Record<string, string> = {}) {
 
 describe('CLI commands against a server', () => {
   it('submits a task (--json), lists it (--json) and shows it whole', async () => {
-    const submitted = await cli(['submit', '--type', 'build', '--input', '{"n":1}', '--requires', 'code', '--id', 'cli-t1', '--wait', '--json']);
+    const submitted = await cli([
+      'submit',
+      '--type',
+      'build',
+      '--input',
+      '{"n":1}',
+      '--requires',
+      'code',
+      '--id',
+      'cli-t1',
+      '--wait',
+      '--json',
+    ]);
     expect(submitted.code, submitted.out).toBe(0);
     expect(submitted.out).toContain('"status": "succeeded"');
     const [listed, shown, missingToken, unknown] = await Promise.all([
@@ -69,7 +81,17 @@ describe('CLI commands against a server', () => {
 
   it('submit --wait on a ticket that fails shows progress as plain lines and exits 1', async () => {
     const file = join(dir, 'failing.yaml');
-    writeFileSync(file, ['title: Bound to fail', 'phases:', '  - name: only', '    tasks:', '      - { type: fail, requires: [code] }', ''].join('\n'));
+    writeFileSync(
+      file,
+      [
+        'title: Bound to fail',
+        'phases:',
+        '  - name: only',
+        '    tasks:',
+        '      - { type: fail, requires: [code] }',
+        '',
+      ].join('\n'),
+    );
     const run = await cli(['submit', file, '--wait', '--id', 'cli-fail']);
     expect(run.code, run.out).toBe(1);
     expect(run.out).toMatch(/^ticket cli-fail created: active, phase only$/m);
@@ -80,13 +102,29 @@ describe('CLI commands against a server', () => {
 
   it('submit --pattern sends a pattern file with its --set inputs; a broken one is refused with every problem at its line', async () => {
     const good = join(dir, 'greet.yaml');
-    writeFileSync(good, ['name: greet', 'inputs:', '  who: { type: string }', 'steps:', '  - id: hello', '    task: { type: greet, requires: [code], input: { to: "${who}" } }', ''].join('\n'));
+    writeFileSync(
+      good,
+      [
+        'name: greet',
+        'inputs:',
+        '  who: { type: string }',
+        'steps:',
+        '  - id: hello',
+        '    task: { type: greet, requires: [code], input: { to: "${who}" } }',
+        '',
+      ].join('\n'),
+    );
     const run = await cli(['submit', '--pattern', good, '--set', 'who=Ada', '--id', 'cli-greet', '--wait']);
     expect(run.code, run.out).toBe(0);
     expect(run.out).toMatch(/^run cli-greet of greet: (pending|running)$/m);
     expect(run.out).toMatch(/^run cli-greet: completed/m);
     const bad = join(dir, 'broken.yaml');
-    writeFileSync(bad, ['name: broken', 'steps:', '  - id: hello', '    task: { type: greet, requires: [code], retires: 2 }', ''].join('\n'));
+    writeFileSync(
+      bad,
+      ['name: broken', 'steps:', '  - id: hello', '    task: { type: greet, requires: [code], retires: 2 }', ''].join(
+        '\n',
+      ),
+    );
     const refused = await cli(['submit', '--pattern', bad, '--id', 'cli-broken']);
     expect(refused.code).toBe(1);
     const problem = `${bad}:4:44 error E_UNKNOWN_KEY steps[0].task.retires: unknown key "retires"; expected one of: type, description, input, priority, requires, retry, rate_limits, concurrency, breakers, bulkhead, delay (did you mean "requires"?)`;

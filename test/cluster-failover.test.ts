@@ -58,18 +58,40 @@ async function freePort(): Promise<number> {
 function startNode(id: string, port: number, db: string): Node {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'src/edge/cli/main.ts', 'serve', '--db', db, '--node-id', id, '--port', String(port), '--lease-ms', String(LEASE_MS), '--agent-token', TOKEN, '--grace-ms', '60000'],
+    [
+      '--import',
+      'tsx',
+      'src/edge/cli/main.ts',
+      'serve',
+      '--db',
+      db,
+      '--node-id',
+      id,
+      '--port',
+      String(port),
+      '--lease-ms',
+      String(LEASE_MS),
+      '--agent-token',
+      TOKEN,
+      '--grace-ms',
+      '60000',
+    ],
     { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
-  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => lines.push(line));
+  for (const stream of [child.stdout, child.stderr])
+    createInterface({ input: stream }).on('line', (line) => lines.push(line));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const node = { id, port, child, lines, exited };
   nodes.set(id, node);
   return node;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 60_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -94,10 +116,14 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
         })),
       });
     }
-    await seed.tasks.createMany(Array.from({ length: 100 }, (_, i) => ({ id: `free-${i}`, type: 'chore', requires: ['work'] })));
+    await seed.tasks.createMany(
+      Array.from({ length: 100 }, (_, i) => ({ id: `free-${i}`, type: 'chore', requires: ['work'] })),
+    );
     await seed.stop();
     const taskIds = [
-      ...Array.from({ length: 20 }, (_, t) => ['design', 'build'].flatMap((name) => [0, 1, 2].map((i) => `TK-${t}-${name}-${i}`))).flat(),
+      ...Array.from({ length: 20 }, (_, t) =>
+        ['design', 'build'].flatMap((name) => [0, 1, 2].map((i) => `TK-${t}-${name}-${i}`)),
+      ).flat(),
       ...Array.from({ length: 100 }, (_, i) => `free-${i}`),
     ];
 
@@ -131,7 +157,9 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
     const writer = async () => {
       const lease = await reader.getLease('troupe.writer');
       const node = lease && [...nodes.values()].find((n) => lease.holder.startsWith(`${n.id}/${n.child.pid}/`));
-      return node && node.lines.some((l) => l.includes('active (writer epoch')) ? { node, epoch: lease.epoch } : undefined;
+      return node && node.lines.some((l) => l.includes('active (writer epoch'))
+        ? { node, epoch: lease.epoch }
+        : undefined;
     };
 
     try {
@@ -139,7 +167,9 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
       let progress = 0;
       for (let round = 0; round < 3; round++) {
         progress += 40;
-        await waitFor(`${progress} settled tasks`, async () => ((await settledTasks()) >= Math.min(progress, taskIds.length) ? true : undefined));
+        await waitFor(`${progress} settled tasks`, async () =>
+          (await settledTasks()) >= Math.min(progress, taskIds.length) ? true : undefined,
+        );
         const before = await waitFor('a writer', writer);
         before.node.child.kill('SIGKILL');
         await before.node.exited;
@@ -154,7 +184,9 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
       }
 
       // SIGSTOP the writer past its lease: another takes over; on SIGCONT the old one ends itself.
-      await waitFor('more settled tasks', async () => ((await settledTasks()) >= Math.min(progress + 20, taskIds.length) ? true : undefined));
+      await waitFor('more settled tasks', async () =>
+        (await settledTasks()) >= Math.min(progress + 20, taskIds.length) ? true : undefined,
+      );
       const paused = await waitFor('a writer', writer);
       paused.node.child.kill('SIGSTOP');
       const successor = await waitFor('a writer after the pause', async () => {
@@ -169,7 +201,11 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
       expect(await reader.lastEventSeq()).toBeGreaterThanOrEqual(eventsBefore);
 
       // Everything finishes.
-      await waitFor('every task settled', async () => ((await settledTasks()) === taskIds.length ? true : undefined), 90_000);
+      await waitFor(
+        'every task settled',
+        async () => ((await settledTasks()) === taskIds.length ? true : undefined),
+        90_000,
+      );
       const tasks = await reader.listActors({ kind: 'task' });
       expect(tasks).toHaveLength(taskIds.length);
       expect(tasks.every((t) => t.settled)).toBe(true);
@@ -203,7 +239,9 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
     const db = await server().createDatabase();
     const ports = { m1: await freePort(), m2: await freePort() };
     const first = startNode('m1', ports.m1, db);
-    await waitFor('m1 to write', () => (first.lines.some((l) => l.includes('active (writer epoch 1)')) ? true : undefined));
+    await waitFor('m1 to write', () =>
+      first.lines.some((l) => l.includes('active (writer epoch 1)')) ? true : undefined,
+    );
     const second = startNode('m2', ports.m2, db);
     await waitFor('m2 to stand by', () => (second.lines.some((l) => l.includes('standing by')) ? true : undefined));
     const get = async (port: number, path: string) => {
@@ -220,7 +258,10 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
       return r.text.includes('the writer is m1/') ? r : undefined;
     });
     expect(standbyReady.status).toBe(503);
-    expect(JSON.parse(standbyReady.text)).toMatchObject({ status: 'standby', problem: expect.stringContaining('node m2 is a standby; the writer is m1/') });
+    expect(JSON.parse(standbyReady.text)).toMatchObject({
+      status: 'standby',
+      problem: expect.stringContaining('node m2 is a standby; the writer is m1/'),
+    });
     expect((await get(ports.m2, '/healthz')).status).toBe(200);
     expect((await get(ports.m2, '/v1/tasks')).status).toBe(503);
 
@@ -239,7 +280,9 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
     // The writer shuts down and lets its lease go: m2 takes over and serves the full server on its port.
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
-    await waitFor('m2 to write', () => (second.lines.some((l) => l.includes('active (writer epoch 2)')) ? true : undefined));
+    await waitFor('m2 to write', () =>
+      second.lines.some((l) => l.includes('active (writer epoch 2)')) ? true : undefined,
+    );
     await waitFor('m2 ready', async () => ((await get(ports.m2, '/readyz')).status === 200 ? true : undefined));
     const promoted = (await get(ports.m2, '/metrics')).text;
     expect(metric(promoted, 'troupe_node_role{role="active",node="m2"} 1')).toBe(true);

@@ -21,8 +21,15 @@ describe('what a coordination call returns', () => {
   async function afterRestart(): Promise<Runtime> {
     const store = new MemoryStore();
     const first = start(store);
-    await first.agents.register({ id: 'w', handler: (t) => (t.id === 'plan' ? { items: ['x', 'y'] } : { [t.id]: true }) });
-    await first.tasks.createMany([{ id: 'a', type: 't' }, { id: 'b', type: 't' }, { id: 'plan', type: 't' }]);
+    await first.agents.register({
+      id: 'w',
+      handler: (t) => (t.id === 'plan' ? { items: ['x', 'y'] } : { [t.id]: true }),
+    });
+    await first.tasks.createMany([
+      { id: 'a', type: 't' },
+      { id: 'b', type: 't' },
+      { id: 'plan', type: 't' },
+    ]);
     for (const id of ['a', 'b', 'plan']) await first.tasks.wait(id);
     await first.stop();
     return start(store);
@@ -30,7 +37,12 @@ describe('what a coordination call returns', () => {
 
   it('join({ sources: [] }) is ready, with its continuation released', async () => {
     const runtime = start();
-    const join = await runtime.coordination.join({ id: 'j0', sources: [], merge: 'combine', continuation: { id: 'next', type: 'next' } });
+    const join = await runtime.coordination.join({
+      id: 'j0',
+      sources: [],
+      merge: 'combine',
+      continuation: { id: 'next', type: 'next' },
+    });
     expect(join).toMatchObject({ status: 'ready', result: { merged: {} } });
     expect((await runtime.tasks.get('next')).status).toBe('queued');
   });
@@ -44,7 +56,10 @@ describe('what a coordination call returns', () => {
   it('a join over sources settled in this process is ready too', async () => {
     const runtime = start();
     await runtime.agents.register({ id: 'w', handler: (t) => t.id });
-    await runtime.tasks.createMany([{ id: 'p', type: 't' }, { id: 'q', type: 't' }]);
+    await runtime.tasks.createMany([
+      { id: 'p', type: 't' },
+      { id: 'q', type: 't' },
+    ]);
     await runtime.tasks.wait('p');
     await runtime.tasks.wait('q');
     const join = await runtime.coordination.join({ id: 'j2', sources: ['p', 'q'], strategy: 'any' });
@@ -53,7 +68,11 @@ describe('what a coordination call returns', () => {
 
   it('a map split over a finished source is created, with its children; a join over that split is then decided as far as it can be', async () => {
     const runtime = await afterRestart();
-    const split = await runtime.coordination.split({ id: 's', sourceTaskId: 'plan', map: { path: 'items', task: { type: 'item' } } });
+    const split = await runtime.coordination.split({
+      id: 's',
+      sourceTaskId: 'plan',
+      map: { path: 'items', task: { type: 'item' } },
+    });
     expect(split).toMatchObject({ status: 'created', children: ['s.0', 's.1'] });
     // The children are queued and no agent is there: waiting is what is true.
     const join = await runtime.coordination.join({ id: 'js', sources: { split: 's' } });
@@ -62,7 +81,11 @@ describe('what a coordination call returns', () => {
 
   it('a guard over a task settled in an earlier process has released its task', async () => {
     const runtime = await afterRestart();
-    const guard = await runtime.coordination.guard({ id: 'g', task: { id: 'guarded', type: 'after' }, dependencies: [{ kind: 'task', taskId: 'a' }] });
+    const guard = await runtime.coordination.guard({
+      id: 'g',
+      task: { id: 'guarded', type: 'after' },
+      dependencies: [{ kind: 'task', taskId: 'a' }],
+    });
     expect(guard.status).toBe('resolved');
     expect((await runtime.tasks.get('guarded')).status).toBe('queued');
   });

@@ -10,8 +10,15 @@ describe('dependency guards', () => {
     h = await harness();
     const seen: Record<string, unknown> = {};
     await h.runtime.tasks.create({ id: 'models', type: 'models' });
-    const guard = await h.runtime.coordination.guard({ id: 'g', task: { id: 'validators', type: 'validators' }, dependencies: [{ kind: 'task', taskId: 'models', timeoutMs: 120_000 }] });
-    expect(guard).toMatchObject({ taskId: 'validators', dependencies: [{ description: 'task models succeeds', met: false }] });
+    const guard = await h.runtime.coordination.guard({
+      id: 'g',
+      task: { id: 'validators', type: 'validators' },
+      dependencies: [{ kind: 'task', taskId: 'models', timeoutMs: 120_000 }],
+    });
+    expect(guard).toMatchObject({
+      taskId: 'validators',
+      dependencies: [{ description: 'task models succeeds', met: false }],
+    });
     // The agent comes once the call has answered: until then the source cannot have run.
     await h.runtime.agents.register({
       id: 'w',
@@ -28,12 +35,23 @@ describe('dependency guards', () => {
 
   it('a dependency that may fail (requireSuccess: false) releases the task either way', async () => {
     h = await harness();
-    await h.runtime.agents.register({ id: 'w', handler: (t) => (t.type === 'lint' ? Promise.reject(new NonRetryableError('lint failed')) : 'ok') });
+    await h.runtime.agents.register({
+      id: 'w',
+      handler: (t) => (t.type === 'lint' ? Promise.reject(new NonRetryableError('lint failed')) : 'ok'),
+    });
     await h.runtime.tasks.create({ id: 'lint', type: 'lint' });
-    await h.runtime.coordination.guard({ id: 'g', task: { id: 'report', type: 'report' }, dependencies: [{ kind: 'task', taskId: 'lint', requireSuccess: false }] });
+    await h.runtime.coordination.guard({
+      id: 'g',
+      task: { id: 'report', type: 'report' },
+      dependencies: [{ kind: 'task', taskId: 'lint', requireSuccess: false }],
+    });
     expect((await h.runtime.tasks.wait('report')).status).toBe('succeeded');
     await h.runtime.tasks.create({ id: 'lint2', type: 'lint' });
-    await h.runtime.coordination.guard({ id: 'strict', task: { id: 'report2', type: 'report' }, dependencies: [{ kind: 'task', taskId: 'lint2' }] });
+    await h.runtime.coordination.guard({
+      id: 'strict',
+      task: { id: 'report2', type: 'report' },
+      dependencies: [{ kind: 'task', taskId: 'lint2' }],
+    });
     expect(await h.runtime.tasks.wait('report2')).toMatchObject({ status: 'skipped' });
     expect(await h.runtime.coordination.wait('strict')).toMatchObject({ status: 'failed' });
   });
@@ -65,7 +83,11 @@ describe('dependency guards', () => {
 
   it('each dependency has its own deadline (a durable timer): when it passes the task is skipped with the reason', async () => {
     h = await harness();
-    await h.runtime.coordination.guard({ id: 'g', task: { id: 'tests', type: 'tests' }, dependencies: [{ kind: 'quality', gate: 'coverage', threshold: 0.8, timeoutMs: 60_000 }] });
+    await h.runtime.coordination.guard({
+      id: 'g',
+      task: { id: 'tests', type: 'tests' },
+      dependencies: [{ kind: 'quality', gate: 'coverage', threshold: 0.8, timeoutMs: 60_000 }],
+    });
     await h.clock.advance(60_000);
     const reason = 'dependency timed out after 60000 ms: quality gate "coverage" reaches 0.8';
     expect(await h.runtime.coordination.get('g')).toMatchObject({ status: 'failed', reason });
@@ -92,11 +114,18 @@ describe('dependency guards', () => {
       },
     });
     for (const i of [1, 2, 3, 4]) {
-      await h.runtime.coordination.guard({ id: `g${i}`, task: { id: `migrate-${i}`, type: 'migrate' }, dependencies: [{ kind: 'resource', resource: 'db-schema' }] });
+      await h.runtime.coordination.guard({
+        id: `g${i}`,
+        task: { id: `migrate-${i}`, type: 'migrate' },
+        dependencies: [{ kind: 'resource', resource: 'db-schema' }],
+      });
     }
     await h.runtime.idle();
     expect([...finish.keys()]).toEqual(['migrate-1', 'migrate-2']);
-    expect((await h.runtime.coordination.resources.get('db-schema')).waiters.map((w) => w.owner)).toEqual(['migrate-3', 'migrate-4']);
+    expect((await h.runtime.coordination.resources.get('db-schema')).waiters.map((w) => w.owner)).toEqual([
+      'migrate-3',
+      'migrate-4',
+    ]);
     // The task settles: its permit goes back by itself and the next task starts.
     finish.get('migrate-1')?.resolve();
     await h.runtime.idle();
@@ -112,11 +141,20 @@ describe('dependency guards', () => {
   it('a held task cancelled meanwhile ends its guard, which gives up its place in line', async () => {
     h = await harness();
     await h.runtime.coordination.resources.acquire({ resource: 'lock', owner: 'someone' });
-    await h.runtime.coordination.guard({ id: 'g', task: { id: 'held', type: 't' }, dependencies: [{ kind: 'resource', resource: 'lock' }] });
+    await h.runtime.coordination.guard({
+      id: 'g',
+      task: { id: 'held', type: 't' },
+      dependencies: [{ kind: 'resource', resource: 'lock' }],
+    });
     await h.runtime.idle();
-    expect((await h.runtime.coordination.resources.get('lock')).waiters).toEqual([{ owner: 'held', mode: 'exclusive' }]);
+    expect((await h.runtime.coordination.resources.get('lock')).waiters).toEqual([
+      { owner: 'held', mode: 'exclusive' },
+    ]);
     await h.runtime.tasks.cancel('held', 'not needed');
-    expect(await h.runtime.coordination.wait('g')).toMatchObject({ status: 'failed', reason: 'task held ended cancelled before its dependencies were met' });
+    expect(await h.runtime.coordination.wait('g')).toMatchObject({
+      status: 'failed',
+      reason: 'task held ended cancelled before its dependencies were met',
+    });
     expect((await h.runtime.coordination.resources.get('lock')).waiters).toEqual([]);
   });
 });

@@ -15,9 +15,14 @@ describe('join decision', () => {
 
   it('empty joins: all is met at once, any and majority can never be', () => {
     expect(decideJoin(joinNeed('all', 0), { succeeded: 0, failed: 0 })).toEqual({ kind: 'ready' });
-    expect(decideJoin(joinNeed('any', 0), { succeeded: 0, failed: 0 })).toEqual({ kind: 'failed', reason: 'needs 1 success(es) but has no sources' });
+    expect(decideJoin(joinNeed('any', 0), { succeeded: 0, failed: 0 })).toEqual({
+      kind: 'failed',
+      reason: 'needs 1 success(es) but has no sources',
+    });
     expect(decideJoin(joinNeed('majority', 0), { succeeded: 0, failed: 0 }).kind).toBe('failed');
-    expect(decideJoin(joinNeed({ strategy: 'k-of-n', k: 0 }, 0), { succeeded: 0, failed: 0 })).toEqual({ kind: 'ready' });
+    expect(decideJoin(joinNeed({ strategy: 'k-of-n', k: 0 }, 0), { succeeded: 0, failed: 0 })).toEqual({
+      kind: 'ready',
+    });
   });
 
   it('single-source joins follow their one source', () => {
@@ -31,9 +36,15 @@ describe('join decision', () => {
   it('a k-of-n join fails as soon as k is out of reach, and says why', () => {
     const need = joinNeed({ strategy: 'k-of-n', k: 3 }, 5);
     expect(decideJoin(need, { succeeded: 1, failed: 2 }).kind).toBe('pending');
-    expect(decideJoin(need, { succeeded: 1, failed: 3 })).toEqual({ kind: 'failed', reason: '3 of 5 sources failed; at most 2 may fail' });
+    expect(decideJoin(need, { succeeded: 1, failed: 3 })).toEqual({
+      kind: 'failed',
+      reason: '3 of 5 sources failed; at most 2 may fail',
+    });
     const tolerant = joinNeed({ strategy: 'k-of-n', k: 2, maxFailures: 1 }, 5);
-    expect(decideJoin(tolerant, { succeeded: 1, failed: 2 })).toEqual({ kind: 'failed', reason: '2 of 5 sources failed; at most 1 may fail' });
+    expect(decideJoin(tolerant, { succeeded: 1, failed: 2 })).toEqual({
+      kind: 'failed',
+      reason: '2 of 5 sources failed; at most 1 may fail',
+    });
     expect(decideJoin(joinNeed({ strategy: 'k-of-n', k: 6 }, 5), { succeeded: 0, failed: 0 })).toEqual({
       kind: 'failed',
       reason: 'needs 6 successes but has only 5 sources',
@@ -43,14 +54,26 @@ describe('join decision', () => {
 
 const strategy: fc.Arbitrary<JoinStrategy> = fc.oneof(
   fc.constantFrom<JoinStrategy>('all', 'any', 'majority'),
-  fc.record({ strategy: fc.constant('k-of-n' as const), k: fc.nat(8), maxFailures: fc.option(fc.nat(8), { nil: undefined }) }).map((s) =>
-    s.maxFailures === undefined ? { strategy: s.strategy, k: s.k } : s,
-  ),
+  fc
+    .record({
+      strategy: fc.constant('k-of-n' as const),
+      k: fc.nat(8),
+      maxFailures: fc.option(fc.nat(8), { nil: undefined }),
+    })
+    .map((s) => (s.maxFailures === undefined ? { strategy: s.strategy, k: s.k } : s)),
 );
 /** A join over n sources and a possible tally of it. */
-const scenario = fc.tuple(strategy, fc.nat(8)).chain(([s, n]) =>
-  fc.nat(n).chain((settled) => fc.nat(settled).map((succeeded) => ({ need: joinNeed(s, n), tally: { succeeded, failed: settled - succeeded } }))),
-);
+const scenario = fc
+  .tuple(strategy, fc.nat(8))
+  .chain(([s, n]) =>
+    fc
+      .nat(n)
+      .chain((settled) =>
+        fc
+          .nat(settled)
+          .map((succeeded) => ({ need: joinNeed(s, n), tally: { succeeded, failed: settled - succeeded } })),
+      ),
+  );
 
 /** Whether some way for the open sources to settle would meet the join, never failing on the way. */
 function reachable(need: JoinNeed, tally: { succeeded: number; failed: number }): boolean {

@@ -39,7 +39,8 @@ async function controlled(h: Harness) {
   };
 }
 
-const tasks = (h: Harness, ...ids: string[]) => h.runtime.tasks.createMany(ids.map((id) => ({ id, type: 'work', retry: { maxAttempts: 1 } })));
+const tasks = (h: Harness, ...ids: string[]) =>
+  h.runtime.tasks.createMany(ids.map((id) => ({ id, type: 'work', retry: { maxAttempts: 1 } })));
 
 describe('join', () => {
   let h: Harness;
@@ -49,7 +50,12 @@ describe('join', () => {
     h = await harness();
     const c = await controlled(h);
     await tasks(h, 'a', 'b', 'c');
-    const join = await h.runtime.coordination.join({ id: 'j', sources: ['a', 'b', 'c'], merge: 'combine', continuation: { type: 'auto' } });
+    const join = await h.runtime.coordination.join({
+      id: 'j',
+      sources: ['a', 'b', 'c'],
+      merge: 'combine',
+      continuation: { type: 'auto' },
+    });
     expect(join).toMatchObject({ status: 'waiting', held: ['j.continuation'], needed: 3 });
     expect((await h.runtime.tasks.get('j.continuation')).status).toBe('waiting');
     // Completion order c, a, b; the merge still follows the given order a, b, c.
@@ -61,7 +67,11 @@ describe('join', () => {
     expect(done.kind === 'join' && done.result?.merged).toEqual({ k: 'c', onlyA: 1, onlyC: 1 });
     await h.runtime.tasks.wait('j.continuation');
     const ctx = c.contexts['j.continuation'];
-    expect(ctx?.dependencies.j?.result).toMatchObject({ succeeded: ['a', 'b', 'c'], results: { a: { k: 'a', onlyA: 1 } }, failed: {} });
+    expect(ctx?.dependencies.j?.result).toMatchObject({
+      succeeded: ['a', 'b', 'c'],
+      results: { a: { k: 'a', onlyA: 1 } },
+      failed: {},
+    });
     expect(ctx?.artifacts).toEqual({ 'a.txt': 'a', 'b.txt': 'b', 'c.txt': 'c' });
     expect(h.events.filter((e) => e.type.startsWith('coordination.')).map((e) => e.type)).toEqual([
       'coordination.join.created',
@@ -75,10 +85,19 @@ describe('join', () => {
     await controlled(h);
     await h.runtime.coordination.join({ id: 'all0', sources: [], merge: 'combine', continuation: { type: 'auto' } });
     await h.runtime.coordination.join({ id: 'any0', sources: [], strategy: 'any', continuation: { type: 'auto' } });
-    expect(await h.runtime.coordination.wait('all0')).toMatchObject({ status: 'ready', result: { merged: {}, results: {}, succeeded: [] } });
+    expect(await h.runtime.coordination.wait('all0')).toMatchObject({
+      status: 'ready',
+      result: { merged: {}, results: {}, succeeded: [] },
+    });
     expect((await h.runtime.tasks.wait('all0.continuation')).status).toBe('succeeded');
-    expect(await h.runtime.coordination.wait('any0')).toMatchObject({ status: 'failed', reason: 'join any0 (any) cannot be met: needs 1 success(es) but has no sources' });
-    expect(await h.runtime.tasks.wait('any0.continuation')).toMatchObject({ status: 'skipped', reason: 'join any0 (any) cannot be met: needs 1 success(es) but has no sources' });
+    expect(await h.runtime.coordination.wait('any0')).toMatchObject({
+      status: 'failed',
+      reason: 'join any0 (any) cannot be met: needs 1 success(es) but has no sources',
+    });
+    expect(await h.runtime.tasks.wait('any0.continuation')).toMatchObject({
+      status: 'skipped',
+      reason: 'join any0 (any) cannot be met: needs 1 success(es) but has no sources',
+    });
   });
 
   it('single-source joins follow their source either way', async () => {
@@ -97,11 +116,23 @@ describe('join', () => {
     h = await harness();
     const c = await controlled(h);
     await tasks(h, 'p', 'q', 'r');
-    await h.runtime.coordination.join({ id: 'first', sources: ['p', 'q', 'r'], strategy: 'any', cancelRemaining: true, continuation: { type: 'auto' } });
+    await h.runtime.coordination.join({
+      id: 'first',
+      sources: ['p', 'q', 'r'],
+      strategy: 'any',
+      cancelRemaining: true,
+      continuation: { type: 'auto' },
+    });
     await c.fail('p');
     await c.succeed('q');
-    expect(await h.runtime.coordination.wait('first')).toMatchObject({ status: 'ready', result: { succeeded: ['q'], failed: { p: 'dead_lettered' } } });
-    expect(await h.runtime.tasks.get('r')).toMatchObject({ status: 'cancelled', reason: 'join first (any) no longer needs it' });
+    expect(await h.runtime.coordination.wait('first')).toMatchObject({
+      status: 'ready',
+      result: { succeeded: ['q'], failed: { p: 'dead_lettered' } },
+    });
+    expect(await h.runtime.tasks.get('r')).toMatchObject({
+      status: 'cancelled',
+      reason: 'join first (any) no longer needs it',
+    });
   });
 
   it('a k-of-n join fails as soon as it becomes impossible, says why, skips the continuation and cancels the rest', async () => {
@@ -120,7 +151,12 @@ describe('join', () => {
     expect((await h.runtime.coordination.get('three')).status).toBe('waiting');
     await c.fail('t3');
     const reason = 'join three (3-of-5) cannot be met: 2 of 5 sources failed; at most 1 may fail';
-    expect(await h.runtime.coordination.wait('three')).toMatchObject({ status: 'failed', reason, succeeded: 1, failed: 2 });
+    expect(await h.runtime.coordination.wait('three')).toMatchObject({
+      status: 'failed',
+      reason,
+      succeeded: 1,
+      failed: 2,
+    });
     expect(await h.runtime.tasks.get('three.continuation')).toMatchObject({ status: 'skipped', reason });
     expect((await h.runtime.tasks.get('t4')).status).toBe('cancelled');
     expect(h.of('coordination.join.failed')[0]?.data).toMatchObject({ id: 'three', reason });
@@ -130,14 +166,25 @@ describe('join', () => {
     h = await harness();
     const c = await controlled(h);
     await tasks(h, 'v1', 'v2', 'v3', 'v4');
-    await h.runtime.coordination.join({ id: 'vote', sources: ['v1', 'v2', 'v3', 'v4'], strategy: 'all', merge: { strategy: 'majority', key: 'choice' } });
+    await h.runtime.coordination.join({
+      id: 'vote',
+      sources: ['v1', 'v2', 'v3', 'v4'],
+      strategy: 'all',
+      merge: { strategy: 'majority', key: 'choice' },
+    });
     await c.succeed('v4', { choice: 'rest' });
     await c.succeed('v3', { choice: 'graphql' });
     await c.succeed('v2', { choice: 'graphql' });
     await c.succeed('v1', { choice: 'rest' });
     const done = await h.runtime.coordination.wait('vote');
     expect(done.kind === 'join' && done.result?.merged).toBe('rest');
-    expect(h.of('coordination.merge.completed')[0]?.data).toMatchObject({ strategy: 'majority:choice', votes: 2, total: 4, tie: true, voters: ['v1', 'v4'] });
+    expect(h.of('coordination.merge.completed')[0]?.data).toMatchObject({
+      strategy: 'majority:choice',
+      votes: 2,
+      total: 4,
+      tie: true,
+      voters: ['v1', 'v4'],
+    });
   });
 
   it('joins sources that had already settled, and runs a registered custom merge', async () => {
@@ -147,7 +194,11 @@ describe('join', () => {
     await c.succeed('x', 2);
     await c.succeed('y', 3);
     h.runtime.coordination.registerMerge('product', (inputs) => inputs.reduce((p, i) => p * (i.result as number), 1));
-    await h.runtime.coordination.join({ id: 'late', sources: ['x', 'y'], merge: { strategy: 'custom', name: 'product' } });
+    await h.runtime.coordination.join({
+      id: 'late',
+      sources: ['x', 'y'],
+      merge: { strategy: 'custom', name: 'product' },
+    });
     expect(await h.runtime.coordination.wait('late')).toMatchObject({ status: 'ready', result: { merged: 6 } });
   });
 
@@ -155,7 +206,12 @@ describe('join', () => {
     h = await harness();
     const c = await controlled(h);
     await tasks(h, 's1', 's2');
-    await h.runtime.coordination.join({ id: 'bad', sources: ['s1', 's2'], merge: 'combine', continuation: { type: 'auto' } });
+    await h.runtime.coordination.join({
+      id: 'bad',
+      sources: ['s1', 's2'],
+      merge: 'combine',
+      continuation: { type: 'auto' },
+    });
     await c.succeed('s1', { a: 1 });
     await c.succeed('s2', 'not an object');
     expect(await h.runtime.coordination.wait('bad')).toMatchObject({
@@ -169,7 +225,10 @@ describe('join', () => {
     await controlled(h);
     await tasks(h, 'm');
     await h.runtime.coordination.join({ id: 'stop-me', sources: ['m'], continuation: { type: 'auto' } });
-    expect(await h.runtime.coordination.cancel('stop-me', 'plans changed')).toMatchObject({ status: 'failed', reason: 'join stop-me (all) was cancelled: plans changed' });
+    expect(await h.runtime.coordination.cancel('stop-me', 'plans changed')).toMatchObject({
+      status: 'failed',
+      reason: 'join stop-me (all) was cancelled: plans changed',
+    });
     expect((await h.runtime.tasks.get('stop-me.continuation')).status).toBe('skipped');
     await expect(h.runtime.coordination.cancel('stop-me')).rejects.toMatchObject({ code: 'E_INVALID_STATE' });
   });
@@ -177,10 +236,16 @@ describe('join', () => {
   it('refuses bad joins up front', async () => {
     h = await harness();
     await tasks(h, 'a', 'b');
-    await expect(h.runtime.coordination.join({ sources: ['a', 'ghost'] })).rejects.toMatchObject({ code: 'E_UNKNOWN_TASK' });
+    await expect(h.runtime.coordination.join({ sources: ['a', 'ghost'] })).rejects.toMatchObject({
+      code: 'E_UNKNOWN_TASK',
+    });
     await expect(h.runtime.coordination.join({ sources: ['a', 'a'] })).rejects.toThrow(/names a source twice/);
-    await expect(h.runtime.coordination.join({ sources: ['a', 'b'], strategy: { strategy: 'k-of-n', k: 3 } })).rejects.toThrow(/needs 3 successes but has only 2/);
-    await expect(h.runtime.coordination.join({ sources: ['a'], merge: { strategy: 'custom', name: 'nope' } })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
+    await expect(
+      h.runtime.coordination.join({ sources: ['a', 'b'], strategy: { strategy: 'k-of-n', k: 3 } }),
+    ).rejects.toThrow(/needs 3 successes but has only 2/);
+    await expect(
+      h.runtime.coordination.join({ sources: ['a'], merge: { strategy: 'custom', name: 'nope' } }),
+    ).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
     await expect(h.runtime.coordination.join({ sources: { split: 'no-split' } })).rejects.toThrow(/no split has id/);
   });
 });
@@ -198,10 +263,27 @@ describe('merge (one-off)', () => {
     await expect(h.runtime.coordination.merge({ sources: ['a', 'b', 'c'], strategy: 'union' })).rejects.toThrow(
       "cannot merge: c (unsettled) did not succeed; pass incomplete: 'skip' to leave them out",
     );
-    const merged = await h.runtime.coordination.merge({ id: 'm', sources: ['a', 'b', 'c'], strategy: 'union', incomplete: 'skip' });
-    expect(merged).toEqual({ id: 'm', strategy: 'union', value: { tags: ['x', 'y'] }, detail: { sources: 2 }, sources: ['a', 'b'], skipped: [{ taskId: 'c', status: 'unsettled' }] });
-    expect(await h.runtime.coordination.merge({ sources: [], strategy: 'intersection' })).toMatchObject({ value: {}, sources: [] });
-    await expect(h.runtime.coordination.merge({ sources: [], strategy: 'majority' })).rejects.toThrow(/majority vote over no results/);
+    const merged = await h.runtime.coordination.merge({
+      id: 'm',
+      sources: ['a', 'b', 'c'],
+      strategy: 'union',
+      incomplete: 'skip',
+    });
+    expect(merged).toEqual({
+      id: 'm',
+      strategy: 'union',
+      value: { tags: ['x', 'y'] },
+      detail: { sources: 2 },
+      sources: ['a', 'b'],
+      skipped: [{ taskId: 'c', status: 'unsettled' }],
+    });
+    expect(await h.runtime.coordination.merge({ sources: [], strategy: 'intersection' })).toMatchObject({
+      value: {},
+      sources: [],
+    });
+    await expect(h.runtime.coordination.merge({ sources: [], strategy: 'majority' })).rejects.toThrow(
+      /majority vote over no results/,
+    );
     expect(h.of('coordination.merge.completed')).toHaveLength(2);
   });
 });

@@ -61,7 +61,10 @@ describe('runtime.coordination.leader', () => {
     expect([a.isLeader, b.isLeader, a.epoch]).toEqual([true, false, 1]);
 
     await runtimes[0]!.stop();
-    expect(seenA).toEqual([['elected', 1], ['lost', 1, 'stopped']]);
+    expect(seenA).toEqual([
+      ['elected', 1],
+      ['lost', 1, 'stopped'],
+    ]);
     await clock.advance(3_000); // b's next ask finds the lease let go
     await settle();
     expect(b.isLeader).toBe(true);
@@ -91,9 +94,15 @@ describe('runtime.coordination.leader', () => {
     await clockA.advance(12_000);
     await settle();
     expect(a.isLeader).toBe(false);
-    expect(seenA).toEqual([['elected', 1], ['lost', 1, 'taken']]);
+    expect(seenA).toEqual([
+      ['elected', 1],
+      ['lost', 1, 'taken'],
+    ]);
     const history = await runtimes[1]!.store.leaseHistory('retention');
-    expect(history.map((t) => [t.epoch, t.holder])).toEqual([[1, 'a'], [2, 'b']]);
+    expect(history.map((t) => [t.epoch, t.holder])).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
   });
 
   it('a leader that cannot reach the store within its lease steps down on its own clock', async () => {
@@ -106,7 +115,10 @@ describe('runtime.coordination.leader', () => {
     // Every later ask hangs, as on a store that stopped answering.
     runtime.store.tryLease = () => new Promise(() => undefined);
     await clock.advance(9_000);
-    expect(seen).toEqual([['elected', 1], ['lost', 1, 'expired']]);
+    expect(seen).toEqual([
+      ['elected', 1],
+      ['lost', 1, 'expired'],
+    ]);
   });
 
   it('refuses bad options', async () => {

@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, jsonEqual } from '../src/core/canonical-json.js';
-import { combine, intersection, majorityVote, runMerge, union, type MergeInput } from '../src/core/coordination/merge-strategies.js';
+import {
+  combine,
+  intersection,
+  majorityVote,
+  runMerge,
+  union,
+  type MergeInput,
+} from '../src/core/coordination/merge-strategies.js';
 
 const inputs = (...results: unknown[]): MergeInput[] => results.map((result, i) => ({ sourceId: `t${i}`, result }));
 
@@ -24,7 +31,9 @@ describe('merge strategies', () => {
   });
 
   it('union merges nested objects, unions arrays by value, and lets the later scalar win', () => {
-    const merged = union(inputs({ tags: ['x', 'y'], meta: { a: 1 }, v: 1 }, { tags: ['y', 'z'], meta: { b: 2 }, v: 2 }));
+    const merged = union(
+      inputs({ tags: ['x', 'y'], meta: { a: 1 }, v: 1 }, { tags: ['y', 'z'], meta: { b: 2 }, v: 2 }),
+    );
     expect(merged).toEqual({ tags: ['x', 'y', 'z'], meta: { a: 1, b: 2 }, v: 2 });
     expect(union(inputs([1, 2, 2], [{ k: 1 }, 2], [{ k: 1 }]))).toEqual([1, 2, { k: 1 }]);
     expect(() => union(inputs([1], { a: 1 }))).toThrow(/arrays/);
@@ -45,7 +54,10 @@ describe('merge strategies', () => {
   });
 
   it('majority on a key: sources without it abstain; no votes at all is an error', () => {
-    const vote = majorityVote(inputs({ decision: 'A', why: '1' }, { decision: 'B' }, { why: 'abstain' }, { decision: 'B', why: '2' }), 'decision');
+    const vote = majorityVote(
+      inputs({ decision: 'A', why: '1' }, { decision: 'B' }, { why: 'abstain' }, { decision: 'B', why: '2' }),
+      'decision',
+    );
     expect(vote).toMatchObject({ value: 'B', votes: 2, total: 3, tie: false });
     expect(() => majorityVote([])).toThrow(/no results/);
     expect(() => majorityVote(inputs({ a: 1 }), 'decision')).toThrow(/no result has "decision"/);
@@ -54,7 +66,9 @@ describe('merge strategies', () => {
   it('custom merges run by registered name; unknown names are refused', () => {
     const customs = new Map([['sum', (xs: readonly MergeInput[]) => xs.reduce((s, x) => s + (x.result as number), 0)]]);
     expect(runMerge({ strategy: 'custom', name: 'sum' }, inputs(1, 2, 3), customs).value).toBe(6);
-    expect(() => runMerge({ strategy: 'custom', name: 'nope' }, inputs(1), customs)).toThrow(/no merge is registered under the name "nope"/);
+    expect(() => runMerge({ strategy: 'custom', name: 'nope' }, inputs(1), customs)).toThrow(
+      /no merge is registered under the name "nope"/,
+    );
   });
 });
 
@@ -96,7 +110,8 @@ describe('merge strategies (properties)', () => {
         expect(Object.keys(u).sort()).toEqual(Object.keys(combine(inputs(...rs))).sort());
         const i = intersection(inputs(...rs)) as Record<string, unknown>;
         for (const k of Object.keys(i)) for (const r of rs) expect(k in r).toBe(true);
-        if (rs.length > 0) for (const k of Object.keys(rs[0] ?? {})) if (rs.every((r) => k in r)) expect(k in i).toBe(true);
+        if (rs.length > 0)
+          for (const k of Object.keys(rs[0] ?? {})) if (rs.every((r) => k in r)) expect(k in i).toBe(true);
       }),
     );
   });
@@ -133,7 +148,9 @@ describe('merge strategies (properties)', () => {
   it('majority with a strict majority does not depend on the order of the sources', () => {
     const votesAndPermutation = fc
       .array(fc.constantFrom('A', 'B', 'C'), { minLength: 1, maxLength: 12 })
-      .chain((votes) => fc.tuple(fc.constant(votes), fc.shuffledSubarray(votes, { minLength: votes.length, maxLength: votes.length })));
+      .chain((votes) =>
+        fc.tuple(fc.constant(votes), fc.shuffledSubarray(votes, { minLength: votes.length, maxLength: votes.length })),
+      );
     fc.assert(
       fc.property(votesAndPermutation, ([votes, shuffled]) => {
         const counts = new Map<string, number>();

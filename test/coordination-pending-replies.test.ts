@@ -34,7 +34,10 @@ describe('calls waiting for an actor answer when no answer can come', () => {
     store.crashed = true;
     // The release would grant B, but that batch is never stored: B must not wait for it.
     await expect(res.release('schema', 'A')).rejects.toMatchObject({ code: 'E_STORE' });
-    const error = await waiting.then(() => null, (e: unknown) => e);
+    const error = await waiting.then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TroupeError);
     expect(error).toBe(h.runtime.core.host.failed);
     expect(error).toMatchObject({ code: 'E_STORE' });

@@ -21,7 +21,11 @@ async function setUp(): Promise<Run> {
   const runtime = createRuntime({ clock });
   const run: Run = { runtime, clock, log: [], seen: {}, events: [] };
   runtime.events.subscribe({ types: ['coordination.*', 'task.completed', 'task.skipped'] }, (e) => run.events.push(e));
-  const agent = (id: string, capability: string, work: (ctx: { artifact(name: string, value: unknown): void; quality(q: number): void }) => unknown) =>
+  const agent = (
+    id: string,
+    capability: string,
+    work: (ctx: { artifact(name: string, value: unknown): void; quality(q: number): void }) => unknown,
+  ) =>
     runtime.agents.register({
       id,
       capabilities: [capability],
@@ -69,7 +73,12 @@ async function plan(run: Run): Promise<void> {
   await runtime.coordination.guard({
     id: 'validator_gen.deps',
     ticketId: ticket.id,
-    task: { id: 'validator_gen', type: 'generate_validators', requires: ['validators'], input: { objective: 'Generate validators' } },
+    task: {
+      id: 'validator_gen',
+      type: 'generate_validators',
+      requires: ['validators'],
+      input: { objective: 'Generate validators' },
+    },
     dependencies: [{ kind: 'task', taskId: 'model_gen', timeoutMs: 120_000 }],
   });
   await runtime.coordination.guard({
@@ -91,7 +100,12 @@ describe('quick start: model generator → validator generator → test generato
     run = await setUp();
     await plan(run);
     await run.runtime.tasks.wait('validator_gen');
-    expect(run.log).toEqual(['model-generator started', 'model-generator completed', 'validator-generator started', 'validator-generator completed']);
+    expect(run.log).toEqual([
+      'model-generator started',
+      'model-generator completed',
+      'validator-generator started',
+      'validator-generator completed',
+    ]);
     expect((await run.runtime.tasks.get('test_gen')).status).toBe('waiting');
 
     // The coverage gate is updated later through the API: first too low, then passing.
@@ -108,7 +122,11 @@ describe('quick start: model generator → validator generator → test generato
     const validator = run.seen.validator_gen;
     expect(validator?.ticket?.context).toEqual({ coordinationId: 'coord-123', sessionId: 'session-456' });
     expect(validator?.input).toEqual({ objective: 'Generate validators' });
-    expect(validator?.dependencies.model_gen).toEqual({ result: { summary: 'Generated 5 Pydantic models' }, artifacts: { 'models.py': 'class User(BaseModel): ...' }, quality: 0.95 });
+    expect(validator?.dependencies.model_gen).toEqual({
+      result: { summary: 'Generated 5 Pydantic models' },
+      artifacts: { 'models.py': 'class User(BaseModel): ...' },
+      quality: 0.95,
+    });
     const testGen = run.seen.test_gen;
     expect(testGen?.artifacts).toEqual({ 'validators.py': 'def validate_user(u): ...' });
     expect(testGen?.ticket?.id).toBe('codegen-workflow-1');

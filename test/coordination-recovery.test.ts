@@ -21,8 +21,17 @@ describe('coordination across a restart', () => {
     const store = new MemoryStore();
     const first = start(store);
     await first.tasks.createMany(['a', 'b', 'c'].map((id) => ({ id, type: id === 'a' ? 'quick' : 'slow' })));
-    await first.coordination.join({ id: 'j', sources: ['a', 'b', 'c'], merge: 'combine', continuation: { type: 'quick' } });
-    await first.agents.register({ id: 'quick-only', capabilities: [], handler: (t) => (t.type === 'quick' ? { [t.id]: 1 } : new Promise(() => {})) });
+    await first.coordination.join({
+      id: 'j',
+      sources: ['a', 'b', 'c'],
+      merge: 'combine',
+      continuation: { type: 'quick' },
+    });
+    await first.agents.register({
+      id: 'quick-only',
+      capabilities: [],
+      handler: (t) => (t.type === 'quick' ? { [t.id]: 1 } : new Promise(() => {})),
+    });
     await first.tasks.wait('a');
     expect(await first.coordination.get('j')).toMatchObject({ succeeded: 1 });
     await first.stop();
@@ -46,15 +55,27 @@ describe('coordination across a restart', () => {
     await first.stop();
 
     const second = start(store);
-    await second.agents.register({ id: 'w', capacity: 5, handler: (t) => (t.type === 'plan' ? { parts: ['x', 'y'] } : t.id) });
-    expect(await second.coordination.wait('j')).toMatchObject({ status: 'ready', sources: ['s.0', 's.1'], succeeded: 2 });
+    await second.agents.register({
+      id: 'w',
+      capacity: 5,
+      handler: (t) => (t.type === 'plan' ? { parts: ['x', 'y'] } : t.id),
+    });
+    expect(await second.coordination.wait('j')).toMatchObject({
+      status: 'ready',
+      sources: ['s.0', 's.1'],
+      succeeded: 2,
+    });
   });
 
   it('a guard waiting for a quality gate hears of the score set after the restart', async () => {
     const store = new MemoryStore();
     const first = start(store);
     await first.coordination.setQualityScore('coverage', 0.5);
-    await first.coordination.guard({ id: 'g', task: { id: 'tests', type: 't' }, dependencies: [{ kind: 'quality', gate: 'coverage', threshold: 0.8 }] });
+    await first.coordination.guard({
+      id: 'g',
+      task: { id: 'tests', type: 't' },
+      dependencies: [{ kind: 'quality', gate: 'coverage', threshold: 0.8 }],
+    });
     await first.stop();
 
     const second = start(store);

@@ -83,15 +83,23 @@ describe('locks and semaphores', () => {
     const res = h.runtime.coordination.resources;
     const g = await res.acquire({ resource: 'r', owner: 'o', leaseMs: 100 });
     await h.clock.advance(50);
-    expect(await res.acquire({ resource: 'r', owner: 'o', leaseMs: 100 })).toMatchObject({ token: g.token, expiresAt: 150 });
-    await expect(res.acquire({ resource: 'r', owner: 'o', mode: 'shared' })).rejects.toThrow(/already holds "r" exclusive/);
+    expect(await res.acquire({ resource: 'r', owner: 'o', leaseMs: 100 })).toMatchObject({
+      token: g.token,
+      expiresAt: 150,
+    });
+    await expect(res.acquire({ resource: 'r', owner: 'o', mode: 'shared' })).rejects.toThrow(
+      /already holds "r" exclusive/,
+    );
   });
 
   it('waitMs bounds the wait: 0 means try once, otherwise E_TIMEOUT on the simulated clock', async () => {
     h = await harness();
     const res = h.runtime.coordination.resources;
     await res.acquire({ resource: 'busy', owner: 'holder' });
-    await expect(res.acquire({ resource: 'busy', owner: 'now', waitMs: 0 })).rejects.toMatchObject({ code: 'E_TIMEOUT', message: '"busy" is busy' });
+    await expect(res.acquire({ resource: 'busy', owner: 'now', waitMs: 0 })).rejects.toMatchObject({
+      code: 'E_TIMEOUT',
+      message: '"busy" is busy',
+    });
     const patient = res.acquire({ resource: 'busy', owner: 'later', waitMs: 500 });
     const outcome = patient.catch((e: unknown) => e);
     await h.clock.advance(500);
@@ -108,7 +116,11 @@ describe('locks and semaphores', () => {
     expect(await settled(h, aWaitsForY)).toBe(false);
     const error = await res.acquire({ resource: 'X', owner: 'B' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TroupeError);
-    expect(error).toMatchObject({ code: 'E_DEPENDENCY_CYCLE', message: 'wait-for cycle: B -> "X" -> A -> "Y" -> B', details: { cycle: ['B', 'X', 'A', 'Y', 'B'] } });
+    expect(error).toMatchObject({
+      code: 'E_DEPENDENCY_CYCLE',
+      message: 'wait-for cycle: B -> "X" -> A -> "Y" -> B',
+      details: { cycle: ['B', 'X', 'A', 'Y', 'B'] },
+    });
     expect(h.of('coordination.resource.deadlock')[0]?.data).toMatchObject({ resource: 'X', owner: 'B' });
     // The earlier request still waits and is served once B lets go.
     await res.release('Y', 'B');
@@ -125,7 +137,9 @@ describe('locks and semaphores', () => {
     const stillWaiting = [res.acquire({ resource: 'R2', owner: 'P1' }), res.acquire({ resource: 'R3', owner: 'P2' })];
     for (const p of stillWaiting) p.catch(() => undefined);
     await h.runtime.idle();
-    await expect(res.acquire({ resource: 'R1', owner: 'P3' })).rejects.toThrow('wait-for cycle: P3 -> "R1" -> P1 -> "R2" -> P2 -> "R3" -> P3');
+    await expect(res.acquire({ resource: 'R1', owner: 'P3' })).rejects.toThrow(
+      'wait-for cycle: P3 -> "R1" -> P1 -> "R2" -> P2 -> "R3" -> P3',
+    );
   });
 });
 
@@ -169,7 +183,8 @@ describe('barriers', () => {
     expect(await settled(h, p1)).toBe(false);
     expect((await barriers.get('b')).arrived).toEqual(['one', 'two']);
     const p3 = barriers.arrive('b', 'three');
-    for (const p of [p1, p1again, p2, p3]) expect(await p).toMatchObject({ status: 'released', arrived: ['one', 'two', 'three'] });
+    for (const p of [p1, p1again, p2, p3])
+      expect(await p).toMatchObject({ status: 'released', arrived: ['one', 'two', 'three'] });
     // A released barrier stays open.
     expect((await barriers.arrive('b', 'late')).status).toBe('released');
   });

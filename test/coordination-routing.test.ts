@@ -2,14 +2,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { route, testRule, type RoutingRule } from '../src/core/coordination/routing-rules.js';
 import { harness, type Harness } from './runtime/helpers.js';
 
-const rule = (r: Partial<RoutingRule> & Pick<RoutingRule, 'key' | 'operator'>): RoutingRule => ({ decision: 'continue', ...r });
+const rule = (r: Partial<RoutingRule> & Pick<RoutingRule, 'key' | 'operator'>): RoutingRule => ({
+  decision: 'continue',
+  ...r,
+});
 
 describe('routing rules', () => {
   it('the quickstart rule: error_count > 0 retries with confidence 1 and says why', () => {
-    const decision = route([{ id: 'error_handling', key: 'error_count', operator: '>', value: 0, decision: 'retry', priority: 90 }], {
-      error_count: 1,
-      completed_tasks: ['parse_contract'],
-    });
+    const decision = route(
+      [{ id: 'error_handling', key: 'error_count', operator: '>', value: 0, decision: 'retry', priority: 90 }],
+      {
+        error_count: 1,
+        completed_tasks: ['parse_contract'],
+      },
+    );
     expect(decision).toEqual({
       decision: 'retry',
       target: 'retry',
@@ -35,7 +41,11 @@ describe('routing rules', () => {
       const verdict = testRule(rule({ key: 'absent', operator, value: 1 }), { present: 1 });
       expect(verdict).toEqual({ matched: false, why: 'key "absent" is missing' });
     }
-    const decision = route([rule({ id: 'r', key: 'absent', operator: '!=', value: 1, decision: 'error' })], {}, { fallback: 'end', fallbackConfidence: 0.2 });
+    const decision = route(
+      [rule({ id: 'r', key: 'absent', operator: '!=', value: 1, decision: 'error' })],
+      {},
+      { fallback: 'end', fallbackConfidence: 0.2 },
+    );
     expect(decision).toEqual({
       decision: 'end',
       target: 'end',
@@ -47,8 +57,10 @@ describe('routing rules', () => {
 
   it('operators: equality by value, ordering of numbers and strings, membership and containment', () => {
     const state = { n: 3, s: 'beta', list: ['a', { k: 1 }], obj: { b: 2, a: 1 }, nested: { score: 0.9 } };
-    const yes = (r: Omit<RoutingRule, 'decision'>) => expect(testRule({ ...r, decision: 'continue' }, state).matched).toBe(true);
-    const no = (r: Omit<RoutingRule, 'decision'>) => expect(testRule({ ...r, decision: 'continue' }, state).matched).toBe(false);
+    const yes = (r: Omit<RoutingRule, 'decision'>) =>
+      expect(testRule({ ...r, decision: 'continue' }, state).matched).toBe(true);
+    const no = (r: Omit<RoutingRule, 'decision'>) =>
+      expect(testRule({ ...r, decision: 'continue' }, state).matched).toBe(false);
     yes({ key: 'obj', operator: '==', value: { a: 1, b: 2 } });
     yes({ key: 'n', operator: '!=', value: '3' });
     yes({ key: 'n', operator: '>=', value: 3 });
@@ -69,7 +81,9 @@ describe('routing rules', () => {
   });
 
   it('a rule carries its own confidence and branch target', () => {
-    const d = route([{ key: 'q', operator: '<', value: 0.5, decision: 'branch', target: 'rework', confidence: 0.7 }], { q: 0.2 });
+    const d = route([{ key: 'q', operator: '<', value: 0.5, decision: 'branch', target: 'rework', confidence: 0.7 }], {
+      q: 0.2,
+    });
     expect(d).toMatchObject({ decision: 'branch', target: 'rework', confidence: 0.7, ruleId: 'rule 0' });
   });
 });
@@ -87,7 +101,15 @@ describe('route coordinator', () => {
       sourceTaskId: 'review',
       rules: [
         { id: 'good', key: 'result.score', operator: '>=', value: 0.8, decision: 'continue', priority: 10 },
-        { id: 'poor', key: 'result.score', operator: '<', value: 0.8, decision: 'branch', target: 'rework', priority: 10 },
+        {
+          id: 'poor',
+          key: 'result.score',
+          operator: '<',
+          value: 0.8,
+          decision: 'branch',
+          target: 'rework',
+          priority: 10,
+        },
       ],
       branches: { continue: [{ type: 'ship' }], rework: [{ type: 'fix' }, { type: 'retest' }] },
     });
@@ -109,11 +131,22 @@ describe('route coordinator', () => {
     expect(decided.kind === 'route' && decided.decision?.ruleId).toBe('poor');
     await h.runtime.tasks.wait('after-review.rework.1');
     expect(seen['after-review.rework.0']).toEqual({
-      input: { route: { id: 'after-review', source: 'review', decision: 'branch', reasoning: 'poor matched: result.score = 0.4 satisfies < 0.8' } },
+      input: {
+        route: {
+          id: 'after-review',
+          source: 'review',
+          decision: 'branch',
+          reasoning: 'poor matched: result.score = 0.4 satisfies < 0.8',
+        },
+      },
       deps: ['review'],
       artifacts: { 'review.md': 'needs work' },
     });
-    expect(h.of('coordination.route.decided')[0]?.data).toMatchObject({ id: 'after-review', decision: 'branch', target: 'rework' });
+    expect(h.of('coordination.route.decided')[0]?.data).toMatchObject({
+      id: 'after-review',
+      decision: 'branch',
+      target: 'rework',
+    });
   });
 
   it('a retry decision after a failed task creates the retry branch; error fails the route with the reasoning', async () => {
@@ -143,6 +176,9 @@ describe('route coordinator', () => {
     // The source failed, so the retry task does not depend on it (it would be skipped).
     expect((await h.runtime.tasks.wait('r1.retry.0')).status).toBe('succeeded');
     const r2 = await h.runtime.coordination.wait('r2');
-    expect(r2).toMatchObject({ status: 'failed', reason: 'rule 0 matched: error.code = "E_TASK_FAILED" satisfies == "E_TASK_FAILED"' });
+    expect(r2).toMatchObject({
+      status: 'failed',
+      reason: 'rule 0 matched: error.code = "E_TASK_FAILED" satisfies == "E_TASK_FAILED"',
+    });
   });
 });

@@ -62,7 +62,11 @@ describe('saga', () => {
       deps: ['trip.step.1'],
       artifacts: { 'reserve-hotel.receipt': 'trip.step.1' },
     });
-    expect(h.events.filter((e) => e.type.startsWith('coordination.saga')).map((e) => `${e.type} ${String(e.data.step ?? '')}`)).toEqual([
+    expect(
+      h.events
+        .filter((e) => e.type.startsWith('coordination.saga'))
+        .map((e) => `${e.type} ${String(e.data.step ?? '')}`),
+    ).toEqual([
       'coordination.saga.created ',
       'coordination.saga.failed_step trip.step.2',
       'coordination.saga.compensating trip.step.1',
@@ -99,14 +103,20 @@ describe('saga', () => {
       id: 'w',
       handler: async (task, ctx) => {
         order.push(task.type);
-        if (task.type === 'reserve-hotel') await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+        if (task.type === 'reserve-hotel')
+          await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
         return null;
       },
     });
     await h.runtime.coordination.saga({ id: 'trip', steps });
     await h.runtime.idle();
-    expect(await h.runtime.coordination.cancel('trip', 'customer changed plans')).toMatchObject({ status: 'compensating' });
-    expect(await h.runtime.coordination.wait('trip')).toMatchObject({ status: 'compensated', compensated: ['trip.step.0'] });
+    expect(await h.runtime.coordination.cancel('trip', 'customer changed plans')).toMatchObject({
+      status: 'compensating',
+    });
+    expect(await h.runtime.coordination.wait('trip')).toMatchObject({
+      status: 'compensated',
+      compensated: ['trip.step.0'],
+    });
     expect(order).toEqual(['reserve-flight', 'reserve-hotel', 'cancel-flight']);
     expect((await h.runtime.tasks.get('trip.step.1')).reason).toBe('customer changed plans');
   });

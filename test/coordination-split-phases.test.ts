@@ -6,11 +6,12 @@ import { deferred, harness, type Harness } from './runtime/helpers.js';
  * Split children in a ticket: they join their source's phase (so its gate waits for them) at
  * their source's priority, unless their template names another phase or priority.
  */
-describe('split children and their source\'s phase', () => {
+describe("split children and their source's phase", () => {
   let h: Harness;
   afterEach(async () => h.runtime.stop());
 
-  const phaseOf = async (ticketId: string, name: string) => (await h.runtime.tickets.get(ticketId)).phases.find((p) => p.name === name);
+  const phaseOf = async (ticketId: string, name: string) =>
+    (await h.runtime.tickets.get(ticketId)).phases.find((p) => p.name === name);
 
   it('a gate does not pass while work split out of its phase still runs (map split, end to end)', async () => {
     h = await harness();
@@ -24,7 +25,11 @@ describe('split children and their source\'s phase', () => {
         { name: 'ship', tasks: [{ id: 'deploy', type: 'deploy' }] },
       ],
     });
-    const split = await h.runtime.coordination.split({ id: 'modules', sourceTaskId: 'plan', map: { path: 'modules', task: { type: 'implement' } } });
+    const split = await h.runtime.coordination.split({
+      id: 'modules',
+      sourceTaskId: 'plan',
+      map: { path: 'modules', task: { type: 'implement' } },
+    });
     expect(split.ticketId).toBe('T1');
     // The agent comes once the split is there: the split is made before its source runs.
     await h.runtime.agents.register({
@@ -49,16 +54,27 @@ describe('split children and their source\'s phase', () => {
       ['running', 'T1', 'build', 75],
       ['running', 'T1', 'build', 75],
     ]);
-    expect(await phaseOf(ticket.id, 'build')).toMatchObject({ status: 'active', tasks: { total: 4, open: 3, succeeded: 1 }, pendingSplits: [] });
+    expect(await phaseOf(ticket.id, 'build')).toMatchObject({
+      status: 'active',
+      tasks: { total: 4, open: 3, succeeded: 1 },
+      pendingSplits: [],
+    });
     expect(h.of('phase.passed')).toEqual([]);
     expect((await h.runtime.tasks.get('deploy')).status).toBe('waiting');
     release.resolve(undefined);
     const done = await h.runtime.tickets.wait(ticket.id);
     expect(done.status).toBe('completed');
     // The gate counted the children, and the phase handed their results on.
-    expect(done.phaseOutputs.build?.results).toMatchObject({ 'modules.0': { built: 'auth' }, 'modules.2': { built: 'search' } });
-    const order = h.events.filter((e) => e.type === 'task.succeeded' || e.type === 'phase.passed').map((e) => e.taskId ?? `passed:${e.phase}`);
-    expect(order.indexOf('passed:build')).toBeGreaterThan(Math.max(...['modules.0', 'modules.1', 'modules.2'].map((id) => order.indexOf(id))));
+    expect(done.phaseOutputs.build?.results).toMatchObject({
+      'modules.0': { built: 'auth' },
+      'modules.2': { built: 'search' },
+    });
+    const order = h.events
+      .filter((e) => e.type === 'task.succeeded' || e.type === 'phase.passed')
+      .map((e) => e.taskId ?? `passed:${e.phase}`);
+    expect(order.indexOf('passed:build')).toBeGreaterThan(
+      Math.max(...['modules.0', 'modules.1', 'modules.2'].map((id) => order.indexOf(id))),
+    );
   });
 
   it('a phase waits for a map split whose source has not finished, and lets go when the split fails', async () => {
@@ -68,9 +84,22 @@ describe('split children and their source\'s phase', () => {
     await h.runtime.tickets.create({
       id: 'T2',
       title: 'pending split',
-      phases: [{ name: 'build', maxRounds: 1, tasks: [{ id: 'plan', type: 'plan' }, { id: 'other', type: 'other' }] }],
+      phases: [
+        {
+          name: 'build',
+          maxRounds: 1,
+          tasks: [
+            { id: 'plan', type: 'plan' },
+            { id: 'other', type: 'other' },
+          ],
+        },
+      ],
     });
-    await h.runtime.coordination.split({ id: 'fan', sourceTaskId: 'plan', map: { path: 'items', task: { type: 'item' } } });
+    await h.runtime.coordination.split({
+      id: 'fan',
+      sourceTaskId: 'plan',
+      map: { path: 'items', task: { type: 'item' } },
+    });
     expect((await phaseOf('T2', 'build'))?.pendingSplits).toEqual(['fan']);
     // The source ends without the list: the split fails, and the phase judges what it has.
     plan.resolve({ nothing: true });
@@ -80,7 +109,7 @@ describe('split children and their source\'s phase', () => {
     expect(await phaseOf('T2', 'build')).toMatchObject({ status: 'passed', pendingSplits: [] });
   });
 
-  it('fixed targets join the source\'s phase and priority unless they name their own', async () => {
+  it("fixed targets join the source's phase and priority unless they name their own", async () => {
     h = await harness();
     const gate = deferred();
     await h.runtime.agents.register({
@@ -103,7 +132,11 @@ describe('split children and their source\'s phase', () => {
     await h.runtime.coordination.split({
       id: 'fx',
       sourceTaskId: 'src',
-      targets: [{ type: 'a' }, { id: 'later', type: 'b', phase: 'ship', priority: 'critical' }, { type: 'c', priority: 60 }],
+      targets: [
+        { type: 'a' },
+        { id: 'later', type: 'b', phase: 'ship', priority: 'critical' },
+        { type: 'c', priority: 60 },
+      ],
     });
     const views = await Promise.all(['fx.0', 'later', 'fx.2'].map((id) => h.runtime.tasks.get(id)));
     expect(views.map((v) => [v.id, v.phase, v.priority])).toEqual([
@@ -117,7 +150,7 @@ describe('split children and their source\'s phase', () => {
     expect((await h.runtime.tickets.wait('T3')).status).toBe('completed');
   });
 
-  it('a nested map split\'s grandchildren join the phase their parent joined', async () => {
+  it("a nested map split's grandchildren join the phase their parent joined", async () => {
     h = await harness();
     await h.runtime.tickets.create({
       id: 'T4',
@@ -135,11 +168,17 @@ describe('split children and their source\'s phase', () => {
     await h.runtime.agents.register({
       id: 'w',
       capacity: 10,
-      handler: (task) => (task.type === 'area' ? { parts: ['x', 'y'] } : task.type === 'plan' ? { areas: ['a'] } : task.id),
+      handler: (task) =>
+        task.type === 'area' ? { parts: ['x', 'y'] } : task.type === 'plan' ? { areas: ['a'] } : task.id,
     });
     const done = await h.runtime.tickets.wait('T4');
     expect(done.status).toBe('completed');
-    expect(Object.keys(done.phaseOutputs.build?.results ?? {}).sort()).toEqual(['outer.0', 'outer.0.split.0', 'outer.0.split.1', 'plan']);
+    expect(Object.keys(done.phaseOutputs.build?.results ?? {}).sort()).toEqual([
+      'outer.0',
+      'outer.0.split.0',
+      'outer.0.split.1',
+      'plan',
+    ]);
     expect((await h.runtime.tasks.get('outer.0.split.1')).priority).toBe(90);
   });
 });

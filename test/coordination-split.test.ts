@@ -3,7 +3,17 @@ import { NonRetryableError } from '../src/index.js';
 import { harness, type Harness } from './runtime/helpers.js';
 
 /** What each task's handler saw, by task id. */
-type Seen = Record<string, { input: unknown; dependsOn: string[]; deps: string[]; artifacts: Record<string, unknown>; requires: string[]; priority: number }>;
+type Seen = Record<
+  string,
+  {
+    input: unknown;
+    dependsOn: string[];
+    deps: string[];
+    artifacts: Record<string, unknown>;
+    requires: string[];
+    priority: number;
+  }
+>;
 
 async function worker(h: Harness, results: Record<string, unknown> = {}): Promise<Seen> {
   const seen: Seen = {};
@@ -46,18 +56,38 @@ describe('split', () => {
     });
     expect(split).toMatchObject({ status: 'created', children: ['impl.0', 'docs'] });
     const a = await h.runtime.tasks.get('impl.0');
-    expect(a).toMatchObject({ status: 'waiting', type: 'implement_module_a', description: 'Implement module A', priority: 75, dependsOn: ['design'] });
+    expect(a).toMatchObject({
+      status: 'waiting',
+      type: 'implement_module_a',
+      description: 'Implement module A',
+      priority: 75,
+      dependsOn: ['design'],
+    });
     const seen = await worker(h, { design: { plan: 'two modules' } });
     await h.runtime.tasks.wait('docs');
-    expect(seen['impl.0']).toMatchObject({ input: { module: 'a' }, deps: ['design'], artifacts: { 'design.out': 'design' }, requires: ['python', 'fastapi'] });
+    expect(seen['impl.0']).toMatchObject({
+      input: { module: 'a' },
+      deps: ['design'],
+      artifacts: { 'design.out': 'design' },
+      requires: ['python', 'fastapi'],
+    });
     expect(seen.docs).toMatchObject({ requires: ['docs'], priority: 10 });
-    expect(h.of('coordination.split.created')[0]?.data).toEqual({ id: 'impl', source: 'design', children: ['impl.0', 'docs'], count: 2 });
+    expect(h.of('coordination.split.created')[0]?.data).toEqual({
+      id: 'impl',
+      source: 'design',
+      children: ['impl.0', 'docs'],
+      count: 2,
+    });
   });
 
   it('maps over a list in the source result: n comes from data, each child gets its item', async () => {
     h = await harness();
     await h.runtime.tasks.create({ id: 'plan', type: 'plan' });
-    const split = await h.runtime.coordination.split({ id: 'mods', sourceTaskId: 'plan', map: { path: 'work.modules', task: { type: 'module', input: { lang: 'ts' } } } });
+    const split = await h.runtime.coordination.split({
+      id: 'mods',
+      sourceTaskId: 'plan',
+      map: { path: 'work.modules', task: { type: 'module', input: { lang: 'ts' } } },
+    });
     expect(split.status).toBe('waiting');
     // The agent comes once the call has answered: until then the source cannot have run.
     const seen = await worker(h, { plan: { work: { modules: ['auth', 'billing', 'search'] } } });
@@ -76,20 +106,39 @@ describe('split', () => {
       { id: 'scalar', type: 'scalar' },
     ]);
     for (const id of ['none', 'missing', 'scalar']) {
-      await h.runtime.coordination.split({ id: `s-${id}`, sourceTaskId: id, map: { path: 'list', task: { type: 'child' } } });
+      await h.runtime.coordination.split({
+        id: `s-${id}`,
+        sourceTaskId: id,
+        map: { path: 'list', task: { type: 'child' } },
+      });
     }
     expect(await h.runtime.coordination.wait('s-none')).toMatchObject({ status: 'created', children: [] });
-    expect(await h.runtime.coordination.wait('s-missing')).toMatchObject({ status: 'failed', reason: 'split s-missing: "list" in the result of missing is missing' });
-    expect(await h.runtime.coordination.wait('s-scalar')).toMatchObject({ status: 'failed', reason: 'split s-scalar: "list" in the result of scalar is not a list ("x")' });
+    expect(await h.runtime.coordination.wait('s-missing')).toMatchObject({
+      status: 'failed',
+      reason: 'split s-missing: "list" in the result of missing is missing',
+    });
+    expect(await h.runtime.coordination.wait('s-scalar')).toMatchObject({
+      status: 'failed',
+      reason: 'split s-scalar: "list" in the result of scalar is not a list ("x")',
+    });
   });
 
   it('a map split whose source fails fails too; a fixed split of a failed source is refused up front', async () => {
     h = await harness();
     await h.runtime.tasks.create({ id: 'broken', type: 'fail' });
-    await h.runtime.coordination.split({ id: 'late', sourceTaskId: 'broken', map: { path: '', task: { type: 'child' } } });
+    await h.runtime.coordination.split({
+      id: 'late',
+      sourceTaskId: 'broken',
+      map: { path: '', task: { type: 'child' } },
+    });
     await worker(h);
-    expect(await h.runtime.coordination.wait('late')).toMatchObject({ status: 'failed', reason: 'split late: source broken ended dead_lettered' });
-    await expect(h.runtime.coordination.split({ sourceTaskId: 'broken', targets: [{ type: 'x' }] })).rejects.toMatchObject({ code: 'E_INVALID_STATE' });
+    expect(await h.runtime.coordination.wait('late')).toMatchObject({
+      status: 'failed',
+      reason: 'split late: source broken ended dead_lettered',
+    });
+    await expect(
+      h.runtime.coordination.split({ sourceTaskId: 'broken', targets: [{ type: 'x' }] }),
+    ).rejects.toMatchObject({ code: 'E_INVALID_STATE' });
   });
 
   it('nests: a child splits again once it succeeds, and a join over the nested split sees the grandchildren', async () => {
@@ -105,24 +154,53 @@ describe('split', () => {
       ],
     });
     const inner0 = await h.runtime.coordination.wait('outer.0.split');
-    expect(inner0).toMatchObject({ status: 'created', sourceTaskId: 'outer.0', children: ['outer.0.split.0', 'outer.0.split.1'] });
-    expect(await h.runtime.coordination.get('outer.1.split')).toMatchObject({ status: 'created', children: ['outer.1.split.0'] });
-    await h.runtime.coordination.join({ id: 'files', sources: { split: 'outer.0.split' }, merge: 'combine', continuation: { type: 'bundle' } });
+    expect(inner0).toMatchObject({
+      status: 'created',
+      sourceTaskId: 'outer.0',
+      children: ['outer.0.split.0', 'outer.0.split.1'],
+    });
+    expect(await h.runtime.coordination.get('outer.1.split')).toMatchObject({
+      status: 'created',
+      children: ['outer.1.split.0'],
+    });
+    await h.runtime.coordination.join({
+      id: 'files',
+      sources: { split: 'outer.0.split' },
+      merge: 'combine',
+      continuation: { type: 'bundle' },
+    });
     const joined = await h.runtime.coordination.wait('files');
     expect(joined).toMatchObject({ status: 'ready', sources: ['outer.0.split.0', 'outer.0.split.1'] });
     await h.runtime.tasks.wait('files.continuation');
     // A grandchild waits on its parent child, and sees the whole line's artifacts through it.
-    expect(seen['outer.0.split.1']).toMatchObject({ input: { item: 'f2', index: 1 }, deps: ['outer.0'], artifacts: { 'outer.0.out': 'outer.0' } });
-    expect(seen['files.continuation']?.artifacts).toEqual({ 'outer.0.split.0.out': 'outer.0.split.0', 'outer.0.split.1.out': 'outer.0.split.1' });
+    expect(seen['outer.0.split.1']).toMatchObject({
+      input: { item: 'f2', index: 1 },
+      deps: ['outer.0'],
+      artifacts: { 'outer.0.out': 'outer.0' },
+    });
+    expect(seen['files.continuation']?.artifacts).toEqual({
+      'outer.0.split.0.out': 'outer.0.split.0',
+      'outer.0.split.1.out': 'outer.0.split.1',
+    });
   });
 
   it('cancelling a map split that waits for its source fails it, and the join waiting for its children', async () => {
     h = await harness();
     await h.runtime.tasks.create({ id: 'slow', type: 'plan' });
-    await h.runtime.coordination.split({ id: 'pending', sourceTaskId: 'slow', map: { path: 'list', task: { type: 'child' } } });
+    await h.runtime.coordination.split({
+      id: 'pending',
+      sourceTaskId: 'slow',
+      map: { path: 'list', task: { type: 'child' } },
+    });
     await h.runtime.coordination.join({ id: 'after', sources: { split: 'pending' }, continuation: { type: 'next' } });
-    expect(await h.runtime.coordination.cancel('pending', 'not needed')).toMatchObject({ status: 'failed', reason: 'split pending was cancelled: not needed' });
-    expect(await h.runtime.coordination.wait('after')).toMatchObject({ status: 'failed', reason: 'split pending was cancelled: not needed' });
+    expect(await h.runtime.coordination.cancel('pending', 'not needed')).toMatchObject({
+      status: 'failed',
+      reason: 'split pending was cancelled: not needed',
+    });
+    expect(await h.runtime.coordination.wait('after')).toMatchObject({
+      status: 'failed',
+      reason: 'split pending was cancelled: not needed',
+    });
     expect((await h.runtime.tasks.get('after.continuation')).status).toBe('skipped');
     await expect(h.runtime.coordination.cancel('pending')).rejects.toMatchObject({ code: 'E_INVALID_STATE' });
   });
@@ -130,15 +208,25 @@ describe('split', () => {
   it('refuses bad requests before creating anything', async () => {
     h = await harness();
     await h.runtime.tasks.create({ id: 'src', type: 't' });
-    await expect(h.runtime.coordination.split({ sourceTaskId: 'nope', targets: [] })).rejects.toMatchObject({ code: 'E_UNKNOWN_TASK' });
-    await expect(h.runtime.coordination.split({ sourceTaskId: 'src', targets: [], map: { path: '', task: { type: 'x' } } })).rejects.toMatchObject({
+    await expect(h.runtime.coordination.split({ sourceTaskId: 'nope', targets: [] })).rejects.toMatchObject({
+      code: 'E_UNKNOWN_TASK',
+    });
+    await expect(
+      h.runtime.coordination.split({ sourceTaskId: 'src', targets: [], map: { path: '', task: { type: 'x' } } }),
+    ).rejects.toMatchObject({
       code: 'E_INVALID_INPUT',
     });
-    await expect(h.runtime.coordination.split({ sourceTaskId: 'src', targets: [{ id: 'src', type: 'x' }] })).rejects.toMatchObject({ code: 'E_DUPLICATE_ID' });
-    await expect(h.runtime.coordination.split({ sourceTaskId: 'src', targets: [{ type: 'x', dependsOn: ['ghost'] }] })).rejects.toMatchObject({
+    await expect(
+      h.runtime.coordination.split({ sourceTaskId: 'src', targets: [{ id: 'src', type: 'x' }] }),
+    ).rejects.toMatchObject({ code: 'E_DUPLICATE_ID' });
+    await expect(
+      h.runtime.coordination.split({ sourceTaskId: 'src', targets: [{ type: 'x', dependsOn: ['ghost'] }] }),
+    ).rejects.toMatchObject({
       code: 'E_MISSING_DEPENDENCY',
     });
-    await expect(h.runtime.coordination.split({ sourceTaskId: 'src', targets: [{ type: 'x', phase: 'build' }] })).rejects.toMatchObject({
+    await expect(
+      h.runtime.coordination.split({ sourceTaskId: 'src', targets: [{ type: 'x', phase: 'build' }] }),
+    ).rejects.toMatchObject({
       code: 'E_INVALID_INPUT',
     });
     expect((await h.runtime.tasks.list()).map((t) => t.id)).toEqual(['src']);

@@ -1,6 +1,13 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createRuntime, MemoryStore, NonRetryableError, SimulatedClock, type RecoveryReport, type Store } from '../src/index.js';
+import {
+  createRuntime,
+  MemoryStore,
+  NonRetryableError,
+  SimulatedClock,
+  type RecoveryReport,
+  type Store,
+} from '../src/index.js';
 import { CrashableStore } from './fixtures/durability/crashable-store.js';
 import { checkHistory, readOutcome, type Outcome } from './fixtures/durability/outcome.js';
 import {
@@ -42,7 +49,7 @@ async function run(store: Store, startAt: number, crashAfter?: number): Promise<
   const crashable = new CrashableStore(store, crashAfter);
   const clock = new SimulatedClock(startAt);
   let n = Math.floor(startAt) + 1;
-  const random = () => ((n = (n * 9301 + 49297) % 233280) / 233280);
+  const random = () => (n = (n * 9301 + 49297) % 233280) / 233280;
   const runtime = createRuntime({ store: crashable, clock, random, logger: silent, retry: SHAPE.retry });
   let report: RecoveryReport | undefined;
   try {
@@ -146,7 +153,9 @@ describe('a crash between any two commits loses nothing and repeats nothing', ()
     await runtime.tickets.create({
       id: 'W',
       title: 'wide',
-      phases: [{ name: 'work', maxRounds: 1, tasks: [{ id: 'src', type: 'src', retry: { maxAttempts: 1 } }, ...children] }],
+      phases: [
+        { name: 'work', maxRounds: 1, tasks: [{ id: 'src', type: 'src', retry: { maxAttempts: 1 } }, ...children] },
+      ],
     });
     await runtime.agents.register({
       id: 'a',
@@ -164,7 +173,10 @@ describe('a crash between any two commits loses nothing and repeats nothing', ()
     const second = createRuntime({ store, clock: new SimulatedClock(clock.now()), logger: silent });
     const done = await second.tickets.wait('W');
     expect(done.status).toBe('failed');
-    expect(done.phases[0]).toMatchObject({ status: 'failed', tasks: { total: WIDE + 1, open: 0, dead_lettered: 1, skipped: WIDE } });
+    expect(done.phases[0]).toMatchObject({
+      status: 'failed',
+      tasks: { total: WIDE + 1, open: 0, dead_lettered: 1, skipped: WIDE },
+    });
     await second.stop();
   });
 });
@@ -175,12 +187,22 @@ describe('batch boundaries', () => {
     // still one commit, so a crash cannot store part of the set, and each stored task is counted
     // by its phase in that same commit (or the phase would pass before its work is done).
     const WIDE = 2_100;
-    const planned = Array.from({ length: WIDE }, (_, i) => ({ id: `p-${i}`, type: 'part', ticketId: 'P', phase: 'work', input: i }));
+    const planned = Array.from({ length: WIDE }, (_, i) => ({
+      id: `p-${i}`,
+      type: 'part',
+      ticketId: 'P',
+      phase: 'work',
+      input: i,
+    }));
     const spawnsTasks = (batch: { actors: Array<{ kind: string }> }) => batch.actors.some((a) => a.kind === 'task');
 
     // A crash right after the creation's commit: every task is there, and counted.
     const kept = new MemoryStore({ eventRetention: 1_000_000 });
-    const afterCreation = createRuntime({ store: new CrashableStore(kept, spawnsTasks), clock: new SimulatedClock(0), logger: silent });
+    const afterCreation = createRuntime({
+      store: new CrashableStore(kept, spawnsTasks),
+      clock: new SimulatedClock(0),
+      logger: silent,
+    });
     await afterCreation.tickets.create({ id: 'P', title: 'wide phase', phases: [{ name: 'work' }, { name: 'sum' }] });
     expect(await afterCreation.tasks.createMany(planned)).toHaveLength(WIDE);
     await afterCreation.stop();

@@ -92,7 +92,16 @@ function runChild(db: string, plan?: KillPlan): Promise<ChildRun> {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const run: ChildRun = { code: null, signal: null, killed: false, hung: false, report: undefined, completed: [], done: undefined, logs: [] };
+  const run: ChildRun = {
+    code: null,
+    signal: null,
+    killed: false,
+    hung: false,
+    report: undefined,
+    completed: [],
+    done: undefined,
+    logs: [],
+  };
   const kill = () => {
     if (run.killed || child.exitCode !== null) return;
     run.killed = true;
@@ -202,7 +211,10 @@ describe('kill -9 at 12 seeded random moments, restart on the same SQLite file',
         states: await store.getActors([...reportedDone]),
         history: await checkHistory(store),
       }));
-      expect([...reportedDone].filter((id) => states.get(id)?.state !== 'succeeded'), `after kill ${i + 1}`).toEqual([]);
+      expect(
+        [...reportedDone].filter((id) => states.get(id)?.state !== 'succeeded'),
+        `after kill ${i + 1}`,
+      ).toEqual([]);
       expect(history.gaps, `after kill ${i + 1}`).toEqual([]);
       expect(history.completedNotOnce, `after kill ${i + 1}`).toEqual({});
     }
@@ -230,8 +242,13 @@ describe('kill -9 at 12 seeded random moments, restart on the same SQLite file',
     expect([...reportedTimes].filter(([, n]) => n > 1)).toEqual([]);
 
     if (process.env.TROUPE_CRASH_STATS) {
-      const lines = runs.map((r, i) => `run ${i}: ${r.killed ? 'killed' : `exit ${r.code}`}, ${r.completed.length} completed, start() ${JSON.stringify(r.report)}`);
-      process.stdout.write(`${lines.join('\n')}\nattempts failed: ${JSON.stringify(history.failedAttempts)}, retried tasks ${history.retriedTasks}, events ${history.events}\n`);
+      const lines = runs.map(
+        (r, i) =>
+          `run ${i}: ${r.killed ? 'killed' : `exit ${r.code}`}, ${r.completed.length} completed, start() ${JSON.stringify(r.report)}`,
+      );
+      process.stdout.write(
+        `${lines.join('\n')}\nattempts failed: ${JSON.stringify(history.failedAttempts)}, retried tasks ${history.retriedTasks}, events ${history.events}\n`,
+      );
     }
 
     // Every restart logged what it recovered (pino, info), with the counts start() returned.

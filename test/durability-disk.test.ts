@@ -53,12 +53,20 @@ describe('the disk fills up while the runtime works', () => {
     // Each handler finishes a turn later, so that work is still in flight when the disk fills.
     const later = <T>(value: T): Promise<T> => new Promise((resolve) => setImmediate(() => resolve(value)));
     for (let i = 0; i < 3; i++) {
-      await runtime.agents.register({ id: `a${i}`, capacity: 4, handler: (task) => later({ echo: (task.input as { n: number }).n, pad: PAD }) });
+      await runtime.agents.register({
+        id: `a${i}`,
+        capacity: 4,
+        handler: (task) => later({ echo: (task.input as { n: number }).n, pad: PAD }),
+      });
     }
     let created = 0;
     let refusal: unknown;
     for (let chunk = 0; chunk < 200 && refusal === undefined; chunk++) {
-      const inputs = Array.from({ length: 20 }, (_, i) => ({ id: `t-${chunk}-${i}`, type: 'work', input: { n: chunk * 20 + i, pad: PAD } }));
+      const inputs = Array.from({ length: 20 }, (_, i) => ({
+        id: `t-${chunk}-${i}`,
+        type: 'work',
+        input: { n: chunk * 20 + i, pad: PAD },
+      }));
       try {
         const views = await runtime.tasks.createMany(inputs);
         created += views.length;
@@ -101,7 +109,10 @@ describe('the disk fills up while the runtime works', () => {
     const notStored = [...reported].filter((id) => stored.get(id)?.state !== 'succeeded');
     expect(notStored).toEqual([]);
     for (const id of reported) {
-      expect((await next.tasks.get(id)).result).toEqual({ echo: Number(id.split('-')[1]) * 20 + Number(id.split('-')[2]), pad: PAD });
+      expect((await next.tasks.get(id)).result).toEqual({
+        echo: Number(id.split('-')[1]) * 20 + Number(id.split('-')[2]),
+        pad: PAD,
+      });
     }
     const history = await checkHistory(next.store);
     expect(history.gaps).toEqual([]);
@@ -110,7 +121,11 @@ describe('the disk fills up while the runtime works', () => {
     // And it carries on with what the file holds unfinished.
     const unfinished = (await next.tasks.list({ includeSettled: false })).map((t) => t.id);
     expect(unfinished.length).toBeGreaterThan(0);
-    await next.agents.register({ id: 'b', capacity: 8, handler: (task) => ({ echo: (task.input as { n: number }).n, pad: PAD }) });
+    await next.agents.register({
+      id: 'b',
+      capacity: 8,
+      handler: (task) => ({ echo: (task.input as { n: number }).n, pad: PAD }),
+    });
     await clock.advance(60_000); // the lost agents' tasks wait out their retry backoff
     await next.idle();
     for (const id of unfinished) expect((await next.tasks.get(id)).status, id).toBe('succeeded');

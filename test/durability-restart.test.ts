@@ -19,7 +19,10 @@ const HOUR = 3_600_000;
 
 function capture(): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { logger, lines };
 }
 
@@ -72,7 +75,13 @@ describe('restart with 10,000 unfinished tasks in the store', () => {
     expect(report).toEqual({ actors: QUEUED + WAITING, timers: QUEUED / WITH_TIMER_EVERY, lostAgents: 0 });
     const logged = lines.filter((l) => l['msg'] === 'recovered unfinished work');
     expect(logged).toHaveLength(1);
-    expect(logged[0]).toMatchObject({ level: 30, store: `sqlite:${path}`, actors: QUEUED + WAITING, timers: QUEUED / 10, lostAgents: 0 });
+    expect(logged[0]).toMatchObject({
+      level: 30,
+      store: `sqlite:${path}`,
+      actors: QUEUED + WAITING,
+      timers: QUEUED / 10,
+      lostAgents: 0,
+    });
 
     // Restored as they were: queued in the dispatcher's index, the others still waiting.
     expect(second.core.host.liveCount()).toBe(QUEUED + WAITING);
@@ -84,7 +93,11 @@ describe('restart with 10,000 unfinished tasks in the store', () => {
     let done = 0;
     second.events.subscribe({ types: ['task.completed'] }, () => (done += 1));
     for (let i = 0; i < 4; i++) {
-      await second.agents.register({ id: `a${i}`, capacity: 8, handler: (task) => (task.input as { n: number }).n * 2 });
+      await second.agents.register({
+        id: `a${i}`,
+        capacity: 8,
+        handler: (task) => (task.input as { n: number }).n * 2,
+      });
     }
     await second.idle();
     expect(done).toBe(QUEUED + WAITING);
@@ -100,7 +113,11 @@ describe('restart with 10,000 unfinished tasks in the store', () => {
     const clock = new SimulatedClock(0);
     const first = open(clock);
     let release: () => void = () => {};
-    await first.agents.register({ id: 'coder', capacity: 2, handler: () => new Promise<string>((r) => (release = () => r('first'))) });
+    await first.agents.register({
+      id: 'coder',
+      capacity: 2,
+      handler: () => new Promise<string>((r) => (release = () => r('first'))),
+    });
     await first.tasks.createMany([
       { id: 'held', type: 'work', retry: { backoff: { baseMs: 100 } } },
       { id: 'later', type: 'work', dependsOn: ['held'] },
@@ -116,7 +133,10 @@ describe('restart with 10,000 unfinished tasks in the store', () => {
     const secondClock = new SimulatedClock(clock.now());
     const second = open(secondClock);
     expect(await second.start()).toMatchObject({ lostAgents: 1 });
-    expect(await second.agents.get('coder')).toMatchObject({ status: 'gone', reason: 'the process that ran it restarted' });
+    expect(await second.agents.get('coder')).toMatchObject({
+      status: 'gone',
+      reason: 'the process that ran it restarted',
+    });
     const held = await second.tasks.get('held');
     expect(held.status).toBe('retrying');
     expect(held.attempts[0]?.error).toMatchObject({ category: 'agent-lost', code: 'E_AGENT_LOST' });

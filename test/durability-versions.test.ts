@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRuntime, SimulatedClock, TroupeError, type Runtime, type RuntimeOptions, type StoredActor } from '../src/index.js';
+import {
+  createRuntime,
+  SimulatedClock,
+  TroupeError,
+  type Runtime,
+  type RuntimeOptions,
+  type StoredActor,
+} from '../src/index.js';
 import { SqliteStore } from '../src/engine/store/sqlite-store.js';
 import { emptyBatch } from '../src/engine/store/store.js';
 
@@ -48,7 +55,12 @@ describe('snapshots written by another machine version', () => {
   });
 
   function open(options: RuntimeOptions = {}): Runtime {
-    const runtime = createRuntime({ store: new SqliteStore({ path }), clock: new SimulatedClock(0), logger: silent, ...options });
+    const runtime = createRuntime({
+      store: new SqliteStore({ path }),
+      clock: new SimulatedClock(0),
+      logger: silent,
+      ...options,
+    });
     runtimes.push(runtime);
     return runtime;
   }
@@ -84,7 +96,9 @@ describe('snapshots written by another machine version', () => {
     const runtime = open();
     const error = await startError(runtime);
     expect(error.code).toBe('E_VERSION_MISMATCH');
-    expect(error.message).toBe('actor old was stored by troupe.task v0; this runtime runs v2 and has no migration from v0');
+    expect(error.message).toBe(
+      'actor old was stored by troupe.task v0; this runtime runs v2 and has no migration from v0',
+    );
     expect(error.details).toEqual({ actorId: 'old', storedVersion: 0, runningVersion: 2 });
     // Every call gets the same answer; nothing runs on a half-restored store.
     await expect(runtime.tasks.get('base')).rejects.toMatchObject({ code: 'E_VERSION_MISMATCH' });
@@ -116,7 +130,11 @@ describe('snapshots written by another machine version', () => {
     expect(await runtime.tasks.wait('old')).toMatchObject({ status: 'succeeded', result: 42 });
     await runtime.stop();
     // Written back by the current version (v0 -> v1 by the registered migration, v1 -> v2 built in).
-    expect(await stored('old')).toMatchObject({ version: 2, state: 'succeeded', context: { pendingDeps: [], round: 1 } });
+    expect(await stored('old')).toMatchObject({
+      version: 2,
+      state: 'succeeded',
+      context: { pendingDeps: [], round: 1 },
+    });
   });
 
   it('refuses a version newer than its own, even with migrations from older ones', async () => {

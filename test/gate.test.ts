@@ -32,7 +32,9 @@ describe('gateFailures', () => {
   });
 
   it('counts open tasks as not succeeded', () => {
-    expect(gateFailures({}, inputs({ counts: counts({ succeeded: 1, open: 1 }) }))).toEqual(['1 of 2 tasks did not succeed']);
+    expect(gateFailures({}, inputs({ counts: counts({ succeeded: 1, open: 1 }) }))).toEqual([
+      '1 of 2 tasks did not succeed',
+    ]);
   });
 
   it('passes a phase without tasks', () => {
@@ -72,11 +74,12 @@ describe('gateFailures', () => {
 
   it('lists every failed criterion: tasks, then artifacts, then quality', () => {
     const gate: GateSpec = { requiredArtifacts: ['a', 'b'], minQuality: 0.9, validator: { type: 'review' } };
-    expect(gateFailures(gate, inputs({ counts: counts({ succeeded: 1, dead_lettered: 1 }), artifacts: ['b'], minQuality: 0.3 }))).toEqual([
-      '1 of 2 tasks did not succeed',
-      'required artifact "a" is missing',
-      'quality 0.3 is below 0.9',
-    ]);
+    expect(
+      gateFailures(
+        gate,
+        inputs({ counts: counts({ succeeded: 1, dead_lettered: 1 }), artifacts: ['b'], minQuality: 0.3 }),
+      ),
+    ).toEqual(['1 of 2 tasks did not succeed', 'required artifact "a" is missing', 'quality 0.3 is below 0.9']);
   });
 
   it('does not change its inputs', () => {

@@ -13,7 +13,13 @@ let serve: ServeProcess;
 let agent: Awaited<ReturnType<typeof connectAgent>>;
 beforeAll(async () => {
   serve = await startServe();
-  agent = await connectAgent({ url: serve.wsUrl, token: AGENT_TOKEN, id: 'sh-1', capabilities: ['shell'], handler: async (task) => ({ did: task.type }) });
+  agent = await connectAgent({
+    url: serve.wsUrl,
+    token: AGENT_TOKEN,
+    id: 'sh-1',
+    capabilities: ['shell'],
+    handler: async (task) => ({ did: task.type }),
+  });
 }, 30_000);
 afterAll(async () => {
   await agent?.close();
@@ -22,7 +28,10 @@ afterAll(async () => {
 
 function bash(script: string, env: Record<string, string>): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    const child = spawn('bash', ['-e', '-c', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', ['-e', '-c', script], {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -37,7 +46,10 @@ describe('docs/api.md', () => {
     expect(block).toContain('curl');
     const { code, out } = await bash(block, { TROUPE_URL: serve.url, TROUPE_TOKEN: CLIENT_TOKEN });
     expect(code, out).toBe(0);
-    const events = out.split('\n').filter((l) => l.startsWith('data: ')).map((l) => JSON.parse(l.slice(6)) as { seq: number; type: string });
+    const events = out
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => JSON.parse(l.slice(6)) as { seq: number; type: string });
     // The stream ended by itself with the ticket's completion, every seq once and in order.
     expect(events.at(-1)?.type).toBe('ticket.completed');
     expect(events.map((e) => e.seq)).toEqual([...new Set(events.map((e) => e.seq))].sort((a, b) => a - b));
@@ -51,9 +63,18 @@ describe('docs/api.md', () => {
     const { code, out } = await bash(block, { TROUPE_URL: serve.url, TROUPE_TOKEN: CLIENT_TOKEN });
     expect(code, out).toBe(0);
     // curl prints each answer without a newline: three JSON objects back to back.
-    const [actors, phase, who] = out.trim().split(/(?<=\})(?=\{)/).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const [actors, phase, who] = out
+      .trim()
+      .split(/(?<=\})(?=\{)/)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const items = (actors as { items: { kind: string; id: string; view: Record<string, unknown> | null }[] }).items;
-    expect(items.map((a) => `${a.kind} ${a.id}`).sort()).toEqual(['phase greet-1/build', 'phase greet-1/plan', 'task greet-1-outline', 'task greet-1-write', 'ticket greet-1']);
+    expect(items.map((a) => `${a.kind} ${a.id}`).sort()).toEqual([
+      'phase greet-1/build',
+      'phase greet-1/plan',
+      'task greet-1-outline',
+      'task greet-1-write',
+      'ticket greet-1',
+    ]);
     expect(items.find((a) => a.id === 'greet-1-write')?.view).toEqual({ type: 'write', phase: 'build' });
     expect(phase).toMatchObject({ kind: 'phase', id: 'greet-1/plan', state: 'passed', active: ['phase.passed'] });
     const chart = phase?.['chart'] as { nodes: { id: string }[]; edges: unknown[] };
@@ -63,10 +84,14 @@ describe('docs/api.md', () => {
   }, 30_000);
 
   it('lists every route of the OpenAPI document, and every error code with its status', async () => {
-    const openapi = (await call(serve.url, 'GET', '/v1/openapi.json', { token: null })).body as { paths: Record<string, Record<string, unknown>> };
+    const openapi = (await call(serve.url, 'GET', '/v1/openapi.json', { token: null })).body as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     for (const [path, methods] of Object.entries(openapi.paths)) {
-      for (const method of Object.keys(methods)) expect(doc, `${method} ${path}`).toContain(`${method.toUpperCase()} ${path}`);
+      for (const method of Object.keys(methods))
+        expect(doc, `${method} ${path}`).toContain(`${method.toUpperCase()} ${path}`);
     }
-    for (const [code, status] of Object.entries(HTTP_STATUS_OF_CODE)) expect(doc).toContain(`| \`${code}\` | ${status} |`);
+    for (const [code, status] of Object.entries(HTTP_STATUS_OF_CODE))
+      expect(doc).toContain(`| \`${code}\` | ${status} |`);
   });
 });

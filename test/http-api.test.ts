@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { upgradeStatus } from './agent-conformance-helpers.js';
-import { AGENT_TOKEN, call, CLIENT_TOKEN, OBSERVER_TOKEN, startServe, type ServeProcess } from './support/serve-process.js';
+import {
+  AGENT_TOKEN,
+  call,
+  CLIENT_TOKEN,
+  OBSERVER_TOKEN,
+  startServe,
+  type ServeProcess,
+} from './support/serve-process.js';
 
 /**
  * The HTTP API of a real `troupe serve` process (SQLite file, loopback port): submitting,
@@ -16,7 +23,8 @@ afterAll(async () => {
   await serve.dispose();
 });
 
-const api = (method: string, path: string, options: Parameters<typeof call>[3] = {}) => call(serve.url, method, path, options);
+const api = (method: string, path: string, options: Parameters<typeof call>[3] = {}) =>
+  call(serve.url, method, path, options);
 const countTasks = async () => (await api('GET', '/v1/tasks?limit=1000')).body.items.length as number;
 
 describe('tasks over HTTP', () => {
@@ -24,14 +32,28 @@ describe('tasks over HTTP', () => {
     const body = { id: 'h1', type: 'hello', input: { n: 1 }, priority: 'high', retry: { maxAttempts: 2 } };
     const first = await api('POST', '/v1/tasks', { body });
     expect(first.status).toBe(201);
-    expect(first.body).toMatchObject({ created: ['h1'], tasks: [{ id: 'h1', status: 'queued', priority: 75, maxAttempts: 2, input: { n: 1 } }] });
+    expect(first.body).toMatchObject({
+      created: ['h1'],
+      tasks: [{ id: 'h1', status: 'queued', priority: 75, maxAttempts: 2, input: { n: 1 } }],
+    });
     // The answer was lost: the same body again is the same task, created once.
     const again = await api('POST', '/v1/tasks', { body });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ created: [], tasks: [{ id: 'h1', createdAt: first.body.tasks[0].createdAt }] });
     const one = await api('GET', '/v1/tasks/h1');
     expect(one.status).toBe(200);
-    expect(Object.keys(one.body)).toEqual(expect.arrayContaining(['attempts', 'result', 'artifacts', 'error', 'createdAt', 'queuedAt', 'startedAt', 'settledAt']));
+    expect(Object.keys(one.body)).toEqual(
+      expect.arrayContaining([
+        'attempts',
+        'result',
+        'artifacts',
+        'error',
+        'createdAt',
+        'queuedAt',
+        'startedAt',
+        'settledAt',
+      ]),
+    );
   });
 
   it('refuses another body under a used id with 409 and changes nothing', async () => {
@@ -46,13 +68,30 @@ describe('tasks over HTTP', () => {
 
   it('creates a batch with dependencies together, and none of it when one task is bad', async () => {
     const before = await countTasks();
-    const bad = await api('POST', '/v1/tasks', { body: { tasks: [{ id: 'b1', type: 'x' }, { id: 'b2', type: 'y', dependsOn: ['nowhere'] }] } });
+    const bad = await api('POST', '/v1/tasks', {
+      body: {
+        tasks: [
+          { id: 'b1', type: 'x' },
+          { id: 'b2', type: 'y', dependsOn: ['nowhere'] },
+        ],
+      },
+    });
     expect(bad.status).toBe(422);
     expect(bad.body.error.code).toBe('E_MISSING_DEPENDENCY');
     expect(await countTasks()).toBe(before);
-    const good = await api('POST', '/v1/tasks', { body: { tasks: [{ id: 'b1', type: 'x' }, { id: 'b2', type: 'y', dependsOn: ['b1'] }] } });
+    const good = await api('POST', '/v1/tasks', {
+      body: {
+        tasks: [
+          { id: 'b1', type: 'x' },
+          { id: 'b2', type: 'y', dependsOn: ['b1'] },
+        ],
+      },
+    });
     expect(good.status).toBe(201);
-    expect(good.body.tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([['b1', 'queued'], ['b2', 'waiting']]);
+    expect(good.body.tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([
+      ['b1', 'queued'],
+      ['b2', 'waiting'],
+    ]);
   });
 
   it('lists with filters and cursor paging', async () => {
@@ -60,7 +99,10 @@ describe('tasks over HTTP', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await api('GET', `/v1/tasks?type=paged&limit=2&order=oldest${cursor ? `&cursor=${cursor}` : ''}`);
+      const page: { body: { items: Array<{ id: string }>; nextCursor: string | null } } = await api(
+        'GET',
+        `/v1/tasks?type=paged&limit=2&order=oldest${cursor ? `&cursor=${cursor}` : ''}`,
+      );
       expect(page.body.items.length).toBeLessThanOrEqual(2);
       seen.push(...page.body.items.map((t) => t.id));
       cursor = page.body.nextCursor;
@@ -92,9 +134,15 @@ describe('refusals: documented code, status, and nothing changed', () => {
     expect(wrongType.body.error).toMatchObject({ code: 'E_INVALID_INPUT', path: ['body', 'type'] });
     const unknownKey = await api('POST', '/v1/tasks', { body: { tasks: [{ type: 'a', colour: 'red' }] } });
     expect(unknownKey.body.error).toMatchObject({ code: 'E_INVALID_INPUT', path: ['body', 'tasks', 0, 'colour'] });
-    const notJson = await api('POST', '/v1/tasks', { raw: '{"type":', headers: { 'Content-Type': 'application/json' } });
+    const notJson = await api('POST', '/v1/tasks', {
+      raw: '{"type":',
+      headers: { 'Content-Type': 'application/json' },
+    });
     expect([notJson.status, notJson.body.error.code]).toEqual([400, 'E_NOT_JSON']);
-    const form = await api('POST', '/v1/tasks', { raw: 'type=a', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const form = await api('POST', '/v1/tasks', {
+      raw: 'type=a',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    });
     expect([form.status, form.body.error.code]).toEqual([415, 'E_UNSUPPORTED_MEDIA_TYPE']);
     const badQuery = await api('GET', '/v1/tasks?limit=0');
     expect(badQuery.body.error).toMatchObject({ code: 'E_INVALID_INPUT', path: ['query', 'limit'] });
@@ -147,11 +195,27 @@ describe('the documents and operations routes', () => {
   it('serves an OpenAPI 3.1 document generated from the route schemas', async () => {
     const doc = (await api('GET', '/v1/openapi.json', { token: null })).body;
     expect(doc.openapi).toBe('3.1.0');
-    for (const path of ['/v1/tasks', '/v1/tasks/{id}', '/v1/tasks/{id}/cancel', '/v1/tickets', '/v1/tickets/{id}', '/v1/tickets/{id}/cancel', '/v1/runs', '/v1/runs/{id}', '/v1/agents', '/v1/events', '/metrics', '/healthz', '/readyz']) {
+    for (const path of [
+      '/v1/tasks',
+      '/v1/tasks/{id}',
+      '/v1/tasks/{id}/cancel',
+      '/v1/tickets',
+      '/v1/tickets/{id}',
+      '/v1/tickets/{id}/cancel',
+      '/v1/runs',
+      '/v1/runs/{id}',
+      '/v1/agents',
+      '/v1/events',
+      '/metrics',
+      '/healthz',
+      '/readyz',
+    ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
     const created = doc.paths['/v1/tasks'].post;
-    expect(Object.keys(created.responses)).toEqual(expect.arrayContaining(['201', '200', '400', '401', '403', '409', '413', '415', '429']));
+    expect(Object.keys(created.responses)).toEqual(
+      expect.arrayContaining(['201', '200', '400', '401', '403', '409', '413', '415', '429']),
+    );
     const bodySchema = JSON.stringify(created.requestBody.content['application/json'].schema);
     expect(bodySchema).toContain('"dependsOn"');
     expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });

@@ -64,7 +64,11 @@ describe('the client against a server', () => {
       ['tk-1-code', 'succeeded'],
     ]);
     const code = await client.tasks.get('tk-1-code');
-    expect(code).toMatchObject({ result: { did: 'code', input: { n: 2 } }, artifacts: { note: 'made by code' }, attempts: [{ attempt: 1, agentId: 'worker-1' }] });
+    expect(code).toMatchObject({
+      result: { did: 'code', input: { n: 2 } },
+      artifacts: { note: 'made by code' },
+      attempts: [{ attempt: 1, agentId: 'worker-1' }],
+    });
     expect(code.settledAt).toBeGreaterThanOrEqual(code.startedAt as number);
   });
 
@@ -105,22 +109,43 @@ describe('the client against a server', () => {
   });
 
   it('applies a built-in pattern and waits for the run; a bad YAML pattern names the problem', async () => {
-    const run = await client.runs.apply({ pattern: 'fork_join', inputs: { branches: ['lint', 'test'] }, runId: 'fj-1' });
+    const run = await client.runs.apply({
+      pattern: 'fork_join',
+      inputs: { branches: ['lint', 'test'] },
+      runId: 'fj-1',
+    });
     expect(run).toMatchObject({ id: 'fj-1', pattern: 'fork_join' });
     const done = await client.wait('fj-1');
     expect(done.status).toBe('completed');
     expect((await client.runs.list({ pattern: 'fork_join' })).items.map((r) => r.id)).toContain('fj-1');
-    const same = await client.runs.apply({ pattern: 'fork_join', inputs: { branches: ['lint', 'test'] }, runId: 'fj-1' });
+    const same = await client.runs.apply({
+      pattern: 'fork_join',
+      inputs: { branches: ['lint', 'test'] },
+      runId: 'fj-1',
+    });
     expect(same.status).toBe('completed');
-    const other = await client.runs.apply({ pattern: 'fork_join', inputs: { branches: ['lint', 'test', 'types'] }, runId: 'fj-1' }).catch((e: unknown) => e);
+    const other = await client.runs
+      .apply({ pattern: 'fork_join', inputs: { branches: ['lint', 'test', 'types'] }, runId: 'fj-1' })
+      .catch((e: unknown) => e);
     expect(other).toMatchObject({ code: 'E_DUPLICATE_ID', status: 409 });
-    const bad = await client.runs.apply({ yaml: 'name: broken\nsteps:\n  - id: a\n    nonsense: 1\n  - id: b\n    task: { type: x, retires: 2 }\n' }).catch((e: unknown) => e);
+    const bad = await client.runs
+      .apply({
+        yaml: 'name: broken\nsteps:\n  - id: a\n    nonsense: 1\n  - id: b\n    task: { type: x, retires: 2 }\n',
+      })
+      .catch((e: unknown) => e);
     expect(bad).toMatchObject({ code: 'E_INVALID_INPUT', status: 400, path: ['body', 'yaml'] });
     // Every problem, as `troupe validate` reports them, each at its line and column; the message names the first.
     expect((bad as ApiError).message).toMatch(/^yaml:3:5 error E_STEP_KIND_MISSING steps\[0\]: .*\(and 1 more\)$/);
     expect((bad as ApiError).problems).toEqual([
       expect.objectContaining({ code: 'E_STEP_KIND_MISSING', severity: 'error', line: 3, column: 5, path: 'steps[0]' }),
-      expect.objectContaining({ code: 'E_UNKNOWN_KEY', severity: 'error', line: 6, column: 22, path: 'steps[1].task.retires', suggestion: 'requires' }),
+      expect.objectContaining({
+        code: 'E_UNKNOWN_KEY',
+        severity: 'error',
+        line: 6,
+        column: 22,
+        path: 'steps[1].task.retires',
+        suggestion: 'requires',
+      }),
     ]);
   });
 
@@ -138,24 +163,40 @@ describe('the client against a server', () => {
     ].join('\n');
     const missing = await client.runs.apply({ yaml, runId: 'greet-0' }).catch((e: unknown) => e);
     expect(missing).toMatchObject({ code: 'E_INVALID_INPUT', status: 400 });
-    expect((missing as ApiError).problems).toContainEqual(expect.objectContaining({ code: 'E_INPUT_MISSING', line: 3, column: 8, path: 'inputs.who' }));
-    expect(await client.runs.get('greet-0').catch((e: unknown) => e)).toMatchObject({ code: 'E_UNKNOWN_RUN', status: 404 });
+    expect((missing as ApiError).problems).toContainEqual(
+      expect.objectContaining({ code: 'E_INPUT_MISSING', line: 3, column: 8, path: 'inputs.who' }),
+    );
+    expect(await client.runs.get('greet-0').catch((e: unknown) => e)).toMatchObject({
+      code: 'E_UNKNOWN_RUN',
+      status: 404,
+    });
     const run = await client.runs.apply({ yaml, inputs: { who: 'Ada' }, runId: 'greet-1' });
     expect(run).toMatchObject({ id: 'greet-1', pattern: 'greet_twice' });
     expect((await client.wait('greet-1')).status).toBe('completed');
     const second = await client.tasks.get('greet-1/second');
     expect(second).toMatchObject({ status: 'succeeded', result: { did: 'greet_again', input: { to: 'Ada' } } });
     // The same body again answers with the run; the server's library did not gain the pattern.
-    expect(await client.runs.apply({ yaml, inputs: { who: 'Ada' }, runId: 'greet-1' })).toMatchObject({ id: 'greet-1', status: 'completed' });
-    expect(await client.runs.apply({ pattern: 'greet_twice' }).catch((e: unknown) => e)).toMatchObject({ code: 'E_INVALID_INPUT', path: ['body', 'pattern'] });
+    expect(await client.runs.apply({ yaml, inputs: { who: 'Ada' }, runId: 'greet-1' })).toMatchObject({
+      id: 'greet-1',
+      status: 'completed',
+    });
+    expect(await client.runs.apply({ pattern: 'greet_twice' }).catch((e: unknown) => e)).toMatchObject({
+      code: 'E_INVALID_INPUT',
+      path: ['body', 'pattern'],
+    });
   });
 
   it('lists agents; an observer token reads but cannot write', async () => {
     const agents = await client.agents.list();
-    expect(agents.items).toEqual([expect.objectContaining({ id: 'worker-1', transport: 'websocket', capabilities: ['code', 'ci'] })]);
+    expect(agents.items).toEqual([
+      expect.objectContaining({ id: 'worker-1', transport: 'websocket', capabilities: ['code', 'ci'] }),
+    ]);
     const observer = createClient({ url: serve.url, token: OBSERVER_TOKEN });
     expect((await observer.tasks.get('boom')).status).toBe('dead_lettered');
-    expect(await observer.tasks.submit({ type: 'nope' }).catch((e: unknown) => e)).toMatchObject({ code: 'E_FORBIDDEN', status: 403 });
+    expect(await observer.tasks.submit({ type: 'nope' }).catch((e: unknown) => e)).toMatchObject({
+      code: 'E_FORBIDDEN',
+      status: 403,
+    });
   });
 });
 
@@ -171,7 +212,11 @@ describe('events', () => {
     const resumeAfter = all[4]?.seq as number;
     const controller = new AbortController();
     const response = await fetch(`${serve.url}/v1/events?ticket=tk-1`, {
-      headers: { Authorization: `Bearer ${CLIENT_TOKEN}`, Accept: 'text/event-stream', 'Last-Event-ID': String(resumeAfter) },
+      headers: {
+        Authorization: `Bearer ${CLIENT_TOKEN}`,
+        Accept: 'text/event-stream',
+        'Last-Event-ID': String(resumeAfter),
+      },
       signal: controller.signal,
     });
     expect(response.headers.get('content-type')).toContain('text/event-stream');

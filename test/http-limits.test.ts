@@ -11,11 +11,14 @@ afterEach(async () => {
   t = undefined;
 });
 
-const get = (token: string) => fetch(`${t?.server.httpUrl}/v1/tasks`, { headers: { Authorization: `Bearer ${token}` } });
+const get = (token: string) =>
+  fetch(`${t?.server.httpUrl}/v1/tasks`, { headers: { Authorization: `Bearer ${token}` } });
 
 describe('HTTP rate limits', () => {
   it('refuse a token past its burst with 429 and Retry-After, leave other tokens alone, and refill with time', async () => {
-    t = await startTestServer({ server: { clientTokens: [CLIENT_A, CLIENT_B], httpRateLimit: { requestsPerSecond: 2, burst: 3 } } });
+    t = await startTestServer({
+      server: { clientTokens: [CLIENT_A, CLIENT_B], httpRateLimit: { requestsPerSecond: 2, burst: 3 } },
+    });
     for (let i = 0; i < 3; i++) expect((await get(CLIENT_A)).status).toBe(200);
     const limited = await get(CLIENT_A);
     expect(limited.status).toBe(429);

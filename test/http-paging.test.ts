@@ -41,7 +41,11 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'troupe-paging-'));
   db = join(dir, 'troupe.db');
   // One real task, cancelled (settled), whose record is the model of 10,500 more.
-  const runtime = createRuntime({ store: new SqliteStore({ path: db }), clock: new SimulatedClock(T0), logger: silent });
+  const runtime = createRuntime({
+    store: new SqliteStore({ path: db }),
+    clock: new SimulatedClock(T0),
+    logger: silent,
+  });
   await runtime.start();
   await runtime.tasks.create({ id: 'model', type: 'bulk', input: { n: 0 } });
   await runtime.tasks.cancel('model', 'a model to copy');
@@ -57,7 +61,15 @@ beforeAll(async () => {
       // Two tasks per millisecond: ties are broken by id.
       created.set(id(n), T0 + 1 + Math.floor(n / 2));
     }
-    await store.commit({ actors, created, timersSet: [], timersCleared: [], events: [], outbox: [], outboxDelivered: [] });
+    await store.commit({
+      actors,
+      created,
+      timersSet: [],
+      timersCleared: [],
+      events: [],
+      outbox: [],
+      outboxDelivered: [],
+    });
   }
   await store.close();
 }, 60_000);
@@ -77,7 +89,10 @@ describe('paging settled work', () => {
       // One read of the page and one row more (to know that a next page exists).
       expect(store.paged).toBe(101);
       expect(store.listed).toBe(0);
-      const second = await runtime.tasks.page({ status: 'cancelled' }, { limit: 100, order: 'newest', after: first.next ?? undefined });
+      const second = await runtime.tasks.page(
+        { status: 'cancelled' },
+        { limit: 100, order: 'newest', after: first.next ?? undefined },
+      );
       expect(second.items[0]?.id).toBe(id(SETTLED - 101));
       expect(store.paged).toBe(202);
     } finally {
@@ -116,9 +131,16 @@ describe('paging settled work', () => {
       expect(seen).toEqual(['model', ...Array.from({ length: SETTLED }, (_, n) => id(n)), 'live-1']);
       // Filters the store cannot apply read on until the page is full: the one queued task.
       const queued = await call(serve.url, 'GET', '/v1/tasks?status=queued&limit=5');
-      expect(queued.body).toEqual({ items: [expect.objectContaining({ id: 'live-1', status: 'queued' })], nextCursor: null });
+      expect(queued.body).toEqual({
+        items: [expect.objectContaining({ id: 'live-1', status: 'queued' })],
+        nextCursor: null,
+      });
       const typed = await call(serve.url, 'GET', '/v1/tasks?type=bulk&limit=3&order=newest');
-      expect(typed.body.items.map((t: { id: string }) => t.id)).toEqual([id(SETTLED - 1), id(SETTLED - 2), id(SETTLED - 3)]);
+      expect(typed.body.items.map((t: { id: string }) => t.id)).toEqual([
+        id(SETTLED - 1),
+        id(SETTLED - 2),
+        id(SETTLED - 3),
+      ]);
       expect(typed.body.nextCursor).not.toBeNull();
     }, 120_000);
   });

@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RESERVED_ID_PREFIXES } from '../src/core/reserved-ids.js';
 import type { StoredActor } from '../src/engine/store/store.js';
-import { AGENT_TOKEN, OBSERVER_TOKEN, RawClient, startTestServer, type TestServer } from './agent-conformance-helpers.js';
+import {
+  AGENT_TOKEN,
+  OBSERVER_TOKEN,
+  RawClient,
+  startTestServer,
+  type TestServer,
+} from './agent-conformance-helpers.js';
 
 /**
  * Issue 11, item 1: ids never cross kinds. Tasks, tickets, phases, agents, coordinators and
@@ -37,7 +43,10 @@ async function everything(): Promise<unknown> {
     const row = await stored(id);
     // The connected agent's row is rewritten as its stale timer moves on; its content is compared.
     if (row && id === IDS['live agent']) row.updatedAt = 0;
-    rows[id] = { stored: row, live: live ? { kind: live.kind, value: live.snapshot.value, context: live.snapshot.context } : null };
+    rows[id] = {
+      stored: row,
+      live: live ? { kind: live.kind, value: live.snapshot.value, context: live.snapshot.context } : null,
+    };
   }
   return JSON.parse(JSON.stringify(rows));
 }
@@ -49,7 +58,11 @@ beforeAll(async () => {
   await rt.tasks.create({ id: IDS['settled task'], type: 'job', requires: ['done'] });
   expect((await rt.tasks.wait(IDS['settled task'])).result).toEqual({ answer: 42 });
   await rt.tasks.create({ id: IDS['live task'], type: 'job', requires: ['nobody-has-this'] });
-  await rt.tickets.create({ id: IDS.ticket, title: 'a ticket', phases: [{ name: 'build', tasks: [{ id: 'build-1', type: 'x', requires: ['nobody-has-this'] }] }] });
+  await rt.tickets.create({
+    id: IDS.ticket,
+    title: 'a ticket',
+    phases: [{ name: 'build', tasks: [{ id: 'build-1', type: 'x', requires: ['nobody-has-this'] }] }],
+  });
   liveAgent = (await RawClient.agent(t.url, { agentId: IDS['live agent'] })).client;
   await rt.agents.register({ id: IDS['settled agent'], handler: () => null });
   await rt.agents.deregister(IDS['settled agent']);
@@ -76,7 +89,11 @@ describe('an id keeps its first kind forever', () => {
   it("the review's case: hello with a settled task's id is refused and the task's result stays", async () => {
     const client = await RawClient.open(t.url, AGENT_TOKEN);
     const answer = await client.request({ type: 'hello', agentId: IDS['settled task'] });
-    expect(answer).toMatchObject({ type: 'error', code: 'E_DUPLICATE_ID', message: expect.stringContaining('a task with id "done-task"') });
+    expect(answer).toMatchObject({
+      type: 'error',
+      code: 'E_DUPLICATE_ID',
+      message: expect.stringContaining('a task with id "done-task"'),
+    });
     await client.close();
     await t.runtime.idle();
     const task = await t.runtime.tasks.get(IDS['settled task']);
@@ -91,7 +108,10 @@ describe('an id keeps its first kind forever', () => {
       await t.runtime.idle();
       const before = await everything();
       const client = await RawClient.open(t.url, AGENT_TOKEN);
-      expect(await client.request({ type: 'hello', agentId: IDS[holder] })).toMatchObject({ type: 'error', code: 'E_DUPLICATE_ID' });
+      expect(await client.request({ type: 'hello', agentId: IDS[holder] })).toMatchObject({
+        type: 'error',
+        code: 'E_DUPLICATE_ID',
+      });
       await client.close();
       await t.runtime.idle();
       // The grace period a refused hello might have started would mark the other actor lost.
@@ -109,8 +129,17 @@ describe('an id keeps its first kind forever', () => {
   for (const holder of others('settled task', 'live task')) {
     it(`tasks.create and tasks.createMany with the id of a ${holder} are refused`, async () => {
       await refused(() => t.runtime.tasks.create({ id: IDS[holder], type: 'x' }), 'E_DUPLICATE_ID');
-      await refused(() => t.runtime.tasks.createMany([{ id: `fresh-${holder.replace(/ /g, '-')}`, type: 'x' }, { id: IDS[holder], type: 'x' }]), 'E_DUPLICATE_ID');
-      await expect(t.runtime.tasks.get(`fresh-${holder.replace(/ /g, '-')}`)).rejects.toMatchObject({ code: 'E_UNKNOWN_TASK' });
+      await refused(
+        () =>
+          t.runtime.tasks.createMany([
+            { id: `fresh-${holder.replace(/ /g, '-')}`, type: 'x' },
+            { id: IDS[holder], type: 'x' },
+          ]),
+        'E_DUPLICATE_ID',
+      );
+      await expect(t.runtime.tasks.get(`fresh-${holder.replace(/ /g, '-')}`)).rejects.toMatchObject({
+        code: 'E_UNKNOWN_TASK',
+      });
     });
   }
 
@@ -122,7 +151,10 @@ describe('an id keeps its first kind forever', () => {
 
   for (const holder of others('coordinator', 'barrier')) {
     it(`coordinators (join, barrier) with the id of a ${holder} are refused`, async () => {
-      await refused(() => t.runtime.coordination.join({ id: IDS[holder], sources: [IDS['settled task']] }), 'E_DUPLICATE_ID');
+      await refused(
+        () => t.runtime.coordination.join({ id: IDS[holder], sources: [IDS['settled task']] }),
+        'E_DUPLICATE_ID',
+      );
       await refused(() => t.runtime.coordination.barriers.create({ id: IDS[holder], parties: 2 }), 'E_DUPLICATE_ID');
     });
   }
@@ -143,11 +175,15 @@ describe('an id keeps its first kind forever', () => {
     for (const [target, read, own, code] of reads) {
       for (const holder of others(...own)) {
         await expect(read(IDS[holder]), `${target} ${holder}`).rejects.toMatchObject({ code });
-        expect(await observer.request({ type: 'query', target, id: IDS[holder] }), `${target} ${holder}`).toMatchObject({ type: 'error', code });
+        expect(await observer.request({ type: 'query', target, id: IDS[holder] }), `${target} ${holder}`).toMatchObject(
+          { type: 'error', code },
+        );
       }
     }
     for (const holder of others('settled task', 'live task')) {
-      const response = await fetch(`${t.server.httpUrl}/v1/tasks/${IDS[holder]}`, { headers: { Authorization: `Bearer ${CLIENT_TOKEN}` } });
+      const response = await fetch(`${t.server.httpUrl}/v1/tasks/${IDS[holder]}`, {
+        headers: { Authorization: `Bearer ${CLIENT_TOKEN}` },
+      });
       expect(response.status, holder).toBe(404);
       expect(((await response.json()) as { error: { code: string } }).error.code).toBe('E_UNKNOWN_TASK');
     }
@@ -166,9 +202,13 @@ describe('an id keeps its first kind forever', () => {
     }
     for (const holder of others('settled task', 'live task')) {
       await refused(() => t.runtime.tasks.cancel(IDS[holder]), 'E_UNKNOWN_TASK');
-      await refused(() => t.runtime.leases.complete(IDS[holder], `${IDS[holder]}#made-up`, { result: 1 }), 'E_UNKNOWN_TASK');
+      await refused(
+        () => t.runtime.leases.complete(IDS[holder], `${IDS[holder]}#made-up`, { result: 1 }),
+        'E_UNKNOWN_TASK',
+      );
     }
-    for (const holder of others('ticket')) await refused(() => t.runtime.tickets.cancel(IDS[holder]), 'E_UNKNOWN_TICKET');
+    for (const holder of others('ticket'))
+      await refused(() => t.runtime.tickets.cancel(IDS[holder]), 'E_UNKNOWN_TICKET');
   });
 
   it('the host refuses a request addressed to the wrong kind, live or settled (E_ID_KIND_CONFLICT)', async () => {
@@ -180,7 +220,7 @@ describe('an id keeps its first kind forever', () => {
     }
   });
 
-  it('ids with the runtime\'s own prefixes are reserved: every entry point refuses them', async () => {
+  it("ids with the runtime's own prefixes are reserved: every entry point refuses them", async () => {
     for (const prefix of RESERVED_ID_PREFIXES) {
       const id = `${prefix}mine`;
       await refused(() => t.runtime.tasks.create({ id, type: 'x' }), 'E_INVALID_INPUT');
@@ -189,7 +229,11 @@ describe('an id keeps its first kind forever', () => {
       await refused(() => t.runtime.coordination.join({ id, sources: [IDS['settled task']] }), 'E_INVALID_INPUT');
       await refused(() => t.runtime.patterns.apply({ pattern: 'pipeline', runId: id }), 'E_INVALID_INPUT');
       const client = await RawClient.open(t.url, AGENT_TOKEN);
-      expect(await client.request({ type: 'hello', agentId: id })).toMatchObject({ type: 'error', code: 'E_INVALID_MESSAGE', message: expect.stringContaining('reserved') });
+      expect(await client.request({ type: 'hello', agentId: id })).toMatchObject({
+        type: 'error',
+        code: 'E_INVALID_MESSAGE',
+        message: expect.stringContaining('reserved'),
+      });
       await client.close();
     }
   });

@@ -11,7 +11,11 @@ export interface LeaseConformanceOptions {
 }
 
 /** The lease part of the Store contract (leader election), shared by every store. */
-export function describeLeaseConformance(name: string, makeStore: () => Promise<StoreUnderTest>, options: LeaseConformanceOptions = {}): void {
+export function describeLeaseConformance(
+  name: string,
+  makeStore: () => Promise<StoreUnderTest>,
+  options: LeaseConformanceOptions = {},
+): void {
   describe(`Lease conformance: ${name}`, () => {
     let made: StoreUnderTest;
     let store: Store;
@@ -78,7 +82,9 @@ export function describeLeaseConformance(name: string, makeStore: () => Promise<
     });
 
     it('of many takers at once exactly one gets the lease', async () => {
-      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.tryLease('race', `node-${i}`, 60_000, now)));
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) => store.tryLease('race', `node-${i}`, 60_000, now)),
+      );
       expect(results.filter((r) => r !== undefined)).toHaveLength(1);
       expect(await store.leaseHistory('race')).toHaveLength(1);
     });

@@ -28,11 +28,20 @@ it('exports a span per task and attempt, under the trace the client submitted wi
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`;
   serve = await startServe(['--otlp', url]);
-  const agent = await connectAgent({ url: serve.wsUrl, token: AGENT_TOKEN, id: 'a', capabilities: ['w'], handler: () => 'ok' });
+  const agent = await connectAgent({
+    url: serve.wsUrl,
+    token: AGENT_TOKEN,
+    id: 'a',
+    capabilities: ['w'],
+    handler: () => 'ok',
+  });
   const traceId = '0af7651916cd43dd8448eb211c80319c';
-  const made = await call(serve.url, 'POST', '/v1/tasks', { body: { id: 'traced', type: 'summarise', requires: ['w'], traceparent: `00-${traceId}-b7ad6b7169203331-01` } });
+  const made = await call(serve.url, 'POST', '/v1/tasks', {
+    body: { id: 'traced', type: 'summarise', requires: ['w'], traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+  });
   expect(made.status).toBe(201);
-  for (let i = 0; i < 200 && (await call(serve.url, 'GET', '/v1/tasks/traced')).body.status !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 200 && (await call(serve.url, 'GET', '/v1/tasks/traced')).body.status !== 'succeeded'; i++)
+    await new Promise((r) => setTimeout(r, 50));
   await agent.close();
   // Spans leave in batches; stopping the server flushes the last one.
   expect(await serve.stop()).toBe(0);

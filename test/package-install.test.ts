@@ -20,17 +20,33 @@ const dir = mkdtempSync(join(tmpdir(), 'troupe-pack-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const run = (file: string, args: string[], cwd: string): string =>
-  execFileSync(file, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000, env: { ...process.env, npm_config_loglevel: 'error' } });
+  execFileSync(file, args, {
+    cwd,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 180_000,
+    env: { ...process.env, npm_config_loglevel: 'error' },
+  });
 
 /** Every name the README, the docs and the JSDoc examples import from the package, by entry point. */
 function documentedImports(): Map<string, Set<string>> {
-  const files = [join(root, 'README.md'), ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join(root, 'docs', f))];
+  const files = [
+    join(root, 'README.md'),
+    ...readdirSync(join(root, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => join(root, 'docs', f)),
+  ];
   const walk = (d: string): string[] =>
-    readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : []));
+    readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(d, e.name)) : e.name.endsWith('.ts') ? [join(d, e.name)] : [],
+    );
   const out = new Map<string, Set<string>>();
   for (const file of [...files, ...walk(join(root, 'src'))]) {
     for (const m of readFileSync(file, 'utf8').matchAll(/import\s+\{([^}]*)\}\s+from\s+'(troupe(?:\/[a-z]+)?)'/g)) {
-      const names = (m[1] as string).split(',').map((n) => n.trim()).filter((n) => n !== '' && !n.startsWith('type '));
+      const names = (m[1] as string)
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== '' && !n.startsWith('type '));
       const set = out.get(m[2] as string) ?? new Set<string>();
       for (const n of names) set.add(n.split(/\s+as\s+/)[0] as string);
       out.set(m[2] as string, set);
@@ -47,7 +63,7 @@ function readmeExamples(): string {
 }
 
 describe('the troupe bin in a clone', () => {
-  it('runs after npm ci with no build: npx finds the package\'s own bin (a self link) and it runs the source', () => {
+  it("runs after npm ci with no build: npx finds the package's own bin (a self link) and it runs the source", () => {
     const help = run('npx', ['--no-install', 'troupe', '--help'], root);
     expect(help).toContain('Usage: troupe');
   }, 60_000);
@@ -58,7 +74,9 @@ describe('the packed package', () => {
     run('npm', ['pack', '--pack-destination', dir], root);
     const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz')) as string;
     expect(tarball).toBeDefined();
-    const listing = run('tar', ['-tzf', join(dir, tarball)], dir).split('\n').filter(Boolean);
+    const listing = run('tar', ['-tzf', join(dir, tarball)], dir)
+      .split('\n')
+      .filter(Boolean);
     expect(listing).toContain('package/bin/troupe.js');
     expect(listing).toContain('package/dist/src/index.js');
     expect(listing).toContain('package/dist/src/index.d.ts');
@@ -81,14 +99,21 @@ describe('the packed package', () => {
     expect(readdirSync(join(app, '.troupe'))).toContain('demo.db');
 
     writeFileSync(join(app, 'readme.mjs'), readmeExamples());
-    expect(run(process.execPath, ['readme.mjs'], app).trim().split('\n')).toEqual(['completed', 'succeeded a', 'completed']);
+    expect(run(process.execPath, ['readme.mjs'], app).trim().split('\n')).toEqual([
+      'completed',
+      'succeeded a',
+      'completed',
+    ]);
 
     const imports = documentedImports();
     expect(imports.get('troupe')).toContain('SqliteStore');
     // One module per entry point, importing it by name as a user's code would.
     const modules = [...imports].map(([spec, names], i) => {
       const file = `imports-${i}.mjs`;
-      writeFileSync(join(app, file), `import * as m from '${spec}';\nconsole.log(JSON.stringify(${JSON.stringify([...names])}.filter((n) => !(n in m)).map((n) => '${spec}: ' + n)));`);
+      writeFileSync(
+        join(app, file),
+        `import * as m from '${spec}';\nconsole.log(JSON.stringify(${JSON.stringify([...names])}.filter((n) => !(n in m)).map((n) => '${spec}: ' + n)));`,
+      );
       return file;
     });
     const missing = modules.flatMap((file) => JSON.parse(run(process.execPath, [file], app)) as string[]);

@@ -57,13 +57,21 @@ describe('troupe validate', () => {
     const warned = await troupe('validate', 'patterns/parallel_independent.yaml', '--agent', 'python');
     expect(warned.status).toBe(0);
     expect(warned.out).toContain('W_CAPABILITY_UNOFFERED');
-    expect((await troupe('validate', 'patterns/parallel_independent.yaml', '--agent', 'python', '--strict')).status).toBe(1);
+    expect(
+      (await troupe('validate', 'patterns/parallel_independent.yaml', '--agent', 'python', '--strict')).status,
+    ).toBe(1);
   });
 
   it('prints JSON reports with --json', async () => {
     const { out } = await troupe('validate', `${BAD}/unknown-step.yaml`, '--json');
-    const reports = JSON.parse(out) as Array<{ ok: boolean; problems: Array<{ code: string; line: number; column: number; path: string }> }>;
-    expect(reports[0]).toMatchObject({ ok: false, problems: [{ code: 'E_UNKNOWN_STEP', line: 9, column: 14, path: 'steps[1].join.from[0]' }] });
+    const reports = JSON.parse(out) as Array<{
+      ok: boolean;
+      problems: Array<{ code: string; line: number; column: number; path: string }>;
+    }>;
+    expect(reports[0]).toMatchObject({
+      ok: false,
+      problems: [{ code: 'E_UNKNOWN_STEP', line: 9, column: 14, path: 'steps[1].join.from[0]' }],
+    });
   });
 
   it('reports a missing file as missing (not as a YAML error), with the nearest built-in name', async () => {
@@ -86,7 +94,10 @@ describe('troupe validate', () => {
     const { out, status } = await troupe('validate', 'fork_join', 'pipeline');
     expect(status).toBe(0);
     expect(out).toBe('2 files checked: 2 ok, 0 errors, 0 warnings');
-    const json = JSON.parse((await troupe('validate', 'fork_join', '--json')).out) as Array<{ file: string; ok: boolean }>;
+    const json = JSON.parse((await troupe('validate', 'fork_join', '--json')).out) as Array<{
+      file: string;
+      ok: boolean;
+    }>;
     expect(json).toEqual([{ file: 'patterns/fork_join.yaml', ok: true, problems: [] }]);
   });
 });
@@ -146,7 +157,13 @@ describe('troupe run', () => {
   });
 
   it('sends a signal at a simulated time', async () => {
-    const { out, status } = await troupe('run', 'test/fixtures/patterns/approval-gate.yaml', '--signal', 'approved@45m', '--quiet');
+    const { out, status } = await troupe(
+      'run',
+      'test/fixtures/patterns/approval-gate.yaml',
+      '--signal',
+      'approved@45m',
+      '--quiet',
+    );
     expect(status).toBe(0);
     expect(out).toMatch(/approval +\+0h\d\dm → +\+0h4[56]m/);
   });

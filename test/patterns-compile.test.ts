@@ -6,7 +6,9 @@ import type { CompiledPattern } from '../src/features/patterns/compile/compile.j
 import type { StepMeta } from '../src/features/patterns/compile/state-kit.js';
 import { PatternLibrary } from '../src/features/patterns/load/library.js';
 
-const BUILT_IN = readdirSync('patterns').filter((f) => f.endsWith('.yaml')).sort();
+const BUILT_IN = readdirSync('patterns')
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 function builtIn(file: string): PatternReport {
   return checkPatternText(readFileSync(`patterns/${file}`, 'utf8'), `patterns/${file}`, { requireInputs: true });
@@ -25,9 +27,20 @@ function compile(yaml: string, values: Record<string, unknown> = {}): PatternRep
 describe('built-in patterns', () => {
   it('are the fourteen of the issue', () => {
     expect(BUILT_IN.map((f) => f.replace('.yaml', ''))).toEqual([
-      'conditional_branching', 'fan_out_fan_in', 'fork_join', 'incremental_with_validation', 'majority_vote', 'map_reduce',
-      'parallel_implementation', 'parallel_independent', 'parallel_with_sync_points', 'pipeline', 'primary_with_reviewers',
-      'review_feedback_loop', 'scatter_gather', 'sequential_handoff',
+      'conditional_branching',
+      'fan_out_fan_in',
+      'fork_join',
+      'incremental_with_validation',
+      'majority_vote',
+      'map_reduce',
+      'parallel_implementation',
+      'parallel_independent',
+      'parallel_with_sync_points',
+      'pipeline',
+      'primary_with_reviewers',
+      'review_feedback_loop',
+      'scatter_gather',
+      'sequential_handoff',
     ]);
   });
 
@@ -62,7 +75,16 @@ describe('the compiled statechart', () => {
   it('has one state per step, failure and timeout branches, and finals for each outcome', () => {
     const report = builtIn('parallel_implementation.yaml');
     const root = report.compiled!.machine.root;
-    expect(Object.keys(root.states)).toEqual(['pending', 'implement', 'integrate', 'completed', 'failed', 'timed_out', 'escalated', 'cancelled']);
+    expect(Object.keys(root.states)).toEqual([
+      'pending',
+      'implement',
+      'integrate',
+      'completed',
+      'failed',
+      'timed_out',
+      'escalated',
+      'cancelled',
+    ]);
     expect([...root.states.integrate!.transitions.keys()].sort()).toEqual(['step.done', 'step.failed', 'timer']);
   });
 
@@ -70,18 +92,35 @@ describe('the compiled statechart', () => {
     const compiled = builtIn('parallel_implementation.yaml').compiled!;
     const asked: Array<{ type: string; params: unknown }> = [];
     const machine = compiled.machine.provide({
-      actions: Object.fromEntries(['patternRunStep', 'setTimer', 'clearTimer', 'patternCancelStep', 'patternSettled', 'emit'].map((t) => [t, (_: unknown, params: unknown) => asked.push({ type: t, params })])),
+      actions: Object.fromEntries(
+        ['patternRunStep', 'setTimer', 'clearTimer', 'patternCancelStep', 'patternSettled', 'emit'].map((t) => [
+          t,
+          (_: unknown, params: unknown) => asked.push({ type: t, params }),
+        ]),
+      ),
     });
     const actor = createActor(machine, { input }).start();
     expect(asked).toEqual([]);
     actor.send({ type: 'pattern.start', now: 1_500 });
-    expect(asked.find((a) => a.type === 'patternRunStep')?.params).toMatchObject({ runId: 'r1', step: 'implement', round: 1 });
+    expect(asked.find((a) => a.type === 'patternRunStep')?.params).toMatchObject({
+      runId: 'r1',
+      step: 'implement',
+      round: 1,
+    });
     actor.send({ type: 'step.done', step: 'implement', now: 2_000 });
-    expect(asked.find((a) => a.type === 'setTimer')?.params).toEqual({ name: 'integrate.timeout', at: 2_000 + 2 * 3_600_000 });
+    expect(asked.find((a) => a.type === 'setTimer')?.params).toEqual({
+      name: 'integrate.timeout',
+      at: 2_000 + 2 * 3_600_000,
+    });
     actor.send({ type: 'timer', name: 'integrate.timeout', now: 9_000_000 });
     const snapshot = actor.getSnapshot();
     expect(snapshot.value).toBe('timed_out');
-    expect(snapshot.context).toMatchObject({ outcome: 'timed_out', failure: { step: 'integrate', kind: 'timed_out' }, startedAt: 1_500, settledAt: 9_000_000 });
+    expect(snapshot.context).toMatchObject({
+      outcome: 'timed_out',
+      failure: { step: 'integrate', kind: 'timed_out' },
+      startedAt: 1_500,
+      settledAt: 9_000_000,
+    });
     expect(asked.filter((a) => a.type === 'patternSettled')).toHaveLength(1);
   });
 
@@ -111,7 +150,10 @@ describe('the compiled statechart', () => {
     actor.send({ type: 'pattern.start' });
     actor.send({ type: 'step.done', step: 'reviewed_work/work' });
     actor.send({ type: 'review.rejected', step: 'reviewed_work', feedback: 'add tests' });
-    expect(actor.getSnapshot().context).toMatchObject({ rounds: { reviewed_work: 2 }, feedback: { reviewed_work: 'add tests' } });
+    expect(actor.getSnapshot().context).toMatchObject({
+      rounds: { reviewed_work: 2 },
+      feedback: { reviewed_work: 'add tests' },
+    });
     actor.send({ type: 'step.done', step: 'reviewed_work/work' });
     actor.send({ type: 'review.rejected', step: 'reviewed_work', feedback: 'still no tests' });
     expect(actor.getSnapshot().value).toBe('escalated');
@@ -160,7 +202,11 @@ steps:
     join: { from: wide }
 `);
     expect(report.problems.map((p) => [p.code, p.path, p.message])).toEqual([
-      ['E_REF_NOT_BEFORE', 'steps[4].join.from', 'step "together" uses step "wide", but it does not run on every path to this step'],
+      [
+        'E_REF_NOT_BEFORE',
+        'steps[4].join.from',
+        'step "together" uses step "wide", but it does not run on every path to this step',
+      ],
     ]);
   });
 
@@ -190,8 +236,12 @@ steps:
   });
 
   it('warns about capabilities no registered agent offers', () => {
-    const report = checkPatternText(readFileSync('patterns/parallel_independent.yaml', 'utf8'), 'p.yaml', { agents: [['python']] });
+    const report = checkPatternText(readFileSync('patterns/parallel_independent.yaml', 'utf8'), 'p.yaml', {
+      agents: [['python']],
+    });
     expect(report.ok).toBe(true);
-    expect(report.problems.map((p) => [p.code, p.message])).toEqual([['W_CAPABILITY_UNOFFERED', 'step "work" requires react; no agent offers react']]);
+    expect(report.problems.map((p) => [p.code, p.message])).toEqual([
+      ['W_CAPABILITY_UNOFFERED', 'step "work" requires react; no agent offers react'],
+    ]);
   });
 });

@@ -39,7 +39,12 @@ afterEach(async () => {
 
 async function run(policy: string) {
   clock = new SimulatedClock(0);
-  runtime = createRuntime({ clock, logger: pino({ level: 'silent' }), heartbeatIntervalMs: 3_600_000, staleAfterMs: 3_600_000_000 });
+  runtime = createRuntime({
+    clock,
+    logger: pino({ level: 'silent' }),
+    heartbeatIntervalMs: 3_600_000,
+    staleAfterMs: 3_600_000_000,
+  });
   await runtime.controls.setRateLimit({ key: 'api', limit: 10, per: 3_600_000 });
   await runtime.agents.register({
     id: 'agent',
@@ -85,7 +90,11 @@ describe('controls in YAML patterns', () => {
   it('needs with on_failure fail: the report is dead-lettered without running; skip (the default) skips it', async () => {
     await run('fail');
     const failed = await runtime.tasks.get('r/report');
-    expect([failed.status, failed.error?.code, failed.attempts.length]).toEqual(['dead_lettered', 'E_DEPENDENCY_FAILED', 0]);
+    expect([failed.status, failed.error?.code, failed.attempts.length]).toEqual([
+      'dead_lettered',
+      'E_DEPENDENCY_FAILED',
+      0,
+    ]);
     await runtime.stop();
     await run('skip');
     expect((await runtime.tasks.get('r/report')).status).toBe('skipped');
@@ -96,9 +105,15 @@ describe('controls in YAML patterns', () => {
     runtime = createRuntime({ clock, logger: pino({ level: 'silent' }) });
     runtime.patterns.add(pattern('continue'), 'controlled.yaml');
     const compiled = runtime.patterns.compile('controlled_continue');
-    expect(drawPattern(compiled, 'mermaid')).toMatch(/note right of \S*report : needs build \(on failure skip\), lint \(on failure continue\)/);
-    expect(drawPattern(compiled, 'dot')).toMatch(/"[^"]*lint" -> "[^"]*report" \[style=dashed, constraint=false, label="needs \(on failure continue\)"\]/);
-    const json = JSON.parse(drawPattern(compiled, 'json')) as { nodes: Array<{ key: string; needs?: Array<{ step: string; onFailure: string }> }> };
+    expect(drawPattern(compiled, 'mermaid')).toMatch(
+      /note right of \S*report : needs build \(on failure skip\), lint \(on failure continue\)/,
+    );
+    expect(drawPattern(compiled, 'dot')).toMatch(
+      /"[^"]*lint" -> "[^"]*report" \[style=dashed, constraint=false, label="needs \(on failure continue\)"\]/,
+    );
+    const json = JSON.parse(drawPattern(compiled, 'json')) as {
+      nodes: Array<{ key: string; needs?: Array<{ step: string; onFailure: string }> }>;
+    };
     expect(json.nodes.find((n) => n.key === 'report')?.needs?.map((n) => n.onFailure)).toEqual(['skip', 'continue']);
   });
 });

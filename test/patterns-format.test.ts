@@ -16,16 +16,22 @@ describe('the pattern format', () => {
 
   it('names every step kind in the JSON Schema and lets ${var} stand for non-string values', () => {
     const schema = patternJsonSchema() as { $defs: Record<string, { anyOf?: unknown[] }>; required: string[] };
-    for (const kind of STEP_KINDS) expect(Object.keys(schema.$defs)).toContain(`${kind[0]!.toUpperCase()}${kind.slice(1)}Step`);
+    for (const kind of STEP_KINDS)
+      expect(Object.keys(schema.$defs)).toContain(`${kind[0]!.toUpperCase()}${kind.slice(1)}Step`);
     expect(schema.required).toEqual(['name', 'steps']);
     const vote = JSON.stringify(schema.$defs.VoteStep);
     expect(vote).toContain('"^\\\\$\\\\{[A-Za-z_][A-Za-z0-9_.]*\\\\}$"');
   });
 
   it('reads durations with units', () => {
-    expect([durationMs(250), durationMs('500ms'), durationMs('30s'), durationMs('5m'), durationMs('2h'), durationMs('1d')]).toEqual([
-      250, 500, 30_000, 300_000, 7_200_000, 86_400_000,
-    ]);
+    expect([
+      durationMs(250),
+      durationMs('500ms'),
+      durationMs('30s'),
+      durationMs('5m'),
+      durationMs('2h'),
+      durationMs('1d'),
+    ]).toEqual([250, 500, 30_000, 300_000, 7_200_000, 86_400_000]);
     expect(() => durationMs('5 minutes')).toThrow(RangeError);
   });
 
@@ -48,12 +54,17 @@ describe('docs/patterns.md', () => {
     const doc = readFileSync('docs/patterns.md', 'utf8');
     const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
     expect(blocks.length).toBeGreaterThan(12);
-    for (const block of blocks) expect(parseDocument(block).errors.map((e) => e.message), block).toEqual([]);
+    for (const block of blocks)
+      expect(
+        parseDocument(block).errors.map((e) => e.message),
+        block,
+      ).toEqual([]);
   });
 
   it('has an example for every step kind', () => {
     const doc = readFileSync('docs/patterns.md', 'utf8');
-    for (const kind of STEP_KINDS) expect(doc).toMatch(new RegExp(`### \`${kind}\` — [\\s\\S]*?\`\`\`yaml\\n[\\s\\S]*?${kind}:`));
+    for (const kind of STEP_KINDS)
+      expect(doc).toMatch(new RegExp(`### \`${kind}\` — [\\s\\S]*?\`\`\`yaml\\n[\\s\\S]*?${kind}:`));
   });
 });
 

@@ -15,7 +15,9 @@ describe('pattern inputs', () => {
     const r = resolveInputs(decls, { names: ['a'] });
     expect(r.values.get('n')).toBe(2);
     expect(r.values.get('names')).toEqual(['a']);
-    expect(r.issues).toEqual([{ name: 'ratio', code: 'E_INPUT_MISSING', message: expect.stringContaining('no default') }]);
+    expect(r.issues).toEqual([
+      { name: 'ratio', code: 'E_INPUT_MISSING', message: expect.stringContaining('no default') },
+    ]);
   });
 
   it('gives required inputs a stand-in when only checking', () => {
@@ -58,6 +60,9 @@ describe('pattern inputs', () => {
     ].join('\n');
     const source = parsePatternSource(text, 'p.yaml');
     expect((resolvePattern(source).pattern?.steps[0] as { vote: { voters: unknown } }).vote.voters).toBe(3);
-    expect((resolvePattern(source, { values: { voters: 7 } }).pattern?.steps[0] as { vote: { voters: unknown } }).vote.voters).toBe(7);
+    expect(
+      (resolvePattern(source, { values: { voters: 7 } }).pattern?.steps[0] as { vote: { voters: unknown } }).vote
+        .voters,
+    ).toBe(7);
   });
 });

@@ -22,39 +22,76 @@ function buildPattern(plan: Plan): Pattern {
   plan.forEach(({ kind, seed, timeout }, i) => {
     const id = `s${i}`;
     const tasksBefore = made.filter((m) => m.kind === 'task' || m.kind === 'split');
-    const resultBefore = made.filter((m) => ['task', 'split', 'join', 'merge', 'vote', 'review', 'pipeline'].includes(m.kind));
+    const resultBefore = made.filter((m) =>
+      ['task', 'split', 'join', 'merge', 'vote', 'review', 'pipeline'].includes(m.kind),
+    );
     const step: Record<string, unknown> = { id };
     if (timeout) step.timeout = `${(seed % 5) + 1}m`;
     let tasks = 0;
     if (kind === 'split') {
       tasks = (seed % 4) + 1;
-      step.split = seed % 2 === 0 ? { count: tasks, task: task(i) } : { tasks: Array.from({ length: tasks }, (_, n) => task(i, n)) };
+      step.split =
+        seed % 2 === 0
+          ? { count: tasks, task: task(i) }
+          : { tasks: Array.from({ length: tasks }, (_, n) => task(i, n)) };
     } else if (kind === 'join' && tasksBefore.length > 0) {
       const from = tasksBefore.slice(-((seed % tasksBefore.length) + 1));
       const n = from.reduce((s, m) => s + m.tasks, 0);
       const strategies = ['all', 'any', 'majority', 'k_of_n'] as const;
       const strategy = strategies[seed % 4]!;
-      step.join = { from: from.map((m) => m.id), strategy, ...(strategy === 'k_of_n' ? { k: (seed % n) + 1 } : {}), ...(seed % 3 === 0 ? { then: task(i) } : {}) };
+      step.join = {
+        from: from.map((m) => m.id),
+        strategy,
+        ...(strategy === 'k_of_n' ? { k: (seed % n) + 1 } : {}),
+        ...(seed % 3 === 0 ? { then: task(i) } : {}),
+      };
     } else if (kind === 'sync' && tasksBefore.length > 0) {
       const from = tasksBefore[seed % tasksBefore.length]!;
       step.timeout = '10m';
       step.sync = { wait_for: [from.id], required: (seed % from.tasks) + 1 };
     } else if (kind === 'merge' && resultBefore.length > 0) {
-      step.merge = { from: [resultBefore[seed % resultBefore.length]!.id], strategy: ['combine', 'union', 'intersection', 'majority'][seed % 4] };
+      step.merge = {
+        from: [resultBefore[seed % resultBefore.length]!.id],
+        strategy: ['combine', 'union', 'intersection', 'majority'][seed % 4],
+      };
     } else if (kind === 'vote') {
       step.vote = { voters: (seed % 5) + 1, task: task(i), ...(seed % 2 === 0 ? { on_tie: 'escalate' } : {}) };
     } else if (kind === 'review') {
-      step.review = { work: task(i), reviewers: [task(i, 1), task(i, 2)].slice(0, (seed % 2) + 1), max_rounds: (seed % 3) + 1 };
+      step.review = {
+        work: task(i),
+        reviewers: [task(i, 1), task(i, 2)].slice(0, (seed % 2) + 1),
+        max_rounds: (seed % 3) + 1,
+      };
     } else if (kind === 'pipeline') {
       const stages = (seed % 3) + 1;
       step.pipeline = {
-        stages: Array.from({ length: stages }, (_, n) => ({ id: `p${n}`, task: task(i, n), produces: [`a${n}`], ...(n > 0 ? { consumes: [`a${n - 1}`] } : {}) })),
+        stages: Array.from({ length: stages }, (_, n) => ({
+          id: `p${n}`,
+          task: task(i, n),
+          produces: [`a${n}`],
+          ...(n > 0 ? { consumes: [`a${n - 1}`] } : {}),
+        })),
       };
     } else if (kind === 'saga') {
-      step.saga = { steps: Array.from({ length: (seed % 3) + 1 }, (_, n) => ({ id: `g${n}`, task: task(i, n), ...(n % 2 === 0 ? { compensate: task(i, n + 10) } : {}) })) };
+      step.saga = {
+        steps: Array.from({ length: (seed % 3) + 1 }, (_, n) => ({
+          id: `g${n}`,
+          task: task(i, n),
+          ...(n % 2 === 0 ? { compensate: task(i, n + 10) } : {}),
+        })),
+      };
     } else if (kind === 'branch' && i > 0 && resultBefore.some((m) => m.id === `s${i - 1}`)) {
       const decisions = ['continue', 'end', 'error'] as const;
-      step.branch = { rules: [{ key: 'score', operator: ['>', '<', '==', 'in'][seed % 4], value: seed % 4 === 3 ? [seed] : seed, decision: decisions[seed % 3] }] };
+      step.branch = {
+        rules: [
+          {
+            key: 'score',
+            operator: ['>', '<', '==', 'in'][seed % 4],
+            value: seed % 4 === 3 ? [seed] : seed,
+            decision: decisions[seed % 3],
+          },
+        ],
+      };
     } else if (kind === 'wait') {
       step.timeout = '1h';
       step.wait = { signal: `go${i}` };
@@ -71,7 +108,19 @@ function buildPattern(plan: Plan): Pattern {
 
 const planArb = fc.array(
   fc.record({
-    kind: fc.constantFrom('task', 'split', 'join', 'sync', 'merge', 'vote', 'review', 'pipeline', 'saga', 'branch', 'wait'),
+    kind: fc.constantFrom(
+      'task',
+      'split',
+      'join',
+      'sync',
+      'merge',
+      'vote',
+      'review',
+      'pipeline',
+      'saga',
+      'branch',
+      'wait',
+    ),
     seed: fc.nat({ max: 1_000 }),
     timeout: fc.boolean(),
   }),
@@ -91,7 +140,11 @@ describe('random valid patterns', () => {
         const root = report.compiled!.machine.root;
         for (const step of pattern.steps) {
           expect(root.states[step.id]).toBeDefined();
-          expect(root.states[step.id]!.transitions.has('timer') || step.timeout === undefined || Object.keys(root.states[step.id]!.states).length > 0).toBe(true);
+          expect(
+            root.states[step.id]!.transitions.has('timer') ||
+              step.timeout === undefined ||
+              Object.keys(root.states[step.id]!.states).length > 0,
+          ).toBe(true);
         }
       }),
       { numRuns: 150 },

@@ -13,7 +13,9 @@ import { createRuntime } from '../src/runtime.js';
  * the runtime: each path's events become scripted agent outcomes and clock moves, and the live
  * run must end in the state the path predicts.
  */
-const BUILT_IN = readdirSync('patterns').filter((f) => f.endsWith('.yaml')).sort();
+const BUILT_IN = readdirSync('patterns')
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 /** The event types a built-in pattern's header comment says it emits. */
 function headerEmits(text: string): Set<string> {
@@ -21,7 +23,12 @@ function headerEmits(text: string): Set<string> {
   const start = lines.findIndex((l) => l.startsWith('# Emits:'));
   const block = [lines[start]!.slice('# Emits:'.length)];
   for (let i = start + 1; lines[i]?.startsWith('#   '); i++) block.push(lines[i]!.slice(1));
-  return new Set(block.join(' ').split(/[\s,|]+/).filter(Boolean));
+  return new Set(
+    block
+      .join(' ')
+      .split(/[\s,|]+/)
+      .filter(Boolean),
+  );
 }
 
 describe.each(BUILT_IN)('%s: generated paths replayed on the runtime', (file) => {
@@ -32,7 +39,12 @@ describe.each(BUILT_IN)('%s: generated paths replayed on the runtime', (file) =>
 
   it.each(paths.map((p) => [p.id, p] as const))('%s reaches the predicted state', async (_id, path) => {
     const clock = new SimulatedClock(0);
-    const runtime = createRuntime({ clock, logger: pino({ level: 'silent' }), heartbeatIntervalMs: 3_600_000, staleAfterMs: 1_000 * 3_600_000 });
+    const runtime = createRuntime({
+      clock,
+      logger: pino({ level: 'silent' }),
+      heartbeatIntervalMs: 3_600_000,
+      staleAfterMs: 1_000 * 3_600_000,
+    });
     runtime.events.subscribe({ types: ['pattern.*', 'coordination.*'] }, (e) => emitted.add(e.type));
     try {
       const run = await replayPath(runtime, clock, compiled, path, 'run-1');

@@ -6,7 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TaskHandler } from '../src/engine/api/task-handler.js';
 import { checkPatternText } from '../src/features/patterns/check-pattern.js';
 import { PatternLibrary } from '../src/features/patterns/load/library.js';
-import { compileDefinition, definitionIdOf, PATTERN_DEFINITION_KIND, PatternDefinitions, type PatternDefinition } from '../src/features/patterns/run/definitions.js';
+import {
+  compileDefinition,
+  definitionIdOf,
+  PATTERN_DEFINITION_KIND,
+  PatternDefinitions,
+  type PatternDefinition,
+} from '../src/features/patterns/run/definitions.js';
 import { patternKindOf, RegisteredPatterns } from '../src/features/patterns/run/registered.js';
 import type { PatternRunView } from '../src/features/patterns/run/run-view.js';
 import { SimulatedClock } from '../src/engine/clock.js';
@@ -62,7 +68,10 @@ interface Logged {
 
 function capture(): Logged {
   const lines: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { logger, lines };
 }
 
@@ -71,7 +80,13 @@ const problemsOf = (logged: Logged) => logged.lines.filter((l) => (l['level'] as
 const runtimes: Runtime[] = [];
 
 function open(store: Store, clock: SimulatedClock, logger: Logger = pino({ level: 'silent' })): Runtime {
-  const runtime = createRuntime({ store, clock, logger, heartbeatIntervalMs: 3_600_000, staleAfterMs: 1_000 * 3_600_000 });
+  const runtime = createRuntime({
+    store,
+    clock,
+    logger,
+    heartbeatIntervalMs: 3_600_000,
+    staleAfterMs: 1_000 * 3_600_000,
+  });
   runtimes.push(runtime);
   return runtime;
 }
@@ -87,7 +102,15 @@ async function outcomeOf(runtime: Runtime, view: PatternRunView) {
     .filter((t) => t.id.startsWith(`${view.id}/`))
     .map((t) => ({ id: t.id, status: t.status, result: t.result, attempt: t.attempt }))
     .sort((a, b) => a.id.localeCompare(b.id));
-  return { kind: view.kind, status: view.status, state: view.state, results: view.results, failure: view.failure, rounds: view.rounds, tasks };
+  return {
+    kind: view.kind,
+    status: view.status,
+    state: view.state,
+    results: view.results,
+    failure: view.failure,
+    rounds: view.rounds,
+    tasks,
+  };
 }
 
 async function definitionsIn(store: Store) {
@@ -170,7 +193,11 @@ describe('pattern runs after a restart, without registering the pattern again', 
     const clock = new SimulatedClock(0);
     const first = open(store, clock);
     // No agent at all: the run waits at its first increment.
-    const run = await first.patterns.apply({ pattern: 'incremental_with_validation', inputs: { first: 'users', rounds: 1 }, runId: 'inc' });
+    const run = await first.patterns.apply({
+      pattern: 'incremental_with_validation',
+      inputs: { first: 'users', rounds: 1 },
+      runId: 'inc',
+    });
     await first.idle();
     expect((await first.patterns.get('inc')).status).toBe('running');
     await first.stop();
@@ -179,7 +206,12 @@ describe('pattern runs after a restart, without registering the pattern again', 
 
     const second = open(store, new SimulatedClock(clock.now()));
     await second.start();
-    await second.agents.register({ id: 'agent', capabilities: ['python', 'architecture', 'testing'], capacity: 10, handler: (t) => (t.type.endsWith('review') ? { approved: true } : { ok: true }) });
+    await second.agents.register({
+      id: 'agent',
+      capabilities: ['python', 'architecture', 'testing'],
+      capacity: 10,
+      handler: (t) => (t.type.endsWith('review') ? { approved: true } : { ok: true }),
+    });
     expect(await second.patterns.wait('inc')).toMatchObject({ kind: run.kind, status: 'completed' });
   });
 });
@@ -195,13 +227,19 @@ describe('pattern definitions', () => {
     await runtime.idle();
     const stored = await definitionsIn(store);
     expect(stored.map((d) => d.id)).toEqual([definitionIdOf(one.kind)]);
-    expect(stored[0]).toMatchObject({ settled: true, ticketId: null, context: { kind: one.kind, pattern: { name: 'restart_outer' } } });
+    expect(stored[0]).toMatchObject({
+      settled: true,
+      ticketId: null,
+      context: { kind: one.kind, pattern: { name: 'restart_outer' } },
+    });
     expect((stored[0]?.context as PatternDefinition).uses.map((u) => u.name)).toEqual(['restart_inner']);
     // Other inputs make another kind, with its own definition.
     const other = await runtime.patterns.apply({ pattern: 'restart_outer', inputs: { items: ['x'] }, runId: 'three' });
     expect(other.kind).not.toBe(one.kind);
     await runtime.idle();
-    expect((await definitionsIn(store)).map((d) => d.id).sort()).toEqual([definitionIdOf(one.kind), definitionIdOf(other.kind)].sort());
+    expect((await definitionsIn(store)).map((d) => d.id).sort()).toEqual(
+      [definitionIdOf(one.kind), definitionIdOf(other.kind)].sort(),
+    );
   });
 
   it('commit with the run that first uses them: the run is never stored without its definition', async () => {
@@ -305,7 +343,10 @@ describe('pattern definitions', () => {
       }
     }
     const second = open(new Unreadable(store), new SimulatedClock(clock.now()));
-    await expect(second.start()).rejects.toMatchObject({ code: 'E_STORE', message: expect.stringContaining('pattern definitions') });
+    await expect(second.start()).rejects.toMatchObject({
+      code: 'E_STORE',
+      message: expect.stringContaining('pattern definitions'),
+    });
   });
 
   it('a run whose kind has no definition still fails the start with a message that says what to do', async () => {
@@ -324,6 +365,9 @@ describe('pattern definitions', () => {
       }
     }
     const second = open(new NoDefinitions(store), new SimulatedClock(clock.now()));
-    await expect(second.start()).rejects.toMatchObject({ code: 'E_VERSION_MISMATCH', message: expect.stringContaining('runtime.patterns.register') });
+    await expect(second.start()).rejects.toMatchObject({
+      code: 'E_VERSION_MISMATCH',
+      message: expect.stringContaining('runtime.patterns.register'),
+    });
   });
 });

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { RoutingRule } from '../src/features/patterns/format/steps.js';
 import { decideRoute, ruleMatches, sampleForRoute } from '../src/features/patterns/compile/route-decision.js';
 
-const rule = (key: string, operator: RoutingRule['operator'], value: unknown, extra: Partial<RoutingRule> = {}): RoutingRule => ({
+const rule = (
+  key: string,
+  operator: RoutingRule['operator'],
+  value: unknown,
+  extra: Partial<RoutingRule> = {},
+): RoutingRule => ({
   key,
   operator,
   value,
@@ -32,7 +37,8 @@ describe('routing rules', () => {
   });
 
   it('never matches a missing key, whatever the operator', () => {
-    for (const op of ['!=', 'not_in', 'not_contains'] as const) expect(ruleMatches(rule('k', op, ['x']), {})).toBe(false);
+    for (const op of ['!=', 'not_in', 'not_contains'] as const)
+      expect(ruleMatches(rule('k', op, ['x']), {})).toBe(false);
   });
 
   it('tries the highest priority first and keeps the written order for ties', () => {
@@ -51,11 +57,26 @@ describe('routing rules', () => {
   });
 
   it('samples data that the rules route where asked (property)', () => {
-    const op = fc.constantFrom<RoutingRule['operator']>('==', '!=', '>', '<', '>=', '<=', 'in', 'not_in', 'contains', 'not_contains');
+    const op = fc.constantFrom<RoutingRule['operator']>(
+      '==',
+      '!=',
+      '>',
+      '<',
+      '>=',
+      '<=',
+      'in',
+      'not_in',
+      'contains',
+      'not_contains',
+    );
     const ruleArb = fc.record({
       key: fc.constantFrom('a', 'b', 'a.c'),
       operator: op,
-      value: fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom('x', 'y'), fc.array(fc.constantFrom('x', 'y', 1), { maxLength: 2 })),
+      value: fc.oneof(
+        fc.integer({ min: -5, max: 5 }),
+        fc.constantFrom('x', 'y'),
+        fc.array(fc.constantFrom('x', 'y', 1), { maxLength: 2 }),
+      ),
       decision: fc.constant('continue' as const),
       priority: fc.integer({ min: -2, max: 2 }),
     });

@@ -14,9 +14,31 @@ import { createRuntime, type Runtime } from '../src/runtime.js';
 let runtime: Runtime;
 let clock: SimulatedClock;
 
-function start(handler: TaskHandler, capabilities = ['code', 'review', 'testing', 'python', 'react', 'architecture', 'refactoring', 'formatting', 'ci', 'research', 'analysis', 'writing', 'data']) {
+function start(
+  handler: TaskHandler,
+  capabilities = [
+    'code',
+    'review',
+    'testing',
+    'python',
+    'react',
+    'architecture',
+    'refactoring',
+    'formatting',
+    'ci',
+    'research',
+    'analysis',
+    'writing',
+    'data',
+  ],
+) {
   clock = new SimulatedClock(0);
-  runtime = createRuntime({ clock, logger: pino({ level: 'silent' }), heartbeatIntervalMs: 3_600_000, staleAfterMs: 1_000 * 3_600_000 });
+  runtime = createRuntime({
+    clock,
+    logger: pino({ level: 'silent' }),
+    heartbeatIntervalMs: 3_600_000,
+    staleAfterMs: 1_000 * 3_600_000,
+  });
   return runtime.agents.register({ id: 'agent', capabilities, capacity: 100, handler });
 }
 
@@ -34,12 +56,23 @@ describe('running patterns on the runtime', () => {
       if (task.type === 'integrate_modules') integrationSaw = ctx.dependencies['pi/integrate/join']?.result;
       return { built: (task.input as { module?: string } | null)?.module ?? task.type };
     });
-    const run = await runtime.patterns.apply({ pattern: 'parallel_implementation', inputs: { modules: ['auth', 'billing'] }, runId: 'pi' });
+    const run = await runtime.patterns.apply({
+      pattern: 'parallel_implementation',
+      inputs: { modules: ['auth', 'billing'] },
+      runId: 'pi',
+    });
     const done = await runtime.patterns.wait(run.id);
     expect(done.status).toBe('completed');
     // The join is a coordination join: the continuation it holds receives the joined results.
-    expect(integrationSaw).toMatchObject({ succeeded: ['pi/implement/0', 'pi/implement/1'], results: { 'pi/implement/0': { built: 'auth' } } });
-    expect(await runtime.coordination.get('pi/integrate/join')).toMatchObject({ kind: 'join', status: 'ready', held: ['pi/integrate/then'] });
+    expect(integrationSaw).toMatchObject({
+      succeeded: ['pi/implement/0', 'pi/implement/1'],
+      results: { 'pi/implement/0': { built: 'auth' } },
+    });
+    expect(await runtime.coordination.get('pi/integrate/join')).toMatchObject({
+      kind: 'join',
+      status: 'ready',
+      held: ['pi/integrate/then'],
+    });
     expect((await runtime.tasks.get('pi/implement/1')).input).toEqual({ module: 'billing' });
   });
 
@@ -47,7 +80,10 @@ describe('running patterns on the runtime', () => {
     const workInputs: unknown[] = [];
     await start((task) => {
       if (task.type === 'implement') workInputs.push(task.input);
-      if (task.type === 'test_review') return (task.input as { round: number }).round === 1 ? { approved: false, feedback: 'no tests for refunds' } : { approved: true };
+      if (task.type === 'test_review')
+        return (task.input as { round: number }).round === 1
+          ? { approved: false, feedback: 'no tests for refunds' }
+          : { approved: true };
       return task.type.endsWith('review') ? { approved: true } : { ok: true };
     });
     const run = await runtime.patterns.apply({ pattern: 'primary_with_reviewers', runId: 'pr' });
@@ -57,7 +93,10 @@ describe('running patterns on the runtime', () => {
       { round: 1, feedback: null },
       { round: 2, feedback: 'no tests for refunds' },
     ]);
-    const events = runtime.events.history({ types: ['pattern.review.*'] }).map((e) => e.type).reverse();
+    const events = runtime.events
+      .history({ types: ['pattern.review.*'] })
+      .map((e) => e.type)
+      .reverse();
     expect(events).toEqual(['pattern.review.rejected', 'pattern.review.approved']);
   });
 
@@ -68,13 +107,21 @@ describe('running patterns on the runtime', () => {
   });
 
   it('majority_vote: the majority wins and is handed on; a tie escalates', async () => {
-    await start((task) => (task.type === 'evaluate_option' ? { choice: (task.input as { voter: number }).voter === 2 ? 'sql' : 'graph' } : { ok: true }));
-    const won = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'majority_vote', runId: 'mv' })).id);
+    await start((task) =>
+      task.type === 'evaluate_option'
+        ? { choice: (task.input as { voter: number }).voter === 2 ? 'sql' : 'graph' }
+        : { ok: true },
+    );
+    const won = await runtime.patterns.wait(
+      (await runtime.patterns.apply({ pattern: 'majority_vote', runId: 'mv' })).id,
+    );
     expect(won).toMatchObject({ status: 'completed', results: { vote: 'graph' } });
     expect((await runtime.tasks.get('mv/record')).input).toEqual({ results: { vote: 'graph' } });
     await runtime.stop();
     await start((task) => ({ choice: `option ${(task.input as { voter: number }).voter}` }));
-    const tied = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'majority_vote', inputs: { voters: 2 } })).id);
+    const tied = await runtime.patterns.wait(
+      (await runtime.patterns.apply({ pattern: 'majority_vote', inputs: { voters: 2 } })).id,
+    );
     expect(tied).toMatchObject({ status: 'escalated', failure: { step: 'vote', kind: 'tied' } });
   });
 
@@ -84,13 +131,20 @@ describe('running patterns on the runtime', () => {
       record(task.type);
       return task.type === 'analyze_codebase' ? { complexity: 3 } : { ok: true };
     });
-    const low = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'conditional_branching', runId: 'low' })).id);
+    const low = await runtime.patterns.wait(
+      (await runtime.patterns.apply({ pattern: 'conditional_branching', runId: 'low' })).id,
+    );
     expect(low.status).toBe('completed');
     expect(ran).toEqual(['analyze_codebase', 'cleanup']);
-    const high = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'conditional_branching', runId: 'high', inputs: { threshold: 2 } })).id);
+    const high = await runtime.patterns.wait(
+      (await runtime.patterns.apply({ pattern: 'conditional_branching', runId: 'high', inputs: { threshold: 2 } })).id,
+    );
     expect(high.status).toBe('completed');
     expect(ran.slice(2)).toEqual(['analyze_codebase', 'refactor']);
-    expect(runtime.events.history({ types: ['pattern.route.chosen'] }).map((e) => e.data.route)).toEqual(['r0', 'otherwise']);
+    expect(runtime.events.history({ types: ['pattern.route.chosen'] }).map((e) => e.data.route)).toEqual([
+      'r0',
+      'otherwise',
+    ]);
   });
 
   it('sequential_handoff: a failing step has the completed ones compensated, in reverse order', async () => {
@@ -104,7 +158,9 @@ describe('running patterns on the runtime', () => {
       if (task.type === 'frontend_update') throw new NonRetryableError('the build broke');
       return { ok: true };
     });
-    const done = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'sequential_handoff', runId: 'sh' })).id);
+    const done = await runtime.patterns.wait(
+      (await runtime.patterns.apply({ pattern: 'sequential_handoff', runId: 'sh' })).id,
+    );
     expect(done).toMatchObject({ status: 'failed', failure: { step: 'rollout', reason: 'the build broke' } });
     expect(ran).toEqual(['database_migration', 'api_update', 'frontend_update', 'revert_api', 'rollback_migration']);
     expect(compensated).toEqual([{ compensates: 'sh/rollout/api' }, { compensates: 'sh/rollout/migration' }]);
@@ -123,7 +179,9 @@ describe('running patterns on the runtime', () => {
     expect((await runtime.patterns.get(run.id)).state).toBe('checkpoint');
     await clock.advance(30 * 60_000);
     expect((await runtime.patterns.get(run.id)).state).toBe('completed');
-    expect(runtime.events.history({ types: ['pattern.step.timed_out'] }).map((e) => e.data.step)).toEqual(['checkpoint']);
+    expect(runtime.events.history({ types: ['pattern.step.timed_out'] }).map((e) => e.data.step)).toEqual([
+      'checkpoint',
+    ]);
     expect((await runtime.tasks.get('fj/fork/2')).status).toBe('running');
   });
 
@@ -132,10 +190,17 @@ describe('running patterns on the runtime', () => {
       if (task.type !== 'integrate_modules') return { ok: true };
       await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped'))));
     });
-    const run = await runtime.patterns.apply({ pattern: 'parallel_implementation', runId: 'slow', inputs: { integration_timeout: '1h' } });
+    const run = await runtime.patterns.apply({
+      pattern: 'parallel_implementation',
+      runId: 'slow',
+      inputs: { integration_timeout: '1h' },
+    });
     await runtime.idle();
     await clock.advance(3_600_000);
-    expect(await runtime.patterns.get(run.id)).toMatchObject({ status: 'timed_out', failure: { step: 'integrate', kind: 'timed_out' } });
+    expect(await runtime.patterns.get(run.id)).toMatchObject({
+      status: 'timed_out',
+      failure: { step: 'integrate', kind: 'timed_out' },
+    });
     expect((await runtime.tasks.get('slow/integrate/then')).status).toBe('cancelled');
   });
 
@@ -143,12 +208,17 @@ describe('running patterns on the runtime', () => {
     await start(async (task, ctx) => {
       if (task.type === 'map_item') return { [String(task.input)]: true };
       // The third source is slow: the gather is met without it, and it is cancelled.
-      if (task.id === 'sg/scatter/2') await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('cancelled'))));
+      if (task.id === 'sg/scatter/2')
+        await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('cancelled'))));
       return { source: task.id, found: [task.id] };
     });
-    const mapped = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'map_reduce', inputs: { items: ['a', 'b'] } })).id);
+    const mapped = await runtime.patterns.wait(
+      (await runtime.patterns.apply({ pattern: 'map_reduce', inputs: { items: ['a', 'b'] } })).id,
+    );
     expect(mapped).toMatchObject({ status: 'completed', results: { reduce: { a: true, b: true } } });
-    const gathered = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'scatter_gather', runId: 'sg' })).id);
+    const gathered = await runtime.patterns.wait(
+      (await runtime.patterns.apply({ pattern: 'scatter_gather', runId: 'sg' })).id,
+    );
     expect(gathered.status).toBe('completed');
     expect(gathered.results.combine).toEqual({ source: 'sg/scatter/1', found: ['sg/scatter/0', 'sg/scatter/1'] });
     expect((await runtime.tasks.get('sg/scatter/2')).status).toBe('cancelled');
@@ -159,18 +229,26 @@ describe('running patterns on the runtime', () => {
     await start((task, ctx) => {
       seen[task.type] = Object.keys(ctx.artifacts);
       const names: Record<string, string> = { extract: 'raw_data', transform: 'clean_data', load: 'load_report' };
-      if (task.type !== 'load' || task.description.includes('customer')) ctx.artifact(names[task.type]!, `${task.type} output`);
+      if (task.type !== 'load' || task.description.includes('customer'))
+        ctx.artifact(names[task.type]!, `${task.type} output`);
       return { ok: true };
     });
     const done = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'pipeline' })).id);
     expect(done.status).toBe('completed');
     expect(seen).toEqual({ extract: [], transform: ['raw_data'], load: ['clean_data'] });
-    const broken = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'pipeline', inputs: { dataset: 'orders' } })).id);
-    expect(broken).toMatchObject({ status: 'failed', failure: { step: 'etl', reason: 'stage etl/load did not hand off load_report' } });
+    const broken = await runtime.patterns.wait(
+      (await runtime.patterns.apply({ pattern: 'pipeline', inputs: { dataset: 'orders' } })).id,
+    );
+    expect(broken).toMatchObject({
+      status: 'failed',
+      failure: { step: 'etl', reason: 'stage etl/load did not hand off load_report' },
+    });
   });
 
   it('splits over a list found in an earlier result, substituting the loop variables per child', async () => {
-    await start((task) => (task.type === 'plan' ? { plan: { modules: ['auth', 'billing', 'search'] } } : { built: task.input }));
+    await start((task) =>
+      task.type === 'plan' ? { plan: { modules: ['auth', 'billing', 'search'] } } : { built: task.input },
+    );
     const report = runtime.patterns.add(
       [
         'name: planned',
@@ -200,9 +278,15 @@ describe('running patterns on the runtime', () => {
     await expect(attempt).rejects.toBeInstanceOf(PatternValidationError);
     const error = (await attempt.catch((e: unknown) => e)) as PatternValidationError;
     expect(error.problems.map((p) => p.code).sort()).toEqual(['E_INPUT_TYPE']);
-    const impossible = (await runtime.patterns.apply({ pattern: 'fork_join', inputs: { required: 9 } }).catch((e: unknown) => e)) as PatternValidationError;
+    const impossible = (await runtime.patterns
+      .apply({ pattern: 'fork_join', inputs: { required: 9 } })
+      .catch((e: unknown) => e)) as PatternValidationError;
     expect(impossible.problems.map((p) => p.code)).toEqual(['E_JOIN_IMPOSSIBLE']);
-    await expect(runtime.patterns.apply({ pattern: 'fork_join', inputs: { branches: [new Date(0)] } })).rejects.toThrow(/not plain JSON|JSON/);
-    await expect(runtime.patterns.apply({ pattern: 'no_such_pattern' })).rejects.toThrow(/no pattern is named "no_such_pattern"/);
+    await expect(runtime.patterns.apply({ pattern: 'fork_join', inputs: { branches: [new Date(0)] } })).rejects.toThrow(
+      /not plain JSON|JSON/,
+    );
+    await expect(runtime.patterns.apply({ pattern: 'no_such_pattern' })).rejects.toThrow(
+      /no pattern is named "no_such_pattern"/,
+    );
   });
 });

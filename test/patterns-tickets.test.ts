@@ -5,12 +5,30 @@ import { SimulatedClock } from '../src/engine/clock.js';
 import { createRuntime, type Runtime } from '../src/runtime.js';
 import { MemoryStore } from '../src/engine/store/memory-store.js';
 
-const CAPABILITIES = ['code', 'review', 'testing', 'python', 'react', 'architecture', 'ci', 'research', 'analysis', 'writing', 'ops'];
+const CAPABILITIES = [
+  'code',
+  'review',
+  'testing',
+  'python',
+  'react',
+  'architecture',
+  'ci',
+  'research',
+  'analysis',
+  'writing',
+  'ops',
+];
 const silent = pino({ level: 'silent' });
 let runtimes: Runtime[] = [];
 
 async function start(handler: TaskHandler, store = new MemoryStore()): Promise<Runtime> {
-  const runtime = createRuntime({ store, clock: new SimulatedClock(0), logger: silent, heartbeatIntervalMs: 3_600_000, staleAfterMs: 1_000 * 3_600_000 });
+  const runtime = createRuntime({
+    store,
+    clock: new SimulatedClock(0),
+    logger: silent,
+    heartbeatIntervalMs: 3_600_000,
+    staleAfterMs: 1_000 * 3_600_000,
+  });
   runtimes.push(runtime);
   await runtime.agents.register({ id: 'agent', capabilities: CAPABILITIES, capacity: 100, handler });
   return runtime;
@@ -21,7 +39,8 @@ afterEach(async () => {
   runtimes = [];
 });
 
-const approveAll: TaskHandler = (task) => (task.type.endsWith('review') ? { approved: true } : { choice: 'A', ok: true });
+const approveAll: TaskHandler = (task) =>
+  task.type.endsWith('review') ? { approved: true } : { choice: 'A', ok: true };
 
 const WAIT_PATTERN = `
 name: approval_gate
@@ -82,7 +101,11 @@ describe('patterns on tickets and phases', () => {
 
   it('fails the phase and the ticket when its run fails', async () => {
     const runtime = await start((task) => (task.type.endsWith('review') ? { approved: false } : { ok: true }));
-    await runtime.patterns.tickets.create({ id: 't', title: 'x', phases: [{ name: 'build', pattern: 'primary_with_reviewers', maxRounds: 1 }] });
+    await runtime.patterns.tickets.create({
+      id: 't',
+      title: 'x',
+      phases: [{ name: 'build', pattern: 'primary_with_reviewers', maxRounds: 1 }],
+    });
     const done = await runtime.tickets.wait('t');
     expect(done.status).toBe('failed');
     expect((await runtime.patterns.get('t/build/run')).status).toBe('escalated');
@@ -91,17 +114,30 @@ describe('patterns on tickets and phases', () => {
   it('applies a pattern to a phase of an existing ticket, and to a ticket as a whole', async () => {
     const runtime = await start(approveAll);
     // The first phase cannot finish before a 'gatekeeping' agent arrives: the second is not open yet.
-    await runtime.tickets.create({ id: 'tk', title: 'x', phases: [{ name: 'first', tasks: [{ id: 'tk-a', type: 'x', requires: ['gatekeeping'] }] }, 'second'] });
-    const run = await runtime.patterns.apply({ pattern: 'parallel_independent', ticketId: 'tk', phase: 'second', runId: 'tk/second/run' });
+    await runtime.tickets.create({
+      id: 'tk',
+      title: 'x',
+      phases: [{ name: 'first', tasks: [{ id: 'tk-a', type: 'x', requires: ['gatekeeping'] }] }, 'second'],
+    });
+    const run = await runtime.patterns.apply({
+      pattern: 'parallel_independent',
+      ticketId: 'tk',
+      phase: 'second',
+      runId: 'tk/second/run',
+    });
     expect(run.status).toBe('pending');
     await runtime.agents.register({ id: 'gatekeeper', capabilities: ['gatekeeping'], handler: approveAll });
     expect((await runtime.tickets.wait('tk')).status).toBe('completed');
     expect((await runtime.tasks.get('tk/second/run/work/0')).phase).toBe('second');
-    const whole = await runtime.patterns.wait((await runtime.patterns.apply({ pattern: 'majority_vote', ticketId: 'tk', runId: 'r2' })).id);
+    const whole = await runtime.patterns.wait(
+      (await runtime.patterns.apply({ pattern: 'majority_vote', ticketId: 'tk', runId: 'r2' })).id,
+    );
     expect(whole).toMatchObject({ status: 'completed', ticketId: 'tk', phase: null });
     expect(await runtime.tasks.get('r2/record')).toMatchObject({ ticketId: 'tk', phase: null });
     await expect(runtime.patterns.apply({ pattern: 'majority_vote', ticketId: 'nope' })).rejects.toThrow(/nope/);
-    await expect(runtime.patterns.apply({ pattern: 'majority_vote', ticketId: 'tk', phase: 'third' })).rejects.toThrow(/no phase "third"/);
+    await expect(runtime.patterns.apply({ pattern: 'majority_vote', ticketId: 'tk', phase: 'third' })).rejects.toThrow(
+      /no phase "third"/,
+    );
   });
 
   it('waits for a signal, and times out without one', async () => {
@@ -120,13 +156,19 @@ describe('patterns on tickets and phases', () => {
   });
 
   it('cancels a run with its unfinished tasks, and the runs of a cancelled ticket', async () => {
-    const runtime = await start((_task, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stop')))));
+    const runtime = await start(
+      (_task, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stop')))),
+    );
     await runtime.patterns.apply({ pattern: 'parallel_independent', runId: 'c1' });
     await runtime.idle();
     const cancelled = await runtime.patterns.cancel('c1', 'not needed');
     expect(cancelled).toMatchObject({ status: 'cancelled', failure: { reason: 'not needed' } });
     expect((await runtime.tasks.list({ status: 'cancelled' })).map((t) => t.id)).toEqual(['c1/work/0', 'c1/work/1']);
-    await runtime.patterns.tickets.create({ id: 'tc', title: 'x', phases: [{ name: 'only', pattern: 'parallel_independent' }] });
+    await runtime.patterns.tickets.create({
+      id: 'tc',
+      title: 'x',
+      phases: [{ name: 'only', pattern: 'parallel_independent' }],
+    });
     await runtime.idle();
     await runtime.tickets.cancel('tc');
     expect((await runtime.patterns.wait('tc/only/run')).status).toBe('cancelled');
@@ -134,7 +176,12 @@ describe('patterns on tickets and phases', () => {
 
   it('merges with a custom function registered on the runtime', async () => {
     const runtime = await start((task) => ({ score: Number(task.id.slice(-1)) }));
-    runtime.patterns.registerMerge('best', (inputs) => inputs.reduce((a, b) => ((b.result as { score: number }).score > (a.result as { score: number }).score ? b : a)).result);
+    runtime.patterns.registerMerge(
+      'best',
+      (inputs) =>
+        inputs.reduce((a, b) => ((b.result as { score: number }).score > (a.result as { score: number }).score ? b : a))
+          .result,
+    );
     const report = runtime.patterns.add(
       'name: best_of\nsteps:\n  - id: tries\n    split: { count: 3, task: { type: try, requires: [code] } }\n  - id: all_in\n    join: { from: tries }\n  - id: pick\n    merge: { from: tries, strategy: custom, function: best }\n',
       'best.yaml',
@@ -146,12 +193,22 @@ describe('patterns on tickets and phases', () => {
 
   it('resumes an unfinished run after a restart, once its pattern is registered again', async () => {
     const store = new MemoryStore();
-    const first = await start((_task, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped')))), store);
+    const first = await start(
+      (_task, ctx) =>
+        new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped')))),
+      store,
+    );
     await first.patterns.apply({ pattern: 'primary_with_reviewers', runId: 'again' });
     await first.idle();
     expect((await first.patterns.get('again')).state).toBe('reviewed_work.work');
     await first.stop();
-    const second = createRuntime({ store, clock: new SimulatedClock(0), logger: silent, heartbeatIntervalMs: 3_600_000, staleAfterMs: 1_000 * 3_600_000 });
+    const second = createRuntime({
+      store,
+      clock: new SimulatedClock(0),
+      logger: silent,
+      heartbeatIntervalMs: 3_600_000,
+      staleAfterMs: 1_000 * 3_600_000,
+    });
     runtimes.push(second);
     second.patterns.register('primary_with_reviewers');
     await second.start();

@@ -13,7 +13,10 @@ function run(tree: unknown, values: Record<string, unknown>) {
 
 describe('${var} substitution', () => {
   it('keeps the type of a value that is the whole string', () => {
-    const { out, issues } = run({ n: '${n}', list: '${xs}', flag: '${ok}', obj: '${o}' }, { n: 3, xs: ['a', 'b'], ok: false, o: { a: 1 } });
+    const { out, issues } = run(
+      { n: '${n}', list: '${xs}', flag: '${ok}', obj: '${o}' },
+      { n: 3, xs: ['a', 'b'], ok: false, o: { a: 1 } },
+    );
     expect(issues).toEqual([]);
     expect(out).toEqual({ n: 3, list: ['a', 'b'], flag: false, obj: { a: 1 } });
   });
@@ -32,7 +35,12 @@ describe('${var} substitution', () => {
   it('reports an unknown variable with the nearest known name, never leaving it as text', () => {
     const { issues } = run({ a: { b: 'x ${modles}' } }, { modules: [] });
     expect(issues).toEqual([
-      { path: ['a', 'b'], code: 'E_UNKNOWN_VARIABLE', message: expect.stringContaining('${modles} names no input'), suggestion: 'modules' },
+      {
+        path: ['a', 'b'],
+        code: 'E_UNKNOWN_VARIABLE',
+        message: expect.stringContaining('${modles} names no input'),
+        suggestion: 'modules',
+      },
     ]);
   });
 
@@ -71,14 +79,25 @@ describe('${var} substitution', () => {
 
   it('keeps deferred (loop) variables for a later pass, escaping values so they stay literal', () => {
     const issues: VariableIssue[] = [];
-    const first = substitute({ d: 'do ${item} for ${who}', w: '${who}' }, { values: new Map([['who', '${item}']]), deferred: new Set(['item']) }, issues);
+    const first = substitute(
+      { d: 'do ${item} for ${who}', w: '${who}' },
+      { values: new Map([['who', '${item}']]), deferred: new Set(['item']) },
+      issues,
+    );
     expect(issues).toEqual([]);
     const second = substitute(first, { values: new Map([['item', 'X']]) }, issues);
     expect(second).toEqual({ d: 'do X for ${item}', w: '${item}' });
   });
 
   it('cannot break the document: a value full of YAML stays one string value', () => {
-    const text = ['name: p', 'inputs:', '  title: { type: string }', 'steps:', '  - id: a', '    task: { type: t, description: "${title}" }'].join('\n');
+    const text = [
+      'name: p',
+      'inputs:',
+      '  title: { type: string }',
+      'steps:',
+      '  - id: a',
+      '    task: { type: t, description: "${title}" }',
+    ].join('\n');
     const evil = 'x"\nsteps: []\n- id: injected\n  task: {type: rm}\n# ';
     const { pattern, problems } = resolvePattern(parsePatternSource(text, 'p.yaml'), { values: { title: evil } });
     expect(problems).toEqual([]);

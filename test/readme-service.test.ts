@@ -36,7 +36,13 @@ describe('README: run it as a service', () => {
   it('has five commands: tokens, serve, agent, submit --wait, ls', () => {
     const commands = serviceCommands();
     expect(commands).toHaveLength(5);
-    expect(commands.map((c) => /troupe -- (\w+)/.exec(c)?.[1] ?? 'export')).toEqual(['export', 'serve', 'agent', 'submit', 'ls']);
+    expect(commands.map((c) => /troupe -- (\w+)/.exec(c)?.[1] ?? 'export')).toEqual([
+      'export',
+      'serve',
+      'agent',
+      'submit',
+      'ls',
+    ]);
   });
 
   it('the five commands start a server and an agent, run a ticket to the end and list its tasks', async () => {
@@ -44,7 +50,9 @@ describe('README: run it as a service', () => {
     const dir = mkdtempSync(join(tmpdir(), 'troupe-readme-'));
     const script = serviceCommands().map((line) => {
       const moved = line.replaceAll('7411', String(port));
-      return moved.includes('troupe -- serve') ? moved.replace(' &', ` --port ${port} --db ${join(dir, 'troupe.db')} &`) : moved;
+      return moved.includes('troupe -- serve')
+        ? moved.replace(' &', ` --port ${port} --db ${join(dir, 'troupe.db')} &`)
+        : moved;
     });
     // Its own process group: the background server and agent end with it.
     const bash = spawn('bash', ['-e', '-c', script.join('\n')], {

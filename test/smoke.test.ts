@@ -4,7 +4,11 @@ import { createRuntime, SimulatedClock } from '../src/index.js';
 describe('smoke', () => {
   it('runs a task through an in-process agent', async () => {
     const runtime = createRuntime({ clock: new SimulatedClock(0) });
-    await runtime.agents.register({ id: 'a1', capabilities: ['code'], handler: async (task) => ({ echoed: task.input }) });
+    await runtime.agents.register({
+      id: 'a1',
+      capabilities: ['code'],
+      handler: async (task) => ({ echoed: task.input }),
+    });
     const t = await runtime.tasks.create({ type: 'hello', requires: ['code'], input: { x: 1 } });
     const done = await runtime.tasks.wait(t.id);
     expect(done.status).toBe('succeeded');
@@ -14,11 +18,24 @@ describe('smoke', () => {
 
   it('runs a ticket through phases', async () => {
     const runtime = createRuntime({ clock: new SimulatedClock(0) });
-    await runtime.agents.register({ id: 'a1', capabilities: ['code'], handler: async (task, ctx) => { ctx.artifact(task.type, 1); return task.type; } });
+    await runtime.agents.register({
+      id: 'a1',
+      capabilities: ['code'],
+      handler: async (task, ctx) => {
+        ctx.artifact(task.type, 1);
+        return task.type;
+      },
+    });
     const ticket = await runtime.tickets.create({
       title: 't',
       phases: [
-        { name: 'one', tasks: [{ id: 'x', type: 'x', requires: ['code'] }, { id: 'y', type: 'y', dependsOn: ['x'] }] },
+        {
+          name: 'one',
+          tasks: [
+            { id: 'x', type: 'x', requires: ['code'] },
+            { id: 'y', type: 'y', dependsOn: ['x'] },
+          ],
+        },
         { name: 'two', gate: { requiredArtifacts: ['z'] }, tasks: [{ id: 'z', type: 'z' }] },
       ],
     });

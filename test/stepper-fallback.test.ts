@@ -27,7 +27,11 @@ import { MachineStepper, type SteppedSnapshot, type Stepper } from '../src/core/
 import { MachineRegistry } from '../src/engine/machine-registry.js';
 
 /** Steps `stepper` and a started xstate actor with the same events; both must agree after each. */
-function replayAgainstActor(stepper: Stepper, machine: AnyStateMachine, events: EventObject[]): Array<{ type: string }> {
+function replayAgainstActor(
+  stepper: Stepper,
+  machine: AnyStateMachine,
+  events: EventObject[],
+): Array<{ type: string }> {
   const actor = createActor(machine).start();
   const effects: Array<{ type: string }> = [];
   const first = stepper.initial(undefined);
@@ -86,10 +90,16 @@ describe('a machine outside the compiled subset', () => {
     const stepper = stepperFor(raising, (m) => new MachineStepper(m));
     expect(stepper).toBeInstanceOf(MachineStepper);
     // The runtime's registry makes the same choice.
-    const registry = new MachineRegistry([{ kind: 'raising', machineId: 'test.raising', version: 1, machine: raising }]);
+    const registry = new MachineRegistry([
+      { kind: 'raising', machineId: 'test.raising', version: 1, machine: raising },
+    ]);
     expect(registry.get('raising').stepper).toBeInstanceOf(MachineStepper);
 
-    const effects = replayAgainstActor(registry.get('raising').stepper, raising, [{ type: 'go' }, { type: 'go' }, { type: 'none' }]);
+    const effects = replayAgainstActor(registry.get('raising').stepper, raising, [
+      { type: 'go' },
+      { type: 'go' },
+      { type: 'none' },
+    ]);
     // An undelayed raise has nothing left to carry out: only the machine's own effects come back.
     expect(effects).toEqual([
       { type: 'effect', params: { n: 1 } },
@@ -97,7 +107,10 @@ describe('a machine outside the compiled subset', () => {
     ]);
   });
 
-  const withBuiltin = (where: 'entry' | 'exit' | 'initial' | 'always' | 'wildcard', action: unknown): AnyStateMachine => {
+  const withBuiltin = (
+    where: 'entry' | 'exit' | 'initial' | 'always' | 'wildcard',
+    action: unknown,
+  ): AnyStateMachine => {
     const a = action as never;
     return setup({}).createMachine({
       id: 'm',
@@ -128,7 +141,10 @@ describe('a machine outside the compiled subset', () => {
   });
 
   it('refuses a built-in bound by name in setup, and built-in guards', () => {
-    const named = setup({ actions: { again: raise({ type: 'x' }) } }).createMachine({ id: 'n', on: { go: { actions: 'again' } } });
+    const named = setup({ actions: { again: raise({ type: 'x' }) } }).createMachine({
+      id: 'n',
+      on: { go: { actions: 'again' } },
+    });
     expect(unsupportedFeature(named)).toBe('the built-in action xstate.raise in a transition on go in n');
     const guarded = setup({ guards: { yes: () => true } }).createMachine({
       id: 'g',
@@ -175,7 +191,12 @@ describe('a step of a compiled machine that needs more than the subset', () => {
   it('is handed to xstate for that step: an enqueued raise behaves as in an xstate actor', () => {
     const stepper = stepperFor(enqueuing, (m) => new MachineStepper(m));
     expect(stepper).toBeInstanceOf(CompiledStepper);
-    const effects = replayAgainstActor(stepper, enqueuing, [{ type: 'go' }, { type: 'go' }, { type: 'back' }, { type: 'go' }]);
+    const effects = replayAgainstActor(stepper, enqueuing, [
+      { type: 'go' },
+      { type: 'go' },
+      { type: 'back' },
+      { type: 'go' },
+    ]);
     expect(effects).toEqual([
       { type: 'effect', params: { n: 0 } },
       { type: 'effect', params: { n: 1 } },

@@ -14,7 +14,9 @@ import type { CompiledPattern } from '../src/features/patterns/compile/compile.j
 import { traversalInput } from '../src/features/patterns/tools/test-paths.js';
 import { exploreInLockstep } from './support/twin-stepper.js';
 
-const BUILT_IN = readdirSync('patterns').filter((f) => f.endsWith('.yaml')).sort();
+const BUILT_IN = readdirSync('patterns')
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
 
 describe('every built-in pattern: compiled stepper and xstate in lockstep', () => {
   it('finds the built-in patterns', () => {
@@ -22,10 +24,15 @@ describe('every built-in pattern: compiled stepper and xstate in lockstep', () =
   });
 
   it.each(BUILT_IN)('%s', (file) => {
-    const compiled = checkPatternText(readFileSync(`patterns/${file}`, 'utf8'), `patterns/${file}`).compiled as CompiledPattern;
+    const compiled = checkPatternText(readFileSync(`patterns/${file}`, 'utf8'), `patterns/${file}`)
+      .compiled as CompiledPattern;
     expect(unsupportedFeature(compiled.machine)).toBeUndefined();
     // Every event of the pattern from every reachable snapshot, the ones a state drops included.
-    const events = [...compiled.events, { type: 'pattern.signal', name: 'unknown' }, { type: 'unrelated' }] as EventObject[];
+    const events = [
+      ...compiled.events,
+      { type: 'pattern.signal', name: 'unknown' },
+      { type: 'unrelated' },
+    ] as EventObject[];
     const run = exploreInLockstep(compiled.machine, traversalInput(compiled.name), events);
 
     expect(run.states).toBeGreaterThan(compiled.events.length / 2);
@@ -35,8 +42,14 @@ describe('every built-in pattern: compiled stepper and xstate in lockstep', () =
 });
 
 /** A custom effect (`note`), with params naming where it ran; each machine declares it in `setup`. */
-const note = (at: string) => ({ type: 'note' as const, params: ({ context }: { context: object }) => ({ at, n: (context as { n?: number }).n ?? 0 }) });
-const effects = { note: (_: unknown, _params: { at: string; n: number }) => undefined, small: (_: unknown, _params: { why: string }) => undefined };
+const note = (at: string) => ({
+  type: 'note' as const,
+  params: ({ context }: { context: object }) => ({ at, n: (context as { n?: number }).n ?? 0 }),
+});
+const effects = {
+  note: (_: unknown, _params: { at: string; n: number }) => undefined,
+  small: (_: unknown, _params: { why: string }) => undefined,
+};
 
 describe('machines at the edge of the subset: compiled stepper and xstate in lockstep', () => {
   const sends = (...types: string[]): EventObject[] => types.map((type) => ({ type }));
@@ -52,7 +65,12 @@ describe('machines at the edge of the subset: compiled stepper and xstate in loc
       context: { n: 0, log: [] },
       initial: 'a',
       on: {
-        '*': { actions: [assign({ log: ({ context, event }) => [...context.log.slice(-2), `root * ${event.type}`] }), note('root *')] },
+        '*': {
+          actions: [
+            assign({ log: ({ context, event }) => [...context.log.slice(-2), `root * ${event.type}`] }),
+            note('root *'),
+          ],
+        },
         'x.*': { target: '.b', actions: note('root x.*') },
       },
       states: {
@@ -73,7 +91,11 @@ describe('machines at the edge of the subset: compiled stepper and xstate in loc
         },
       },
     });
-    const run = exploreInLockstep(m, undefined, sends('x.y.z', 'x.y.w', 'x.q', 'x', 'y.a', 'z', 'xstate.init', 'xstate.error.actor.child', 'xstate.stop'));
+    const run = exploreInLockstep(
+      m,
+      undefined,
+      sends('x.y.z', 'x.y.w', 'x.q', 'x', 'y.a', 'z', 'xstate.init', 'xstate.error.actor.child', 'xstate.stop'),
+    );
 
     expect(run.states).toBeGreaterThan(4);
   });
@@ -104,20 +126,34 @@ describe('machines at the edge of the subset: compiled stepper and xstate in loc
               entry: note('c1 entry'),
               exit: note('c1 exit'),
               initial: 'd',
-              states: { d: { entry: note('d entry'), exit: note('d exit'), on: { up: { target: '#reenter.p', reenter: true } } } },
+              states: {
+                d: {
+                  entry: note('d entry'),
+                  exit: note('d exit'),
+                  on: { up: { target: '#reenter.p', reenter: true } },
+                },
+              },
               on: { self: { guard: 'under', target: 'c1', reenter: true, actions: note('c1 self') }, side: 'c2' },
             },
             c2: {
               entry: note('c2 entry'),
               exit: note('c2 exit'),
-              on: { self: { target: 'c2', actions: note('c2 self, no reenter') }, up: { target: '..', reenter: false }, side: 'c1' },
+              on: {
+                self: { target: 'c2', actions: note('c2 self, no reenter') },
+                up: { target: '..', reenter: false },
+                side: 'c1',
+              },
             },
           },
         },
         q: { entry: note('q entry'), on: { back: { target: 'p.c2', actions: note('q -> p.c2') } } },
       },
     });
-    const run = exploreInLockstep(m, undefined, sends('self', 'inner', 'innerReenter', 'stay', 'away', 'up', 'side', 'back', 'none'));
+    const run = exploreInLockstep(
+      m,
+      undefined,
+      sends('self', 'inner', 'innerReenter', 'stay', 'away', 'up', 'side', 'back', 'none'),
+    );
 
     expect(run.states).toBeGreaterThan(6);
   });
@@ -143,7 +179,10 @@ describe('machines at the edge of the subset: compiled stepper and xstate in loc
                 work: { on: { finish: 'finished', skip: '#finals.outer.shortcut' } },
                 finished: { type: 'final', entry: note('inner finished') },
               },
-              onDone: { target: 'between', actions: [assign({ done: ({ context }) => [...context.done, 'inner'].slice(-2) }), note('inner done')] },
+              onDone: {
+                target: 'between',
+                actions: [assign({ done: ({ context }) => [...context.done, 'inner'].slice(-2) }), note('inner done')],
+              },
             },
             between: { on: { finish: 'end', again: 'inner' } },
             shortcut: { type: 'final', entry: note('shortcut') },
@@ -162,7 +201,11 @@ describe('machines at the edge of the subset: compiled stepper and xstate in loc
         gone: { type: 'final', entry: note('gone'), exit: note('gone exit') },
       },
     });
-    const run = exploreInLockstep(m, undefined, sends('finish', 'skip', 'again', 'none', 'xstate.error.actor.child', 'xstate.stop'));
+    const run = exploreInLockstep(
+      m,
+      undefined,
+      sends('finish', 'skip', 'again', 'none', 'xstate.error.actor.child', 'xstate.stop'),
+    );
 
     expect(run.states).toBeGreaterThan(5);
   });
@@ -187,7 +230,10 @@ describe('machines at the edge of the subset: compiled stepper and xstate in loc
         ping: {
           entry: note('ping entry'),
           always: { guard: 'odd', target: 'pong', actions: assign({ n: ({ context }) => context.n - 1 }) },
-          on: { more: { target: 'count', actions: assign({ limit: ({ context }) => (context.limit + 1) % 6 }) }, bump: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+          on: {
+            more: { target: 'count', actions: assign({ limit: ({ context }) => (context.limit + 1) % 6 }) },
+            bump: { actions: assign({ n: ({ context }) => context.n + 1 }) },
+          },
         },
         pong: {
           entry: note('pong entry'),

@@ -99,10 +99,21 @@ function cyclic(): Record<string, unknown> {
 export const awkwardValue = {
   nested: { list: [1, [2, [3, [4, { deep: true }]]]], empty: {}, none: [], nothing: null },
   text: ['', 'plain', 'é ñ ü', '日本語のテキスト', '👩‍💻🚀', 'مرحبا', 'a\u0301', '\ud800 lone', 'tab\tnl\n"q"\\'],
-  numbers: [0, -1, 1.5, 0.1 + 0.2, 1e-7, 1e21, 5e-324, 1.7976931348623157e308, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER],
+  numbers: [
+    0,
+    -1,
+    1.5,
+    0.1 + 0.2,
+    1e-7,
+    1e21,
+    5e-324,
+    1.7976931348623157e308,
+    Number.MAX_SAFE_INTEGER,
+    -Number.MAX_SAFE_INTEGER,
+  ],
   flags: [true, false],
   'key with spaces.and.dots': 'k',
-  "it's \"quoted\"; DROP TABLE actors; --": 'sql',
+  'it\'s "quoted"; DROP TABLE actors; --': 'sql',
   '': 'empty key',
   big: 'x'.repeat(100_000),
   chain: Array.from({ length: 40 }).reduce<unknown>((inner) => ({ inner }), 'bottom'),
@@ -155,12 +166,26 @@ export function describeStoreConformance(
       it('holds nothing', async () => {
         expect(await store.getActor('nope')).toBeUndefined();
         expect((await store.getActors(['a', 'b'])).size).toBe(0);
-        expect(await snapshotOf(store)).toEqual({ actors: [], live: [], timers: [], outbox: [], events: [], lastSeq: 0 });
+        expect(await snapshotOf(store)).toEqual({
+          actors: [],
+          live: [],
+          timers: [],
+          outbox: [],
+          events: [],
+          lastSeq: 0,
+        });
       });
 
       it('accepts an empty batch without changing anything', async () => {
         await store.commit(emptyBatch());
-        expect(await snapshotOf(store)).toEqual({ actors: [], live: [], timers: [], outbox: [], events: [], lastSeq: 0 });
+        expect(await snapshotOf(store)).toEqual({
+          actors: [],
+          live: [],
+          timers: [],
+          outbox: [],
+          events: [],
+          lastSeq: 0,
+        });
       });
     });
 
@@ -189,12 +214,30 @@ export function describeStoreConformance(
 
       for (const settled of [false, true]) {
         it(`refuses to write an actor under the id of a ${settled ? 'settled' : 'live'} actor of another kind, writing nothing of the batch (E_ID_KIND_CONFLICT)`, async () => {
-          const task = actor('shared', { settled, state: settled ? 'succeeded' : 'running', context: { id: 'shared', result: { kept: true } } });
+          const task = actor('shared', {
+            settled,
+            state: settled ? 'succeeded' : 'running',
+            context: { id: 'shared', result: { kept: true } },
+          });
           await store.commit(batch({ actors: [task], events: [event(1)] }));
           const before = await snapshotOf(store);
-          const agent = actor('shared', { kind: 'agent', machineId: 'troupe.agent', state: 'idle', context: { id: 'shared' }, ticketId: null });
-          const refused = batch({ actors: [actor('innocent'), agent], events: [event(2)], timersSet: [{ actorId: 'innocent', name: 't', at: 5 }], outbox: [outbox('o-1')] });
-          await expect(store.commit(refused)).rejects.toMatchObject({ code: 'E_ID_KIND_CONFLICT', details: { id: 'shared', heldBy: 'task', written: 'agent' } });
+          const agent = actor('shared', {
+            kind: 'agent',
+            machineId: 'troupe.agent',
+            state: 'idle',
+            context: { id: 'shared' },
+            ticketId: null,
+          });
+          const refused = batch({
+            actors: [actor('innocent'), agent],
+            events: [event(2)],
+            timersSet: [{ actorId: 'innocent', name: 't', at: 5 }],
+            outbox: [outbox('o-1')],
+          });
+          await expect(store.commit(refused)).rejects.toMatchObject({
+            code: 'E_ID_KIND_CONFLICT',
+            details: { id: 'shared', heldBy: 'task', written: 'agent' },
+          });
           expect(await snapshotOf(store)).toEqual(before);
           expect(await store.getActor('shared')).toEqual(task);
           // The store keeps working: the refusal was the batch's fault.
@@ -325,7 +368,10 @@ export function describeStoreConformance(
       it('afterId is exclusive and combines with the filters', async () => {
         expect(ids(await store.listActors({ afterId: 't-10' }))).toEqual(['t-2', 't-3', 'ticket-T1']);
         expect(ids(await store.listActors({ afterId: 't-10', kind: 'task' }))).toEqual(['t-2', 't-3']);
-        expect(ids(await store.listActors({ afterId: 'a', ticketId: 'T1', settled: true }))).toEqual(['phase-T1-build', 't-2']);
+        expect(ids(await store.listActors({ afterId: 'a', ticketId: 'T1', settled: true }))).toEqual([
+          'phase-T1-build',
+          't-2',
+        ]);
         expect(ids(await store.listActors({ afterId: 'zzz' }))).toEqual([]);
         expect(ids(await store.listActors({ afterId: '' }))).toEqual(allIds);
       });
@@ -343,21 +389,50 @@ export function describeStoreConformance(
       });
 
       it('replaces a timer with the same actorId and name', async () => {
-        await store.commit(batch({ timersSet: [{ actorId: 'a', name: 'timeout', at: 5000 }, { actorId: 'b', name: 'timeout', at: 1 }] }));
+        await store.commit(
+          batch({
+            timersSet: [
+              { actorId: 'a', name: 'timeout', at: 5000 },
+              { actorId: 'b', name: 'timeout', at: 1 },
+            ],
+          }),
+        );
         await store.commit(batch({ timersSet: [{ actorId: 'a', name: 'timeout', at: 9000 }] }));
         expect((await store.loadTimers()).sort(byTimer)).toEqual([
           { actorId: 'a', name: 'timeout', at: 9000 },
           { actorId: 'b', name: 'timeout', at: 1 },
         ]);
-        await store.commit(batch({ timersSet: [{ actorId: 'c', name: 't', at: 1 }, { actorId: 'c', name: 't', at: 2 }] }));
-        expect((await store.loadTimers()).filter((t) => t.actorId === 'c')).toEqual([{ actorId: 'c', name: 't', at: 2 }]);
+        await store.commit(
+          batch({
+            timersSet: [
+              { actorId: 'c', name: 't', at: 1 },
+              { actorId: 'c', name: 't', at: 2 },
+            ],
+          }),
+        );
+        expect((await store.loadTimers()).filter((t) => t.actorId === 'c')).toEqual([
+          { actorId: 'c', name: 't', at: 2 },
+        ]);
       });
 
       it('clears exactly the named timer; clearing an unknown timer is harmless', async () => {
-        await store.commit(batch({
-          timersSet: [{ actorId: 'a', name: 'timeout', at: 1 }, { actorId: 'a', name: 'retry', at: 2 }, { actorId: 'b', name: 'timeout', at: 3 }],
-        }));
-        await store.commit(batch({ timersCleared: [{ actorId: 'a', name: 'timeout' }, { actorId: 'zz', name: 'nope' }] }));
+        await store.commit(
+          batch({
+            timersSet: [
+              { actorId: 'a', name: 'timeout', at: 1 },
+              { actorId: 'a', name: 'retry', at: 2 },
+              { actorId: 'b', name: 'timeout', at: 3 },
+            ],
+          }),
+        );
+        await store.commit(
+          batch({
+            timersCleared: [
+              { actorId: 'a', name: 'timeout' },
+              { actorId: 'zz', name: 'nope' },
+            ],
+          }),
+        );
         expect((await store.loadTimers()).sort(byTimer)).toEqual([
           { actorId: 'a', name: 'retry', at: 2 },
           { actorId: 'b', name: 'timeout', at: 3 },
@@ -366,17 +441,23 @@ export function describeStoreConformance(
 
       it('applies clears before sets within one batch, so a re-armed timer stays', async () => {
         await store.commit(batch({ timersSet: [{ actorId: 'a', name: 'timeout', at: 1 }] }));
-        await store.commit(batch({
-          timersCleared: [{ actorId: 'a', name: 'timeout' }],
-          timersSet: [{ actorId: 'a', name: 'timeout', at: 2 }],
-        }));
+        await store.commit(
+          batch({
+            timersCleared: [{ actorId: 'a', name: 'timeout' }],
+            timersSet: [{ actorId: 'a', name: 'timeout', at: 2 }],
+          }),
+        );
         expect(await store.loadTimers()).toEqual([{ actorId: 'a', name: 'timeout', at: 2 }]);
       });
     });
 
     describe('outbox', () => {
       it('keeps added entries until they are delivered', async () => {
-        const entries = [outbox('m1', { payload: { nested: { list: [1, 'two', null] } } }), outbox('m2', { target: 'agent-2' }), outbox('m3')];
+        const entries = [
+          outbox('m1', { payload: { nested: { list: [1, 'two', null] } } }),
+          outbox('m2', { target: 'agent-2' }),
+          outbox('m3'),
+        ];
         await store.commit(batch({ outbox: entries }));
         expect((await store.loadOutbox()).sort(byId)).toEqual(entries);
 
@@ -389,8 +470,12 @@ export function describeStoreConformance(
 
       it('replaces an entry added again under the same id', async () => {
         await store.commit(batch({ outbox: [outbox('m1')] }));
-        await store.commit(batch({ outbox: [outbox('m1', { kind: 'task.cancel', payload: { v: 2 }, createdAt: 2000 })] }));
-        expect(await store.loadOutbox()).toEqual([outbox('m1', { kind: 'task.cancel', payload: { v: 2 }, createdAt: 2000 })]);
+        await store.commit(
+          batch({ outbox: [outbox('m1', { kind: 'task.cancel', payload: { v: 2 }, createdAt: 2000 })] }),
+        );
+        expect(await store.loadOutbox()).toEqual([
+          outbox('m1', { kind: 'task.cancel', payload: { v: 2 }, createdAt: 2000 }),
+        ]);
       });
 
       it('applies additions before deliveries within one batch', async () => {
@@ -410,7 +495,12 @@ export function describeStoreConformance(
         event(7, { type: 'task.completed', taskId: 'task-1', agentId: 'agent-1', phase: 'build' }),
         event(8, { type: 'ticket.created', ticketId: 'T2', taskId: null }),
         event(9, { type: 'task.created', ticketId: 'T2', taskId: 'task-9' }),
-        event(10, { type: 'task.failed', taskId: 'task-2', agentId: 'agent-2', data: { error: { code: 'E_TIMEOUT' } } }),
+        event(10, {
+          type: 'task.failed',
+          taskId: 'task-2',
+          agentId: 'agent-2',
+          data: { error: { code: 'E_TIMEOUT' } },
+        }),
       ];
 
       beforeEach(async () => {
@@ -455,9 +545,17 @@ export function describeStoreConformance(
       });
 
       it('combines every filter with order, afterSeq and limit', async () => {
-        expect(seqs(await store.readEvents({ ticketId: 'T1', agentId: 'agent-2', types: ['task.assigned', 'task.failed'] }))).toEqual([10, 5]);
-        expect(seqs(await store.readEvents({ ticketId: 'T1', taskId: 'task-1', afterSeq: 2, order: 'oldest', limit: 1 }))).toEqual([4]);
-        expect(seqs(await store.readEvents({ ticketId: 'T1', types: ['task.created', 'task.assigned'], afterSeq: 2, limit: 2 }))).toEqual([5, 4]);
+        expect(
+          seqs(await store.readEvents({ ticketId: 'T1', agentId: 'agent-2', types: ['task.assigned', 'task.failed'] })),
+        ).toEqual([10, 5]);
+        expect(
+          seqs(await store.readEvents({ ticketId: 'T1', taskId: 'task-1', afterSeq: 2, order: 'oldest', limit: 1 })),
+        ).toEqual([4]);
+        expect(
+          seqs(
+            await store.readEvents({ ticketId: 'T1', types: ['task.created', 'task.assigned'], afterSeq: 2, limit: 2 }),
+          ),
+        ).toEqual([5, 4]);
       });
 
       it('lastEventSeq follows the highest committed seq', async () => {
@@ -481,7 +579,10 @@ export function describeStoreConformance(
       function mixedBatch(bad: { where: 'context' | 'state' | 'event' | 'outbox'; value: unknown }): CommitBatch {
         const b = batch({
           actors: [actor('new-1'), actor('keep', { state: 'changed' }), actor('settled', { settled: false })],
-          timersSet: [{ actorId: 'new-1', name: 'timeout', at: 200 }, { actorId: 'keep', name: 'timeout', at: 999 }],
+          timersSet: [
+            { actorId: 'new-1', name: 'timeout', at: 200 },
+            { actorId: 'keep', name: 'timeout', at: 999 },
+          ],
           timersCleared: [{ actorId: 'keep', name: 'timeout' }],
           events: [event(2), event(3)],
           outbox: [outbox('o-new')],
@@ -513,7 +614,7 @@ export function describeStoreConformance(
         }
       }
 
-      it('keeps working after a rejected batch: the bad value was the caller\'s fault', async () => {
+      it("keeps working after a rejected batch: the bad value was the caller's fault", async () => {
         await store.commit(baseline);
         await expect(store.commit(mixedBatch({ where: 'context', value: 1n }))).rejects.toThrow();
         await store.commit(mixedBatch({ where: 'context', value: 'fine' }));
@@ -529,7 +630,9 @@ export function describeStoreConformance(
       });
 
       it('commits a large mixed batch in one piece', async () => {
-        const actors = Array.from({ length: 500 }, (_, i) => actor(`a-${String(i).padStart(4, '0')}`, { settled: i % 5 === 0 }));
+        const actors = Array.from({ length: 500 }, (_, i) =>
+          actor(`a-${String(i).padStart(4, '0')}`, { settled: i % 5 === 0 }),
+        );
         const events = Array.from({ length: 500 }, (_, i) => event(i + 1, { taskId: `a-${i}` }));
         const timersSet = actors.slice(0, 100).map((a) => ({ actorId: a.id, name: 'timeout', at: 1 }));
         await store.commit(batch({ actors, events, timersSet, outbox: [outbox('m')] }));
@@ -543,7 +646,7 @@ export function describeStoreConformance(
 
     describe('values', () => {
       it('round-trip exactly through actors, events and outbox', async () => {
-        const a = actor("it's \"odd\" 日本 👩‍💻", {
+        const a = actor('it\'s "odd" 日本 👩‍💻', {
           kind: 'coordinator.vote',
           state: { parallel: { left: 'a', right: { nested: 'b' } } },
           context: awkwardValue,
@@ -551,7 +654,14 @@ export function describeStoreConformance(
           version: 7,
           updatedAt: 1_700_000_000_123,
         });
-        const e = event(1, { type: 'coordination.sync.ready', ticketId: 'T-ü', taskId: 'τ', agentId: 'a👩', phase: 'ré', data: awkwardValue });
+        const e = event(1, {
+          type: 'coordination.sync.ready',
+          ticketId: 'T-ü',
+          taskId: 'τ',
+          agentId: 'a👩',
+          phase: 'ré',
+          data: awkwardValue,
+        });
         const o = outbox('o-ü', { target: 'agent-日本', payload: awkwardValue, createdAt: 1_700_000_000_456 });
         await store.commit(batch({ actors: [a], events: [e], outbox: [o] }));
         expect(await store.getActor(a.id)).toEqual(a);
@@ -575,33 +685,42 @@ export function describeStoreConformance(
     });
 
     describe('copies', () => {
-      if (!options.keepsCommittedObjects) it('is not changed by mutating what was committed', async () => {
-        const a = actor('a', { context: { list: [1], inner: { v: 1 } } });
-        const e = event(1, { data: { list: [1] } });
-        const o = outbox('o', { payload: { list: [1] } });
-        const t = { actorId: 'a', name: 'timeout', at: 1 };
-        await store.commit(batch({ actors: [a], events: [e], outbox: [o], timersSet: [t] }));
-        (a.context as { list: number[] }).list.push(2);
-        a.state = 'mutated';
-        (e.data['list'] as number[]).push(2);
-        (o.payload['list'] as number[]).push(2);
-        t.at = 999;
-        expect(await store.getActor('a')).toEqual(actor('a', { context: { list: [1], inner: { v: 1 } } }));
-        expect(await store.readEvents({})).toEqual([event(1, { data: { list: [1] } })]);
-        expect(await store.loadOutbox()).toEqual([outbox('o', { payload: { list: [1] } })]);
-        expect(await store.loadTimers()).toEqual([{ actorId: 'a', name: 'timeout', at: 1 }]);
-      });
+      if (!options.keepsCommittedObjects)
+        it('is not changed by mutating what was committed', async () => {
+          const a = actor('a', { context: { list: [1], inner: { v: 1 } } });
+          const e = event(1, { data: { list: [1] } });
+          const o = outbox('o', { payload: { list: [1] } });
+          const t = { actorId: 'a', name: 'timeout', at: 1 };
+          await store.commit(batch({ actors: [a], events: [e], outbox: [o], timersSet: [t] }));
+          (a.context as { list: number[] }).list.push(2);
+          a.state = 'mutated';
+          (e.data['list'] as number[]).push(2);
+          (o.payload['list'] as number[]).push(2);
+          t.at = 999;
+          expect(await store.getActor('a')).toEqual(actor('a', { context: { list: [1], inner: { v: 1 } } }));
+          expect(await store.readEvents({})).toEqual([event(1, { data: { list: [1] } })]);
+          expect(await store.loadOutbox()).toEqual([outbox('o', { payload: { list: [1] } })]);
+          expect(await store.loadTimers()).toEqual([{ actorId: 'a', name: 'timeout', at: 1 }]);
+        });
 
       it('hands out copies: mutating what was read changes nothing', async () => {
-        await store.commit(batch({
-          actors: [actor('a', { context: { inner: { v: 1 } } })],
-          events: [event(1, { data: { inner: { v: 1 } } })],
-          outbox: [outbox('o', { payload: { inner: { v: 1 } } })],
-          timersSet: [{ actorId: 'a', name: 'timeout', at: 1 }],
-        }));
+        await store.commit(
+          batch({
+            actors: [actor('a', { context: { inner: { v: 1 } } })],
+            events: [event(1, { data: { inner: { v: 1 } } })],
+            outbox: [outbox('o', { payload: { inner: { v: 1 } } })],
+            timersSet: [{ actorId: 'a', name: 'timeout', at: 1 }],
+          }),
+        );
         const before = await snapshotOf(store);
         const mutate = (value: unknown): void => {
-          const v = value as { context?: { inner: { v: number } }; data?: { inner: { v: number } }; payload?: { inner: { v: number } }; at?: number; state?: unknown };
+          const v = value as {
+            context?: { inner: { v: number } };
+            data?: { inner: { v: number } };
+            payload?: { inner: { v: number } };
+            at?: number;
+            state?: unknown;
+          };
           if (v.context) v.context.inner.v = 2;
           if (v.data) v.data.inner.v = 2;
           if (v.payload) v.payload.inner.v = 2;
@@ -622,43 +741,57 @@ export function describeStoreConformance(
     describeRetentionConformance(() => store);
     describePagingConformance(() => store);
 
-    if (options.persistent) describe('persistence', () => {
-      it('keeps everything committed across a close and a reopen', async () => {
-        if (made.reopen === undefined) throw new Error('a persistent store must give reopen');
-        await store.commit(batch({
-          actors: [actor('a', { context: awkwardValue }), actor('b'), actor('c', { kind: 'agent', ticketId: null })],
-          timersSet: [{ actorId: 'a', name: 'timeout', at: 10 }, { actorId: 'b', name: 'retry', at: 20 }],
-          outbox: [outbox('m1'), outbox('m2')],
-          events: [event(1, { data: awkwardValue }), event(2)],
-        }));
-        await store.commit(batch({
-          actors: [actor('b', { settled: true, state: 'done' })],
-          timersCleared: [{ actorId: 'b', name: 'retry' }],
-          outboxDelivered: ['m1'],
-          events: [event(3, { type: 'task.completed' })],
-        }));
-        const before = await snapshotOf(store);
+    if (options.persistent)
+      describe('persistence', () => {
+        it('keeps everything committed across a close and a reopen', async () => {
+          if (made.reopen === undefined) throw new Error('a persistent store must give reopen');
+          await store.commit(
+            batch({
+              actors: [
+                actor('a', { context: awkwardValue }),
+                actor('b'),
+                actor('c', { kind: 'agent', ticketId: null }),
+              ],
+              timersSet: [
+                { actorId: 'a', name: 'timeout', at: 10 },
+                { actorId: 'b', name: 'retry', at: 20 },
+              ],
+              outbox: [outbox('m1'), outbox('m2')],
+              events: [event(1, { data: awkwardValue }), event(2)],
+            }),
+          );
+          await store.commit(
+            batch({
+              actors: [actor('b', { settled: true, state: 'done' })],
+              timersCleared: [{ actorId: 'b', name: 'retry' }],
+              outboxDelivered: ['m1'],
+              events: [event(3, { type: 'task.completed' })],
+            }),
+          );
+          const before = await snapshotOf(store);
 
-        const again = await reopened();
-        if (again === undefined) throw new Error('unreachable: reopen was checked above');
-        expect(await snapshotOf(again)).toEqual(before);
-        expect(ids((await again.loadLive()).sort(byId))).toEqual(['a', 'c']);
-        expect(await again.lastEventSeq()).toBe(3);
+          const again = await reopened();
+          if (again === undefined) throw new Error('unreachable: reopen was checked above');
+          expect(await snapshotOf(again)).toEqual(before);
+          expect(ids((await again.loadLive()).sort(byId))).toEqual(['a', 'c']);
+          expect(await again.lastEventSeq()).toBe(3);
 
-        await again.commit(batch({ actors: [actor('d')], events: [event(4)] }));
-        expect(await again.lastEventSeq()).toBe(4);
-        expect(await again.getActor('d')).toEqual(actor('d'));
+          await again.commit(batch({ actors: [actor('d')], events: [event(4)] }));
+          expect(await again.lastEventSeq()).toBe(4);
+          expect(await again.getActor('d')).toEqual(actor('d'));
+        });
+
+        it('keeps nothing of a batch that was rejected before the close', async () => {
+          if (made.reopen === undefined) throw new Error('a persistent store must give reopen');
+          await store.commit(batch({ actors: [actor('a')], events: [event(1)] }));
+          await expect(
+            store.commit(batch({ actors: [actor('b'), actor('c', { context: { n: 1n } })], events: [event(2)] })),
+          ).rejects.toThrow();
+          const again = await reopened();
+          if (again === undefined) throw new Error('unreachable: reopen was checked above');
+          expect(ids(await again.listActors({}))).toEqual(['a']);
+          expect(await again.lastEventSeq()).toBe(1);
+        });
       });
-
-      it('keeps nothing of a batch that was rejected before the close', async () => {
-        if (made.reopen === undefined) throw new Error('a persistent store must give reopen');
-        await store.commit(batch({ actors: [actor('a')], events: [event(1)] }));
-        await expect(store.commit(batch({ actors: [actor('b'), actor('c', { context: { n: 1n } })], events: [event(2)] }))).rejects.toThrow();
-        const again = await reopened();
-        if (again === undefined) throw new Error('unreachable: reopen was checked above');
-        expect(ids(await again.listActors({}))).toEqual(['a']);
-        expect(await again.lastEventSeq()).toBe(1);
-      });
-    });
   });
 }

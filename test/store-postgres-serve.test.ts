@@ -23,13 +23,24 @@ describe('a runtime on PostgreSQL', () => {
     const clock = new SimulatedClock(1_000_000);
     const first = createRuntime({ store: new PostgresStore({ url }), clock, logger: silent });
     await first.start();
-    await first.agents.register({ id: 'coder', capabilities: ['ts'], capacity: 2, handler: async (task) => ({ did: task.type }) });
+    await first.agents.register({
+      id: 'coder',
+      capabilities: ['ts'],
+      capacity: 2,
+      handler: async (task) => ({ did: task.type }),
+    });
     const ticket = await first.tickets.create({
       id: 'TK',
       title: 'on postgres',
       phases: [
         { name: 'design', tasks: [{ id: 'spec', type: 'spec', requires: ['ts'] }] },
-        { name: 'build', tasks: [{ id: 'a', type: 'code', requires: ['ts'] }, { id: 'b', type: 'code', requires: ['ts'], dependsOn: ['a'] }] },
+        {
+          name: 'build',
+          tasks: [
+            { id: 'a', type: 'code', requires: ['ts'] },
+            { id: 'b', type: 'code', requires: ['ts'], dependsOn: ['a'] },
+          ],
+        },
       ],
     });
     expect((await first.tickets.wait(ticket.id)).status).toBe('completed');
@@ -57,7 +68,10 @@ describe('a runtime on PostgreSQL', () => {
     await seed.stop();
 
     const token = 'postgres-serve-agent-token';
-    const { child, match } = await troupe(['serve', '--db', url, '--port', '0', '--agent-token', token], /listening on (ws:\/\/\S+) .*store: (\S+)\)/);
+    const { child, match } = await troupe(
+      ['serve', '--db', url, '--port', '0', '--agent-token', token],
+      /listening on (ws:\/\/\S+) .*store: (\S+)\)/,
+    );
     expect(match[2]).toMatch(/^postgres:postgres:\/\//);
     const agent = await connectAgent({
       url: match[1] as string,

@@ -10,15 +10,23 @@ import { describeLeaseConformance } from './lease-conformance.js';
 
 const server = usePostgresServer();
 
-describeStoreConformance('PostgresStore', async () => {
-  const url = await server().createDatabase();
-  return {
-    store: new PostgresStore({ url }),
-    reopen: async () => new PostgresStore({ url }),
-  };
-}, { persistent: true });
+describeStoreConformance(
+  'PostgresStore',
+  async () => {
+    const url = await server().createDatabase();
+    return {
+      store: new PostgresStore({ url }),
+      reopen: async () => new PostgresStore({ url }),
+    };
+  },
+  { persistent: true },
+);
 
-describeLeaseConformance('PostgresStore', async () => ({ store: new PostgresStore({ url: await server().createDatabase() }) }), { clock: 'database' });
+describeLeaseConformance(
+  'PostgresStore',
+  async () => ({ store: new PostgresStore({ url: await server().createDatabase() }) }),
+  { clock: 'database' },
+);
 
 describe('PostgresStore on a real server', () => {
   const stores: PostgresStore[] = [];
@@ -48,8 +56,20 @@ describe('PostgresStore on a real server', () => {
     const store = await open(url.replace('troupe_test@', 'troupe_test:secret@'));
     expect(store.name).toMatch(/^postgres:postgres:\/\/troupe_test:\*\*\*@127\.0\.0\.1:\d+\/t_/);
     const client = await sql(url);
-    const tables = await client.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'troupe' ORDER BY 1");
-    expect(tables.rows.map((r) => r.table_name)).toEqual(['actors', 'audit', 'events', 'lease_history', 'leases', 'nodes', 'outbox', 'schema_migrations', 'timers']);
+    const tables = await client.query(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'troupe' ORDER BY 1",
+    );
+    expect(tables.rows.map((r) => r.table_name)).toEqual([
+      'actors',
+      'audit',
+      'events',
+      'lease_history',
+      'leases',
+      'nodes',
+      'outbox',
+      'schema_migrations',
+      'timers',
+    ]);
     const versions = await client.query('SELECT version, name FROM troupe.schema_migrations ORDER BY version');
     expect(versions.rows).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
   });
@@ -77,7 +97,9 @@ describe('PostgresStore on a real server', () => {
     const url = await server().createDatabase();
     await Promise.all([open(url), open(url), open(url)]);
     const client = await sql(url);
-    expect((await client.query('SELECT count(*)::int AS n FROM troupe.schema_migrations')).rows[0].n).toBe(POSTGRES_MIGRATIONS.length);
+    expect((await client.query('SELECT count(*)::int AS n FROM troupe.schema_migrations')).rows[0].n).toBe(
+      POSTGRES_MIGRATIONS.length,
+    );
   });
 
   it('refuses a database written by a newer Troupe, naming both versions, and changes nothing', async () => {
@@ -86,13 +108,18 @@ describe('PostgresStore on a real server', () => {
     const client = await sql(url);
     const next = latestVersion(POSTGRES_MIGRATIONS) + 1;
     await client.query("INSERT INTO troupe.schema_migrations (version, name) VALUES ($1, 'from-the-future')", [next]);
-    const error = await open(url).then(() => undefined, (e: unknown) => e);
+    const error = await open(url).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TroupeError);
     expect((error as TroupeError).code).toBe('E_STORE');
-    expect((error as TroupeError).message).toContain(`schema version ${next}, newer than this Troupe knows (${next - 1})`);
+    expect((error as TroupeError).message).toContain(
+      `schema version ${next}, newer than this Troupe knows (${next - 1})`,
+    );
   });
 
-  it('leaves alone a schema that holds somebody else\'s tables', async () => {
+  it("leaves alone a schema that holds somebody else's tables", async () => {
     const url = await server().createDatabase();
     const client = await sql(url);
     await client.query('CREATE SCHEMA troupe; CREATE TABLE troupe.invoices (id int)');
@@ -105,10 +132,16 @@ describe('PostgresStore on a real server', () => {
     const url = await server().createDatabase();
     const store = await open(url);
     await store.commit(batch({ events: [event(1)] }));
-    const error = await store.commit(batch({ actors: [actor('a')], events: [event(1)] })).then(() => undefined, (e: unknown) => e);
+    const error = await store.commit(batch({ actors: [actor('a')], events: [event(1)] })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((error as TroupeError).code).toBe('E_INVALID_INPUT');
     // A NUL character in an id: PostgreSQL text cannot hold it.
-    const nul = await store.commit(batch({ actors: [actor('bad\u0000id')] })).then(() => undefined, (e: unknown) => e);
+    const nul = await store.commit(batch({ actors: [actor('bad\u0000id')] })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect((nul as TroupeError).code).toBe('E_INVALID_INPUT');
     await store.commit(batch({ actors: [actor('b')], events: [event(2)] }));
     expect((await store.listActors({})).map((a) => a.id)).toEqual(['b']);
@@ -123,9 +156,14 @@ describe('PostgresStore on a real server', () => {
     const blocker = await sql(url);
     await blocker.query('BEGIN');
     await blocker.query("SELECT * FROM troupe.actors WHERE id = 'a' FOR UPDATE");
-    const pending = store.commit(batch({ actors: [actor('a', { state: 'next' })] })).then(() => undefined, (e: unknown) => e);
+    const pending = store.commit(batch({ actors: [actor('a', { state: 'next' })] })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     for (let i = 0; i < 100; i++) {
-      const waiting = await admin.query("SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO actors%'");
+      const waiting = await admin.query(
+        "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO actors%'",
+      );
       if (waiting.rows.length > 0) {
         await admin.query('SELECT pg_terminate_backend($1)', [waiting.rows[0].pid]);
         break;
@@ -150,15 +188,27 @@ describe('PostgresStore on a real server', () => {
     const fenced = new PostgresStore({ url, fence: { lease: 'troupe.writer', holder: 'node-a', epoch: 1 } });
     stores.push(fenced);
     await fenced.open();
-    await fenced.commit(batch({ actors: [actor('a')], events: [event(1)], timersSet: [{ actorId: 'a', name: 't', at: 1 }] }));
+    await fenced.commit(
+      batch({ actors: [actor('a')], events: [event(1)], timersSet: [{ actorId: 'a', name: 't', at: 1 }] }),
+    );
     expect(await registry.getActor('a')).toEqual(actor('a'));
 
     // The lease runs out; node-b takes it (epoch 2). node-a's next commit writes nothing.
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await registry.tryLease('troupe.writer', 'node-b', 60_000, 0)).toMatchObject({ epoch: 2 });
     const error = (await fenced
-      .commit(batch({ actors: [actor('a', { state: 'stale write' }), actor('b')], events: [event(2)], outboxDelivered: ['x'], timersCleared: [{ actorId: 'a', name: 't' }] }))
-      .then(() => undefined, (e: unknown) => e)) as TroupeError;
+      .commit(
+        batch({
+          actors: [actor('a', { state: 'stale write' }), actor('b')],
+          events: [event(2)],
+          outboxDelivered: ['x'],
+          timersCleared: [{ actorId: 'a', name: 't' }],
+        }),
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as TroupeError;
     expect(error.code).toBe('E_STORE');
     expect(error.message).toMatch(/fenced: lease troupe.writer is no longer held by node-a at epoch 1/);
     expect(await registry.getActor('a')).toEqual(actor('a'));
@@ -191,7 +241,9 @@ describe('PostgresStore on a real server', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     // A takeover by force (as after expiry): it must wait for node-a's share lock.
     const admin = await sql(url);
-    const takeover = admin.query("UPDATE troupe.leases SET holder = 'node-b', epoch = epoch + 1 WHERE name = 'troupe.writer'");
+    const takeover = admin.query(
+      "UPDATE troupe.leases SET holder = 'node-b', epoch = epoch + 1 WHERE name = 'troupe.writer'",
+    );
     let tookOver = false;
     void takeover.then(() => (tookOver = true));
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -212,9 +264,13 @@ describe('PostgresStore on a real server', () => {
     await client.query('CREATE SCHEMA troupe');
     await client.query('SET search_path TO troupe');
     await client.query(first.sql);
-    await client.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    await client.query(
+      'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
     await client.query("INSERT INTO schema_migrations (version, name) VALUES (1, 'initial')");
-    await client.query("INSERT INTO actors VALUES ('t1', 'task', 'troupe.task', 1, '\"queued\"', '{\"id\":\"t1\"}', false, null, 5)");
+    await client.query(
+      "INSERT INTO actors VALUES ('t1', 'task', 'troupe.task', 1, '\"queued\"', '{\"id\":\"t1\"}', false, null, 5)",
+    );
     await client.query("INSERT INTO events VALUES (1, 'task.created', 5, null, 't1', null, null, '{}')");
     await client.query("INSERT INTO timers VALUES ('t1', 'start', 60005)");
 
@@ -222,13 +278,18 @@ describe('PostgresStore on a real server', () => {
     const versions = await client.query('SELECT version FROM troupe.schema_migrations ORDER BY version');
     expect(versions.rows.map((r) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
     expect(latestVersion(POSTGRES_MIGRATIONS)).toBeGreaterThan(1);
-    expect(await store.getActor('t1')).toEqual(actor('t1', { state: 'queued', context: { id: 't1' }, ticketId: null, updatedAt: 5 }));
+    expect(await store.getActor('t1')).toEqual(
+      actor('t1', { state: 'queued', context: { id: 't1' }, ticketId: null, updatedAt: 5 }),
+    );
     expect(await store.readEvents({})).toEqual([event(1, { at: 5, ticketId: null, taskId: 't1', data: {} })]);
     expect(await store.loadTimers()).toEqual([{ actorId: 't1', name: 'start', at: 60005 }]);
     expect(await store.listNodes()).toEqual([]);
     // Version 4: the old row's creation time is its last write time; new rows page after it.
     await store.commit(batch({ actors: [actor('t2', { ticketId: null, updatedAt: 7 })] }));
     const page = await store.pageActors({ kinds: ['task'], order: 'oldest', limit: 10 });
-    expect(page.items.map((i) => [i.actor.id, i.createdAt])).toEqual([['t1', 5], ['t2', 7]]);
+    expect(page.items.map((i) => [i.actor.id, i.createdAt])).toEqual([
+      ['t1', 5],
+      ['t2', 7],
+    ]);
   });
 });

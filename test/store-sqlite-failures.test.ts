@@ -134,7 +134,7 @@ describe('SqliteStore when a write fails', () => {
     expect((await storeError(store.getActor('a'))).code).toBe('E_STORE');
   });
 
-  it('a value that is not JSON is the caller\'s error: E_NOT_SERIALIZABLE, and the store carries on', async () => {
+  it("a value that is not JSON is the caller's error: E_NOT_SERIALIZABLE, and the store carries on", async () => {
     const store = await openStore();
     const error = await storeError(store.commit(batch({ actors: [actor('a', { context: { n: 1n } })] })));
     expect(error.code).toBe('E_NOT_SERIALIZABLE');
@@ -149,7 +149,10 @@ describe('SqliteStore when a write fails', () => {
     const before = await snapshotOf(store);
     const duplicateSeq = batch({ actors: [actor('c')], outbox: [outbox('m9')], events: [event(2), event(1)] });
     expect((await storeError(store.commit(duplicateSeq))).code).toBe('E_INVALID_INPUT');
-    const wrongType = batch({ actors: [actor('c'), actor('d', { kind: {} as unknown as string })], events: [event(2)] });
+    const wrongType = batch({
+      actors: [actor('c'), actor('d', { kind: {} as unknown as string })],
+      events: [event(2)],
+    });
     expect((await storeError(store.commit(wrongType))).code).toBe('E_INVALID_INPUT');
     expect(await snapshotOf(store)).toEqual(before);
     await store.commit(batch({ actors: [actor('c')], events: [event(2)] }));

@@ -78,8 +78,15 @@ describe('SQLite schema versions', () => {
       const store = runtime.store;
       const tasks = await store.pageActors({ kinds: ['task'], order: 'oldest', limit: 100 });
       expect(tasks.items.length).toBe((await store.listActors({ kind: 'task' })).length);
-      expect(tasks.items.map((i) => i.createdAt)).toEqual(tasks.items.map((i) => i.actor.updatedAt).sort((a, b) => a - b));
-      await runtime.agents.register({ id: 'deployer', capabilities: ['nobody-has-this'], capacity: 1, handler: async () => ({ ok: true }) });
+      expect(tasks.items.map((i) => i.createdAt)).toEqual(
+        tasks.items.map((i) => i.actor.updatedAt).sort((a, b) => a - b),
+      );
+      await runtime.agents.register({
+        id: 'deployer',
+        capabilities: ['nobody-has-this'],
+        capacity: 1,
+        handler: async () => ({ ok: true }),
+      });
       const done = await runtime.tasks.wait('waiting');
       expect(done.status).toBe('succeeded');
     } finally {
@@ -90,7 +97,10 @@ describe('SQLite schema versions', () => {
   it('a readonly open of an old file asks for one writable open and changes nothing', async () => {
     const bytes = await readFile(path);
     const store = new SqliteStore({ path, readonly: true });
-    const error = await store.open().then(() => undefined, (e: unknown) => e);
+    const error = await store.open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TroupeError);
     expect((error as TroupeError).message).toMatch(/schema version 1 and must be upgraded/);
     expect(await readFile(path)).toEqual(bytes);
@@ -101,7 +111,10 @@ describe('SQLite schema versions', () => {
     db.prepare("UPDATE meta SET value = '999' WHERE key = 'schema_version'").run();
     db.close();
     const bytes = await readFile(path);
-    const error = await new SqliteStore({ path }).open().then(() => undefined, (e: unknown) => e);
+    const error = await new SqliteStore({ path }).open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(TroupeError);
     expect((error as TroupeError).code).toBe('E_STORE');
     expect((error as TroupeError).message).toMatch(/schema version 999, newer than this Troupe knows \(\d+\)/);

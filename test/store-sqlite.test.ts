@@ -10,21 +10,28 @@ import { actor, batch, describeStoreConformance, event } from './store-conforman
 import { describeLeaseConformance } from './lease-conformance.js';
 
 for (const synchronous of ['NORMAL', 'FULL'] as const) {
-  describeStoreConformance(`SqliteStore (synchronous=${synchronous})`, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'troupe-sqlite-'));
-    // A nested path, so that the store has to create the parent directory itself.
-    const path = join(dir, 'nested', 'troupe.db');
-    return {
-      store: new SqliteStore({ path, synchronous }),
-      reopen: async () => new SqliteStore({ path, synchronous }),
-      cleanup: () => rm(dir, { recursive: true, force: true }),
-    };
-  }, { persistent: true });
+  describeStoreConformance(
+    `SqliteStore (synchronous=${synchronous})`,
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'troupe-sqlite-'));
+      // A nested path, so that the store has to create the parent directory itself.
+      const path = join(dir, 'nested', 'troupe.db');
+      return {
+        store: new SqliteStore({ path, synchronous }),
+        reopen: async () => new SqliteStore({ path, synchronous }),
+        cleanup: () => rm(dir, { recursive: true, force: true }),
+      };
+    },
+    { persistent: true },
+  );
 }
 
 describeLeaseConformance('SqliteStore', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'troupe-sqlite-'));
-  return { store: new SqliteStore({ path: join(dir, 'troupe.db') }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    store: new SqliteStore({ path: join(dir, 'troupe.db') }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 });
 
 describe('SqliteStore on disk', () => {
@@ -60,7 +67,9 @@ describe('SqliteStore on disk', () => {
     await store.close();
 
     const db = new Database(path, { readonly: true });
-    const objects = db.prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all();
+    const objects = db
+      .prepare("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name")
+      .all();
     const meta = db.prepare('SELECT key, value FROM meta ORDER BY key').all();
     const journal = db.pragma('journal_mode', { simple: true });
     db.close();
@@ -102,12 +111,20 @@ describe('SqliteStore on disk', () => {
     const upgraded = await open();
     expect((await upgraded.readEvents({})).map((e) => e.seq)).toEqual([1]);
     await upgraded.appendAudit([{ at: 1, actor: 'ops', action: 'config.reloaded', target: null, details: {} }]);
-    expect((await upgraded.pageActors({ kinds: ['task'], order: 'oldest', limit: 5 })).items).toEqual([{ actor: actor('old', { updatedAt: 7 }), createdAt: 7 }]);
+    expect((await upgraded.pageActors({ kinds: ['task'], order: 'oldest', limit: 5 })).items).toEqual([
+      { actor: actor('old', { updatedAt: 7 }), createdAt: 7 },
+    ]);
     await upgraded.close();
     const check = new Database(path, { readonly: true });
     expect(check.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('4');
-    expect(check.prepare("SELECT name FROM sqlite_master WHERE name IN ('audit', 'actors_expiry', 'events_ownerless', 'actors_created') ORDER BY name").pluck().all())
-      .toEqual(['actors_created', 'actors_expiry', 'audit', 'events_ownerless']);
+    expect(
+      check
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE name IN ('audit', 'actors_expiry', 'events_ownerless', 'actors_created') ORDER BY name",
+        )
+        .pluck()
+        .all(),
+    ).toEqual(['actors_created', 'actors_expiry', 'audit', 'events_ownerless']);
     check.close();
   });
 
@@ -126,7 +143,9 @@ describe('SqliteStore on disk', () => {
     expect(await store.lastEventSeq()).toBe(12);
 
     await store.commit(batch({ events: Array.from({ length: 25 }, (_, i) => event(13 + i)) }));
-    expect((await store.readEvents({ order: 'oldest' })).map((e) => e.seq)).toEqual([28, 29, 30, 31, 32, 33, 34, 35, 36, 37]);
+    expect((await store.readEvents({ order: 'oldest' })).map((e) => e.seq)).toEqual([
+      28, 29, 30, 31, 32, 33, 34, 35, 36, 37,
+    ]);
   });
 
   it('counts the events already on disk when it opens', async () => {

@@ -1,6 +1,11 @@
 import { context as otelContext, SpanStatusCode, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, SimulatedClock, type Runtime } from '../src/index.js';
 import { tracingEnabled } from '../src/engine/tracing/event-spans.js';
@@ -8,7 +13,8 @@ import { connectAgent } from '../src/edge/sdk/index.js';
 import { startServer } from '../src/edge/server/server.js';
 
 const T0 = 1_700_000_000_000;
-const ms = (span: ReadableSpan, which: 'startTime' | 'endTime') => span[which][0] * 1000 + Math.round(span[which][1] / 1e6);
+const ms = (span: ReadableSpan, which: 'startTime' | 'endTime') =>
+  span[which][0] * 1000 + Math.round(span[which][1] / 1e6);
 
 describe('OpenTelemetry spans from the event stream', () => {
   let runtime: Runtime;
@@ -38,7 +44,10 @@ describe('OpenTelemetry spans from the event stream', () => {
         return 'ok';
       },
     });
-    const task = await runtime.tasks.create({ type: 'build', retry: { maxAttempts: 3, backoff: { baseMs: 1_000, jitter: 0 } } });
+    const task = await runtime.tasks.create({
+      type: 'build',
+      retry: { maxAttempts: 3, backoff: { baseMs: 1_000, jitter: 0 } },
+    });
     await clock.advance(5_000);
     expect((await runtime.tasks.get(task.id)).status).toBe('succeeded');
 
@@ -75,7 +84,14 @@ describe('OpenTelemetry spans from the event stream', () => {
     });
     const ticket = await runtime.tickets.create({
       title: 'roles',
-      phases: [{ name: 'build', maxRounds: 3, gate: { validator: { type: 'review', requires: ['review'] } }, tasks: [{ id: 'code', type: 'code', requires: ['work'] }] }],
+      phases: [
+        {
+          name: 'build',
+          maxRounds: 3,
+          gate: { validator: { type: 'review', requires: ['review'] } },
+          tasks: [{ id: 'code', type: 'code', requires: ['work'] }],
+        },
+      ],
     });
     await clock.advance(1_000);
     expect((await runtime.tickets.get(ticket.id)).status).toBe('completed');
@@ -111,7 +127,11 @@ describe('OpenTelemetry spans from the event stream', () => {
     const contextManager = new AsyncLocalStorageContextManager().enable();
     otelContext.setGlobalContextManager(contextManager);
     const seen: Record<string, string | undefined> = {};
-    await runtime.agents.register({ id: 'local', capabilities: ['local'], handler: (task) => ((seen[task.id] = trace.getSpanContext(otelContext.active())?.spanId), 'ok') });
+    await runtime.agents.register({
+      id: 'local',
+      capabilities: ['local'],
+      handler: (task) => ((seen[task.id] = trace.getSpanContext(otelContext.active())?.spanId), 'ok'),
+    });
     const token = 'tracing-agent-token-0123456789';
     const server = await startServer(runtime, { port: 0, agentTokens: [token] });
     const remote = await connectAgent({
@@ -122,7 +142,10 @@ describe('OpenTelemetry spans from the event stream', () => {
       handler: (task) => ((seen[task.id] = trace.getSpanContext(otelContext.active())?.spanId), 'ok'),
     });
     try {
-      await runtime.tasks.createMany([{ id: 'in', type: 'local-work', requires: ['local'] }, { id: 'out', type: 'remote-work', requires: ['remote'] }]);
+      await runtime.tasks.createMany([
+        { id: 'in', type: 'local-work', requires: ['local'] },
+        { id: 'out', type: 'remote-work', requires: ['remote'] },
+      ]);
       await runtime.tasks.wait('in');
       await runtime.tasks.wait('out');
     } finally {
@@ -130,14 +153,17 @@ describe('OpenTelemetry spans from the event stream', () => {
       await server.close();
       otelContext.disable();
     }
-    const attemptOf = (taskId: string) => exporter.getFinishedSpans().find((s) => s.name === 'attempt 1' && s.attributes['troupe.task.id'] === taskId);
+    const attemptOf = (taskId: string) =>
+      exporter.getFinishedSpans().find((s) => s.name === 'attempt 1' && s.attributes['troupe.task.id'] === taskId);
     expect(seen['in']).toBe(attemptOf('in')!.spanContext().spanId);
     expect(seen['out']).toBe(attemptOf('out')!.spanContext().spanId);
   });
 
   it('refuses a malformed traceparent with the field named', async () => {
     await traced();
-    await expect(runtime.tasks.create({ type: 't', traceparent: 'not-a-trace' })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
+    await expect(runtime.tasks.create({ type: 't', traceparent: 'not-a-trace' })).rejects.toMatchObject({
+      code: 'E_INVALID_INPUT',
+    });
   });
 
   it('makes no spans with tracing: false, even with an SDK tracer', async () => {

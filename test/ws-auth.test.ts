@@ -2,7 +2,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connectAgent, ConnectionRefusedError } from '../src/edge/sdk/index.js';
 import { startServer } from '../src/edge/server/server.js';
 import { createRuntime } from '../src/runtime.js';
-import { AGENT_TOKEN, OBSERVER_TOKEN, RawClient, startTestServer, upgradeStatus, type TestServer } from './agent-conformance-helpers.js';
+import {
+  AGENT_TOKEN,
+  OBSERVER_TOKEN,
+  RawClient,
+  startTestServer,
+  upgradeStatus,
+  type TestServer,
+} from './agent-conformance-helpers.js';
 
 /** Tokens are checked in the HTTP upgrade: a refused client never reaches a WebSocket handler. */
 let t: TestServer;
@@ -14,7 +21,9 @@ describe('authentication and authorisation', () => {
     expect(await upgradeStatus(t.url, {})).toBe(401);
     expect(await upgradeStatus(t.url, { Authorization: 'Bearer not-a-token-we-know-of' })).toBe(401);
     expect(await upgradeStatus(t.url, { Authorization: `Basic ${AGENT_TOKEN}` })).toBe(401);
-    expect(await upgradeStatus(t.url.replace('/v1/ws', '/elsewhere'), { Authorization: `Bearer ${AGENT_TOKEN}` })).toBe(404);
+    expect(await upgradeStatus(t.url.replace('/v1/ws', '/elsewhere'), { Authorization: `Bearer ${AGENT_TOKEN}` })).toBe(
+      404,
+    );
     expect(await upgradeStatus(t.url, { Authorization: `Bearer ${AGENT_TOKEN}` }, ['troupe.v0'])).toBe(400);
     expect(t.server.connectedAgents()).toBe(0);
     const health = (await (await fetch(`${t.server.httpUrl}/healthz`)).json()) as { connections: number };
@@ -30,7 +39,13 @@ describe('authentication and authorisation', () => {
 
   it('the SDK gives up at once on a refused token', async () => {
     t = await startTestServer();
-    const attempt = connectAgent({ url: t.url, token: 'wrong-token-wrong-token', id: 'x', clock: t.clock, handler: () => null });
+    const attempt = connectAgent({
+      url: t.url,
+      token: 'wrong-token-wrong-token',
+      id: 'x',
+      clock: t.clock,
+      handler: () => null,
+    });
     await expect(attempt).rejects.toBeInstanceOf(ConnectionRefusedError);
     await expect(attempt).rejects.toMatchObject({ status: 401 });
   });
@@ -40,9 +55,17 @@ describe('authentication and authorisation', () => {
       server: { agentTokens: [AGENT_TOKEN, { token: 'bound-token-for-coder-1', agentIds: ['coder-1'] }] },
     });
     const bound = await RawClient.open(t.url, 'bound-token-for-coder-1');
-    expect(await bound.request({ type: 'hello', agentId: 'coder-2' })).toMatchObject({ code: 'E_FORBIDDEN', message: /coder-2/ });
-    expect(await bound.request({ type: 'hello', agentId: 'coder-1', token: AGENT_TOKEN })).toMatchObject({ code: 'E_FORBIDDEN', message: /token differs/ });
-    expect(await bound.request({ type: 'hello', agentId: 'coder-1', token: 'bound-token-for-coder-1' })).toMatchObject({ type: 'welcome' });
+    expect(await bound.request({ type: 'hello', agentId: 'coder-2' })).toMatchObject({
+      code: 'E_FORBIDDEN',
+      message: /coder-2/,
+    });
+    expect(await bound.request({ type: 'hello', agentId: 'coder-1', token: AGENT_TOKEN })).toMatchObject({
+      code: 'E_FORBIDDEN',
+      message: /token differs/,
+    });
+    expect(await bound.request({ type: 'hello', agentId: 'coder-1', token: 'bound-token-for-coder-1' })).toMatchObject({
+      type: 'welcome',
+    });
     await bound.close();
   });
 
@@ -67,8 +90,13 @@ describe('authentication and authorisation', () => {
 
   it('will not start without tokens, or with short ones', async () => {
     const runtime = createRuntime();
-    await expect(startServer(runtime, { port: 0 })).rejects.toMatchObject({ code: 'E_INVALID_INPUT', message: /at least one/ });
-    await expect(startServer(runtime, { port: 0, agentTokens: ['short'] })).rejects.toMatchObject({ message: /16 characters/ });
+    await expect(startServer(runtime, { port: 0 })).rejects.toMatchObject({
+      code: 'E_INVALID_INPUT',
+      message: /at least one/,
+    });
+    await expect(startServer(runtime, { port: 0, agentTokens: ['short'] })).rejects.toMatchObject({
+      message: /16 characters/,
+    });
     await runtime.stop();
   });
 });

@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AGENT_TOKEN, OBSERVER_TOKEN, RawClient, startTestServer, type TestServer } from './agent-conformance-helpers.js';
+import {
+  AGENT_TOKEN,
+  OBSERVER_TOKEN,
+  RawClient,
+  startTestServer,
+  type TestServer,
+} from './agent-conformance-helpers.js';
 
 /** The edge distrusts its input: every bad frame gets a code naming the problem, and life goes on. */
 let t: TestServer;
@@ -23,7 +29,11 @@ describe('bad frames', () => {
       [{ type: 'heartbeat', ref: 5, sneaky: true }, 'E_INVALID_MESSAGE', /sneaky/],
       [{ type: 'heartbeat', ref: 6, taskId: 'x' }, 'E_INVALID_MESSAGE', /taskId and leaseId go together/],
       [{ type: 'progress', ref: 7, taskId: 'x', leaseId: 'y', value: 'lots' }, 'E_INVALID_MESSAGE', /value/],
-      [{ type: 'fail', ref: 8, taskId: 'x', leaseId: 'y', error: 'e', category: 'whatever' }, 'E_INVALID_MESSAGE', /category/],
+      [
+        { type: 'fail', ref: 8, taskId: 'x', leaseId: 'y', error: 'e', category: 'whatever' },
+        'E_INVALID_MESSAGE',
+        /category/,
+      ],
       [{ type: 'subscribe', ref: 9 }, 'E_FORBIDDEN', /observer connections/],
       [{ type: 'hello', ref: 10, agentId: 'again' }, 'E_ALREADY_HELLO', /already/],
       [JSON.stringify({ type: 'heartbeat', pad: 'x'.repeat(4_000) }), 'E_FRAME_TOO_LARGE', /over the limit of 2048/],
@@ -31,14 +41,19 @@ describe('bad frames', () => {
     for (const [frame, code, message, options] of cases) {
       client.send(frame, options);
       const error = await client.nextOfType('error');
-      expect(error, JSON.stringify(frame).slice(0, 80)).toMatchObject({ code, message: expect.stringMatching(message) });
+      expect(error, JSON.stringify(frame).slice(0, 80)).toMatchObject({
+        code,
+        message: expect.stringMatching(message),
+      });
       if (typeof frame === 'object' && !Buffer.isBuffer(frame) && 'ref' in frame) expect(error.ref).toBe(frame.ref);
     }
     expect(await client.request({ type: 'heartbeat' })).toMatchObject({ type: 'ack' });
     const task = await t.runtime.tasks.create({ id: 'still-fine', type: 'job' });
     const assign = await client.nextOfType('assign');
     await client.request({ type: 'accept', taskId: task.id, leaseId: assign.leaseId });
-    expect(await client.request({ type: 'complete', taskId: task.id, leaseId: assign.leaseId })).toMatchObject({ applied: true });
+    expect(await client.request({ type: 'complete', taskId: task.id, leaseId: assign.leaseId })).toMatchObject({
+      applied: true,
+    });
     await client.close();
   });
 
@@ -46,8 +61,14 @@ describe('bad frames', () => {
     t = await startTestServer({ server: lenient });
     const client = await RawClient.open(t.url, AGENT_TOKEN);
     expect(await client.request({ type: 'heartbeat' })).toMatchObject({ code: 'E_HELLO_REQUIRED' });
-    expect(await client.request({ type: 'hello', agentId: 'has spaces' })).toMatchObject({ code: 'E_INVALID_MESSAGE', message: /agentId/ });
-    expect(await client.request({ type: 'hello', agentId: 'fine', capacity: 0 })).toMatchObject({ code: 'E_INVALID_MESSAGE', message: /capacity/ });
+    expect(await client.request({ type: 'hello', agentId: 'has spaces' })).toMatchObject({
+      code: 'E_INVALID_MESSAGE',
+      message: /agentId/,
+    });
+    expect(await client.request({ type: 'hello', agentId: 'fine', capacity: 0 })).toMatchObject({
+      code: 'E_INVALID_MESSAGE',
+      message: /capacity/,
+    });
     expect(await client.request({ type: 'hello', agentId: 'fine' })).toMatchObject({ type: 'welcome' });
     await client.close();
   });
@@ -55,9 +76,17 @@ describe('bad frames', () => {
   it('gives observers the same answers, and refuses agent messages from them', async () => {
     t = await startTestServer({ server: lenient });
     const observer = await RawClient.open(t.url, OBSERVER_TOKEN);
-    expect(await observer.request({ type: 'hello', agentId: 'impostor' })).toMatchObject({ code: 'E_FORBIDDEN', message: /agent connections/ });
-    expect(await observer.request({ type: 'complete', taskId: 'x', leaseId: 'y' })).toMatchObject({ code: 'E_FORBIDDEN' });
-    expect(await observer.request({ type: 'query', target: 'planet', id: 'x' })).toMatchObject({ code: 'E_INVALID_MESSAGE', message: /target/ });
+    expect(await observer.request({ type: 'hello', agentId: 'impostor' })).toMatchObject({
+      code: 'E_FORBIDDEN',
+      message: /agent connections/,
+    });
+    expect(await observer.request({ type: 'complete', taskId: 'x', leaseId: 'y' })).toMatchObject({
+      code: 'E_FORBIDDEN',
+    });
+    expect(await observer.request({ type: 'query', target: 'planet', id: 'x' })).toMatchObject({
+      code: 'E_INVALID_MESSAGE',
+      message: /target/,
+    });
     observer.send('not json');
     expect(await observer.nextOfType('error')).toMatchObject({ code: 'E_NOT_JSON', ref: null });
     expect(await observer.request({ type: 'subscribe' })).toMatchObject({ type: 'ack', of: 'subscribe' });

@@ -3,7 +3,14 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { connectAgent, type RemoteAgent } from '../src/edge/sdk/index.js';
-import { AGENT_TOKEN, RawClient, countEvents, startTestServer, type Frame, type TestServer } from './agent-conformance-helpers.js';
+import {
+  AGENT_TOKEN,
+  RawClient,
+  countEvents,
+  startTestServer,
+  type Frame,
+  type TestServer,
+} from './agent-conformance-helpers.js';
 
 /**
  * The `batch` feature (docs/protocol.md, "Batches"): granted only when hello asks for it, then
@@ -20,7 +27,11 @@ afterEach(async () => {
 });
 
 /** Every frame the client receives, and every message in them (a batch unpacked, in order). */
-function tap(client: RawClient): { frames: Frame[]; messages: Frame[]; until(test: (m: Frame[]) => boolean): Promise<void> } {
+function tap(client: RawClient): {
+  frames: Frame[];
+  messages: Frame[];
+  until(test: (m: Frame[]) => boolean): Promise<void>;
+} {
   const frames: Frame[] = [];
   const messages: Frame[] = [];
   let waiter: (() => void) | null = null;
@@ -47,7 +58,11 @@ const assigns = (messages: Frame[]) => messages.filter((m) => m.type === 'assign
 describe('batch frames', () => {
   it('are granted when hello asks for them; assignments and answers then come several to a frame', async () => {
     t = await startTestServer();
-    const { client, welcome } = await RawClient.agent(t.url, { agentId: 'b', capacity: 5, features: ['batch', 'from-the-future'] });
+    const { client, welcome } = await RawClient.agent(t.url, {
+      agentId: 'b',
+      capacity: 5,
+      features: ['batch', 'from-the-future'],
+    });
     expect(welcome.features).toEqual(['batch']);
     const seen = tap(client);
     const completed = countEvents(t.runtime, { types: ['task.completed'] }, 5);
@@ -56,15 +71,33 @@ describe('batch frames', () => {
     expect(seen.frames.some((f) => f.type === 'batch' && assigns(f.messages as Frame[]).length > 1)).toBe(true);
 
     // Completions without accepts (a report counts as its accept), and one that is refused.
-    const reports = assigns(seen.messages).map((a, i) => ({ type: 'complete', ref: i + 1, taskId: a.taskId, leaseId: a.leaseId, result: i }));
-    client.send({ type: 'batch', messages: [...reports, { type: 'complete', ref: 'bad', taskId: 't0', leaseId: 'not-the-lease' }] });
+    const reports = assigns(seen.messages).map((a, i) => ({
+      type: 'complete',
+      ref: i + 1,
+      taskId: a.taskId,
+      leaseId: a.leaseId,
+      result: i,
+    }));
+    client.send({
+      type: 'batch',
+      messages: [...reports, { type: 'complete', ref: 'bad', taskId: 't0', leaseId: 'not-the-lease' }],
+    });
     await seen.until((m) => m.filter((x) => x.type === 'ack' || x.type === 'error').length === 6);
     const answers = seen.messages.filter((m) => m.type === 'ack' || m.type === 'error');
-    for (let i = 1; i <= 5; i++) expect(answers.find((a) => a.ref === i)).toMatchObject({ type: 'ack', of: 'complete', applied: true, status: 'succeeded' });
+    for (let i = 1; i <= 5; i++)
+      expect(answers.find((a) => a.ref === i)).toMatchObject({
+        type: 'ack',
+        of: 'complete',
+        applied: true,
+        status: 'succeeded',
+      });
     expect(answers.find((a) => a.ref === 'bad')).toMatchObject({ type: 'error', code: 'E_LEASE_MISMATCH' });
-    expect(seen.frames.some((f) => f.type === 'batch' && (f.messages as Frame[]).filter((m) => m.type === 'ack').length > 1)).toBe(true);
+    expect(
+      seen.frames.some((f) => f.type === 'batch' && (f.messages as Frame[]).filter((m) => m.type === 'ack').length > 1),
+    ).toBe(true);
     await completed;
-    for (let i = 0; i < 5; i++) expect(await t.runtime.tasks.get(`t${i}`)).toMatchObject({ status: 'succeeded', result: i });
+    for (let i = 0; i < 5; i++)
+      expect(await t.runtime.tasks.get(`t${i}`)).toMatchObject({ status: 'succeeded', result: i });
     await client.close();
   });
 
@@ -117,7 +150,10 @@ describe('batch frames', () => {
     await seen.until((m) => m.filter((x) => typeof x.ref === 'string').length === 20);
     expect(seen.messages.filter((m) => typeof m.ref === 'string').every((m) => m.type === 'ack')).toBe(true);
     // Messages nobody asked for still meet the limit: the 2 tokens the hello left pass, then the bucket is empty.
-    client.send({ type: 'batch', messages: Array.from({ length: 5 }, (_, i) => ({ type: 'heartbeat', ref: 100 + i })) });
+    client.send({
+      type: 'batch',
+      messages: Array.from({ length: 5 }, (_, i) => ({ type: 'heartbeat', ref: 100 + i })),
+    });
     await seen.until((m) => m.filter((x) => typeof x.ref === 'number' && x.ref >= 100).length === 5);
     const beats = seen.messages.filter((m) => typeof m.ref === 'number' && m.ref >= 100);
     expect(beats.filter((m) => m.type === 'ack')).toHaveLength(2);
@@ -136,7 +172,13 @@ describe('the SDK and batches', () => {
       else if (!started.has(e.taskId as string)) order.push(`${e.taskId as string} completed before it started`);
     });
     const connected: Array<{ features: string[] }> = [];
-    agent = await connectAgent({ url: t.url, token: AGENT_TOKEN, id: 'sdk', capacity: 20, handler: (task) => ({ echo: task.id }) });
+    agent = await connectAgent({
+      url: t.url,
+      token: AGENT_TOKEN,
+      id: 'sdk',
+      capacity: 20,
+      handler: (task) => ({ echo: task.id }),
+    });
     agent.on('connected', (w) => connected.push(w));
     const completed = countEvents(t.runtime, { types: ['task.completed'] }, 40);
     await t.runtime.tasks.createMany(Array.from({ length: 40 }, (_, i) => ({ id: `s${i}`, type: 'job' })));
@@ -156,12 +198,27 @@ describe('the SDK and batches', () => {
           const m = JSON.parse(String(data)) as Frame;
           received.push(m);
           if (m.type === 'hello' && 'features' in m) {
-            socket.send(JSON.stringify({ type: 'error', ref: m.ref, code: 'E_INVALID_MESSAGE', message: 'invalid hello: (message): Unrecognized key: "features"' }));
+            socket.send(
+              JSON.stringify({
+                type: 'error',
+                ref: m.ref,
+                code: 'E_INVALID_MESSAGE',
+                message: 'invalid hello: (message): Unrecognized key: "features"',
+              }),
+            );
           } else if (m.type === 'hello') {
             socket.send(JSON.stringify(oldWelcome(m.ref)));
             socket.send(JSON.stringify(oldAssign()));
           } else {
-            socket.send(JSON.stringify({ type: 'ack', ref: m.ref, of: m.type, applied: true, status: m.type === 'accept' ? 'running' : 'succeeded' }));
+            socket.send(
+              JSON.stringify({
+                type: 'ack',
+                ref: m.ref,
+                of: m.type,
+                applied: true,
+                status: m.type === 'accept' ? 'running' : 'succeeded',
+              }),
+            );
             if (m.type === 'complete') resolve();
           }
         });
@@ -169,7 +226,14 @@ describe('the SDK and batches', () => {
     });
     try {
       const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/v1/ws`;
-      agent = await connectAgent({ url, token: AGENT_TOKEN, id: 'new-sdk', handler: () => 'ok', reconnect: false, heartbeats: false });
+      agent = await connectAgent({
+        url,
+        token: AGENT_TOKEN,
+        id: 'new-sdk',
+        handler: () => 'ok',
+        reconnect: false,
+        heartbeats: false,
+      });
       await done;
       expect(received.map((m) => m.type)).toEqual(['hello', 'hello', 'accept', 'complete']);
       expect(received[1]).not.toHaveProperty('features');
@@ -183,35 +247,96 @@ describe('the SDK and batches', () => {
 
 function oldWelcome(ref: unknown): Record<string, unknown> {
   return {
-    type: 'welcome', ref, protocol: 1, agentId: 'new-sdk', capabilities: [], capacity: 1, heartbeatIntervalMs: 15_000, staleAfterMs: 45_000,
-    graceMs: 25_000, serverTime: 0, resumed: [], revoked: [],
-    limits: { maxFrameBytes: 1_048_576, frameCutoffBytes: 4_194_304, maxBufferedBytes: 8_388_608, messagesPerSecond: 5_000, burst: 10_000, helloTimeoutMs: 10_000, maxSubscriptions: 64 },
+    type: 'welcome',
+    ref,
+    protocol: 1,
+    agentId: 'new-sdk',
+    capabilities: [],
+    capacity: 1,
+    heartbeatIntervalMs: 15_000,
+    staleAfterMs: 45_000,
+    graceMs: 25_000,
+    serverTime: 0,
+    resumed: [],
+    revoked: [],
+    limits: {
+      maxFrameBytes: 1_048_576,
+      frameCutoffBytes: 4_194_304,
+      maxBufferedBytes: 8_388_608,
+      messagesPerSecond: 5_000,
+      burst: 10_000,
+      helloTimeoutMs: 10_000,
+      maxSubscriptions: 64,
+    },
   };
 }
 
 function oldAssign(): Record<string, unknown> {
   const task = {
-    id: 'o1', status: 'offered', type: 'job', description: '', ticketId: null, phase: null, priority: 0, requires: [], dependsOn: [],
-    pendingDependencies: [], input: null, role: null, attempt: 1, maxAttempts: 3, attempts: [], agentId: 'new-sdk', leaseId: 'o1#1',
-    result: null, artifacts: {}, quality: null, error: null, reason: null, progress: null, round: 1, feedback: null, createdAt: 0,
-    queuedAt: 0, startedAt: null, retryAt: null, settledAt: null, notBefore: null, controls: {}, redrives: [], waitingFor: null,
+    id: 'o1',
+    status: 'offered',
+    type: 'job',
+    description: '',
+    ticketId: null,
+    phase: null,
+    priority: 0,
+    requires: [],
+    dependsOn: [],
+    pendingDependencies: [],
+    input: null,
+    role: null,
+    attempt: 1,
+    maxAttempts: 3,
+    attempts: [],
+    agentId: 'new-sdk',
+    leaseId: 'o1#1',
+    result: null,
+    artifacts: {},
+    quality: null,
+    error: null,
+    reason: null,
+    progress: null,
+    round: 1,
+    feedback: null,
+    createdAt: 0,
+    queuedAt: 0,
+    startedAt: null,
+    retryAt: null,
+    settledAt: null,
+    notBefore: null,
+    controls: {},
+    redrives: [],
+    waitingFor: null,
   };
   return {
-    type: 'assign', taskId: 'o1', leaseId: 'o1#1', attempt: 1, task,
+    type: 'assign',
+    taskId: 'o1',
+    leaseId: 'o1#1',
+    attempt: 1,
+    task,
     context: { ticket: null, dependencies: {}, artifacts: {}, feedback: null, round: 1, attempt: 1, validation: null },
-    deadlines: { acceptBy: null, finishWithinMs: null, heartbeatWithinMs: null }, serverTime: 0,
+    deadlines: { acceptBy: null, finishWithinMs: null, heartbeatWithinMs: null },
+    serverTime: 0,
   };
 }
 
 describe('batchFrames', () => {
   it('keeps each batch within the frame limit, and sends a message too long for any batch alone', async () => {
     const { batchFrames } = await import('../src/edge/server/batch-frames.js');
-    const texts = Array.from({ length: 30 }, (_, i) => JSON.stringify({ type: 'progress', ref: i, message: 'x'.repeat(1_000) }));
+    const texts = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({ type: 'progress', ref: i, message: 'x'.repeat(1_000) }),
+    );
     const frames = batchFrames([...texts, 'y'.repeat(20_000)], 12_000);
     expect(frames.length).toBeGreaterThan(2);
     for (const frame of frames.slice(0, -1)) expect(Buffer.byteLength(frame)).toBeLessThanOrEqual(12_000);
     expect(frames.at(-1)).toBe('y'.repeat(20_000));
-    const carried = frames.slice(0, -1).flatMap((f) => (JSON.parse(f) as Frame).type === 'batch' ? ((JSON.parse(f) as { messages: Frame[] }).messages) : [JSON.parse(f) as Frame]);
+    const carried = frames
+      .slice(0, -1)
+      .flatMap((f) =>
+        (JSON.parse(f) as Frame).type === 'batch'
+          ? (JSON.parse(f) as { messages: Frame[] }).messages
+          : [JSON.parse(f) as Frame],
+      );
     expect(carried.map((m) => m.ref)).toEqual(texts.map((_, i) => i));
     expect(batchFrames(['{"type":"heartbeat"}'], 10)).toEqual(['{"type":"heartbeat"}']);
   });

@@ -11,7 +11,11 @@ afterEach(async () => {
 });
 
 /** An agent whose handler runs until aborted, reporting the abort reason. */
-async function waitingAgent(id: string, started: (taskId: string) => void, aborted: (taskId: string, reason: unknown) => void) {
+async function waitingAgent(
+  id: string,
+  started: (taskId: string) => void,
+  aborted: (taskId: string, reason: unknown) => void,
+) {
   const agent = await connectAgent({
     url: t.url,
     token: AGENT_TOKEN,
@@ -61,9 +65,11 @@ describe('cancel reaching running agents', () => {
     await running;
     await t.runtime.tickets.cancel('T', 'the customer changed their mind');
     await stopped;
-    for (const reason of aborted.values()) expect(reason).toMatchObject({ code: 'E_CANCELLED', message: 'the customer changed their mind' });
+    for (const reason of aborted.values())
+      expect(reason).toMatchObject({ code: 'E_CANCELLED', message: 'the customer changed their mind' });
     await t.runtime.idle();
-    for (let i = 0; i < 3; i++) expect(await t.runtime.tasks.get(`T-${i}`)).toMatchObject({ status: 'cancelled', result: null });
+    for (let i = 0; i < 3; i++)
+      expect(await t.runtime.tasks.get(`T-${i}`)).toMatchObject({ status: 'cancelled', result: null });
     expect(agents.every((a) => a.running === 0)).toBe(true);
   });
 
@@ -72,10 +78,19 @@ describe('cancel reaching running agents', () => {
     const reasons: unknown[] = [];
     let release: () => void = () => {};
     const first = new Promise<void>((resolve) => (release = resolve));
-    const agent = await waitingAgent('slowpoke', () => release(), (_id, reason) => reasons.push(reason));
+    const agent = await waitingAgent(
+      'slowpoke',
+      () => release(),
+      (_id, reason) => reasons.push(reason),
+    );
     const cancelled = new Promise((resolve) => agent.once('cancelled', resolve));
     const runningNow = nextEvent(t.runtime, { types: ['task.started'], taskId: 'deadline' });
-    await t.runtime.tasks.create({ id: 'deadline', type: 'slow', timeouts: { finish: 5_000 }, retry: { maxAttempts: 2 } });
+    await t.runtime.tasks.create({
+      id: 'deadline',
+      type: 'slow',
+      timeouts: { finish: 5_000 },
+      retry: { maxAttempts: 2 },
+    });
     await Promise.all([first, runningNow]); // the deadline counts from the accept
     const retrying = nextEvent(t.runtime, { types: ['task.retrying'], taskId: 'deadline' });
     await t.clock.advance(5_000);
@@ -90,7 +105,11 @@ describe('an agent removed by the runtime', () => {
     t = await startTestServer();
     let started: () => void = () => {};
     const running = new Promise<void>((resolve) => (started = resolve));
-    const agent = await waitingAgent('retiring', () => started(), () => undefined);
+    const agent = await waitingAgent(
+      'retiring',
+      () => started(),
+      () => undefined,
+    );
     const stopped = new Promise<Error | null>((resolve) => agent.once('stopped', resolve));
     const closed = new Promise((resolve) => agent.once('disconnected', resolve));
     await t.runtime.tasks.create({ id: 'handed-back', type: 'slow' });

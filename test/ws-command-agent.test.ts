@@ -24,8 +24,14 @@ let stubborn: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'troupe-exec-'));
   const readInput = `let s = ''; process.stdin.on('data', (c) => (s += c)); process.stdin.on('end', () => main(JSON.parse(s)));`;
-  echo = script('echo.mjs', `${readInput}\nfunction main({ task, context }) { process.stdout.write(JSON.stringify({ type: task.type, input: task.input, attempt: context.attempt, id: process.env.TROUPE_TASK_ID, attemptEnv: process.env.TROUPE_TASK_ATTEMPT })); }`);
-  chatty = script('chatty.mjs', `${readInput}\nfunction main() { console.error('step one'); console.error('step two'); console.log('"talked"'); }`);
+  echo = script(
+    'echo.mjs',
+    `${readInput}\nfunction main({ task, context }) { process.stdout.write(JSON.stringify({ type: task.type, input: task.input, attempt: context.attempt, id: process.env.TROUPE_TASK_ID, attemptEnv: process.env.TROUPE_TASK_ATTEMPT })); }`,
+  );
+  chatty = script(
+    'chatty.mjs',
+    `${readInput}\nfunction main() { console.error('step one'); console.error('step two'); console.log('"talked"'); }`,
+  );
   broken = script('broken.mjs', `${readInput}\nfunction main() { console.error('something broke'); process.exit(3); }`);
   sleepy = script('sleepy.mjs', `console.error('started'); setInterval(() => {}, 1000);`);
   // Ignores SIGTERM, and so does the child it starts: only SIGKILL to the whole group stops both.
@@ -38,7 +44,10 @@ process.on('SIGTERM', () => console.error('parent got SIGTERM'));
 setInterval(() => {}, 1000);
 console.error('pids ' + process.pid + ' ' + child.pid);`,
   );
-  envelope = script('envelope.mjs', `${readInput}\nfunction main() { console.log(JSON.stringify({ result: 'wrapped', artifacts: { report: 'r' }, quality: 0.7 })); }`);
+  envelope = script(
+    'envelope.mjs',
+    `${readInput}\nfunction main() { console.log(JSON.stringify({ result: 'wrapped', artifacts: { report: 'r' }, quality: 0.7 })); }`,
+  );
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -58,7 +67,13 @@ afterEach(async () => {
 
 async function execAgent(command: string, options: { envelope?: boolean; killGraceMs?: number } = {}) {
   const server = t as TestServer;
-  const agent = await connectAgent({ url: server.url, token: AGENT_TOKEN, id: 'exec', clock: server.clock, handler: execHandler(command, options) });
+  const agent = await connectAgent({
+    url: server.url,
+    token: AGENT_TOKEN,
+    id: 'exec',
+    clock: server.clock,
+    handler: execHandler(command, options),
+  });
   agents.push(agent);
   return agent;
 }
@@ -104,7 +119,7 @@ describe('execHandler', () => {
     expect((await t.runtime.tasks.get('e4')).status).toBe('cancelled');
   });
 
-  it('sends SIGTERM to the command\'s process group, then SIGKILL after the grace period', async () => {
+  it("sends SIGTERM to the command's process group, then SIGKILL after the grace period", async () => {
     t = await startTestServer();
     await execAgent(stubborn, { killGraceMs: 300 });
     const messages: string[] = [];
@@ -130,7 +145,8 @@ describe('execHandler', () => {
     const doc = readFileSync(join(import.meta.dirname, '../docs/protocol.md'), 'utf8');
     const set = [...(/env: \{([^}]*)\}/.exec(code)?.[1] ?? '').matchAll(/(TROUPE_\w+):/g)].map((m) => m[1]).sort();
     expect(set).toEqual(['TROUPE_TASK_ATTEMPT', 'TROUPE_TASK_ID']);
-    const named = (text: string) => [...new Set([...text.matchAll(/`(TROUPE_(?:TASK|LEASE)_\w+)`/g)].map((m) => m[1]))].sort();
+    const named = (text: string) =>
+      [...new Set([...text.matchAll(/`(TROUPE_(?:TASK|LEASE)_\w+)`/g)].map((m) => m[1]))].sort();
     expect(named(doc)).toEqual(set);
     expect(named(code)).toEqual(set);
   });
@@ -139,7 +155,11 @@ describe('execHandler', () => {
     t = await startTestServer();
     await execAgent(envelope, { envelope: true });
     await t.runtime.tasks.create({ id: 'e5', type: 'wrap' });
-    expect(await t.runtime.tasks.wait('e5')).toMatchObject({ result: 'wrapped', artifacts: { report: 'r' }, quality: 0.7 });
+    expect(await t.runtime.tasks.wait('e5')).toMatchObject({
+      result: 'wrapped',
+      artifacts: { report: 'r' },
+      quality: 0.7,
+    });
   });
 });
 
@@ -163,7 +183,11 @@ async function until(condition: () => boolean, what: string, withinMs = 10_000):
 }
 
 /** Runs the CLI in a child process; resolves with it once a stdout line matches. */
-function troupe(args: string[], waitFor: RegExp, env: Record<string, string> = {}): Promise<{ child: ChildProcess; match: RegExpMatchArray; lines: string[] }> {
+function troupe(
+  args: string[],
+  waitFor: RegExp,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; match: RegExpMatchArray; lines: string[] }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/edge/cli/main.ts', ...args], {
     cwd: join(import.meta.dirname, '..'),
     env: { ...process.env, ...env },
@@ -187,17 +211,27 @@ describe('the troupe agent and troupe serve commands', () => {
   it('troupe agent runs its command for each task of a server', async () => {
     t = await startTestServer();
     const registered = nextEvent(t.runtime, { types: ['agent.registered'], agentId: 'cli-agent' });
-    await troupe(['agent', '--url', t.url, '--id', 'cli-agent', '--capability', 'shell', '--exec', echo], /connected to/, {
-      TROUPE_AGENT_TOKEN: AGENT_TOKEN,
-    });
+    await troupe(
+      ['agent', '--url', t.url, '--id', 'cli-agent', '--capability', 'shell', '--exec', echo],
+      /connected to/,
+      {
+        TROUPE_AGENT_TOKEN: AGENT_TOKEN,
+      },
+    );
     await registered;
     await t.runtime.tasks.create({ id: 'c1', type: 'via-cli', requires: ['shell'], input: 42 });
-    expect(await t.runtime.tasks.wait('c1')).toMatchObject({ status: 'succeeded', result: { type: 'via-cli', input: 42 } });
+    expect(await t.runtime.tasks.wait('c1')).toMatchObject({
+      status: 'succeeded',
+      result: { type: 'via-cli', input: 42 },
+    });
   });
 
   it('troupe serve listens, answers health checks, takes agents and shuts down cleanly on SIGTERM', async () => {
     const token = 'serve-test-agent-token-01';
-    const { child, match } = await troupe(['serve', '--memory', '--port', '0', '--agent-token', token], /listening on (ws:\/\/\S+)/);
+    const { child, match } = await troupe(
+      ['serve', '--memory', '--port', '0', '--agent-token', token],
+      /listening on (ws:\/\/\S+)/,
+    );
     const url = match[1] as string;
     const health = await fetch(url.replace('ws://', 'http://').replace('/v1/ws', '/healthz'));
     expect(health.status).toBe(200);

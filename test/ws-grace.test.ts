@@ -103,7 +103,9 @@ describe('disconnects and the grace period', () => {
     const back = await RawClient.agent(t.url, { agentId: 'away', resumeSecret });
     const assign = await back.client.nextOfType('assign');
     expect(assign).toMatchObject({ taskId: 'meanwhile', attempt: 1 });
-    expect(await back.client.request({ type: 'accept', taskId: 'meanwhile', leaseId: assign.leaseId })).toMatchObject({ type: 'ack' });
+    expect(await back.client.request({ type: 'accept', taskId: 'meanwhile', leaseId: assign.leaseId })).toMatchObject({
+      type: 'ack',
+    });
     await back.client.close();
   });
 
@@ -131,12 +133,20 @@ describe('stale agents', () => {
     expect(await client.nextOfType('cancel')).toMatchObject({ taskId: 'job', leaseId, reason: 'agent lost' });
     await t.clock.advance(1_000); // the retry backoff
     expect((await t.runtime.tasks.get('job')).status).toBe('queued');
-    const helper = await connectAgent({ url: t.url, token: AGENT_TOKEN, id: 'helper', clock: t.clock, handler: () => 'rescued' });
+    const helper = await connectAgent({
+      url: t.url,
+      token: AGENT_TOKEN,
+      id: 'helper',
+      clock: t.clock,
+      handler: () => 'rescued',
+    });
     cleanups.push(() => helper.close());
     expect(await t.runtime.tasks.wait('job')).toMatchObject({ status: 'succeeded', result: 'rescued', agentId: null });
     expect((await t.runtime.tasks.get('job')).attempts.map((a) => a.agentId)).toEqual(['silent', 'helper']);
     // The silent agent's late result counts for nothing; a heartbeat brings it back for new work.
-    expect(await client.request({ type: 'complete', taskId: 'job', leaseId, result: 'late' })).toMatchObject({ code: 'E_LEASE_MISMATCH' });
+    expect(await client.request({ type: 'complete', taskId: 'job', leaseId, result: 'late' })).toMatchObject({
+      code: 'E_LEASE_MISMATCH',
+    });
     const recovered = nextEvent(t.runtime, { types: ['agent.recovered'], agentId: 'silent' });
     await client.request({ type: 'heartbeat' });
     await recovered;
@@ -171,7 +181,9 @@ describe('a clean shutdown', () => {
     });
     const back = await RawClient.agent(server2.url, { agentId: 'survivor', held: [{ taskId: 'durable', leaseId }] });
     expect(back.welcome.resumed).toEqual(['durable']);
-    expect(await back.client.request({ type: 'complete', taskId: 'durable', leaseId, result: 'resumed' })).toMatchObject({
+    expect(
+      await back.client.request({ type: 'complete', taskId: 'durable', leaseId, result: 'resumed' }),
+    ).toMatchObject({
       applied: true,
       status: 'succeeded',
     });

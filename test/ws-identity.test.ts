@@ -4,7 +4,14 @@ import { liveServerOptionsOf } from '../src/edge/config/config-apply.js';
 import { serveConfig } from '../src/edge/config/serve-config.js';
 import { SUBPROTOCOL } from '../src/edge/server/protocol/codes.js';
 import { connectAgent } from '../src/edge/sdk/index.js';
-import { AGENT_TOKEN, OBSERVER_TOKEN, RawClient, startTestServer, upgradeStatus, type TestServer } from './agent-conformance-helpers.js';
+import {
+  AGENT_TOKEN,
+  OBSERVER_TOKEN,
+  RawClient,
+  startTestServer,
+  upgradeStatus,
+  type TestServer,
+} from './agent-conformance-helpers.js';
 
 /**
  * Issue 11, items 2 and 3: who may be which agent (tokens bound to ids, a resume secret per
@@ -30,7 +37,10 @@ describe('agent identity', () => {
     expect(String(welcome.resumeSecret).length).toBeGreaterThanOrEqual(32);
     for (const attempt of [{}, { resumeSecret: 'guessed-secret' }]) {
       const intruder = await RawClient.open(t.url, AGENT_TOKEN);
-      expect(await intruder.request({ type: 'hello', agentId: 'coder-1', ...attempt })).toMatchObject({ type: 'error', code: 'E_AGENT_TAKEN' });
+      expect(await intruder.request({ type: 'hello', agentId: 'coder-1', ...attempt })).toMatchObject({
+        type: 'error',
+        code: 'E_AGENT_TAKEN',
+      });
       await intruder.close();
     }
     expect(open(first)).toBe(true);
@@ -47,17 +57,30 @@ describe('agent identity', () => {
     const assign = await first.nextOfType('assign');
     await first.request({ type: 'accept', taskId: task.id, leaseId: assign.leaseId });
     // A new connection of the same session (the old one half-open): it resumes, the old is told 4002.
-    const { client: second, welcome: again } = await RawClient.agent(t.url, { agentId: 'coder-2', resumeSecret: secret, held: [{ taskId: task.id, leaseId: assign.leaseId }] });
+    const { client: second, welcome: again } = await RawClient.agent(t.url, {
+      agentId: 'coder-2',
+      resumeSecret: secret,
+      held: [{ taskId: task.id, leaseId: assign.leaseId }],
+    });
     expect(again).toMatchObject({ resumed: [task.id], resumeSecret: secret });
     expect((await first.closed).code).toBe(4002);
     // Disconnected, within the grace period: only the secret resumes it.
     await second.close();
     const stranger = await RawClient.open(t.url, AGENT_TOKEN);
-    expect(await stranger.request({ type: 'hello', agentId: 'coder-2' })).toMatchObject({ code: 'E_AGENT_TAKEN', message: expect.stringContaining('grace period') });
+    expect(await stranger.request({ type: 'hello', agentId: 'coder-2' })).toMatchObject({
+      code: 'E_AGENT_TAKEN',
+      message: expect.stringContaining('grace period'),
+    });
     await stranger.close();
-    const { client: third, welcome: resumed } = await RawClient.agent(t.url, { agentId: 'coder-2', resumeSecret: secret, held: [{ taskId: task.id, leaseId: assign.leaseId }] });
+    const { client: third, welcome: resumed } = await RawClient.agent(t.url, {
+      agentId: 'coder-2',
+      resumeSecret: secret,
+      held: [{ taskId: task.id, leaseId: assign.leaseId }],
+    });
     expect(resumed.resumed).toEqual([task.id]);
-    expect((await third.request({ type: 'complete', taskId: task.id, leaseId: assign.leaseId, result: 1 })).status).toBe('succeeded');
+    expect(
+      (await third.request({ type: 'complete', taskId: task.id, leaseId: assign.leaseId, result: 1 })).status,
+    ).toBe('succeeded');
     // Once the session ends (here: the grace period runs out), the id is free for a new session.
     await third.close();
     t.clock.advance(t.server.options.graceMs + 1);
@@ -79,7 +102,13 @@ describe('agent identity', () => {
 
   it('the SDK keeps the resume secret and resumes its session after the connection drops', async () => {
     t = await startTestServer();
-    const agent = await connectAgent({ url: t.url, token: AGENT_TOKEN, id: 'sdk-1', handler: () => null, reconnect: { initialDelayMs: 1, maxDelayMs: 5 } });
+    const agent = await connectAgent({
+      url: t.url,
+      token: AGENT_TOKEN,
+      id: 'sdk-1',
+      handler: () => null,
+      reconnect: { initialDelayMs: 1, maxDelayMs: 5 },
+    });
     const reconnected = new Promise((resolve) => agent.once('connected', resolve));
     // Drop the agent's connection from the server's side, as a network failure would.
     const connections = (t.server as unknown as { connections: Set<{ role: string; terminate(): void }> }).connections;
@@ -117,7 +146,10 @@ describe('observer connections', () => {
   /** An observer whose library does not answer pings: a peer that vanished without closing. */
   function deadObserver(url: string): Promise<{ socket: WebSocket; pinged: Promise<void>; closed: Promise<number> }> {
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, [SUBPROTOCOL], { headers: { Authorization: `Bearer ${OBSERVER_TOKEN}` }, autoPong: false });
+      const socket = new WebSocket(url, [SUBPROTOCOL], {
+        headers: { Authorization: `Bearer ${OBSERVER_TOKEN}` },
+        autoPong: false,
+      });
       const pinged = new Promise<void>((r) => socket.once('ping', () => r()));
       const closed = new Promise<number>((r) => socket.once('close', (code) => r(code)));
       socket.once('open', () => resolve({ socket, pinged, closed }));
@@ -135,11 +167,15 @@ describe('observer connections', () => {
     await dead.pinged;
     await alivePinged;
     // The pong went out before this request, on the same stream: the server has read it when it answers.
-    expect(await alive.request({ type: 'query', target: 'agent', id: 'nobody' })).toMatchObject({ code: 'E_UNKNOWN_AGENT' });
+    expect(await alive.request({ type: 'query', target: 'agent', id: 'nobody' })).toMatchObject({
+      code: 'E_UNKNOWN_AGENT',
+    });
     t.clock.advance(10_000);
     expect(await dead.closed).toBe(1006);
     expect(open(alive)).toBe(true);
-    expect(await alive.request({ type: 'query', target: 'agent', id: 'nobody' })).toMatchObject({ code: 'E_UNKNOWN_AGENT' });
+    expect(await alive.request({ type: 'query', target: 'agent', id: 'nobody' })).toMatchObject({
+      code: 'E_UNKNOWN_AGENT',
+    });
   });
 
   it('caps connections per token (HTTP 429) and frees the slot when one closes', async () => {
@@ -152,6 +188,8 @@ describe('observer connections', () => {
     await one.close();
     await t.runtime.idle();
     const three = await RawClient.open(t.url, OBSERVER_TOKEN);
-    expect(await three.request({ type: 'query', target: 'agent', id: 'nobody' })).toMatchObject({ code: 'E_UNKNOWN_AGENT' });
+    expect(await three.request({ type: 'query', target: 'agent', id: 'nobody' })).toMatchObject({
+      code: 'E_UNKNOWN_AGENT',
+    });
   });
 });

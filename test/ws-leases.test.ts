@@ -8,7 +8,8 @@ afterEach(async () => t?.close());
 async function leased(client: RawClient, taskId: string, accept = true): Promise<string> {
   const assign = await client.next((f) => f.type === 'assign' && f.taskId === taskId);
   const leaseId = assign.leaseId as string;
-  if (accept) expect(await client.request({ type: 'accept', taskId, leaseId })).toMatchObject({ type: 'ack', applied: true });
+  if (accept)
+    expect(await client.request({ type: 'accept', taskId, leaseId })).toMatchObject({ type: 'ack', applied: true });
   return leaseId;
 }
 
@@ -54,8 +55,12 @@ describe('leases over WebSocket', () => {
     await t.runtime.tasks.cancel('late', 'changed our minds');
     expect(await client.nextOfType('cancel')).toMatchObject({ taskId: 'late', leaseId, reason: 'changed our minds' });
     const late = await client.request({ type: 'complete', taskId: 'late', leaseId, result: 'too late' });
-    expect(late).toMatchObject({ type: 'error', code: 'E_LEASE_MISMATCH', details: { taskId: 'late', status: 'cancelled' } });
-    expect((await t.runtime.tasks.get('late'))).toMatchObject({ status: 'cancelled', result: null });
+    expect(late).toMatchObject({
+      type: 'error',
+      code: 'E_LEASE_MISMATCH',
+      details: { taskId: 'late', status: 'cancelled' },
+    });
+    expect(await t.runtime.tasks.get('late')).toMatchObject({ status: 'cancelled', result: null });
     await client.close();
   });
 
@@ -75,7 +80,9 @@ describe('leases over WebSocket', () => {
       expect(await b.client.request(frame)).toMatchObject({ type: 'error', code: 'E_FORBIDDEN' });
     }
     expect(await t.runtime.tasks.get('mine')).toMatchObject({ status: 'running', agentId: 'a' });
-    expect(await a.client.request({ type: 'complete', taskId: 'mine', leaseId, result: 'mine' })).toMatchObject({ applied: true });
+    expect(await a.client.request({ type: 'complete', taskId: 'mine', leaseId, result: 'mine' })).toMatchObject({
+      applied: true,
+    });
     await Promise.all([a.client.close(), b.client.close()]);
   });
 
@@ -84,12 +91,19 @@ describe('leases over WebSocket', () => {
     const { client } = await RawClient.agent(t.url, { agentId: 'a' });
     await t.runtime.tasks.create({ id: 'real', type: 'job' });
     const leaseId = await leased(client, 'real', false);
-    expect(await client.request({ type: 'complete', taskId: 'real', leaseId: 'real#forged', result: 1 })).toMatchObject({
+    expect(await client.request({ type: 'complete', taskId: 'real', leaseId: 'real#forged', result: 1 })).toMatchObject(
+      {
+        code: 'E_LEASE_MISMATCH',
+      },
+    );
+    expect(await client.request({ type: 'accept', taskId: 'nope', leaseId: 'nope#1' })).toMatchObject({
+      code: 'E_UNKNOWN_TASK',
+    });
+    expect(await client.request({ type: 'accept', taskId: 'real', leaseId })).toMatchObject({ applied: true });
+    expect(await client.request({ type: 'accept', taskId: 'real', leaseId })).toMatchObject({
+      type: 'error',
       code: 'E_LEASE_MISMATCH',
     });
-    expect(await client.request({ type: 'accept', taskId: 'nope', leaseId: 'nope#1' })).toMatchObject({ code: 'E_UNKNOWN_TASK' });
-    expect(await client.request({ type: 'accept', taskId: 'real', leaseId })).toMatchObject({ applied: true });
-    expect(await client.request({ type: 'accept', taskId: 'real', leaseId })).toMatchObject({ type: 'error', code: 'E_LEASE_MISMATCH' });
     await client.close();
   });
 
@@ -98,7 +112,9 @@ describe('leases over WebSocket', () => {
     const { client } = await RawClient.agent(t.url, { agentId: 'hasty' });
     await t.runtime.tasks.create({ id: 'quick', type: 'job' });
     const leaseId = await leased(client, 'quick', false);
-    expect(await client.request({ type: 'complete', taskId: 'quick', leaseId, result: 'no accept needed' })).toMatchObject({
+    expect(
+      await client.request({ type: 'complete', taskId: 'quick', leaseId, result: 'no accept needed' }),
+    ).toMatchObject({
       applied: true,
       status: 'succeeded',
     });
@@ -121,7 +137,9 @@ describe('leases over WebSocket', () => {
     expect(again).toMatchObject({ taskId: 'hot-potato', attempt: 1 });
     expect(again.leaseId).not.toBe(leaseId);
     await client.request({ type: 'accept', taskId: 'hot-potato', leaseId: again.leaseId });
-    expect(await client.request({ type: 'complete', taskId: 'hot-potato', leaseId: again.leaseId })).toMatchObject({ applied: true });
+    expect(await client.request({ type: 'complete', taskId: 'hot-potato', leaseId: again.leaseId })).toMatchObject({
+      applied: true,
+    });
     expect((await t.runtime.tasks.get('hot-potato')).attempts).toHaveLength(1);
     await client.close();
   });

@@ -29,7 +29,9 @@ describe('many agents at once', () => {
     expect(t.server.connectedAgents()).toBe(50);
     const health = (await (await fetch(`${t.server.httpUrl}/healthz`)).json()) as { agents: number };
     expect(health.agents).toBe(50);
-    const tasks = await t.runtime.tasks.createMany(Array.from({ length: 500 }, (_, i) => ({ id: `t${i}`, type: 'work', requires: ['work'], input: i })));
+    const tasks = await t.runtime.tasks.createMany(
+      Array.from({ length: 500 }, (_, i) => ({ id: `t${i}`, type: 'work', requires: ['work'], input: i })),
+    );
     const done = await Promise.all(tasks.map((task) => t.runtime.tasks.wait(task.id)));
     expect(done.every((task) => task.status === 'succeeded' && task.attempt === 1)).toBe(true);
     expect(done.map((task) => (task.result as { n: number }).n)).toEqual(tasks.map((_, i) => i));

@@ -7,7 +7,13 @@ import { MemoryStore } from '../src/engine/store/memory-store.js';
 import type { EventQuery, StoredEvent } from '../src/engine/store/store.js';
 import { connectAgent, type RemoteAgent } from '../src/edge/sdk/index.js';
 import { BACKLOG_PAGE_SIZE } from '../src/edge/server/shared/event-stream.js';
-import { AGENT_TOKEN, OBSERVER_TOKEN, RawClient, startTestServer, type TestServer } from './agent-conformance-helpers.js';
+import {
+  AGENT_TOKEN,
+  OBSERVER_TOKEN,
+  RawClient,
+  startTestServer,
+  type TestServer,
+} from './agent-conformance-helpers.js';
 
 /**
  * Observers that resume a stream with `afterSeq`: the stored events after it, then the live
@@ -56,7 +62,14 @@ async function observer(): Promise<RawClient> {
 }
 
 async function agent(id: string): Promise<RemoteAgent> {
-  const a = await connectAgent({ url: (t as TestServer).url, token: AGENT_TOKEN, id, capacity: 4, clock: (t as TestServer).clock, handler: () => 'ok' });
+  const a = await connectAgent({
+    url: (t as TestServer).url,
+    token: AGENT_TOKEN,
+    id,
+    capacity: 4,
+    clock: (t as TestServer).clock,
+    handler: () => 'ok',
+  });
   agents.push(a);
   return a;
 }
@@ -173,7 +186,19 @@ describe('observers resume with afterSeq', () => {
     const { runtime } = await server();
     await agent('worker');
     await runtime.tasks.createMany(filler('pad', 400)); // the backlog spans pages
-    await runtime.tickets.create({ id: 'T-1', title: 'one', phases: [{ name: 'p', tasks: [{ id: 'T-1-a', type: 'a' }, { id: 'T-1-b', type: 'b' }] }] });
+    await runtime.tickets.create({
+      id: 'T-1',
+      title: 'one',
+      phases: [
+        {
+          name: 'p',
+          tasks: [
+            { id: 'T-1-a', type: 'a' },
+            { id: 'T-1-b', type: 'b' },
+          ],
+        },
+      ],
+    });
     await runtime.tasks.create({ id: 'solo', type: 'c' });
     await runtime.tickets.wait('T-1');
     await runtime.tasks.wait('solo');
@@ -190,7 +215,11 @@ describe('observers resume with afterSeq', () => {
     for (const filter of filters) subscriptions.push(await subscribe(client, { filter, afterSeq: 0 }));
 
     // Live events after the backlog: a second ticket and a second run of 'solo'-like work.
-    await runtime.tickets.create({ id: 'T-2', title: 'two', phases: [{ name: 'p', tasks: [{ id: 'T-2-a', type: 'a' }] }] });
+    await runtime.tickets.create({
+      id: 'T-2',
+      title: 'two',
+      phases: [{ name: 'p', tasks: [{ id: 'T-2-a', type: 'a' }] }],
+    });
     await runtime.tickets.wait('T-2');
     const log = await storedLog();
     // A barrier: a catch-all stream resumed from the start has everything once it has the last seq.
@@ -200,7 +229,9 @@ describe('observers resume with afterSeq', () => {
     for (const [i, filter] of filters.entries()) {
       const expected = log.filter(eventMatcher(filter)).map((e) => e.seq);
       expect(expected.length, JSON.stringify(filter)).toBeGreaterThan(1);
-      const got = client.pending.filter((f) => f.type === 'event' && f.subscription === subscriptions[i]).map((f) => (f.event as TroupeEvent).seq);
+      const got = client.pending
+        .filter((f) => f.type === 'event' && f.subscription === subscriptions[i])
+        .map((f) => (f.event as TroupeEvent).seq);
       expect(got, JSON.stringify(filter)).toEqual(expected);
     }
   });
@@ -272,6 +303,8 @@ describe('observers resume with afterSeq', () => {
     const subscription = await subscribe(client, { afterSeq: 0 });
     expect(await client.closed).toMatchObject({ code: 1011 });
     const received = client.pending.filter((f) => f.type === 'event' && f.subscription === subscription);
-    expect(received.map((f) => (f.event as TroupeEvent).seq)).toEqual(Array.from({ length: BACKLOG_PAGE_SIZE }, (_, i) => i + 1));
+    expect(received.map((f) => (f.event as TroupeEvent).seq)).toEqual(
+      Array.from({ length: BACKLOG_PAGE_SIZE }, (_, i) => i + 1),
+    );
   });
 });

@@ -23,7 +23,11 @@ afterEach(async () => {
 
 describe('docs/protocol.md and docs/errors.md', () => {
   it('document every message type', () => {
-    for (const type of new Set([...Object.keys(AGENT_MESSAGES), ...Object.keys(OBSERVER_MESSAGES), ...Object.keys(SERVER_MESSAGES)])) {
+    for (const type of new Set([
+      ...Object.keys(AGENT_MESSAGES),
+      ...Object.keys(OBSERVER_MESSAGES),
+      ...Object.keys(SERVER_MESSAGES),
+    ])) {
       expect(protocolDoc, type).toMatch(new RegExp(`^### .*\\b${type}\\b`, 'm'));
     }
   });
@@ -48,8 +52,15 @@ describe('docs/protocol.md and docs/errors.md', () => {
   it('files a frame that is an array, a string, a number or null under the code the server answers it with', async () => {
     t = await startTestServer();
     const { client } = await RawClient.agent(t.url, { agentId: 'frames-not-objects' });
-    const table = new Map([...protocolDoc.matchAll(/^\| `(E_[A-Z_]+)` \| (.*) \|$/gm)].map((m) => [m[1] as string, m[2] as string]));
-    for (const [frame, what] of [['[1,2]', 'an array'], ['"hello"', 'a string'], ['42', 'a number'], ['null', '`null`']] as const) {
+    const table = new Map(
+      [...protocolDoc.matchAll(/^\| `(E_[A-Z_]+)` \| (.*) \|$/gm)].map((m) => [m[1] as string, m[2] as string]),
+    );
+    for (const [frame, what] of [
+      ['[1,2]', 'an array'],
+      ['"hello"', 'a string'],
+      ['42', 'a number'],
+      ['null', '`null`'],
+    ] as const) {
       client.send(frame);
       const error = await client.nextOfType('error');
       expect(table.get(error.code as string), `${frame} got ${String(error.code)}`).toContain(what);
@@ -85,8 +96,10 @@ describe('docs/protocol.md and docs/errors.md', () => {
     const sent = examples.filter((m) => !('from' in m) && (m.type in AGENT_MESSAGES || m.type in OBSERVER_MESSAGES));
     expect(sent.length).toBeGreaterThan(10);
     for (const message of sent) {
-      const schema = (AGENT_MESSAGES as Record<string, { safeParse(v: unknown): { success: boolean; error?: unknown } }>)[message.type] ??
-        (OBSERVER_MESSAGES as Record<string, { safeParse(v: unknown): { success: boolean } }>)[message.type];
+      const schema =
+        (AGENT_MESSAGES as Record<string, { safeParse(v: unknown): { success: boolean; error?: unknown } }>)[
+          message.type
+        ] ?? (OBSERVER_MESSAGES as Record<string, { safeParse(v: unknown): { success: boolean } }>)[message.type];
       const parsed = schema?.safeParse(message);
       expect(parsed?.success, JSON.stringify(message)).toBe(true);
     }
@@ -98,9 +111,20 @@ describe('docs/protocol.md and docs/errors.md', () => {
     expect(response.status).toBe(200);
     const schema = (await response.json()) as ReturnType<typeof protocolJsonSchema>;
     expect(schema).toEqual(JSON.parse(JSON.stringify(protocolJsonSchema())));
-    const hello = (schema.agentMessages as Record<string, { properties: Record<string, unknown>; required: string[] }>).hello;
+    const hello = (schema.agentMessages as Record<string, { properties: Record<string, unknown>; required: string[] }>)
+      .hello;
     expect(hello?.required).toEqual(['type', 'agentId']);
-    expect(Object.keys(hello?.properties ?? {})).toEqual(['type', 'ref', 'agentId', 'capabilities', 'capacity', 'token', 'held', 'features', 'resumeSecret']);
+    expect(Object.keys(hello?.properties ?? {})).toEqual([
+      'type',
+      'ref',
+      'agentId',
+      'capabilities',
+      'capacity',
+      'token',
+      'held',
+      'features',
+      'resumeSecret',
+    ]);
   });
 });
 

@@ -20,7 +20,9 @@ class HandWrittenAgent {
       const socket = new WebSocket(url, ['troupe.v1'], { headers: { Authorization: `Bearer ${token}` } });
       const agent = new HandWrittenAgent(socket);
       socket.on('error', reject);
-      socket.on('open', () => socket.send(JSON.stringify({ type: 'hello', ref: 'hello', agentId, capabilities, capacity: 1, held: [] })));
+      socket.on('open', () =>
+        socket.send(JSON.stringify({ type: 'hello', ref: 'hello', agentId, capabilities, capacity: 1, held: [] })),
+      );
       socket.on('message', (data) => {
         const message = JSON.parse(String(data)) as Frame;
         agent.log.push(message.type);
@@ -44,16 +46,32 @@ class HandWrittenAgent {
       taskId: string;
       leaseId: string;
       task: { type: string };
-      context: { ticket: { phases: Record<string, { artifacts: Record<string, unknown> }> }; artifacts: Record<string, unknown> };
+      context: {
+        ticket: { phases: Record<string, { artifacts: Record<string, unknown> }> };
+        artifacts: Record<string, unknown>;
+      };
     };
     this.send({ type: 'accept', taskId, leaseId });
     this.send({ type: 'progress', taskId, leaseId, value: 0.5, message: `working on ${task.type}` });
     if (task.type === 'design') {
-      this.send({ type: 'complete', taskId, leaseId, result: { plan: 'three endpoints' }, artifacts: { spec: 'GET /a, GET /b, POST /c' } });
+      this.send({
+        type: 'complete',
+        taskId,
+        leaseId,
+        result: { plan: 'three endpoints' },
+        artifacts: { spec: 'GET /a, GET /b, POST /c' },
+      });
     } else if (task.type === 'code') {
       // The design phase's output and this task's dependency arrive in the context package.
       const spec = context.ticket.phases.design?.artifacts.spec as string;
-      this.send({ type: 'complete', taskId, leaseId, result: { files: 3 }, artifacts: { patch: `implements ${spec}` }, quality: 0.9 });
+      this.send({
+        type: 'complete',
+        taskId,
+        leaseId,
+        result: { files: 3 },
+        artifacts: { patch: `implements ${spec}` },
+        quality: 0.9,
+      });
     } else if (task.type === 'test') {
       const patch = context.artifacts.patch as string;
       this.send({ type: 'complete', taskId, leaseId, result: { passed: patch.length > 0 }, quality: 0.95 });
@@ -74,7 +92,11 @@ describe('an agent written without the SDK', () => {
       id: 'FEAT-1',
       title: 'Add an API',
       phases: [
-        { name: 'design', gate: { requiredArtifacts: ['spec'] }, tasks: [{ id: 'd', type: 'design', requires: ['design'] }] },
+        {
+          name: 'design',
+          gate: { requiredArtifacts: ['spec'] },
+          tasks: [{ id: 'd', type: 'design', requires: ['design'] }],
+        },
         {
           name: 'build',
           gate: { requiredArtifacts: ['patch'], minQuality: 0.8 },

@@ -30,7 +30,10 @@ export async function runPgBoss({ url, tasks, workers = 10, batchSize = 100 }) {
   // A batch counts once pg-boss has marked it completed (after the handler resolved).
   const db = boss.getDb();
   for (;;) {
-    const { rows } = await db.executeSql(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'completed'`, [name]);
+    const { rows } = await db.executeSql(
+      `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state = 'completed'`,
+      [name],
+    );
     if (rows[0].n >= tasks) break;
     await new Promise((r) => setTimeout(r, 5));
   }

@@ -34,7 +34,10 @@ function troupeBench(scenario, env) {
       stdio: ['ignore', 'ignore', 'inherit'],
       env: { ...process.env, BENCH_TASKS: String(TASKS), ...env },
     });
-    const figures = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const figures = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     return (name) => figures.find((f) => f.name === name)?.value;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -59,11 +62,23 @@ if (!skip.has('pg-boss')) {
     const db0 = pg.cpuMs();
     const r = await runPgBoss({ url: pg.url, tasks: TASKS, workers: 10, batchSize: 100 });
     const db1 = pg.cpuMs();
-    row('pg-boss 10.4 + PostgreSQL', '10 workers x batch 100, same process', r.rate, r.cpuUs, db0 === undefined || db1 === undefined ? '' : Math.round(((db1 - db0) * 1000) / TASKS));
+    row(
+      'pg-boss 10.4 + PostgreSQL',
+      '10 workers x batch 100, same process',
+      r.rate,
+      r.cpuUs,
+      db0 === undefined || db1 === undefined ? '' : Math.round(((db1 - db0) * 1000) / TASKS),
+    );
     if (!skip.has('troupe-pg')) {
       process.stderr.write('running Troupe on the same PostgreSQL (npm run bench -- --only ws-postgres)...\n');
       const value = troupeBench('ws-postgres', { BENCH_PG_URL: pg.url, BENCH_PG_DATA: pg.dataDir });
-      row('Troupe + PostgreSQL (one node)', '1x50 agent over WebSocket, another process', value('postgres: throughput 1x50'), value('postgres: server CPU per task 1x50'), value('postgres: database CPU per task 1x50') ?? '');
+      row(
+        'Troupe + PostgreSQL (one node)',
+        '1x50 agent over WebSocket, another process',
+        value('postgres: throughput 1x50'),
+        value('postgres: server CPU per task 1x50'),
+        value('postgres: database CPU per task 1x50') ?? '',
+      );
     }
   } finally {
     pg.stop();
@@ -73,7 +88,12 @@ if (!skip.has('troupe')) {
   process.stderr.write('running Troupe (npm run bench -- --only ws-sqlite)...\n');
   const value = troupeBench('ws-sqlite', {});
   for (const shape of ['1x50', '8x64']) {
-    row('Troupe + SQLite NORMAL', `${shape} agents over WebSocket, another process`, value(`sqlite: throughput ${shape}`), value(`sqlite: server CPU per task ${shape}`));
+    row(
+      'Troupe + SQLite NORMAL',
+      `${shape} agents over WebSocket, another process`,
+      value(`sqlite: throughput ${shape}`),
+      value(`sqlite: server CPU per task ${shape}`),
+    );
   }
 }
 
@@ -81,8 +101,14 @@ const bull = rows.find((r) => r.system.startsWith('BullMQ'))?.rate;
 const boss = rows.find((r) => r.system.startsWith('pg-boss'))?.rate;
 const ratio = (a, b) => (a && b ? `${(a / b).toFixed(2)}x` : '');
 console.log(`\n${TASKS} no-op tasks, first create to last completion, one run on this machine:\n`);
-console.log('| system | configuration | tasks/s | CPU/task (µs, server process) | PostgreSQL CPU/task (µs) | vs BullMQ | vs pg-boss |');
+console.log(
+  '| system | configuration | tasks/s | CPU/task (µs, server process) | PostgreSQL CPU/task (µs) | vs BullMQ | vs pg-boss |',
+);
 console.log('|---|---|---|---|---|---|---|');
-for (const r of rows) console.log(`| ${r.system} | ${r.config} | ${r.rate} | ${r.cpuUs} | ${r.dbUs} | ${ratio(r.rate, bull)} | ${ratio(r.rate, boss)} |`);
+for (const r of rows)
+  console.log(
+    `| ${r.system} | ${r.config} | ${r.rate} | ${r.cpuUs} | ${r.dbUs} | ${ratio(r.rate, bull)} | ${ratio(r.rate, boss)} |`,
+  );
 const troupePg = rows.find((r) => r.system.startsWith('Troupe + PostgreSQL'))?.rate;
-if (troupePg && boss) console.log(`\nTroupe on PostgreSQL / pg-boss, same server, same run: ${ratio(troupePg, boss)} (target 2x)`);
+if (troupePg && boss)
+  console.log(`\nTroupe on PostgreSQL / pg-boss, same server, same run: ${ratio(troupePg, boss)} (target 2x)`);

@@ -38,16 +38,37 @@ export async function startRedis() {
   try {
     execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
   } catch {
-    throw new Error('redis-server not found: install it (Debian: apt-get install redis-server); npm run bench:peers starts its own on a loopback port');
+    throw new Error(
+      'redis-server not found: install it (Debian: apt-get install redis-server); npm run bench:peers starts its own on a loopback port',
+    );
   }
   const dir = mkdtempSync(join(tmpdir(), 'troupe-peers-redis-'));
   const port = await freePort();
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'everysec', '--save', ''],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--save',
+      '',
+    ],
     { stdio: 'ignore' },
   );
-  await waitFor(() => execFileSync('redis-cli', ['-p', String(port), 'ping']).toString().trim() === 'PONG', 'redis');
+  await waitFor(
+    () =>
+      execFileSync('redis-cli', ['-p', String(port), 'ping'])
+        .toString()
+        .trim() === 'PONG',
+    'redis',
+  );
   return {
     port,
     async stop() {
@@ -71,12 +92,28 @@ export async function startPostgres() {
   const dir = mkdtempSync(join(tmpdir(), 'troupe-peers-pg-'));
   const asRoot = process.getuid?.() === 0;
   const run = (cmd, args) =>
-    asRoot ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe' }) : execFileSync(join(bin, cmd), args, { stdio: 'pipe' });
-  if (asRoot) chownSync(dir, Number(execFileSync('id', ['-u', 'postgres']).toString()), Number(execFileSync('id', ['-g', 'postgres']).toString()));
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args], { stdio: 'pipe' })
+      : execFileSync(join(bin, cmd), args, { stdio: 'pipe' });
+  if (asRoot)
+    chownSync(
+      dir,
+      Number(execFileSync('id', ['-u', 'postgres']).toString()),
+      Number(execFileSync('id', ['-g', 'postgres']).toString()),
+    );
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-U', 'bench', '--auth=trust', '-E', 'UTF8']);
   const port = await freePort();
-  run('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`, 'start']);
+  run('pg_ctl', [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'log'),
+    '-w',
+    '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=200`,
+    'start',
+  ]);
   return {
     url: `postgres://bench@127.0.0.1:${port}/postgres`,
     dataDir: data,

@@ -30,7 +30,12 @@ async function cpuPerTask(controls: boolean): Promise<number> {
   for (let i = 0; i < AGENTS; i++) await runtime.agents.register({ id: `a${i}`, capacity: 16, handler: () => null });
   const inputs = Array.from({ length: TASKS }, (_, i) =>
     controls
-      ? { id: `t${i}`, type: 'noop', rateLimits: [{ key: `api-${i % LIMITS}` }], concurrency: { key: `tenant-${i % KEYS}`, max: 4 } }
+      ? {
+          id: `t${i}`,
+          type: 'noop',
+          rateLimits: [{ key: `api-${i % LIMITS}` }],
+          concurrency: { key: `tenant-${i % KEYS}`, max: 4 },
+        }
       : { id: `t${i}`, type: 'noop' },
   );
   for (let i = 0; i < inputs.length; i += 1_000) await runtime.tasks.createMany(inputs.slice(i, i + 1_000));
@@ -48,7 +53,8 @@ async function cpuPerTask(controls: boolean): Promise<number> {
  */
 export const controlsCost: Scenario = {
   name: 'controls-cost',
-  description: 'core-throughput with no controls and with 1,000 concurrency keys and 100 rate limits active: CPU per task and overhead',
+  description:
+    'core-throughput with no controls and with 1,000 concurrency keys and 100 rate limits active: CPU per task and overhead',
   async run(): Promise<Figure[]> {
     await cpuPerTask(false); // warm-up: the JIT compiles the hot paths
     await cpuPerTask(true);
@@ -61,9 +67,25 @@ export const controlsCost: Scenario = {
     const list = (values: number[]): string => values.map((v) => v.toFixed(1)).join(', ');
     const overhead = Math.round((median(active) / median(none) - 1) * 1000) / 10;
     return [
-      { name: 'CPU per task, no controls', value: Math.round(median(none) * 10) / 10, unit: 'µs', note: `median of ${ROUNDS} rounds, interleaved: ${list(none)}` },
-      { name: 'CPU per task, controls active', value: Math.round(median(active) * 10) / 10, unit: 'µs', note: `${KEYS} concurrency keys, ${LIMITS} rate limits: ${list(active)}` },
-      { name: 'controls overhead', value: overhead, unit: '%', target: { op: '<=', value: 10 }, note: 'ratio of the medians of CPU per task' },
+      {
+        name: 'CPU per task, no controls',
+        value: Math.round(median(none) * 10) / 10,
+        unit: 'µs',
+        note: `median of ${ROUNDS} rounds, interleaved: ${list(none)}`,
+      },
+      {
+        name: 'CPU per task, controls active',
+        value: Math.round(median(active) * 10) / 10,
+        unit: 'µs',
+        note: `${KEYS} concurrency keys, ${LIMITS} rate limits: ${list(active)}`,
+      },
+      {
+        name: 'controls overhead',
+        value: overhead,
+        unit: '%',
+        target: { op: '<=', value: 10 },
+        note: 'ratio of the medians of CPU per task',
+      },
     ];
   },
 };

@@ -58,7 +58,13 @@ export const coreThroughput: Scenario = {
     {
       const runtime = createRuntime({ store: new MemoryStore() });
       let calledAt = 0;
-      await runtime.agents.register({ id: 'solo', handler: () => { calledAt = performance.now(); return null; } });
+      await runtime.agents.register({
+        id: 'solo',
+        handler: () => {
+          calledAt = performance.now();
+          return null;
+        },
+      });
       const latencies: number[] = [];
       for (let i = 0; i < 2_000; i++) {
         const createdAt = performance.now();
@@ -68,14 +74,21 @@ export const coreThroughput: Scenario = {
       }
       latencies.sort((a, b) => a - b);
       figures.push({ name: 'create-to-handler p50', value: percentile(latencies, 50), unit: 'ms' });
-      figures.push({ name: 'create-to-handler p99', value: percentile(latencies, 99), unit: 'ms', target: { op: '<=', value: 1 } });
+      figures.push({
+        name: 'create-to-handler p99',
+        value: percentile(latencies, 99),
+        unit: 'ms',
+        target: { op: '<=', value: 1 },
+      });
       await runtime.stop();
     }
     // Heap: pending tasks (no agent) and finished tasks, on SQLite (the targets: finished work
     // lives on disk) and on the memory store (for tests: it keeps every finished record whole).
     for (const on of ['SQLite', 'memory'] as const) {
       const dir = on === 'SQLite' ? mkdtempSync(join(tmpdir(), 'troupe-bench-heap-')) : undefined;
-      const runtime = createRuntime({ store: dir ? new SqliteStore({ path: join(dir, 'heap.db') }) : new MemoryStore() });
+      const runtime = createRuntime({
+        store: dir ? new SqliteStore({ path: join(dir, 'heap.db') }) : new MemoryStore(),
+      });
       await runtime.start();
       const base = heapUsed();
       const inputs = Array.from({ length: TASKS }, (_, i) => ({ id: `p${i}`, type: 'noop' }));
@@ -83,9 +96,15 @@ export const coreThroughput: Scenario = {
       await runtime.idle();
       const pending = heapUsed();
       const target = (value: number) => (on === 'SQLite' ? { target: { op: '<=' as const, value } } : {});
-      figures.push({ name: `${on}: heap per pending task`, value: Math.round((pending - base) / TASKS), unit: 'bytes', ...target(4096) });
+      figures.push({
+        name: `${on}: heap per pending task`,
+        value: Math.round((pending - base) / TASKS),
+        unit: 'bytes',
+        ...target(4096),
+      });
       const all = completions(runtime, TASKS);
-      for (let i = 0; i < AGENTS; i++) await runtime.agents.register({ id: `h${i}`, capacity: 16, handler: () => null });
+      for (let i = 0; i < AGENTS; i++)
+        await runtime.agents.register({ id: `h${i}`, capacity: 16, handler: () => null });
       await all;
       await runtime.idle();
       const finished = heapUsed();

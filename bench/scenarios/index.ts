@@ -14,4 +14,18 @@ import { wsPostgres } from './ws-postgres.js';
 import { wsSqlite } from './ws-sqlite.js';
 
 /** Every benchmark scenario, in the order `npm run bench` runs them. Add new ones here. */
-export const scenarios: Scenario[] = [wsSqlite, coreThroughput, splitJoin, sqliteThroughput, sqliteRestart, wsDispatch, patternsCompile, patternsRun, tracingCost, controlsCost, postgresCluster, wsPostgres, retentionSoak];
+export const scenarios: Scenario[] = [
+  wsSqlite,
+  coreThroughput,
+  splitJoin,
+  sqliteThroughput,
+  sqliteRestart,
+  wsDispatch,
+  patternsCompile,
+  patternsRun,
+  tracingCost,
+  controlsCost,
+  postgresCluster,
+  wsPostgres,
+  retentionSoak,
+];

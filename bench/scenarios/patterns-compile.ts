@@ -22,20 +22,54 @@ export function bigPatternYaml(steps = STEPS): string {
       { id: `${p}split`, split: { count: 4, task: { type: 'part', requires: ['code'] } } },
       { id: `${p}task`, needs: [`${p}split`], timeout: '30m', task: { type: 'build', description: 'build ${target}' } },
       { id: `${p}sync`, timeout: '1h', sync: { wait_for: [`${p}split`], required: 3 } },
-      { id: `${p}join`, join: { from: [`${p}split`, `${p}task`], strategy: 'k_of_n', k: 4, then: { type: 'integrate' } } },
+      {
+        id: `${p}join`,
+        join: { from: [`${p}split`, `${p}task`], strategy: 'k_of_n', k: 4, then: { type: 'integrate' } },
+      },
       { id: `${p}merge`, merge: { from: [`${p}join`], strategy: 'combine' } },
       { id: `${p}vote`, vote: { voters: 3, task: { type: 'choose' }, on_tie: 'continue' } },
-      { id: `${p}review`, review: { work: { type: 'write' }, reviewers: [{ type: 'check' }, { type: 'test' }], max_rounds: 2, on_exhausted: 'continue' } },
-      { id: `${p}route`, branch: { on: `${p}task`, rules: [{ key: 'score', operator: '>', value: 5, decision: 'continue' }] } },
-      { id: `${p}pipe`, pipeline: { stages: [{ id: 'a', task: { type: 'a' }, produces: ['x'] }, { id: 'b', task: { type: 'b' }, consumes: ['x'] }] } },
-      { id: `${p}saga`, saga: { steps: [{ id: 'one', task: { type: 'one' }, compensate: { type: 'undo_one' } }, { id: 'two', task: { type: 'two' } }] } },
+      {
+        id: `${p}review`,
+        review: {
+          work: { type: 'write' },
+          reviewers: [{ type: 'check' }, { type: 'test' }],
+          max_rounds: 2,
+          on_exhausted: 'continue',
+        },
+      },
+      {
+        id: `${p}route`,
+        branch: { on: `${p}task`, rules: [{ key: 'score', operator: '>', value: 5, decision: 'continue' }] },
+      },
+      {
+        id: `${p}pipe`,
+        pipeline: {
+          stages: [
+            { id: 'a', task: { type: 'a' }, produces: ['x'] },
+            { id: 'b', task: { type: 'b' }, consumes: ['x'] },
+          ],
+        },
+      },
+      {
+        id: `${p}saga`,
+        saga: {
+          steps: [
+            { id: 'one', task: { type: 'one' }, compensate: { type: 'undo_one' } },
+            { id: 'two', task: { type: 'two' } },
+          ],
+        },
+      },
     ];
     out.push(...group.slice(0, steps - out.length));
   }
   return stringify({ name: 'big', inputs: { target: { type: 'string', default: 'api' } }, steps: out });
 }
 
-const median = (xs: number[]): number => percentile([...xs].sort((a, b) => a - b), 50);
+const median = (xs: number[]): number =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 /**
  * A 1,000-step pattern: compiling it to a statechart and running the static checks (the target),
@@ -67,8 +101,19 @@ export const patternsCompile: Scenario = {
       if (!report.ok) throw new Error(`the bench pattern is not valid: ${report.problems[0]?.message}`);
     }
     return [
-      { name: 'compile + static checks, 1,000 steps (p50)', value: median(compileTimes.slice(2)), unit: 'ms', target: { op: '<=', value: 200 }, note: `${states} top-level states` },
-      { name: 'validate from YAML, 1,000 steps (p50)', value: median(fullTimes.slice(2)), unit: 'ms', note: `${Math.round(text.length / 1024)} KiB of YAML` },
+      {
+        name: 'compile + static checks, 1,000 steps (p50)',
+        value: median(compileTimes.slice(2)),
+        unit: 'ms',
+        target: { op: '<=', value: 200 },
+        note: `${states} top-level states`,
+      },
+      {
+        name: 'validate from YAML, 1,000 steps (p50)',
+        value: median(fullTimes.slice(2)),
+        unit: 'ms',
+        note: `${Math.round(text.length / 1024)} KiB of YAML`,
+      },
     ];
   },
 };

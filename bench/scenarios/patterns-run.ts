@@ -12,10 +12,19 @@ const WARM_UP = 3;
 
 function runtimeWithAgent(): Promise<Runtime> {
   const runtime = createRuntime({ store: new MemoryStore(), logger: pino({ level: 'silent' }) });
-  return runtime.agents.register({ id: 'worker', capabilities: ['code'], capacity: 64, handler: () => ({ ok: true }) }).then(() => runtime);
+  return runtime.agents
+    .register({ id: 'worker', capabilities: ['code'], capacity: 64, handler: () => ({ ok: true }) })
+    .then(() => runtime);
 }
 
-const chainPattern = stringify({ name: 'chain', steps: Array.from({ length: CHAIN }, (_, i) => ({ id: `s${i}`, needs: i > 0 ? [`s${i - 1}`] : undefined, task: { type: 'step', requires: ['code'] } })) });
+const chainPattern = stringify({
+  name: 'chain',
+  steps: Array.from({ length: CHAIN }, (_, i) => ({
+    id: `s${i}`,
+    needs: i > 0 ? [`s${i - 1}`] : undefined,
+    task: { type: 'step', requires: ['code'] },
+  })),
+});
 const fanPattern = stringify({
   name: 'fan',
   steps: [
@@ -48,7 +57,12 @@ async function timePattern(pattern: CompiledPattern): Promise<number> {
 async function timeDirectChain(): Promise<number> {
   const runtime = await runtimeWithAgent();
   const t0 = performance.now();
-  const tasks = Array.from({ length: CHAIN }, (_, i) => ({ id: `c${i}`, type: 'step', requires: ['code'], dependsOn: i > 0 ? [`c${i - 1}`] : [] }));
+  const tasks = Array.from({ length: CHAIN }, (_, i) => ({
+    id: `c${i}`,
+    type: 'step',
+    requires: ['code'],
+    dependsOn: i > 0 ? [`c${i - 1}`] : [],
+  }));
   await runtime.tasks.createMany(tasks);
   await runtime.tasks.wait(`c${CHAIN - 1}`);
   const ms = performance.now() - t0;
@@ -61,7 +75,10 @@ async function timeDirectFan(): Promise<number> {
   const runtime = await runtimeWithAgent();
   const t0 = performance.now();
   const parts = Array.from({ length: FAN }, (_, i) => ({ id: `p${i}`, type: 'part', requires: ['code'] }));
-  await runtime.tasks.createMany([...parts, { id: 'integrate', type: 'integrate', requires: ['code'], dependsOn: parts.map((p) => p.id) }]);
+  await runtime.tasks.createMany([
+    ...parts,
+    { id: 'integrate', type: 'integrate', requires: ['code'], dependsOn: parts.map((p) => p.id) },
+  ]);
   await runtime.tasks.wait('integrate');
   const ms = performance.now() - t0;
   await runtime.stop();
@@ -72,7 +89,9 @@ async function timeDirectFan(): Promise<number> {
 async function timeCoordinationChain(): Promise<number> {
   const runtime = await runtimeWithAgent();
   const t0 = performance.now();
-  const saga = await runtime.coordination.saga({ steps: Array.from({ length: CHAIN }, () => ({ task: { type: 'step', requires: ['code'] } })) });
+  const saga = await runtime.coordination.saga({
+    steps: Array.from({ length: CHAIN }, () => ({ task: { type: 'step', requires: ['code'] } })),
+  });
   const done = await runtime.coordination.wait(saga.id);
   const ms = performance.now() - t0;
   if (done.status !== 'completed') throw new Error(`the saga ended ${done.status}`);
@@ -85,8 +104,15 @@ async function timeCoordinationFan(): Promise<number> {
   const runtime = await runtimeWithAgent();
   const t0 = performance.now();
   await runtime.tasks.create({ id: 'source', type: 'plan', requires: ['code'] });
-  const split = await runtime.coordination.split({ sourceTaskId: 'source', targets: Array.from({ length: FAN }, () => ({ type: 'part', requires: ['code'] })) });
-  await runtime.coordination.join({ id: 'in', sources: { split: split.id }, continuation: { id: 'integrate', type: 'integrate', requires: ['code'] } });
+  const split = await runtime.coordination.split({
+    sourceTaskId: 'source',
+    targets: Array.from({ length: FAN }, () => ({ type: 'part', requires: ['code'] })),
+  });
+  await runtime.coordination.join({
+    id: 'in',
+    sources: { split: split.id },
+    continuation: { id: 'integrate', type: 'integrate', requires: ['code'] },
+  });
   await runtime.tasks.wait('integrate');
   const ms = performance.now() - t0;
   await runtime.stop();
@@ -121,7 +147,8 @@ async function compare(a: () => Promise<number>, b: () => Promise<number>): Prom
  */
 export const patternsRun: Scenario = {
   name: 'patterns-run',
-  description: 'pattern run vs the same work through the coordination API (and the task API): 300-step chain, 1,000-way fan-out/in',
+  description:
+    'pattern run vs the same work through the coordination API (and the task API): 300-step chain, 1,000-way fan-out/in',
   async run(): Promise<Figure[]> {
     const chain = await compiled(chainPattern, 'chain');
     const fan = await compiled(fanPattern, 'fan');
@@ -136,12 +163,22 @@ export const patternsRun: Scenario = {
       { name: 'chain: coordination saga, per step', value: perStep(chainSagaMs), unit: 'µs' },
       { name: 'chain: task API, per step', value: perStep(chainTasksMs), unit: 'µs' },
       { name: 'chain: overhead per step vs coordination', value: perStep(chainPatternMs - chainSagaMs), unit: 'µs' },
-      { name: 'chain: overhead vs coordination', value: overhead(chainPatternMs, chainSagaMs), unit: '%', target: { op: '<=', value: 10 } },
+      {
+        name: 'chain: overhead vs coordination',
+        value: overhead(chainPatternMs, chainSagaMs),
+        unit: '%',
+        target: { op: '<=', value: 10 },
+      },
       { name: 'chain: overhead vs task API', value: overhead(chainPatternMs, chainTasksMs), unit: '%' },
       { name: 'fan 1,000: pattern', value: fanPatternMs, unit: 'ms' },
       { name: 'fan 1,000: coordination split+join', value: fanCoordinationMs, unit: 'ms' },
       { name: 'fan 1,000: task API', value: fanTasksMs, unit: 'ms' },
-      { name: 'fan 1,000: overhead vs coordination', value: overhead(fanPatternMs, fanCoordinationMs), unit: '%', target: { op: '<=', value: 10 } },
+      {
+        name: 'fan 1,000: overhead vs coordination',
+        value: overhead(fanPatternMs, fanCoordinationMs),
+        unit: '%',
+        target: { op: '<=', value: 10 },
+      },
       { name: 'fan 1,000: overhead vs task API', value: overhead(fanPatternMs, fanTasksMs), unit: '%' },
     ];
   },

@@ -54,9 +54,15 @@ async function writerRun(url: string, standbys: number): Promise<{ rate: number;
   for (let i = 0; i < standbys; i++) {
     const store = new PostgresStore({ url, poolSize: 2 });
     await store.open();
-    const leadership = new Leadership(store, new SystemClock(), 'bench.writer', { ttlMs: 3_000, holder: `standby-${i}` });
+    const leadership = new Leadership(store, new SystemClock(), 'bench.writer', {
+      ttlMs: 3_000,
+      holder: `standby-${i}`,
+    });
     await leadership.start();
-    const beat = setInterval(() => void store.heartbeat({ id: `standby-${i}`, url: null, pid: process.pid, role: 'standby', epoch: null }), 1_000);
+    const beat = setInterval(
+      () => void store.heartbeat({ id: `standby-${i}`, url: null, pid: process.pid, role: 'standby', epoch: null }),
+      1_000,
+    );
     others.push({ leadership, store, beat });
   }
   const store = new CountingStore(
@@ -84,7 +90,11 @@ async function writerRun(url: string, standbys: number): Promise<{ rate: number;
     await o.leadership.stop();
     await o.store.close();
   }
-  return { rate: Math.round(TASKS / seconds), cpuUs: Math.round((cpu.user + cpu.system) / TASKS), trips: trips / TASKS };
+  return {
+    rate: Math.round(TASKS / seconds),
+    cpuUs: Math.round((cpu.user + cpu.system) / TASKS),
+    trips: trips / TASKS,
+  };
 }
 
 async function freePort(): Promise<number> {
@@ -113,7 +123,22 @@ async function failoverRun(url: string, leaseMs: number): Promise<{ toWriter: nu
   const start = (id: string, port: number) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', 'src/edge/cli/main.ts', 'serve', '--db', url, '--node-id', id, '--port', String(port), '--lease-ms', String(leaseMs), '--agent-token', token],
+      [
+        '--import',
+        'tsx',
+        'src/edge/cli/main.ts',
+        'serve',
+        '--db',
+        url,
+        '--node-id',
+        id,
+        '--port',
+        String(port),
+        '--lease-ms',
+        String(leaseMs),
+        '--agent-token',
+        token,
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] },
     );
     createInterface({ input: child.stdout! }).on('line', () => undefined);
@@ -160,7 +185,9 @@ async function failoverRun(url: string, leaseMs: number): Promise<{ toWriter: nu
           toWriter = performance.now() - killedAt;
           seqAtTakeover = await reader.lastEventSeq();
         }
-      } else if ((await reader.readEvents({ types: ['task.completed'], afterSeq: seqAtTakeover, limit: 1 })).length > 0) {
+      } else if (
+        (await reader.readEvents({ types: ['task.completed'], afterSeq: seqAtTakeover, limit: 1 })).length > 0
+      ) {
         break;
       }
       await new Promise((r) => setTimeout(r, 20));
@@ -177,7 +204,8 @@ async function failoverRun(url: string, leaseMs: number): Promise<{ toWriter: nu
 /** PostgreSQL: a writer node's throughput with 0-2 standby nodes, round trips per task, failover. */
 export const postgresCluster: Scenario = {
   name: 'postgres-cluster',
-  description: '5k no-op tasks on PostgreSQL (fsync on) with 1, 2, 3 nodes (one writer), round trips/task, failover after SIGKILL',
+  description:
+    '5k no-op tasks on PostgreSQL (fsync on) with 1, 2, 3 nodes (one writer), round trips/task, failover after SIGKILL',
   async run(): Promise<Figure[]> {
     const pg = await startPostgres({ settings: { fsync: 'on', full_page_writes: 'on' } });
     const figures: Figure[] = [];
@@ -188,14 +216,34 @@ export const postgresCluster: Scenario = {
       for (const standbys of [0, 1, 2]) {
         process.stderr.write(`  writer with ${standbys} standbys...\n`);
         const r = await writerRun(url, standbys);
-        figures.push({ name: `throughput, ${standbys + 1} node${standbys ? 's' : ''}`, value: r.rate, unit: 'tasks/s', note: `${r.cpuUs} us CPU/task in the writer's process` });
-        if (standbys === 0) figures.push({ name: 'round trips per task', value: Number(r.trips.toFixed(2)), unit: 'trips', note: 'store calls (each one statement) per task' });
+        figures.push({
+          name: `throughput, ${standbys + 1} node${standbys ? 's' : ''}`,
+          value: r.rate,
+          unit: 'tasks/s',
+          note: `${r.cpuUs} us CPU/task in the writer's process`,
+        });
+        if (standbys === 0)
+          figures.push({
+            name: 'round trips per task',
+            value: Number(r.trips.toFixed(2)),
+            unit: 'trips',
+            note: 'store calls (each one statement) per task',
+          });
       }
       for (const leaseMs of [3_000, 10_000]) {
         process.stderr.write(`  failover, lease ${leaseMs} ms...\n`);
         const f = await failoverRun(await pg.createDatabase(), leaseMs);
-        figures.push({ name: `failover, lease ${leaseMs / 1000} s: kill to new writer`, value: f.toWriter, unit: 'ms' });
-        figures.push({ name: `failover, lease ${leaseMs / 1000} s: kill to next task done`, value: f.toTask, unit: 'ms', ...(leaseMs === 3_000 ? { target: { op: '<=', value: 5_000 } } : {}) });
+        figures.push({
+          name: `failover, lease ${leaseMs / 1000} s: kill to new writer`,
+          value: f.toWriter,
+          unit: 'ms',
+        });
+        figures.push({
+          name: `failover, lease ${leaseMs / 1000} s: kill to next task done`,
+          value: f.toTask,
+          unit: 'ms',
+          ...(leaseMs === 3_000 ? { target: { op: '<=', value: 5_000 } } : {}),
+        });
       }
     } finally {
       await pg.stop();
@@ -203,4 +251,3 @@ export const postgresCluster: Scenario = {
     return figures;
   },
 };
-

@@ -48,15 +48,40 @@ export const retentionSoak: Scenario = {
       const last = result.checkpoints[result.checkpoints.length - 1];
       if (first !== undefined && last !== undefined && first !== last) {
         figures.push(
-          { name: `db growth ${first.tasks / 1000}k -> ${last.tasks / 1000}k`, value: Math.round((last.fileBytes / first.fileBytes) * 1000) / 1000, unit: 'x', target: { op: '<=', value: 1.1 } },
-          { name: `heap growth ${first.tasks / 1000}k -> ${last.tasks / 1000}k`, value: Math.round((last.heapBytes / first.heapBytes) * 1000) / 1000, unit: 'x', target: { op: '<=', value: 1.2 } },
+          {
+            name: `db growth ${first.tasks / 1000}k -> ${last.tasks / 1000}k`,
+            value: Math.round((last.fileBytes / first.fileBytes) * 1000) / 1000,
+            unit: 'x',
+            target: { op: '<=', value: 1.1 },
+          },
+          {
+            name: `heap growth ${first.tasks / 1000}k -> ${last.tasks / 1000}k`,
+            value: Math.round((last.heapBytes / first.heapBytes) * 1000) / 1000,
+            unit: 'x',
+            target: { op: '<=', value: 1.2 },
+          },
         );
       }
       figures.push(
         { name: 'tickets within retention, checked whole', value: result.ticketsKept, unit: 'tickets' },
-        { name: 'of them missing an actor or event', value: result.ticketsIncomplete.length, unit: 'tickets', target: { op: '<=', value: 0 } },
-        { name: 'tickets past retention still stored', value: result.ticketsOverdue.length, unit: 'tickets', target: { op: '<=', value: 0 } },
-        { name: 'live ticket events lost', value: result.liveTicketEvents.atStart - result.liveTicketEvents.atEnd, unit: 'events', target: { op: '<=', value: 0 } },
+        {
+          name: 'of them missing an actor or event',
+          value: result.ticketsIncomplete.length,
+          unit: 'tickets',
+          target: { op: '<=', value: 0 },
+        },
+        {
+          name: 'tickets past retention still stored',
+          value: result.ticketsOverdue.length,
+          unit: 'tickets',
+          target: { op: '<=', value: 0 },
+        },
+        {
+          name: 'live ticket events lost',
+          value: result.liveTicketEvents.atStart - result.liveTicketEvents.atEnd,
+          unit: 'events',
+          target: { op: '<=', value: 0 },
+        },
       );
       return figures;
     } finally {

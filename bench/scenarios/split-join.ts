@@ -88,7 +88,12 @@ function figuresFor(kind: StoreKind, small: Measure, large: Measure): Figure[] {
     { name: `${on} 10k split→join-ready`, value: Math.round(large.ms), unit: 'ms', target: { op: '<=', value: 500 } },
     { name: `${on} 1k peak heap per child`, value: perChild(small.peakHeapBytes, 1_000), unit: 'bytes' },
     { name: `${on} 10k peak heap per child`, value: perChild(large.peakHeapBytes, 10_000), unit: 'bytes' },
-    { name: `${on} 10k retained heap per child`, value: perChild(large.retainedHeapBytes, 10_000), unit: 'bytes', note: kind === 'sqlite' ? 'settled children live on disk' : 'the memory store keeps every child' },
+    {
+      name: `${on} 10k retained heap per child`,
+      value: perChild(large.retainedHeapBytes, 10_000),
+      unit: 'bytes',
+      note: kind === 'sqlite' ? 'settled children live on disk' : 'the memory store keeps every child',
+    },
   ];
 }
 
@@ -98,7 +103,8 @@ function figuresFor(kind: StoreKind, small: Measure, large: Measure): Figure[] {
  */
 export const splitJoin: Scenario = {
   name: 'split-join',
-  description: '1,000- and 10,000-way split then join (all), SQLite NORMAL then memory, 8 no-op agents: split to join-ready, heap (median of 3)',
+  description:
+    '1,000- and 10,000-way split then join (all), SQLite NORMAL then memory, 8 no-op agents: split to join-ready, heap (median of 3)',
   async run(): Promise<Figure[]> {
     const figures: Figure[] = [];
     for (const kind of ['sqlite', 'memory'] as const) {

@@ -37,7 +37,9 @@ export const sqliteRestart: Scenario = {
         ...(i % 10 === 0 ? { timeouts: { start: 24 * 3_600_000 } } : {}),
       }));
       for (let i = 0; i < QUEUED; i += 1_000) await seed.tasks.createMany(queued.slice(i, i + 1_000));
-      await seed.tasks.createMany(Array.from({ length: WAITING }, (_, i) => ({ id: `w-${i}`, type: 'work', dependsOn: [`q-${i % 10}`] })));
+      await seed.tasks.createMany(
+        Array.from({ length: WAITING }, (_, i) => ({ id: `w-${i}`, type: 'work', dependsOn: [`q-${i % 10}`] })),
+      );
       await seed.stop();
 
       const starts: number[] = [];
@@ -67,8 +69,19 @@ export const sqliteRestart: Scenario = {
         await runtime.stop();
       }
       return [
-        { name: 'restart (start) with 10k unfinished', value: Math.round(median(starts)), unit: 'ms', target: { op: '<=', value: 1_000 }, note: `median of ${ROUNDS}: ${starts.map((s) => s.toFixed(0)).join(', ')}; ${restored} actors` },
-        { name: 'restart to first dispatch', value: Math.round(median(firsts)), unit: 'ms', note: `median of ${ROUNDS}: ${firsts.map((s) => s.toFixed(0)).join(', ')}` },
+        {
+          name: 'restart (start) with 10k unfinished',
+          value: Math.round(median(starts)),
+          unit: 'ms',
+          target: { op: '<=', value: 1_000 },
+          note: `median of ${ROUNDS}: ${starts.map((s) => s.toFixed(0)).join(', ')}; ${restored} actors`,
+        },
+        {
+          name: 'restart to first dispatch',
+          value: Math.round(median(firsts)),
+          unit: 'ms',
+          note: `median of ${ROUNDS}: ${firsts.map((s) => s.toFixed(0)).join(', ')}`,
+        },
       ];
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -125,12 +125,32 @@ function prepareReplay(batches: CommitBatch[]) {
       const state = JSON.stringify(a.state) ?? null;
       const context = JSON.stringify(a.context) ?? null;
       bytes += a.id.length + (state?.length ?? 0) + (context?.length ?? 0) + 40;
-      return [a.id, a.kind, a.machineId, a.version, state, context, a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt, a.updatedAt] as const;
+      return [
+        a.id,
+        a.kind,
+        a.machineId,
+        a.version,
+        state,
+        context,
+        a.settled ? 1 : 0,
+        a.ticketId ?? null,
+        a.updatedAt,
+        a.updatedAt,
+      ] as const;
     });
     const events = b.events.map((e) => {
       const data = JSON.stringify(e.data);
       bytes += data.length + e.type.length + (e.taskId?.length ?? 0) + (e.agentId?.length ?? 0) + 24;
-      return [e.seq, e.type, e.at, e.ticketId ?? null, e.taskId ?? null, e.agentId ?? null, e.phase ?? null, data] as const;
+      return [
+        e.seq,
+        e.type,
+        e.at,
+        e.ticketId ?? null,
+        e.taskId ?? null,
+        e.agentId ?? null,
+        e.phase ?? null,
+        data,
+      ] as const;
     });
     rows += actors.length + events.length + b.timersSet.length + b.timersCleared.length;
     return { actors, events, timersSet: b.timersSet, timersCleared: b.timersCleared };
@@ -227,29 +247,80 @@ export const sqliteThroughput: Scenario = {
       const runs = `median of ${ROUNDS}: `;
       const figures: Figure[] = [
         { name: 'memory throughput', value: memory, unit: 'tasks/s', note: `${runs}${rates.memory.join(', ')}` },
-        { name: 'NORMAL throughput', value: normal, unit: 'tasks/s', target: { op: '>=', value: 10_000 }, note: `${runs}${rates.NORMAL.join(', ')}` },
-        { name: 'NORMAL / memory', value: Math.round((normal / memory) * 100) / 100, unit: 'ratio', target: { op: '>=', value: 0.5 } },
+        {
+          name: 'NORMAL throughput',
+          value: normal,
+          unit: 'tasks/s',
+          target: { op: '>=', value: 10_000 },
+          note: `${runs}${rates.NORMAL.join(', ')}`,
+        },
+        {
+          name: 'NORMAL / memory',
+          value: Math.round((normal / memory) * 100) / 100,
+          unit: 'ratio',
+          target: { op: '>=', value: 0.5 },
+        },
         { name: 'FULL throughput', value: full, unit: 'tasks/s', note: `${runs}${rates.FULL.join(', ')}` },
-        { name: 'memory create-to-handler p99', value: memoryLatency.p99, unit: 'ms', note: `p50 ${memoryLatency.p50.toFixed(3)}` },
-        { name: 'NORMAL create-to-handler p99', value: normalLatency.p99, unit: 'ms', note: `p50 ${normalLatency.p50.toFixed(3)}` },
-        { name: 'FULL create-to-handler p99', value: fullLatency.p99, unit: 'ms', note: `p50 ${fullLatency.p50.toFixed(3)}` },
+        {
+          name: 'memory create-to-handler p99',
+          value: memoryLatency.p99,
+          unit: 'ms',
+          note: `p50 ${memoryLatency.p50.toFixed(3)}`,
+        },
+        {
+          name: 'NORMAL create-to-handler p99',
+          value: normalLatency.p99,
+          unit: 'ms',
+          note: `p50 ${normalLatency.p50.toFixed(3)}`,
+        },
+        {
+          name: 'FULL create-to-handler p99',
+          value: fullLatency.p99,
+          unit: 'ms',
+          note: `p50 ${fullLatency.p50.toFixed(3)}`,
+        },
         {
           name: 'NORMAL bytes written per task',
           value: Math.round(median(written.NORMAL)),
           unit: 'bytes',
           note: 'write(2) bytes of the process during the run / tasks',
         },
-        { name: 'FULL bytes written per task', value: Math.round(median(written.FULL)), unit: 'bytes', note: 'write(2) bytes / tasks' },
-        { name: 'file + WAL per task', value: Math.round(median(fileBytes.NORMAL)), unit: 'bytes', note: 'after the run, 100k events kept' },
-        { name: 'bytes committed per task', value: Math.round(replay.bytes / TASKS), unit: 'bytes', note: `JSON and keys of ${replay.rows} rows in ${replay.prepared.length} batches` },
+        {
+          name: 'FULL bytes written per task',
+          value: Math.round(median(written.FULL)),
+          unit: 'bytes',
+          note: 'write(2) bytes / tasks',
+        },
+        {
+          name: 'file + WAL per task',
+          value: Math.round(median(fileBytes.NORMAL)),
+          unit: 'bytes',
+          note: 'after the run, 100k events kept',
+        },
+        {
+          name: 'bytes committed per task',
+          value: Math.round(replay.bytes / TASKS),
+          unit: 'bytes',
+          note: `JSON and keys of ${replay.rows} rows in ${replay.prepared.length} batches`,
+        },
         {
           name: 'floor NORMAL (raw, same rows)',
           value: Math.round(TASKS / floorNormal),
           unit: 'tasks/s',
           note: `${Math.round(replay.rows / floorNormal)} rows/s; the store's own rows and batches`,
         },
-        { name: 'floor FULL (raw, same rows)', value: Math.round(TASKS / floorFull), unit: 'tasks/s', note: `${Math.round(replay.rows / floorFull)} rows/s` },
-        { name: 'floor NORMAL (synthetic rows)', value: synthetic.rowsPerSecond, unit: 'rows/s', note: 'bench/sqlite-floor.ts, 500 rows/tx' },
+        {
+          name: 'floor FULL (raw, same rows)',
+          value: Math.round(TASKS / floorFull),
+          unit: 'tasks/s',
+          note: `${Math.round(replay.rows / floorFull)} rows/s`,
+        },
+        {
+          name: 'floor NORMAL (synthetic rows)',
+          value: synthetic.rowsPerSecond,
+          unit: 'rows/s',
+          note: 'bench/sqlite-floor.ts, 500 rows/tx',
+        },
       ];
       return figures.filter((f) => Number.isFinite(f.value));
     } finally {

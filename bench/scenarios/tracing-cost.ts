@@ -1,4 +1,9 @@
-import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type ReadableSpan,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import type { Figure, Scenario } from '../harness.js';
 import { throughputRun } from './core-throughput.js';
@@ -45,7 +50,9 @@ export const tracingCost: Scenario = {
   description: 'core-throughput with tracing off, with no SDK (default), and with an SDK: CPU per task and overhead',
   async run(): Promise<Figure[]> {
     const exporter = new DroppingExporter();
-    const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 100_000 })] });
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: 100_000 })],
+    });
     const sdkTracer = provider.getTracer('troupe');
     await throughputRun({ tracing: false }); // warm-up: the JIT compiles the hot path in the first run
     const off: number[] = [];
@@ -69,11 +76,32 @@ export const tracingCost: Scenario = {
     const overhead = (values: number[]): number => Math.round((median(values) / median(off) - 1) * 1000) / 10;
     const list = (values: number[]): string => values.map((v) => v.toFixed(1)).join(', ');
     return [
-      { name: 'CPU per task, tracing off', value: Math.round(median(off) * 10) / 10, unit: 'µs', note: `median of ${ROUNDS_NOTE}: ${list(off)}` },
+      {
+        name: 'CPU per task, tracing off',
+        value: Math.round(median(off) * 10) / 10,
+        unit: 'µs',
+        note: `median of ${ROUNDS_NOTE}: ${list(off)}`,
+      },
       { name: 'CPU per task, no SDK', value: Math.round(median(noSdk) * 10) / 10, unit: 'µs', note: list(noSdk) },
-      { name: 'no-SDK overhead', value: overhead(noSdk), unit: '%', target: { op: '<=', value: 2 }, note: 'median CPU per task against tracing off; negative is noise' },
-      { name: 'CPU per task, with SDK', value: Math.round(median(withSdk) * 10) / 10, unit: 'µs', note: `${list(withSdk)}; ${exporter.spans} spans exported` },
-      { name: 'SDK overhead', value: overhead(withSdk), unit: '%', note: 'batch span processor, an exporter that drops the spans' },
+      {
+        name: 'no-SDK overhead',
+        value: overhead(noSdk),
+        unit: '%',
+        target: { op: '<=', value: 2 },
+        note: 'median CPU per task against tracing off; negative is noise',
+      },
+      {
+        name: 'CPU per task, with SDK',
+        value: Math.round(median(withSdk) * 10) / 10,
+        unit: 'µs',
+        note: `${list(withSdk)}; ${exporter.spans} spans exported`,
+      },
+      {
+        name: 'SDK overhead',
+        value: overhead(withSdk),
+        unit: '%',
+        note: 'batch span processor, an exporter that drops the spans',
+      },
     ];
   },
 };

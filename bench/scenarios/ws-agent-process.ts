@@ -12,13 +12,27 @@ const [url, token, echoUrl, agentCount, capacity] = process.argv.slice(2) as [st
 
 const agents: RemoteAgent[] = await Promise.all(
   Array.from({ length: Number(agentCount) }, (_, i) =>
-    connectAgent({ url, token, id: `bench-${i}`, capabilities: ['noop'], capacity: Number(capacity), handler: () => null }),
+    connectAgent({
+      url,
+      token,
+      id: `bench-${i}`,
+      capabilities: ['noop'],
+      capacity: Number(capacity),
+      handler: () => null,
+    }),
   ),
 );
 // process.hrtime reads CLOCK_MONOTONIC, which every process on the machine shares: the parent
 // subtracts its own readings from this one.
 agents.push(
-  await connectAgent({ url, token, id: 'bench-solo', capabilities: ['solo'], capacity: 1, handler: () => process.hrtime.bigint().toString() }),
+  await connectAgent({
+    url,
+    token,
+    id: 'bench-solo',
+    capabilities: ['solo'],
+    capacity: 1,
+    handler: () => process.hrtime.bigint().toString(),
+  }),
 );
 const echo = new WebSocket(echoUrl, { perMessageDeflate: false });
 echo.on('message', (data) => echo.send(data as Buffer));

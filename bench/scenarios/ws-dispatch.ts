@@ -1,7 +1,16 @@
 import { createRuntime } from '../../src/runtime.js';
 import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import type { Figure, Scenario } from '../harness.js';
-import { BENCH_AGENT_TOKEN, dispatchFigures, drain, echoServer, percentile, serialDispatch, startAgentProcess, stopAgentProcess } from '../remote-agents.js';
+import {
+  BENCH_AGENT_TOKEN,
+  dispatchFigures,
+  drain,
+  echoServer,
+  percentile,
+  serialDispatch,
+  startAgentProcess,
+  stopAgentProcess,
+} from '../remote-agents.js';
 import { startServer } from '../../src/edge/server/server.js';
 
 const TASKS = 20_000;
@@ -12,7 +21,8 @@ const SERIAL = 2_000;
 /** The same load through in-process agents, for scale: the runtime's own ceiling on this machine now. */
 async function inProcessBaseline(): Promise<{ rate: number; cpuUs: number }> {
   const runtime = createRuntime({ store: new MemoryStore() });
-  for (let i = 0; i < AGENTS; i++) await runtime.agents.register({ id: `local-${i}`, capacity: CAPACITY, handler: () => null });
+  for (let i = 0; i < AGENTS; i++)
+    await runtime.agents.register({ id: `local-${i}`, capacity: CAPACITY, handler: () => null });
   const measured = await drain(runtime, TASKS, []);
   await runtime.stop();
   return measured;
@@ -25,7 +35,8 @@ async function inProcessBaseline(): Promise<{ rate: number; cpuUs: number }> {
  */
 export const wsDispatch: Scenario = {
   name: 'ws-dispatch',
-  description: '20k no-op tasks through 8 WebSocket agents in a child process, memory store; serial dispatch latency vs raw ws round trip',
+  description:
+    '20k no-op tasks through 8 WebSocket agents in a child process, memory store; serial dispatch latency vs raw ws round trip',
   async run(): Promise<Figure[]> {
     const runtime = createRuntime({ store: new MemoryStore() });
     const server = await startServer(runtime, { port: 0, agentTokens: [BENCH_AGENT_TOKEN] });
@@ -42,19 +53,38 @@ export const wsDispatch: Scenario = {
       target: { op: '>=', value: 15_000 },
       note: `${AGENTS} agents x capacity ${CAPACITY}, memory store`,
     });
-    figures.push({ name: 'memory: server CPU per task', value: remote.cpuUs, unit: 'us', note: 'runtime + WebSocket server process' });
+    figures.push({
+      name: 'memory: server CPU per task',
+      value: remote.cpuUs,
+      unit: 'us',
+      note: 'runtime + WebSocket server process',
+    });
 
     const serial = await serialDispatch(runtime, SERIAL);
     figures.push(...dispatchFigures('memory', serial.fromQueued, 'queued to assign', raw));
-    figures.push({ name: 'memory: dispatch p99 (create call to assign)', value: percentile(serial.fromCreate, 99), unit: 'ms' });
+    figures.push({
+      name: 'memory: dispatch p99 (create call to assign)',
+      value: percentile(serial.fromCreate, 99),
+      unit: 'ms',
+    });
 
     await stopAgentProcess(child);
     echo.close();
     await server.close();
     await runtime.stop();
     const local = await inProcessBaseline();
-    figures.push({ name: 'in-process throughput, same load', value: local.rate, unit: 'tasks/s', note: 'for scale: the runtime alone' });
-    figures.push({ name: 'in-process CPU per task', value: local.cpuUs, unit: 'us', note: 'for scale: the runtime alone' });
+    figures.push({
+      name: 'in-process throughput, same load',
+      value: local.rate,
+      unit: 'tasks/s',
+      note: 'for scale: the runtime alone',
+    });
+    figures.push({
+      name: 'in-process CPU per task',
+      value: local.cpuUs,
+      unit: 'us',
+      note: 'for scale: the runtime alone',
+    });
     return figures;
   },
 };

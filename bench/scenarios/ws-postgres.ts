@@ -66,22 +66,60 @@ async function measure(url: string, dataDir: string | undefined, overlap = true)
   const commits = store.commits - before.commits;
   const trips = commits + store.reads - before.reads;
   const commitMs = (store.commitMs - before.commitMs) / Math.max(1, commits);
-  if (process.env.BENCH_VERBOSE) process.stderr.write(`rows per task: ${JSON.stringify(Object.fromEntries(Object.entries(store.rows).map(([k, v]) => [k, (v / (TASKS + 1_000)).toFixed(2)])))}\n`);
+  if (process.env.BENCH_VERBOSE)
+    process.stderr.write(
+      `rows per task: ${JSON.stringify(Object.fromEntries(Object.entries(store.rows).map(([k, v]) => [k, (v / (TASKS + 1_000)).toFixed(2)])))}\n`,
+    );
   await stopAgentProcess(child);
   echo.close();
   await server.close();
   await runtime.stop();
-  if (!overlap) return [{ name: 'postgres: throughput 1x50, serial commits', value: run.rate, unit: 'tasks/s', note: `the same, without pipelined commits (${commitMs.toFixed(1)} ms per commit)` }];
+  if (!overlap)
+    return [
+      {
+        name: 'postgres: throughput 1x50, serial commits',
+        value: run.rate,
+        unit: 'tasks/s',
+        note: `the same, without pipelined commits (${commitMs.toFixed(1)} ms per commit)`,
+      },
+    ];
   const dbCpu: Figure[] =
     dbCpu0 === undefined || dbCpu1 === undefined
       ? []
-      : [{ name: 'postgres: database CPU per task 1x50', value: Math.round(((dbCpu1 - dbCpu0) * 1000) / TASKS), unit: 'us', note: 'the PostgreSQL server\'s processes, from /proc (10 ms ticks)' }];
+      : [
+          {
+            name: 'postgres: database CPU per task 1x50',
+            value: Math.round(((dbCpu1 - dbCpu0) * 1000) / TASKS),
+            unit: 'us',
+            note: "the PostgreSQL server's processes, from /proc (10 ms ticks)",
+          },
+        ];
   return [
     ...dbCpu,
-    { name: 'postgres: throughput 1x50', value: run.rate, unit: 'tasks/s', note: `${TASKS} no-op tasks, one agent x capacity 50 in another process, fsync on` },
-    { name: 'postgres: server CPU per task 1x50', value: run.cpuUs, unit: 'us', note: 'runtime + WebSocket server process' },
-    { name: 'postgres: round trips per task 1x50', value: Number((trips / TASKS).toFixed(3)), unit: 'trips', note: `${commits} commits (one statement each) and ${trips - commits} reads` },
-    { name: 'postgres: commit time 1x50', value: Number(commitMs.toFixed(2)), unit: 'ms', note: 'mean, from the call to its promise resolving (fsync included)' },
+    {
+      name: 'postgres: throughput 1x50',
+      value: run.rate,
+      unit: 'tasks/s',
+      note: `${TASKS} no-op tasks, one agent x capacity 50 in another process, fsync on`,
+    },
+    {
+      name: 'postgres: server CPU per task 1x50',
+      value: run.cpuUs,
+      unit: 'us',
+      note: 'runtime + WebSocket server process',
+    },
+    {
+      name: 'postgres: round trips per task 1x50',
+      value: Number((trips / TASKS).toFixed(3)),
+      unit: 'trips',
+      note: `${commits} commits (one statement each) and ${trips - commits} reads`,
+    },
+    {
+      name: 'postgres: commit time 1x50',
+      value: Number(commitMs.toFixed(2)),
+      unit: 'ms',
+      note: 'mean, from the call to its promise resolving (fsync included)',
+    },
   ];
 }
 
@@ -92,7 +130,11 @@ export const wsPostgres: Scenario = {
   async run(): Promise<Figure[]> {
     const given = process.env.BENCH_PG_URL;
     // Serial first, then pipelined, on the same server: the two figures differ by the overlap alone.
-    if (given) return [...(await measure(given, process.env.BENCH_PG_DATA, false)), ...(await measure(given, process.env.BENCH_PG_DATA))];
+    if (given)
+      return [
+        ...(await measure(given, process.env.BENCH_PG_DATA, false)),
+        ...(await measure(given, process.env.BENCH_PG_DATA)),
+      ];
     const pg = await startPostgres({ settings: { fsync: 'on', full_page_writes: 'on' } });
     try {
       const url = await pg.createDatabase();

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { createRuntime } from '../../src/runtime.js';
 import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
 import type { Figure, Scenario } from '../harness.js';
-import { BENCH_AGENT_TOKEN, dispatchFigures, drain, echoServer, serialDispatch, startAgentProcess, stopAgentProcess } from '../remote-agents.js';
+import {
+  BENCH_AGENT_TOKEN,
+  dispatchFigures,
+  drain,
+  echoServer,
+  serialDispatch,
+  startAgentProcess,
+  stopAgentProcess,
+} from '../remote-agents.js';
 import { startServer } from '../../src/edge/server/server.js';
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 20_000);
@@ -22,8 +30,18 @@ async function measure(agents: number, capacity: number, withLatency: boolean): 
   const shape = `${agents}x${capacity}`;
   const figures: Figure[] = [];
   const run = await drain(runtime, TASKS, ['noop']);
-  figures.push({ name: `sqlite: throughput ${shape}`, value: run.rate, unit: 'tasks/s', note: `${TASKS} no-op tasks, ${agents} agent(s) x capacity ${capacity} in another process` });
-  figures.push({ name: `sqlite: server CPU per task ${shape}`, value: run.cpuUs, unit: 'us', note: 'runtime + WebSocket server process' });
+  figures.push({
+    name: `sqlite: throughput ${shape}`,
+    value: run.rate,
+    unit: 'tasks/s',
+    note: `${TASKS} no-op tasks, ${agents} agent(s) x capacity ${capacity} in another process`,
+  });
+  figures.push({
+    name: `sqlite: server CPU per task ${shape}`,
+    value: run.cpuUs,
+    unit: 'us',
+    note: 'runtime + WebSocket server process',
+  });
   if (withLatency) {
     const serial = await serialDispatch(runtime, SERIAL);
     figures.push(...dispatchFigures('sqlite', serial.fromCreate, 'create call to assign', raw));
@@ -43,7 +61,8 @@ async function measure(agents: number, capacity: number, withLatency: boolean): 
  */
 export const wsSqlite: Scenario = {
   name: 'ws-sqlite',
-  description: '20k no-op tasks, agents in another process over WebSocket, SQLite NORMAL (1x50 and 8x64); serial dispatch p99',
+  description:
+    '20k no-op tasks, agents in another process over WebSocket, SQLite NORMAL (1x50 and 8x64); serial dispatch p99',
   async run(): Promise<Figure[]> {
     return [...(await measure(1, 50, true)), ...(await measure(8, 64, false))];
   },

@@ -30,7 +30,8 @@ export const ERROR_CODES = {
   E_UNAUTHORIZED: 'The request carries no token, or one the server does not know.',
   E_NOT_FOUND: 'Nothing is served at that method and path.',
   E_UNSUPPORTED_MEDIA_TYPE: 'The request body is not sent as `application/json`.',
-  E_DEPENDENCY_FAILED: 'A dependency whose failure policy is `fail` did not succeed, so the task was dead-lettered without running.',
+  E_DEPENDENCY_FAILED:
+    'A dependency whose failure policy is `fail` did not succeed, so the task was dead-lettered without running.',
 } as const;
 
 /** One of the stable error codes listed in `ERROR_CODES` and docs/errors.md. */

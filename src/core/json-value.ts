@@ -131,7 +131,8 @@ export function copyJson<T>(value: T): T {
     const v = (value as Record<string, unknown>)[key];
     if (v === undefined) continue;
     // An own data property even for a key named `__proto__` (JSON allows it; assignment would not).
-    if (key === '__proto__') Object.defineProperty(out, key, { value: copyJson(v), enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__')
+      Object.defineProperty(out, key, { value: copyJson(v), enumerable: true, writable: true, configurable: true });
     else out[key] = copyJson(v);
   }
   return out as T;

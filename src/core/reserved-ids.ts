@@ -6,7 +6,14 @@ import { TroupeError } from './errors.js';
  * caller's id never starts with one, so no task, ticket or agent can take an id the runtime will
  * need later, and none can be addressed as one of those actors (docs/api.md, "Ids and kinds").
  */
-export const RESERVED_ID_PREFIXES = ['resource:', 'quality:', 'pattern-def:', 'ratelimit:', 'breaker:', 'bulkhead:'] as const;
+export const RESERVED_ID_PREFIXES = [
+  'resource:',
+  'quality:',
+  'pattern-def:',
+  'ratelimit:',
+  'breaker:',
+  'bulkhead:',
+] as const;
 
 /** What a refusal of a reserved id says (the zod checks of every id field reuse it). */
 export const RESERVED_ID_RULE = `ids starting with ${RESERVED_ID_PREFIXES.map((p) => `"${p}"`).join(', ')} are reserved for the runtime's own actors`;
@@ -33,5 +40,6 @@ export function isReservedId(id: string): boolean {
  * ```
  */
 export function assertUserId(id: string, field: string): void {
-  if (isReservedId(id)) throw new TroupeError('E_INVALID_INPUT', `invalid ${field}: "${id.slice(0, 200)}": ${RESERVED_ID_RULE}`);
+  if (isReservedId(id))
+    throw new TroupeError('E_INVALID_INPUT', `invalid ${field}: "${id.slice(0, 200)}": ${RESERVED_ID_RULE}`);
 }

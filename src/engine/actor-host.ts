@@ -20,7 +20,15 @@ import {
   type TimerMessage,
 } from './host-types.js';
 import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
-import { emptyBatch, isEmptyBatch, storeReadError, type ActorKind, type Store, type StoredActor, type StoredEvent } from './store/store.js';
+import {
+  emptyBatch,
+  isEmptyBatch,
+  storeReadError,
+  type ActorKind,
+  type Store,
+  type StoredActor,
+  type StoredEvent,
+} from './store/store.js';
 import { TimerWheel } from './timer-wheel.js';
 import { BatchEffects } from './batch-effects.js';
 
@@ -76,7 +84,8 @@ export class ActorHost {
       this.enqueue({ kind: 'timer', to: actorId, event: { type: 'timer', name }, timer: name });
     });
     this.scope = {
-      send: (to, event, onUnapplied) => this.followUp(onUnapplied ? { kind: 'deliver', to, event, onUnapplied } : { kind: 'deliver', to, event }),
+      send: (to, event, onUnapplied) =>
+        this.followUp(onUnapplied ? { kind: 'deliver', to, event, onUnapplied } : { kind: 'deliver', to, event }),
       spawn: (kind, id, input, ticketId) => this.followUp({ kind: 'spawn', to: id, spawn: { kind, input, ticketId } }),
       afterCommit: (fn) => this.currentBatch().after.push(fn),
     };
@@ -140,7 +149,13 @@ export class ActorHost {
    */
   request(to: string, event: HostEvent, kind?: ActorKind): Promise<MessageOutcome> {
     this.assertRunning();
-    return new Promise((reply) => this.enqueue(kind === undefined ? { kind: 'deliver', to, event, reply } : { kind: 'deliver', to, event, reply, expectKind: kind }));
+    return new Promise((reply) =>
+      this.enqueue(
+        kind === undefined
+          ? { kind: 'deliver', to, event, reply }
+          : { kind: 'deliver', to, event, reply, expectKind: kind },
+      ),
+    );
   }
 
   /**
@@ -294,7 +309,8 @@ export class ActorHost {
             else if (this.head < this.queue.length && (processed < this.maxBatch || groupLeft > 0)) {
               message = this.queue[this.head++] as Message;
               if (groupLeft > 0) groupLeft -= 1;
-              else if (message.kind === 'spawn' && message.group?.head) groupLeft = message.group.members.ids.length - 1;
+              else if (message.kind === 'spawn' && message.group?.head)
+                groupLeft = message.group.members.ids.length - 1;
             } else break;
             processed += 1;
             if (message.kind === 'turn') continue;
@@ -304,10 +320,17 @@ export class ActorHost {
               continue;
             }
             const actor = message.kind === 'spawn' ? undefined : this.live.get(message.to);
-            if (actor && message.kind === 'deliver' && message.expectKind !== undefined && message.expectKind !== actor.kind) refuseKind(message, actor.kind);
+            if (
+              actor &&
+              message.kind === 'deliver' &&
+              message.expectKind !== undefined &&
+              message.expectKind !== actor.kind
+            )
+              refuseKind(message, actor.kind);
             else if (actor) this.step(actor, message as DeliveryMessage | TimerMessage, batch);
             // The group's first message read the store for the whole group: no await for the rest.
-            else if (message.kind === 'spawn' && message.group && !message.group.head) this.spawnChecked(message, batch);
+            else if (message.kind === 'spawn' && message.group && !message.group.head)
+              this.spawnChecked(message, batch);
             else {
               try {
                 await this.deliverSlow(message, batch);
@@ -347,7 +370,8 @@ export class ActorHost {
         const commit = this.commit(batch);
         // A batch that writes nothing (its replies only) is done at once: tracking it as in
         // flight would open batch after empty batch without ever letting I/O in.
-        const writes = batch.dirty.size > 0 || batch.events.length > 0 || batch.timersSet.size > 0 || batch.timersCleared.size > 0;
+        const writes =
+          batch.dirty.size > 0 || batch.events.length > 0 || batch.timersSet.size > 0 || batch.timersCleared.size > 0;
         inFlight = overlap && writes ? track(commit) : null;
         if (inFlight === null) await commit;
         this.batch = null;
@@ -398,9 +422,11 @@ export class ActorHost {
       const live = this.live.get(id);
       const spawnKind = group.kinds.get(id);
       // Only a settled actor of the same kind may be replaced: an id keeps its first kind forever.
-      const replaceable = stored !== undefined && stored.settled && group.replaceable.has(id) && stored.kind === spawnKind;
+      const replaceable =
+        stored !== undefined && stored.settled && group.replaceable.has(id) && stored.kind === spawnKind;
       const kind = live?.kind ?? (stored !== undefined && !replaceable ? stored.kind : undefined);
-      if (kind !== undefined) return duplicateId(id, kind, `: none of the ${group.ids.length} actors made together was created`);
+      if (kind !== undefined)
+        return duplicateId(id, kind, `: none of the ${group.ids.length} actors made together was created`);
     }
     return undefined;
   }
@@ -424,7 +450,12 @@ export class ActorHost {
     // The store may have been read while this batch already revived the actor.
     const revived = this.live.get(message.to);
     const found = revived?.kind ?? stored?.kind;
-    if (message.kind === 'deliver' && message.expectKind !== undefined && found !== undefined && found !== message.expectKind) {
+    if (
+      message.kind === 'deliver' &&
+      message.expectKind !== undefined &&
+      found !== undefined &&
+      found !== message.expectKind
+    ) {
       refuseKind(message, found);
       return;
     }
@@ -435,7 +466,10 @@ export class ActorHost {
     if (!stored) {
       if (message.kind === 'timer') return;
       message.onUnapplied?.();
-      message.reply?.({ applied: false, error: new TroupeError('E_INVALID_INPUT', `no actor has id "${message.to}"`, { details: { missing: true } }) });
+      message.reply?.({
+        applied: false,
+        error: new TroupeError('E_INVALID_INPUT', `no actor has id "${message.to}"`, { details: { missing: true } }),
+      });
       return;
     }
     const entry = this.options.machines.get(stored.kind);
@@ -471,7 +505,8 @@ export class ActorHost {
     const existing = live ? undefined : batch.stored.get(message.to);
     // Only a settled actor of the same kind may be replaced (an agent registering anew): an id
     // keeps its first kind forever, so an agent never takes over a finished task's id.
-    const replaceable = spawn.replaceSettled && existing !== undefined && existing.settled && existing.kind === spawn.kind;
+    const replaceable =
+      spawn.replaceSettled && existing !== undefined && existing.settled && existing.kind === spawn.kind;
     if (live || (existing !== undefined && !replaceable)) {
       message.reply?.({ applied: false, error: duplicateId(message.to, (live ?? existing)?.kind ?? spawn.kind) });
       return;
@@ -492,7 +527,13 @@ export class ActorHost {
       this.reportError(error, message);
       return;
     }
-    const actor: LiveActor = { id: message.to, kind: spawn.kind, entry, snapshot: result.snapshot, ticketId: spawn.ticketId };
+    const actor: LiveActor = {
+      id: message.to,
+      kind: spawn.kind,
+      entry,
+      snapshot: result.snapshot,
+      ticketId: spawn.ticketId,
+    };
     this.live.set(actor.id, actor);
     batch.dirty.set(actor.id, actor);
     // The creation time the store pages lists by (Store.pageActors): the spawn's, as the views show it.
@@ -525,7 +566,8 @@ export class ActorHost {
     actor.snapshot = result.snapshot;
     batch.dirty.set(actor.id, actor);
     this.effects.run(actor, result.effects, batch);
-    if (message.kind === 'deliver' && message.reply) batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
+    if (message.kind === 'deliver' && message.reply)
+      batch.replies.push([message.reply, { applied: true, snapshot: actor.snapshot }]);
   }
 
   private async commit(batch: OpenBatch): Promise<void> {
@@ -614,7 +656,11 @@ export class ActorHost {
     const event = message.kind === 'spawn' ? 'xstate.init' : message.event.type;
     this.options.onError?.(error, { actorId: message.to, event });
     const wrapped =
-      error instanceof TroupeError ? error : new TroupeError('E_INVALID_STATE', `actor ${message.to} rejected ${event}: ${String(error)}`, { cause: error });
+      error instanceof TroupeError
+        ? error
+        : new TroupeError('E_INVALID_STATE', `actor ${message.to} rejected ${event}: ${String(error)}`, {
+            cause: error,
+          });
     replyOf(message)?.({ applied: false, error: wrapped });
   }
 
@@ -629,7 +675,9 @@ export class ActorHost {
 function storeFailure(error: unknown): TroupeError {
   return error instanceof TroupeError
     ? error
-    : new TroupeError('E_STORE', `the store failed to commit: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    : new TroupeError('E_STORE', `the store failed to commit: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+      });
 }
 
 /** A delivery meant for one kind reached an id of another: refused, nothing changes. */
@@ -637,8 +685,12 @@ function refuseKind(message: DeliveryMessage, found: string): void {
   message.onUnapplied?.();
   message.reply?.({
     applied: false,
-    error: new TroupeError('E_ID_KIND_CONFLICT', `"${message.to}" is the id of a ${found}, not of a ${String(message.expectKind)}`, {
-      details: { id: message.to, heldBy: found, expected: message.expectKind },
-    }),
+    error: new TroupeError(
+      'E_ID_KIND_CONFLICT',
+      `"${message.to}" is the id of a ${found}, not of a ${String(message.expectKind)}`,
+      {
+        details: { id: message.to, heldBy: found, expected: message.expectKind },
+      },
+    ),
   });
 }

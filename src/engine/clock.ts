@@ -45,7 +45,8 @@ export class SystemClock implements Clock {
     return long;
   }
   clear(handle: unknown): void {
-    if (typeof handle === 'object' && handle !== null && 'current' in handle) clearTimeout((handle as LongTimeout).current);
+    if (typeof handle === 'object' && handle !== null && 'current' in handle)
+      clearTimeout((handle as LongTimeout).current);
     else clearTimeout(handle as NodeJS.Timeout);
   }
 }

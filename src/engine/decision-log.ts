@@ -36,7 +36,13 @@ const LEVELS: Readonly<Record<string, Level>> = {
 export function decisionLevel(type: string): Level {
   const listed = LEVELS[type];
   if (listed !== undefined) return listed;
-  if (type.endsWith('.failed') || type.endsWith('.broken') || type.endsWith('.timed_out') || type.endsWith('.compensation_failed')) return 'warn';
+  if (
+    type.endsWith('.failed') ||
+    type.endsWith('.broken') ||
+    type.endsWith('.timed_out') ||
+    type.endsWith('.compensation_failed')
+  )
+    return 'warn';
   return 'debug';
 }
 
@@ -48,7 +54,12 @@ function smallFields(data: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(data)) {
     if (key === 'error' || key === 'lastError') out[key] = value;
-    else if (typeof value === 'number' || typeof value === 'boolean' || (typeof value === 'string' && value.length <= 200)) out[key] = value;
+    else if (
+      typeof value === 'number' ||
+      typeof value === 'boolean' ||
+      (typeof value === 'string' && value.length <= 200)
+    )
+      out[key] = value;
   }
   return out;
 }

@@ -108,7 +108,10 @@ export class Dispatcher {
       queue = new CapabilityQueue([...new Set(requires)].sort());
       this.queues.set(key, queue);
     }
-    const gated = controls === NO_CONTROLS || Object.keys(controls).length === 0 ? null : { controls, type, requires: queue.requires };
+    const gated =
+      controls === NO_CONTROLS || Object.keys(controls).length === 0
+        ? null
+        : { controls, type, requires: queue.requires };
     const entry: QueuedTask = { taskId, priority, order: this.order++, queue, gated, type };
     this.queued.set(taskId, entry);
     if (controls.concurrency) this.keys.add(controls.concurrency.key, controls.concurrency.max, entry);
@@ -227,7 +230,11 @@ export class Dispatcher {
     }
     if (set.has(taskId)) return;
     set.add(taskId);
-    if (controls !== undefined && controls !== NO_CONTROLS && (controls.bulkhead !== undefined || controls.concurrency !== undefined)) {
+    if (
+      controls !== undefined &&
+      controls !== NO_CONTROLS &&
+      (controls.bulkhead !== undefined || controls.concurrency !== undefined)
+    ) {
       this.running.set(taskId, controls);
       this.gates.running(controls.bulkhead, 1);
     }

@@ -46,7 +46,12 @@ function taskV1ToV2(stored: { state: unknown; context: unknown }): { state: unkn
   const c = stored.context as { spec: Record<string, unknown>; at: Record<string, unknown>; redrives?: unknown };
   return {
     state: stored.state,
-    context: { ...c, spec: { ...c.spec, controls: c.spec.controls ?? {} }, at: { ...c.at, notBefore: c.at.notBefore ?? null }, redrives: c.redrives ?? [] },
+    context: {
+      ...c,
+      spec: { ...c.spec, controls: c.spec.controls ?? {} },
+      at: { ...c.at, notBefore: c.at.notBefore ?? null },
+      redrives: c.redrives ?? [],
+    },
   };
 }
 

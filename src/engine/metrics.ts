@@ -15,7 +15,11 @@ const SETTLED = new Set(['task.completed', 'task.dead_lettered', 'task.cancelled
  */
 export class RuntimeMetrics {
   readonly registry = new Registry();
-  private readonly tasksCreated = new Counter({ name: 'troupe_tasks_created_total', help: 'Tasks created', registers: [this.registry] });
+  private readonly tasksCreated = new Counter({
+    name: 'troupe_tasks_created_total',
+    help: 'Tasks created',
+    registers: [this.registry],
+  });
   private readonly tasksSettled = new Counter({
     name: 'troupe_tasks_settled_total',
     help: 'Tasks settled, by final status',
@@ -42,7 +46,11 @@ export class RuntimeMetrics {
   });
   private readonly queued: Gauge;
   private readonly liveActors: Gauge;
-  private readonly staleAgents = new Counter({ name: 'troupe_agents_stale_total', help: 'Agents that went stale', registers: [this.registry] });
+  private readonly staleAgents = new Counter({
+    name: 'troupe_agents_stale_total',
+    help: 'Agents that went stale',
+    registers: [this.registry],
+  });
   private readonly phases = new Counter({
     name: 'troupe_phase_outcomes_total',
     help: 'Phase gate outcomes',
@@ -101,7 +109,9 @@ export class RuntimeMetrics {
       }
       case 'task.failed':
       case 'task.timed_out':
-        this.attemptsFailed.inc({ category: String((e.data.error as { category?: string } | null)?.category ?? 'unknown') });
+        this.attemptsFailed.inc({
+          category: String((e.data.error as { category?: string } | null)?.category ?? 'unknown'),
+        });
         return;
       case 'agent.stale':
         this.staleAgents.inc();

@@ -2,7 +2,13 @@ import { pino, type Logger } from 'pino';
 import { TroupeError } from '../core/errors.js';
 import type { AgentAvailability } from '../core/machines/agent-machine.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../core/machines/retry-backoff.js';
-import type { EnqueueParams, LeaseEndedParams, OfferParams, RegisterWaitingParams, SettledParams } from '../core/machines/task-machine.js';
+import type {
+  EnqueueParams,
+  LeaseEndedParams,
+  OfferParams,
+  RegisterWaitingParams,
+  SettledParams,
+} from '../core/machines/task-machine.js';
 import type { TaskContext, TaskStatus } from '../core/machines/task-types.js';
 import { ActorHost } from './actor-host.js';
 import { storedRecordOf, type BatchScope, type EffectHandler, type HostEvent, type LiveActor } from './host-types.js';
@@ -73,7 +79,11 @@ export class RuntimeCore {
       },
       onHeldBack: (refusal) => {
         // An event per gate that starts holding work back (not per task held): observers see why the queue stalls.
-        const type = refusal.gate.startsWith('ratelimit:') ? 'ratelimit.exhausted' : refusal.gate.startsWith('bulkhead:') ? 'bulkhead.full' : null;
+        const type = refusal.gate.startsWith('ratelimit:')
+          ? 'ratelimit.exhausted'
+          : refusal.gate.startsWith('bulkhead:')
+            ? 'bulkhead.full'
+            : null;
         if (type !== null && !this.host.failed) {
           void this.host.record({ type, data: { gate: refusal.gate, reason: refusal.reason, until: refusal.until } });
         }
@@ -95,7 +105,12 @@ export class RuntimeCore {
         if (ended.rejected) this.dispatcher.rejected(ended.taskId, ended.agentId);
         for (const listener of this.leaseListeners) listener(_a, ended, scope);
         if (ended.revoke !== null) {
-          const revocation = { taskId: ended.taskId, agentId: ended.agentId, leaseId: ended.leaseId, reason: ended.revoke };
+          const revocation = {
+            taskId: ended.taskId,
+            agentId: ended.agentId,
+            leaseId: ended.leaseId,
+            reason: ended.revoke,
+          };
           scope.afterCommit(() => this.transports.get(ended.agentId)?.revoke(revocation));
         }
       },
@@ -227,10 +242,20 @@ export class RuntimeCore {
         continue;
       }
       if (actor.kind === 'agent') {
-        const c = actor.snapshot.context as { id: string; capabilities: string[]; capacity: number; transport: 'in-process' | 'websocket' };
+        const c = actor.snapshot.context as {
+          id: string;
+          capabilities: string[];
+          capacity: number;
+          transport: 'in-process' | 'websocket';
+        };
         const status = actor.snapshot.value;
         if (typeof status === 'object' && status !== null && 'active' in status) {
-          this.dispatcher.addAgent({ agentId: c.id, capabilities: c.capabilities, capacity: c.capacity, transport: c.transport });
+          this.dispatcher.addAgent({
+            agentId: c.id,
+            capabilities: c.capabilities,
+            capacity: c.capacity,
+            transport: c.transport,
+          });
         }
         continue;
       }
@@ -279,7 +304,12 @@ export class RuntimeCore {
     }
     // What the match spent of rate limits, stored with the assignments it made (same batch).
     for (const spend of this.dispatcher.takeSpends()) {
-      scope.send(`ratelimit:${spend.key}`, { type: 'ratelimit.spend', units: spend.units, at: spend.at, reported: false });
+      scope.send(`ratelimit:${spend.key}`, {
+        type: 'ratelimit.spend',
+        units: spend.units,
+        at: spend.at,
+        reported: false,
+      });
     }
     for (const change of this.dispatcher.takeLoadChanges()) {
       scope.send(change.agentId, { type: 'agent.load', load: change.load });
@@ -310,7 +340,11 @@ export class RuntimeCore {
    * this same batch (still in the live map until the commit, its settle effect already run).
    * Returns the dependencies that are not live: they settled before, and only the store knows how.
    */
-  private watchDependencies(taskId: string, deps: readonly string[], send: (to: string, event: HostEvent) => void): string[] {
+  private watchDependencies(
+    taskId: string,
+    deps: readonly string[],
+    send: (to: string, event: HostEvent) => void,
+  ): string[] {
     const notLive: string[] = [];
     for (const dep of deps) {
       const live = this.host.getLive(dep);
@@ -323,7 +357,12 @@ export class RuntimeCore {
   }
 
   /** Indexes a task under its phase until the phase opens, or wakes or skips it if that is past. */
-  private watchPhase(taskId: string, ticketId: string | null, phase: string | null, send: (to: string, event: HostEvent) => void): void {
+  private watchPhase(
+    taskId: string,
+    ticketId: string | null,
+    phase: string | null,
+    send: (to: string, event: HostEvent) => void,
+  ): void {
     if (ticketId === null || phase === null) return;
     const phaseId = phaseIdOf(ticketId, phase);
     const live = this.host.getLive(phaseId);
@@ -356,7 +395,11 @@ export class RuntimeCore {
         const result = context.output?.result as { approved?: unknown; feedback?: unknown } | null | undefined;
         const approved = p.status === 'succeeded' && result?.approved === true;
         const feedback =
-          typeof result?.feedback === 'string' ? result.feedback : p.status === 'succeeded' ? null : `validator ${p.status}`;
+          typeof result?.feedback === 'string'
+            ? result.feedback
+            : p.status === 'succeeded'
+              ? null
+              : `validator ${p.status}`;
         scope.send(phaseId, { type: 'phase.validator_settled', taskId: p.taskId, approved, feedback });
       } else {
         scope.send(phaseId, {

@@ -1,5 +1,11 @@
 import type { RetryPolicy } from '../core/machines/retry-backoff.js';
-import { phaseIdOf, type CancelValidatorParams, type PhaseSettledParams, type ReworkParams, type SpawnValidatorParams } from '../core/machines/phase-machine.js';
+import {
+  phaseIdOf,
+  type CancelValidatorParams,
+  type PhaseSettledParams,
+  type ReworkParams,
+  type SpawnValidatorParams,
+} from '../core/machines/phase-machine.js';
 import type { TaskContext, TaskStatus } from '../core/machines/task-types.js';
 import type { PhaseOutput } from '../core/machines/ticket-machine.js';
 import type { ActorHost } from './actor-host.js';
@@ -137,9 +143,21 @@ async function reportPhase(deps: TicketEffectsDeps, p: PhaseSettledParams): Prom
  */
 export async function resumeTicketWork(deps: TicketEffectsDeps, actor: LiveActor): Promise<void> {
   if (actor.kind === 'phase') {
-    const c = actor.snapshot.context as { id: string; ticketId: string; name: string; round: number; feedback: string | null };
+    const c = actor.snapshot.context as {
+      id: string;
+      ticketId: string;
+      name: string;
+      round: number;
+      feedback: string | null;
+    };
     if (actor.snapshot.value !== 'reworking') return;
-    await reworkPhase(deps, { phaseId: c.id, ticketId: c.ticketId, phase: c.name, round: c.round + 1, feedback: c.feedback ?? '' });
+    await reworkPhase(deps, {
+      phaseId: c.id,
+      ticketId: c.ticketId,
+      phase: c.name,
+      round: c.round + 1,
+      feedback: c.feedback ?? '',
+    });
     return;
   }
   const ticket = actor.snapshot.context as { id: string; index: number; phases: Array<{ name: string }> };
@@ -148,7 +166,8 @@ export async function resumeTicketWork(deps: TicketEffectsDeps, actor: LiveActor
   const phaseId = phaseIdOf(ticket.id, name);
   if (deps.host().getLive(phaseId)) return;
   const phase = await deps.store.getActor(phaseId);
-  if (phase?.state === 'passed') await reportPhase(deps, { ticketId: ticket.id, phase: name, passed: true, reasons: [] });
+  if (phase?.state === 'passed')
+    await reportPhase(deps, { ticketId: ticket.id, phase: name, passed: true, reasons: [] });
   else if (phase?.state === 'failed') {
     const reasons = (phase.context as { reasons: string[] }).reasons;
     await reportPhase(deps, { ticketId: ticket.id, phase: name, passed: false, reasons });

@@ -16,7 +16,8 @@ describe('circuit breakers', () => {
       capacity: 10,
       handler: (task) => {
         state.starts.push([task.id, clock.now()]);
-        if (state.down && (task.input as { local?: boolean } | null)?.local !== true) throw new Error('503 from the provider');
+        if (state.down && (task.input as { local?: boolean } | null)?.local !== true)
+          throw new Error('503 from the provider');
         return 'ok';
       },
     });
@@ -25,10 +26,21 @@ describe('circuit breakers', () => {
 
   it('opens after N failures in the window, holds matching work without spending attempts, probes after the cooldown, closes', async () => {
     h = await harness();
-    await h.runtime.controls.setBreaker({ key: 'openai', failureThreshold: 3, windowMs: 10_000, cooldownMs: 5_000, probes: 1 });
+    await h.runtime.controls.setBreaker({
+      key: 'openai',
+      failureThreshold: 3,
+      windowMs: 10_000,
+      cooldownMs: 5_000,
+      probes: 1,
+    });
     const p = await provider(h.runtime, h.clock);
     const calls = (n: number, from = 0) =>
-      Array.from({ length: n }, (_, i) => ({ id: `c${from + i}`, type: 'chat', breakers: ['openai'], retry: { maxAttempts: 1 } }));
+      Array.from({ length: n }, (_, i) => ({
+        id: `c${from + i}`,
+        type: 'chat',
+        breakers: ['openai'],
+        retry: { maxAttempts: 1 },
+      }));
     await h.runtime.tasks.createMany(calls(3));
     await h.runtime.idle();
     expect((await h.runtime.controls.breaker('openai')).status).toBe('open');
@@ -86,7 +98,13 @@ describe('circuit breakers', () => {
 
   it('trips on a failure rate once enough outcomes are in the window', async () => {
     h = await harness();
-    await h.runtime.controls.setBreaker({ key: 'api', failureThreshold: 100, failureRate: 0.5, minRequests: 4, windowMs: 60_000 });
+    await h.runtime.controls.setBreaker({
+      key: 'api',
+      failureThreshold: 100,
+      failureRate: 0.5,
+      minRequests: 4,
+      windowMs: 60_000,
+    });
     const p = await provider(h.runtime, h.clock);
     p.down = false;
     await h.runtime.tasks.createMany([1, 2].map((i) => ({ id: `ok${i}`, type: 't', breakers: ['api'] })));

@@ -22,13 +22,20 @@ describe('bulkheads', () => {
     });
     await h.runtime.controls.setBulkhead({ name: 'batch', maxShare: 0.5 });
     await h.runtime.controls.setBulkhead({ name: 'critical', reserved: 1 });
-    await h.runtime.tasks.createMany(Array.from({ length: 6 }, (_, i) => ({ id: `b${i}`, type: 'x', bulkhead: 'batch' })));
-    await h.runtime.tasks.createMany([{ id: 'plain-1', type: 'x' }, { id: 'plain-2', type: 'x' }]);
+    await h.runtime.tasks.createMany(
+      Array.from({ length: 6 }, (_, i) => ({ id: `b${i}`, type: 'x', bulkhead: 'batch' })),
+    );
+    await h.runtime.tasks.createMany([
+      { id: 'plain-1', type: 'x' },
+      { id: 'plain-2', type: 'x' },
+    ]);
     await h.runtime.idle();
     // batch: 2 of 4 slots; plain work: 1 more, the last slot is kept for critical work.
     expect(running).toEqual(['b0', 'b1', 'plain-1']);
     expect((await h.runtime.tasks.get('b2')).waitingFor).toBe('bulkhead "batch" is full: 2 of 2 slots running');
-    expect((await h.runtime.tasks.get('plain-2')).waitingFor).toBe('the 1 free slots are reserved for other bulkheads (1 kept)');
+    expect((await h.runtime.tasks.get('plain-2')).waitingFor).toBe(
+      'the 1 free slots are reserved for other bulkheads (1 kept)',
+    );
     await h.runtime.tasks.create({ id: 'urgent', type: 'x', bulkhead: 'critical' });
     await h.runtime.idle();
     expect(running).toEqual(['b0', 'b1', 'plain-1', 'urgent']);
@@ -102,7 +109,14 @@ describe('failure policy per dependency', () => {
       { id: 'skips', type: 'x', dependsOn: ['bad'] },
       { id: 'continues', type: 'x', dependsOn: [{ id: 'bad', onFailure: 'continue' }, 'good'] },
       { id: 'fails', type: 'x', dependsOn: ['good', { id: 'bad', onFailure: 'fail' }] },
-      { id: 'mixed', type: 'x', dependsOn: [{ id: 'bad', onFailure: 'continue' }, { id: 'fails', onFailure: 'skip' }] },
+      {
+        id: 'mixed',
+        type: 'x',
+        dependsOn: [
+          { id: 'bad', onFailure: 'continue' },
+          { id: 'fails', onFailure: 'skip' },
+        ],
+      },
     ]);
     await h.runtime.idle();
     const status = async (id: string) => (await h!.runtime.tasks.get(id)).status;

@@ -25,7 +25,9 @@ describe('concurrency keys', () => {
         });
       },
     });
-    await h.runtime.tasks.createMany(Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, type: 'x', concurrency: { key: 'repo-1', max: 2 } })));
+    await h.runtime.tasks.createMany(
+      Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, type: 'x', concurrency: { key: 'repo-1', max: 2 } })),
+    );
     await h.runtime.idle();
     expect([...running.keys()]).toEqual(['t0', 't1']);
     expect((await h.runtime.tasks.get('t4')).waitingFor).toBe('concurrency key "repo-1": 2 of 2 running');
@@ -43,9 +45,15 @@ describe('concurrency keys', () => {
 
   it('takes the key from the input (`${input.tenant}`) and refuses a task without that field', async () => {
     h = await harness();
-    const t = await h.runtime.tasks.create({ type: 'x', input: { tenant: 'acme' }, concurrency: { key: 'tenant:${input.tenant}', max: 1 } });
+    const t = await h.runtime.tasks.create({
+      type: 'x',
+      input: { tenant: 'acme' },
+      concurrency: { key: 'tenant:${input.tenant}', max: 1 },
+    });
     expect(t.controls.concurrency).toEqual({ key: 'tenant:acme', max: 1 });
-    await expect(h.runtime.tasks.create({ type: 'x', input: {}, concurrency: { key: '${input.tenant}', max: 1 } })).rejects.toMatchObject({
+    await expect(
+      h.runtime.tasks.create({ type: 'x', input: {}, concurrency: { key: '${input.tenant}', max: 1 } }),
+    ).rejects.toMatchObject({
       code: 'E_INVALID_INPUT',
     });
   });
@@ -62,7 +70,12 @@ describe('concurrency keys', () => {
       },
     });
     const burst = (tenant: string, n: number) =>
-      Array.from({ length: n }, (_, i) => ({ id: `${tenant}-${i}`, type: 'x', input: { tenant }, concurrency: { key: '${input.tenant}', max: 5 } }));
+      Array.from({ length: n }, (_, i) => ({
+        id: `${tenant}-${i}`,
+        type: 'x',
+        input: { tenant },
+        concurrency: { key: '${input.tenant}', max: 5 },
+      }));
     // One agent slot; the big tenant's 200 tasks are created first.
     await h.runtime.tasks.createMany([...burst('big', 200), ...burst('b', 50), ...burst('c', 50)]);
     await h.runtime.idle();

@@ -38,12 +38,23 @@ describe('dead letters', () => {
     expect((await h.runtime.deadLetters.list({ since: 100, until: 200 })).map((d) => d.id)).toEqual(['sum-2']);
     expect((await h.runtime.deadLetters.list({ limit: 1 })).map((d) => d.id)).toEqual(['sum-1']);
     const [first] = await h.runtime.deadLetters.list();
-    expect(first).toMatchObject({ id: 'sum-1', type: 'summarize', at: 0, attempts: 1, redrives: 0, error: { category: 'transient', message: 'provider down' } });
+    expect(first).toMatchObject({
+      id: 'sum-1',
+      type: 'summarize',
+      at: 0,
+      attempts: 1,
+      redrives: 0,
+      error: { category: 'transient', message: 'provider down' },
+    });
   });
 
   it('redrives one with a changed input: a fresh retry budget, every attempt and the redrive kept', async () => {
     await failing();
-    await h.runtime.tasks.create({ id: 't', type: 'summarize', retry: { maxAttempts: 2, backoff: { baseMs: 10, jitter: 0 } } });
+    await h.runtime.tasks.create({
+      id: 't',
+      type: 'summarize',
+      retry: { maxAttempts: 2, backoff: { baseMs: 10, jitter: 0 } },
+    });
     await h.clock.advance(100);
     expect((await h.runtime.tasks.get('t')).status).toBe('dead_lettered');
 
@@ -75,10 +86,14 @@ describe('dead letters', () => {
 
   it('redrives many by filter with a new retry policy; the others stay', async () => {
     await failing();
-    for (let i = 0; i < 3; i++) await h.runtime.tasks.create({ id: `s${i}`, type: 'summarize', retry: { maxAttempts: 1 } });
+    for (let i = 0; i < 3; i++)
+      await h.runtime.tasks.create({ id: `s${i}`, type: 'summarize', retry: { maxAttempts: 1 } });
     await h.runtime.tasks.create({ id: 'e0', type: 'embed', retry: { maxAttempts: 1 } });
     await h.runtime.idle();
-    const views = await h.runtime.deadLetters.redrive({ type: 'summarize' }, { retry: { maxAttempts: 3, backoff: { baseMs: 5, jitter: 0 } } });
+    const views = await h.runtime.deadLetters.redrive(
+      { type: 'summarize' },
+      { retry: { maxAttempts: 3, backoff: { baseMs: 5, jitter: 0 } } },
+    );
     expect(views.map((v) => [v.id, v.maxAttempts])).toEqual([
       ['s0', 3],
       ['s1', 3],
@@ -110,13 +125,22 @@ describe('dead letters', () => {
       // One policy for dead letters: retention's. The count limit bites long before the 30 days.
       const runtime = file.open(clock, { retention: { deadLetteredMaxCount: 2, intervalMs: 1_000 } });
       const events: string[] = [];
-      await runtime.agents.register({ id: 'a', capacity: 10, handler: () => { throw new Error('provider down'); } });
+      await runtime.agents.register({
+        id: 'a',
+        capacity: 10,
+        handler: () => {
+          throw new Error('provider down');
+        },
+      });
       for (let i = 0; i < 4; i++) {
         await runtime.tasks.create({ id: `d${i}`, type: 't', retry: { maxAttempts: 1 } });
         await clock.advance(10);
       }
       // A ticket whose phase task dead-letters: the failed ticket is one unit, removed whole.
-      const ticket = await runtime.tickets.create({ title: 'doomed', phases: [{ name: 'p', tasks: [{ id: 'in-ticket', type: 't', retry: { maxAttempts: 1 } }] }] });
+      const ticket = await runtime.tickets.create({
+        title: 'doomed',
+        phases: [{ name: 'p', tasks: [{ id: 'in-ticket', type: 't', retry: { maxAttempts: 1 } }] }],
+      });
       await runtime.tickets.wait(ticket.id);
       runtime.retention.onSweep((r) => events.push(`swept ${r.overCount} at ${r.at}`));
       expect((await runtime.deadLetters.list()).map((d) => d.id)).toEqual(['d0', 'd1', 'd2', 'd3', 'in-ticket']);
@@ -155,7 +179,13 @@ describe('dead letters', () => {
       const clock = new SimulatedClock(0);
       const retention = { finishedMs: 500, deadLetteredMs: 1_000, intervalMs: 100 };
       let runtime = file.open(clock, { retention });
-      await runtime.agents.register({ id: 'a', capacity: 10, handler: () => { throw new Error('provider down'); } });
+      await runtime.agents.register({
+        id: 'a',
+        capacity: 10,
+        handler: () => {
+          throw new Error('provider down');
+        },
+      });
       await runtime.tasks.create({ id: 'old', type: 't', retry: { maxAttempts: 1 } });
       await clock.advance(600);
       await runtime.tasks.create({ id: 'young', type: 't', retry: { maxAttempts: 1 } });
@@ -185,7 +215,12 @@ describe('dead letters', () => {
     try {
       const clock = new SimulatedClock(0);
       const first = file.open(clock);
-      await first.agents.register({ id: 'a', handler: () => { throw new Error('down'); } });
+      await first.agents.register({
+        id: 'a',
+        handler: () => {
+          throw new Error('down');
+        },
+      });
       await first.tasks.create({ id: 'x', type: 'summarize', retry: { maxAttempts: 1 } });
       await first.idle();
       await first.stop();

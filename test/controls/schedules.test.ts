@@ -27,7 +27,14 @@ describe('schedules', () => {
   });
 
   async function open(clock: SimulatedClock, options: RuntimeOptions = {}): Promise<Runtime> {
-    const runtime = createRuntime({ store: new SqliteStore({ path: join(dir, 'troupe.db') }), clock, logger: pino({ level: 'silent' }), heartbeatIntervalMs: 24 * HOUR, staleAfterMs: 72 * HOUR, ...options });
+    const runtime = createRuntime({
+      store: new SqliteStore({ path: join(dir, 'troupe.db') }),
+      clock,
+      logger: pino({ level: 'silent' }),
+      heartbeatIntervalMs: 24 * HOUR,
+      staleAfterMs: 72 * HOUR,
+      ...options,
+    });
     runtimes.push(runtime);
     runtime.events.subscribe({}, (e) => events.push(e));
     await runtime.start();
@@ -39,15 +46,31 @@ describe('schedules', () => {
     const tasks = await runtime.store.listActors({ kind: 'task' });
     return tasks
       .filter((t) => t.id.startsWith(`${scheduleId}@`))
-      .map((t) => [t.id.slice(scheduleId.length + 1), new Date((t.context as { spec: { createdAt: number } }).spec.createdAt).toISOString()] as [string, string])
+      .map(
+        (t) =>
+          [
+            t.id.slice(scheduleId.length + 1),
+            new Date((t.context as { spec: { createdAt: number } }).spec.createdAt).toISOString(),
+          ] as [string, string],
+      )
       .sort();
   }
 
   it('fires at the fire times of the expression in its time zone, across both DST changes (Europe/Berlin)', async () => {
     const clock = new SimulatedClock(utc('2026-03-27T00:00:00Z'));
     const runtime = await open(clock);
-    await runtime.schedules.create({ id: 'nightly', cron: '30 2 * * *', timezone: 'Europe/Berlin', target: { task: { type: 'report' } } });
-    await runtime.schedules.create({ id: 'hourly', cron: '0 * * * *', timezone: 'Europe/Berlin', target: { task: { type: 'tick' } } });
+    await runtime.schedules.create({
+      id: 'nightly',
+      cron: '30 2 * * *',
+      timezone: 'Europe/Berlin',
+      target: { task: { type: 'report' } },
+    });
+    await runtime.schedules.create({
+      id: 'hourly',
+      cron: '0 * * * *',
+      timezone: 'Europe/Berlin',
+      target: { task: { type: 'tick' } },
+    });
     expect((await runtime.schedules.get('nightly')).nextAt).toBe(utc('2026-03-27T01:30:00Z'));
     for (let day = 0; day < 4; day++) await clock.advance(24 * HOUR);
     // 02:30 local each night: CET (+1), then on the 29th 02:30 does not exist and 03:00 CEST is taken, then CEST (+2).
@@ -58,7 +81,9 @@ describe('schedules', () => {
       ['2026-03-30T00:30:00.000Z', '2026-03-30T00:30:00.000Z'],
     ]);
     // The night the clocks go forward has 23 hours, so 23 hourly runs on the 29th (local day).
-    const hourlyOn29 = (await runsOf(runtime, 'hourly')).filter(([at]) => at >= '2026-03-28T23:00' && at < '2026-03-29T22:00');
+    const hourlyOn29 = (await runsOf(runtime, 'hourly')).filter(
+      ([at]) => at >= '2026-03-28T23:00' && at < '2026-03-29T22:00',
+    );
     expect(hourlyOn29).toHaveLength(23);
     await runtime.schedules.remove('hourly');
 
@@ -79,8 +104,18 @@ describe('schedules', () => {
   it('after a restart past fire times: catchUp once runs the latest missed one, skip runs none; both carry on', async () => {
     const clock = new SimulatedClock(utc('2026-06-01T00:10:00Z'));
     let runtime = await open(clock);
-    await runtime.schedules.create({ id: 'once', cron: '0 * * * *', catchUp: 'once', target: { task: { type: 'sync' } } });
-    await runtime.schedules.create({ id: 'skip', cron: '0 * * * *', catchUp: 'skip', target: { task: { type: 'sync' } } });
+    await runtime.schedules.create({
+      id: 'once',
+      cron: '0 * * * *',
+      catchUp: 'once',
+      target: { task: { type: 'sync' } },
+    });
+    await runtime.schedules.create({
+      id: 'skip',
+      cron: '0 * * * *',
+      catchUp: 'skip',
+      target: { task: { type: 'sync' } },
+    });
     await clock.advanceTo(utc('2026-06-01T01:30:00Z'));
     await runtime.stop();
 
@@ -96,13 +131,32 @@ describe('schedules', () => {
     expect(await runsOf(runtime, 'skip')).toEqual([['2026-06-01T01:00:00.000Z', '2026-06-01T01:00:00.000Z']]);
     const missed = events.filter((e) => e.type === 'schedule.missed').map((e) => e.data);
     expect(missed).toEqual([
-      expect.objectContaining({ scheduleId: 'once', missed: 2, from: utc('2026-06-01T02:00:00Z'), to: utc('2026-06-01T03:00:00Z'), catchUp: 'once' }),
-      expect.objectContaining({ scheduleId: 'skip', missed: 3, from: utc('2026-06-01T02:00:00Z'), to: utc('2026-06-01T04:00:00Z'), catchUp: 'skip' }),
+      expect.objectContaining({
+        scheduleId: 'once',
+        missed: 2,
+        from: utc('2026-06-01T02:00:00Z'),
+        to: utc('2026-06-01T03:00:00Z'),
+        catchUp: 'once',
+      }),
+      expect.objectContaining({
+        scheduleId: 'skip',
+        missed: 3,
+        from: utc('2026-06-01T02:00:00Z'),
+        to: utc('2026-06-01T04:00:00Z'),
+        catchUp: 'skip',
+      }),
     ]);
 
     await clock.advanceTo(utc('2026-06-01T05:00:00Z'));
-    expect((await runsOf(runtime, 'once')).map(([at]) => at)).toEqual(['2026-06-01T01:00:00.000Z', '2026-06-01T04:00:00.000Z', '2026-06-01T05:00:00.000Z']);
-    expect((await runsOf(runtime, 'skip')).map(([at]) => at)).toEqual(['2026-06-01T01:00:00.000Z', '2026-06-01T05:00:00.000Z']);
+    expect((await runsOf(runtime, 'once')).map(([at]) => at)).toEqual([
+      '2026-06-01T01:00:00.000Z',
+      '2026-06-01T04:00:00.000Z',
+      '2026-06-01T05:00:00.000Z',
+    ]);
+    expect((await runsOf(runtime, 'skip')).map(([at]) => at)).toEqual([
+      '2026-06-01T01:00:00.000Z',
+      '2026-06-01T05:00:00.000Z',
+    ]);
     expect(await runtime.schedules.get('skip')).toMatchObject({ fired: 2, missed: 3 });
     expect(await runtime.schedules.get('once')).toMatchObject({ fired: 3, missed: 2 });
   });
@@ -112,7 +166,9 @@ describe('schedules', () => {
     const path = join(dir, 'troupe.db');
     // The commit that creates the run fails, as if the process died between the fire and the launch.
     const inner = new SqliteStore({ path });
-    const crashing = new CrashableStore(inner, (batch) => batch.actors.some((a) => a.kind === 'schedule' && (a.context as ScheduleContext).pending.length > 0));
+    const crashing = new CrashableStore(inner, (batch) =>
+      batch.actors.some((a) => a.kind === 'schedule' && (a.context as ScheduleContext).pending.length > 0),
+    );
     const first = createRuntime({ store: crashing, clock, logger: pino({ level: 'silent' }) });
     await first.schedules.create({ id: 'job', cron: '0 * * * *', target: { task: { type: 'sync' } } });
     await clock.advanceTo(utc('2026-06-01T01:00:30Z'));
@@ -131,19 +187,34 @@ describe('schedules', () => {
     await clock.advance(0);
     expect((await runsOf(runtime, 'job')).map(([at]) => at)).toEqual(['2026-06-01T01:00:00.000Z']);
     await clock.advanceTo(utc('2026-06-01T02:00:00Z'));
-    expect((await runsOf(runtime, 'job')).map(([at]) => at)).toEqual(['2026-06-01T01:00:00.000Z', '2026-06-01T02:00:00.000Z']);
-    expect(events.filter((e) => e.type === 'task.created').map((e) => e.taskId)).toEqual(['job@2026-06-01T01:00:00.000Z', 'job@2026-06-01T02:00:00.000Z']);
+    expect((await runsOf(runtime, 'job')).map(([at]) => at)).toEqual([
+      '2026-06-01T01:00:00.000Z',
+      '2026-06-01T02:00:00.000Z',
+    ]);
+    expect(events.filter((e) => e.type === 'task.created').map((e) => e.taskId)).toEqual([
+      'job@2026-06-01T01:00:00.000Z',
+      'job@2026-06-01T02:00:00.000Z',
+    ]);
     expect(await runtime.schedules.get('job')).toMatchObject({ fired: 2, missed: 0, pending: [] });
   });
 
   it('creates tickets and pattern runs; lists, removes, and refuses bad expressions, zones and targets', async () => {
     const clock = new SimulatedClock(utc('2026-06-01T00:00:00Z'));
     const runtime = await open(clock);
-    expect(runtime.patterns.add(`name: hello\nsteps:\n  - id: greet\n    task: { type: greet }\n`, 'hello.yaml').problems).toEqual([]);
-    await runtime.schedules.create({ id: 'tickets', cron: '*/30 * * * *', target: { ticket: { title: 'triage', phases: ['triage'] } } });
+    expect(
+      runtime.patterns.add(`name: hello\nsteps:\n  - id: greet\n    task: { type: greet }\n`, 'hello.yaml').problems,
+    ).toEqual([]);
+    await runtime.schedules.create({
+      id: 'tickets',
+      cron: '*/30 * * * *',
+      target: { ticket: { title: 'triage', phases: ['triage'] } },
+    });
     await runtime.schedules.create({ id: 'runs', cron: '0 * * * *', target: { pattern: 'hello' } });
     await clock.advance(HOUR);
-    expect((await runtime.tickets.list()).map((t) => t.id).sort()).toEqual(['tickets@2026-06-01T00:30:00.000Z', 'tickets@2026-06-01T01:00:00.000Z']);
+    expect((await runtime.tickets.list()).map((t) => t.id).sort()).toEqual([
+      'tickets@2026-06-01T00:30:00.000Z',
+      'tickets@2026-06-01T01:00:00.000Z',
+    ]);
     expect((await runtime.patterns.get('runs@2026-06-01T01:00:00.000Z')).pattern).toBe('hello');
     expect((await runtime.schedules.list()).map((s) => [s.id, s.fired])).toEqual([
       ['runs', 1],
@@ -155,10 +226,18 @@ describe('schedules', () => {
     expect((await runtime.tickets.list()).length).toBe(2);
     expect((await runtime.schedules.list()).map((s) => s.id)).toEqual(['runs']);
 
-    await expect(runtime.schedules.create({ cron: '61 * * * *', target: { task: { type: 't' } } })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
-    await expect(runtime.schedules.create({ cron: '0 * * * *', timezone: 'Mars/Base', target: { task: { type: 't' } } })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
-    await expect(runtime.schedules.create({ cron: '0 * * * *', target: { pattern: 'nope' } })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
-    await expect(runtime.schedules.create({ cron: '0 * * * *', target: { task: { type: 't', id: 'fixed' } } as never })).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
+    await expect(
+      runtime.schedules.create({ cron: '61 * * * *', target: { task: { type: 't' } } }),
+    ).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
+    await expect(
+      runtime.schedules.create({ cron: '0 * * * *', timezone: 'Mars/Base', target: { task: { type: 't' } } }),
+    ).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
+    await expect(runtime.schedules.create({ cron: '0 * * * *', target: { pattern: 'nope' } })).rejects.toMatchObject({
+      code: 'E_INVALID_INPUT',
+    });
+    await expect(
+      runtime.schedules.create({ cron: '0 * * * *', target: { task: { type: 't', id: 'fixed' } } as never }),
+    ).rejects.toMatchObject({ code: 'E_INVALID_INPUT' });
     await expect(runtime.schedules.get('never')).rejects.toMatchObject({ code: 'E_UNKNOWN_SCHEDULE' });
     expect((await runtime.schedules.list()).map((s) => s.id)).toEqual(['runs']);
   });

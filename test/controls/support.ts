@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import type { SimulatedClock} from '../../src/index.js';
+import type { SimulatedClock } from '../../src/index.js';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/index.js';
 import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
 
@@ -16,7 +16,13 @@ export async function sqliteFile(): Promise<{
   const runtimes: Runtime[] = [];
   return {
     open: (clock, options = {}) => {
-      const runtime = createRuntime({ store: new SqliteStore({ path }), clock, logger: pino({ level: 'silent' }), random: () => 0.5, ...options });
+      const runtime = createRuntime({
+        store: new SqliteStore({ path }),
+        clock,
+        logger: pino({ level: 'silent' }),
+        random: () => 0.5,
+        ...options,
+      });
       runtimes.push(runtime);
       return runtime;
     },
@@ -28,7 +34,12 @@ export async function sqliteFile(): Promise<{
 }
 
 /** An in-process agent that records when each task started (clock ms) and finishes it at once. */
-export async function recordingAgent(runtime: Runtime, clock: SimulatedClock, capacity = 100, id = 'worker'): Promise<Array<{ id: string; at: number; input: unknown }>> {
+export async function recordingAgent(
+  runtime: Runtime,
+  clock: SimulatedClock,
+  capacity = 100,
+  id = 'worker',
+): Promise<Array<{ id: string; at: number; input: unknown }>> {
   const starts: Array<{ id: string; at: number; input: unknown }> = [];
   await runtime.agents.register({
     id,

@@ -1,6 +1,12 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { agentMachine, agentStatusOf, type AgentContext, type AgentEvent, type AgentInput } from '../../src/core/machines/agent-machine.js';
+import {
+  agentMachine,
+  agentStatusOf,
+  type AgentContext,
+  type AgentEvent,
+  type AgentInput,
+} from '../../src/core/machines/agent-machine.js';
 import {
   check,
   checkEffectKinds,
@@ -65,7 +71,10 @@ function invariants(step: StepRecord<AgentContext>): void {
   const at = step.timers.get('stale');
   if (status === 'idle' || status === 'busy' || status === 'draining') {
     check(at !== undefined, `no stale timer armed while ${status}`);
-    check(at <= c.lastBeatAt + c.staleAfterMs, `stale timer at ${at} is after the deadline ${c.lastBeatAt + c.staleAfterMs}`);
+    check(
+      at <= c.lastBeatAt + c.staleAfterMs,
+      `stale timer at ${at} is after the deadline ${c.lastBeatAt + c.staleAfterMs}`,
+    );
   } else {
     checkEqual(step.timers.names(), [], `timers armed while ${status}`);
   }
@@ -82,10 +91,17 @@ function oracle(step: StepRecord<AgentContext>): void {
   invariants(step);
   const next = step.next as Snap;
   const c = next.context;
-  const arming = () => checkEqual(only(step.effects, 'setTimer'), { name: 'stale', at: c.lastBeatAt + c.staleAfterMs }, 'setTimer');
+  const arming = () =>
+    checkEqual(only(step.effects, 'setTimer'), { name: 'stale', at: c.lastBeatAt + c.staleAfterMs }, 'setTimer');
   if (step.prev === null) {
     checkEqual(statusOf(next), 'idle', 'initial status');
-    checkEffectKinds(step.effects, ['emit:agent.registered', 'setTimer', 'available', 'emit:agent.initialized', 'emit:agent.idle']);
+    checkEffectKinds(step.effects, [
+      'emit:agent.registered',
+      'setTimer',
+      'available',
+      'emit:agent.initialized',
+      'emit:agent.idle',
+    ]);
     arming();
     checkEqual(only(step.effects, 'available'), availability(c), 'available');
     return;
@@ -99,7 +115,8 @@ function oracle(step: StepRecord<AgentContext>): void {
     checkEqual(statusOf(next), 'gone', 'status');
     checkEqual(c.reason, reason, 'reason');
     checkEffectKinds(step.effects, ['clearTimer', 'emit:agent.gone', ...kinds]);
-    if (kinds.includes('agentLost')) checkEqual(only(step.effects, 'agentLost'), { agentId: c.id, reason }, 'agentLost');
+    if (kinds.includes('agentLost'))
+      checkEqual(only(step.effects, 'agentLost'), { agentId: c.id, reason }, 'agentLost');
     checkEqual(only(step.effects, 'clearTimer'), { name: 'stale' }, 'clearTimer');
   };
 

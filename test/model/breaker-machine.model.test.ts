@@ -1,6 +1,11 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { breakerMachine, type BreakerContext, type BreakerEvent, type BreakerStatus } from '../../src/core/controls/breaker-machine.js';
+import {
+  breakerMachine,
+  type BreakerContext,
+  type BreakerEvent,
+  type BreakerStatus,
+} from '../../src/core/controls/breaker-machine.js';
 import type { BreakerPolicy } from '../../src/core/controls/breaker-window.js';
 import {
   check,
@@ -44,7 +49,13 @@ function events(snapshot: AnyMachineSnapshot): EventObject[] {
 const key = (snapshot: AnyMachineSnapshot): string => {
   const c = (snapshot as Snap).context;
   const failures = c.window.filter(([, ok]) => !ok).length;
-  return JSON.stringify([snapshot.value, Math.min(failures, c.policy.minRequests + 1), Math.min(c.window.length, c.policy.minRequests + 1), c.probeSuccesses, c.openedAt !== null]);
+  return JSON.stringify([
+    snapshot.value,
+    Math.min(failures, c.policy.minRequests + 1),
+    Math.min(c.window.length, c.policy.minRequests + 1),
+    c.probeSuccesses,
+    c.openedAt !== null,
+  ]);
 };
 
 /** Whether the failures of a window trip the policy: worked out here, apart from shouldTrip. */
@@ -65,14 +76,22 @@ function invariants(step: StepRecord<BreakerContext>): void {
   if (status === 'closed') checkEqual([c.probeSuccesses, c.openedAt], [0, null], 'closed resets the probes');
   if (status !== 'half_open') checkEqual(c.probeSuccesses, 0, 'probe successes outside half-open');
   // The window counts only while closed (entering closed empties it).
-  if (status === 'closed') check(c.window.every(([at]) => at > clockOf(c) - c.policy.windowMs), 'window holds only outcomes within windowMs');
+  if (status === 'closed')
+    check(
+      c.window.every(([at]) => at > clockOf(c) - c.policy.windowMs),
+      'window holds only outcomes within windowMs',
+    );
 }
 
 function entered(step: StepRecord<BreakerContext>, status: BreakerStatus, trips: number): void {
   const c = (step.next as Snap).context;
   checkEqual(only(step.effects, 'breakerState'), { key: c.key, status, probes: c.policy.probes }, 'breakerState');
   const emit = only(step.effects, 'emit');
-  checkEqual([emit.type, (emit.data as { trips: number }).trips], [`breaker.${status === 'half_open' ? 'half_open' : status === 'open' ? 'opened' : 'closed'}`, trips], 'emit');
+  checkEqual(
+    [emit.type, (emit.data as { trips: number }).trips],
+    [`breaker.${status === 'half_open' ? 'half_open' : status === 'open' ? 'opened' : 'closed'}`, trips],
+    'emit',
+  );
 }
 
 function oracle(step: StepRecord<BreakerContext>): void {
@@ -93,7 +112,11 @@ function oracle(step: StepRecord<BreakerContext>): void {
   if (e.type === 'breaker.reset') {
     checkEqual(to, 'closed', 'status after reset');
     if (from !== 'closed') {
-      checkEffectKinds(step.effects, [...(from === 'open' ? ['clearTimer'] : []), 'breakerState', 'emit:breaker.closed']);
+      checkEffectKinds(step.effects, [
+        ...(from === 'open' ? ['clearTimer'] : []),
+        'breakerState',
+        'emit:breaker.closed',
+      ]);
       checkEqual(c.window, [], 'reset clears the window');
     }
     return;
@@ -103,7 +126,8 @@ function oracle(step: StepRecord<BreakerContext>): void {
     return;
   }
   if (e.type === 'timer') {
-    const due = e.name === 'cooldown' && from === 'open' && p.openedAt !== null && e.now >= p.openedAt + p.policy.cooldownMs;
+    const due =
+      e.name === 'cooldown' && from === 'open' && p.openedAt !== null && e.now >= p.openedAt + p.policy.cooldownMs;
     if (!due) return ignored();
     checkEqual(to, 'half_open', 'status after the cooldown');
     checkEffectKinds(step.effects, ['clearTimer', 'breakerState', 'emit:breaker.half_open']);
@@ -117,7 +141,11 @@ function oracle(step: StepRecord<BreakerContext>): void {
     if (!e.ok && trips(p.policy, window)) {
       checkEqual([to, c.trips, c.openedAt], ['open', p.trips + 1, e.now], 'tripped');
       checkEffectKinds(step.effects, ['setTimer', 'breakerState', 'emit:breaker.opened']);
-      checkEqual(only(step.effects, 'setTimer'), { name: 'cooldown', at: e.now + p.policy.cooldownMs }, 'cooldown armed');
+      checkEqual(
+        only(step.effects, 'setTimer'),
+        { name: 'cooldown', at: e.now + p.policy.cooldownMs },
+        'cooldown armed',
+      );
       entered(step, 'open', p.trips + 1);
     } else {
       checkEqual([to, c.window], ['closed', window], 'counted in the window');
@@ -149,7 +177,12 @@ const policy = (over: Partial<BreakerPolicy>): BreakerPolicy => ({
 
 const configs: ModelConfig[] = [
   { name: 'two failures trip it, one probe', input: { key: 'openai', policy: policy({}), now: 1_000 }, events, key },
-  { name: 'three failures trip it, two probes', input: { key: 'openai', policy: policy({ failureThreshold: 3, probes: 2 }), now: 1_000 }, events, key },
+  {
+    name: 'three failures trip it, two probes',
+    input: { key: 'openai', policy: policy({ failureThreshold: 3, probes: 2 }), now: 1_000 },
+    events,
+    key,
+  },
   {
     name: 'half the outcomes failing over at least 3 trip it',
     input: { key: 'openai', policy: policy({ failureThreshold: 100, failureRate: 0.5, minRequests: 3 }), now: 1_000 },

@@ -23,7 +23,14 @@
  * drops is checked too: the oracle decides whether dropping it is right.
  */
 import { expect, it } from 'vitest';
-import type { AnyMachineSnapshot, AnyStateMachine, AnyStateNode, AnyTransitionDefinition, EventObject, InspectionEvent } from 'xstate';
+import type {
+  AnyMachineSnapshot,
+  AnyStateMachine,
+  AnyStateNode,
+  AnyTransitionDefinition,
+  EventObject,
+  InspectionEvent,
+} from 'xstate';
 import { createTestModel, getStateNodes } from 'xstate/graph';
 import { MachineStepper, type RequestedEffect } from '../../src/core/stepper/machine-stepper.js';
 import { TwinStepper } from '../support/twin-stepper.js';
@@ -84,7 +91,10 @@ export function normalizeEffects(raw: readonly RequestedEffect[]): Effect[] {
       const p = e.params as { taskId: string; agentId: string; leaseId: string; revoke?: string | null };
       out.push({ type: 'releaseSlot', params: { agentId: p.agentId, taskId: p.taskId } });
       if (p.revoke !== null && p.revoke !== undefined) {
-        out.push({ type: 'revoke', params: { taskId: p.taskId, agentId: p.agentId, leaseId: p.leaseId, reason: p.revoke } });
+        out.push({
+          type: 'revoke',
+          params: { taskId: p.taskId, agentId: p.agentId, leaseId: p.leaseId, reason: p.revoke },
+        });
       }
     } else {
       out.push({ type: e.type, params: e.params });
@@ -396,7 +406,9 @@ export function runModel<C>(
     const adj = model.getAdjacencyMap();
     const n = Object.keys(adj).length;
     const e = Object.values(adj).reduce((a, v) => a + Object.keys(v.transitions).length, 0);
-    console.log(`[model] ${config.name}: ${n} nodes, ${e} edges, adjacency in ${Math.round(performance.now() - t0)} ms`);
+    console.log(
+      `[model] ${config.name}: ${n} nodes, ${e} edges, adjacency in ${Math.round(performance.now() - t0)} ms`,
+    );
   }
   const paths = model.getShortestPaths();
   const generatedMs = performance.now() - started;
@@ -578,9 +590,17 @@ export function effectKinds(effects: readonly Effect[], options: KindOptions = {
     .sort();
 }
 
-export function checkEffectKinds(effects: readonly Effect[], expected: readonly string[], options: KindOptions = {}): void {
+export function checkEffectKinds(
+  effects: readonly Effect[],
+  expected: readonly string[],
+  options: KindOptions = {},
+): void {
   const aside = [options.emits === false ? 'emits' : '', options.timers === false ? 'timers' : ''].filter(Boolean);
-  checkEqual(effectKinds(effects, options), [...expected].sort(), aside.length ? `effects (${aside.join(', ')} aside)` : 'effects');
+  checkEqual(
+    effectKinds(effects, options),
+    [...expected].sort(),
+    aside.length ? `effects (${aside.join(', ')} aside)` : 'effects',
+  );
 }
 
 /** The only effect of a type; fails unless there is exactly one. */

@@ -55,51 +55,91 @@ const validatorId = (c: PhaseContext): string => `${c.id}/validator-${c.round}.$
  * The events the model offers. A pending split multiplies the state space, so only one config
  * offers splits, with one task (announced at any point of the first round).
  */
-const eventsFor = (options: { maxTasks: number; splits: boolean }) => (snapshot: AnyMachineSnapshot): EventObject[] => {
-  const c = (snapshot as Snap).context;
-  const now = 100;
-  // Before `validator_started` the phase knows no validator: a verdict then comes from none it asked.
-  const current = validatorId(c);
-  const list: PhaseEvent[] = [
-    sample('open', { type: 'phase.open', now }),
-    sample('cancel', { type: 'phase.cancel', reason: 'ticket cancelled', now }),
-    sample('validator_started', { type: 'phase.validator_started', taskId: current, now }),
-    sample('validator:approved', { type: 'phase.validator_settled', taskId: current, approved: true, feedback: null, now }),
-    sample('validator:rejected', { type: 'phase.validator_settled', taskId: current, approved: false, feedback: 'tests are missing', now }),
-    sample('validator:rejected:silent', { type: 'phase.validator_settled', taskId: current, approved: false, feedback: null, now }),
-    // A validator cancelled when the phase went back to work, reporting late.
-    sample('validator:stale:approved', { type: 'phase.validator_settled', taskId: `${c.id}/validator-old`, approved: true, feedback: null, now }),
-    sample('validator:stale:rejected', { type: 'phase.validator_settled', taskId: `${c.id}/validator-old`, approved: false, feedback: 'late', now }),
-    sample('reopened:none', { type: 'phase.reopened', reopened: {}, now }),
-  ];
-  if (c.counts.total < options.maxTasks) {
-    list.push(sample('task_added', { type: 'phase.task_added', taskId: `task-${c.counts.total + 1}`, now }));
-  }
-  // Only tasks the phase counts as open can settle (the host reports each task once).
-  if (c.counts.open > 0) {
-    for (const [label, status, artifacts, quality] of settledSamples) {
-      list.push(sample(label, { type: 'phase.task_settled', taskId: 'task-x', status, artifacts, quality, now }));
+const eventsFor =
+  (options: { maxTasks: number; splits: boolean }) =>
+  (snapshot: AnyMachineSnapshot): EventObject[] => {
+    const c = (snapshot as Snap).context;
+    const now = 100;
+    // Before `validator_started` the phase knows no validator: a verdict then comes from none it asked.
+    const current = validatorId(c);
+    const list: PhaseEvent[] = [
+      sample('open', { type: 'phase.open', now }),
+      sample('cancel', { type: 'phase.cancel', reason: 'ticket cancelled', now }),
+      sample('validator_started', { type: 'phase.validator_started', taskId: current, now }),
+      sample('validator:approved', {
+        type: 'phase.validator_settled',
+        taskId: current,
+        approved: true,
+        feedback: null,
+        now,
+      }),
+      sample('validator:rejected', {
+        type: 'phase.validator_settled',
+        taskId: current,
+        approved: false,
+        feedback: 'tests are missing',
+        now,
+      }),
+      sample('validator:rejected:silent', {
+        type: 'phase.validator_settled',
+        taskId: current,
+        approved: false,
+        feedback: null,
+        now,
+      }),
+      // A validator cancelled when the phase went back to work, reporting late.
+      sample('validator:stale:approved', {
+        type: 'phase.validator_settled',
+        taskId: `${c.id}/validator-old`,
+        approved: true,
+        feedback: null,
+        now,
+      }),
+      sample('validator:stale:rejected', {
+        type: 'phase.validator_settled',
+        taskId: `${c.id}/validator-old`,
+        approved: false,
+        feedback: 'late',
+        now,
+      }),
+      sample('reopened:none', { type: 'phase.reopened', reopened: {}, now }),
+    ];
+    if (c.counts.total < options.maxTasks) {
+      list.push(sample('task_added', { type: 'phase.task_added', taskId: `task-${c.counts.total + 1}`, now }));
     }
-  }
-  // What the host reopens on rework: every succeeded, dead-lettered and skipped task.
-  const reopened: Partial<Record<TaskStatus, number>> = {};
-  for (const s of ['succeeded', 'dead_lettered', 'skipped'] as const) if (c.counts[s] > 0) reopened[s] = c.counts[s];
-  if (Object.keys(reopened).length > 0) list.push(sample('reopened:reworkable', { type: 'phase.reopened', reopened, now }));
-  const pending = c.pendingSplits ?? [];
-  // Each split sent back from validating asks for another validator: once is enough to see it.
-  if (options.splits && pending.length === 0 && c.round === 1 && (c.validations ?? 0) <= 1) list.push(sample('split_pending', { type: 'phase.split_pending', splitId: 'split-1', now }));
-  if (options.splits && pending.length > 0) {
-    list.push(sample('split_settled', { type: 'phase.split_settled', splitId: 'split-1', now }));
-    // A split stored before phases heard of splits announced nothing, yet reports settling.
-    list.push(sample('split_settled:unannounced', { type: 'phase.split_settled', splitId: 'split-old', now }));
-  }
-  return list;
-};
+    // Only tasks the phase counts as open can settle (the host reports each task once).
+    if (c.counts.open > 0) {
+      for (const [label, status, artifacts, quality] of settledSamples) {
+        list.push(sample(label, { type: 'phase.task_settled', taskId: 'task-x', status, artifacts, quality, now }));
+      }
+    }
+    // What the host reopens on rework: every succeeded, dead-lettered and skipped task.
+    const reopened: Partial<Record<TaskStatus, number>> = {};
+    for (const s of ['succeeded', 'dead_lettered', 'skipped'] as const) if (c.counts[s] > 0) reopened[s] = c.counts[s];
+    if (Object.keys(reopened).length > 0)
+      list.push(sample('reopened:reworkable', { type: 'phase.reopened', reopened, now }));
+    const pending = c.pendingSplits ?? [];
+    // Each split sent back from validating asks for another validator: once is enough to see it.
+    if (options.splits && pending.length === 0 && c.round === 1 && (c.validations ?? 0) <= 1)
+      list.push(sample('split_pending', { type: 'phase.split_pending', splitId: 'split-1', now }));
+    if (options.splits && pending.length > 0) {
+      list.push(sample('split_settled', { type: 'phase.split_settled', splitId: 'split-1', now }));
+      // A split stored before phases heard of splits announced nothing, yet reports settling.
+      list.push(sample('split_settled:unannounced', { type: 'phase.split_settled', splitId: 'split-old', now }));
+    }
+    return list;
+  };
 
 const events = eventsFor({ maxTasks: MAX_TASKS, splits: false });
 
 /** Left out where they would not be realistic: see `events`. */
-const optional = ['phase.task_added', 'phase.task_settled', 'phase.reopened', 'phase.split_pending', 'phase.split_settled'];
+const optional = [
+  'phase.task_added',
+  'phase.task_settled',
+  'phase.reopened',
+  'phase.split_pending',
+  'phase.split_settled',
+];
 
 const key = (snapshot: AnyMachineSnapshot): string => {
   const c = (snapshot as Snap).context;
@@ -136,7 +176,8 @@ interface Expected {
 const sumCounts = (k: PhaseCounts) => k.open + k.succeeded + k.dead_lettered + k.cancelled + k.skipped;
 
 /** Every task settled and no split about to add more: the gate can be judged. */
-const allIn = (c: PhaseContext): boolean => c.counts.total > 0 && c.counts.open === 0 && (c.pendingSplits ?? []).length === 0;
+const allIn = (c: PhaseContext): boolean =>
+  c.counts.total > 0 && c.counts.open === 0 && (c.pendingSplits ?? []).length === 0;
 
 function enterActive(x: Expected): void {
   x.status = 'active';
@@ -149,7 +190,10 @@ function evaluate(x: Expected): void {
   const holds = criteriaHold(c);
   // The reasons' wording comes from gateFailures (unit-tested apart); it must agree with the decision.
   c.reasons = gateFailures(c.gate, { counts: c.counts, artifacts: c.artifacts, minQuality: c.minQuality });
-  check(holds === (c.reasons.length === 0), () => `gateFailures ${JSON.stringify(c.reasons)} disagrees with the criteria`);
+  check(
+    holds === (c.reasons.length === 0),
+    () => `gateFailures ${JSON.stringify(c.reasons)} disagrees with the criteria`,
+  );
   if (holds && c.gate.validator !== undefined) {
     x.status = 'validating';
     c.validator = { taskId: null, approved: null, feedback: null };
@@ -253,7 +297,14 @@ function expect_(from: Status, prev: PhaseContext, e: PhaseEvent): Expected | nu
       const counts = { ...c.counts };
       for (const [s, k] of Object.entries(e.reopened)) counts[s as Settled] -= k ?? 0;
       counts.open += n;
-      Object.assign(c, { counts, round: c.round + 1, artifacts: [], minQuality: null, validator: null, validations: 0 });
+      Object.assign(c, {
+        counts,
+        round: c.round + 1,
+        artifacts: [],
+        minQuality: null,
+        validator: null,
+        validations: 0,
+      });
       enterActive(x);
       return x;
     }
@@ -268,11 +319,15 @@ function invariants(s: Snap): void {
   const status = s.value as Status;
   check(typeof s.value === 'string' && status !== ('evaluating' as Status), `rests in ${String(s.value)}`);
   checkEqual(sumCounts(k), k.total, 'open + succeeded + dead_lettered + cancelled + skipped');
-  check(Object.values(k).every((n) => n >= 0), () => `negative count in ${JSON.stringify(k)}`);
+  check(
+    Object.values(k).every((n) => n >= 0),
+    () => `negative count in ${JSON.stringify(k)}`,
+  );
   checkEqual(s.status, ['passed', 'failed', 'cancelled'].includes(status) ? 'done' : 'active', 'snapshot status');
   check(c.round >= 1 && c.round <= c.maxRounds, `round ${c.round} of ${c.maxRounds}`);
   if (status === 'active') check(!allIn(c), 'active with every task settled and no split pending');
-  if (status === 'validating' || status === 'passed') checkEqual(c.pendingSplits ?? [], [], `${status} with a split pending`);
+  if (status === 'validating' || status === 'passed')
+    checkEqual(c.pendingSplits ?? [], [], `${status} with a split pending`);
   if (status === 'validating') {
     check(c.gate.validator !== undefined && criteriaHold(c), 'validating without a passing gate');
     check(k.open === 0, 'validating with an open task');
@@ -315,12 +370,24 @@ function oracle(step: StepRecord<PhaseContext>): void {
   const base = { ticketId: c.ticketId, phase: c.name };
   if (x.effects.includes('openTasks')) checkEqual(only(step.effects, 'openTasks'), base, 'openTasks');
   if (x.effects.includes('spawnValidator')) {
-    const spawn = { phaseId: c.id, ...base, round: c.round, attempt: c.validations, validator: c.gate.validator, feedback: c.round > 1 ? c.feedback : null };
+    const spawn = {
+      phaseId: c.id,
+      ...base,
+      round: c.round,
+      attempt: c.validations,
+      validator: c.gate.validator,
+      feedback: c.round > 1 ? c.feedback : null,
+    };
     checkEqual(only(step.effects, 'spawnValidator'), spawn, 'spawnValidator');
   }
   if (x.effects.includes('cancelValidator')) {
     // The one asked for last, named as it was asked for (round and attempt), known started or not.
-    const cancel = { phaseId: c.id, round: prev.context.round, attempt: prev.context.validations, reason: VALIDATION_ABANDONED };
+    const cancel = {
+      phaseId: c.id,
+      round: prev.context.round,
+      attempt: prev.context.validations,
+      reason: VALIDATION_ABANDONED,
+    };
     checkEqual(only(step.effects, 'cancelValidator'), cancel, 'cancelValidator');
     const emitted = step.effects.find((f) => f.type === 'emit' && f.params.type === 'phase.validation_cancelled');
     const data = {
@@ -333,11 +400,19 @@ function oracle(step: StepRecord<PhaseContext>): void {
     checkEqual(emitted?.params, { type: 'phase.validation_cancelled', ...base, data }, 'phase.validation_cancelled');
   }
   if (x.effects.includes('reworkTasks')) {
-    checkEqual(only(step.effects, 'reworkTasks'), { phaseId: c.id, ...base, round: c.round + 1, feedback: c.feedback }, 'reworkTasks');
+    checkEqual(
+      only(step.effects, 'reworkTasks'),
+      { phaseId: c.id, ...base, round: c.round + 1, feedback: c.feedback },
+      'reworkTasks',
+    );
   }
   if (x.effects.includes('phaseSettled')) {
     const passed = x.status === 'passed';
-    checkEqual(only(step.effects, 'phaseSettled'), { ...base, passed, reasons: passed ? [] : c.reasons }, 'phaseSettled');
+    checkEqual(
+      only(step.effects, 'phaseSettled'),
+      { ...base, passed, reasons: passed ? [] : c.reasons },
+      'phaseSettled',
+    );
   }
 }
 
@@ -345,7 +420,10 @@ const configs: ModelConfig[] = [
   { name: 'default gate, 2 rounds', input: input({}, 2), events, key, optional },
   {
     name: 'artifacts + quality + validator, 2 rounds',
-    input: input({ requiredArtifacts: ['spec'], minQuality: 0.5, validator: { type: 'review', requires: ['review'] } }, 2),
+    input: input(
+      { requiredArtifacts: ['spec'], minQuality: 0.5, validator: { type: 'review', requires: ['review'] } },
+      2,
+    ),
     events,
     key,
     optional,
@@ -370,7 +448,9 @@ describe('phase machine, model-based', () => {
   });
 
   it('the oracle catches a machine that judges its gate while a split is pending', () => {
-    const broken = phaseMachine.provide({ guards: { allSettled: ({ context }) => context.counts.total > 0 && context.counts.open === 0 } });
+    const broken = phaseMachine.provide({
+      guards: { allSettled: ({ context }) => context.counts.total > 0 && context.counts.open === 0 },
+    });
     const r = runModel<PhaseContext>(broken, configs[3]!, oracle, null, { stopAtFirstFailure: true });
     expect(r.failures.join('\n')).toContain('split_pending');
   });

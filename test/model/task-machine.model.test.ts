@@ -2,7 +2,14 @@ import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import type { RetryPolicy } from '../../src/core/machines/retry-backoff.js';
 import { attemptsInBudget, taskMachine, taskStatusOf } from '../../src/core/machines/task-machine.js';
-import type { AttemptError, TaskContext, TaskEvent, TaskInput, TaskStatus, TaskTimeouts } from '../../src/core/machines/task-types.js';
+import type {
+  AttemptError,
+  TaskContext,
+  TaskEvent,
+  TaskInput,
+  TaskStatus,
+  TaskTimeouts,
+} from '../../src/core/machines/task-types.js';
 import {
   check,
   checkEffectKinds,
@@ -37,8 +44,18 @@ const input = (over: Partial<TaskInput> & { retry: RetryPolicy; timeouts: TaskTi
   ...over,
 });
 
-const transient: AttemptError = { message: 'flaky network', category: 'transient', code: 'E_TASK_FAILED', retryable: true };
-const permanent: AttemptError = { message: 'bad spec', category: 'permanent', code: 'E_NON_RETRYABLE', retryable: false };
+const transient: AttemptError = {
+  message: 'flaky network',
+  category: 'transient',
+  code: 'E_TASK_FAILED',
+  retryable: true,
+};
+const permanent: AttemptError = {
+  message: 'bad spec',
+  category: 'permanent',
+  code: 'E_NON_RETRYABLE',
+  retryable: false,
+};
 
 /** Latest instant the context mentions (retryAt is a future deadline, not a past instant). */
 function clockOf(c: TaskContext): number {
@@ -60,15 +77,39 @@ function events(snapshot: AnyMachineSnapshot): EventObject[] {
   const lease = c.lease?.id;
   const list: TaskEvent[] = [
     sample('dep:succeeded:other', { type: 'task.dependency.succeeded', taskId: 'unrelated', now }),
-    sample('dep:failed', { type: 'task.dependency.failed', taskId: c.pendingDeps[0] ?? 'unrelated', status: 'dead_lettered', now }),
+    sample('dep:failed', {
+      type: 'task.dependency.failed',
+      taskId: c.pendingDeps[0] ?? 'unrelated',
+      status: 'dead_lettered',
+      now,
+    }),
     sample('phase:opened', { type: 'task.phase.opened', now }),
-    sample('assign:offer', { type: 'task.assign', agentId: 'agent-1', leaseId: `lease-${c.round}.${c.attempt + 1}@${now}`, autoStart: false, now }),
-    sample('assign:start', { type: 'task.assign', agentId: 'agent-1', leaseId: `lease-${c.round}.${c.attempt + 1}@${now}`, autoStart: true, now }),
+    sample('assign:offer', {
+      type: 'task.assign',
+      agentId: 'agent-1',
+      leaseId: `lease-${c.round}.${c.attempt + 1}@${now}`,
+      autoStart: false,
+      now,
+    }),
+    sample('assign:start', {
+      type: 'task.assign',
+      agentId: 'agent-1',
+      leaseId: `lease-${c.round}.${c.attempt + 1}@${now}`,
+      autoStart: true,
+      now,
+    }),
     sample('accept:stale', { type: 'task.accept', leaseId: 'lease-stale', now }),
     sample('reject:stale', { type: 'task.reject', leaseId: 'lease-stale', reason: 'busy', now }),
     sample('heartbeat:stale', { type: 'task.heartbeat', leaseId: 'lease-stale', now }),
     sample('progress:stale', { type: 'task.progress', leaseId: 'lease-stale', value: 0.5, message: 'half', now }),
-    sample('complete:stale', { type: 'task.complete', leaseId: 'lease-stale', result: 'late', artifacts: {}, quality: 1, now }),
+    sample('complete:stale', {
+      type: 'task.complete',
+      leaseId: 'lease-stale',
+      result: 'late',
+      artifacts: {},
+      quality: 1,
+      now,
+    }),
     sample('fail:stale', { type: 'task.fail', leaseId: 'lease-stale', error: transient, rand: RAND, now }),
     sample('agent_lost:other', { type: 'task.agent_lost', agentId: 'agent-9', rand: RAND, now }),
     sample('timer:unknown', { type: 'timer', name: 'bogus', rand: RAND, now }),
@@ -77,10 +118,13 @@ function events(snapshot: AnyMachineSnapshot): EventObject[] {
     sample('rework:ready', { type: 'task.rework', feedback: 'add tests', round: c.round + 1, waitFor: [], now }),
   ];
   const first = c.pendingDeps[0];
-  if (first !== undefined) list.push(sample('dep:succeeded:pending', { type: 'task.dependency.succeeded', taskId: first, now }));
+  if (first !== undefined)
+    list.push(sample('dep:succeeded:pending', { type: 'task.dependency.succeeded', taskId: first, now }));
   const dep = c.spec.dependsOn[0];
   if (dep !== undefined) {
-    list.push(sample('rework:wait', { type: 'task.rework', feedback: 'add tests', round: c.round + 1, waitFor: [dep], now }));
+    list.push(
+      sample('rework:wait', { type: 'task.rework', feedback: 'add tests', round: c.round + 1, waitFor: [dep], now }),
+    );
   }
   if (lease !== undefined) {
     list.push(
@@ -106,16 +150,29 @@ function events(snapshot: AnyMachineSnapshot): EventObject[] {
     if (deadline === null) continue;
     list.push(sample(`timer:${name}:due`, { type: 'timer', name, rand: RAND, now: Math.max(deadline, t) }));
     // Fired before the deadline the context knows (it moved after the timer was armed).
-    if (deadline - 1 >= t) list.push(sample(`timer:${name}:early`, { type: 'timer', name, rand: RAND, now: deadline - 1 }));
+    if (deadline - 1 >= t)
+      list.push(sample(`timer:${name}:early`, { type: 'timer', name, rand: RAND, now: deadline - 1 }));
   }
-  if (c.at.retryAt !== null) list.push(sample('timer:retry', { type: 'timer', name: 'retry', rand: RAND, now: Math.max(c.at.retryAt, t) }));
+  if (c.at.retryAt !== null)
+    list.push(sample('timer:retry', { type: 'timer', name: 'retry', rand: RAND, now: Math.max(c.at.retryAt, t) }));
   if (c.at.notBefore !== null) {
-    list.push(sample('timer:notBefore:due', { type: 'timer', name: 'notBefore', rand: RAND, now: Math.max(c.at.notBefore, t) }));
-    if (c.at.notBefore - 1 >= t) list.push(sample('timer:notBefore:early', { type: 'timer', name: 'notBefore', rand: RAND, now: c.at.notBefore - 1 }));
+    list.push(
+      sample('timer:notBefore:due', { type: 'timer', name: 'notBefore', rand: RAND, now: Math.max(c.at.notBefore, t) }),
+    );
+    if (c.at.notBefore - 1 >= t)
+      list.push(
+        sample('timer:notBefore:early', { type: 'timer', name: 'notBefore', rand: RAND, now: c.at.notBefore - 1 }),
+      );
   }
   list.push(
     sample('redrive', { type: 'task.redrive', reason: null, now }),
-    sample('redrive:changed', { type: 'task.redrive', input: { fixed: true }, retry: exact(3), reason: 'provider back', now }),
+    sample('redrive:changed', {
+      type: 'task.redrive',
+      input: { fixed: true },
+      retry: exact(3),
+      reason: 'provider back',
+      now,
+    }),
   );
   list.push(sample('discard', { type: 'task.discard', reason: 'retention', now }));
   return list;
@@ -164,9 +221,15 @@ function invariants(step: StepRecord<TaskContext>): void {
   c.attempts.forEach((a, i) => checkEqual(a.attempt, i + 1, `number of attempt record ${i}`));
   c.attempts.forEach((a, i) => {
     const open = leased(status) && i === c.attempts.length - 1;
-    check(open === (a.endedAt === undefined), () => `attempt ${a.attempt} ${open ? 'closed' : 'still open'} while ${status}`);
+    check(
+      open === (a.endedAt === undefined),
+      () => `attempt ${a.attempt} ${open ? 'closed' : 'still open'} while ${status}`,
+    );
   });
-  check(attemptsInBudget(c) <= c.spec.retry.maxAttempts, `attempt ${c.attempt} beyond ${c.spec.retry.maxAttempts} since the last redrive`);
+  check(
+    attemptsInBudget(c) <= c.spec.retry.maxAttempts,
+    `attempt ${c.attempt} beyond ${c.spec.retry.maxAttempts} since the last redrive`,
+  );
   // The lease exists exactly while an agent holds the task, and is the last attempt's.
   check((c.lease !== null) === leased(status), () => `lease ${JSON.stringify(c.lease)} while ${status}`);
   if (c.lease) {
@@ -177,15 +240,23 @@ function invariants(step: StepRecord<TaskContext>): void {
   checkEqual(s.hasTag('settled'), SETTLED.has(status), 'settled tag');
   checkEqual(c.outcome, SETTLED.has(status) ? status : null, 'outcome');
   checkEqual(c.at.settledAt !== null, SETTLED.has(status), 'settledAt set iff settled');
-  if (status === 'waiting') check(!(c.phaseOpen && c.pendingDeps.length === 0 && c.at.notBefore === null), 'waiting while ready');
+  if (status === 'waiting')
+    check(!(c.phaseOpen && c.pendingDeps.length === 0 && c.at.notBefore === null), 'waiting while ready');
   if (status === 'queued' || leased(status)) check(c.at.queuedAt !== null, 'queued without queuedAt');
   if (status === 'running') {
     check(c.at.startedAt !== null && c.at.lastBeatAt !== null && c.at.lastBeatAt >= c.at.startedAt, 'running times');
     checkEqual(c.attempts[c.attempts.length - 1]?.startedAt, c.at.startedAt, 'startedAt of the running attempt');
   }
-  if (status === 'retrying') check(c.error?.retryable === true && attemptsInBudget(c) < c.spec.retry.maxAttempts, 'retrying without a retry left');
+  if (status === 'retrying')
+    check(
+      c.error?.retryable === true && attemptsInBudget(c) < c.spec.retry.maxAttempts,
+      'retrying without a retry left',
+    );
   if (status === 'dead_lettered') {
-    check(c.error !== null && (!c.error.retryable || attemptsInBudget(c) >= c.spec.retry.maxAttempts), 'dead-lettered with a retry left');
+    check(
+      c.error !== null && (!c.error.retryable || attemptsInBudget(c) >= c.spec.retry.maxAttempts),
+      'dead-lettered with a retry left',
+    );
   }
   if (status === 'discarded') check(typeof c.reason === 'string', 'discarded without reason');
   if (status === 'succeeded') check(c.output !== null && c.error === null, 'succeeded without output');
@@ -194,12 +265,16 @@ function invariants(step: StepRecord<TaskContext>): void {
   // Durable timers, as the host would hold them after this step.
   const timers = step.timers;
   const armed = (name: string, at: number | null) => {
-    check(at !== null && timers.get(name) === at, () => `${name} timer at ${timers.get(name)}, expected ${at} while ${status}`);
+    check(
+      at !== null && timers.get(name) === at,
+      () => `${name} timer at ${timers.get(name)}, expected ${at} while ${status}`,
+    );
   };
   const unarmed = (...names: string[]) => {
     for (const n of names) check(timers.get(n) === undefined, `${n} timer still armed while ${status}`);
   };
-  if (status === 'waiting') checkEqual(timers.names(), c.at.notBefore !== null ? ['notBefore'] : [], `timers armed while ${status}`);
+  if (status === 'waiting')
+    checkEqual(timers.names(), c.at.notBefore !== null ? ['notBefore'] : [], `timers armed while ${status}`);
   if (status === 'waiting' && c.at.notBefore !== null) armed('notBefore', c.at.notBefore);
   if (SETTLED.has(status)) checkEqual(timers.names(), [], `timers armed while ${status}`);
   if (status === 'queued' || status === 'offered') {
@@ -212,10 +287,16 @@ function invariants(step: StepRecord<TaskContext>): void {
       const at = timers.get('heartbeat');
       check(
         at !== undefined && at >= c.at.startedAt! + T.heartbeat && at <= c.at.lastBeatAt! + T.heartbeat,
-        () => `heartbeat timer at ${at} outside [${c.at.startedAt! + T.heartbeat!}, ${c.at.lastBeatAt! + T.heartbeat!}]`,
+        () =>
+          `heartbeat timer at ${at} outside [${c.at.startedAt! + T.heartbeat!}, ${c.at.lastBeatAt! + T.heartbeat!}]`,
       );
     }
-    unarmed('start', 'retry', ...(T.finish === undefined ? ['finish'] : []), ...(T.heartbeat === undefined ? ['heartbeat'] : []));
+    unarmed(
+      'start',
+      'retry',
+      ...(T.finish === undefined ? ['finish'] : []),
+      ...(T.heartbeat === undefined ? ['heartbeat'] : []),
+    );
   }
   if (status === 'retrying') {
     armed('retry', c.at.retryAt);
@@ -267,14 +348,15 @@ function predict(from: TaskStatus, c: TaskContext, e: TaskEvent): Prediction | n
     const d = deadlineOf(c, name);
     return e.type === 'timer' && e.name === name && d !== null && e.now >= d;
   };
-  if (e.type === 'task.cancel' && from !== 'cancelled' && !(SETTLED.has(from))) {
+  if (e.type === 'task.cancel' && from !== 'cancelled' && !SETTLED.has(from)) {
     leave(from, e, p);
     enter('cancelled', c, p);
     return p;
   }
   switch (from) {
     case 'waiting': {
-      const policy = e.type === 'task.dependency.failed' ? (c.spec.controls.onDependencyFailure?.[e.taskId] ?? 'skip') : null;
+      const policy =
+        e.type === 'task.dependency.failed' ? (c.spec.controls.onDependencyFailure?.[e.taskId] ?? 'skip') : null;
       if (e.type === 'task.dependency.succeeded' || policy === 'continue') {
         const pending = c.pendingDeps.filter((d) => d !== (e as { taskId: string }).taskId);
         if (c.phaseOpen && pending.length === 0 && c.at.notBefore === null) enter('queued', c, p);
@@ -308,7 +390,7 @@ function predict(from: TaskStatus, c: TaskContext, e: TaskEvent): Prediction | n
         return fail({ category: 'agent-lost', code: 'E_AGENT_LOST', retryable: true }, c.attempt);
       }
       if (from === 'offered') {
-        if (e.type === 'task.accept' && ownLease) return (p.status = 'running', p);
+        if (e.type === 'task.accept' && ownLease) return ((p.status = 'running'), p);
         if (e.type === 'task.reject' && ownLease) return (leave(from, e, p), enter('queued', c, p), p);
         if (timerDue('start')) return fail({ category: 'timeout', timeout: 'start', retryable: true }, c.attempt);
         return null;
@@ -340,7 +422,12 @@ function predict(from: TaskStatus, c: TaskContext, e: TaskEvent): Prediction | n
   }
 }
 
-function checkParams(step: StepRecord<TaskContext>, p: TaskContext | null, e: TaskEvent | null, predicted: Prediction): void {
+function checkParams(
+  step: StepRecord<TaskContext>,
+  p: TaskContext | null,
+  e: TaskEvent | null,
+  predicted: Prediction,
+): void {
   const c = (step.next as Snap).context;
   const fx: readonly Effect[] = step.effects;
   const now = e?.now ?? c.spec.createdAt;
@@ -361,7 +448,14 @@ function checkParams(step: StepRecord<TaskContext>, p: TaskContext | null, e: Ta
   if (has('enqueue')) {
     checkEqual(
       only(fx, 'enqueue'),
-      { taskId: c.id, priority: c.spec.priority, requires: c.spec.requires, queuedAt: now, type: c.spec.type, controls: c.spec.controls },
+      {
+        taskId: c.id,
+        priority: c.spec.priority,
+        requires: c.spec.requires,
+        queuedAt: now,
+        type: c.spec.type,
+        controls: c.spec.controls,
+      },
       'enqueue',
     );
     checkEqual(c.at.queuedAt, now, 'queuedAt');
@@ -379,9 +473,11 @@ function checkParams(step: StepRecord<TaskContext>, p: TaskContext | null, e: Ta
   }
   if (p?.lease) {
     const holder = p.lease;
-    if (has('releaseSlot')) checkEqual(only(fx, 'releaseSlot'), { agentId: holder.agentId, taskId: c.id }, 'releaseSlot');
+    if (has('releaseSlot'))
+      checkEqual(only(fx, 'releaseSlot'), { agentId: holder.agentId, taskId: c.id }, 'releaseSlot');
     if (has('revoke')) {
-      const reason = e?.type === 'task.cancel' ? e.reason : e?.type === 'timer' ? `${e.name} deadline passed` : 'agent lost';
+      const reason =
+        e?.type === 'task.cancel' ? e.reason : e?.type === 'timer' ? `${e.name} deadline passed` : 'agent lost';
       checkEqual(only(fx, 'revoke'), { taskId: c.id, agentId: holder.agentId, leaseId: holder.id, reason }, 'revoke');
     }
   }
@@ -389,7 +485,14 @@ function checkParams(step: StepRecord<TaskContext>, p: TaskContext | null, e: Ta
     const lastAgent = c.attempts[c.attempts.length - 1]?.agentId || null;
     checkEqual(
       only(fx, 'settled'),
-      { taskId: c.id, status: predicted.status, ticketId: c.spec.ticketId, phase: c.spec.phase, role: c.spec.role, agentId: lastAgent },
+      {
+        taskId: c.id,
+        status: predicted.status,
+        ticketId: c.spec.ticketId,
+        phase: c.spec.phase,
+        role: c.spec.role,
+        agentId: lastAgent,
+      },
       'settled',
     );
     checkEqual(c.at.settledAt, now, 'settledAt');
@@ -414,11 +517,33 @@ function oracle(step: StepRecord<TaskContext>): void {
   if (step.prev === null) {
     const given = step.input as TaskInput;
     checkEqual(
-      [c.id, c.spec.dependsOn, c.spec.timeouts, c.spec.retry, c.spec.createdAt, c.spec.role, c.spec.ticketId, c.spec.phase],
-      [given.id, given.dependsOn, given.timeouts, given.retry, given.now, given.role ?? null, given.ticketId ?? null, given.phase ?? null],
+      [
+        c.id,
+        c.spec.dependsOn,
+        c.spec.timeouts,
+        c.spec.retry,
+        c.spec.createdAt,
+        c.spec.role,
+        c.spec.ticketId,
+        c.spec.phase,
+      ],
+      [
+        given.id,
+        given.dependsOn,
+        given.timeouts,
+        given.retry,
+        given.now,
+        given.role ?? null,
+        given.ticketId ?? null,
+        given.phase ?? null,
+      ],
       'spec from the input',
     );
-    checkEqual(c.pendingDeps, given.dependsOn.filter((d) => !given.satisfiedDeps.includes(d)), 'pendingDeps at creation');
+    checkEqual(
+      c.pendingDeps,
+      given.dependsOn.filter((d) => !given.satisfiedDeps.includes(d)),
+      'pendingDeps at creation',
+    );
     checkEqual([c.attempt, c.round, c.lease, c.error, c.output], [0, 1, null, null, null], 'fresh task');
     const p: Prediction = { status: 'waiting', effects: [] };
     enter('waiting', c, p);
@@ -442,23 +567,51 @@ function oracle(step: StepRecord<TaskContext>): void {
   // Context changes that are not effects.
   switch (e.type) {
     case 'task.dependency.succeeded':
-      checkEqual(c.pendingDeps, pc.pendingDeps.filter((d) => d !== e.taskId), 'pendingDeps');
+      checkEqual(
+        c.pendingDeps,
+        pc.pendingDeps.filter((d) => d !== e.taskId),
+        'pendingDeps',
+      );
       break;
     case 'task.phase.opened':
       checkEqual(c.phaseOpen, true, 'phaseOpen');
       break;
     case 'task.dependency.failed': {
       const policy = pc.spec.controls.onDependencyFailure?.[e.taskId] ?? 'skip';
-      if (policy === 'continue') checkEqual([c.pendingDeps, c.reason], [pc.pendingDeps.filter((d) => d !== e.taskId), null], 'ignored failure');
+      if (policy === 'continue')
+        checkEqual([c.pendingDeps, c.reason], [pc.pendingDeps.filter((d) => d !== e.taskId), null], 'ignored failure');
       else checkEqual(c.reason, `dependency ${e.taskId} ended ${e.status}`, 'reason');
-      if (policy === 'fail') checkEqual([c.error?.code, c.error?.retryable, c.attempt], ['E_DEPENDENCY_FAILED', false, 0], 'failed by its dependency');
+      if (policy === 'fail')
+        checkEqual(
+          [c.error?.code, c.error?.retryable, c.attempt],
+          ['E_DEPENDENCY_FAILED', false, 0],
+          'failed by its dependency',
+        );
       break;
     }
     case 'task.redrive': {
       const r = c.redrives[c.redrives.length - 1];
       checkEqual(
-        [c.redrives.length, r?.afterAttempt, r?.error, r?.inputChanged, r?.retryChanged, r?.reason, c.error, c.attempts],
-        [pc.redrives.length + 1, pc.attempt, pc.error, e.input !== undefined, e.retry !== undefined, e.reason, null, pc.attempts],
+        [
+          c.redrives.length,
+          r?.afterAttempt,
+          r?.error,
+          r?.inputChanged,
+          r?.retryChanged,
+          r?.reason,
+          c.error,
+          c.attempts,
+        ],
+        [
+          pc.redrives.length + 1,
+          pc.attempt,
+          pc.error,
+          e.input !== undefined,
+          e.retry !== undefined,
+          e.reason,
+          null,
+          pc.attempts,
+        ],
         'redriven with its history',
       );
       checkEqual([c.spec.input, c.spec.retry], [e.input ?? pc.spec.input, e.retry ?? pc.spec.retry], 'redrive changes');
@@ -472,7 +625,11 @@ function oracle(step: StepRecord<TaskContext>): void {
       checkEqual(c.reason, e.reason, 'reason');
       break;
     case 'task.reject':
-      checkEqual([c.attempt, c.attempts], [pc.attempt - 1, pc.attempts.slice(0, -1)], 'a rejected offer does not count');
+      checkEqual(
+        [c.attempt, c.attempts],
+        [pc.attempt - 1, pc.attempts.slice(0, -1)],
+        'a rejected offer does not count',
+      );
       break;
     case 'task.heartbeat':
       checkEqual(c.at.lastBeatAt, e.now, 'lastBeatAt');
@@ -490,7 +647,11 @@ function oracle(step: StepRecord<TaskContext>): void {
     case 'timer':
       if (predicted.status === 'running') {
         // The heartbeat timer fired before the moved deadline: armed again at it.
-        checkEqual(only(step.effects, 'setTimer'), { name: 'heartbeat', at: pc.at.lastBeatAt! + pc.spec.timeouts.heartbeat! }, 'heartbeat re-armed');
+        checkEqual(
+          only(step.effects, 'setTimer'),
+          { name: 'heartbeat', at: pc.at.lastBeatAt! + pc.spec.timeouts.heartbeat! },
+          'heartbeat re-armed',
+        );
       }
       break;
     case 'task.rework':
@@ -498,7 +659,10 @@ function oracle(step: StepRecord<TaskContext>): void {
       break;
   }
   if (statusOf(prev) === 'running' && predicted.status === 'running' && e.type !== 'timer') {
-    check(!step.effects.some((x) => x.type === 'setTimer' || x.type === 'clearTimer'), 'timers touched by a report while running');
+    check(
+      !step.effects.some((x) => x.type === 'setTimer' || x.type === 'clearTimer'),
+      'timers touched by a report while running',
+    );
   }
 }
 
@@ -517,13 +681,26 @@ const configs: ModelConfig[] = [
   },
   {
     name: 'two deps and a closed phase, every deadline, 2 attempts',
-    input: input({ dependsOn: ['dep-a', 'dep-b'], ticketId: 'T1', phase: 'build', phaseOpen: false, retry: exact(2), timeouts: allTimeouts }),
+    input: input({
+      dependsOn: ['dep-a', 'dep-b'],
+      ticketId: 'T1',
+      phase: 'build',
+      phaseOpen: false,
+      retry: exact(2),
+      timeouts: allTimeouts,
+    }),
     events,
     key,
   },
   {
     name: 'one attempt, every deadline, dependency already met',
-    input: input({ dependsOn: ['dep-a'], satisfiedDeps: ['dep-a'], role: 'validator', retry: exact(1), timeouts: allTimeouts }),
+    input: input({
+      dependsOn: ['dep-a'],
+      satisfiedDeps: ['dep-a'],
+      role: 'validator',
+      retry: exact(1),
+      timeouts: allTimeouts,
+    }),
     events,
     key,
   },

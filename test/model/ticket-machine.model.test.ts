@@ -1,7 +1,12 @@
 import type { AnyMachineSnapshot, EventObject } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { assign } from 'xstate';
-import { ticketMachine, type TicketContext, type TicketEvent, type TicketInput } from '../../src/core/machines/ticket-machine.js';
+import {
+  ticketMachine,
+  type TicketContext,
+  type TicketEvent,
+  type TicketInput,
+} from '../../src/core/machines/ticket-machine.js';
 import {
   check,
   checkEffectKinds,
@@ -41,8 +46,18 @@ function events(snapshot: AnyMachineSnapshot): EventObject[] {
   const previous = c.index > 0 ? c.phases[c.index - 1]?.name : undefined;
   const list: TicketEvent[] = [
     sample('passed:current', { type: 'ticket.phase_passed', phase: current, output: outputFor(current, c.index), now }),
-    sample('passed:unknown', { type: 'ticket.phase_passed', phase: 'elsewhere', output: outputFor('elsewhere', -1), now }),
-    sample('failed:current', { type: 'ticket.phase_failed', phase: current, reasons: ['1 of 2 tasks did not succeed', 'late'], now }),
+    sample('passed:unknown', {
+      type: 'ticket.phase_passed',
+      phase: 'elsewhere',
+      output: outputFor('elsewhere', -1),
+      now,
+    }),
+    sample('failed:current', {
+      type: 'ticket.phase_failed',
+      phase: current,
+      reasons: ['1 of 2 tasks did not succeed', 'late'],
+      now,
+    }),
     sample('failed:unknown', { type: 'ticket.phase_failed', phase: 'elsewhere', reasons: ['nope'], now }),
     sample('set_shared', { type: 'ticket.set_shared', key: 'k', value: { index: c.index }, now }),
     sample('set_shared:other', { type: 'ticket.set_shared', key: 'owner', value: 'ana', now }),
@@ -50,7 +65,9 @@ function events(snapshot: AnyMachineSnapshot): EventObject[] {
   ];
   // A late, repeated report of the phase that already passed must change nothing.
   if (previous !== undefined) {
-    list.push(sample('passed:previous', { type: 'ticket.phase_passed', phase: previous, output: outputFor(previous, 0), now }));
+    list.push(
+      sample('passed:previous', { type: 'ticket.phase_passed', phase: previous, output: outputFor(previous, 0), now }),
+    );
     list.push(sample('failed:previous', { type: 'ticket.phase_failed', phase: previous, reasons: ['late'], now }));
   }
   return list;
@@ -114,7 +131,11 @@ function oracle(step: StepRecord<TicketContext>): void {
         checkEqual(next.value, 'active', 'state after a phase passed');
         checkEqual(c.index, p.index + 1, 'index advances');
         checkEffectKinds(step.effects, ['emit:ticket.phase_changed', 'openPhase']);
-        checkEqual(only(step.effects, 'openPhase'), { ticketId: c.id, phase: p.phases[p.index + 1]?.name }, 'openPhase');
+        checkEqual(
+          only(step.effects, 'openPhase'),
+          { ticketId: c.id, phase: p.phases[p.index + 1]?.name },
+          'openPhase',
+        );
       }
       checkEqual(c.phaseOutputs[e.phase], e.output, 'recorded output');
       return;
@@ -152,10 +173,12 @@ describe('ticket machine, model-based', () => {
     const partial = new Coverage(ticketMachine);
     runModel<TicketContext>(ticketMachine, withoutFailures, oracle, partial);
     expect(partial.missingStates()).toEqual(['#ticket.failed']);
-    expect(partial.missingTransitions()).toEqual(['#ticket.active on ticket.phase_failed[0] if currentPhase -> #ticket.failed']);
+    expect(partial.missingTransitions()).toEqual([
+      '#ticket.active on ticket.phase_failed[0] if currentPhase -> #ticket.failed',
+    ]);
   });
 
-  it('the oracle catches a machine that forgets a passed phase\'s output', () => {
+  it("the oracle catches a machine that forgets a passed phase's output", () => {
     const broken = ticketMachine.provide({ actions: { recordOutput: assign(() => ({})) } });
     const r = runModel<TicketContext>(broken, configs[0]!, oracle, null, { stopAtFirstFailure: true });
     expect(r.failures.length).toBeGreaterThan(0);

@@ -34,8 +34,14 @@ describe('backup while work runs, restore, carry on', () => {
     const ticket = await first.tickets.create({
       title: 'two phases',
       phases: [
-        { name: 'one', tasks: Array.from({ length: 10 }, (_, i) => ({ id: `p1-${i}`, type: 'w', requires: ['work'] })) },
-        { name: 'two', tasks: Array.from({ length: 10 }, (_, i) => ({ id: `p2-${i}`, type: 'w', requires: ['work'] })) },
+        {
+          name: 'one',
+          tasks: Array.from({ length: 10 }, (_, i) => ({ id: `p1-${i}`, type: 'w', requires: ['work'] })),
+        },
+        {
+          name: 'two',
+          tasks: Array.from({ length: 10 }, (_, i) => ({ id: `p2-${i}`, type: 'w', requires: ['work'] })),
+        },
       ],
     });
     const free = Array.from({ length: 400 }, (_, i) => ({ id: `free-${i}`, type: 'w', requires: ['work'] }));
@@ -73,7 +79,8 @@ describe('backup while work runs, restore, carry on', () => {
     // Tasks the old process's agent held come back through a retry backoff: let it pass.
     await clock.advance(3_600_000);
     for (const t of heldTasks) expect((await second.tasks.wait(t.id)).status).toBe('succeeded');
-    if (heldActors.some((a) => a.id === ticket.id)) expect((await second.tickets.wait(ticket.id)).status).toBe('completed');
+    if (heldActors.some((a) => a.id === ticket.id))
+      expect((await second.tickets.wait(ticket.id)).status).toBe('completed');
 
     // Nothing the backup held was lost or changed: settled records as they were, every event kept.
     for (const a of heldActors.filter((x) => x.settled)) expect(await store.getActor(a.id)).toEqual(a);
@@ -90,7 +97,9 @@ describe('backup while work runs, restore, carry on', () => {
     await store.backup(join(dir, 'copy.db'));
     await store.close();
     await expect(restoreSqliteFile(join(dir, 'copy.db'), join(dir, 'a.db'))).rejects.toThrow(/--force/);
-    await expect(restoreSqliteFile(join(dir, 'copy.db'), join(dir, 'a.db'), { force: true })).resolves.toMatchObject({ totalPages: expect.any(Number) });
+    await expect(restoreSqliteFile(join(dir, 'copy.db'), join(dir, 'a.db'), { force: true })).resolves.toMatchObject({
+      totalPages: expect.any(Number),
+    });
     await expect(restoreSqliteFile(join(dir, 'missing.db'), join(dir, 'b.db'))).rejects.toThrow(/no backup/);
   });
 });

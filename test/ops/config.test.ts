@@ -51,13 +51,20 @@ describe('configuration: file, environment, flags', () => {
     await writeFile(file, GOOD);
     const result = loadConfig({ file, env: {} });
     if (!result.ok) throw new Error(result.problems.map(formatConfigProblem).join('\n'));
-    expect(result.config.retention).toMatchObject({ enabled: true, finished: 7 * 86_400_000, deadLettered: 30 * 86_400_000, archive: './archive' });
+    expect(result.config.retention).toMatchObject({
+      enabled: true,
+      finished: 7 * 86_400_000,
+      deadLettered: 30 * 86_400_000,
+      archive: './archive',
+    });
     expect(result.config.tokens.map((t) => t.name)).toEqual(['ci-agent', 'dashboard']);
     expect(result.config.server).toEqual({ host: '127.0.0.1', port: 0, allowTakeover: false });
   });
 
   it('reports every problem with file:line:column and its path, as pattern errors are', async () => {
-    await writeFile(file, `server:
+    await writeFile(
+      file,
+      `server:
   port: 70000
 retention:
   finished: 7 days
@@ -65,23 +72,28 @@ retention:
 tokens:
   - { name: a, token: short, role: agent }
   - { name: a, token: ${AGENT}, role: admin }
-`);
+`,
+    );
     const result = loadConfig({ file, env: {} });
     expect(result.ok).toBe(false);
     const lines = result.ok ? [] : result.problems.map(formatConfigProblem);
-    expect(lines).toEqual(expect.arrayContaining([
-      expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:9 server\\.port: `)),
-      `${file}:4:13 retention.finished: a duration is a number with a unit: 500ms, 45s, 10m, 12h, 7d`,
-      `${file}:5:3 retention.archve: not an option this Troupe knows`,
-      `${file}:7:23 tokens[0].token: tokens must be at least 16 characters`,
-      expect.stringMatching(/:8:59 tokens\[1\]\.role: Invalid option/),
-    ]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:2:9 server\\.port: `)),
+        `${file}:4:13 retention.finished: a duration is a number with a unit: 500ms, 45s, 10m, 12h, 7d`,
+        `${file}:5:3 retention.archve: not an option this Troupe knows`,
+        `${file}:7:23 tokens[0].token: tokens must be at least 16 characters`,
+        expect.stringMatching(/:8:59 tokens\[1\]\.role: Invalid option/),
+      ]),
+    );
   });
 
   it('reports YAML syntax errors with their position', async () => {
     await writeFile(file, 'server:\n  port: [1, 2\n');
     const result = loadConfig({ file, env: {} });
-    expect(result.ok ? '' : formatConfigProblem(result.problems[0] as never)).toMatch(new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+ .*not valid YAML`));
+    expect(result.ok ? '' : formatConfigProblem(result.problems[0] as never)).toMatch(
+      new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+ .*not valid YAML`),
+    );
   });
 
   it('takes every option from the environment too, over the file, and flags over both', async () => {
@@ -119,17 +131,29 @@ tokens:
     const fromEnv = serveConfig({ config: file }, { TROUPE_LOG_LEVEL: 'error' }).load();
     expect(fromEnv.ok && fromEnv.config.log.level).toBe('error');
     const bad = serveConfig({ config: file, logLevel: 'loud' }, {}).load();
-    expect(bad.ok ? [] : bad.problems.map(formatConfigProblem)).toEqual([expect.stringMatching(/^--log-level log\.level: Invalid option/)]);
+    expect(bad.ok ? [] : bad.problems.map(formatConfigProblem)).toEqual([
+      expect.stringMatching(/^--log-level log\.level: Invalid option/),
+    ]);
   });
 
   it('names a variable for every option of the schema', () => {
     const names: string[] = [];
     const walk = (value: unknown, path: string[]) => {
       if (path.length > 0) names.push(envNameOf(path));
-      if (typeof value === 'object' && value !== null && !Array.isArray(value)) for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+      if (typeof value === 'object' && value !== null && !Array.isArray(value))
+        for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
     };
     walk(configSchema.parse({}), []);
-    expect(names).toEqual(expect.arrayContaining(['TROUPE_SERVER_PORT', 'TROUPE_STORE_PATH', 'TROUPE_TOKENS', 'TROUPE_RETENTION_DEAD_LETTERED', 'TROUPE_LIMITS_RATE_LIMIT_BURST', 'TROUPE_LOG_LEVEL']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'TROUPE_SERVER_PORT',
+        'TROUPE_STORE_PATH',
+        'TROUPE_TOKENS',
+        'TROUPE_RETENTION_DEAD_LETTERED',
+        'TROUPE_LIMITS_RATE_LIMIT_BURST',
+        'TROUPE_LOG_LEVEL',
+      ]),
+    );
     for (const name of names) {
       const result = loadConfig({ env: { [name]: '{"surely": "wrong"}' } });
       expect(result.ok ? name : (result.problems[0] as { where: string }).where).toBe(name);
@@ -157,16 +181,41 @@ describe('reload (SIGHUP)', () => {
     const server = await startServer(runtime, { ...liveServerOptionsOf(first.config), port: 0, logger });
     try {
       const reloader = new ConfigReloader(load, first.config, { runtime, server, loggers: [logger] });
-      const old = await connectAgent({ url: server.url, token: AGENT, id: 'old', handler: () => null, reconnect: false });
+      const old = await connectAgent({
+        url: server.url,
+        token: AGENT,
+        id: 'old',
+        handler: () => null,
+        reconnect: false,
+      });
       const dropped = new Promise((resolve) => old.once('disconnected', resolve));
 
       expect(runtime.retention.policy.deadLetteredMaxCount).toBeUndefined();
-      await writeFile(file, GOOD.replace(AGENT, AGENT_2).replace('finished: 7d', 'finished: 2d\n  deadLetteredMaxCount: 3').replace('level: warn', 'level: error').replace('memory: true', 'memory: false') + 'limits:\n  maxConnections: 50\n');
+      await writeFile(
+        file,
+        GOOD.replace(AGENT, AGENT_2)
+          .replace('finished: 7d', 'finished: 2d\n  deadLetteredMaxCount: 3')
+          .replace('level: warn', 'level: error')
+          .replace('memory: true', 'memory: false') + 'limits:\n  maxConnections: 50\n',
+      );
       const outcome = await reloader.reload();
       expect(outcome).toEqual({
         ok: true,
-        changed: ['store.memory', 'tokens', 'limits.maxConnections', 'retention.finished', 'retention.deadLetteredMaxCount', 'log.level'],
-        applied: ['tokens', 'limits.maxConnections', 'retention.finished', 'retention.deadLetteredMaxCount', 'log.level'],
+        changed: [
+          'store.memory',
+          'tokens',
+          'limits.maxConnections',
+          'retention.finished',
+          'retention.deadLetteredMaxCount',
+          'log.level',
+        ],
+        applied: [
+          'tokens',
+          'limits.maxConnections',
+          'retention.finished',
+          'retention.deadLetteredMaxCount',
+          'log.level',
+        ],
         restartNeeded: ['store.memory'],
       });
       expect(runtime.retention.policy.finishedMs).toBe(2 * 86_400_000);
@@ -175,8 +224,16 @@ describe('reload (SIGHUP)', () => {
       expect(server.options.maxConnections).toBe(50);
       // The old token is gone: its connection is closed, a new one refused; the new token works.
       expect(await dropped).toMatchObject({ code: 1008 });
-      await expect(connectAgent({ url: server.url, token: AGENT, id: 'old-again', handler: () => null, reconnect: false })).rejects.toThrow();
-      const fresh = await connectAgent({ url: server.url, token: AGENT_2, id: 'new', handler: () => null, reconnect: false });
+      await expect(
+        connectAgent({ url: server.url, token: AGENT, id: 'old-again', handler: () => null, reconnect: false }),
+      ).rejects.toThrow();
+      const fresh = await connectAgent({
+        url: server.url,
+        token: AGENT_2,
+        id: 'new',
+        handler: () => null,
+        reconnect: false,
+      });
       await fresh.close();
 
       await writeFile(file, GOOD.replace('finished: 7d', 'finished: forever'));
@@ -215,8 +272,16 @@ describe('reload (SIGHUP)', () => {
       await waitFor(/"msg":"configuration reloaded"/);
       await writeFile(file, 'retention:\n  finished: 1 day\n');
       child.kill('SIGHUP');
-      expect((await waitFor(/SIGHUP refused: (.*)/))[1]).toBe(`${file}:2:13 retention.finished: a duration is a number with a unit: 500ms, 45s, 10m, 12h, 7d`);
-      const agent = await connectAgent({ url, token: AGENT, id: 'still-served', handler: () => null, reconnect: false });
+      expect((await waitFor(/SIGHUP refused: (.*)/))[1]).toBe(
+        `${file}:2:13 retention.finished: a duration is a number with a unit: 500ms, 45s, 10m, 12h, 7d`,
+      );
+      const agent = await connectAgent({
+        url,
+        token: AGENT,
+        id: 'still-served',
+        handler: () => null,
+        reconnect: false,
+      });
       await agent.close();
     } finally {
       const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -228,9 +293,18 @@ describe('reload (SIGHUP)', () => {
   it('troupe serve --log-level debug writes the debug decision lines; --log-level loud does not start', async () => {
     const serve = await startServe(['--log-level', 'debug'], dir);
     try {
-      expect((await call(serve.url, 'POST', '/v1/tasks', { token: CLIENT_TOKEN, body: { id: 'logged', type: 'hello' } })).status).toBe(201);
+      expect(
+        (await call(serve.url, 'POST', '/v1/tasks', { token: CLIENT_TOKEN, body: { id: 'logged', type: 'hello' } }))
+          .status,
+      ).toBe(201);
       // task.created is a debug decision (docs/logging.md): absent at the default info level.
-      await expect.poll(() => serve.lines.some((l) => l.includes('"level":20') && l.includes('"event":"task.created"') && l.includes('"taskId":"logged"'))).toBe(true);
+      await expect
+        .poll(() =>
+          serve.lines.some(
+            (l) => l.includes('"level":20') && l.includes('"event":"task.created"') && l.includes('"taskId":"logged"'),
+          ),
+        )
+        .toBe(true);
     } finally {
       await serve.stop();
     }
@@ -258,19 +332,30 @@ describe('reload (SIGHUP)', () => {
 
   it('troupe serve refuses a short token from a flag or the environment with the rule, and --help states it', async () => {
     const root = join(import.meta.dirname, '..', '..');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/edge/cli/main.ts', 'serve', '--memory', '--port', '0', '--agent-token', 'short-token'], {
-      cwd: root,
-      env: { ...process.env, TROUPE_OBSERVER_TOKENS: `${OBSERVER},tiny` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'src/edge/cli/main.ts', 'serve', '--memory', '--port', '0', '--agent-token', 'short-token'],
+      {
+        cwd: root,
+        env: { ...process.env, TROUPE_OBSERVER_TOKENS: `${OBSERVER},tiny` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     const lines: string[] = [];
     const waitFor = watch(child, lines);
     await waitFor(/not started/);
     expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(1);
-    expect(lines).toContain('--agent-token tokens (1st --agent-token token): tokens must be at least 16 characters (this one has 11)');
-    expect(lines).toContain('TROUPE_OBSERVER_TOKENS tokens (2nd TROUPE_OBSERVER_TOKENS token): tokens must be at least 16 characters (this one has 4)');
+    expect(lines).toContain(
+      '--agent-token tokens (1st --agent-token token): tokens must be at least 16 characters (this one has 11)',
+    );
+    expect(lines).toContain(
+      'TROUPE_OBSERVER_TOKENS tokens (2nd TROUPE_OBSERVER_TOKENS token): tokens must be at least 16 characters (this one has 4)',
+    );
     expect(lines.join('\n')).not.toMatch(/E_INVALID_INPUT|at parseOrThrow/);
-    const help = spawn(process.execPath, ['--import', 'tsx', 'src/edge/cli/main.ts', 'serve', '--help'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const help = spawn(process.execPath, ['--import', 'tsx', 'src/edge/cli/main.ts', 'serve', '--help'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const helpLines: string[] = [];
     const helpDone = new Promise((resolve) => help.once('exit', resolve));
     watch(help, helpLines);
@@ -303,9 +388,13 @@ function watch(child: ChildProcess, lines: string[]): (pattern: RegExp) => Promi
         if (m) return resolve(m);
       }
       waiting.push({ pattern, resolve });
-      if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`exited with ${child.exitCode ?? child.signalCode} before ${pattern}: ${lines.join('\n')}`));
+      if (child.exitCode !== null || child.signalCode !== null)
+        reject(new Error(`exited with ${child.exitCode ?? child.signalCode} before ${pattern}: ${lines.join('\n')}`));
       child.once('exit', (code) => reject(new Error(`exited with ${code} before ${pattern}: ${lines.join('\n')}`)));
       // Say what was seen instead of letting the test time out without a word.
-      setTimeout(() => reject(new Error(`no line matched ${pattern} within 40 s; lines so far:\n${lines.join('\n')}`)), 40_000).unref();
+      setTimeout(
+        () => reject(new Error(`no line matched ${pattern} within 40 s; lines so far:\n${lines.join('\n')}`)),
+        40_000,
+      ).unref();
     });
 }

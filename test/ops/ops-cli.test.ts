@@ -47,21 +47,48 @@ describe('troupe backup, restore, import, audit', () => {
     const db = join(dir, 'troupe.db');
     const store = new SqliteStore({ path: db });
     await store.open();
-    await store.commit({ actors: [actor('a', { ticketId: null })], timersSet: [], timersCleared: [], events: [event(1, { ticketId: null, taskId: 'a' })], outbox: [], outboxDelivered: [] });
-    await store.appendAudit([{ at: Date.UTC(2026, 11, 5, 12), actor: 'ci', action: 'task.cancelled', target: 'a', details: { reason: 'typo' } }]);
+    await store.commit({
+      actors: [actor('a', { ticketId: null })],
+      timersSet: [],
+      timersCleared: [],
+      events: [event(1, { ticketId: null, taskId: 'a' })],
+      outbox: [],
+      outboxDelivered: [],
+    });
+    await store.appendAudit([
+      {
+        at: Date.UTC(2026, 11, 5, 12),
+        actor: 'ci',
+        action: 'task.cancelled',
+        target: 'a',
+        details: { reason: 'typo' },
+      },
+    ]);
 
     // The store stays open (as under a running server) while the backup is taken.
     const backup = await troupe('backup', join(dir, 'b.db'), '--db', db);
     expect(backup).toMatchObject({ status: 0 });
     expect(backup.out).toMatch(/pages/);
-    await store.commit({ actors: [actor('after-backup', { ticketId: null })], timersSet: [], timersCleared: [], events: [], outbox: [], outboxDelivered: [] });
+    await store.commit({
+      actors: [actor('after-backup', { ticketId: null })],
+      timersSet: [],
+      timersCleared: [],
+      events: [],
+      outbox: [],
+      outboxDelivered: [],
+    });
     await store.close();
 
     expect((await troupe('restore', join(dir, 'b.db'), '--db', db)).status).toBe(1);
     expect(await troupe('restore', join(dir, 'b.db'), '--db', db, '--force')).toMatchObject({ status: 0 });
     const archive = join(dir, 'archive');
     const file = await appendToArchive(archive, Date.UTC(2026, 11, 5), [
-      { kind: 'actor', id: 'old', actors: [actor('old', { ticketId: null, settled: true })], events: [event(7, { ticketId: null, taskId: 'old' })] },
+      {
+        kind: 'actor',
+        id: 'old',
+        actors: [actor('old', { ticketId: null, settled: true })],
+        events: [event(7, { ticketId: null, taskId: 'old' })],
+      },
     ]);
     const imported = await troupe('import', file, '--db', db);
     expect(imported).toMatchObject({ status: 0 });
@@ -81,7 +108,9 @@ describe('troupe backup, restore, import, audit', () => {
   it('says what is wrong with a bad archive line, naming file and line', async () => {
     const db = join(dir, 'troupe.db');
     const file = join(dir, 'bad.jsonl');
-    await import('node:fs/promises').then((fs) => fs.writeFile(file, '{"v":1,"archivedAt":1,"kind":"ticket","id":"t","actors":[],"events":[]}\n{"v":1}\n'));
+    await import('node:fs/promises').then((fs) =>
+      fs.writeFile(file, '{"v":1,"archivedAt":1,"kind":"ticket","id":"t","actors":[],"events":[]}\n{"v":1}\n'),
+    );
     const result = await troupe('import', file, '--db', db);
     expect(result.status).toBe(1);
     expect(result.err).toContain(`${file}:2: not an archived unit`);

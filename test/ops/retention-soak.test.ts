@@ -14,7 +14,14 @@ describe('retention soak (short)', () => {
   it('keeps the store bounded while every ticket within retention stays whole', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'troupe-soak-'));
     try {
-      const result = await runSoak({ path: join(dir, 'soak.db'), tasks: 16_000, tasksPerHour: 1_000, retentionMs: 3 * 3_600_000, reportEvery: 4_000, ticketsPerHour: 3 });
+      const result = await runSoak({
+        path: join(dir, 'soak.db'),
+        tasks: 16_000,
+        tasksPerHour: 1_000,
+        retentionMs: 3 * 3_600_000,
+        reportEvery: 4_000,
+        ticketsPerHour: 3,
+      });
       const [, second, ...rest] = result.checkpoints;
       const last = result.checkpoints[result.checkpoints.length - 1];
       expect(result.checkpoints).toHaveLength(4);

@@ -3,7 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createRuntime, NonRetryableError, readArchive, SimulatedClock, type Runtime, type UnitRecord } from '../../src/index.js';
+import {
+  createRuntime,
+  NonRetryableError,
+  readArchive,
+  SimulatedClock,
+  type Runtime,
+  type UnitRecord,
+} from '../../src/index.js';
 import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
 
 const MINUTE = 60_000;
@@ -33,7 +40,15 @@ describe('retention on a runtime (SQLite, simulated clock)', () => {
       // Beats and sweeps far apart: days of simulated time pass in a few hundred steps.
       heartbeatIntervalMs: HOUR,
       staleAfterMs: 3 * HOUR,
-      retention: { finishedMs: DAY, deadLetteredMs: 3 * DAY, eventsMs: DAY, auditMs: 2 * DAY, intervalMs: 10 * MINUTE, batchSize: 2, ...(archive ? { archive: { dir: join(dir, 'archive') } } : {}) },
+      retention: {
+        finishedMs: DAY,
+        deadLetteredMs: 3 * DAY,
+        eventsMs: DAY,
+        auditMs: 2 * DAY,
+        intervalMs: 10 * MINUTE,
+        batchSize: 2,
+        ...(archive ? { archive: { dir: join(dir, 'archive') } } : {}),
+      },
     });
     await runtime.agents.register({
       id: 'worker',
@@ -51,7 +66,15 @@ describe('retention on a runtime (SQLite, simulated clock)', () => {
     const store = await start();
     const ticket = await runtime.tickets.create({
       title: 'finished',
-      phases: [{ name: 'build', tasks: [{ id: 'build-1', type: 'build', requires: ['work'] }, { id: 'build-2', type: 'build', requires: ['work'] }] }],
+      phases: [
+        {
+          name: 'build',
+          tasks: [
+            { id: 'build-1', type: 'build', requires: ['work'] },
+            { id: 'build-2', type: 'build', requires: ['work'] },
+          ],
+        },
+      ],
     });
     const live = await runtime.tickets.create({
       title: 'still running',

@@ -23,7 +23,12 @@ describe('actor host', () => {
     const handled: string[] = [];
     const seenEvents: string[] = [];
     h.runtime.events.subscribe({ types: ['task.*'] }, (e) => seenEvents.push(e.type));
-    await h.runtime.agents.register({ id: 'w', handler: (t) => { handled.push(t.id); } });
+    await h.runtime.agents.register({
+      id: 'w',
+      handler: (t) => {
+        handled.push(t.id);
+      },
+    });
     await h.runtime.idle();
     store.gate = deferred();
     const creating = h.runtime.tasks.create({ id: 'x', type: 't' });
@@ -44,7 +49,9 @@ describe('actor host', () => {
   it('writes only the actors a batch touched (O(1) per transition, not per actor)', async () => {
     const store = new GatedStore();
     h = await harness({ store });
-    await h.runtime.tasks.createMany(Array.from({ length: 200 }, (_, i) => ({ id: `idle${i}`, type: 't', requires: ['none'] })));
+    await h.runtime.tasks.createMany(
+      Array.from({ length: 200 }, (_, i) => ({ id: `idle${i}`, type: 't', requires: ['none'] })),
+    );
     await h.runtime.idle();
     await h.runtime.agents.register({ id: 'w', capabilities: ['x'], handler: () => 1 });
     await h.runtime.tasks.create({ id: 'one', type: 't', requires: ['x'] });
@@ -76,12 +83,16 @@ describe('actor host', () => {
     await h.runtime.idle();
     const before = store.batches.length;
     const n = 4_500; // the host takes 2,000 new messages per batch
-    await h.runtime.tasks.createMany(Array.from({ length: n }, (_, i) => ({ id: `big${i}`, type: 't', requires: ['none'] })));
+    await h.runtime.tasks.createMany(
+      Array.from({ length: n }, (_, i) => ({ id: `big${i}`, type: 't', requires: ['none'] })),
+    );
     const spawned = store.batches.slice(before).map((b) => b.actors.filter((a) => a.id.startsWith('big')).length);
     expect(spawned[0]).toBe(n);
     // Messages of an ordinary flood still commit in steps of the batch size.
     const flood = store.batches.length;
-    await Promise.all(Array.from({ length: 2_500 }, (_, i) => h.runtime.tasks.create({ id: `one${i}`, type: 't', requires: ['none'] })));
+    await Promise.all(
+      Array.from({ length: 2_500 }, (_, i) => h.runtime.tasks.create({ id: `one${i}`, type: 't', requires: ['none'] })),
+    );
     const sizes = store.batches.slice(flood).map((b) => b.actors.length);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(2_000);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(2_500);
@@ -129,7 +140,12 @@ describe('actor host', () => {
     store.getActors = async () => {
       throw new Error('read error');
     };
-    await expect(h.runtime.tasks.createMany([{ id: 'g1', type: 't' }, { id: 'g2', type: 't' }])).rejects.toMatchObject({ code: 'E_STORE' });
+    await expect(
+      h.runtime.tasks.createMany([
+        { id: 'g1', type: 't' },
+        { id: 'g2', type: 't' },
+      ]),
+    ).rejects.toMatchObject({ code: 'E_STORE' });
     expect(h.runtime.core.host.failed?.message).toContain('read error');
     expect(await MemoryStore.prototype.getActors.call(store, ['g1', 'g2'])).toEqual(new Map());
   });
@@ -154,7 +170,22 @@ describe('spawn groups', () => {
   it('creates a group all or none: one id taken when the batch runs refuses every spawn of it', async () => {
     h = await harness();
     await h.runtime.agents.register({ id: 'taken', handler: () => null });
-    const request = (id: string) => ({ kind: 'task' as const, id, ticketId: null, input: { id, type: 't', priority: 50, requires: [], dependsOn: [], satisfiedDeps: [], phaseOpen: true, retry: { maxAttempts: 1, backoff: { baseMs: 1, factor: 1, capMs: 1, jitter: 0 } }, timeouts: {} } });
+    const request = (id: string) => ({
+      kind: 'task' as const,
+      id,
+      ticketId: null,
+      input: {
+        id,
+        type: 't',
+        priority: 50,
+        requires: [],
+        dependsOn: [],
+        satisfiedDeps: [],
+        phaseOpen: true,
+        retry: { maxAttempts: 1, backoff: { baseMs: 1, factor: 1, capMs: 1, jitter: 0 } },
+        timeouts: {},
+      },
+    });
     // Straight to the host: the API would have refused the taken id before asking.
     const outcomes = await h.runtime.core.host.spawnAll([request('a'), request('taken'), request('b')]);
     expect(outcomes.map((o) => o.applied)).toEqual([false, false, false]);

@@ -11,7 +11,11 @@ describe('agents and dispatch', () => {
     await h.runtime.agents.register({
       id: 'quiet',
       autoHeartbeat: false,
-      handler: async (_t, ctx) => untilAborted(ctx.signal).catch((e: Error) => { aborted.push(e.message); throw e; }),
+      handler: async (_t, ctx) =>
+        untilAborted(ctx.signal).catch((e: Error) => {
+          aborted.push(e.message);
+          throw e;
+        }),
     });
     const task = await h.runtime.tasks.create({ type: 't', retry: { backoff: { baseMs: 1_000 } } });
     await h.clock.advance(89_999);
@@ -64,8 +68,18 @@ describe('agents and dispatch', () => {
   it('gives a task only to agents with every capability it requires', async () => {
     h = await harness();
     const ran: Record<string, string> = {};
-    for (const [id, caps] of [['py', ['python']], ['full', ['python', 'sql']], ['web', ['react']]] as const) {
-      await h.runtime.agents.register({ id, capabilities: [...caps], handler: (task) => { ran[task.id] = id; } });
+    for (const [id, caps] of [
+      ['py', ['python']],
+      ['full', ['python', 'sql']],
+      ['web', ['react']],
+    ] as const) {
+      await h.runtime.agents.register({
+        id,
+        capabilities: [...caps],
+        handler: (task) => {
+          ran[task.id] = id;
+        },
+      });
     }
     await h.runtime.tasks.create({ id: 'needs-both', type: 't', requires: ['sql', 'python'] });
     await h.runtime.tasks.create({ id: 'needs-react', type: 't', requires: ['react'] });
@@ -107,7 +121,14 @@ describe('agents and dispatch', () => {
     const gate = deferred();
     const byAgent: Record<string, number> = { a: 0, b: 0 };
     for (const id of ['a', 'b']) {
-      await h.runtime.agents.register({ id, capacity: 4, handler: async () => { byAgent[id] = (byAgent[id] ?? 0) + 1; await gate.promise; } });
+      await h.runtime.agents.register({
+        id,
+        capacity: 4,
+        handler: async () => {
+          byAgent[id] = (byAgent[id] ?? 0) + 1;
+          await gate.promise;
+        },
+      });
     }
     await h.runtime.tasks.createMany(Array.from({ length: 6 }, (_, i) => ({ id: `t${i}`, type: 't' })));
     await h.runtime.idle();
@@ -166,6 +187,9 @@ describe('agents and dispatch', () => {
     await h.runtime.idle();
     expect(h.of('agent.initialized').map((e) => e.agentId)).toEqual(['listener', 'talker']);
     expect(h.of('agent.completed')[0]).toMatchObject({ agentId: 'talker', taskId: 'say', data: { quality: 0.95 } });
-    expect(h.of('agent.message')[0]).toMatchObject({ agentId: 'listener', data: { from: 'talker', body: { hello: 'there' } } });
+    expect(h.of('agent.message')[0]).toMatchObject({
+      agentId: 'listener',
+      data: { from: 'talker', body: { hello: 'there' } },
+    });
   });
 });

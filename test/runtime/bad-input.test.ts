@@ -30,20 +30,48 @@ describe('bad input gets a clear error and changes nothing', () => {
   it('a task that depends on itself or on a missing task', async () => {
     h = await harness();
     await unchanged(() => h.runtime.tasks.create({ id: 'loop', type: 't', dependsOn: ['loop'] }), 'E_DEPENDENCY_CYCLE');
-    await unchanged(() => h.runtime.tasks.create({ type: 't', dependsOn: ['nobody'] }), 'E_MISSING_DEPENDENCY', /"nobody"/);
+    await unchanged(
+      () => h.runtime.tasks.create({ type: 't', dependsOn: ['nobody'] }),
+      'E_MISSING_DEPENDENCY',
+      /"nobody"/,
+    );
   });
 
   it('negative, zero and fractional timeouts, and other malformed fields', async () => {
     h = await harness();
-    await unchanged(() => h.runtime.tasks.create({ type: 't', timeouts: { finish: -5 } }), 'E_INVALID_INPUT', /timeouts\.finish/);
-    await unchanged(() => h.runtime.tasks.create({ type: 't', timeouts: { start: 0 } }), 'E_INVALID_INPUT', /timeouts\.start/);
+    await unchanged(
+      () => h.runtime.tasks.create({ type: 't', timeouts: { finish: -5 } }),
+      'E_INVALID_INPUT',
+      /timeouts\.finish/,
+    );
+    await unchanged(
+      () => h.runtime.tasks.create({ type: 't', timeouts: { start: 0 } }),
+      'E_INVALID_INPUT',
+      /timeouts\.start/,
+    );
     await unchanged(() => h.runtime.tasks.create({ type: 't', timeouts: { heartbeat: 1.5 } }), 'E_INVALID_INPUT');
     await unchanged(() => h.runtime.tasks.create({ type: '' }), 'E_INVALID_INPUT', /type/);
-    await unchanged(() => h.runtime.tasks.create({ type: 't', priority: 'urgent' as never }), 'E_INVALID_INPUT', /priority/);
-    await unchanged(() => h.runtime.tasks.create({ type: 't', retry: { maxAttempts: 0 } }), 'E_INVALID_INPUT', /retry\.maxAttempts/);
+    await unchanged(
+      () => h.runtime.tasks.create({ type: 't', priority: 'urgent' as never }),
+      'E_INVALID_INPUT',
+      /priority/,
+    );
+    await unchanged(
+      () => h.runtime.tasks.create({ type: 't', retry: { maxAttempts: 0 } }),
+      'E_INVALID_INPUT',
+      /retry\.maxAttempts/,
+    );
     await unchanged(() => h.runtime.tasks.create({ type: 't', colour: 'red' } as never), 'E_INVALID_INPUT', /colour/);
-    await unchanged(() => h.runtime.tasks.create({ type: 't', input: { when: new Date(0) } }), 'E_NOT_SERIALIZABLE', /\$\.when/);
-    await unchanged(() => h.runtime.tickets.create({ title: 't', phases: ['a', 'a'] }), 'E_INVALID_INPUT', /named twice/);
+    await unchanged(
+      () => h.runtime.tasks.create({ type: 't', input: { when: new Date(0) } }),
+      'E_NOT_SERIALIZABLE',
+      /\$\.when/,
+    );
+    await unchanged(
+      () => h.runtime.tickets.create({ title: 't', phases: ['a', 'a'] }),
+      'E_INVALID_INPUT',
+      /named twice/,
+    );
   });
 
   it('oversized payloads', async () => {
@@ -54,12 +82,20 @@ describe('bad input gets a clear error and changes nothing', () => {
   it('duplicate ids, across kinds too', async () => {
     h = await harness();
     await h.runtime.agents.register({ id: 'shared-name', handler: () => null });
-    await unchanged(() => h.runtime.tasks.create({ id: 'shared-name', type: 't' }), 'E_DUPLICATE_ID', /an agent with id/);
+    await unchanged(
+      () => h.runtime.tasks.create({ id: 'shared-name', type: 't' }),
+      'E_DUPLICATE_ID',
+      /an agent with id/,
+    );
     await h.runtime.tasks.create({ id: 'once', type: 't' });
     const before = await h.runtime.tasks.get('once');
-    await expect(h.runtime.tasks.create({ id: 'once', type: 'other' })).rejects.toMatchObject({ code: 'E_DUPLICATE_ID' });
+    await expect(h.runtime.tasks.create({ id: 'once', type: 'other' })).rejects.toMatchObject({
+      code: 'E_DUPLICATE_ID',
+    });
     expect((await h.runtime.tasks.get('once')).type).toBe(before.type);
-    await expect(h.runtime.agents.register({ id: 'shared-name', handler: () => null })).rejects.toMatchObject({ code: 'E_DUPLICATE_ID' });
+    await expect(h.runtime.agents.register({ id: 'shared-name', handler: () => null })).rejects.toMatchObject({
+      code: 'E_DUPLICATE_ID',
+    });
   });
 
   it('a handler returning something that is not plain JSON fails the task without retry', async () => {
@@ -77,7 +113,10 @@ describe('bad input gets a clear error and changes nothing', () => {
     h = await harness();
     const t = await h.runtime.tasks.create({ id: 'remote', type: 't' });
     // Play the part of a remote agent through the lease API.
-    await h.runtime.agents.registerRemote({ id: 'r', capabilities: [], capacity: 1 }, { offer: () => {}, revoke: () => {} });
+    await h.runtime.agents.registerRemote(
+      { id: 'r', capabilities: [], capacity: 1 },
+      { offer: () => {}, revoke: () => {} },
+    );
     await h.runtime.idle();
     const leaseId = (await h.runtime.tasks.get(t.id)).leaseId as string;
     expect((await h.runtime.leases.accept(t.id, leaseId)).applied).toBe(true);
@@ -85,8 +124,12 @@ describe('bad input gets a clear error and changes nothing', () => {
     expect(first).toMatchObject({ applied: true, task: { status: 'succeeded', result: 1 } });
     const again = await h.runtime.leases.complete(t.id, leaseId, { result: 2 });
     expect(again).toMatchObject({ applied: false, task: { status: 'succeeded', result: 1 } });
-    await expect(h.runtime.leases.complete(t.id, 'forged', { result: 3 })).rejects.toMatchObject({ code: 'E_LEASE_MISMATCH' });
-    await expect(h.runtime.leases.fail(t.id, leaseId, { message: 'late' })).rejects.toMatchObject({ code: 'E_LEASE_MISMATCH' });
+    await expect(h.runtime.leases.complete(t.id, 'forged', { result: 3 })).rejects.toMatchObject({
+      code: 'E_LEASE_MISMATCH',
+    });
+    await expect(h.runtime.leases.fail(t.id, leaseId, { message: 'late' })).rejects.toMatchObject({
+      code: 'E_LEASE_MISMATCH',
+    });
     expect((await h.runtime.tasks.get(t.id)).result).toBe(1);
     expect(h.of('task.completed')).toHaveLength(1);
   });

@@ -56,7 +56,15 @@ describe('cancellation', () => {
     await h.runtime.agents.register({ id: 'a', handler: async (_t, ctx) => untilAborted(ctx.signal) });
     const ticket = await h.runtime.tickets.create({
       title: 'cancel me',
-      phases: [{ name: 'only', tasks: [{ id: 'run', type: 't' }, { id: 'wait', type: 't', dependsOn: ['run'] }] }],
+      phases: [
+        {
+          name: 'only',
+          tasks: [
+            { id: 'run', type: 't' },
+            { id: 'wait', type: 't', dependsOn: ['run'] },
+          ],
+        },
+      ],
     });
     await h.runtime.idle();
     const cancelled = await h.runtime.tickets.cancel(ticket.id, 'scope cut');

@@ -61,7 +61,9 @@ describe('task dependencies', () => {
 
   it('rejects a task that depends on itself or on a missing task', async () => {
     h = await harness();
-    await expect(h.runtime.tasks.create({ id: 'me', type: 't', dependsOn: ['me'] })).rejects.toThrow('task me depends on itself');
+    await expect(h.runtime.tasks.create({ id: 'me', type: 't', dependsOn: ['me'] })).rejects.toThrow(
+      'task me depends on itself',
+    );
     const missing = h.runtime.tasks.create({ id: 'orphan', type: 't', dependsOn: ['ghost'] });
     await expect(missing).rejects.toBeInstanceOf(TroupeError);
     await expect(missing).rejects.toMatchObject({ code: 'E_MISSING_DEPENDENCY' });
@@ -70,7 +72,13 @@ describe('task dependencies', () => {
 
   it('skips the dependents of a task that dead-lettered', async () => {
     h = await harness();
-    await h.runtime.agents.register({ id: 'a', handler: (t) => { if (t.id === 'base') throw new Error('no'); return 1; } });
+    await h.runtime.agents.register({
+      id: 'a',
+      handler: (t) => {
+        if (t.id === 'base') throw new Error('no');
+        return 1;
+      },
+    });
     await h.runtime.tasks.createMany([
       { id: 'base', type: 't', retry: { maxAttempts: 1 } },
       { id: 'child', type: 't', dependsOn: ['base'] },
@@ -117,7 +125,13 @@ describe('task dependencies', () => {
   it('keeps a waiting task out of the queue until every dependency succeeded', async () => {
     h = await harness();
     const gate = deferred();
-    await h.runtime.agents.register({ id: 'a', capacity: 3, handler: async (t) => { if (t.id === 'slow') await gate.promise; } });
+    await h.runtime.agents.register({
+      id: 'a',
+      capacity: 3,
+      handler: async (t) => {
+        if (t.id === 'slow') await gate.promise;
+      },
+    });
     await h.runtime.tasks.createMany([
       { id: 'slow', type: 't' },
       { id: 'quick', type: 't' },

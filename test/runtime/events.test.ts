@@ -15,12 +15,23 @@ describe('event bus and history', () => {
     h.runtime.events.subscribe({ ticketId: 'other', types: ['ticket.*'] }, (e) => byTicket.push(`wrong ${e.type}`));
     h.runtime.events.subscribe({ taskId: 'x' }, (e) => byTask.push(e.type));
     await h.runtime.agents.register({ id: 'w', handler: () => 1 });
-    const ticket = await h.runtime.tickets.create({ id: 'T', title: 't', phases: [{ name: 'p', tasks: [{ id: 'x', type: 't' }] }] });
+    const ticket = await h.runtime.tickets.create({
+      id: 'T',
+      title: 't',
+      phases: [{ name: 'p', tasks: [{ id: 'x', type: 't' }] }],
+    });
     await h.runtime.tickets.wait(ticket.id);
     await h.runtime.idle();
     expect(byType).toEqual(['phase.opened', 'task.completed', 'phase.passed']);
     expect(byTicket).toEqual(['ticket.created', 'ticket.completed']);
-    expect(byTask).toEqual(['task.created', 'task.queued', 'task.assigned', 'task.started', 'task.completed', 'agent.completed']);
+    expect(byTask).toEqual([
+      'task.created',
+      'task.queued',
+      'task.assigned',
+      'task.started',
+      'task.completed',
+      'agent.completed',
+    ]);
   });
 
   it('numbers events without gaps and keeps them in the store', async () => {
@@ -48,7 +59,12 @@ describe('event bus and history', () => {
     const all = h.events.filter((e) => e.ticketId === 'H');
     const history = h.runtime.events.history({ ticketId: 'H' });
     expect(history).toHaveLength(5);
-    expect(history.map((e) => e.seq)).toEqual(all.slice(-5).reverse().map((e) => e.seq));
+    expect(history.map((e) => e.seq)).toEqual(
+      all
+        .slice(-5)
+        .reverse()
+        .map((e) => e.seq),
+    );
     const completed = h.runtime.events.history({ ticketId: 'H', types: ['ticket.completed'] });
     expect(completed.map((e) => e.type)).toEqual(['ticket.completed']);
     expect(h.runtime.events.history({ ticketId: 'H', limit: 2 })).toHaveLength(2);
@@ -57,7 +73,9 @@ describe('event bus and history', () => {
   it('keeps a failing subscriber from disturbing the others or the runtime', async () => {
     h = await harness();
     const seen: string[] = [];
-    h.runtime.events.subscribe({ types: ['task.created'] }, () => { throw new Error('listener bug'); });
+    h.runtime.events.subscribe({ types: ['task.created'] }, () => {
+      throw new Error('listener bug');
+    });
     h.runtime.events.subscribe({ types: ['task.created'] }, (e) => seen.push(e.taskId as string));
     await h.runtime.tasks.create({ id: 'ok', type: 't' });
     await h.runtime.idle();

@@ -1,6 +1,13 @@
 import { pino } from 'pino';
 import { expect } from 'vitest';
-import { createRuntime, MemoryStore, SimulatedClock, type Runtime, type RuntimeOptions, type TroupeEvent } from '../../src/index.js';
+import {
+  createRuntime,
+  MemoryStore,
+  SimulatedClock,
+  type Runtime,
+  type RuntimeOptions,
+  type TroupeEvent,
+} from '../../src/index.js';
 import { CrashableStore } from '../fixtures/durability/crashable-store.js';
 
 export interface Harness {
@@ -16,7 +23,7 @@ export async function harness(options: RuntimeOptions = {}): Promise<Harness> {
   const clock = new SimulatedClock(0);
   let n = 0;
   // A fixed sequence instead of Math.random: lease ids and jitter become reproducible.
-  const random = options.random ?? (() => ((n = (n * 9301 + 49297) % 233280) / 233280));
+  const random = options.random ?? (() => (n = (n * 9301 + 49297) % 233280) / 233280);
   const runtime = createRuntime({ clock, random, ...options });
   const events: TroupeEvent[] = [];
   runtime.events.subscribe({}, (e) => events.push(e));
@@ -25,7 +32,11 @@ export async function harness(options: RuntimeOptions = {}): Promise<Harness> {
 }
 
 /** A promise with its resolve and reject exposed, for handlers the test finishes by hand. */
-export function deferred<T = unknown>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+export function deferred<T = unknown>(): {
+  promise: Promise<T>;
+  resolve: (v: T) => void;
+  reject: (e: unknown) => void;
+} {
   let resolve!: (v: T) => void;
   let reject!: (e: unknown) => void;
   const promise = new Promise<T>((res, rej) => {
@@ -44,12 +55,16 @@ export function untilAborted(signal: AbortSignal): Promise<never> {
  * A harness on a store that can be made to fail, its error log silenced (the failure is what the
  * test wants). `failStore()` makes the store fail a commit, so the runtime stops accepting work.
  */
-export async function failingHarness(options: RuntimeOptions = {}): Promise<{ h: Harness; store: CrashableStore; failStore: () => Promise<void> }> {
+export async function failingHarness(
+  options: RuntimeOptions = {},
+): Promise<{ h: Harness; store: CrashableStore; failStore: () => Promise<void> }> {
   const store = new CrashableStore(new MemoryStore());
   const h = await harness({ store, logger: pino({ level: 'silent' }), ...options });
   const failStore = async (): Promise<void> => {
     store.crashed = true;
-    await expect(h.runtime.tasks.create({ id: 'lost-to-the-failure', type: 't' })).rejects.toMatchObject({ code: 'E_STORE' });
+    await expect(h.runtime.tasks.create({ id: 'lost-to-the-failure', type: 't' })).rejects.toMatchObject({
+      code: 'E_STORE',
+    });
   };
   return { h, store, failStore };
 }

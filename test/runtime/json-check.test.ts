@@ -29,7 +29,9 @@ describe('the JSON check', () => {
     const store = new MemoryStore();
     await store.commit(batch({ actors: [actor('first', { settled: true })] }));
     const bad = actor('second', { settled: true, context: { when: new Date(0) } });
-    await expect(store.commit(batch({ actors: [actor('other'), bad] }))).rejects.toMatchObject({ code: 'E_NOT_SERIALIZABLE' });
+    await expect(store.commit(batch({ actors: [actor('other'), bad] }))).rejects.toMatchObject({
+      code: 'E_NOT_SERIALIZABLE',
+    });
     expect(await store.getActor('other')).toBeUndefined();
     expect(await store.getActor('second')).toBeUndefined();
   });

@@ -22,7 +22,10 @@ describe('a task added while the phase is being validated', () => {
     h = await harness();
     offers = [];
     revoked = [];
-    for (const [id, capability] of [['dev', 'code'], ['reviewer', 'review']] as const) {
+    for (const [id, capability] of [
+      ['dev', 'code'],
+      ['reviewer', 'review'],
+    ] as const) {
       const transport = { offer: (o: Offer) => void offers.push(o), revoke: (r: Revocation) => void revoked.push(r) };
       await h.runtime.agents.registerRemote({ id, capabilities: [capability], capacity: 1 }, transport);
     }
@@ -93,9 +96,11 @@ describe('a task added while the phase is being validated', () => {
     await addTask(ticketId);
 
     // The reviewer had not heard of the cancellation yet and reports its approval.
-    await expect(h.runtime.leases.complete(validatorId, leaseId, { result: { approved: true } })).rejects.toMatchObject({
-      code: 'E_LEASE_MISMATCH',
-    });
+    await expect(h.runtime.leases.complete(validatorId, leaseId, { result: { approved: true } })).rejects.toMatchObject(
+      {
+        code: 'E_LEASE_MISMATCH',
+      },
+    );
     await h.runtime.idle();
     expect((await h.runtime.tickets.get(ticketId)).phases[0]).toMatchObject({ status: 'active', tasks: { open: 1 } });
     expect((await h.runtime.tasks.get(validatorId)).status).toBe('cancelled');
@@ -104,7 +109,11 @@ describe('a task added while the phase is being validated', () => {
     // Only the validator asked for once the new task is done decides: it rejects, the phase is reworked.
     await finish('tests', 'tests v1');
     await finish(`${ticketId}/impl/validator-1.2`, { approved: false, feedback: 'tests are flaky' });
-    expect((await h.runtime.tickets.get(ticketId)).phases[0]).toMatchObject({ status: 'active', round: 2, feedback: 'tests are flaky' });
+    expect((await h.runtime.tickets.get(ticketId)).phases[0]).toMatchObject({
+      status: 'active',
+      round: 2,
+      feedback: 'tests are flaky',
+    });
     expect(h.of('phase.rejected').map((e) => e.data.reasons)).toEqual([['validator rejected: tests are flaky']]);
   });
 });

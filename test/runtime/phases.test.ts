@@ -28,9 +28,14 @@ describe('tickets, phases and gates', () => {
     const done = await h.runtime.tickets.wait(ticket.id);
     expect(done.status).toBe('completed');
     expect(seenPhases).toEqual({ spec: [], code: ['design'] });
-    expect(done.phaseOutputs.design).toEqual({ results: { spec: { from: 'spec', repo: 'acme/app' } }, artifacts: { 'spec-doc': 'SPEC' } });
+    expect(done.phaseOutputs.design).toEqual({
+      results: { spec: { from: 'spec', repo: 'acme/app' } },
+      artifacts: { 'spec-doc': 'SPEC' },
+    });
     expect(h.of('ticket.phase_changed').map((e) => e.data.phase)).toEqual(['build']);
-    const order = h.events.filter((e) => e.type === 'phase.passed' || e.type === 'phase.opened').map((e) => `${e.type}:${e.phase}`);
+    const order = h.events
+      .filter((e) => e.type === 'phase.passed' || e.type === 'phase.opened')
+      .map((e) => `${e.type}:${e.phase}`);
     expect(order).toEqual(['phase.opened:design', 'phase.passed:design', 'phase.opened:build', 'phase.passed:build']);
   });
 
@@ -70,7 +75,10 @@ describe('tickets, phases and gates', () => {
     await h.runtime.agents.register({ id: 'w', handler: () => 'no artifact' });
     const ticket = await h.runtime.tickets.create({
       title: 'never enough',
-      phases: [{ name: 'impl', gate: { requiredArtifacts: ['patch'] }, maxRounds: 2, tasks: [{ id: 'x', type: 't' }] }, 'later'],
+      phases: [
+        { name: 'impl', gate: { requiredArtifacts: ['patch'] }, maxRounds: 2, tasks: [{ id: 'x', type: 't' }] },
+        'later',
+      ],
     });
     const done = await h.runtime.tickets.wait(ticket.id);
     expect(done.status).toBe('failed');
@@ -142,7 +150,12 @@ describe('tickets, phases and gates', () => {
   it('shares state across the tasks of a ticket', async () => {
     h = await harness();
     let shared: unknown;
-    await h.runtime.agents.register({ id: 'w', handler: (_t, ctx) => { shared = ctx.ticket?.shared; } });
+    await h.runtime.agents.register({
+      id: 'w',
+      handler: (_t, ctx) => {
+        shared = ctx.ticket?.shared;
+      },
+    });
     const ticket = await h.runtime.tickets.create({ title: 's', phases: ['one'] });
     await h.runtime.tickets.setShared(ticket.id, 'schemaVersion', 7);
     await h.runtime.tasks.create({ id: 'reader', type: 't', ticketId: ticket.id, phase: 'one' });
@@ -169,7 +182,13 @@ describe('creating a ticket', () => {
       title: 'one step',
       phases: [
         { name: 'design', tasks: [{ id: 'spec', type: 'write' }] },
-        { name: 'build', tasks: [{ id: 'code', type: 'write' }, { id: 'test', type: 'check', dependsOn: ['code'] }] },
+        {
+          name: 'build',
+          tasks: [
+            { id: 'code', type: 'write' },
+            { id: 'test', type: 'check', dependsOn: ['code'] },
+          ],
+        },
       ],
     });
     const withTicket = batches.find((ids) => ids.includes('tk'));
@@ -182,7 +201,15 @@ describe('creating a ticket', () => {
       h.runtime.tickets.create({
         id: 'bad',
         title: 'refused plan',
-        phases: [{ name: 'design', tasks: [{ id: 'ok', type: 'write' }, { id: 'x', type: 'write', dependsOn: ['missing'] }] }],
+        phases: [
+          {
+            name: 'design',
+            tasks: [
+              { id: 'ok', type: 'write' },
+              { id: 'x', type: 'write', dependsOn: ['missing'] },
+            ],
+          },
+        ],
       }),
     ).rejects.toMatchObject({ code: 'E_MISSING_DEPENDENCY' });
     await expect(h.runtime.tickets.get('bad')).rejects.toMatchObject({ code: 'E_UNKNOWN_TICKET' });
@@ -191,10 +218,14 @@ describe('creating a ticket', () => {
     expect(h.events).toEqual([]);
   });
 
-  it('refuses a plan task whose id is the ticket\'s or a phase\'s, before creating anything', async () => {
+  it("refuses a plan task whose id is the ticket's or a phase's, before creating anything", async () => {
     h = await harness();
     await expect(
-      h.runtime.tickets.create({ id: 'tk', title: 'clash', phases: [{ name: 'design', tasks: [{ id: 'tk/design', type: 'write' }] }] }),
+      h.runtime.tickets.create({
+        id: 'tk',
+        title: 'clash',
+        phases: [{ name: 'design', tasks: [{ id: 'tk/design', type: 'write' }] }],
+      }),
     ).rejects.toMatchObject({ code: 'E_DUPLICATE_ID' });
     expect(await h.runtime.core.options.store.listActors({})).toEqual([]);
   });
@@ -211,8 +242,15 @@ describe('creating a ticket', () => {
         if (commits >= failAt) throw new Error('power cut');
         await commit(batch);
       };
-      await h.runtime
-        .tickets.create({ id: 'tk', title: 'lost', phases: [{ name: 'design', tasks: [{ id: 'spec', type: 'write' }] }, { name: 'build', tasks: [{ id: 'code', type: 'write' }] }] })
+      await h.runtime.tickets
+        .create({
+          id: 'tk',
+          title: 'lost',
+          phases: [
+            { name: 'design', tasks: [{ id: 'spec', type: 'write' }] },
+            { name: 'build', tasks: [{ id: 'code', type: 'write' }] },
+          ],
+        })
         .catch(() => undefined);
       const stored = (await MemoryStore.prototype.listActors.call(store, {})).map((a) => a.id).sort();
       expect([[], all]).toContainEqual(stored);

@@ -27,7 +27,9 @@ describe('restoring an actor whose machine is not registered', () => {
     const runtime = createRuntime({ store, clock: new SimulatedClock(0) });
     const starting = runtime.start();
     await expect(starting).rejects.toMatchObject({ code: 'E_VERSION_MISMATCH' });
-    await expect(starting).rejects.toThrow(/run-1 .*"pattern:review_feedback_loop:0123456789ab".*runtime\.patterns\.register/);
+    await expect(starting).rejects.toThrow(
+      /run-1 .*"pattern:review_feedback_loop:0123456789ab".*runtime\.patterns\.register/,
+    );
     expect((await store.getActor('run-1'))?.state).toBe('pending');
   });
 });

@@ -44,7 +44,14 @@ describe('retries with exponential backoff', () => {
   it('applies jitter as d * (1 - j * rand) from the injected random source', async () => {
     h = await harness({ random: () => 0.5 });
     let calls = 0;
-    await h.runtime.agents.register({ id: 'a', handler: () => { calls += 1; if (calls === 1) throw new Error('x'); return 1; } });
+    await h.runtime.agents.register({
+      id: 'a',
+      handler: () => {
+        calls += 1;
+        if (calls === 1) throw new Error('x');
+        return 1;
+      },
+    });
     await h.runtime.tasks.create({ type: 't', retry: { backoff: { baseMs: 1_000, factor: 2, jitter: 0.5 } } });
     await h.runtime.idle();
     const retry = h.of('task.retrying')[0];
@@ -53,7 +60,12 @@ describe('retries with exponential backoff', () => {
 
   it('dead-letters when the attempts run out, keeping every attempt error', async () => {
     h = await harness();
-    await h.runtime.agents.register({ id: 'a', handler: () => { throw new Error('always'); } });
+    await h.runtime.agents.register({
+      id: 'a',
+      handler: () => {
+        throw new Error('always');
+      },
+    });
     const task = await h.runtime.tasks.create({ type: 't', retry: { maxAttempts: 2, backoff: { baseMs: 10 } } });
     await h.clock.advance(100);
     const dead = await h.runtime.tasks.get(task.id);
@@ -66,7 +78,13 @@ describe('retries with exponential backoff', () => {
   it('sends a non-retryable error straight to dead-letter', async () => {
     h = await harness();
     let calls = 0;
-    await h.runtime.agents.register({ id: 'a', handler: () => { calls += 1; throw new NonRetryableError('bad spec'); } });
+    await h.runtime.agents.register({
+      id: 'a',
+      handler: () => {
+        calls += 1;
+        throw new NonRetryableError('bad spec');
+      },
+    });
     const task = await h.runtime.tasks.create({ type: 't', retry: { maxAttempts: 5 } });
     await h.clock.advance(60_000);
     const dead = await h.runtime.tasks.get(task.id);

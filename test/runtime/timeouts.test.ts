@@ -37,7 +37,11 @@ describe('task deadlines, each its own kind', () => {
         });
       },
     });
-    const task = await h.runtime.tasks.create({ type: 't', timeouts: { finish: 10_000 }, retry: { backoff: { baseMs: 100 } } });
+    const task = await h.runtime.tasks.create({
+      type: 't',
+      timeouts: { finish: 10_000 },
+      retry: { backoff: { baseMs: 100 } },
+    });
     await h.clock.advance(9_999);
     expect(aborted).toHaveLength(0);
     await h.clock.advance(1);

@@ -11,7 +11,11 @@ describe('waiting for an actor to settle', () => {
     h = failing.h;
     await h.runtime.tasks.create({ id: 'nobody-takes-it', type: 't', requires: ['none'] });
     const waiting = h.runtime.tasks.wait('nobody-takes-it');
-    const ticket = await h.runtime.tickets.create({ id: 'tk', title: 'waits', phases: [{ name: 'p', tasks: [{ id: 'x', type: 't', requires: ['none'] }] }] });
+    const ticket = await h.runtime.tickets.create({
+      id: 'tk',
+      title: 'waits',
+      phases: [{ name: 'p', tasks: [{ id: 'x', type: 't', requires: ['none'] }] }],
+    });
     const ticketWaiting = h.runtime.tickets.wait(ticket.id);
     await h.runtime.idle();
     return { failStore: failing.failStore, waiting, ticketWaiting };

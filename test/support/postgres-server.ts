@@ -23,7 +23,8 @@ export function usePostgresServer(options: StartPostgresOptions = {}): () => Pos
     await server?.stop();
   });
   return () => {
-    if (server === undefined) throw new Error('the PostgreSQL test server has not started (use it inside tests or hooks)');
+    if (server === undefined)
+      throw new Error('the PostgreSQL test server has not started (use it inside tests or hooks)');
     return server;
   };
 }

@@ -52,10 +52,26 @@ export function runCli(
 }
 
 /** Starts `troupe serve --port 0` with client, observer and agent tokens and a SQLite file. */
-export async function startServe(extra: string[] = [], dir = mkdtempSync(join(tmpdir(), 'troupe-serve-'))): Promise<ServeProcess> {
+export async function startServe(
+  extra: string[] = [],
+  dir = mkdtempSync(join(tmpdir(), 'troupe-serve-')),
+): Promise<ServeProcess> {
   const db = join(dir, 'troupe.db');
   const run = runCli(
-    ['serve', '--port', '0', '--db', db, '--client-token', CLIENT_TOKEN, '--observer-token', OBSERVER_TOKEN, '--agent-token', AGENT_TOKEN, ...extra],
+    [
+      'serve',
+      '--port',
+      '0',
+      '--db',
+      db,
+      '--client-token',
+      CLIENT_TOKEN,
+      '--observer-token',
+      OBSERVER_TOKEN,
+      '--agent-token',
+      AGENT_TOKEN,
+      ...extra,
+    ],
     { waitFor: /listening on (ws:\/\/(\S+?)\/v1\/ws)/ },
   );
   const match = await run.matched;
@@ -63,7 +79,8 @@ export async function startServe(extra: string[] = [], dir = mkdtempSync(join(tm
   const url = `http://${match[2] as string}`;
   let stopped: Promise<number | null> | null = null;
   const stop = () => {
-    stopped ??= run.child.exitCode !== null ? Promise.resolve(run.child.exitCode) : (run.child.kill('SIGTERM'), run.exited);
+    stopped ??=
+      run.child.exitCode !== null ? Promise.resolve(run.child.exitCode) : (run.child.kill('SIGTERM'), run.exited);
     return stopped;
   };
   return {
@@ -90,7 +107,10 @@ export async function call(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read JSON answers field by field
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const token = options.token === undefined ? CLIENT_TOKEN : options.token;
-  const headers: Record<string, string> = { ...(token !== null ? { Authorization: `Bearer ${token}` } : {}), ...options.headers };
+  const headers: Record<string, string> = {
+    ...(token !== null ? { Authorization: `Bearer ${token}` } : {}),
+    ...options.headers,
+  };
   let body: string | undefined = options.raw;
   if (options.body !== undefined) {
     body = JSON.stringify(options.body);

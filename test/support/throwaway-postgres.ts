@@ -41,7 +41,9 @@ async function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -56,12 +58,18 @@ function serverUser(): { uid: number; gid: number } | undefined {
 
 function run(bin: string, args: string[], user: { uid: number; gid: number } | undefined): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(user ?? {}), env: { ...process.env, LC_ALL: 'C' } });
+    const child = spawn(bin, args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(user ?? {}),
+      env: { ...process.env, LC_ALL: 'C' },
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`${bin} ${args.join(' ')} exited ${code}:\n${output}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`${bin} ${args.join(' ')} exited ${code}:\n${output}`)),
+    );
   });
 }
 
@@ -77,12 +85,17 @@ export interface StartPostgresOptions {
 /** Starts a new cluster; call `stop()` when done. */
 export async function startPostgres(options: StartPostgresOptions = {}): Promise<PostgresServer> {
   const bin = postgresBinDir();
-  if (bin === undefined) throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql (bash .ci/run installs them)');
+  if (bin === undefined)
+    throw new Error('PostgreSQL binaries not found under /usr/lib/postgresql (bash .ci/run installs them)');
   const user = serverUser();
   const dir = await mkdtemp(join(tmpdir(), 'troupe-pg-'));
   if (user !== undefined) chownSync(dir, user.uid, user.gid);
   const data = join(dir, 'data');
-  await run(join(bin, 'initdb'), ['-D', data, '-U', USER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], user);
+  await run(
+    join(bin, 'initdb'),
+    ['-D', data, '-U', USER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
+    user,
+  );
   const settings = {
     fsync: 'off',
     synchronous_commit: 'on',
@@ -99,7 +112,18 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     try {
       await run(
         join(bin, 'pg_ctl'),
-        ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${serverArgs.join(' ')}`],
+        [
+          '-D',
+          data,
+          '-l',
+          join(dir, 'server.log'),
+          '-w',
+          '-t',
+          '60',
+          'start',
+          '-o',
+          `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${serverArgs.join(' ')}`,
+        ],
         user,
       );
       break;

@@ -39,7 +39,9 @@ export class TwinStepper {
     // Not applied: the next state is the one before, on both sides.
     if (!expected || !got) {
       if (expected || got) {
-        throw new Error(`compiled stepper ${got ? 'applied' : 'dropped'} ${event.type} where xstate ${expected ? 'applied' : 'dropped'} it`);
+        throw new Error(
+          `compiled stepper ${got ? 'applied' : 'dropped'} ${event.type} where xstate ${expected ? 'applied' : 'dropped'} it`,
+        );
       }
       this.compared++;
       return;
@@ -47,18 +49,25 @@ export class TwinStepper {
     this.compare(event.type, expected, got);
   }
 
-  private compare(what: string, expected: NonNullable<XstateResult>, got: { snapshot: CompiledSnapshot; effects: RequestedEffect[] }): void {
+  private compare(
+    what: string,
+    expected: NonNullable<XstateResult>,
+    got: { snapshot: CompiledSnapshot; effects: RequestedEffect[] },
+  ): void {
     const x = expected.snapshot;
     const c = got.snapshot;
     const mismatch = (field: string, a: unknown, b: unknown): never => {
-      throw new Error(`compiled stepper differs from xstate after ${what} in ${field}:\n xstate:   ${JSON.stringify(a)}\n compiled: ${JSON.stringify(b)}`);
+      throw new Error(
+        `compiled stepper differs from xstate after ${what} in ${field}:\n xstate:   ${JSON.stringify(a)}\n compiled: ${JSON.stringify(b)}`,
+      );
     };
     if (!isDeepStrictEqual(c.value, x.value)) mismatch('value', x.value, c.value);
     if (c.status !== x.status) mismatch('status', x.status, c.status);
     if (!isDeepStrictEqual(c.context, x.context)) mismatch('context', x.context, c.context);
     const tags = [...x.tags].sort();
     const twinTags = tags.filter((t) => c.hasTag(t));
-    if (twinTags.length !== tags.length || [...c.leaf.tags].length !== tags.length) mismatch('tags', tags, [...c.leaf.tags].sort());
+    if (twinTags.length !== tags.length || [...c.leaf.tags].length !== tags.length)
+      mismatch('tags', tags, [...c.leaf.tags].sort());
     if (!isDeepStrictEqual(got.effects, expected.effects)) mismatch('effects', expected.effects, got.effects);
     this.twins.set(x, c);
     this.compared++;
@@ -110,7 +119,8 @@ export function exploreInLockstep(
       applied++;
       const k = key(result.snapshot);
       if (seen.has(k)) continue;
-      if (seen.size >= limit) throw new Error(`machine ${machine.id}: more than ${limit} states; is its context bounded?`);
+      if (seen.size >= limit)
+        throw new Error(`machine ${machine.id}: more than ${limit} states; is its context bounded?`);
       seen.add(k);
       queue.push(result.snapshot);
     }

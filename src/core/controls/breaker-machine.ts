@@ -39,14 +39,23 @@ export interface BreakerStateParams {
 
 const stateEffect = (status: BreakerStatus) => ({
   type: 'breakerState' as const,
-  params: ({ context }: { context: BreakerContext }): BreakerStateParams => ({ key: context.key, status, probes: context.policy.probes }),
+  params: ({ context }: { context: BreakerContext }): BreakerStateParams => ({
+    key: context.key,
+    status,
+    probes: context.policy.probes,
+  }),
 });
 
 const emitBreaker = (type: string) => ({
   type: 'emit' as const,
   params: ({ context }: { context: BreakerContext }) => ({
     type,
-    data: { key: context.key, trips: context.trips, failures: context.window.filter(([, ok]) => !ok).length, outcomes: context.window.length },
+    data: {
+      key: context.key,
+      trips: context.trips,
+      failures: context.window.filter(([, ok]) => !ok).length,
+      outcomes: context.window.length,
+    },
   }),
 });
 
@@ -63,28 +72,49 @@ export const breakerMachine = setup({
     breakerState: hostEffect<BreakerStateParams>(),
     record: assign({
       window: ({ context, event }) =>
-        event.type === 'breaker.outcome' ? recordOutcome(context.policy, context.window, event.now, event.ok) : context.window,
+        event.type === 'breaker.outcome'
+          ? recordOutcome(context.policy, context.window, event.now, event.ok)
+          : context.window,
     }),
-    configure: assign({ policy: ({ context, event }) => (event.type === 'breaker.configure' ? event.policy : context.policy) }),
+    configure: assign({
+      policy: ({ context, event }) => (event.type === 'breaker.configure' ? event.policy : context.policy),
+    }),
   },
   guards: {
     trips: ({ context, event }) =>
-      event.type === 'breaker.outcome' && !event.ok && shouldTrip(context.policy, recordOutcome(context.policy, context.window, event.now, false)),
+      event.type === 'breaker.outcome' &&
+      !event.ok &&
+      shouldTrip(context.policy, recordOutcome(context.policy, context.window, event.now, false)),
     succeeded: ({ event }) => event.type === 'breaker.outcome' && event.ok,
-    lastProbe: ({ context, event }) => event.type === 'breaker.outcome' && event.ok && context.probeSuccesses + 1 >= context.policy.probes,
+    lastProbe: ({ context, event }) =>
+      event.type === 'breaker.outcome' && event.ok && context.probeSuccesses + 1 >= context.policy.probes,
     cooledDown: ({ context, event }) =>
-      event.type === 'timer' && event.name === 'cooldown' && context.openedAt !== null && event.now >= context.openedAt + context.policy.cooldownMs,
+      event.type === 'timer' &&
+      event.name === 'cooldown' &&
+      context.openedAt !== null &&
+      event.now >= context.openedAt + context.policy.cooldownMs,
   },
 }).createMachine({
   id: 'breaker',
-  context: ({ input }) => ({ key: input.key, policy: input.policy, window: [], openedAt: null, probeSuccesses: 0, trips: 0 }),
+  context: ({ input }) => ({
+    key: input.key,
+    policy: input.policy,
+    window: [],
+    openedAt: null,
+    probeSuccesses: 0,
+    trips: 0,
+  }),
   initial: 'closed',
   on: {
     'breaker.reset': { target: '.closed' },
   },
   states: {
     closed: {
-      entry: [assign({ window: [], openedAt: null, probeSuccesses: 0 }), stateEffect('closed'), emitBreaker('breaker.closed')],
+      entry: [
+        assign({ window: [], openedAt: null, probeSuccesses: 0 }),
+        stateEffect('closed'),
+        emitBreaker('breaker.closed'),
+      ],
       on: {
         'breaker.outcome': [{ guard: 'trips', target: 'open', actions: 'record' }, { actions: 'record' }],
         'breaker.configure': { actions: ['configure', stateEffect('closed')] },

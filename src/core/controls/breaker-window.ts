@@ -20,13 +20,24 @@ export interface BreakerPolicy {
 }
 
 /** Defaults for what a declaration leaves out. */
-export const BREAKER_DEFAULTS = { failureThreshold: 5, minRequests: 10, windowMs: 60_000, cooldownMs: 30_000, probes: 1 } as const;
+export const BREAKER_DEFAULTS = {
+  failureThreshold: 5,
+  minRequests: 10,
+  windowMs: 60_000,
+  cooldownMs: 30_000,
+  probes: 1,
+} as const;
 
 /** Outcomes in the window: `[at, ok]`. */
 export type BreakerWindow = Array<[at: number, ok: boolean]>;
 
 /** The window with one more outcome, older ones dropped. */
-export function recordOutcome(policy: BreakerPolicy, window: readonly [number, boolean][], at: number, ok: boolean): BreakerWindow {
+export function recordOutcome(
+  policy: BreakerPolicy,
+  window: readonly [number, boolean][],
+  at: number,
+  ok: boolean,
+): BreakerWindow {
   const kept = window.filter(([t]) => t > at - policy.windowMs);
   kept.push([at, ok]);
   return kept;

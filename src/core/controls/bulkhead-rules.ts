@@ -37,7 +37,8 @@ export function bulkheadAdmits(
   if (own && name !== null) {
     const cap = bulkheadCap(own, totalCapacity);
     const now = running.get(name) ?? 0;
-    if (now >= cap) return { ok: false, reason: `bulkhead "${name}" is full: ${now} of ${cap} slots running`, blockedBy: name };
+    if (now >= cap)
+      return { ok: false, reason: `bulkhead "${name}" is full: ${now} of ${cap} slots running`, blockedBy: name };
   }
   let keptForOthers = 0;
   for (const [other, def] of defs) {
@@ -46,7 +47,11 @@ export function bulkheadAdmits(
   }
   const free = totalCapacity - totalLoad;
   if (keptForOthers > 0 && free - keptForOthers < 1) {
-    return { ok: false, reason: `the ${free} free slots are reserved for other bulkheads (${keptForOthers} kept)`, blockedBy: '*reserved' };
+    return {
+      ok: false,
+      reason: `the ${free} free slots are reserved for other bulkheads (${keptForOthers} kept)`,
+      blockedBy: '*reserved',
+    };
   }
   return { ok: true };
 }

@@ -25,7 +25,9 @@ export type RateBudgetState =
 
 /** A full budget, as of `now`. */
 export function freshBudget(def: RateLimitDefinition, now: number): RateBudgetState {
-  return def.kind === 'token-bucket' ? { kind: 'token-bucket', tokens: def.limit, at: now } : { kind: 'sliding-window', spends: [] };
+  return def.kind === 'token-bucket'
+    ? { kind: 'token-bucket', tokens: def.limit, at: now }
+    : { kind: 'sliding-window', spends: [] };
 }
 
 /**
@@ -33,7 +35,12 @@ export function freshBudget(def: RateLimitDefinition, now: number): RateBudgetSt
  * once). A bucket keeps what it holds, plus what a raise adds (a spent bucket of 1 raised to 10
  * has 9 at once), capped at the new limit. A change of kind starts full.
  */
-export function redefineBudget(previous: RateLimitDefinition, def: RateLimitDefinition, state: RateBudgetState, now: number): RateBudgetState {
+export function redefineBudget(
+  previous: RateLimitDefinition,
+  def: RateLimitDefinition,
+  state: RateBudgetState,
+  now: number,
+): RateBudgetState {
   if (state.kind !== def.kind) return freshBudget(def, now);
   if (state.kind === 'token-bucket') {
     const held = refilled(previous, state, now) + Math.max(0, def.limit - previous.limit);
@@ -70,8 +77,14 @@ export function unitsNeeded(def: RateLimitDefinition, units: number): number {
  * reported after the fact, such as tokens a model call used): the overspend counts against the
  * next window, so later work waits longer.
  */
-export function spendUnits(def: RateLimitDefinition, state: RateBudgetState, units: number, now: number): RateBudgetState {
-  if (state.kind === 'token-bucket') return { kind: 'token-bucket', tokens: refilled(def, state, now) - units, at: now };
+export function spendUnits(
+  def: RateLimitDefinition,
+  state: RateBudgetState,
+  units: number,
+  now: number,
+): RateBudgetState {
+  if (state.kind === 'token-bucket')
+    return { kind: 'token-bucket', tokens: refilled(def, state, now) - units, at: now };
   const spends = state.spends.filter(([at]) => at > now - def.per);
   const last = spends[spends.length - 1];
   if (last && last[0] === now) spends[spends.length - 1] = [now, last[1] + units];

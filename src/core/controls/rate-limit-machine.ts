@@ -1,6 +1,12 @@
 import { assign, setup } from 'xstate';
 import { EFFECT_ACTIONS, hostEffect, type Stamped } from '../machines/effects.js';
-import { freshBudget, redefineBudget, spendUnits, type RateBudgetState, type RateLimitDefinition } from './rate-budget.js';
+import {
+  freshBudget,
+  redefineBudget,
+  spendUnits,
+  type RateBudgetState,
+  type RateLimitDefinition,
+} from './rate-budget.js';
 
 export interface RateLimitContext {
   def: RateLimitDefinition;
@@ -20,7 +26,10 @@ export interface RateLimitStateParams {
 
 const stateEffect = {
   type: 'rateLimitState' as const,
-  params: ({ context }: { context: RateLimitContext }): RateLimitStateParams => ({ def: context.def, budget: context.budget }),
+  params: ({ context }: { context: RateLimitContext }): RateLimitStateParams => ({
+    def: context.def,
+    budget: context.budget,
+  }),
 };
 
 /**
@@ -29,7 +38,11 @@ const stateEffect = {
  * work and sends each spend here in the same batch, so the store always holds what was handed out.
  */
 export const rateLimitMachine = setup({
-  types: { context: {} as RateLimitContext, events: {} as RateLimitEvent, input: {} as { def: RateLimitDefinition; now: number } },
+  types: {
+    context: {} as RateLimitContext,
+    events: {} as RateLimitEvent,
+    input: {} as { def: RateLimitDefinition; now: number },
+  },
   actions: { ...EFFECT_ACTIONS, rateLimitState: hostEffect<RateLimitStateParams>() },
 }).createMachine({
   id: 'rate-limit',
@@ -44,7 +57,10 @@ export const rateLimitMachine = setup({
       on: {
         'ratelimit.define': {
           actions: [
-            assign(({ context, event }) => ({ def: event.def, budget: redefineBudget(context.def, event.def, context.budget, event.now) })),
+            assign(({ context, event }) => ({
+              def: event.def,
+              budget: redefineBudget(context.def, event.def, context.budget, event.now),
+            })),
             stateEffect,
             { type: 'emit', params: ({ context }) => ({ type: 'ratelimit.defined', data: { ...context.def } }) },
           ],
@@ -54,12 +70,24 @@ export const rateLimitMachine = setup({
             // Reported after the fact: the dispatcher did not spend it, so its copy is set anew.
             guard: ({ event }) => event.reported,
             actions: [
-              assign({ budget: ({ context, event }) => spendUnits(context.def, context.budget, event.units, event.at) }),
+              assign({
+                budget: ({ context, event }) => spendUnits(context.def, context.budget, event.units, event.at),
+              }),
               stateEffect,
-              { type: 'emit', params: ({ context, event }) => ({ type: 'ratelimit.reported', data: { key: context.def.key, units: event.units } }) },
+              {
+                type: 'emit',
+                params: ({ context, event }) => ({
+                  type: 'ratelimit.reported',
+                  data: { key: context.def.key, units: event.units },
+                }),
+              },
             ],
           },
-          { actions: assign({ budget: ({ context, event }) => spendUnits(context.def, context.budget, event.units, event.at) }) },
+          {
+            actions: assign({
+              budget: ({ context, event }) => spendUnits(context.def, context.budget, event.units, event.at),
+            }),
+          },
         ],
       },
     },

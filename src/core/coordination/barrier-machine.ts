@@ -35,7 +35,11 @@ export type BarrierEvent =
 
 const emitBarrier = (type: string, data: (c: BarrierContext) => Record<string, unknown>) => ({
   type: 'emit' as const,
-  params: ({ context }: { context: BarrierContext }) => ({ type, ticketId: context.ticketId, data: { id: context.id, ...data(context) } }),
+  params: ({ context }: { context: BarrierContext }) => ({
+    type,
+    ticketId: context.ticketId,
+    data: { id: context.id, ...data(context) },
+  }),
 });
 
 /**
@@ -58,7 +62,11 @@ export const barrierMachine = setup({
   guards: {
     full: ({ context }) => context.arrived.length >= context.parties,
     newParty: ({ context, event }) => event.type === 'barrier.arrive' && !context.arrived.includes(event.party),
-    due: ({ context, event }) => event.type === 'timer' && event.name === 'timeout' && context.at.deadline !== null && event.now >= context.at.deadline,
+    due: ({ context, event }) =>
+      event.type === 'timer' &&
+      event.name === 'timeout' &&
+      context.at.deadline !== null &&
+      event.now >= context.at.deadline,
   },
 }).createMachine({
   id: 'barrier',
@@ -67,13 +75,18 @@ export const barrierMachine = setup({
     ticketId: input.ticketId,
     parties: input.parties,
     arrived: [],
-    at: { createdAt: input.now, deadline: input.timeoutMs === null ? null : input.now + input.timeoutMs, settledAt: null },
+    at: {
+      createdAt: input.now,
+      deadline: input.timeoutMs === null ? null : input.now + input.timeoutMs,
+      settledAt: null,
+    },
     outcome: null,
   }),
   entry: [
     emitBarrier('coordination.barrier.created', (c) => ({ parties: c.parties, deadline: c.at.deadline })),
     enqueueActions(({ context, enqueue }) => {
-      if (context.at.deadline !== null) enqueue({ type: 'setTimer', params: { name: 'timeout', at: context.at.deadline } });
+      if (context.at.deadline !== null)
+        enqueue({ type: 'setTimer', params: { name: 'timeout', at: context.at.deadline } });
     }),
   ],
   initial: 'waiting',
@@ -85,12 +98,18 @@ export const barrierMachine = setup({
           guard: 'newParty',
           actions: [
             assign({ arrived: ({ context, event }) => [...context.arrived, event.party] }),
-            emitBarrier('coordination.barrier.arrived', (c) => ({ party: c.arrived[c.arrived.length - 1], arrived: c.arrived.length, parties: c.parties })),
+            emitBarrier('coordination.barrier.arrived', (c) => ({
+              party: c.arrived[c.arrived.length - 1],
+              arrived: c.arrived.length,
+              parties: c.parties,
+            })),
           ],
         },
         'barrier.break': {
           target: 'broken',
-          actions: assign({ outcome: ({ event }) => ({ status: 'broken' as const, reason: event.reason, timedOut: false }) }),
+          actions: assign({
+            outcome: ({ event }) => ({ status: 'broken' as const, reason: event.reason, timedOut: false }),
+          }),
         },
         timer: {
           guard: 'due',
@@ -108,7 +127,10 @@ export const barrierMachine = setup({
     released: {
       tags: ['settled'],
       entry: [
-        assign({ outcome: { status: 'released', reason: null, timedOut: false }, at: ({ context, event }) => ({ ...context.at, settledAt: event.now }) }),
+        assign({
+          outcome: { status: 'released', reason: null, timedOut: false },
+          at: ({ context, event }) => ({ ...context.at, settledAt: event.now }),
+        }),
         'clearDeadline',
         emitBarrier('coordination.barrier.released', (c) => ({ parties: c.arrived })),
         'coordinatorSettled',

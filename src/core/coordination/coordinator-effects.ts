@@ -120,14 +120,17 @@ export interface ResourceReplyParams {
   owner: string;
   grant: Grant | null;
   /** Why it was refused, with a stable code. */
-  error: { code: 'E_DEPENDENCY_CYCLE' | 'E_TIMEOUT' | 'E_INVALID_STATE' | 'E_CANCELLED'; message: string; cycle?: string[] } | null;
+  error: {
+    code: 'E_DEPENDENCY_CYCLE' | 'E_TIMEOUT' | 'E_INVALID_STATE' | 'E_CANCELLED';
+    message: string;
+    cycle?: string[];
+  } | null;
 }
 
 export interface QualityChangedParams {
   gate: string;
   score: number;
 }
-
 
 /** The placeholders a coordinator machine lists in `setup({ actions })`. */
 export const COORDINATION_EFFECT_ACTIONS = {

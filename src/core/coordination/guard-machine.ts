@@ -1,6 +1,11 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import { EFFECT_ACTIONS, type Stamped } from '../machines/effects.js';
-import { COORDINATION_EFFECT_ACTIONS, type Grant, type ResourceMode, type ResourceReplyParams } from './coordinator-effects.js';
+import {
+  COORDINATION_EFFECT_ACTIONS,
+  type Grant,
+  type ResourceMode,
+  type ResourceReplyParams,
+} from './coordinator-effects.js';
 import { setMark, type ActorSpawn, type TaskSettledEvent } from './coordination-types.js';
 
 /**
@@ -103,7 +108,8 @@ export const guardMachine = setup({
             },
           });
         }
-        if (dep.timeoutMs !== null) enqueue({ type: 'setTimer', params: { name: timerName(index), at: context.at.createdAt + dep.timeoutMs } });
+        if (dep.timeoutMs !== null)
+          enqueue({ type: 'setTimer', params: { name: timerName(index), at: context.at.createdAt + dep.timeoutMs } });
       });
       // The held task is watched too: if it is cancelled meanwhile, nothing is left to guard.
       taskIds.push(context.heldTaskId);
@@ -115,14 +121,21 @@ export const guardMachine = setup({
       if (event.type !== 'guard.quality') return {};
       let marks = context.marks;
       context.deps.forEach((dep, i) => {
-        if (dep.kind === 'quality' && dep.gate === event.gate && event.score >= dep.threshold && marks[i] === '.') marks = setMark(marks, i, 'y');
+        if (dep.kind === 'quality' && dep.gate === event.gate && event.score >= dep.threshold && marks[i] === '.')
+          marks = setMark(marks, i, 'y');
       });
       return { marks };
     }),
-    meetTask: assign({ marks: ({ context, event }) => (event.type === 'coordination.task_settled' ? setMark(context.marks, event.index, 'y') : context.marks) }),
+    meetTask: assign({
+      marks: ({ context, event }) =>
+        event.type === 'coordination.task_settled' ? setMark(context.marks, event.index, 'y') : context.marks,
+    }),
     meetResource: assign(({ context, event }) => {
       if (event.type !== 'guard.resource' || !event.reply.grant) return {};
-      return { marks: setMark(context.marks, event.reply.replyTo.index, 'y'), grants: [...context.grants, event.reply.grant] };
+      return {
+        marks: setMark(context.marks, event.reply.replyTo.index, 'y'),
+        grants: [...context.grants, event.reply.grant],
+      };
     }),
     stop: enqueueActions(({ context, event, enqueue }) => {
       enqueue.assign({ at: { ...context.at, settledAt: (event as unknown as Stamped).now } });
@@ -137,7 +150,8 @@ export const guardMachine = setup({
   },
   guards: {
     allMet: ({ context }) => !context.marks.includes('.'),
-    heldTaskSettled: ({ context, event }) => event.type === 'coordination.task_settled' && event.index === context.deps.length,
+    heldTaskSettled: ({ context, event }) =>
+      event.type === 'coordination.task_settled' && event.index === context.deps.length,
     taskMet: ({ context, event }) => {
       if (event.type !== 'coordination.task_settled') return false;
       const dep = context.deps[event.index];
@@ -148,7 +162,12 @@ export const guardMachine = setup({
       if (event.type !== 'timer' || !event.name.startsWith('dependency:')) return false;
       const index = Number(event.name.slice('dependency:'.length));
       const dep = context.deps[index];
-      return dep !== undefined && dep.timeoutMs !== null && context.marks[index] === '.' && event.now >= context.at.createdAt + dep.timeoutMs;
+      return (
+        dep !== undefined &&
+        dep.timeoutMs !== null &&
+        context.marks[index] === '.' &&
+        event.now >= context.at.createdAt + dep.timeoutMs
+      );
     },
   },
 }).createMachine({
@@ -200,7 +219,10 @@ export const guardMachine = setup({
           {
             target: 'failed',
             actions: assign({
-              outcome: ({ event }) => ({ status: 'failed' as const, reason: `resource "${event.reply.resource}" refused: ${event.reply.error?.message ?? 'no reason'}` }),
+              outcome: ({ event }) => ({
+                status: 'failed' as const,
+                reason: `resource "${event.reply.resource}" refused: ${event.reply.error?.message ?? 'no reason'}`,
+              }),
             }),
           },
         ],
@@ -210,13 +232,21 @@ export const guardMachine = setup({
           actions: assign({
             outcome: ({ context, event }) => {
               const dep = context.deps[Number(event.name.slice('dependency:'.length))] as DependencySpec;
-              return { status: 'failed' as const, reason: `dependency timed out after ${dep.timeoutMs} ms: ${describeDependency(dep)}` };
+              return {
+                status: 'failed' as const,
+                reason: `dependency timed out after ${dep.timeoutMs} ms: ${describeDependency(dep)}`,
+              };
             },
           }),
         },
         'guard.cancel': {
           target: 'failed',
-          actions: assign({ outcome: ({ context, event }) => ({ status: 'failed' as const, reason: `guard ${context.id} was cancelled: ${event.reason}` }) }),
+          actions: assign({
+            outcome: ({ context, event }) => ({
+              status: 'failed' as const,
+              reason: `guard ${context.id} was cancelled: ${event.reason}`,
+            }),
+          }),
         },
       },
     },
@@ -237,7 +267,10 @@ export const guardMachine = setup({
         emitGuard('coordination.dependency.failed', (c) => ({ reason: c.outcome?.reason ?? null })),
         {
           type: 'skipHeld',
-          params: ({ context }) => ({ taskIds: [context.heldTaskId], reason: context.outcome?.reason ?? `guard ${context.id} failed` }),
+          params: ({ context }) => ({
+            taskIds: [context.heldTaskId],
+            reason: context.outcome?.reason ?? `guard ${context.id} failed`,
+          }),
         },
         'coordinatorSettled',
       ],

@@ -8,11 +8,7 @@
  */
 
 /** How many of the sources must succeed. */
-export type JoinStrategy =
-  | 'all'
-  | 'any'
-  | 'majority'
-  | { strategy: 'k-of-n'; k: number; maxFailures?: number };
+export type JoinStrategy = 'all' | 'any' | 'majority' | { strategy: 'k-of-n'; k: number; maxFailures?: number };
 
 /** What a join strategy needs over its sources: how many in all, how many must succeed. */
 export interface JoinNeed {
@@ -73,7 +69,10 @@ export function decideJoin(need: JoinNeed, tally: JoinTally): JoinDecision {
   const { n, k, maxFailures } = need;
   if (tally.succeeded >= k) return { kind: 'ready' };
   if (k > n) {
-    return { kind: 'failed', reason: n === 0 ? `needs ${k} success(es) but has no sources` : `needs ${k} successes but has only ${n} sources` };
+    return {
+      kind: 'failed',
+      reason: n === 0 ? `needs ${k} success(es) but has no sources` : `needs ${k} successes but has only ${n} sources`,
+    };
   }
   if (tally.failed > maxFailures) {
     return { kind: 'failed', reason: `${tally.failed} of ${n} sources failed; at most ${maxFailures} may fail` };

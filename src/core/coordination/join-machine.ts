@@ -4,7 +4,16 @@ import { EFFECT_ACTIONS } from '../machines/effects.js';
 import { COORDINATION_EFFECT_ACTIONS } from './coordinator-effects.js';
 import { MARK, markOf, setMark, type TaskSettledEvent } from './coordination-types.js';
 import { joinNeed, strategyName } from './join-decision.js';
-import { decision, joinResult, label, openSources, type JoinArgs, type JoinContext, type JoinEvent, type JoinInput } from './join-types.js';
+import {
+  decision,
+  joinResult,
+  label,
+  openSources,
+  type JoinArgs,
+  type JoinContext,
+  type JoinEvent,
+  type JoinInput,
+} from './join-types.js';
 
 export type { JoinContext, JoinEvent, JoinFlavor, JoinInput, JoinResult } from './join-types.js';
 export { joinResult } from './join-types.js';
@@ -30,7 +39,10 @@ const emitJoin = (suffix: string, data: (c: JoinContext) => Record<string, unkno
 });
 
 const timeoutDue = ({ context, event }: JoinArgs) =>
-  event.type === 'timer' && event.name === 'timeout' && context.at.deadline !== null && event.now >= context.at.deadline;
+  event.type === 'timer' &&
+  event.name === 'timeout' &&
+  context.at.deadline !== null &&
+  event.now >= context.at.deadline;
 
 /** A deadline that passed: go on with what arrived, or fail, as the join was told. */
 const ON_DEADLINE = [
@@ -77,7 +89,12 @@ export const joinMachine = setup({
         params: {
           type: `coordination.${context.spec.flavor}.timeout`,
           ticketId: context.spec.ticketId,
-          data: { id: context.id, outcome: context.outcome?.status === 'ready' ? 'continue' : 'fail', arrived: context.tally.succeeded, needed: context.need?.k ?? null },
+          data: {
+            id: context.id,
+            outcome: context.outcome?.status === 'ready' ? 'continue' : 'fail',
+            arrived: context.tally.succeeded,
+            needed: context.need?.k ?? null,
+          },
         },
       });
     }),
@@ -119,7 +136,11 @@ export const joinMachine = setup({
     need: input.sources ? joinNeed(input.strategy, input.sources.length) : null,
     marks: MARK.open.repeat(input.sources?.length ?? 0),
     tally: { succeeded: 0, failed: 0 },
-    at: { createdAt: input.now, deadline: input.timeoutMs === null ? null : input.now + input.timeoutMs, decidedAt: null },
+    at: {
+      createdAt: input.now,
+      deadline: input.timeoutMs === null ? null : input.now + input.timeoutMs,
+      decidedAt: null,
+    },
     outcome: null,
     output: null,
   }),
@@ -134,13 +155,17 @@ export const joinMachine = setup({
     })),
     { type: 'spawnActors', params: ({ event }) => ({ actors: (event as unknown as { input: JoinInput }).input.held }) },
     enqueueActions(({ context, enqueue }) => {
-      if (context.at.deadline !== null) enqueue({ type: 'setTimer', params: { name: 'timeout', at: context.at.deadline } });
+      if (context.at.deadline !== null)
+        enqueue({ type: 'setTimer', params: { name: 'timeout', at: context.at.deadline } });
     }),
   ],
   initial: 'start',
   states: {
     start: {
-      always: [{ guard: ({ context }) => context.spec.fromSplit !== null, target: 'resolving' }, { target: 'watching' }],
+      always: [
+        { guard: ({ context }) => context.spec.fromSplit !== null, target: 'resolving' },
+        { target: 'watching' },
+      ],
     },
     /** Waiting for a split to say which children it made. */
     resolving: {
@@ -159,7 +184,9 @@ export const joinMachine = setup({
         },
         'join.sources_failed': {
           target: 'failed',
-          actions: assign({ outcome: ({ event }) => ({ status: 'failed' as const, reason: event.reason, timedOut: false }) }),
+          actions: assign({
+            outcome: ({ event }) => ({ status: 'failed' as const, reason: event.reason, timedOut: false }),
+          }),
         },
         timer: ON_DEADLINE,
       },
@@ -170,14 +197,22 @@ export const joinMachine = setup({
         params: ({ context }) => ({ coordinatorId: context.id, taskIds: context.sources, withOutput: false }),
       },
       always: [
-        { guard: 'met', target: 'collecting', actions: assign({ outcome: { status: 'ready', reason: null, timedOut: false } }) },
+        {
+          guard: 'met',
+          target: 'collecting',
+          actions: assign({ outcome: { status: 'ready', reason: null, timedOut: false } }),
+        },
         {
           guard: 'unmeetable',
           target: 'failed',
           actions: assign({
             outcome: ({ context }) => {
               const d = decision(context);
-              return { status: 'failed' as const, reason: `${label(context)} cannot be met: ${d.kind === 'failed' ? d.reason : ''}`, timedOut: false };
+              return {
+                status: 'failed' as const,
+                reason: `${label(context)} cannot be met: ${d.kind === 'failed' ? d.reason : ''}`,
+                timedOut: false,
+              };
             },
           }),
         },
@@ -209,7 +244,11 @@ export const joinMachine = setup({
           target: 'ready',
           actions: [
             assign({
-              output: ({ context, event }) => ({ result: joinResult(context, event.results, event.merged), artifacts: event.artifacts, quality: null }),
+              output: ({ context, event }) => ({
+                result: joinResult(context, event.results, event.merged),
+                artifacts: event.artifacts,
+                quality: null,
+              }),
             }),
             enqueueActions(({ context, event, enqueue }) => {
               if (context.spec.merge === null) return;
@@ -226,14 +265,25 @@ export const joinMachine = setup({
         },
         'join.collect_failed': {
           target: 'failed',
-          actions: assign({ outcome: ({ context, event }) => ({ status: 'failed' as const, reason: event.reason, timedOut: context.outcome?.timedOut ?? false }) }),
+          actions: assign({
+            outcome: ({ context, event }) => ({
+              status: 'failed' as const,
+              reason: event.reason,
+              timedOut: context.outcome?.timedOut ?? false,
+            }),
+          }),
         },
       },
     },
     ready: {
       tags: ['settled'],
       entry: [
-        emitJoin('ready', (c) => ({ succeeded: c.tally.succeeded, failed: c.tally.failed, sources: c.sources.length, timedOut: c.outcome?.timedOut ?? false })),
+        emitJoin('ready', (c) => ({
+          succeeded: c.tally.succeeded,
+          failed: c.tally.failed,
+          sources: c.sources.length,
+          timedOut: c.outcome?.timedOut ?? false,
+        })),
         { type: 'releaseHeld', params: ({ context }) => ({ taskIds: context.spec.held, by: context.id }) },
         'coordinatorSettled',
       ],
@@ -248,10 +298,17 @@ export const joinMachine = setup({
           // reported when collecting began.
           if (event.type === 'timer' && context.outcome?.timedOut) enqueue('emitTimeout');
         }),
-        emitJoin('failed', (c) => ({ reason: c.outcome?.reason ?? null, succeeded: c.tally.succeeded, failed: c.tally.failed })),
+        emitJoin('failed', (c) => ({
+          reason: c.outcome?.reason ?? null,
+          succeeded: c.tally.succeeded,
+          failed: c.tally.failed,
+        })),
         {
           type: 'skipHeld',
-          params: ({ context }) => ({ taskIds: context.spec.held, reason: context.outcome?.reason ?? `${label(context)} failed` }),
+          params: ({ context }) => ({
+            taskIds: context.spec.held,
+            reason: context.outcome?.reason ?? `${label(context)} failed`,
+          }),
         },
         'coordinatorSettled',
       ],
@@ -261,7 +318,13 @@ export const joinMachine = setup({
     'join.cancel': {
       guard: ({ context }) => context.outcome === null,
       target: '.failed',
-      actions: assign({ outcome: ({ context, event }) => ({ status: 'failed' as const, reason: `${label(context)} was cancelled: ${event.reason}`, timedOut: false }) }),
+      actions: assign({
+        outcome: ({ context, event }) => ({
+          status: 'failed' as const,
+          reason: `${label(context)} was cancelled: ${event.reason}`,
+          timedOut: false,
+        }),
+      }),
     },
   },
 });

@@ -1,5 +1,11 @@
 import type { MergeSpec } from './merge-strategies.js';
-import { MARK, statusOfMark, type ActorSpawn, type HandoffOutput, type TaskSettledEvent } from './coordination-types.js';
+import {
+  MARK,
+  statusOfMark,
+  type ActorSpawn,
+  type HandoffOutput,
+  type TaskSettledEvent,
+} from './coordination-types.js';
 import { decideJoin, strategyName, type JoinNeed, type JoinStrategy, type JoinTally } from './join-decision.js';
 import type { Stamped } from '../machines/effects.js';
 
@@ -72,7 +78,8 @@ export type JoinArgs = { context: JoinContext; event: JoinEvent };
 export const decision = (c: JoinContext) => (c.need ? decideJoin(c.need, c.tally) : { kind: 'pending' as const });
 
 /** `join j (2-of-5)`, for reasons and messages. */
-export const label = (c: JoinContext) => `${c.spec.flavor} ${c.id} (${strategyName(c.spec.strategy, c.need?.n ?? null)})`;
+export const label = (c: JoinContext) =>
+  `${c.spec.flavor} ${c.id} (${strategyName(c.spec.strategy, c.need?.n ?? null)})`;
 
 export const openSources = (c: JoinContext) => c.sources.filter((_, i) => c.marks[i] === MARK.open);
 

@@ -101,7 +101,11 @@ function sameShape(strategy: string, inputs: readonly MergeInput[]): 'objects' |
   const arrays = Array.isArray(first.result);
   for (const input of inputs) {
     if (arrays ? !Array.isArray(input.result) : !isPlainObject(input.result)) {
-      throw notAllowed(strategy, input, arrays ? 'arrays (the first result is an array)' : 'objects or arrays, all of one kind');
+      throw notAllowed(
+        strategy,
+        input,
+        arrays ? 'arrays (the first result is an array)' : 'objects or arrays, all of one kind',
+      );
     }
   }
   return arrays ? 'arrays' : 'objects';
@@ -198,7 +202,10 @@ export function majorityVote(inputs: readonly MergeInput[], key?: string): Vote 
     } else if (entry.voters.length === best.voters.length) tie = true;
   }
   if (!best) {
-    throw new TroupeError('E_INVALID_INPUT', key === undefined ? 'majority vote over no results' : `majority vote: no result has "${key}"`);
+    throw new TroupeError(
+      'E_INVALID_INPUT',
+      key === undefined ? 'majority vote over no results' : `majority vote: no result has "${key}"`,
+    );
   }
   return { value: best.value, votes: best.voters.length, total, tie, voters: best.voters };
 }
@@ -212,13 +219,20 @@ export function majorityVote(inputs: readonly MergeInput[], key?: string): Vote 
  * runMerge({ strategy: 'majority', key: 'decision' }, inputs, new Map()).value;
  * ```
  */
-export function runMerge(spec: MergeSpec, inputs: readonly MergeInput[], customs: ReadonlyMap<string, CustomMerge>): MergeOutcome {
+export function runMerge(
+  spec: MergeSpec,
+  inputs: readonly MergeInput[],
+  customs: ReadonlyMap<string, CustomMerge>,
+): MergeOutcome {
   if (spec === 'combine') return { value: combine(inputs), detail: { sources: inputs.length } };
   if (spec === 'union') return { value: union(inputs), detail: { sources: inputs.length } };
   if (spec === 'intersection') return { value: intersection(inputs), detail: { sources: inputs.length } };
   if (spec === 'majority' || spec.strategy === 'majority') {
     const vote = majorityVote(inputs, spec === 'majority' ? undefined : spec.key);
-    return { value: vote.value, detail: { sources: inputs.length, votes: vote.votes, total: vote.total, tie: vote.tie, voters: vote.voters } };
+    return {
+      value: vote.value,
+      detail: { sources: inputs.length, votes: vote.votes, total: vote.total, tie: vote.tie, voters: vote.voters },
+    };
   }
   const custom = customs.get(spec.name);
   if (!custom) throw new TroupeError('E_INVALID_INPUT', `no merge is registered under the name "${spec.name}"`);

@@ -48,10 +48,17 @@ export const qualityMachine = setup({
       on: {
         'quality.set': {
           actions: [
-            assign({ score: ({ event }) => event.score, updates: ({ context }) => context.updates + 1, updatedAt: ({ event }) => event.now }),
+            assign({
+              score: ({ event }) => event.score,
+              updates: ({ context }) => context.updates + 1,
+              updatedAt: ({ event }) => event.now,
+            }),
             {
               type: 'emit',
-              params: ({ context }) => ({ type: 'coordination.quality.updated', data: { gate: context.gate, score: context.score } }),
+              params: ({ context }) => ({
+                type: 'coordination.quality.updated',
+                data: { gate: context.gate, score: context.score },
+              }),
             },
             { type: 'qualityChanged', params: ({ context }) => ({ gate: context.gate, score: context.score ?? 0 }) },
           ],

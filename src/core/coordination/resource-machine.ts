@@ -1,7 +1,13 @@
 import { enqueueActions, setup } from 'xstate';
 import { EFFECT_ACTIONS, type Stamped } from '../machines/effects.js';
 import { COORDINATION_EFFECT_ACTIONS, type ResourceMode, type ResourceReplyTo } from './coordinator-effects.js';
-import { nextDeadlines, stepResource, type ResourceKind, type ResourceRequest, type ResourceState } from './resource-rules.js';
+import {
+  nextDeadlines,
+  stepResource,
+  type ResourceKind,
+  type ResourceRequest,
+  type ResourceState,
+} from './resource-rules.js';
 
 /**
  * A shared resource (lock or semaphore) as a durable root actor, id `resource:<name>`. It never
@@ -25,7 +31,14 @@ export interface ResourceContext extends ResourceState {
 }
 
 export type ResourceEvent =
-  | ({ type: 'resource.acquire'; owner: string; mode: ResourceMode | null; leaseMs: number | null; waitMs: number | null; replyTo: ResourceReplyTo } & Stamped)
+  | ({
+      type: 'resource.acquire';
+      owner: string;
+      mode: ResourceMode | null;
+      leaseMs: number | null;
+      waitMs: number | null;
+      replyTo: ResourceReplyTo;
+    } & Stamped)
   | ({ type: 'resource.release'; owner: string; reason: string } & Stamped)
   | ({ type: 'resource.refuse'; owner: string; message: string; cycle: string[] } & Stamped)
   | ({ type: 'timer'; name: string } & Stamped);
@@ -35,11 +48,24 @@ export const resourceIdOf = (name: string): string => `resource:${name}`;
 function requestOf(event: ResourceEvent): ResourceRequest {
   switch (event.type) {
     case 'resource.acquire':
-      return { type: 'acquire', owner: event.owner, mode: event.mode, leaseMs: event.leaseMs, waitMs: event.waitMs, replyTo: event.replyTo };
+      return {
+        type: 'acquire',
+        owner: event.owner,
+        mode: event.mode,
+        leaseMs: event.leaseMs,
+        waitMs: event.waitMs,
+        replyTo: event.replyTo,
+      };
     case 'resource.release':
       return { type: 'release', owner: event.owner, reason: event.reason };
     case 'resource.refuse':
-      return { type: 'refuse', owner: event.owner, code: 'E_DEPENDENCY_CYCLE', message: event.message, cycle: event.cycle };
+      return {
+        type: 'refuse',
+        owner: event.owner,
+        code: 'E_DEPENDENCY_CYCLE',
+        message: event.message,
+        cycle: event.cycle,
+      };
     case 'timer':
       return event.name === 'lease' ? { type: 'expire' } : { type: 'giveUp' };
   }
@@ -67,7 +93,11 @@ export const resourceMachine = setup({
       if (step.membershipChanged) {
         enqueue({
           type: 'resourceChanged',
-          params: { resource: context.name, holders: step.state.holders.map((h) => h.owner), waiters: step.state.waiters.map((w) => w.owner) },
+          params: {
+            resource: context.name,
+            holders: step.state.holders.map((h) => h.owner),
+            waiters: step.state.waiters.map((w) => w.owner),
+          },
         });
       }
       const after = nextDeadlines(step.state);
@@ -96,7 +126,10 @@ export const resourceMachine = setup({
   }),
   entry: {
     type: 'emit',
-    params: ({ context }) => ({ type: 'coordination.resource.created', data: { resource: context.name, kind: context.kind, permits: context.permits } }),
+    params: ({ context }) => ({
+      type: 'coordination.resource.created',
+      data: { resource: context.name, kind: context.kind, permits: context.permits },
+    }),
   },
   initial: 'open',
   states: {

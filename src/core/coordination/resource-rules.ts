@@ -46,7 +46,14 @@ export interface ResourceState {
 }
 
 export type ResourceRequest =
-  | { type: 'acquire'; owner: string; mode: ResourceMode | null; leaseMs: number | null; waitMs: number | null; replyTo: ResourceReplyTo }
+  | {
+      type: 'acquire';
+      owner: string;
+      mode: ResourceMode | null;
+      leaseMs: number | null;
+      waitMs: number | null;
+      replyTo: ResourceReplyTo;
+    }
   | { type: 'release'; owner: string; reason: string }
   | { type: 'refuse'; owner: string; code: 'E_DEPENDENCY_CYCLE'; message: string; cycle: string[] }
   | { type: 'expire' }
@@ -78,13 +85,27 @@ export function currentHolder(state: ResourceState, token: number, now: number):
 export function stepResource(state: ResourceState, request: ResourceRequest, now: number): ResourceStep {
   const out: ResourceStep = { state: { ...state }, replies: [], events: [], membershipChanged: false };
   const s = out.state;
-  const event = (type: string, data: Record<string, unknown>) => out.events.push({ type: `coordination.resource.${type}`, data: { resource: s.name, ...data } });
+  const event = (type: string, data: Record<string, unknown>) =>
+    out.events.push({ type: `coordination.resource.${type}`, data: { resource: s.name, ...data } });
   const reply = (replyTo: ResourceReplyTo, owner: string, grant: Grant | null, error: ResourceReplyParams['error']) =>
     out.replies.push({ replyTo, resource: s.name, owner, grant, error });
-  const grantOf = (h: Holder): Grant => ({ resource: s.name, owner: h.owner, mode: h.mode, token: h.token, grantedAt: h.grantedAt, expiresAt: h.expiresAt });
+  const grantOf = (h: Holder): Grant => ({
+    resource: s.name,
+    owner: h.owner,
+    mode: h.mode,
+    token: h.token,
+    grantedAt: h.grantedAt,
+    expiresAt: h.expiresAt,
+  });
   const grant = (w: Pick<Waiter, 'owner' | 'mode' | 'leaseMs' | 'replyTo'>) => {
     s.fence += 1;
-    const holder: Holder = { owner: w.owner, mode: w.mode, token: s.fence, grantedAt: now, expiresAt: w.leaseMs === null ? null : now + w.leaseMs };
+    const holder: Holder = {
+      owner: w.owner,
+      mode: w.mode,
+      token: s.fence,
+      grantedAt: now,
+      expiresAt: w.leaseMs === null ? null : now + w.leaseMs,
+    };
     s.holders = [...s.holders, holder];
     out.membershipChanged = true;
     event('granted', { owner: holder.owner, mode: holder.mode, token: holder.token, expiresAt: holder.expiresAt });
@@ -110,7 +131,10 @@ export function stepResource(state: ResourceState, request: ResourceRequest, now
   if (late.length > 0) {
     s.waiters = s.waiters.filter((w) => !late.includes(w));
     for (const w of late) {
-      reply(w.replyTo, w.owner, null, { code: 'E_TIMEOUT', message: `gave up waiting for "${s.name}" after ${(w.waitUntil ?? now) - w.requestedAt} ms` });
+      reply(w.replyTo, w.owner, null, {
+        code: 'E_TIMEOUT',
+        message: `gave up waiting for "${s.name}" after ${(w.waitUntil ?? now) - w.requestedAt} ms`,
+      });
     }
     out.membershipChanged = true;
   }
@@ -122,11 +146,17 @@ export function stepResource(state: ResourceState, request: ResourceRequest, now
       const held = s.holders.find((h) => h.owner === request.owner);
       if (held) {
         if (held.mode !== mode) {
-          reply(request.replyTo, request.owner, null, { code: 'E_INVALID_STATE', message: `${request.owner} already holds "${s.name}" ${held.mode}; release it first` });
+          reply(request.replyTo, request.owner, null, {
+            code: 'E_INVALID_STATE',
+            message: `${request.owner} already holds "${s.name}" ${held.mode}; release it first`,
+          });
           break;
         }
         // Asking again for what one holds renews the lease and keeps the token.
-        const renewed: Holder = { ...held, expiresAt: request.leaseMs === null ? held.expiresAt : now + request.leaseMs };
+        const renewed: Holder = {
+          ...held,
+          expiresAt: request.leaseMs === null ? held.expiresAt : now + request.leaseMs,
+        };
         s.holders = s.holders.map((h) => (h === held ? renewed : h));
         reply(request.replyTo, request.owner, grantOf(renewed), null);
         break;
@@ -147,7 +177,14 @@ export function stepResource(state: ResourceState, request: ResourceRequest, now
       }
       s.waiters = [
         ...s.waiters,
-        { owner: request.owner, mode, leaseMs: request.leaseMs, replyTo: request.replyTo, requestedAt: now, waitUntil: request.waitMs === null ? null : now + request.waitMs },
+        {
+          owner: request.owner,
+          mode,
+          leaseMs: request.leaseMs,
+          replyTo: request.replyTo,
+          requestedAt: now,
+          waitUntil: request.waitMs === null ? null : now + request.waitMs,
+        },
       ];
       out.membershipChanged = true;
       event('waiting', { owner: request.owner, mode, position: s.waiters.length });
@@ -162,7 +199,10 @@ export function stepResource(state: ResourceState, request: ResourceRequest, now
       }
       if (waiter) {
         s.waiters = s.waiters.filter((w) => w !== waiter);
-        reply(waiter.replyTo, waiter.owner, null, { code: 'E_CANCELLED', message: `request for "${s.name}" withdrawn: ${request.reason}` });
+        reply(waiter.replyTo, waiter.owner, null, {
+          code: 'E_CANCELLED',
+          message: `request for "${s.name}" withdrawn: ${request.reason}`,
+        });
       }
       if (!held && !waiter) break;
       out.membershipChanged = true;
@@ -189,6 +229,7 @@ export function stepResource(state: ResourceState, request: ResourceRequest, now
 
 /** The earliest instant a lease ends, and a waiter gives up; null when none. */
 export function nextDeadlines(state: ResourceState): { lease: number | null; wait: number | null } {
-  const min = (xs: Array<number | null>) => xs.reduce<number | null>((m, x) => (x === null ? m : m === null || x < m ? x : m), null);
+  const min = (xs: Array<number | null>) =>
+    xs.reduce<number | null>((m, x) => (x === null ? m : m === null || x < m ? x : m), null);
   return { lease: min(state.holders.map((h) => h.expiresAt)), wait: min(state.waiters.map((w) => w.waitUntil)) };
 }

@@ -53,7 +53,11 @@ export function routingState(event: TaskSettledEvent): Record<string, unknown> {
 }
 
 /** The tasks of the chosen branch, bound to the source. */
-export function branchSpawns(c: RouteContext, decision: RoutingDecision, sourceSucceeded: boolean): { ids: string[]; spawns: ActorSpawn[] } {
+export function branchSpawns(
+  c: RouteContext,
+  decision: RoutingDecision,
+  sourceSucceeded: boolean,
+): { ids: string[]; spawns: ActorSpawn[] } {
   const templates = c.branches[decision.target] ?? [];
   const ids: string[] = [];
   const spawns: ActorSpawn[] = [];
@@ -67,7 +71,9 @@ export function branchSpawns(c: RouteContext, decision: RoutingDecision, sourceS
         ticketId: c.ticketId,
         dependsOn: deps,
         satisfied: deps,
-        extraInput: { route: { id: c.id, source: c.sourceTaskId, decision: decision.decision, reasoning: decision.reasoning } },
+        extraInput: {
+          route: { id: c.id, source: c.sourceTaskId, decision: decision.decision, reasoning: decision.reasoning },
+        },
       }),
     );
   });
@@ -129,14 +135,25 @@ export const routeMachine = setup({
   initial: 'waiting',
   states: {
     waiting: {
-      entry: { type: 'watchTasks', params: ({ context }) => ({ coordinatorId: context.id, taskIds: [context.sourceTaskId], withOutput: true }) },
+      entry: {
+        type: 'watchTasks',
+        params: ({ context }) => ({ coordinatorId: context.id, taskIds: [context.sourceTaskId], withOutput: true }),
+      },
       on: {
         'coordination.task_settled': { target: 'deciding', actions: 'decide' },
         'route.cancel': {
           target: 'failed',
           actions: [
-            assign({ outcome: ({ context, event }) => ({ status: 'failed' as const, reason: `route ${context.id} was cancelled: ${event.reason}` }) }),
-            { type: 'unwatchTasks', params: ({ context }) => ({ coordinatorId: context.id, taskIds: [context.sourceTaskId] }) },
+            assign({
+              outcome: ({ context, event }) => ({
+                status: 'failed' as const,
+                reason: `route ${context.id} was cancelled: ${event.reason}`,
+              }),
+            }),
+            {
+              type: 'unwatchTasks',
+              params: ({ context }) => ({ coordinatorId: context.id, taskIds: [context.sourceTaskId] }),
+            },
           ],
         },
       },
@@ -150,7 +167,11 @@ export const routeMachine = setup({
       entry: [
         {
           type: 'emit',
-          params: ({ context }) => ({ type: 'coordination.route.failed', ticketId: context.ticketId, data: { id: context.id, reason: context.outcome?.reason ?? null } }),
+          params: ({ context }) => ({
+            type: 'coordination.route.failed',
+            ticketId: context.ticketId,
+            data: { id: context.id, reason: context.outcome?.reason ?? null },
+          }),
         },
         'coordinatorSettled',
       ],

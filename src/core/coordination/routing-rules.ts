@@ -5,7 +5,18 @@ import { canonicalJson, jsonEqual, readPath } from '../canonical-json.js';
  * route coordinator (branching after a task) and directly through `runtime.coordination.decide`.
  */
 
-export const ROUTING_OPERATORS = ['==', '!=', '>', '<', '>=', '<=', 'in', 'not_in', 'contains', 'not_contains'] as const;
+export const ROUTING_OPERATORS = [
+  '==',
+  '!=',
+  '>',
+  '<',
+  '>=',
+  '<=',
+  'in',
+  'not_in',
+  'contains',
+  'not_contains',
+] as const;
 /** A comparison a routing rule applies to the value at its path. */
 export type RoutingOperator = (typeof ROUTING_OPERATORS)[number];
 
@@ -95,7 +106,15 @@ export function testRule(rule: RoutingRule, state: Record<string, unknown>): Ver
     case '<=': {
       const d = order(actual, expected);
       result =
-        d === null ? null : rule.operator === '>' ? d > 0 : rule.operator === '<' ? d < 0 : rule.operator === '>=' ? d >= 0 : d <= 0;
+        d === null
+          ? null
+          : rule.operator === '>'
+            ? d > 0
+            : rule.operator === '<'
+              ? d < 0
+              : rule.operator === '>='
+                ? d >= 0
+                : d <= 0;
       break;
     }
     case 'in':
@@ -112,8 +131,12 @@ export function testRule(rule: RoutingRule, state: Record<string, unknown>): Ver
       break;
     }
   }
-  if (result === null) return { matched: false, why: `${shown} cannot be compared with ${rule.operator} ${canonicalJson(expected)}` };
-  return { matched: result, why: `${shown} ${result ? 'satisfies' : 'does not satisfy'} ${rule.operator} ${canonicalJson(expected)}` };
+  if (result === null)
+    return { matched: false, why: `${shown} cannot be compared with ${rule.operator} ${canonicalJson(expected)}` };
+  return {
+    matched: result,
+    why: `${shown} ${result ? 'satisfies' : 'does not satisfy'} ${rule.operator} ${canonicalJson(expected)}`,
+  };
 }
 
 /**
@@ -126,7 +149,11 @@ export function testRule(rule: RoutingRule, state: Record<string, unknown>): Ver
  * // { decision: 'retry', target: 'retry', ruleId: 'rule 0', confidence: 1, reasoning: 'rule 0 matched: error_count = 1 satisfies > 0' }
  * ```
  */
-export function route(rules: readonly RoutingRule[], state: Record<string, unknown>, options: RouteOptions = {}): RoutingDecision {
+export function route(
+  rules: readonly RoutingRule[],
+  state: Record<string, unknown>,
+  options: RouteOptions = {},
+): RoutingDecision {
   const ranked = rules
     .map((rule, index) => ({ rule, index, id: rule.id ?? `rule ${index}` }))
     .sort((a, b) => (b.rule.priority ?? 0) - (a.rule.priority ?? 0) || a.index - b.index);
@@ -150,6 +177,9 @@ export function route(rules: readonly RoutingRule[], state: Record<string, unkno
     target: fallback,
     ruleId: null,
     confidence: options.fallbackConfidence ?? 0.5,
-    reasoning: passed.length === 0 ? `no rules; default ${fallback}` : `no rule matched (${passed.join('; ')}); default ${fallback}`,
+    reasoning:
+      passed.length === 0
+        ? `no rules; default ${fallback}`
+        : `no rule matched (${passed.join('; ')}); default ${fallback}`,
   };
 }

@@ -1,7 +1,15 @@
 import { assign, enqueueActions, setup } from 'xstate';
 import { EFFECT_ACTIONS, type Stamped } from '../machines/effects.js';
 import { COORDINATION_EFFECT_ACTIONS } from './coordinator-effects.js';
-import { markOf, MARK, setMark, statusOfMark, type ActorSpawn, type ResolvedTemplate, type TaskSettledEvent } from './coordination-types.js';
+import {
+  markOf,
+  MARK,
+  setMark,
+  statusOfMark,
+  type ActorSpawn,
+  type ResolvedTemplate,
+  type TaskSettledEvent,
+} from './coordination-types.js';
 import { spawnsFor } from './task-templates.js';
 
 /**
@@ -55,7 +63,11 @@ export function nextToCompensate(c: Pick<SagaContext, 'steps' | 'marks'>, before
 
 const emitSaga = (type: string, data: (c: SagaContext) => Record<string, unknown>) => ({
   type: 'emit' as const,
-  params: ({ context }: { context: SagaContext }) => ({ type, ticketId: context.ticketId, data: { id: context.id, ...data(context) } }),
+  params: ({ context }: { context: SagaContext }) => ({
+    type,
+    ticketId: context.ticketId,
+    data: { id: context.id, ...data(context) },
+  }),
 });
 
 const stepCount = (c: SagaContext) => c.steps.length;
@@ -92,17 +104,29 @@ export const sagaMachine = setup({
           }),
         },
       });
-      enqueue({ type: 'watchTasks', params: { coordinatorId: context.id, taskIds: [id], indexes: [stepCount(context) + step], withOutput: false } });
-      enqueue({ type: 'emit', params: { type: 'coordination.saga.compensating', ticketId: context.ticketId, data: { id: context.id, step: plan.taskId, compensation: id } } });
+      enqueue({
+        type: 'watchTasks',
+        params: { coordinatorId: context.id, taskIds: [id], indexes: [stepCount(context) + step], withOutput: false },
+      });
+      enqueue({
+        type: 'emit',
+        params: {
+          type: 'coordination.saga.compensating',
+          ticketId: context.ticketId,
+          data: { id: context.id, step: plan.taskId, compensation: id },
+        },
+      });
     }),
   },
   guards: {
     isStep: ({ context, event }) => event.index < stepCount(context) && context.marks[event.index] === MARK.open,
     stepSucceeded: ({ context, event }) =>
       event.index < stepCount(context) && context.marks[event.index] === MARK.open && event.status === 'succeeded',
-    hasNextCompensation: ({ context }) => nextToCompensate(context, context.compensating ?? context.failedStep ?? 0) !== null,
+    hasNextCompensation: ({ context }) =>
+      nextToCompensate(context, context.compensating ?? context.failedStep ?? 0) !== null,
     allSucceeded: ({ context }) => context.marks.split('').every((m) => m === MARK.succeeded),
-    isCurrentCompensation: ({ context, event }) => context.compensating !== null && event.index === stepCount(context) + context.compensating,
+    isCurrentCompensation: ({ context, event }) =>
+      context.compensating !== null && event.index === stepCount(context) + context.compensating,
     anyCompensationFailed: ({ context }) => context.compensationFailures.length > 0,
   },
 }).createMachine({
@@ -121,8 +145,18 @@ export const sagaMachine = setup({
   }),
   entry: [
     emitSaga('coordination.saga.created', (c) => ({ steps: c.steps.map((s) => s.taskId) })),
-    { type: 'spawnActors', params: ({ event }) => ({ actors: (event as unknown as { input: SagaInput }).input.spawns }) },
-    { type: 'watchTasks', params: ({ context }) => ({ coordinatorId: context.id, taskIds: context.steps.map((s) => s.taskId), withOutput: false }) },
+    {
+      type: 'spawnActors',
+      params: ({ event }) => ({ actors: (event as unknown as { input: SagaInput }).input.spawns }),
+    },
+    {
+      type: 'watchTasks',
+      params: ({ context }) => ({
+        coordinatorId: context.id,
+        taskIds: context.steps.map((s) => s.taskId),
+        withOutput: false,
+      }),
+    },
   ],
   initial: 'running',
   states: {
@@ -130,7 +164,10 @@ export const sagaMachine = setup({
       always: { guard: 'allSucceeded', target: 'completed' },
       on: {
         'coordination.task_settled': [
-          { guard: 'stepSucceeded', actions: assign({ marks: ({ context, event }) => setMark(context.marks, event.index, MARK.succeeded) }) },
+          {
+            guard: 'stepSucceeded',
+            actions: assign({ marks: ({ context, event }) => setMark(context.marks, event.index, MARK.succeeded) }),
+          },
           {
             guard: 'isStep',
             target: 'compensating',
@@ -157,7 +194,10 @@ export const sagaMachine = setup({
       initial: 'next',
       states: {
         next: {
-          always: [{ guard: 'hasNextCompensation', target: 'running', actions: 'startCompensation' }, { target: '#saga.finishing' }],
+          always: [
+            { guard: 'hasNextCompensation', target: 'running', actions: 'startCompensation' },
+            { target: '#saga.finishing' },
+          ],
         },
         running: {
           on: {
@@ -168,7 +208,9 @@ export const sagaMachine = setup({
                 const stepTask = (context.steps[context.compensating ?? 0] as SagaStep).taskId;
                 return event.status === 'succeeded'
                   ? { compensated: [...context.compensated, stepTask] }
-                  : { compensationFailures: [...context.compensationFailures, `${event.taskId} ended ${event.status}`] };
+                  : {
+                      compensationFailures: [...context.compensationFailures, `${event.taskId} ended ${event.status}`],
+                    };
               }),
             },
           },
@@ -180,14 +222,23 @@ export const sagaMachine = setup({
         {
           guard: 'anyCompensationFailed',
           target: 'compensation_failed',
-          actions: assign({ outcome: ({ context }) => ({ status: 'compensation_failed' as const, reason: context.compensationFailures.join('; ') }) }),
+          actions: assign({
+            outcome: ({ context }) => ({
+              status: 'compensation_failed' as const,
+              reason: context.compensationFailures.join('; '),
+            }),
+          }),
         },
         { target: 'compensated', actions: assign({ outcome: { status: 'compensated', reason: null } }) },
       ],
     },
     completed: {
       tags: ['settled'],
-      entry: [assign({ outcome: { status: 'completed', reason: null } }), emitSaga('coordination.saga.completed', (c) => ({ steps: c.steps.length })), 'coordinatorSettled'],
+      entry: [
+        assign({ outcome: { status: 'completed', reason: null } }),
+        emitSaga('coordination.saga.completed', (c) => ({ steps: c.steps.length })),
+        'coordinatorSettled',
+      ],
     },
     compensated: {
       tags: ['settled'],
@@ -195,7 +246,13 @@ export const sagaMachine = setup({
     },
     compensation_failed: {
       tags: ['settled'],
-      entry: [emitSaga('coordination.saga.compensation_failed', (c) => ({ compensated: c.compensated, reason: c.outcome?.reason ?? null })), 'coordinatorSettled'],
+      entry: [
+        emitSaga('coordination.saga.compensation_failed', (c) => ({
+          compensated: c.compensated,
+          reason: c.outcome?.reason ?? null,
+        })),
+        'coordinatorSettled',
+      ],
     },
   },
 });

@@ -37,7 +37,9 @@ export type SplitEvent =
 type Expansion = { children: string[]; spawns: ActorSpawn[] } | { error: string };
 
 /** Children of fixed targets: created at once, each waiting for the source. */
-export function expandTargets(c: Pick<SplitContext, 'id' | 'ticketId' | 'sourceTaskId' | 'plan' | 'sourceSucceeded'>): Expansion {
+export function expandTargets(
+  c: Pick<SplitContext, 'id' | 'ticketId' | 'sourceTaskId' | 'plan' | 'sourceSucceeded'>,
+): Expansion {
   const targets = c.plan.targets ?? [];
   const children: string[] = [];
   const spawns: ActorSpawn[] = [];
@@ -51,17 +53,24 @@ export function expandTargets(c: Pick<SplitContext, 'id' | 'ticketId' | 'sourceT
 }
 
 /** Children of a `map` plan: one per item of the list at `path` in the source's result. */
-export function expandMap(c: Pick<SplitContext, 'id' | 'ticketId' | 'sourceTaskId' | 'plan'>, result: unknown): Expansion {
+export function expandMap(
+  c: Pick<SplitContext, 'id' | 'ticketId' | 'sourceTaskId' | 'plan'>,
+  result: unknown,
+): Expansion {
   const map = c.plan.map;
   if (!map) return { error: `split ${c.id} has no map` };
   const where = map.path === '' ? 'the result' : `"${map.path}" in the result`;
   const read = readPath(result, map.path);
   if (!read.found) return { error: `split ${c.id}: ${where} of ${c.sourceTaskId} is missing` };
   if (!Array.isArray(read.value)) {
-    return { error: `split ${c.id}: ${where} of ${c.sourceTaskId} is not a list (${canonicalJson(read.value).slice(0, 80)})` };
+    return {
+      error: `split ${c.id}: ${where} of ${c.sourceTaskId} is not a list (${canonicalJson(read.value).slice(0, 80)})`,
+    };
   }
   if (read.value.length > map.maxItems) {
-    return { error: `split ${c.id}: ${where} of ${c.sourceTaskId} has ${read.value.length} items, over the limit of ${map.maxItems}` };
+    return {
+      error: `split ${c.id}: ${where} of ${c.sourceTaskId} has ${read.value.length} items, over the limit of ${map.maxItems}`,
+    };
   }
   const children: string[] = [];
   const spawns: ActorSpawn[] = [];
@@ -138,12 +147,14 @@ export const splitMachine = setup({
     /** Tells the phase the children will join that they are on their way. */
     holdPhase: enqueueActions(({ context, enqueue }) => {
       const phase = heldPhase(context);
-      if (phase !== null) enqueue({ type: 'tell', params: { to: phase, event: { type: 'phase.split_pending', splitId: context.id } } });
+      if (phase !== null)
+        enqueue({ type: 'tell', params: { to: phase, event: { type: 'phase.split_pending', splitId: context.id } } });
     }),
     /** Lets the phase go on: after the children were asked for (so it counts them first), or the split failed. */
     releasePhase: enqueueActions(({ context, enqueue }) => {
       const phase = heldPhase(context);
-      if (phase !== null) enqueue({ type: 'tell', params: { to: phase, event: { type: 'phase.split_settled', splitId: context.id } } });
+      if (phase !== null)
+        enqueue({ type: 'tell', params: { to: phase, event: { type: 'phase.split_settled', splitId: context.id } } });
     }),
   },
   guards: {
@@ -186,8 +197,16 @@ export const splitMachine = setup({
         'split.cancel': {
           target: 'failed',
           actions: [
-            assign({ outcome: ({ context, event }) => ({ status: 'failed' as const, reason: `split ${context.id} was cancelled: ${event.reason}` }) }),
-            { type: 'unwatchTasks', params: ({ context }) => ({ coordinatorId: context.id, taskIds: [context.sourceTaskId] }) },
+            assign({
+              outcome: ({ context, event }) => ({
+                status: 'failed' as const,
+                reason: `split ${context.id} was cancelled: ${event.reason}`,
+              }),
+            }),
+            {
+              type: 'unwatchTasks',
+              params: ({ context }) => ({ coordinatorId: context.id, taskIds: [context.sourceTaskId] }),
+            },
           ],
         },
       },
@@ -203,7 +222,10 @@ export const splitMachine = setup({
         'releasePhase',
         enqueueActions(({ context, enqueue }) => {
           for (const joinId of context.subscribers) {
-            enqueue({ type: 'tell', params: { to: joinId, event: { type: 'join.sources', sources: context.children } } });
+            enqueue({
+              type: 'tell',
+              params: { to: joinId, event: { type: 'join.sources', sources: context.children } },
+            });
           }
         }),
         'coordinatorSettled',
@@ -216,7 +238,13 @@ export const splitMachine = setup({
         'releasePhase',
         enqueueActions(({ context, enqueue }) => {
           for (const joinId of context.subscribers) {
-            enqueue({ type: 'tell', params: { to: joinId, event: { type: 'join.sources_failed', reason: context.outcome?.reason ?? `split ${context.id} failed` } } });
+            enqueue({
+              type: 'tell',
+              params: {
+                to: joinId,
+                event: { type: 'join.sources_failed', reason: context.outcome?.reason ?? `split ${context.id} failed` },
+              },
+            });
           }
         }),
         'coordinatorSettled',

@@ -1,7 +1,13 @@
 import { isPlainObject } from '../json-value.js';
 import { resolveKey } from '../controls/control-key.js';
 import type { TaskControls } from '../machines/task-types.js';
-import { COORDINATOR_KINDS, type ActorSpawn, type ResolvedTemplate, type SplitPlan, type TaskSpawn } from './coordination-types.js';
+import {
+  COORDINATOR_KINDS,
+  type ActorSpawn,
+  type ResolvedTemplate,
+  type SplitPlan,
+  type TaskSpawn,
+} from './coordination-types.js';
 
 /**
  * Turns resolved templates into the tasks (and nested splits) a coordinator asks the runtime to
@@ -49,7 +55,9 @@ export function bindTemplate(template: ResolvedTemplate, binding: Binding): Task
     retry: template.retry,
     timeouts: template.timeouts,
     role: template.role,
-    ...(template.controls ? { controls: boundControls(template.controls, binding.id, template, binding.ticketId, input) } : {}),
+    ...(template.controls
+      ? { controls: boundControls(template.controls, binding.id, template, binding.ticketId, input) }
+      : {}),
   };
 }
 
@@ -58,7 +66,13 @@ export function bindTemplate(template: ResolvedTemplate, binding: Binding): Task
  * key that names a missing field stays as written (a coordinator cannot refuse a task it must
  * create; all such tasks then share that one key).
  */
-function boundControls(controls: TaskControls, id: string, t: ResolvedTemplate, ticketId: string | null, input: unknown): TaskControls {
+function boundControls(
+  controls: TaskControls,
+  id: string,
+  t: ResolvedTemplate,
+  ticketId: string | null,
+  input: unknown,
+): TaskControls {
   if (!controls.concurrency) return controls;
   const fields = { id, type: t.type, ticketId, phase: t.phase, role: t.role, input };
   const key = resolveKey(controls.concurrency.key, fields) ?? controls.concurrency.key;
@@ -82,7 +96,9 @@ export interface SplitInput {
  */
 export function spawnsFor(template: ResolvedTemplate, binding: Binding): ActorSpawn[] {
   const task = bindTemplate(template, binding);
-  const out: ActorSpawn[] = [{ kind: 'task', id: task.id, input: task as unknown as Record<string, unknown>, ticketId: task.ticketId ?? null }];
+  const out: ActorSpawn[] = [
+    { kind: 'task', id: task.id, input: task as unknown as Record<string, unknown>, ticketId: task.ticketId ?? null },
+  ];
   if (template.split) {
     const input: Omit<SplitInput, 'now'> = {
       id: nestedSplitId(task.id),
@@ -91,10 +107,16 @@ export function spawnsFor(template: ResolvedTemplate, binding: Binding): ActorSp
       sourceSucceeded: false,
       plan: template.split,
     };
-    out.push({ kind: COORDINATOR_KINDS.split, id: input.id, input: input as unknown as Record<string, unknown>, ticketId: binding.ticketId });
+    out.push({
+      kind: COORDINATOR_KINDS.split,
+      id: input.id,
+      input: input as unknown as Record<string, unknown>,
+      ticketId: binding.ticketId,
+    });
   }
   return out;
 }
 
 /** The id of child `index` of a split (or branch) unless its template names one. */
-export const childId = (parentId: string, template: ResolvedTemplate, index: number): string => template.id ?? `${parentId}.${index}`;
+export const childId = (parentId: string, template: ResolvedTemplate, index: number): string =>
+  template.id ?? `${parentId}.${index}`;

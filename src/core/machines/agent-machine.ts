@@ -47,7 +47,6 @@ export interface AgentAvailability {
   transport: AgentTransportKind;
 }
 
-
 const emitAgent = (type: string, data: (c: AgentContext) => Record<string, unknown> = () => ({})) => ({
   type: 'emit' as const,
   params: ({ context }: { context: AgentContext }) => ({ type, agentId: context.id, data: data(context) }),

@@ -101,7 +101,6 @@ export interface PhaseSettledParams {
   reasons: string[];
 }
 
-
 const ZERO_COUNTS: PhaseCounts = { total: 0, open: 0, succeeded: 0, dead_lettered: 0, cancelled: 0, skipped: 0 };
 
 const failures = (c: PhaseContext) =>
@@ -198,11 +197,13 @@ export const phaseMachine = setup({
     }),
     // Only a split the phase waits for is taken off (one from an older snapshot never announced itself).
     splitSettled: assign({
-      pendingSplits: ({ context, event }) => (context.pendingSplits ?? []).filter((id) => event.type !== 'phase.split_settled' || id !== event.splitId),
+      pendingSplits: ({ context, event }) =>
+        (context.pendingSplits ?? []).filter((id) => event.type !== 'phase.split_settled' || id !== event.splitId),
     }),
   },
   guards: {
-    allSettled: ({ context }) => context.counts.total > 0 && context.counts.open === 0 && (context.pendingSplits ?? []).length === 0,
+    allSettled: ({ context }) =>
+      context.counts.total > 0 && context.counts.open === 0 && (context.pendingSplits ?? []).length === 0,
     criteriaHold: ({ context }) => failures(context).length === 0,
     criteriaHoldWithValidator: ({ context }) => context.gate.validator !== undefined && failures(context).length === 0,
     approved: ({ context, event }) => fromValidator(context, event) && event.approved,
@@ -263,7 +264,11 @@ export const phaseMachine = setup({
       always: [
         { guard: { type: 'criteriaHoldWithValidator' }, target: 'validating' },
         { guard: 'criteriaHold', target: 'passed' },
-        { guard: 'roundsLeft', target: 'reworking', actions: assign({ feedback: ({ context }) => context.reasons.join('; ') }) },
+        {
+          guard: 'roundsLeft',
+          target: 'reworking',
+          actions: assign({ feedback: ({ context }) => context.reasons.join('; ') }),
+        },
         { target: 'failed' },
       ],
     },
@@ -302,7 +307,11 @@ export const phaseMachine = setup({
             guard: 'approved',
             target: 'passed',
             actions: assign({
-              validator: ({ context, event }) => ({ taskId: context.validator?.taskId ?? null, approved: true, feedback: event.feedback }),
+              validator: ({ context, event }) => ({
+                taskId: context.validator?.taskId ?? null,
+                approved: true,
+                feedback: event.feedback,
+              }),
             }),
           },
           {
@@ -354,7 +363,14 @@ export const phaseMachine = setup({
                 reopened += n ?? 0;
               }
               counts.open += reopened;
-              return { counts, round: context.round + 1, artifacts: [], minQuality: null, validator: null, validations: 0 };
+              return {
+                counts,
+                round: context.round + 1,
+                artifacts: [],
+                minQuality: null,
+                validator: null,
+                validations: 0,
+              };
             }),
           },
         ],

@@ -5,7 +5,6 @@ import type { AttemptError, AttemptRecord, TaskContext, TaskEvent, TaskTimes } f
 export type FailureEvent = Extract<TaskEvent, { type: 'task.fail' | 'task.agent_lost' | 'timer' }>;
 type Args = { context: TaskContext; event: TaskEvent };
 
-
 /** The error an attempt ends with, for each way an attempt can fail. */
 export function attemptError(context: TaskContext, event: FailureEvent): AttemptError {
   if (event.type === 'task.fail') return event.error;
@@ -47,8 +46,16 @@ export function closeAttempt(attempts: AttemptRecord[], attempt: number, now: nu
  * An attempt record with some of its times (or its error) set. Built field by field in one order:
  * spreading records of several shapes (with or without a start time) was a slow path.
  */
-export function attemptWith(base: AttemptRecord, changes: Pick<AttemptRecord, 'startedAt' | 'endedAt' | 'error'>): AttemptRecord {
-  const record: AttemptRecord = { attempt: base.attempt, agentId: base.agentId, leaseId: base.leaseId, assignedAt: base.assignedAt };
+export function attemptWith(
+  base: AttemptRecord,
+  changes: Pick<AttemptRecord, 'startedAt' | 'endedAt' | 'error'>,
+): AttemptRecord {
+  const record: AttemptRecord = {
+    attempt: base.attempt,
+    agentId: base.agentId,
+    leaseId: base.leaseId,
+    assignedAt: base.assignedAt,
+  };
   const startedAt = changes.startedAt ?? base.startedAt;
   if (startedAt !== undefined) record.startedAt = startedAt;
   const endedAt = changes.endedAt ?? base.endedAt;

@@ -40,4 +40,3 @@ export interface RegisterWaitingParams {
   ticketId: string | null;
   phase: string | null;
 }
-

@@ -67,7 +67,10 @@ export const settleEffects = [
   {
     type: 'timers' as const,
     params: ({ context }: { context: TaskContext }) =>
-      timerChanges([], (['start', 'finish', 'heartbeat'] as const).filter((n) => context.spec.timeouts[n] !== undefined)),
+      timerChanges(
+        [],
+        (['start', 'finish', 'heartbeat'] as const).filter((n) => context.spec.timeouts[n] !== undefined),
+      ),
   },
   {
     type: 'settled' as const,
@@ -101,4 +104,3 @@ export const settleEffects = [
     },
   },
 ];
-

@@ -9,7 +9,18 @@ import type {
   RegisterWaitingParams,
   SettledParams,
 } from './task-effect-params.js';
-import { attemptError, attemptWith, attemptsInBudget, canRetry, closeAttempt, leaseMatches, timerDue, times, withLast, type FailureEvent } from './task-attempts.js';
+import {
+  attemptError,
+  attemptWith,
+  attemptsInBudget,
+  canRetry,
+  closeAttempt,
+  leaseMatches,
+  timerDue,
+  times,
+  withLast,
+  type FailureEvent,
+} from './task-attempts.js';
 import { agentCompletedEmit, assignedEmit, emitFor, failedEmit, offerAction, settleEffects } from './task-emits.js';
 
 export type {
@@ -20,7 +31,6 @@ export type {
   RegisterWaitingParams,
 } from './task-effect-params.js';
 export { attemptError } from './task-attempts.js';
-
 
 /**
  * The life of one task: waiting for its dependencies and its phase, queued, offered to an agent,
@@ -50,7 +60,10 @@ export const taskMachine = setup({
       return {
         attempt,
         lease: { id: event.leaseId, agentId: event.agentId, assignedAt: event.now },
-        attempts: [...context.attempts, { attempt, agentId: event.agentId, leaseId: event.leaseId, assignedAt: event.now }],
+        attempts: [
+          ...context.attempts,
+          { attempt, agentId: event.agentId, leaseId: event.leaseId, assignedAt: event.now },
+        ],
       };
     }),
 
@@ -148,7 +161,10 @@ export const taskMachine = setup({
   guards: {
     ready: ({ context }) => context.phaseOpen && context.pendingDeps.length === 0 && context.at.notBefore === null,
     notBeforeDue: ({ context, event }) =>
-      event.type === 'timer' && event.name === 'notBefore' && context.at.notBefore !== null && event.now >= context.at.notBefore,
+      event.type === 'timer' &&
+      event.name === 'notBefore' &&
+      context.at.notBefore !== null &&
+      event.now >= context.at.notBefore,
     depPolicyContinue: ({ context, event }) => depPolicy(context.spec.controls, event) === 'continue',
     depPolicyFail: ({ context, event }) => depPolicy(context.spec.controls, event) === 'fail',
     leaseMatches,
@@ -168,7 +184,10 @@ export const taskMachine = setup({
     heartbeatDue: (args) => timerDue('heartbeat', args),
     heartbeatTimer: ({ event }) => event.type === 'timer' && event.name === 'heartbeat',
     retryDue: ({ context, event }) =>
-      event.type === 'timer' && event.name === 'retry' && context.at.retryAt !== null && event.now >= context.at.retryAt,
+      event.type === 'timer' &&
+      event.name === 'retry' &&
+      context.at.retryAt !== null &&
+      event.now >= context.at.retryAt,
   },
 }).createMachine({
   id: 'task',
@@ -327,7 +346,10 @@ export const taskMachine = setup({
           type: 'timers',
           params: ({ context }) => {
             const start = context.spec.timeouts.start;
-            return timerChanges(start !== undefined ? [{ name: 'start', at: (context.at.queuedAt ?? 0) + start }] : [], []);
+            return timerChanges(
+              start !== undefined ? [{ name: 'start', at: (context.at.queuedAt ?? 0) + start }] : [],
+              [],
+            );
           },
         },
         emitFor('task.queued', (c) => ({ attempt: c.attempt + 1, priority: c.spec.priority })),
@@ -406,7 +428,9 @@ export const taskMachine = setup({
               const last = context.attempts[context.attempts.length - 1];
               return {
                 at: times(context, { startedAt: event.now, lastBeatAt: event.now }),
-                attempts: last ? withLast(context.attempts, attemptWith(last, { startedAt: event.now })) : context.attempts,
+                attempts: last
+                  ? withLast(context.attempts, attemptWith(last, { startedAt: event.now }))
+                  : context.attempts,
               };
             }),
             {
@@ -507,7 +531,10 @@ export const taskMachine = setup({
         assign({ lease: null }),
       ],
       // However the wait ends (retry, cancel, skip), no retry is due any more.
-      exit: [{ type: 'clearTimer', params: { name: 'retry' } }, assign({ at: ({ context }) => times(context, { retryAt: null }) })],
+      exit: [
+        { type: 'clearTimer', params: { name: 'retry' } },
+        assign({ at: ({ context }) => times(context, { retryAt: null }) }),
+      ],
       on: {
         timer: {
           guard: 'retryDue',
@@ -534,7 +561,13 @@ export const taskMachine = setup({
             'redrive',
             emitFor('task.redriven', (c) => {
               const r = c.redrives[c.redrives.length - 1];
-              return { redrive: c.redrives.length, afterAttempt: r?.afterAttempt, inputChanged: r?.inputChanged, retryChanged: r?.retryChanged, reason: r?.reason };
+              return {
+                redrive: c.redrives.length,
+                afterAttempt: r?.afterAttempt,
+                inputChanged: r?.inputChanged,
+                retryChanged: r?.retryChanged,
+                reason: r?.reason,
+              };
             }),
           ],
         },
@@ -548,7 +581,10 @@ export const taskMachine = setup({
     discarded: {
       tags: ['settled'],
       entry: [
-        assign(({ context, event }) => ({ outcome: 'discarded' as const, at: times(context, { settledAt: event.now }) })),
+        assign(({ context, event }) => ({
+          outcome: 'discarded' as const,
+          at: times(context, { settledAt: event.now }),
+        })),
         emitFor('task.discarded', (c) => ({ reason: c.reason, attempts: c.attempt })),
       ],
     },

@@ -48,7 +48,6 @@ export type TicketEvent =
   | ({ type: 'ticket.set_shared'; key: string; value: unknown } & Stamped)
   | ({ type: 'ticket.cancel'; reason: string } & Stamped);
 
-
 const emitTicket = (type: string, data: (c: TicketContext) => Record<string, unknown> = () => ({})) => ({
   type: 'emit' as const,
   params: ({ context }: { context: TicketContext }) => ({ type, ticketId: context.id, data: data(context) }),
@@ -68,7 +67,9 @@ export const ticketMachine = setup({
     ...EFFECT_ACTIONS,
     recordOutput: assign({
       phaseOutputs: ({ context, event }) =>
-        event.type === 'ticket.phase_passed' ? { ...context.phaseOutputs, [event.phase]: event.output } : context.phaseOutputs,
+        event.type === 'ticket.phase_passed'
+          ? { ...context.phaseOutputs, [event.phase]: event.output }
+          : context.phaseOutputs,
     }),
     openPhase: hostEffect<{ ticketId: string; phase: string }>(),
     cancelWork: hostEffect<{ ticketId: string; reason: string }>(),
@@ -76,7 +77,9 @@ export const ticketMachine = setup({
   },
   guards: {
     lastPhaseAndCurrent: ({ context, event }) =>
-      context.index >= context.phases.length - 1 && 'phase' in event && context.phases[context.index]?.name === event.phase,
+      context.index >= context.phases.length - 1 &&
+      'phase' in event &&
+      context.phases[context.index]?.name === event.phase,
     currentPhase: ({ context, event }) => 'phase' in event && context.phases[context.index]?.name === event.phase,
   },
 }).createMachine({

@@ -1,5 +1,18 @@
-import { assign, type AnyMachineSnapshot, type AnyStateMachine, type AnyStateNode, type AnyTransitionDefinition, type StateValue } from 'xstate';
-import { MachineStepper, type RequestedEffect, type StepResult, type SteppedSnapshot, type Stepper } from './machine-stepper.js';
+import {
+  assign,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type AnyStateNode,
+  type AnyTransitionDefinition,
+  type StateValue,
+} from 'xstate';
+import {
+  MachineStepper,
+  type RequestedEffect,
+  type StepResult,
+  type SteppedSnapshot,
+  type Stepper,
+} from './machine-stepper.js';
 
 /*
  * Why this file exists: xstate's `machine.transition` is general (parallel regions, history,
@@ -56,7 +69,11 @@ export class CompiledSnapshot implements SteppedSnapshot {
 
 /** A snapshot xstate left in error (a step handed over to it); the compiled steps never make one. */
 class FailedSnapshot extends CompiledSnapshot {
-  constructor(leaf: CompiledNode, context: unknown, readonly error: unknown) {
+  constructor(
+    leaf: CompiledNode,
+    context: unknown,
+    readonly error: unknown,
+  ) {
     super(leaf, context, 'error');
   }
 }
@@ -83,7 +100,18 @@ interface Run {
 }
 
 function newRun(context: unknown, event: { type: string }, leaf: CompiledNode): Run {
-  return { context, event, leaf, status: 'active', changed: false, owned: false, assigns: 0, effects: [], internal: [], args: null };
+  return {
+    context,
+    event,
+    leaf,
+    status: 'active',
+    changed: false,
+    owned: false,
+    assigns: 0,
+    effects: [],
+    internal: [],
+    args: null,
+  };
 }
 
 /**
@@ -100,7 +128,12 @@ type CompiledAction = (run: Run) => void;
 const NO_ACTIONS: readonly ActionLike[] = [];
 type ActionLike = string | { type: string; params?: unknown } | ((...args: never[]) => unknown);
 type GuardLike = string | { type: string; params?: unknown } | ((...args: never[]) => unknown);
-type Builtin = ((...args: never[]) => unknown) & { type: string; assignment?: unknown; collect?: unknown; resolve?: unknown };
+type Builtin = ((...args: never[]) => unknown) & {
+  type: string;
+  assignment?: unknown;
+  collect?: unknown;
+  resolve?: unknown;
+};
 
 /**
  * Why `machine` cannot be compiled, or `undefined` when it can. Every state node is read: its
@@ -156,7 +189,10 @@ const SUPPORTED_BUILTINS: ReadonlySet<string> = new Set(['xstate.assign', 'xstat
 
 /** The type of `action` when it is a built-in this stepper does not carry out (raise, sendTo, log, ...). */
 function unsupportedBuiltin(machine: AnyStateMachine, action: ActionLike): string | undefined {
-  const resolved = typeof action === 'function' ? action : machine.implementations.actions[typeof action === 'string' ? action : action.type];
+  const resolved =
+    typeof action === 'function'
+      ? action
+      : machine.implementations.actions[typeof action === 'string' ? action : action.type];
   // A named action without implementation, or with a plain function, is an effect.
   if (typeof resolved !== 'function' || !('resolve' in resolved)) return undefined;
   const type = (resolved as Builtin).type;
@@ -164,7 +200,10 @@ function unsupportedBuiltin(machine: AnyStateMachine, action: ActionLike): strin
 }
 
 function isBuiltinGuard(machine: AnyStateMachine, guard: GuardLike): boolean {
-  const resolved = typeof guard === 'function' ? guard : machine.implementations.guards[typeof guard === 'string' ? guard : guard.type];
+  const resolved =
+    typeof guard === 'function'
+      ? guard
+      : machine.implementations.guards[typeof guard === 'string' ? guard : guard.type];
   return typeof resolved !== 'function' || 'check' in resolved;
 }
 
@@ -179,7 +218,15 @@ class OutsideSubset extends Error {}
  * The methods of xstate's `enqueue` (beside `enqueue(action)` and `enqueue.assign`) whose actions
  * this stepper leaves to xstate. @internal Exported for test/stepper-xstate-contract.test.ts.
  */
-export const ENQUEUE_HANDED_OVER = ['cancel', 'raise', 'sendTo', 'sendParent', 'spawnChild', 'stopChild', 'emit'] as const;
+export const ENQUEUE_HANDED_OVER = [
+  'cancel',
+  'raise',
+  'sendTo',
+  'sendParent',
+  'spawnChild',
+  'stopChild',
+  'emit',
+] as const;
 
 const noSpawn = (): never => {
   throw new OutsideSubset('spawning children');
@@ -234,7 +281,8 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
   private initialPlan(): Plan {
     if (this.startPlan === undefined) {
       const enter: Array<{ node: CompiledNode; defaultEntry: boolean }> = [];
-      for (let n: CompiledNode | undefined = this.rootNode; n; n = this.initialChild(n)) enter.push({ node: n, defaultEntry: true });
+      for (let n: CompiledNode | undefined = this.rootNode; n; n = this.initialChild(n))
+        enter.push({ node: n, defaultEntry: true });
       this.startPlan = { exit: [], enter, leaf: enter[enter.length - 1]!.node };
     }
     return this.startPlan;
@@ -406,9 +454,7 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
     const impl = this.machine.implementations.actions[type] as Builtin | undefined;
     const source = typeof action === 'string' || !('params' in action) ? undefined : action.params;
     const params: (run: Run) => unknown =
-      typeof source === 'function'
-        ? (run) => (source as (a: unknown) => unknown)(argsOf(run))
-        : () => source;
+      typeof source === 'function' ? (run) => (source as (a: unknown) => unknown)(argsOf(run)) : () => source;
     if (impl !== undefined && 'resolve' in impl) return (run) => this.builtin(impl, params(run), run);
     return (run) => void run.effects.push({ type, params: (params(run) ?? {}) as Record<string, unknown> });
   }
@@ -478,9 +524,12 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
     } catch (error) {
       if (node === undefined) throw error;
       const name = typeof guard === 'string' ? `'${guard}' ` : typeof guard === 'object' ? `'${guard.type}' ` : '';
-      throw new Error(`Unable to evaluate guard ${name}in transition for event '${run.event.type}' in state node '${node.sn.id}':\n${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new Error(
+        `Unable to evaluate guard ${name}in transition for event '${run.event.type}' in state node '${node.sn.id}':\n${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
 
@@ -541,10 +590,12 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
     const source = this.node(transition.source);
     const target = this.node(targetSn);
     const reenter = transition.reenter === true;
-    const isDescendant = (n: CompiledNode, of: CompiledNode | undefined): boolean => of !== undefined && n !== of && n.chain.includes(of);
+    const isDescendant = (n: CompiledNode, of: CompiledNode | undefined): boolean =>
+      of !== undefined && n !== of && n.chain.includes(of);
     let domain: CompiledNode | undefined;
     if (!reenter && (target === source || isDescendant(target, source))) domain = source;
-    else domain = target.chain.slice(1).find((anc) => isDescendant(source, anc)) ?? (reenter ? undefined : this.rootNode);
+    else
+      domain = target.chain.slice(1).find((anc) => isDescendant(source, anc)) ?? (reenter ? undefined : this.rootNode);
 
     const exit = leaf.chain.filter((n) => isDescendant(n, domain) || (reenter && n === domain && source === domain));
     const enter = new Map<CompiledNode, boolean>();
@@ -555,7 +606,9 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
       if (anc === domain) break;
       if ((!reentrancyDomain || isDescendant(anc, reentrancyDomain)) && !enter.has(anc)) enter.set(anc, false);
     }
-    const entered = [...enter.entries()].map(([node, defaultEntry]) => ({ node, defaultEntry })).sort((a, b) => a.node.order - b.node.order);
+    const entered = [...enter.entries()]
+      .map(([node, defaultEntry]) => ({ node, defaultEntry }))
+      .sort((a, b) => a.node.order - b.node.order);
     const remaining = leaf.chain.filter((n) => !exit.includes(n));
     const config = [...remaining, ...entered.map((e) => e.node)];
     const nextLeaf = config.reduce((deepest, n) => (n.chain.length > deepest.chain.length ? n : deepest));

@@ -69,7 +69,11 @@ export class MachineStepper<M extends AnyStateMachine = AnyStateMachine> impleme
       // something left to do afterwards (a delayed raise, sendTo, log, ...) reach it too, and come
       // back under their xstate type, which the host refuses by name. An undelayed raise has
       // nothing left to do (xstate's executeRaise returns at once): it is no effect.
-      if (action.type === 'xstate.raise' && typeof (action.params as { delay?: unknown } | undefined)?.delay !== 'number') return;
+      if (
+        action.type === 'xstate.raise' &&
+        typeof (action.params as { delay?: unknown } | undefined)?.delay !== 'number'
+      )
+        return;
       this.collected.push({ type: action.type, params: (action.params ?? {}) as Record<string, unknown> });
     };
   }

@@ -38,14 +38,29 @@ export interface ApiPatternProblem {
 export async function apiErrorOf(response: Response): Promise<ApiError> {
   const text = await response.text().catch(() => '');
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown; path?: unknown; retryable?: unknown; problems?: unknown } };
+    const body = JSON.parse(text) as {
+      error?: { code?: unknown; message?: unknown; path?: unknown; retryable?: unknown; problems?: unknown };
+    };
     const e = body.error;
     if (e && typeof e.code === 'string') {
       const problems = Array.isArray(e.problems) ? (e.problems as ApiPatternProblem[]) : [];
-      return new ApiError(e.code, String(e.message ?? e.code), response.status, Array.isArray(e.path) ? (e.path as Array<string | number>) : [], e.retryable === true, problems);
+      return new ApiError(
+        e.code,
+        String(e.message ?? e.code),
+        response.status,
+        Array.isArray(e.path) ? (e.path as Array<string | number>) : [],
+        e.retryable === true,
+        problems,
+      );
     }
   } catch {
     // not our error body (a proxy in between, say): described below
   }
-  return new ApiError(response.status >= 500 ? 'E_INTERNAL' : 'E_INVALID_INPUT', `HTTP ${response.status}: ${text.slice(0, 200)}`, response.status, [], response.status >= 500);
+  return new ApiError(
+    response.status >= 500 ? 'E_INTERNAL' : 'E_INVALID_INPUT',
+    `HTTP ${response.status}: ${text.slice(0, 200)}`,
+    response.status,
+    [],
+    response.status >= 500,
+  );
 }

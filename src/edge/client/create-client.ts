@@ -66,7 +66,10 @@ export function createClient(options: ClientOptions) {
   const headers = { Authorization: `Bearer ${options.token}` };
 
   async function request<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const init: RequestInit = { method, headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' } };
+    const init: RequestInit = {
+      method,
+      headers: body === undefined ? headers : { ...headers, 'Content-Type': 'application/json' },
+    };
     if (body !== undefined) init.body = JSON.stringify(body);
     const response = await doFetch(`${base}${path}`, init);
     if (!response.ok) throw await apiErrorOf(response);
@@ -132,13 +135,18 @@ export function createClient(options: ClientOptions) {
   };
   const events = {
     /** Stored events after `after`, oldest first; `lastSeq` is the `after` of the next page. */
-    list: (query: EventQuery = {}) => get<{ events: TroupeEvent[]; lastSeq: number }>(`/v1/events${queryString(query)}`),
+    list: (query: EventQuery = {}) =>
+      get<{ events: TroupeEvent[]; lastSeq: number }>(`/v1/events${queryString(query)}`),
     stream,
     open: openStream,
   };
 
   /** Which kind of entity an id names (a task, a ticket, or a pattern run), read as it is now. */
-  async function find(id: string): Promise<{ kind: 'task'; view: TaskView } | { kind: 'ticket'; view: TicketView } | { kind: 'run'; view: PatternRunView }> {
+  async function find(
+    id: string,
+  ): Promise<
+    { kind: 'task'; view: TaskView } | { kind: 'ticket'; view: TicketView } | { kind: 'run'; view: PatternRunView }
+  > {
     const attempts = [
       () => tasks.get(id).then((view) => ({ kind: 'task' as const, view })),
       () => tickets.get(id).then((view) => ({ kind: 'ticket' as const, view })),
@@ -154,7 +162,11 @@ export function createClient(options: ClientOptions) {
     throw new ApiError('E_NOT_FOUND', `no task, ticket or pattern run has id "${id}"`, 404, ['path', 'id']);
   }
 
-  const readers: Record<EntityKind, (id: string) => Promise<TaskView | TicketView | PatternRunView>> = { task: tasks.get, ticket: tickets.get, run: runs.get };
+  const readers: Record<EntityKind, (id: string) => Promise<TaskView | TicketView | PatternRunView>> = {
+    task: tasks.get,
+    ticket: tickets.get,
+    run: runs.get,
+  };
 
   return {
     tasks,
@@ -170,7 +182,13 @@ export function createClient(options: ClientOptions) {
      */
     async wait(id: string, waitOptions: WaitOptions = {}): Promise<TaskView | TicketView | PatternRunView> {
       const found = await find(id);
-      return followUntilSettled(found.kind, id, found.view, { read: readers[found.kind], open: openStream }, waitOptions);
+      return followUntilSettled(
+        found.kind,
+        id,
+        found.view,
+        { read: readers[found.kind], open: openStream },
+        waitOptions,
+      );
     },
     /** `GET /healthz` and `/readyz`: true when 200. */
     health: async () => (await doFetch(`${base}/healthz`)).ok,

@@ -11,7 +11,17 @@
  * ```
  */
 export { createClient } from './create-client.js';
-export type { ClientOptions, EventStreamQuery, Page, TroupeClient, TaskView, TicketView, AgentView, PatternRunView, TroupeEvent } from './create-client.js';
+export type {
+  ClientOptions,
+  EventStreamQuery,
+  Page,
+  TroupeClient,
+  TaskView,
+  TicketView,
+  AgentView,
+  PatternRunView,
+  TroupeEvent,
+} from './create-client.js';
 export { ApiError } from './api-error.js';
 export type { ApiPatternProblem } from './api-error.js';
 export { isSettled } from './wait.js';

@@ -70,7 +70,11 @@ export async function followUntilSettled<V extends { status: string }>(
     options.signal?.addEventListener('abort', abort, { once: true });
     try {
       // Open (the server has subscribed) before reading: nothing can settle unseen in between.
-      const events = await io.open({ ...filterOf(kind, id), ...(after !== undefined ? { after } : {}), signal: controller.signal });
+      const events = await io.open({
+        ...filterOf(kind, id),
+        ...(after !== undefined ? { after } : {}),
+        signal: controller.signal,
+      });
       const view = await io.read(id);
       if (isSettled(kind, view)) return view;
       for await (const event of events) {

@@ -76,7 +76,8 @@ export function changedPaths(before: TroupeConfig, after: TroupeConfig): string[
     }
     const keys = new Set([...Object.keys(a as object), ...Object.keys(b)]);
     for (const key of keys) {
-      if (JSON.stringify((a as Record<string, unknown>)[key]) !== JSON.stringify((b as Record<string, unknown>)[key])) changed.push(`${section}.${key}`);
+      if (JSON.stringify((a as Record<string, unknown>)[key]) !== JSON.stringify((b as Record<string, unknown>)[key]))
+        changed.push(`${section}.${key}`);
     }
   }
   return changed;

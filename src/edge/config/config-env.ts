@@ -41,7 +41,9 @@ function envValue(text: string): unknown {
 }
 
 /** What the environment sets: one entry per variable present, shallow paths first (deeper ones refine them). */
-export function readConfigEnv(env: NodeJS.ProcessEnv): Array<{ name: string; path: readonly string[]; value: unknown }> {
+export function readConfigEnv(
+  env: NodeJS.ProcessEnv,
+): Array<{ name: string; path: readonly string[]; value: unknown }> {
   const found: Array<{ name: string; path: readonly string[]; value: unknown }> = [];
   for (const path of configEnvPaths().sort((a, b) => a.length - b.length)) {
     const name = envNameOf(path);

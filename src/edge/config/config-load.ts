@@ -43,14 +43,29 @@ export function loadConfig(options: LoadConfigOptions = {}): ConfigResult {
     try {
       text = readFileSync(options.file, 'utf8');
     } catch (error) {
-      return { ok: false, problems: [{ where: options.file, path: '', message: `cannot read the file: ${(error as Error).message}` }] };
+      return {
+        ok: false,
+        problems: [{ where: options.file, path: '', message: `cannot read the file: ${(error as Error).message}` }],
+      };
     }
     source = parsePatternSource(text, options.file);
-    for (const p of source.problems) problems.push({ where: `${p.file}:${p.line}:${p.column}`, path: p.path, message: p.message });
+    for (const p of source.problems)
+      problems.push({ where: `${p.file}:${p.line}:${p.column}`, path: p.path, message: p.message });
     if (problems.length > 0) return { ok: false, problems };
     if (source.data === undefined || source.data === null) data = {};
-    else if (typeof source.data === 'object' && !Array.isArray(source.data)) data = structuredClone(source.data) as Record<string, unknown>;
-    else return { ok: false, problems: [{ where: `${options.file}:1:1`, path: '', message: 'the configuration must be a mapping of sections (server, store, tokens, limits, retention, log)' }] };
+    else if (typeof source.data === 'object' && !Array.isArray(source.data))
+      data = structuredClone(source.data) as Record<string, unknown>;
+    else
+      return {
+        ok: false,
+        problems: [
+          {
+            where: `${options.file}:1:1`,
+            path: '',
+            message: 'the configuration must be a mapping of sections (server, store, tokens, limits, retention, log)',
+          },
+        ],
+      };
   }
   // Who set each path last: reported instead of the file when the value came from elsewhere.
   const setBy: Array<{ name: string; path: readonly string[] }> = [];
@@ -77,14 +92,20 @@ function problemsOf(
     const covering = latest.find((s) => s.path.every((segment, i) => String(at[i]) === segment));
     if (covering !== undefined) return covering.name;
     // A value set inside the failing node (a union or a section reports the problem above it).
-    const inside = latest.filter((s) => s.path.length > at.length && at.every((segment, i) => String(segment) === s.path[i]));
+    const inside = latest.filter(
+      (s) => s.path.length > at.length && at.every((segment, i) => String(segment) === s.path[i]),
+    );
     if (inside.length > 0) return inside.map((s) => s.name).join(', ');
     if (source === undefined) return file ?? '(defaults)';
     const at2 = locate(source, at, which);
     return `${at2.file}:${at2.line}:${at2.column}`;
   };
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => ({ where: where([...path, key], 'key'), path: formatPath([...path, key]), message: 'not an option this Troupe knows' }));
+    return issue.keys.map((key) => ({
+      where: where([...path, key], 'key'),
+      path: formatPath([...path, key]),
+      message: 'not an option this Troupe knows',
+    }));
   }
   return [{ where: where(path, 'value'), path: formatPath(path), message: issue.message }];
 }

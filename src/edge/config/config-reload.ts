@@ -20,7 +20,10 @@ export interface ReloadTargets {
 }
 
 const isLive = (path: string) =>
-  path === 'tokens' || path === 'log.level' || path.startsWith('retention.') || (path.startsWith('limits.') && !RESTART_ONLY_LIMITS.some((l) => path === `limits.${l}`));
+  path === 'tokens' ||
+  path === 'log.level' ||
+  path.startsWith('retention.') ||
+  (path.startsWith('limits.') && !RESTART_ONLY_LIMITS.some((l) => path === `limits.${l}`));
 
 /**
  * Reloads the configuration (on SIGHUP): read and checked whole; when anything is wrong nothing
@@ -46,7 +49,10 @@ export class ConfigReloader {
     const logger = this.targets.runtime.logger;
     const result = this.load();
     if (!result.ok) {
-      logger.error({ problems: result.problems.map(formatConfigProblem) }, 'configuration reload refused: nothing changed');
+      logger.error(
+        { problems: result.problems.map(formatConfigProblem) },
+        'configuration reload refused: nothing changed',
+      );
       await this.audit('config.refused', { problems: result.problems.map(formatConfigProblem) });
       return { ok: false, problems: result.problems };
     }
@@ -67,10 +73,14 @@ export class ConfigReloader {
       return { ok: false, problems };
     }
     if (applied.some((p) => p.startsWith('retention.'))) this.targets.runtime.retention.update(retention);
-    if (this.targets.server !== undefined && applied.some((p) => p === 'tokens' || p.startsWith('limits.'))) this.targets.server.reload(server);
+    if (this.targets.server !== undefined && applied.some((p) => p === 'tokens' || p.startsWith('limits.')))
+      this.targets.server.reload(server);
     if (applied.includes('log.level')) for (const l of this.targets.loggers) l.level = next.log.level;
     this.current = next;
-    logger.info({ changed, applied, restartNeeded }, changed.length === 0 ? 'configuration reloaded: no changes' : 'configuration reloaded');
+    logger.info(
+      { changed, applied, restartNeeded },
+      changed.length === 0 ? 'configuration reloaded: no changes' : 'configuration reloaded',
+    );
     await this.audit('config.reloaded', { changed, applied, restartNeeded });
     return { ok: true, changed, applied, restartNeeded };
   }

@@ -35,7 +35,9 @@ export const configSchema = z
     tokens: z
       .array(
         z.strictObject({
-          name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a token name is 1-64 letters, digits, dots, dashes or underscores'),
+          name: z
+            .string()
+            .regex(/^[A-Za-z0-9._-]{1,64}$/, 'a token name is 1-64 letters, digits, dots, dashes or underscores'),
           token: tokenSecretSchema,
           /** `agent` runs tasks, `observer` watches, `client` submits and manages work (HTTP API). */
           role: z.enum(['agent', 'observer', 'client']),
@@ -52,20 +54,46 @@ export const configSchema = z
         /** How often observer connections are pinged; one that missed the previous pong is dropped. */
         observerPingInterval: durationSchema.default(30_000),
         rateLimit: z
-          .union([z.literal(false), z.strictObject({ messagesPerSecond: z.number().positive().default(5_000), burst: z.number().min(1).default(10_000) })])
+          .union([
+            z.literal(false),
+            z.strictObject({
+              messagesPerSecond: z.number().positive().default(5_000),
+              burst: z.number().min(1).default(10_000),
+            }),
+          ])
           .prefault({}),
-        maxViolations: z.strictObject({ count: z.int().min(1).default(20), window: durationSchema.default(60_000) }).prefault({}),
-        maxBufferedBytes: z.int().min(1_024).default(8 * 1024 * 1024),
+        maxViolations: z
+          .strictObject({ count: z.int().min(1).default(20), window: durationSchema.default(60_000) })
+          .prefault({}),
+        maxBufferedBytes: z
+          .int()
+          .min(1_024)
+          .default(8 * 1024 * 1024),
         grace: durationSchema.default(25_000),
         helloTimeout: durationSchema.default(10_000),
-        maxFrameBytes: z.int().min(1_024).default(1024 * 1024),
+        maxFrameBytes: z
+          .int()
+          .min(1_024)
+          .default(1024 * 1024),
         maxSubscriptions: z.int().min(1).default(64),
-        maxPayloadBytes: z.int().min(1).default(1024 * 1024),
+        maxPayloadBytes: z
+          .int()
+          .min(1)
+          .default(1024 * 1024),
         /** Largest HTTP request body. */
-        maxBodyBytes: z.int().min(1_024).default(4 * 1024 * 1024),
+        maxBodyBytes: z
+          .int()
+          .min(1_024)
+          .default(4 * 1024 * 1024),
         /** HTTP requests per token. */
         httpRateLimit: z
-          .union([z.literal(false), z.strictObject({ requestsPerSecond: z.number().positive().default(200), burst: z.number().min(1).default(400) })])
+          .union([
+            z.literal(false),
+            z.strictObject({
+              requestsPerSecond: z.number().positive().default(200),
+              burst: z.number().min(1).default(400),
+            }),
+          ])
           .prefault({}),
       })
       .prefault({}),
@@ -94,8 +122,14 @@ export const configSchema = z
     const names = new Set<string>();
     const secrets = new Set<string>();
     config.tokens.forEach((t, i) => {
-      if (names.has(t.name)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'name'], message: `the token name "${t.name}" is used twice` });
-      if (secrets.has(t.token)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'token'], message: 'this token is given twice' });
+      if (names.has(t.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tokens', i, 'name'],
+          message: `the token name "${t.name}" is used twice`,
+        });
+      if (secrets.has(t.token))
+        ctx.addIssue({ code: 'custom', path: ['tokens', i, 'token'], message: 'this token is given twice' });
       names.add(t.name);
       secrets.add(t.token);
       if (t.agentIds !== undefined && t.role !== 'agent') {
@@ -115,4 +149,10 @@ export type TroupeConfigInput = z.input<typeof configSchema>;
  */
 export const LIVE_CONFIG_PATHS = ['tokens', 'limits', 'retention', 'log'] as const;
 /** Limits read once at start (the WebSocket server's frame cutoff, per-connection tables). */
-export const RESTART_ONLY_LIMITS = ['maxFrameBytes', 'maxSubscriptions', 'maxPayloadBytes', 'maxBodyBytes', 'httpRateLimit'] as const;
+export const RESTART_ONLY_LIMITS = [
+  'maxFrameBytes',
+  'maxSubscriptions',
+  'maxPayloadBytes',
+  'maxBodyBytes',
+  'httpRateLimit',
+] as const;

@@ -27,9 +27,13 @@ type Token = TroupeConfig['tokens'][number];
  * one of each role is made up for the run (`generated-agent`, `generated-observer`, `generated-client`) and `generated`
  * says so; they are kept across reloads.
  */
-export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): { load: () => ConfigResult; generated: Token[] } {
+export function serveConfig(
+  flags: ServeFlags,
+  env: NodeJS.ProcessEnv = process.env,
+): { load: () => ConfigResult; generated: Token[] } {
   // TROUPE_DB (the older name) counts as TROUPE_STORE_PATH when that is not set.
-  if (env['TROUPE_DB'] !== undefined && env['TROUPE_STORE_PATH'] === undefined) env = { ...env, TROUPE_STORE_PATH: env['TROUPE_DB'] };
+  if (env['TROUPE_DB'] !== undefined && env['TROUPE_STORE_PATH'] === undefined)
+    env = { ...env, TROUPE_STORE_PATH: env['TROUPE_DB'] };
   const overrides = [
     ...(flags.port !== undefined ? [{ name: '--port', path: ['server', 'port'], value: flags.port }] : []),
     ...(flags.host !== undefined ? [{ name: '--host', path: ['server', 'host'], value: flags.host }] : []),
@@ -38,26 +42,69 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
     ...(flags.graceMs !== undefined ? [{ name: '--grace-ms', path: ['limits', 'grace'], value: flags.graceMs }] : []),
     ...(flags.logLevel !== undefined ? [{ name: '--log-level', path: ['log', 'level'], value: flags.logLevel }] : []),
   ];
-  const list = (name: string) => (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const list = (name: string) =>
+    (env[name] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
   // Each token with where it was given, so a refusal names the flag or variable.
   const extra: Array<Token & { where: string }> = [
-    ...(flags.agentToken ?? []).map((spec, i) => ({ name: `flag-agent-${i + 1}`, ...boundAgentToken(spec), role: 'agent' as const, where: '--agent-token' })),
-    ...(flags.observerToken ?? []).map((token, i) => ({ name: `flag-observer-${i + 1}`, token, role: 'observer' as const, where: '--observer-token' })),
-    ...(flags.clientToken ?? []).map((token, i) => ({ name: `flag-client-${i + 1}`, token, role: 'client' as const, where: '--client-token' })),
-    ...list('TROUPE_AGENT_TOKENS').map((spec, i) => ({ name: `env-agent-${i + 1}`, ...boundAgentToken(spec), role: 'agent' as const, where: 'TROUPE_AGENT_TOKENS' })),
-    ...list('TROUPE_OBSERVER_TOKENS').map((token, i) => ({ name: `env-observer-${i + 1}`, token, role: 'observer' as const, where: 'TROUPE_OBSERVER_TOKENS' })),
-    ...list('TROUPE_CLIENT_TOKENS').map((token, i) => ({ name: `env-client-${i + 1}`, token, role: 'client' as const, where: 'TROUPE_CLIENT_TOKENS' })),
+    ...(flags.agentToken ?? []).map((spec, i) => ({
+      name: `flag-agent-${i + 1}`,
+      ...boundAgentToken(spec),
+      role: 'agent' as const,
+      where: '--agent-token',
+    })),
+    ...(flags.observerToken ?? []).map((token, i) => ({
+      name: `flag-observer-${i + 1}`,
+      token,
+      role: 'observer' as const,
+      where: '--observer-token',
+    })),
+    ...(flags.clientToken ?? []).map((token, i) => ({
+      name: `flag-client-${i + 1}`,
+      token,
+      role: 'client' as const,
+      where: '--client-token',
+    })),
+    ...list('TROUPE_AGENT_TOKENS').map((spec, i) => ({
+      name: `env-agent-${i + 1}`,
+      ...boundAgentToken(spec),
+      role: 'agent' as const,
+      where: 'TROUPE_AGENT_TOKENS',
+    })),
+    ...list('TROUPE_OBSERVER_TOKENS').map((token, i) => ({
+      name: `env-observer-${i + 1}`,
+      token,
+      role: 'observer' as const,
+      where: 'TROUPE_OBSERVER_TOKENS',
+    })),
+    ...list('TROUPE_CLIENT_TOKENS').map((token, i) => ({
+      name: `env-client-${i + 1}`,
+      token,
+      role: 'client' as const,
+      where: 'TROUPE_CLIENT_TOKENS',
+    })),
   ];
   // Checked here with the configuration's own rule: these tokens never pass through its schema.
   const tokenProblems = extra.flatMap(({ where, name, token }) => {
     const checked = tokenSecretSchema.safeParse(token);
     const index = Number(name.slice(name.lastIndexOf('-') + 1));
-    return checked.success ? [] : [{ where, path: `tokens (${ordinal(index)} ${where} token)`, message: `${checked.error.issues[0]?.message ?? 'invalid token'} (this one has ${token.length})` }];
+    return checked.success
+      ? []
+      : [
+          {
+            where,
+            path: `tokens (${ordinal(index)} ${where} token)`,
+            message: `${checked.error.issues[0]?.message ?? 'invalid token'} (this one has ${token.length})`,
+          },
+        ];
   });
   const generated: Token[] = [];
   const load = (): ConfigResult => {
     const result = loadConfig({ ...(flags.config !== undefined ? { file: flags.config } : {}), env, overrides });
-    if (!result.ok) return tokenProblems.length > 0 ? { ok: false, problems: [...result.problems, ...tokenProblems] } : result;
+    if (!result.ok)
+      return tokenProblems.length > 0 ? { ok: false, problems: [...result.problems, ...tokenProblems] } : result;
     if (tokenProblems.length > 0) return { ok: false, problems: tokenProblems };
     const tokens = [...result.config.tokens, ...extra.map(({ where: _where, ...token }) => token)];
     if (generated.length === 0 && tokens.length === 0) {
@@ -73,7 +120,8 @@ export function serveConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.
   return { load, generated };
 }
 
-const ordinal = (n: number): string => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+const ordinal = (n: number): string =>
+  `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 
 /** An agent id as hello takes it: the ids a token is bound to are written with these characters. */
 const AGENT_IDS = /^(.+)=([A-Za-z0-9._:@-]+(?:[|,][A-Za-z0-9._:@-]+)*)$/;

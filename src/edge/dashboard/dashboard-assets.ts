@@ -74,5 +74,9 @@ export async function loadDashboard(): Promise<DashboardAssets | null> {
   if (existsSync(sourceEntry)) return bundleDashboard();
   const dir = builtDir();
   if (!dir) return null;
-  return { html: dashboardHtml(), js: readFileSync(join(dir, 'app.js'), 'utf8'), css: readFileSync(join(dir, 'app.css'), 'utf8') };
+  return {
+    html: dashboardHtml(),
+    js: readFileSync(join(dir, 'app.js'), 'utf8'),
+    css: readFileSync(join(dir, 'app.css'), 'utf8'),
+  };
 }

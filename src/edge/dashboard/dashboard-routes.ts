@@ -2,7 +2,8 @@ import type { Hono } from 'hono';
 import { loadDashboard, type DashboardAssets } from './dashboard-assets.js';
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
 };
@@ -17,15 +18,23 @@ const NOT_BUILT = 'The dashboard is not built: run `npm run build` (it writes di
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- mounted on the API's Hono app, whatever its env
 export function dashboardRoutes(app: Hono<any>, load: () => Promise<DashboardAssets | null> = loadDashboard): void {
   let assets: Promise<DashboardAssets | null> | null = null;
-  const file = (pick: (a: DashboardAssets) => string, type: string) => async (c: { body: (b: string, s: 200 | 503, h: Record<string, string>) => Response }) => {
-    assets ??= load();
-    const loaded = await assets;
-    if (!loaded) return c.body(NOT_BUILT, 503, { 'Content-Type': 'text/plain; charset=utf-8' });
-    return c.body(pick(loaded), 200, { 'Content-Type': type, 'Cache-Control': 'no-cache', ...SECURITY_HEADERS });
-  };
+  const file =
+    (pick: (a: DashboardAssets) => string, type: string) =>
+    async (c: { body: (b: string, s: 200 | 503, h: Record<string, string>) => Response }) => {
+      assets ??= load();
+      const loaded = await assets;
+      if (!loaded) return c.body(NOT_BUILT, 503, { 'Content-Type': 'text/plain; charset=utf-8' });
+      return c.body(pick(loaded), 200, { 'Content-Type': type, 'Cache-Control': 'no-cache', ...SECURITY_HEADERS });
+    };
   const page = file((a) => a.html, 'text/html; charset=utf-8');
   app.get('/ui', page);
   app.get('/ui/', page);
-  app.get('/ui/app.js', file((a) => a.js, 'text/javascript; charset=utf-8'));
-  app.get('/ui/app.css', file((a) => a.css, 'text/css; charset=utf-8'));
+  app.get(
+    '/ui/app.js',
+    file((a) => a.js, 'text/javascript; charset=utf-8'),
+  );
+  app.get(
+    '/ui/app.css',
+    file((a) => a.css, 'text/css; charset=utf-8'),
+  );
 }

@@ -14,7 +14,8 @@ const charts = new WeakMap<AnyStateMachine, MachineChart>();
 /** How an event is labelled on an edge: XState's internal names made readable. */
 function eventLabel(event: string): string {
   if (event === '') return 'always';
-  if (event.startsWith('xstate.after')) return `after ${event.replace(/^xstate\.after\.?\(?/, '').replace(/\).*$/, '')}`;
+  if (event.startsWith('xstate.after'))
+    return `after ${event.replace(/^xstate\.after\.?\(?/, '').replace(/\).*$/, '')}`;
   if (event.startsWith('xstate.done.state.')) return 'done';
   return event;
 }
@@ -34,15 +35,23 @@ export function machineChart(machine: AnyStateMachine): MachineChart {
   const nodes: MachineChart['nodes'] = [];
   const edges: MachineChart['edges'] = [];
   const visit = (node: AnyStateNode) => {
-    if (node.parent) nodes.push({ id: node.id, key: node.key, parent: node.parent.parent ? node.parent.id : null, type: node.type });
+    if (node.parent)
+      nodes.push({ id: node.id, key: node.key, parent: node.parent.parent ? node.parent.id : null, type: node.type });
     for (const [event, transitions] of node.transitions) {
-      for (const t of transitions) for (const target of t.target ?? []) edges.push({ from: node.id, to: target.id, event: eventLabel(event) });
+      for (const t of transitions)
+        for (const target of t.target ?? []) edges.push({ from: node.id, to: target.id, event: eventLabel(event) });
     }
-    for (const t of node.always ?? []) for (const target of t.target ?? []) edges.push({ from: node.id, to: target.id, event: 'always' });
+    for (const t of node.always ?? [])
+      for (const target of t.target ?? []) edges.push({ from: node.id, to: target.id, event: 'always' });
     for (const child of Object.values(node.states)) visit(child);
   };
   visit(machine.root);
-  const chart: MachineChart = { machineId: machine.id, initial: machine.root.initial?.target[0]?.id ?? '', nodes, edges };
+  const chart: MachineChart = {
+    machineId: machine.id,
+    initial: machine.root.initial?.target[0]?.id ?? '',
+    nodes,
+    edges,
+  };
   charts.set(machine, chart);
   return chart;
 }

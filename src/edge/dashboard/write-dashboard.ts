@@ -8,4 +8,6 @@ mkdirSync(dir, { recursive: true });
 const assets = await bundleDashboard();
 writeFileSync(join(dir, 'app.js'), assets.js);
 writeFileSync(join(dir, 'app.css'), assets.css);
-console.log(`dashboard: ${(assets.js.length / 1024).toFixed(1)} KiB script, ${(assets.css.length / 1024).toFixed(1)} KiB styles in ${dir}`);
+console.log(
+  `dashboard: ${(assets.js.length / 1024).toFixed(1)} KiB script, ${(assets.css.length / 1024).toFixed(1)} KiB styles in ${dir}`,
+);

@@ -37,9 +37,15 @@ export interface HttpAppDeps {
 
 /** Hono's own refusals (unreadable JSON, a wrong content type, an oversized body) in the one error shape. */
 function fromHttpException(error: HTTPException, maxBodyBytes: number): HttpError {
-  if (error.status === 415) return new HttpError('E_UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with Content-Type: application/json', ['header', 'content-type']);
-  if (error.status === 413) return new HttpError('E_PAYLOAD_TOO_LARGE', `the body is larger than ${maxBodyBytes} bytes`, ['body']);
-  if (error.status === 400) return new HttpError('E_NOT_JSON', `the body is not valid JSON: ${error.message}`, ['body']);
+  if (error.status === 415)
+    return new HttpError('E_UNSUPPORTED_MEDIA_TYPE', 'send the body as JSON with Content-Type: application/json', [
+      'header',
+      'content-type',
+    ]);
+  if (error.status === 413)
+    return new HttpError('E_PAYLOAD_TOO_LARGE', `the body is larger than ${maxBodyBytes} bytes`, ['body']);
+  if (error.status === 400)
+    return new HttpError('E_NOT_JSON', `the body is not valid JSON: ${error.message}`, ['body']);
   return new HttpError('E_INVALID_INPUT', error.message);
 }
 
@@ -61,7 +67,12 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
     return c.json(answer.body, answer.status as 400, answer.headers);
   });
   app.notFound((c) => {
-    const answer = errorAnswer(new HttpError('E_NOT_FOUND', `nothing at ${c.req.method} ${c.req.path}; see /v1/openapi.json (the WebSocket endpoint is ${options.path})`));
+    const answer = errorAnswer(
+      new HttpError(
+        'E_NOT_FOUND',
+        `nothing at ${c.req.method} ${c.req.path}; see /v1/openapi.json (the WebSocket endpoint is ${options.path})`,
+      ),
+    );
     return c.json(answer.body, 404);
   });
 
@@ -73,13 +84,22 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
     return c.body(document, 200, { 'Content-Type': 'application/json' });
   });
 
-  app.use('/v1/*', authorize(deps.auth), rateLimit(runtime.clock, options.httpRateLimit), auditWrites(runtime, () => options.tokenNames));
-  app.on(['POST', 'PUT', 'PATCH'], '/v1/*', bodyLimit({
-    maxSize: options.maxBodyBytes,
-    onError: () => {
-      throw new HttpError('E_PAYLOAD_TOO_LARGE', `the body is larger than ${options.maxBodyBytes} bytes`, ['body']);
-    },
-  }));
+  app.use(
+    '/v1/*',
+    authorize(deps.auth),
+    rateLimit(runtime.clock, options.httpRateLimit),
+    auditWrites(runtime, () => options.tokenNames),
+  );
+  app.on(
+    ['POST', 'PUT', 'PATCH'],
+    '/v1/*',
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: () => {
+        throw new HttpError('E_PAYLOAD_TOO_LARGE', `the body is larger than ${options.maxBodyBytes} bytes`, ['body']);
+      },
+    }),
+  );
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',
     scheme: 'bearer',

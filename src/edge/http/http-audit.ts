@@ -24,7 +24,10 @@ export function auditName(token: string, names: Readonly<Record<string, string>>
  * name from the configuration), what (`task.submitted`, `task.cancelled`, ...), which ids, when.
  * Reads are not audited. `names` is read per request, so a configuration reload renames at once.
  */
-export function auditWrites(runtime: Runtime, names: () => Readonly<Record<string, string>>): MiddlewareHandler<HttpEnv> {
+export function auditWrites(
+  runtime: Runtime,
+  names: () => Readonly<Record<string, string>>,
+): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     await next();
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.res.status >= 300) return;
@@ -32,7 +35,15 @@ export function auditWrites(runtime: Runtime, names: () => Readonly<Record<strin
     const match = ACTIONS.map((a) => ({ a, m: a.pattern.exec(path) })).find((x) => x.m !== null);
     const action = match?.a.action ?? `http.${c.req.method.toLowerCase()}`;
     const fromPath = match?.m?.[1];
-    const ids = fromPath !== undefined ? [decodeURIComponent(fromPath)] : idsOf(await c.res.clone().json().catch(() => null));
+    const ids =
+      fromPath !== undefined
+        ? [decodeURIComponent(fromPath)]
+        : idsOf(
+            await c.res
+              .clone()
+              .json()
+              .catch(() => null),
+          );
     try {
       await runtime.audit.record({
         actor: auditName(c.get('principal').token, names()),
@@ -52,7 +63,9 @@ function idsOf(body: unknown): string[] {
   if (typeof body !== 'object' || body === null) return [];
   const record = body as Record<string, unknown>;
   if (Array.isArray(record['created'])) {
-    return record['created'].map((x) => (typeof x === 'string' ? x : String((x as { id?: unknown })?.id ?? ''))).filter((id) => id.length > 0);
+    return record['created']
+      .map((x) => (typeof x === 'string' ? x : String((x as { id?: unknown })?.id ?? '')))
+      .filter((id) => id.length > 0);
   }
   return typeof record['id'] === 'string' ? [record['id']] : [];
 }

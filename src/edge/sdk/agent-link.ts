@@ -3,7 +3,12 @@ import { WebSocket } from 'ws';
 import { batchFrames } from '../server/batch-frames.js';
 import { coalesceWrites } from '../server/coalesce-writes.js';
 import { SUBPROTOCOL } from '../server/protocol/codes.js';
-import { SERVER_MESSAGES, type AckMessage, type ServerMessage, type WelcomeMessage } from '../server/protocol/server-messages.js';
+import {
+  SERVER_MESSAGES,
+  type AckMessage,
+  type ServerMessage,
+  type WelcomeMessage,
+} from '../server/protocol/server-messages.js';
 import { ConnectionRefusedError, DisconnectedError, RemoteError } from './remote-error.js';
 
 interface Pending {
@@ -152,7 +157,9 @@ export class AgentLink {
     this.outbox = [];
     if (queued.length === 0 || !this.open) return;
     let finished: Set<string> | undefined;
-    for (const q of queued) if ((q.type === 'complete' || q.type === 'fail') && q.leaseId !== undefined) (finished ??= new Set()).add(q.leaseId);
+    for (const q of queued)
+      if ((q.type === 'complete' || q.type === 'fail') && q.leaseId !== undefined)
+        (finished ??= new Set()).add(q.leaseId);
     const texts: string[] = [];
     for (const q of queued) {
       if (q.type === 'accept' && q.leaseId !== undefined && finished?.has(q.leaseId) && q.ref !== undefined) {
@@ -169,7 +176,8 @@ export class AgentLink {
   };
 
   close(code = 1000, reason = ''): void {
-    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING) this.socket.close(code, reason);
+    if (this.socket.readyState === WebSocket.OPEN || this.socket.readyState === WebSocket.CONNECTING)
+      this.socket.close(code, reason);
     this.abandon();
   }
 
@@ -204,9 +212,10 @@ export class AgentLink {
   private take(value: { type?: unknown }): void {
     let frame: ServerMessage;
     try {
-      const schema = typeof value.type === 'string' && Object.hasOwn(SERVER_MESSAGES, value.type)
-        ? SERVER_MESSAGES[value.type as keyof typeof SERVER_MESSAGES]
-        : undefined;
+      const schema =
+        typeof value.type === 'string' && Object.hasOwn(SERVER_MESSAGES, value.type)
+          ? SERVER_MESSAGES[value.type as keyof typeof SERVER_MESSAGES]
+          : undefined;
       // Unknown types are skipped: a newer server may send more than this SDK knows.
       if (!schema || value.type === 'batch') return;
       frame = schema.parse(value) as ServerMessage;

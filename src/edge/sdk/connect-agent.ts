@@ -184,7 +184,8 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
       const secret = this.resumeSecret === null ? {} : { resumeSecret: this.resumeSecret };
       await link.hello({ ...hello, ...secret, features: [...PROTOCOL_FEATURES] }).catch((error: unknown) => {
         // A server from before protocol features refuses the field: say hello without it.
-        if (error instanceof RemoteError && error.code === 'E_INVALID_MESSAGE' && error.message.includes('features')) return link.hello(hello);
+        if (error instanceof RemoteError && error.code === 'E_INVALID_MESSAGE' && error.message.includes('features'))
+          return link.hello(hello);
         throw error;
       });
     } catch (error) {
@@ -200,7 +201,10 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
     this.stopBeating();
     this.emit('disconnected', { code, reason });
     if (code === CLOSE_CODES.REPLACED || code === CLOSE_CODES.AGENT_GONE) {
-      const why = code === CLOSE_CODES.REPLACED ? 'another connection took over this agent id' : `the runtime removed this agent (${reason})`;
+      const why =
+        code === CLOSE_CODES.REPLACED
+          ? 'another connection took over this agent id'
+          : `the runtime removed this agent (${reason})`;
       this.halt(new Error(why));
       return;
     }
@@ -273,7 +277,9 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
     if (!link || !this.welcome) return Promise.reject(new DisconnectedError('not connected'));
     return link.request(frame).catch((error: unknown) => {
       if (error instanceof RemoteError && error.code === 'E_RATE_LIMITED' && !this.stopped) {
-        return new Promise<void>((resolve) => this.clock.schedule(RATE_LIMIT_PAUSE_MS, resolve)).then(() => this.request(frame));
+        return new Promise<void>((resolve) => this.clock.schedule(RATE_LIMIT_PAUSE_MS, resolve)).then(() =>
+          this.request(frame),
+        );
       }
       throw error;
     });

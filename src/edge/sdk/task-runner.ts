@@ -69,10 +69,18 @@ export class TaskRunner {
     if (this.leases.has(frame.leaseId)) return;
     const { channel } = this.options;
     if (this.running >= this.options.capacity) {
-      channel.request({ type: 'reject', taskId: frame.taskId, leaseId: frame.leaseId, reason: 'at capacity' }).catch(() => undefined);
+      channel
+        .request({ type: 'reject', taskId: frame.taskId, leaseId: frame.leaseId, reason: 'at capacity' })
+        .catch(() => undefined);
       return;
     }
-    const lease: Lease = { taskId: frame.taskId, leaseId: frame.leaseId, controller: new AbortController(), report: null, busy: true };
+    const lease: Lease = {
+      taskId: frame.taskId,
+      leaseId: frame.leaseId,
+      controller: new AbortController(),
+      report: null,
+      busy: true,
+    };
     this.leases.set(lease.leaseId, lease);
     this.busy += 1;
     channel.request({ type: 'accept', taskId: lease.taskId, leaseId: lease.leaseId }).catch((error: unknown) => {
@@ -149,7 +157,9 @@ export class TaskRunner {
       const run = () => this.options.handler({ ...(frame.task as TaskView), status: 'running' }, context);
       // The attempt's trace context, so spans the handler makes join the server's trace.
       const traceparent = (frame as { traceparent?: string }).traceparent;
-      const result = await (traceparent === undefined ? run() : otelContext.with(contextFromTraceparent(traceparent), run));
+      const result = await (traceparent === undefined
+        ? run()
+        : otelContext.with(contextFromTraceparent(traceparent), run));
       if (signal.aborted) return void this.free(lease);
       report = this.completion(lease, result === undefined ? null : result, artifacts, quality);
     } catch (error) {
@@ -163,16 +173,29 @@ export class TaskRunner {
   }
 
   /** The complete report, or a fail report when the result cannot be sent as it is. */
-  private completion(lease: Lease, result: unknown, artifacts: Record<string, unknown>, quality: number | null): Request {
+  private completion(
+    lease: Lease,
+    result: unknown,
+    artifacts: Record<string, unknown>,
+    quality: number | null,
+  ): Request {
     const report = { type: 'complete', taskId: lease.taskId, leaseId: lease.leaseId, result, artifacts, quality };
     const bad = findNonJson({ result, artifacts, quality });
     if (bad) {
-      return failure(lease, new NonRetryableError(`handler returned a value that is not plain JSON at ${bad.replace('$', 'result')}`), 'E_NOT_SERIALIZABLE');
+      return failure(
+        lease,
+        new NonRetryableError(`handler returned a value that is not plain JSON at ${bad.replace('$', 'result')}`),
+        'E_NOT_SERIALIZABLE',
+      );
     }
     const size = jsonSize(report);
     const limit = this.options.maxFrameBytes();
     if (size > limit) {
-      return failure(lease, new NonRetryableError(`the result is ${size} bytes, over the frame limit of ${limit}`), 'E_PAYLOAD_TOO_LARGE');
+      return failure(
+        lease,
+        new NonRetryableError(`the result is ${size} bytes, over the frame limit of ${limit}`),
+        'E_PAYLOAD_TOO_LARGE',
+      );
     }
     return report;
   }
@@ -187,7 +210,11 @@ export class TaskRunner {
       (error: unknown) => {
         if (error instanceof DisconnectedError || this.leases.get(lease.leaseId) !== lease) return;
         if (error instanceof RemoteError && report.type === 'complete' && RESULT_REFUSED.has(error.code)) {
-          lease.report = failure(lease, new NonRetryableError(`the server refused the result: ${error.message}`), error.code);
+          lease.report = failure(
+            lease,
+            new NonRetryableError(`the server refused the result: ${error.message}`),
+            error.code,
+          );
           this.deliver(lease);
           return;
         }

@@ -37,7 +37,9 @@ export class AgentRequests {
     }
     const agentId = this.sessions.agentOf(connection);
     if (!agentId) {
-      const hint = this.sessions.greeted(connection) ? 'wait for welcome before sending anything else' : 'say hello first';
+      const hint = this.sessions.greeted(connection)
+        ? 'wait for welcome before sending anything else'
+        : 'say hello first';
       connection.fail(message.ref, new ProtocolError('E_HELLO_REQUIRED', hint));
       return;
     }
@@ -46,7 +48,11 @@ export class AgentRequests {
         const beat = this.runtime.agents.heartbeat(agentId);
         const { taskId, leaseId } = message;
         if (taskId === undefined || leaseId === undefined) {
-          this.answer(connection, message, beat.then(() => ({})));
+          this.answer(
+            connection,
+            message,
+            beat.then(() => ({})),
+          );
           return;
         }
         // Also the task's heartbeat: its deadline moves, and the ack says how the task is. The
@@ -61,7 +67,9 @@ export class AgentRequests {
         this.report(connection, agentId, message, () => this.accept(message.taskId, message.leaseId));
         return;
       case 'reject':
-        this.report(connection, agentId, message, () => this.runtime.leases.reject(message.taskId, message.leaseId, message.reason));
+        this.report(connection, agentId, message, () =>
+          this.runtime.leases.reject(message.taskId, message.leaseId, message.reason),
+        );
         return;
       case 'progress':
         this.report(connection, agentId, message, () =>
@@ -84,7 +92,9 @@ export class AgentRequests {
           ...(message.code !== undefined ? { code: message.code } : {}),
           ...(message.retryable !== undefined ? { retryable: message.retryable } : {}),
         };
-        this.report(connection, agentId, message, () => this.runtime.leases.fail(message.taskId, message.leaseId, report));
+        this.report(connection, agentId, message, () =>
+          this.runtime.leases.fail(message.taskId, message.leaseId, report),
+        );
         return;
       }
       case 'message':
@@ -119,7 +129,12 @@ export class AgentRequests {
    * called synchronously when the task is live (the hot path), so reports keep their order.
    * A report on a task still only offered counts as its accept (the accept goes first).
    */
-  private report(connection: Connection, agentId: string, message: LeaseReport, run: () => Promise<ReportOutcome>): void {
+  private report(
+    connection: Connection,
+    agentId: string,
+    message: LeaseReport,
+    run: () => Promise<ReportOutcome>,
+  ): void {
     const verdict = this.check(agentId, message.taskId, message.leaseId);
     const go = ({ refusal, offered }: Verdict) => {
       if (refusal) {
@@ -136,13 +151,21 @@ export class AgentRequests {
         connection.fail(message.ref, thrown);
         return;
       }
-      this.answer(connection, message, outcome.then((o) => ({ applied: o.applied, status: o.task.status })));
+      this.answer(
+        connection,
+        message,
+        outcome.then((o) => ({ applied: o.applied, status: o.task.status })),
+      );
     };
     if (verdict instanceof Promise) void verdict.then(go);
     else go(verdict);
   }
 
-  private answer(connection: Connection, message: { type: string; ref?: string | number | undefined }, work: Promise<Record<string, unknown>>): void {
+  private answer(
+    connection: Connection,
+    message: { type: string; ref?: string | number | undefined },
+    work: Promise<Record<string, unknown>>,
+  ): void {
     work.then(
       (fields) => connection.ack(message.ref, message.type, fields),
       (error: unknown) => connection.fail(message.ref, error),
@@ -159,13 +182,16 @@ export class AgentRequests {
       for (let i = attempts.length - 1; i >= 0; i--) {
         const attempt = attempts[i] as AttemptRecord;
         if (attempt.leaseId !== leaseId) continue;
-        return attempt.agentId === agentId ? ALLOWED : { refusal: new ProtocolError('E_FORBIDDEN', `lease ${leaseId} belongs to another agent`), offered: false };
+        return attempt.agentId === agentId
+          ? ALLOWED
+          : { refusal: new ProtocolError('E_FORBIDDEN', `lease ${leaseId} belongs to another agent`), offered: false };
       }
       return ALLOWED;
     };
     const live = this.runtime.core.host.getLive(taskId);
     if (live) {
-      if (live.kind !== 'task') return { refusal: new TroupeError('E_UNKNOWN_TASK', `no task has id "${taskId}"`), offered: false };
+      if (live.kind !== 'task')
+        return { refusal: new TroupeError('E_UNKNOWN_TASK', `no task has id "${taskId}"`), offered: false };
       const context = live.snapshot.context as TaskContext;
       const verdict = byAttempts(context.attempts);
       const offered = context.lease?.id === leaseId && taskStatusOf(live.snapshot.value) === 'offered';

@@ -56,7 +56,12 @@ export class AgentSession implements AgentTransport {
   revoke(revocation: Revocation): void {
     this.early.delete(revocation.leaseId);
     if (!this.current || !this.welcomed) return;
-    this.current.send({ type: 'cancel', taskId: revocation.taskId, leaseId: revocation.leaseId, reason: revocation.reason });
+    this.current.send({
+      type: 'cancel',
+      taskId: revocation.taskId,
+      leaseId: revocation.leaseId,
+      reason: revocation.reason,
+    });
   }
 
   /** Makes `connection` the agent's; offers wait for `welcome`. */
@@ -107,7 +112,12 @@ export class AgentSession implements AgentTransport {
     built.then(
       (frame) => {
         // Sent only if the lease is still current and the same connection still carries it.
-        if (frame && this.current === connection && leasedTask(this.runtime, offer.taskId, offer.leaseId) && connection.send(frame)) {
+        if (
+          frame &&
+          this.current === connection &&
+          leasedTask(this.runtime, offer.taskId, offer.leaseId) &&
+          connection.send(frame)
+        ) {
           connection.allow(REPORTS_PER_ASSIGNMENT);
         }
       },

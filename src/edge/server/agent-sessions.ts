@@ -169,7 +169,8 @@ export class AgentSessions {
   }
 
   private async greet(connection: Connection, hello: HelloMessage): Promise<void> {
-    if (!connection.open || this.closing) throw new TroupeError('E_INVALID_STATE', 'the connection closed during hello');
+    if (!connection.open || this.closing)
+      throw new TroupeError('E_INVALID_STATE', 'the connection closed during hello');
     const id = hello.agentId;
     const live = this.runtime.core.host.getLive(id);
     // An id keeps its first kind: a task's, ticket's or coordinator's id, live or settled, is
@@ -181,12 +182,16 @@ export class AgentSessions {
       throw new TroupeError('E_DUPLICATE_ID', `agent "${id}" is registered in-process`);
     }
     let session = this.sessions.get(id);
-    const held = session !== undefined && session.secret !== null && (session.connection !== null || live !== undefined);
+    const held =
+      session !== undefined && session.secret !== null && (session.connection !== null || live !== undefined);
     if (session && held && !sameSecret(hello.resumeSecret, session.secret)) {
       // Another session holds the id: only its secret resumes it, unless the operator lets the
       // newest session win (it gets a secret of its own; the old one stops working).
       if (!this.options.allowTakeover) {
-        throw new ProtocolError('E_AGENT_TAKEN', `another session holds agent "${id}" (${session.connection ? 'connected' : 'within its grace period'}); say hello with its resumeSecret, or retry once it has ended`);
+        throw new ProtocolError(
+          'E_AGENT_TAKEN',
+          `another session holds agent "${id}" (${session.connection ? 'connected' : 'within its grace period'}); say hello with its resumeSecret, or retry once it has ended`,
+        );
       }
       session.secret = null;
     }
@@ -253,7 +258,9 @@ export class AgentSessions {
       session.graceTimer = null;
       void this.lock
         .run(session.agentId, () => this.expire(session))
-        .catch((error: unknown) => this.logger.error({ err: error, agentId: session.agentId }, 'could not mark an agent lost'));
+        .catch((error: unknown) =>
+          this.logger.error({ err: error, agentId: session.agentId }, 'could not mark an agent lost'),
+        );
     });
   }
 
@@ -261,9 +268,13 @@ export class AgentSessions {
     // A hello that won the lock first has attached a connection: nothing to expire.
     if (session.connection || this.sessions.get(session.agentId) !== session) return;
     this.sessions.delete(session.agentId);
-    if (this.runtime.core.transports.get(session.agentId) === session) this.runtime.core.transports.delete(session.agentId);
+    if (this.runtime.core.transports.get(session.agentId) === session)
+      this.runtime.core.transports.delete(session.agentId);
     if (this.runtime.core.host.getLive(session.agentId)?.kind === 'agent') {
-      await this.runtime.agents.lose(session.agentId, `disconnected for longer than the grace period of ${this.options.graceMs} ms`);
+      await this.runtime.agents.lose(
+        session.agentId,
+        `disconnected for longer than the grace period of ${this.options.graceMs} ms`,
+      );
     }
   }
 

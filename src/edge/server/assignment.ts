@@ -62,5 +62,11 @@ export function buildAssignment(runtime: Runtime, offer: Offer): AssignMessage |
 export function offerOf(live: LiveActor): Offer | null {
   const task = live.snapshot.context as TaskContext;
   if (!task.lease) return null;
-  return { taskId: task.id, agentId: task.lease.agentId, leaseId: task.lease.id, attempt: task.attempt, autoStart: false };
+  return {
+    taskId: task.id,
+    agentId: task.lease.agentId,
+    leaseId: task.lease.id,
+    attempt: task.attempt,
+    autoStart: false,
+  };
 }

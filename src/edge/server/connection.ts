@@ -146,13 +146,23 @@ export class Connection {
       return;
     }
     if (error instanceof TroupeError) {
-      const frame: Record<string, unknown> = { type: 'error', ref: ref ?? null, code: error.code, message: error.message };
+      const frame: Record<string, unknown> = {
+        type: 'error',
+        ref: ref ?? null,
+        code: error.code,
+        message: error.message,
+      };
       if (error.details !== undefined && error.code !== 'E_INVALID_INPUT') frame.details = error.details;
       this.send(frame);
       return;
     }
     this.logger.error({ err: error, connection: this.id }, 'request failed');
-    this.send({ type: 'error', ref: ref ?? null, code: 'E_INTERNAL', message: 'the server failed to handle this request' });
+    this.send({
+      type: 'error',
+      ref: ref ?? null,
+      code: 'E_INTERNAL',
+      message: 'the server failed to handle this request',
+    });
   }
 
   /** Answers a protocol violation and closes the connection if it keeps offending. */
@@ -211,14 +221,22 @@ export class Connection {
    */
   private onBatch(batch: BatchMessage): void {
     if (!this.batching) {
-      this.violation('E_INVALID_MESSAGE', 'batch frames need the "batch" feature, granted in welcome (ask for it in hello.features)', batch.ref ?? null);
+      this.violation(
+        'E_INVALID_MESSAGE',
+        'batch frames need the "batch" feature, granted in welcome (ask for it in hello.features)',
+        batch.ref ?? null,
+      );
       return;
     }
     const { messages } = batch;
     for (let i = 0; i < messages.length && !this.ended; i++) {
       const outcome = readBatched(messages[i], this.principal.role);
       if (i > 0 && this.rate && !this.rate.take()) {
-        this.violation('E_RATE_LIMITED', 'too many messages; this one was dropped unprocessed', outcome.ok ? ((outcome.message as ClientMessage).ref ?? null) : outcome.ref);
+        this.violation(
+          'E_RATE_LIMITED',
+          'too many messages; this one was dropped unprocessed',
+          outcome.ok ? ((outcome.message as ClientMessage).ref ?? null) : outcome.ref,
+        );
         continue;
       }
       if (!outcome.ok) this.violation(outcome.code, outcome.message, outcome.ref);

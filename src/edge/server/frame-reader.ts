@@ -13,7 +13,12 @@ export type FrameOutcome =
 const MESSAGES: Record<Role, Record<string, z.ZodType>> = { agent: AGENT_MESSAGES, observer: OBSERVER_MESSAGES };
 const OTHER: Record<Role, Role> = { agent: 'observer', observer: 'agent' };
 
-const refused = (code: ProtocolErrorCode, message: string, ref: Ref = null): FrameOutcome => ({ ok: false, code, message, ref });
+const refused = (code: ProtocolErrorCode, message: string, ref: Ref = null): FrameOutcome => ({
+  ok: false,
+  code,
+  message,
+  ref,
+});
 
 /** The request's ref if it is one the answer can carry back. */
 function refOf(value: Record<string, unknown>): Ref {
@@ -31,7 +36,9 @@ export function peekRef(data: Buffer, isBinary: boolean, maxFrameBytes: number):
   if (isBinary || data.length > maxFrameBytes) return null;
   try {
     const value: unknown = JSON.parse(data.toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? refOf(value as Record<string, unknown>) : null;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? refOf(value as Record<string, unknown>)
+      : null;
   } catch {
     return null;
   }
@@ -62,7 +69,11 @@ export function readFrame(data: Buffer, isBinary: boolean, role: Role, maxFrameB
 export function readBatched(value: unknown, role: Role): FrameOutcome {
   const type = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).type : undefined;
   if (type === 'hello' || type === 'batch') {
-    return refused('E_INVALID_MESSAGE', `"${type}" cannot be sent inside a batch`, refOf(value as Record<string, unknown>));
+    return refused(
+      'E_INVALID_MESSAGE',
+      `"${type}" cannot be sent inside a batch`,
+      refOf(value as Record<string, unknown>),
+    );
   }
   return readMessage(value, role);
 }
@@ -80,7 +91,11 @@ function readMessage(value: unknown, role: Role): FrameOutcome {
   const schema = Object.hasOwn(MESSAGES[role], type) ? MESSAGES[role][type] : undefined;
   if (!schema) {
     if (Object.hasOwn(MESSAGES[OTHER[role]], type)) {
-      return refused('E_FORBIDDEN', `"${type}" is a message for ${OTHER[role]} connections; this one is an ${role} connection`, ref);
+      return refused(
+        'E_FORBIDDEN',
+        `"${type}" is a message for ${OTHER[role]} connections; this one is an ${role} connection`,
+        ref,
+      );
     }
     return refused('E_UNKNOWN_TYPE', `"${type.slice(0, 100)}" is not a message type of protocol v1`, ref);
   }

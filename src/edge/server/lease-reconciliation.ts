@@ -27,7 +27,11 @@ export interface Reconciliation {
  * - Current but not claimed: if only offered, the assignment is sent again; if running, the
  *   agent has lost it (it restarted), so the attempt fails as `agent-lost` and is retried.
  */
-export async function reconcileLeases(runtime: Runtime, agentId: string, claimed: HeldLease[]): Promise<Reconciliation> {
+export async function reconcileLeases(
+  runtime: Runtime,
+  agentId: string,
+  claimed: HeldLease[],
+): Promise<Reconciliation> {
   const result: Reconciliation = { resumed: [], revoked: [], resend: [] };
   const claimedLeases = new Set<string>();
   const accepts: Array<Promise<unknown>> = [];
@@ -36,11 +40,15 @@ export async function reconcileLeases(runtime: Runtime, agentId: string, claimed
     const live = leasedTask(runtime, lease.taskId, lease.leaseId);
     const holder = live ? (live.snapshot.context as TaskContext).lease?.agentId : undefined;
     if (!live || holder !== agentId) {
-      result.revoked.push({ ...lease, reason: live ? 'the lease belongs to another agent' : await endedReason(runtime, lease) });
+      result.revoked.push({
+        ...lease,
+        reason: live ? 'the lease belongs to another agent' : await endedReason(runtime, lease),
+      });
       continue;
     }
     result.resumed.push(lease.taskId);
-    if (taskStatusOf(live.snapshot.value) === 'offered') accepts.push(runtime.leases.accept(lease.taskId, lease.leaseId));
+    if (taskStatusOf(live.snapshot.value) === 'offered')
+      accepts.push(runtime.leases.accept(lease.taskId, lease.leaseId));
   }
   const lost: Array<Promise<unknown>> = [];
   for (const taskId of runtime.core.dispatcher.heldBy(agentId)) {

@@ -31,7 +31,10 @@ export class ObserverRequests {
       case 'unsubscribe': {
         const unsubscribe = this.subscriptions.get(connection)?.get(message.subscription);
         if (!unsubscribe) {
-          connection.fail(message.ref, new ProtocolError('E_UNKNOWN_SUBSCRIPTION', `no subscription "${message.subscription}" on this connection`));
+          connection.fail(
+            message.ref,
+            new ProtocolError('E_UNKNOWN_SUBSCRIPTION', `no subscription "${message.subscription}" on this connection`),
+          );
           return;
         }
         unsubscribe();
@@ -63,7 +66,10 @@ export class ObserverRequests {
   private subscribe(connection: Connection, message: SubscribeMessage): void {
     const mine = this.subscriptions.get(connection) ?? new Map<string, () => void>();
     if (mine.size >= this.maxSubscriptions) {
-      connection.fail(message.ref, new ProtocolError('E_TOO_MANY_SUBSCRIPTIONS', `at most ${this.maxSubscriptions} subscriptions per connection`));
+      connection.fail(
+        message.ref,
+        new ProtocolError('E_TOO_MANY_SUBSCRIPTIONS', `at most ${this.maxSubscriptions} subscriptions per connection`),
+      );
       return;
     }
     const id = `s${this.nextSubscription++}`;
@@ -80,7 +86,13 @@ export class ObserverRequests {
       connection.ack(message.ref, 'subscribe', { subscription: id });
       return;
     }
-    const stream = new ResumedStream(this.runtime.events, filter, message.afterSeq, connection, (event) => `${prefix}${eventJson(event)}}`);
+    const stream = new ResumedStream(
+      this.runtime.events,
+      filter,
+      message.afterSeq,
+      connection,
+      (event) => `${prefix}${eventJson(event)}}`,
+    );
     mine.set(id, () => stream.stop());
     let acked = false;
     const ack = () => {

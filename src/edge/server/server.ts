@@ -10,7 +10,13 @@ import { Connection, type ClientMessage } from './connection.js';
 import { createHttpApp, httpListener } from '../http/http-app.js';
 import { EventStreams } from '../http/routes/sse-streams.js';
 import { ObserverRequests } from './observer-requests.js';
-import { LIVE_SERVER_OPTIONS, resolveServerOptions, type LiveServerOptions, type ResolvedServerOptions, type ServerOptions } from './shared/options.js';
+import {
+  LIVE_SERVER_OPTIONS,
+  resolveServerOptions,
+  type LiveServerOptions,
+  type ResolvedServerOptions,
+  type ServerOptions,
+} from './shared/options.js';
 import type { AgentRequest } from './protocol/agent-messages.js';
 import { CLOSE_CODES, SUBPROTOCOL } from './protocol/codes.js';
 import type { ObserverMessage } from './protocol/observer-messages.js';
@@ -74,7 +80,12 @@ export class TroupeServer {
       handleProtocols: (offered) => (offered.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
     });
     // The HTTP API (docs/api.md) and the health routes share the port with the WebSocket endpoint.
-    this.streams = new EventStreams(runtime, runtime.clock, { maxBufferedBytes: options.maxBufferedBytes, maxStreams: options.maxConnections, heartbeatMs: 15_000 }, logger);
+    this.streams = new EventStreams(
+      runtime,
+      runtime.clock,
+      { maxBufferedBytes: options.maxBufferedBytes, maxStreams: options.maxConnections, heartbeatMs: 15_000 },
+      logger,
+    );
     const app = createHttpApp({
       runtime,
       options,
@@ -90,7 +101,9 @@ export class TroupeServer {
       },
     });
     this.http = createServer(httpListener(app));
-    this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(request, socket, head, auth));
+    this.http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(request, socket, head, auth),
+    );
     this.http.on('clientError', (_error, socket) => socket.destroy());
   }
 
@@ -186,16 +199,23 @@ export class TroupeServer {
     const next = resolveServerOptions({ ...rest, agentTokens, observerTokens, clientTokens, tokenNames, ...options });
     this.auth.replace(next.agentTokens, next.observerTokens, next.clientTokens);
     const target = this.options as unknown as Record<string, unknown>;
-    for (const key of ['agentTokens', 'observerTokens', 'clientTokens', 'tokenNames', ...LIVE_SERVER_OPTIONS] as const) target[key] = next[key];
+    for (const key of ['agentTokens', 'observerTokens', 'clientTokens', 'tokenNames', ...LIVE_SERVER_OPTIONS] as const)
+      target[key] = next[key];
     for (const connection of this.connections) {
-      if (this.auth.authenticate(connection.principal.token)?.role !== connection.role) connection.close(1008, 'token revoked');
+      if (this.auth.authenticate(connection.principal.token)?.role !== connection.role)
+        connection.close(1008, 'token revoked');
     }
   }
 
   private onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, auth: TokenAuth): void {
     socket.on('error', (error) => this.logger.debug({ err: error }, 'upgrade socket error'));
     if (this.closing) {
-      refuseUpgrade(socket, { ok: false, status: 503, reason: 'Service Unavailable', message: 'the server is shutting down' });
+      refuseUpgrade(socket, {
+        ok: false,
+        status: 503,
+        reason: 'Service Unavailable',
+        message: 'the server is shutting down',
+      });
       return;
     }
     const decision = decideUpgrade(
@@ -213,18 +233,26 @@ export class TroupeServer {
   }
 
   private onConnection(ws: WebSocket, raw: Duplex, principal: SocketPrincipal): void {
-    const connection = new Connection(ws, raw, principal, this.options, this.runtime.clock, {
-      onMessage: (c, message) => this.route(c, message),
-      onClose: (c) => {
-        this.connections.delete(c);
-        const left = (this.perToken.get(c.principal.token) ?? 1) - 1;
-        if (left > 0) this.perToken.set(c.principal.token, left);
-        else this.perToken.delete(c.principal.token);
-        stopPinging?.();
-        if (c.role === 'agent') this.sessions.disconnected(c);
-        else this.observerRequests.release(c);
+    const connection = new Connection(
+      ws,
+      raw,
+      principal,
+      this.options,
+      this.runtime.clock,
+      {
+        onMessage: (c, message) => this.route(c, message),
+        onClose: (c) => {
+          this.connections.delete(c);
+          const left = (this.perToken.get(c.principal.token) ?? 1) - 1;
+          if (left > 0) this.perToken.set(c.principal.token, left);
+          else this.perToken.delete(c.principal.token);
+          stopPinging?.();
+          if (c.role === 'agent') this.sessions.disconnected(c);
+          else this.observerRequests.release(c);
+        },
       },
-    }, this.logger);
+      this.logger,
+    );
     this.connections.add(connection);
     this.perToken.set(principal.token, (this.perToken.get(principal.token) ?? 0) + 1);
     // Observers say nothing unless asked: a dead one would hold its slot and its subscriptions

@@ -29,7 +29,8 @@ export function decideUpgrade(
   roomFor: (token: string) => boolean = () => true,
 ): UpgradeDecision {
   const url = new URL(request.url ?? '/', 'http://localhost');
-  if (url.pathname !== path) return { ok: false, status: 404, reason: 'Not Found', message: `the WebSocket endpoint is ${path}` };
+  if (url.pathname !== path)
+    return { ok: false, status: 404, reason: 'Not Found', message: `the WebSocket endpoint is ${path}` };
   if (!offeredProtocols(request).includes(SUBPROTOCOL)) {
     return {
       ok: false,
@@ -58,7 +59,12 @@ export function decideUpgrade(
     };
   }
   if (!roomFor(principal.token)) {
-    return { ok: false, status: 429, reason: 'Too Many Requests', message: 'too many connections with this token (limits.maxConnectionsPerToken)' };
+    return {
+      ok: false,
+      status: 429,
+      reason: 'Too Many Requests',
+      message: 'too many connections with this token (limits.maxConnectionsPerToken)',
+    };
   }
   return { ok: true, principal };
 }
@@ -72,7 +78,10 @@ export function refuseUpgrade(socket: Duplex, decision: Extract<UpgradeDecision,
     'Content-Length': String(Buffer.byteLength(body)),
     ...decision.headers,
   };
-  const head = [`HTTP/1.1 ${decision.status} ${decision.reason}`, ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`)];
+  const head = [
+    `HTTP/1.1 ${decision.status} ${decision.reason}`,
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
   socket.once('finish', () => socket.destroy());
   socket.end(`${head.join('\r\n')}\r\n\r\n${body}`);
 }

@@ -15,7 +15,9 @@ export async function startOtlpTracing(url: string, serviceName = 'troupe'): Pro
     sdk = await import('@opentelemetry/sdk-trace-base');
     otlp = await import('@opentelemetry/exporter-trace-otlp-http');
   } catch {
-    throw new Error('--otlp needs the OpenTelemetry SDK beside troupe: npm install @opentelemetry/sdk-trace-base@2 @opentelemetry/exporter-trace-otlp-http@0.223');
+    throw new Error(
+      '--otlp needs the OpenTelemetry SDK beside troupe: npm install @opentelemetry/sdk-trace-base@2 @opentelemetry/exporter-trace-otlp-http@0.223',
+    );
   }
   const { resourceFromAttributes } = await import('@opentelemetry/resources');
   const provider = new sdk.BasicTracerProvider({

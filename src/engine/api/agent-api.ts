@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { TroupeError } from '../../core/errors.js';
 import type { InProcessAgents } from './in-process-agents.js';
 import { type TaskHandler } from './task-handler.js';
-import { DEFAULT_HEARTBEAT_INTERVAL_MS, DEFAULT_STALE_AFTER_MS, type AgentContext, type AgentTransportKind } from '../../core/machines/agent-machine.js';
+import {
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_STALE_AFTER_MS,
+  type AgentContext,
+  type AgentTransportKind,
+} from '../../core/machines/agent-machine.js';
 import type { AgentTransport } from '../agent-transport.js';
 import type { RuntimeCore } from '../runtime-core.js';
 import { parseOrThrow } from '../validation.js';
@@ -81,11 +86,13 @@ export class AgentApi {
 
   /** Registers an agent whose handler runs in this process. */
   async register(input: RegisterAgentInput): Promise<AgentView> {
-    if (typeof input?.handler !== 'function') throw new TroupeError('E_INVALID_INPUT', 'invalid agent: handler: must be a function');
+    if (typeof input?.handler !== 'function')
+      throw new TroupeError('E_INVALID_INPUT', 'invalid agent: handler: must be a function');
     const { handler, autoHeartbeat, ...rest } = input;
     const spec = parseOrThrow(agentSchema, rest, 'agent');
     await this.ready();
-    if (this.core.host.getLive(spec.id)) throw new TroupeError('E_DUPLICATE_ID', `agent "${spec.id}" is already registered`);
+    if (this.core.host.getLive(spec.id))
+      throw new TroupeError('E_DUPLICATE_ID', `agent "${spec.id}" is already registered`);
     // The transport is in place before the agent exists: work may be offered in its first batch.
     this.inProcess.add(spec.id, handler);
     this.core.transports.set(spec.id, this.inProcess);
@@ -110,7 +117,8 @@ export class AgentApi {
   ): Promise<AgentView> {
     const parsed = parseOrThrow(agentSchema, spec, 'agent');
     await this.ready();
-    if (this.core.host.getLive(parsed.id)) throw new TroupeError('E_DUPLICATE_ID', `agent "${parsed.id}" is already registered`);
+    if (this.core.host.getLive(parsed.id))
+      throw new TroupeError('E_DUPLICATE_ID', `agent "${parsed.id}" is already registered`);
     const previous = this.core.transports.get(parsed.id);
     this.core.transports.set(parsed.id, transport);
     try {

@@ -34,7 +34,12 @@ export class AuditApi {
 
   /** Appends one entry (durable once the promise resolves) and returns it with its `seq` and time. */
   async record(entry: AuditRecord): Promise<AuditEntry> {
-    if (typeof entry.actor !== 'string' || entry.actor.length === 0 || typeof entry.action !== 'string' || entry.action.length === 0) {
+    if (
+      typeof entry.actor !== 'string' ||
+      entry.actor.length === 0 ||
+      typeof entry.action !== 'string' ||
+      entry.action.length === 0
+    ) {
       throw new TroupeError('E_INVALID_INPUT', 'an audit entry needs an actor and an action');
     }
     const details = entry.details ?? {};

@@ -33,7 +33,11 @@ export interface ContextPackage {
  * A task with neither ticket nor dependencies needs no read: its package comes back at once,
  * without a promise, which keeps the common no-op path of in-process agents short.
  */
-export function buildContextPackage(task: TaskContext, host: ActorHost, store: Store): ContextPackage | Promise<ContextPackage> {
+export function buildContextPackage(
+  task: TaskContext,
+  host: ActorHost,
+  store: Store,
+): ContextPackage | Promise<ContextPackage> {
   const pkg: ContextPackage = {
     ticket: null,
     dependencies: {},
@@ -47,11 +51,17 @@ export function buildContextPackage(task: TaskContext, host: ActorHost, store: S
   return fillContextPackage(pkg, task, host, store);
 }
 
-async function fillContextPackage(pkg: ContextPackage, task: TaskContext, host: ActorHost, store: Store): Promise<ContextPackage> {
+async function fillContextPackage(
+  pkg: ContextPackage,
+  task: TaskContext,
+  host: ActorHost,
+  store: Store,
+): Promise<ContextPackage> {
   const ticketId = task.spec.ticketId;
   if (ticketId !== null) {
     const live = host.getLive(ticketId);
-    const ticket = (live ? live.snapshot.context : (await store.getActor(ticketId))?.context) as TicketContext | undefined;
+    const ticket = (live ? live.snapshot.context : (await store.getActor(ticketId))?.context) as
+      TicketContext | undefined;
     if (ticket) {
       pkg.ticket = {
         id: ticket.id,
@@ -68,7 +78,11 @@ async function fillContextPackage(pkg: ContextPackage, task: TaskContext, host: 
     for (const depId of task.spec.dependsOn) {
       const dep = (host.getLive(depId)?.snapshot.context ?? stored.get(depId)?.context) as TaskContext | undefined;
       if (!dep?.output) continue;
-      pkg.dependencies[depId] = { result: dep.output.result, artifacts: dep.output.artifacts, quality: dep.output.quality };
+      pkg.dependencies[depId] = {
+        result: dep.output.result,
+        artifacts: dep.output.artifacts,
+        quality: dep.output.quality,
+      };
       Object.assign(pkg.artifacts, dep.output.artifacts);
     }
   }

@@ -172,7 +172,9 @@ export class ControlsApi {
   private async upsert(kind: string, id: string, input: Record<string, unknown>, change: HostEvent): Promise<void> {
     await this.ready();
     const live = this.core.host.getLive(id);
-    const outcome: MessageOutcome = live ? await this.core.host.request(id, change) : await this.core.host.spawn(kind, id, input, null);
+    const outcome: MessageOutcome = live
+      ? await this.core.host.request(id, change)
+      : await this.core.host.spawn(kind, id, input, null);
     if (outcome.error) throw outcome.error;
   }
 }

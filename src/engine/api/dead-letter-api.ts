@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { TroupeError } from '../../core/errors.js';
 import type { TaskContext } from '../../core/machines/task-types.js';
-import { deadLetterOf, type DeadLetter, type DeadLetterFilter, type DeadLetterIndex } from '../controls/dead-letter-index.js';
+import {
+  deadLetterOf,
+  type DeadLetter,
+  type DeadLetterFilter,
+  type DeadLetterIndex,
+} from '../controls/dead-letter-index.js';
 import type { RuntimeCore } from '../runtime-core.js';
 import { assertJson } from '../../core/json-value.js';
 import { jsonSize, parseOrThrow } from '../validation.js';
@@ -63,15 +68,25 @@ export class DeadLetterApi {
    */
   async redrive(target: string | string[] | DeadLetterFilter, changes: RedriveChanges = {}): Promise<TaskView[]> {
     const chosen = await this.choose(target);
-    const retry = changes.retry === undefined ? undefined : resolveRetry(parseOrThrow(taskCreateSchema.shape.retry, changes.retry, 'retry'), this.core.options.retry);
+    const retry =
+      changes.retry === undefined
+        ? undefined
+        : resolveRetry(parseOrThrow(taskCreateSchema.shape.retry, changes.retry, 'retry'), this.core.options.retry);
     if (changes.input !== undefined) {
       assertJson(changes.input, 'redrive input');
       const size = jsonSize(changes.input);
-      if (size > this.maxPayloadBytes) throw new TroupeError('E_PAYLOAD_TOO_LARGE', `redrive input is ${size} bytes, over the limit of ${this.maxPayloadBytes}`);
+      if (size > this.maxPayloadBytes)
+        throw new TroupeError(
+          'E_PAYLOAD_TOO_LARGE',
+          `redrive input is ${size} bytes, over the limit of ${this.maxPayloadBytes}`,
+        );
     }
     for (const d of chosen) {
       if (d.phase !== null) {
-        throw new TroupeError('E_INVALID_STATE', `task ${d.id} belongs to phase "${d.phase}" of ticket ${d.ticketId}, which counted it as failed: rework the phase instead`);
+        throw new TroupeError(
+          'E_INVALID_STATE',
+          `task ${d.id} belongs to phase "${d.phase}" of ticket ${d.ticketId}, which counted it as failed: rework the phase instead`,
+        );
       }
     }
     const outcomes = await Promise.all(
@@ -151,7 +166,9 @@ export class DeadLetterApi {
   }
 
   private async discardAll(chosen: DeadLetter[], reason: string): Promise<string[]> {
-    const outcomes = await Promise.all(chosen.map((d) => this.core.host.request(d.id, { type: 'task.discard', reason }, 'task')));
+    const outcomes = await Promise.all(
+      chosen.map((d) => this.core.host.request(d.id, { type: 'task.discard', reason }, 'task')),
+    );
     const ids: string[] = [];
     outcomes.forEach((o, i) => {
       const id = (chosen[i] as DeadLetter).id;

@@ -45,8 +45,6 @@ export class InProcessAgents implements AgentTransport {
     this.handlers.delete(agentId);
   }
 
-
-
   offer(offer: Offer): void {
     const handler = this.handlers.get(offer.agentId);
     const task = this.host.taskContext(offer.taskId);
@@ -74,12 +72,25 @@ export class InProcessAgents implements AgentTransport {
       // Handlers run under the attempt's trace context, so spans they make join the trace.
       const traceparent = this.host.traceparent?.(taskId) ?? task.spec.traceparent;
       const view = this.host.view(task, 'running');
-      const returned = traceparent === undefined ? handler(view, context) : otelContext.with(contextFromTraceparent(traceparent), () => handler(view, context));
+      const returned =
+        traceparent === undefined
+          ? handler(view, context)
+          : otelContext.with(contextFromTraceparent(traceparent), () => handler(view, context));
       const result = returned instanceof Promise ? ((await returned) as unknown) : returned;
       if (abort.aborted) return;
-      const outcome = { result: result === undefined ? null : result, artifacts: controls.artifacts, quality: controls.score };
+      const outcome = {
+        result: result === undefined ? null : result,
+        artifacts: controls.artifacts,
+        quality: controls.score,
+      };
       this.checkOutcome(outcome);
-      this.host.send(taskId, { type: 'task.complete', leaseId, result: outcome.result, artifacts: outcome.artifacts, quality: outcome.quality });
+      this.host.send(taskId, {
+        type: 'task.complete',
+        leaseId,
+        result: outcome.result,
+        artifacts: outcome.artifacts,
+        quality: outcome.quality,
+      });
     } catch (error) {
       if (abort.aborted) return;
       this.host.send(taskId, { type: 'task.fail', leaseId, error: toAttemptError(error) });
@@ -91,11 +102,18 @@ export class InProcessAgents implements AgentTransport {
   private checkOutcome(outcome: { result: unknown; artifacts: Record<string, unknown>; quality: number | null }): void {
     // A bare scalar with nothing else cannot be bad JSON nor anywhere near the size limit.
     const r = outcome.result;
-    const scalar = r === null || typeof r === 'boolean' || (typeof r === 'number' && Number.isFinite(r)) || (typeof r === 'string' && r.length < 1024);
+    const scalar =
+      r === null ||
+      typeof r === 'boolean' ||
+      (typeof r === 'number' && Number.isFinite(r)) ||
+      (typeof r === 'string' && r.length < 1024);
     if (scalar && outcome.quality === null && isEmpty(outcome.artifacts)) return;
     const bad = findNonJson(outcome);
     if (bad) {
-      throw new TroupeError('E_NOT_SERIALIZABLE', `handler returned a value that is not plain JSON at ${bad.replace('$', 'result')}`);
+      throw new TroupeError(
+        'E_NOT_SERIALIZABLE',
+        `handler returned a value that is not plain JSON at ${bad.replace('$', 'result')}`,
+      );
     }
     const size = jsonSize(outcome);
     if (size > this.host.maxResultBytes) {
@@ -126,7 +144,12 @@ class HandlerControls {
 
   progress(value: number | null, message?: string): void {
     if (!this.abort.aborted) {
-      this.host.send(this.offer.taskId, { type: 'task.progress', leaseId: this.offer.leaseId, value, message: message ?? null });
+      this.host.send(this.offer.taskId, {
+        type: 'task.progress',
+        leaseId: this.offer.leaseId,
+        value,
+        message: message ?? null,
+      });
     }
   }
 

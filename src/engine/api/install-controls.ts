@@ -1,7 +1,17 @@
-import { breakerIdOf, breakerMachine, type BreakerContext, type BreakerStateParams, type BreakerStatus } from '../../core/controls/breaker-machine.js';
+import {
+  breakerIdOf,
+  breakerMachine,
+  type BreakerContext,
+  type BreakerStateParams,
+  type BreakerStatus,
+} from '../../core/controls/breaker-machine.js';
 import { bulkheadMachine } from '../../core/controls/bulkhead-machine.js';
 import type { BulkheadDefinition } from '../../core/controls/bulkhead-rules.js';
-import { rateLimitMachine, type RateLimitContext, type RateLimitStateParams } from '../../core/controls/rate-limit-machine.js';
+import {
+  rateLimitMachine,
+  type RateLimitContext,
+  type RateLimitStateParams,
+} from '../../core/controls/rate-limit-machine.js';
 import type { TaskContext } from '../../core/machines/task-types.js';
 import { ControlsApi } from './controls-api.js';
 import { DeadLetterApi } from './dead-letter-api.js';
@@ -27,7 +37,10 @@ export interface ControlsInstallOptions {
  * task outcomes (inside the batch that ends the attempt), the dead-letter index, and the rebuild
  * of all of it after a restart.
  */
-export function installControls(core: RuntimeCore, options: ControlsInstallOptions): { controls: ControlsApi; deadLetters: DeadLetterApi } {
+export function installControls(
+  core: RuntimeCore,
+  options: ControlsInstallOptions,
+): { controls: ControlsApi; deadLetters: DeadLetterApi } {
   for (const definition of CONTROL_MACHINES) core.options.machines.register(definition);
   const dispatcher = core.dispatcher;
   const gates = dispatcher.gates;

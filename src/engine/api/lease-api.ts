@@ -62,18 +62,26 @@ export class LeaseApi {
   }
 
   complete(taskId: string, leaseId: string, report: CompleteReport): Promise<ReportOutcome> {
-    const outcome = { result: report.result ?? null, artifacts: report.artifacts ?? {}, quality: report.quality ?? null };
+    const outcome = {
+      result: report.result ?? null,
+      artifacts: report.artifacts ?? {},
+      quality: report.quality ?? null,
+    };
     assertJson(outcome, 'the completion');
     const size = jsonSize(outcome);
     if (size > this.maxPayloadBytes) {
-      throw new TroupeError('E_PAYLOAD_TOO_LARGE', `the completion is ${size} bytes, over the limit of ${this.maxPayloadBytes}`);
+      throw new TroupeError(
+        'E_PAYLOAD_TOO_LARGE',
+        `the completion is ${size} bytes, over the limit of ${this.maxPayloadBytes}`,
+      );
     }
     return this.report(taskId, leaseId, { type: 'task.complete', leaseId, ...outcome }, 'complete');
   }
 
   fail(taskId: string, leaseId: string, report: FailReport): Promise<ReportOutcome> {
     const category = report.category ?? 'transient';
-    const retryable = report.retryable ?? (category === 'transient' || category === 'timeout' || category === 'agent-lost');
+    const retryable =
+      report.retryable ?? (category === 'transient' || category === 'timeout' || category === 'agent-lost');
     const error = { message: report.message, category, code: report.code ?? 'E_TASK_FAILED', retryable };
     return this.report(taskId, leaseId, { type: 'task.fail', leaseId, error }, 'fail');
   }
@@ -104,7 +112,9 @@ export class LeaseApi {
       sameLease &&
       last?.leaseId === leaseId &&
       ((kind === 'complete' && task.status === 'succeeded') ||
-        (kind === 'fail' && last.error !== undefined && (task.status === 'retrying' || task.status === 'dead_lettered' || task.status === 'queued')));
+        (kind === 'fail' &&
+          last.error !== undefined &&
+          (task.status === 'retrying' || task.status === 'dead_lettered' || task.status === 'queued')));
     if (repeat) return { applied: false, task };
     throw new TroupeError(
       'E_LEASE_MISMATCH',

@@ -2,7 +2,13 @@ import { TroupeError } from '../../core/errors.js';
 import { SETTLED_TASK_STATUSES, type TaskContext, type TaskStatus } from '../../core/machines/task-types.js';
 import type { RuntimeCore } from '../runtime-core.js';
 import type { StoredActor } from '../store/store.js';
-import { createdViews, prepareTasks, throwIfRefused, type PreparedTasks, type TicketInCreation } from './task-creation.js';
+import {
+  createdViews,
+  prepareTasks,
+  throwIfRefused,
+  type PreparedTasks,
+  type TicketInCreation,
+} from './task-creation.js';
 import type { TaskCreateInput } from './task-input.js';
 import { stateOf, taskView, type TaskView } from './views.js';
 import { pageViews, type PageRequest, type ViewPage } from './view-paging.js';
@@ -127,11 +133,25 @@ export class TaskApi {
     const statuses = filter.status === undefined ? undefined : new Set([filter.status].flat());
     const wanted = statuses === undefined ? [] : [...statuses];
     // Only settled statuses: only settled rows; none: only live ones (the store's settled flag).
-    const settled = wanted.length === 0 ? undefined : wanted.every((s) => SETTLED_TASK_STATUSES.has(s)) ? true : wanted.every((s) => !SETTLED_TASK_STATUSES.has(s)) ? false : undefined;
-    const query = { kinds: ['task'], ...(filter.ticketId !== undefined ? { ticketId: filter.ticketId } : {}), ...(settled !== undefined ? { settled } : {}) };
+    const settled =
+      wanted.length === 0
+        ? undefined
+        : wanted.every((s) => SETTLED_TASK_STATUSES.has(s))
+          ? true
+          : wanted.every((s) => !SETTLED_TASK_STATUSES.has(s))
+            ? false
+            : undefined;
+    const query = {
+      kinds: ['task'],
+      ...(filter.ticketId !== undefined ? { ticketId: filter.ticketId } : {}),
+      ...(settled !== undefined ? { settled } : {}),
+    };
     return pageViews(this.core.options.store, query, request, (stored) => {
       const live = this.core.host.getLive(stored.id);
-      const view = live?.kind === 'task' ? this.explained(taskView(live.snapshot.value, live.snapshot.context as TaskContext)) : viewOf(stored);
+      const view =
+        live?.kind === 'task'
+          ? this.explained(taskView(live.snapshot.value, live.snapshot.context as TaskContext))
+          : viewOf(stored);
       const agent = filter.agentId;
       const kept =
         (statuses === undefined || statuses.has(view.status)) &&
@@ -208,7 +228,10 @@ export class TaskApi {
 
   private async find(id: string): Promise<TaskView | undefined> {
     const live = this.core.host.getLive(id);
-    if (live) return live.kind === 'task' ? this.explained(taskView(live.snapshot.value, live.snapshot.context as TaskContext)) : undefined;
+    if (live)
+      return live.kind === 'task'
+        ? this.explained(taskView(live.snapshot.value, live.snapshot.context as TaskContext))
+        : undefined;
     const stored = await this.core.options.store.getActor(id);
     return stored?.kind === 'task' ? viewOf(stored) : undefined;
   }

@@ -24,9 +24,17 @@ export function resolveControls(t: ParsedTask, fillKey = true): TaskControls {
   if (t.rateLimits !== undefined && t.rateLimits.length > 0) {
     controls.rateLimits = t.rateLimits.map((r) => ({ key: r.key, units: r.units ?? 1 }));
   }
-  if (t.concurrency !== undefined && !fillKey) controls.concurrency = { key: t.concurrency.key, max: t.concurrency.max };
+  if (t.concurrency !== undefined && !fillKey)
+    controls.concurrency = { key: t.concurrency.key, max: t.concurrency.max };
   else if (t.concurrency !== undefined) {
-    const fields = { id: t.id, type: t.type, ticketId: t.ticketId ?? null, phase: t.phase ?? null, role: t.role ?? null, input: t.input };
+    const fields = {
+      id: t.id,
+      type: t.type,
+      ticketId: t.ticketId ?? null,
+      phase: t.phase ?? null,
+      role: t.role ?? null,
+      input: t.input,
+    };
     const key = resolveKey(t.concurrency.key, fields);
     if (key === null) {
       throw new TroupeError(

@@ -5,7 +5,13 @@ import { orderByDependencies } from '../dependency-graph.js';
 import { duplicateId, type MessageOutcome, type SpawnRequest } from '../host-types.js';
 import { phaseIdOf, type RuntimeCore } from '../runtime-core.js';
 import type { StoredActor } from '../store/store.js';
-import { resolvePriority, resolveRetry, resolveTimeouts, taskCreateSchema, type TaskCreateInput } from './task-input.js';
+import {
+  resolvePriority,
+  resolveRetry,
+  resolveTimeouts,
+  taskCreateSchema,
+  type TaskCreateInput,
+} from './task-input.js';
 import { dependencyIds, resolveControls, resolveNotBefore } from './task-controls.js';
 import { assertJson } from '../../core/json-value.js';
 import { jsonSize, parseOrThrow } from '../validation.js';
@@ -47,13 +53,21 @@ export async function prepareTasks(
       assertJson(value.input, 'task input');
       const size = jsonSize(value.input);
       if (size > maxPayloadBytes) {
-        throw new TroupeError('E_PAYLOAD_TOO_LARGE', `task input is ${size} bytes, over the limit of ${maxPayloadBytes}`);
+        throw new TroupeError(
+          'E_PAYLOAD_TOO_LARGE',
+          `task input is ${size} bytes, over the limit of ${maxPayloadBytes}`,
+        );
       }
     }
     // zod's output is a fresh object: it may take the generated id in place.
     value.id ??= `task-${randomUUID()}`;
     const withId = value as typeof value & { id: string };
-    return { ...withId, deps: dependencyIds(value.dependsOn), controls: resolveControls(withId), notBefore: resolveNotBefore(withId, core.options.clock.now()) };
+    return {
+      ...withId,
+      deps: dependencyIds(value.dependsOn),
+      controls: resolveControls(withId),
+      notBefore: resolveNotBefore(withId, core.options.clock.now()),
+    };
   });
   const ids = new Set<string>();
   for (const t of parsed) {
@@ -61,7 +75,8 @@ export async function prepareTasks(
     ids.add(t.id);
   }
   for (const id of ticket?.actorIds ?? []) {
-    if (ids.has(id)) throw new TroupeError('E_DUPLICATE_ID', `task id "${id}" is the id of the ticket or of one of its phases`);
+    if (ids.has(id))
+      throw new TroupeError('E_DUPLICATE_ID', `task id "${id}" is the id of the ticket or of one of its phases`);
   }
   const ordered = orderByDependencies(parsed.map((t) => ({ ...t, dependsOn: t.deps })));
   await checkReferences(core, ordered, ids, ticket);
@@ -93,7 +108,8 @@ export async function prepareTasks(
       ticketId,
     };
     // The phase counts the task in the batch that creates it: a crash cannot store one without the other.
-    if (ticketId !== null && phase !== null) spawn.announce = { to: phaseIdOf(ticketId, phase), event: { type: 'phase.task_added', taskId: t.id } };
+    if (ticketId !== null && phase !== null)
+      spawn.announce = { to: phaseIdOf(ticketId, phase), event: { type: 'phase.task_added', taskId: t.id } };
     return spawn;
   });
   return { ids: parsed.map((t) => t.id), spawns };
@@ -115,9 +131,19 @@ export function throwIfRefused(outcomes: readonly MessageOutcome[]): void {
   if (failed?.error) throw failed.error;
 }
 
-type Checked = { id: string; dependsOn?: string[] | undefined; ticketId?: string | undefined; phase?: string | undefined };
+type Checked = {
+  id: string;
+  dependsOn?: string[] | undefined;
+  ticketId?: string | undefined;
+  phase?: string | undefined;
+};
 
-async function checkReferences(core: RuntimeCore, tasks: Checked[], newIds: Set<string>, ticket: TicketInCreation | undefined): Promise<void> {
+async function checkReferences(
+  core: RuntimeCore,
+  tasks: Checked[],
+  newIds: Set<string>,
+  ticket: TicketInCreation | undefined,
+): Promise<void> {
   // A live actor is refused here; one only in the store (settled) by the spawn group, which reads
   // every id of the group once in its batch (reading them here too cost a second read per task).
   for (const id of newIds) {
@@ -156,14 +182,23 @@ function checkNewTicket(taskId: string, ticket: TicketInCreation, phase: string 
   }
 }
 
-async function checkTicket(core: RuntimeCore, taskId: string, ticketId: string, phase: string | undefined): Promise<void> {
+async function checkTicket(
+  core: RuntimeCore,
+  taskId: string,
+  ticketId: string,
+  phase: string | undefined,
+): Promise<void> {
   const ticket = core.host.getLive(ticketId) ?? (await core.options.store.getActor(ticketId));
-  if (!ticket || ticket.kind !== 'ticket') throw new TroupeError('E_UNKNOWN_TICKET', `task ${taskId} names unknown ticket "${ticketId}"`);
+  if (!ticket || ticket.kind !== 'ticket')
+    throw new TroupeError('E_UNKNOWN_TICKET', `task ${taskId} names unknown ticket "${ticketId}"`);
   if (phase === undefined) return;
   const phaseId = phaseIdOf(ticketId, phase);
   const live = core.host.getLive(phaseId);
   if (live) return;
   const stored = await core.options.store.getActor(phaseId);
   if (!stored) throw new TroupeError('E_UNKNOWN_PHASE', `ticket ${ticketId} has no phase "${phase}"`);
-  throw new TroupeError('E_INVALID_STATE', `phase "${phase}" of ticket ${ticketId} has already ${String(stored.state)}`);
+  throw new TroupeError(
+    'E_INVALID_STATE',
+    `phase "${phase}" of ticket ${ticketId} has already ${String(stored.state)}`,
+  );
 }

@@ -38,7 +38,13 @@ export function toAttemptError(error: unknown): AttemptError {
   }
   if (error instanceof TroupeError) {
     const category: ErrorCategory =
-      error.code === 'E_TIMEOUT' ? 'timeout' : error.code === 'E_CANCELLED' ? 'cancelled' : error.retryable ? 'transient' : 'permanent';
+      error.code === 'E_TIMEOUT'
+        ? 'timeout'
+        : error.code === 'E_CANCELLED'
+          ? 'cancelled'
+          : error.retryable
+            ? 'transient'
+            : 'permanent';
     return { message: error.message, category, code: error.code, retryable: error.retryable };
   }
   const message = error instanceof Error ? error.message : String(error);

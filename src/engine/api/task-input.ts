@@ -29,13 +29,16 @@ export const taskCreateSchema = z
     description: z.string().max(100_000).optional(),
     ticketId: idSchema.optional(),
     phase: z.string().min(1).optional(),
-    priority: z
-      .union([z.number().int().min(0).max(1000), z.enum(['low', 'medium', 'high', 'critical'])])
-      .optional(),
+    priority: z.union([z.number().int().min(0).max(1000), z.enum(['low', 'medium', 'high', 'critical'])]).optional(),
     requires: z.array(z.string().min(1)).optional(),
     /** Ids, or `{ id, onFailure }` where the dependency's failure should not skip the task. */
     dependsOn: z
-      .array(z.union([idSchema, z.object({ id: idSchema, onFailure: z.enum(['skip', 'continue', 'fail']).optional() }).strict()]))
+      .array(
+        z.union([
+          idSchema,
+          z.object({ id: idSchema, onFailure: z.enum(['skip', 'continue', 'fail']).optional() }).strict(),
+        ]),
+      )
       .optional(),
     /** Not queued before this instant (clock ms), or `delayMs` after creation. */
     notBefore: z.number().int().min(0).optional(),
@@ -49,7 +52,10 @@ export const taskCreateSchema = z
      * At most `max` running tasks per key. `key` is taken as it is, or with `${path}` parts filled
      * from the task (`${input.tenant}`, `${ticketId}`, `${type}`).
      */
-    concurrency: z.object({ key: z.string().min(1).max(500), max: z.number().int().min(1).max(1_000_000) }).strict().optional(),
+    concurrency: z
+      .object({ key: z.string().min(1).max(500), max: z.number().int().min(1).max(1_000_000) })
+      .strict()
+      .optional(),
     /** The bulkhead (class of work) the task runs in. */
     bulkhead: controlKeySchema.optional(),
     /** Circuit-breaker keys the task answers to (besides its rate-limit keys, `type:<type>` and `capability:<c>`). */
@@ -78,7 +84,10 @@ export const taskCreateSchema = z
     /** W3C trace context to continue: the task's spans (and its agent's) join this trace. */
     traceparent: z
       .string()
-      .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, 'a W3C traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>')
+      .regex(
+        /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/,
+        'a W3C traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>',
+      )
       .optional(),
   })
   .strict();
@@ -95,7 +104,10 @@ export function resolvePriority(priority: number | PriorityName | undefined): nu
  * A task's retry policy. A task that sets none shares the runtime's default object (never
  * changed): most tasks then hold one policy, not a copy each.
  */
-export function resolveRetry(retry: z.output<typeof taskCreateSchema>['retry'], defaults: RetryPolicy = DEFAULT_RETRY_POLICY): RetryPolicy {
+export function resolveRetry(
+  retry: z.output<typeof taskCreateSchema>['retry'],
+  defaults: RetryPolicy = DEFAULT_RETRY_POLICY,
+): RetryPolicy {
   if (retry === undefined) return defaults;
   return {
     maxAttempts: retry.maxAttempts ?? defaults.maxAttempts,

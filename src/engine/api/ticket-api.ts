@@ -35,7 +35,10 @@ const phaseSchema = z.union([
   z.string().min(1),
   z
     .object({
-      name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'phase names use letters, digits and . _ - only'),
+      name: z
+        .string()
+        .min(1)
+        .regex(/^[A-Za-z0-9._-]+$/, 'phase names use letters, digits and . _ - only'),
       gate: gateSchema.optional(),
       maxRounds: z.number().int().min(1).max(100).optional(),
       tasks: z.array(taskCreateSchema.omit({ ticketId: true, phase: true })).optional(),
@@ -98,31 +101,54 @@ export class TicketApi {
       throw new TroupeError('E_DUPLICATE_ID', `a ticket with id "${id}" already exists`);
     }
     const phases = (value.phases ?? [...DEFAULT_PHASES]).map((p) =>
-      typeof p === 'string' ? { name: p, gate: {}, maxRounds: DEFAULT_MAX_ROUNDS, tasks: [] } : { ...p, gate: p.gate ?? {}, maxRounds: p.maxRounds ?? DEFAULT_MAX_ROUNDS, tasks: p.tasks ?? [] },
+      typeof p === 'string'
+        ? { name: p, gate: {}, maxRounds: DEFAULT_MAX_ROUNDS, tasks: [] }
+        : { ...p, gate: p.gate ?? {}, maxRounds: p.maxRounds ?? DEFAULT_MAX_ROUNDS, tasks: p.tasks ?? [] },
     );
     const names = new Set<string>();
     for (const p of phases) {
       if (names.has(p.name)) throw new TroupeError('E_INVALID_INPUT', `phase "${p.name}" is named twice`);
       names.add(p.name);
     }
-    const plans: PhasePlan[] = phases.map((p) => ({ name: p.name, gate: p.gate as PhasePlan['gate'], maxRounds: p.maxRounds }));
+    const plans: PhasePlan[] = phases.map((p) => ({
+      name: p.name,
+      gate: p.gate as PhasePlan['gate'],
+      maxRounds: p.maxRounds,
+    }));
     const phaseIds = plans.map((plan) => phaseIdOf(id, plan.name));
     const planned: TaskCreateInput[] = phases.flatMap((p) =>
       p.tasks.map((t) => ({ ...(t as TaskCreateInput), ticketId: id, phase: p.name })),
     );
     // Checked before anything is created: a refused plan leaves no ticket behind.
-    const tasks = await this.tasks.prepareWithTicket(planned, { ticketId: id, phases: names, actorIds: [id, ...phaseIds] });
+    const tasks = await this.tasks.prepareWithTicket(planned, {
+      ticketId: id,
+      phases: names,
+      actorIds: [id, ...phaseIds],
+    });
     const spawns: SpawnRequest[] = [
       ...plans.map((plan, index) => ({
         kind: 'phase' as const,
         id: phaseIds[index] as string,
-        input: { id: phaseIds[index], ticketId: id, name: plan.name, index, gate: plan.gate, maxRounds: plan.maxRounds },
+        input: {
+          id: phaseIds[index],
+          ticketId: id,
+          name: plan.name,
+          index,
+          gate: plan.gate,
+          maxRounds: plan.maxRounds,
+        },
         ticketId: id,
       })),
       {
         kind: 'ticket',
         id,
-        input: { id, title: value.title, description: value.description ?? '', phases: plans, context: value.context ?? {} },
+        input: {
+          id,
+          title: value.title,
+          description: value.description ?? '',
+          phases: plans,
+          context: value.context ?? {},
+        },
         ticketId: id,
       },
       ...tasks.spawns,
@@ -144,7 +170,11 @@ export class TicketApi {
     for (const plan of c.phases) {
       const phaseId = phaseIdOf(id, plan.name);
       const live = this.core.host.getLive(phaseId);
-      const source = live ? stateOf(live.snapshot) : storedPhases.has(phaseId) ? stateOf(storedPhases.get(phaseId)!) : undefined;
+      const source = live
+        ? stateOf(live.snapshot)
+        : storedPhases.has(phaseId)
+          ? stateOf(storedPhases.get(phaseId)!)
+          : undefined;
       if (source) phases.push(phaseView(source.value, source.context as PhaseContext));
     }
     return ticketView(value, c, phases);
@@ -174,7 +204,8 @@ export class TicketApi {
     const ticket = await this.get(id);
     const outcome = await this.core.host.request(id, { type: 'ticket.cancel', reason }, 'ticket');
     if (outcome.error) throw outcome.error;
-    if (!outcome.applied) throw new TroupeError('E_INVALID_STATE', `ticket ${id} is ${ticket.status} and cannot be cancelled`);
+    if (!outcome.applied)
+      throw new TroupeError('E_INVALID_STATE', `ticket ${id} is ${ticket.status} and cannot be cancelled`);
     await this.core.host.idle();
     return this.get(id);
   }

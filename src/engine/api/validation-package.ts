@@ -16,7 +16,10 @@ export interface ValidationPackage {
   /** The gate's own criteria, all of which already hold when a validator is asked. */
   criteria: { allTasksSucceeded: boolean; requiredArtifacts: string[]; minQuality: number | null };
   /** The phase's tasks (validators left out) by id, in creation order. */
-  tasks: Record<string, { type: string; status: TaskStatus; result: unknown; artifacts: Record<string, unknown>; quality: number | null }>;
+  tasks: Record<
+    string,
+    { type: string; status: TaskStatus; result: unknown; artifacts: Record<string, unknown>; quality: number | null }
+  >;
   /** The artifacts of the phase's succeeded tasks, merged by name in creation order. */
   artifacts: Record<string, unknown>;
   /** The lowest quality score a succeeded task reported, or null if none did. */
@@ -26,11 +29,16 @@ export interface ValidationPackage {
 }
 
 /** The validation package of a validator task, read from its phase and the phase's tasks. */
-export async function buildValidationPackage(task: TaskContext, host: ActorHost, store: Store): Promise<ValidationPackage | null> {
+export async function buildValidationPackage(
+  task: TaskContext,
+  host: ActorHost,
+  store: Store,
+): Promise<ValidationPackage | null> {
   const { ticketId, phase } = task.spec;
   if (ticketId === null || phase === null) return null;
   const phaseId = phaseIdOf(ticketId, phase);
-  const phaseContext = (host.getLive(phaseId)?.snapshot.context ?? (await store.getActor(phaseId))?.context) as PhaseContext | undefined;
+  const phaseContext = (host.getLive(phaseId)?.snapshot.context ?? (await store.getActor(phaseId))?.context) as
+    PhaseContext | undefined;
   if (!phaseContext) return null;
   const tasks = (await store.listActors({ kind: 'task', ticketId }))
     .map((record) => (host.getLive(record.id)?.snapshot.context ?? record.context) as TaskContext)

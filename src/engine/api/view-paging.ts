@@ -40,7 +40,12 @@ export async function pageViews<V>(
   // One more than the page: with no filter left to the views, one read says whether more follow.
   const batch = Math.min(request.limit + 1, 1_001);
   for (;;) {
-    const page = await store.pageActors({ ...query, order: request.order, limit: batch, ...(after !== undefined ? { after } : {}) });
+    const page = await store.pageActors({
+      ...query,
+      order: request.order,
+      limit: batch,
+      ...(after !== undefined ? { after } : {}),
+    });
     for (const { actor, createdAt } of page.items) {
       const made = await view(actor);
       if (made === undefined) continue;

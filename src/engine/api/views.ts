@@ -2,7 +2,14 @@ import type { SteppedSnapshot } from '../../core/stepper/machine-stepper.js';
 import { agentStatusOf, type AgentContext, type AgentStatus } from '../../core/machines/agent-machine.js';
 import type { PhaseContext } from '../../core/machines/phase-machine.js';
 import { taskStatusOf } from '../../core/machines/task-machine.js';
-import type { AttemptError, AttemptRecord, RedriveRecord, TaskContext, TaskControls, TaskStatus } from '../../core/machines/task-types.js';
+import type {
+  AttemptError,
+  AttemptRecord,
+  RedriveRecord,
+  TaskContext,
+  TaskControls,
+  TaskStatus,
+} from '../../core/machines/task-types.js';
 import type { PhaseOutput, TicketContext } from '../../core/machines/ticket-machine.js';
 import type { StoredActor } from '../store/store.js';
 
@@ -120,7 +127,8 @@ export function agentView(value: unknown, c: AgentContext, load: number): AgentV
 }
 
 /** Where a phase is in its life: waiting, working, under its gate's evaluation or validation, reworking, or settled. */
-export type PhaseStatus = 'pending' | 'active' | 'evaluating' | 'validating' | 'reworking' | 'passed' | 'failed' | 'cancelled';
+export type PhaseStatus =
+  'pending' | 'active' | 'evaluating' | 'validating' | 'reworking' | 'passed' | 'failed' | 'cancelled';
 
 /** One phase of a ticket as the APIs show it: status, gate round and verdicts. */
 export interface PhaseView {

@@ -15,7 +15,8 @@ interface KeyState<E extends KeyedEntry> {
   running: number;
 }
 
-const before = (a: KeyedEntry, b: KeyedEntry): boolean => a.priority > b.priority || (a.priority === b.priority && a.order < b.order);
+const before = (a: KeyedEntry, b: KeyedEntry): boolean =>
+  a.priority > b.priority || (a.priority === b.priority && a.order < b.order);
 
 /**
  * Concurrency keys: at most `max` running tasks per key, and fairness between keys. Each key's

@@ -99,13 +99,24 @@ export class ControlGates {
   check(task: GatedTask, now: number, capacity: number, load: number): GateRefusal | null {
     for (const key of this.breakerKeys(task)) {
       const b = this.breakers.get(key) as BreakerView;
-      if (b.status === 'open') return { gate: `breaker:${key}`, reason: `circuit breaker "${key}" is open`, until: null };
+      if (b.status === 'open')
+        return { gate: `breaker:${key}`, reason: `circuit breaker "${key}" is open`, until: null };
       if (b.status === 'half_open' && b.probing >= b.probes) {
-        return { gate: `breaker:${key}`, reason: `circuit breaker "${key}" is half-open and its ${b.probes} probe(s) are out`, until: null };
+        return {
+          gate: `breaker:${key}`,
+          reason: `circuit breaker "${key}" is half-open and its ${b.probes} probe(s) are out`,
+          until: null,
+        };
       }
     }
     if (this.bulkheads.size > 0) {
-      const verdict = bulkheadAdmits(task.controls.bulkhead ?? null, this.bulkheads, this.bulkheadRunning, capacity, load);
+      const verdict = bulkheadAdmits(
+        task.controls.bulkhead ?? null,
+        this.bulkheads,
+        this.bulkheadRunning,
+        capacity,
+        load,
+      );
       if (!verdict.ok) return { gate: `bulkhead:${verdict.blockedBy}`, reason: verdict.reason, until: null };
     }
     for (const r of task.controls.rateLimits ?? []) {

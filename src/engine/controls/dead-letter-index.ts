@@ -96,7 +96,9 @@ export class DeadLetterIndex {
 
   /** Oldest first (then by id), filtered. */
   list(filter: DeadLetterFilter = {}): DeadLetter[] {
-    const out = [...this.byId.values()].filter((d) => matchesFilter(d, filter)).sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
+    const out = [...this.byId.values()]
+      .filter((d) => matchesFilter(d, filter))
+      .sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
     return filter.limit === undefined ? out : out.slice(0, filter.limit);
   }
 }

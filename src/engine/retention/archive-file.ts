@@ -98,7 +98,10 @@ export async function* readArchive(file: string): AsyncGenerator<UnitRecord> {
     const parsed = lineSchema.safeParse(value);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new TroupeError('E_INVALID_INPUT', `${file}:${n}: not an archived unit: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+      throw new TroupeError(
+        'E_INVALID_INPUT',
+        `${file}:${n}: not an archived unit: ${issue?.path.join('.') || '(root)'}: ${issue?.message}`,
+      );
     }
     const { v: _v, archivedAt: _at, ...unit } = parsed.data;
     yield unit as UnitRecord;

@@ -23,7 +23,12 @@ function unitOf(d: DeadLetterRef): Pick<ExpiredUnit, 'kind' | 'id'> {
  * letters kept and counted), at most `limit` units. A ticket holding several dead letters
  * removes them all at once.
  */
-export async function unitsOverCount(store: Store, letters: readonly DeadLetterRef[], maxCount: number, limit: number): Promise<ExpiredUnit[]> {
+export async function unitsOverCount(
+  store: Store,
+  letters: readonly DeadLetterRef[],
+  maxCount: number,
+  limit: number,
+): Promise<ExpiredUnit[]> {
   let excess = letters.length - maxCount;
   if (excess <= 0) return [];
   const perUnit = new Map<string, number>();

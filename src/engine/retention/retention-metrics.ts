@@ -8,7 +8,12 @@ import type { RetentionSweeper } from './retention-sweeper.js';
  * `troupe_retention_swept_rows_total{table}`, `troupe_retention_swept_bytes_total`,
  * `troupe_retention_sweeps_total`.
  */
-export function registerRetentionMetrics(registry: Registry, store: Store, sweeper: RetentionSweeper, storeOpen: () => boolean): void {
+export function registerRetentionMetrics(
+  registry: Registry,
+  store: Store,
+  sweeper: RetentionSweeper,
+  storeOpen: () => boolean,
+): void {
   new Gauge({
     name: 'troupe_store_rows',
     help: 'Rows the store keeps, by table',
@@ -34,15 +39,27 @@ export function registerRetentionMetrics(registry: Registry, store: Store, sweep
       if (bytes !== null) this.set(bytes);
     },
   });
-  const sweeps = new Counter({ name: 'troupe_retention_sweeps_total', help: 'Retention sweeps run', registers: [registry] });
+  const sweeps = new Counter({
+    name: 'troupe_retention_sweeps_total',
+    help: 'Retention sweeps run',
+    registers: [registry],
+  });
   const swept = new Counter({
     name: 'troupe_retention_swept_rows_total',
     help: 'Rows removed by retention, by table',
     labelNames: ['table'] as const,
     registers: [registry],
   });
-  const sweptUnits = new Counter({ name: 'troupe_retention_swept_units_total', help: 'Finished units (tickets whole, free-standing actors) removed', registers: [registry] });
-  const sweptBytes = new Counter({ name: 'troupe_retention_swept_bytes_total', help: 'JSON bytes of the rows removed by retention', registers: [registry] });
+  const sweptUnits = new Counter({
+    name: 'troupe_retention_swept_units_total',
+    help: 'Finished units (tickets whole, free-standing actors) removed',
+    registers: [registry],
+  });
+  const sweptBytes = new Counter({
+    name: 'troupe_retention_swept_bytes_total',
+    help: 'JSON bytes of the rows removed by retention',
+    registers: [registry],
+  });
   sweeper.onSweep((r) => {
     sweeps.inc();
     sweptUnits.inc(r.units.units);

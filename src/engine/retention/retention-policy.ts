@@ -48,11 +48,20 @@ export interface RetentionOptions {
 }
 
 export const retentionOptionsSchema = z.strictObject({
-  finishedMs: z.int().positive().default(7 * DAY_MS),
-  deadLetteredMs: z.int().positive().default(30 * DAY_MS),
+  finishedMs: z
+    .int()
+    .positive()
+    .default(7 * DAY_MS),
+  deadLetteredMs: z
+    .int()
+    .positive()
+    .default(30 * DAY_MS),
   deadLetteredMaxCount: z.int().min(0).optional(),
   eventsMs: z.int().positive().optional(),
-  auditMs: z.int().positive().default(90 * DAY_MS),
+  auditMs: z
+    .int()
+    .positive()
+    .default(90 * DAY_MS),
   intervalMs: z.int().positive().default(60_000),
   batchSize: z.int().min(1).max(10_000).default(100),
   maxBatchesPerSweep: z.int().min(1).default(100),
@@ -62,7 +71,9 @@ export const retentionOptionsSchema = z.strictObject({
 });
 
 /** A policy with every default filled in. */
-export type RetentionPolicy = Required<Omit<z.output<typeof retentionOptionsSchema>, 'eventsMs' | 'deadLetteredMaxCount'>> & {
+export type RetentionPolicy = Required<
+  Omit<z.output<typeof retentionOptionsSchema>, 'eventsMs' | 'deadLetteredMaxCount'>
+> & {
   eventsMs: number;
   /** No count limit when undefined. */
   deadLetteredMaxCount: number | undefined;
@@ -80,5 +91,9 @@ export type RetentionPolicy = Required<Omit<z.output<typeof retentionOptionsSche
  */
 export function resolveRetention(options: RetentionOptions = {}): RetentionPolicy {
   const parsed = parseOrThrow(retentionOptionsSchema, options, 'retention options');
-  return { ...parsed, eventsMs: parsed.eventsMs ?? parsed.finishedMs, deadLetteredMaxCount: parsed.deadLetteredMaxCount };
+  return {
+    ...parsed,
+    eventsMs: parsed.eventsMs ?? parsed.finishedMs,
+    deadLetteredMaxCount: parsed.deadLetteredMaxCount,
+  };
 }

@@ -193,7 +193,15 @@ export class RetentionSweeper {
     const removed = report.units.units + report.events.events + report.audit.auditEntries;
     if (removed > 0) {
       this.logger.info(
-        { units: report.units.units, actors: report.units.actors, events: report.units.events + report.events.events, audit: report.audit.auditEntries, bytes: report.units.bytes + report.events.bytes + report.audit.bytes, more: report.more, ms: Math.round(report.durationMs) },
+        {
+          units: report.units.units,
+          actors: report.units.actors,
+          events: report.units.events + report.events.events,
+          audit: report.audit.auditEntries,
+          bytes: report.units.bytes + report.events.bytes + report.audit.bytes,
+          more: report.more,
+          ms: Math.round(report.durationMs),
+        },
         'retention sweep',
       );
     }
@@ -202,7 +210,12 @@ export class RetentionSweeper {
   }
 
   /** One batch: archived (when on), deleted in one store transaction, told to the listeners. */
-  private async removeUnits(units: readonly ExpiredUnit[], policy: RetentionPolicy, now: number, report: SweepReport): Promise<number> {
+  private async removeUnits(
+    units: readonly ExpiredUnit[],
+    policy: RetentionPolicy,
+    now: number,
+    report: SweepReport,
+  ): Promise<number> {
     if (policy.archive !== false) {
       const records = [];
       for (const unit of units) records.push(await this.store.readUnit(unit));

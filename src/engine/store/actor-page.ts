@@ -14,5 +14,8 @@ export function compareActorKeys(a: ActorCursor, b: ActorCursor): number {
 export function pageFromRows(rows: Array<{ actor: StoredActor; createdAt: number }>, limit: number): ActorPage {
   const items = rows.slice(0, Math.max(0, limit));
   const last = items[items.length - 1];
-  return { items, next: rows.length > items.length && last !== undefined ? { createdAt: last.createdAt, id: last.actor.id } : null };
+  return {
+    items,
+    next: rows.length > items.length && last !== undefined ? { createdAt: last.createdAt, id: last.actor.id } : null,
+  };
 }

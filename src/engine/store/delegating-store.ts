@@ -37,7 +37,10 @@ export class DelegatingStore implements Store {
   readonly name: string;
   readonly overlapsCommits: boolean;
 
-  constructor(protected readonly inner: Store, name: string = inner.name) {
+  constructor(
+    protected readonly inner: Store,
+    name: string = inner.name,
+  ) {
     this.name = name;
     this.overlapsCommits = inner.overlapsCommits === true;
   }

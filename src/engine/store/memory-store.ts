@@ -101,9 +101,13 @@ export class MemoryStore implements Store {
       out = batch.outbox.map((o) => [o.id, JSON.stringify(o)] as const);
     } catch (error) {
       if (error instanceof TroupeError) throw error;
-      throw new TroupeError('E_NOT_SERIALIZABLE', `a value in the batch is not plain JSON: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new TroupeError(
+        'E_NOT_SERIALIZABLE',
+        `a value in the batch is not plain JSON: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     for (const a of batch.actors) {
       if (!this.actors.has(a.id)) this.createdAt.set(a.id, batch.created?.get(a.id) ?? a.updatedAt);
@@ -144,7 +148,10 @@ export class MemoryStore implements Store {
   }
 
   private refuse(value: unknown, path: string, what: string): never {
-    throw new TroupeError('E_NOT_SERIALIZABLE', `a value in the batch is not plain JSON: ${what} at ${findNonJson(value, path)}`);
+    throw new TroupeError(
+      'E_NOT_SERIALIZABLE',
+      `a value in the batch is not plain JSON: ${what} at ${findNonJson(value, path)}`,
+    );
   }
 
   /** The caller's own copy of a stored record. */
@@ -303,7 +310,14 @@ export class MemoryStore implements Store {
     const taken = new Set(this.events.map((e) => e.seq));
     const events = units.flatMap((u) => u.events).filter((e) => !taken.has(e.seq));
     // Through commit: the same checks as any write, and all or nothing.
-    await this.commit({ actors: copyJson(actors), timersSet: [], timersCleared: [], events: [], outbox: [], outboxDelivered: [] });
+    await this.commit({
+      actors: copyJson(actors),
+      timersSet: [],
+      timersCleared: [],
+      events: [],
+      outbox: [],
+      outboxDelivered: [],
+    });
     for (const e of copyJson(events)) this.events.push(e);
     this.events.sort((a, b) => a.seq - b.seq);
     return { actors: actors.length, events: events.length };
@@ -342,7 +356,13 @@ export class MemoryStore implements Store {
 
   async storageStats(): Promise<StorageStats> {
     const live = this.liveIds().length;
-    return { liveActors: live, settledActors: this.actors.size - live, events: this.events.length, auditEntries: this.audit.length, bytes: null };
+    return {
+      liveActors: live,
+      settledActors: this.actors.size - live,
+      events: this.events.length,
+      auditEntries: this.audit.length,
+      bytes: null,
+    };
   }
 
   /** Every record as retention sees it (copies: this store's retention is a scan). */

@@ -1,7 +1,17 @@
 import type pg from 'pg';
 import { TroupeError } from '../../core/errors.js';
 import { noSweep } from './store.js';
-import type { AuditEntry, AuditQuery, ExpiredUnit, ExpiryQuery, StorageStats, StoredActor, StoredEvent, SweepCounts, UnitRecord } from './store.js';
+import type {
+  AuditEntry,
+  AuditQuery,
+  ExpiredUnit,
+  ExpiryQuery,
+  StorageStats,
+  StoredActor,
+  StoredEvent,
+  SweepCounts,
+  UnitRecord,
+} from './store.js';
 
 type Row = Record<string, unknown>;
 
@@ -64,13 +74,23 @@ export class PostgresRetention {
     let afterAt = -Number.MAX_VALUE;
     let afterId = '';
     for (;;) {
-      const rows = (await this.pool().query<{ id: string; kind: string; updatedAt: number }>(RETENTION_SQL.candidates, [query.before, query.longBefore, long, afterAt, afterId, scan])).rows;
+      const rows = (
+        await this.pool().query<{ id: string; kind: string; updatedAt: number }>(RETENTION_SQL.candidates, [
+          query.before,
+          query.longBefore,
+          long,
+          afterAt,
+          afterId,
+          scan,
+        ])
+      ).rows;
       for (const row of rows) {
         if (row.kind !== 'ticket') found.push({ kind: 'actor', id: row.id, lastUpdatedAt: row.updatedAt });
         else {
           const s = (await this.pool().query<Row>(RETENTION_SQL.ticketSummary, [long, row.id])).rows[0] as Row;
           const limit = s['long'] === true ? Math.min(query.before, query.longBefore) : query.before;
-          if (s['settled'] === true && typeof s['last'] === 'number' && s['last'] < limit) found.push({ kind: 'ticket', id: row.id, lastUpdatedAt: s['last'] });
+          if (s['settled'] === true && typeof s['last'] === 'number' && s['last'] < limit)
+            found.push({ kind: 'ticket', id: row.id, lastUpdatedAt: s['last'] });
         }
         if (found.length >= query.limit) return found.slice(0, query.limit);
       }
@@ -83,8 +103,12 @@ export class PostgresRetention {
 
   async readUnit(unit: Pick<ExpiredUnit, 'kind' | 'id'>): Promise<UnitRecord> {
     const ticket = unit.kind === 'ticket';
-    const actors = (await this.pool().query<Row>(ticket ? RETENTION_SQL.ticketActors : RETENTION_SQL.actor, [unit.id])).rows.map(decodeActor);
-    const events = (await this.pool().query<Row>(ticket ? RETENTION_SQL.ticketEvents : RETENTION_SQL.actorEvents, [unit.id])).rows.map(decodeEvent);
+    const actors = (
+      await this.pool().query<Row>(ticket ? RETENTION_SQL.ticketActors : RETENTION_SQL.actor, [unit.id])
+    ).rows.map(decodeActor);
+    const events = (
+      await this.pool().query<Row>(ticket ? RETENTION_SQL.ticketEvents : RETENTION_SQL.actorEvents, [unit.id])
+    ).rows.map(decodeEvent);
     return { kind: unit.kind, id: unit.id, actors, events };
   }
 
@@ -94,14 +118,33 @@ export class PostgresRetention {
       for (const unit of units) {
         const ticket = unit.kind === 'ticket';
         if (ticket) await client.query(RETENTION_SQL.lockTicket, [unit.id]);
-        const s = (await client.query<Row>(ticket ? RETENTION_SQL.ticketSummary : RETENTION_SQL.actorSummary, ticket ? [[], unit.id] : [unit.id])).rows[0];
-        if (s === undefined || Number(s['n']) === 0 || s['settled'] !== true || typeof s['last'] !== 'number' || s['last'] > unit.lastUpdatedAt) continue;
+        const s = (
+          await client.query<Row>(
+            ticket ? RETENTION_SQL.ticketSummary : RETENTION_SQL.actorSummary,
+            ticket ? [[], unit.id] : [unit.id],
+          )
+        ).rows[0];
+        if (
+          s === undefined ||
+          Number(s['n']) === 0 ||
+          s['settled'] !== true ||
+          typeof s['last'] !== 'number' ||
+          s['last'] > unit.lastUpdatedAt
+        )
+          continue;
         await client.query(ticket ? RETENTION_SQL.deleteTicketTimers : RETENTION_SQL.deleteActorTimers, [unit.id]);
-        for (const row of (await client.query<{ bytes: number | null }>(ticket ? RETENTION_SQL.deleteTicketEvents : RETENTION_SQL.deleteActorEvents, [unit.id])).rows) {
+        for (const row of (
+          await client.query<{ bytes: number | null }>(
+            ticket ? RETENTION_SQL.deleteTicketEvents : RETENTION_SQL.deleteActorEvents,
+            [unit.id],
+          )
+        ).rows) {
           counts.events += 1;
           counts.bytes += row.bytes ?? 0;
         }
-        counts.actors += (await client.query(ticket ? RETENTION_SQL.deleteTicketActors : RETENTION_SQL.deleteActor, [unit.id])).rowCount ?? 0;
+        counts.actors +=
+          (await client.query(ticket ? RETENTION_SQL.deleteTicketActors : RETENTION_SQL.deleteActor, [unit.id]))
+            .rowCount ?? 0;
         counts.bytes += Number(s['bytes'] ?? 0);
         counts.units += 1;
       }
@@ -111,7 +154,8 @@ export class PostgresRetention {
 
   async pruneEvents(before: number, limit: number): Promise<SweepCounts> {
     const counts = noSweep();
-    for (const row of (await this.pool().query<{ bytes: number | null }>(RETENTION_SQL.pruneEvents, [before, limit])).rows) {
+    for (const row of (await this.pool().query<{ bytes: number | null }>(RETENTION_SQL.pruneEvents, [before, limit]))
+      .rows) {
       counts.events += 1;
       counts.bytes += row.bytes ?? 0;
     }
@@ -124,10 +168,36 @@ export class PostgresRetention {
       let events = 0;
       for (const unit of units) {
         for (const a of unit.actors) {
-          actors += (await client.query(RETENTION_SQL.importActor, [a.id, a.kind, a.machineId, a.version, json(a.state), json(a.context), a.settled, a.ticketId ?? null, a.updatedAt, a.updatedAt])).rowCount ?? 0;
+          actors +=
+            (
+              await client.query(RETENTION_SQL.importActor, [
+                a.id,
+                a.kind,
+                a.machineId,
+                a.version,
+                json(a.state),
+                json(a.context),
+                a.settled,
+                a.ticketId ?? null,
+                a.updatedAt,
+                a.updatedAt,
+              ])
+            ).rowCount ?? 0;
         }
         for (const e of unit.events) {
-          events += (await client.query(RETENTION_SQL.importEvent, [e.seq, e.type, e.at, e.ticketId ?? null, e.taskId ?? null, e.agentId ?? null, e.phase ?? null, json(e.data)])).rowCount ?? 0;
+          events +=
+            (
+              await client.query(RETENTION_SQL.importEvent, [
+                e.seq,
+                e.type,
+                e.at,
+                e.ticketId ?? null,
+                e.taskId ?? null,
+                e.agentId ?? null,
+                e.phase ?? null,
+                json(e.data),
+              ])
+            ).rowCount ?? 0;
         }
       }
       return { actors, events };
@@ -139,8 +209,25 @@ export class PostgresRetention {
     return this.transaction(async (client) => {
       const added: AuditEntry[] = [];
       for (const [i, e] of entries.entries()) {
-        const seq = Number((await client.query<{ seq: number }>(RETENTION_SQL.appendAudit, [e.at, e.actor, e.action, e.target ?? null, texts[i]])).rows[0]?.seq);
-        added.push({ seq, at: e.at, actor: e.actor, action: e.action, target: e.target ?? null, details: JSON.parse(texts[i] ?? '{}') as Record<string, unknown> });
+        const seq = Number(
+          (
+            await client.query<{ seq: number }>(RETENTION_SQL.appendAudit, [
+              e.at,
+              e.actor,
+              e.action,
+              e.target ?? null,
+              texts[i],
+            ])
+          ).rows[0]?.seq,
+        );
+        added.push({
+          seq,
+          at: e.at,
+          actor: e.actor,
+          action: e.action,
+          target: e.target ?? null,
+          details: JSON.parse(texts[i] ?? '{}') as Record<string, unknown>,
+        });
       }
       return added;
     });
@@ -162,12 +249,16 @@ export class PostgresRetention {
     params.push(query.limit ?? null);
     const sql = `SELECT seq, at, actor, action, target, details FROM audit ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY seq ${query.order === 'oldest' ? 'ASC' : 'DESC'} LIMIT $${params.length}`;
-    return (await this.pool().query<Row>(sql, params)).rows.map((row) => ({ ...(row as unknown as AuditEntry), details: JSON.parse(String(row['details'])) as Record<string, unknown> }));
+    return (await this.pool().query<Row>(sql, params)).rows.map((row) => ({
+      ...(row as unknown as AuditEntry),
+      details: JSON.parse(String(row['details'])) as Record<string, unknown>,
+    }));
   }
 
   async pruneAudit(before: number, limit: number): Promise<SweepCounts> {
     const counts = noSweep();
-    for (const row of (await this.pool().query<{ bytes: number | null }>(RETENTION_SQL.pruneAudit, [before, limit])).rows) {
+    for (const row of (await this.pool().query<{ bytes: number | null }>(RETENTION_SQL.pruneAudit, [before, limit]))
+      .rows) {
       counts.auditEntries += 1;
       counts.bytes += row.bytes ?? 0;
     }
@@ -176,7 +267,13 @@ export class PostgresRetention {
 
   async storageStats(): Promise<StorageStats> {
     const row = (await this.pool().query<Row>(RETENTION_SQL.stats)).rows[0] as Row;
-    return { liveActors: Number(row['live']), settledActors: Number(row['settled']), events: Number(row['events']), auditEntries: Number(row['audit']), bytes: Number(row['bytes']) };
+    return {
+      liveActors: Number(row['live']),
+      settledActors: Number(row['settled']),
+      events: Number(row['events']),
+      auditEntries: Number(row['audit']),
+      bytes: Number(row['bytes']),
+    };
   }
 
   private async transaction<T>(run: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -199,7 +296,9 @@ function json(value: unknown): string | null {
   try {
     return JSON.stringify(value) ?? null;
   } catch (error) {
-    throw new TroupeError('E_NOT_SERIALIZABLE', `a value to store is not plain JSON: ${(error as Error).message}`, { cause: error });
+    throw new TroupeError('E_NOT_SERIALIZABLE', `a value to store is not plain JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

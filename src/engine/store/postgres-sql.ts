@@ -25,7 +25,10 @@ const EVENT_COLUMNS = `seq, type, at, ticket_id AS "ticketId", task_id AS "taskI
 /** A schema name safe to write into SQL unquoted. */
 export function checkSchemaName(schema: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
-    throw new TroupeError('E_INVALID_INPUT', `schema must be a lower-case SQL identifier (a-z, 0-9, _), got ${JSON.stringify(schema)}`);
+    throw new TroupeError(
+      'E_INVALID_INPUT',
+      `schema must be a lower-case SQL identifier (a-z, 0-9, _), got ${JSON.stringify(schema)}`,
+    );
   }
   return schema;
 }
@@ -129,10 +132,32 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
       const state = json[j++];
       const context = json[j++];
       if (last.get(a.id) !== i) return;
-      const row = [a.id, a.kind, a.machineId, a.version, state, context, a.settled, a.ticketId ?? null, a.updatedAt, batch.created?.get(a.id) ?? a.updatedAt];
+      const row = [
+        a.id,
+        a.kind,
+        a.machineId,
+        a.version,
+        state,
+        context,
+        a.settled,
+        a.ticketId ?? null,
+        a.updatedAt,
+        batch.created?.get(a.id) ?? a.updatedAt,
+      ];
       row.forEach((v, c) => cols[c]?.push(v));
     });
-    const types = ['text[]', 'text[]', 'text[]', 'int4[]', 'text[]', 'text[]', 'bool[]', 'text[]', 'float8[]', 'float8[]'];
+    const types = [
+      'text[]',
+      'text[]',
+      'text[]',
+      'int4[]',
+      'text[]',
+      'text[]',
+      'bool[]',
+      'text[]',
+      'float8[]',
+      'float8[]',
+    ];
     // The first write sets created_at; the update below never changes it.
     parts.push(`a AS (INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at, created_at)
   SELECT * FROM unnest(${cols.map((c, i) => param(c, types[i] ?? 'text[]')).join(', ')})${guard}
@@ -161,19 +186,37 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   }
   if (cleared.size > 0) {
     const list = [...cleared.values()];
-    parts.push(`tc AS (DELETE FROM timers t USING unnest(${param(list.map((t) => t.actorId), 'text[]')}, ${param(list.map((t) => t.name), 'text[]')}) AS c(actor_id, name)
+    parts.push(`tc AS (DELETE FROM timers t USING unnest(${param(
+      list.map((t) => t.actorId),
+      'text[]',
+    )}, ${param(
+      list.map((t) => t.name),
+      'text[]',
+    )}) AS c(actor_id, name)
   WHERE t.actor_id = c.actor_id AND t.name = c.name${guard.replace(' WHERE', ' AND')})`);
   }
   if (timersSet.size > 0) {
     const list = [...timersSet.values()];
     parts.push(`ts AS (INSERT INTO timers (actor_id, name, at)
-  SELECT * FROM unnest(${param(list.map((t) => t.actorId), 'text[]')}, ${param(list.map((t) => t.name), 'text[]')}, ${param(list.map((t) => t.at), 'float8[]')})${guard}
+  SELECT * FROM unnest(${param(
+    list.map((t) => t.actorId),
+    'text[]',
+  )}, ${param(
+    list.map((t) => t.name),
+    'text[]',
+  )}, ${param(
+    list.map((t) => t.at),
+    'float8[]',
+  )})${guard}
   ON CONFLICT (actor_id, name) DO UPDATE SET at = EXCLUDED.at)`);
   }
 
   // Outbox: additions apply before deliveries, so an entry added and delivered is only deleted.
   const delivered = new Set(batch.outboxDelivered);
-  const added = new Map<string, { id: string; target: string; kind: string; payload: string | null; createdAt: number }>();
+  const added = new Map<
+    string,
+    { id: string; target: string; kind: string; payload: string | null; createdAt: number }
+  >();
   for (const o of batch.outbox) {
     const payload = json[j++] ?? null;
     if (delivered.has(o.id)) continue;
@@ -183,20 +226,58 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   if (added.size > 0) {
     const list = [...added.values()];
     parts.push(`oa AS (INSERT INTO outbox (id, target, kind, payload, created_at)
-  SELECT id, target, kind, payload, created_at FROM unnest(${param(list.map((o) => o.id), 'text[]')}, ${param(list.map((o) => o.target), 'text[]')}, ${param(list.map((o) => o.kind), 'text[]')}, ${param(list.map((o) => o.payload), 'text[]')}, ${param(list.map((o) => o.createdAt), 'float8[]')}) WITH ORDINALITY AS o(id, target, kind, payload, created_at, n)${guard}
+  SELECT id, target, kind, payload, created_at FROM unnest(${param(
+    list.map((o) => o.id),
+    'text[]',
+  )}, ${param(
+    list.map((o) => o.target),
+    'text[]',
+  )}, ${param(
+    list.map((o) => o.kind),
+    'text[]',
+  )}, ${param(
+    list.map((o) => o.payload),
+    'text[]',
+  )}, ${param(
+    list.map((o) => o.createdAt),
+    'float8[]',
+  )}) WITH ORDINALITY AS o(id, target, kind, payload, created_at, n)${guard}
   ORDER BY n
   ON CONFLICT (id) DO UPDATE SET target = EXCLUDED.target, kind = EXCLUDED.kind,
   payload = EXCLUDED.payload, created_at = EXCLUDED.created_at)`);
   }
   if (delivered.size > 0) {
-    parts.push(`od AS (DELETE FROM outbox WHERE id = ANY(${param([...delivered], 'text[]')})${guard.replace(' WHERE', ' AND')})`);
+    parts.push(
+      `od AS (DELETE FROM outbox WHERE id = ANY(${param([...delivered], 'text[]')})${guard.replace(' WHERE', ' AND')})`,
+    );
   }
 
   if (batch.events.length > 0) {
     const e = batch.events;
     const data = e.map(() => json[j++] ?? null);
     parts.push(`e AS (INSERT INTO events (seq, type, at, ticket_id, task_id, agent_id, phase, data)
-  SELECT * FROM unnest(${param(e.map((x) => x.seq), 'int8[]')}, ${param(e.map((x) => x.type), 'text[]')}, ${param(e.map((x) => x.at), 'float8[]')}, ${param(e.map((x) => x.ticketId ?? null), 'text[]')}, ${param(e.map((x) => x.taskId ?? null), 'text[]')}, ${param(e.map((x) => x.agentId ?? null), 'text[]')}, ${param(e.map((x) => x.phase ?? null), 'text[]')}, ${param(data, 'text[]')})${guard})`);
+  SELECT * FROM unnest(${param(
+    e.map((x) => x.seq),
+    'int8[]',
+  )}, ${param(
+    e.map((x) => x.type),
+    'text[]',
+  )}, ${param(
+    e.map((x) => x.at),
+    'float8[]',
+  )}, ${param(
+    e.map((x) => x.ticketId ?? null),
+    'text[]',
+  )}, ${param(
+    e.map((x) => x.taskId ?? null),
+    'text[]',
+  )}, ${param(
+    e.map((x) => x.agentId ?? null),
+    'text[]',
+  )}, ${param(
+    e.map((x) => x.phase ?? null),
+    'text[]',
+  )}, ${param(data, 'text[]')})${guard})`);
   }
 
   const check = conflictCheck === '' ? '' : `, ${conflictCheck} AS conflict`;
@@ -237,7 +318,11 @@ class Conditions {
 }
 
 export function getActorsStatement(ids: readonly string[]): Statement {
-  return { name: 'troupe_get_actors', text: `SELECT ${ACTOR_COLUMNS} FROM actors WHERE id = ANY($1::text[])`, values: [[...new Set(ids)]] };
+  return {
+    name: 'troupe_get_actors',
+    text: `SELECT ${ACTOR_COLUMNS} FROM actors WHERE id = ANY($1::text[])`,
+    values: [[...new Set(ids)]],
+  };
 }
 
 export function listActorsStatement(query: ActorQuery): Statement {
@@ -249,7 +334,10 @@ export function listActorsStatement(query: ActorQuery): Statement {
   where.add((p) => `state = ${p}`, query.state === undefined ? undefined : JSON.stringify(query.state));
   where.add((p) => `id > ${p}`, query.afterId);
   const limit = where.param(query.limit ?? null);
-  return { text: `SELECT ${ACTOR_COLUMNS} FROM actors ${where.sql()} ORDER BY id LIMIT ${limit}::int8`, values: where.values };
+  return {
+    text: `SELECT ${ACTOR_COLUMNS} FROM actors ${where.sql()} ORDER BY id LIMIT ${limit}::int8`,
+    values: where.values,
+  };
 }
 
 /**
@@ -275,14 +363,26 @@ export function pageActorsStatement(query: ActorPageQuery): Statement {
   };
 }
 
-export const LOAD_LIVE: Statement = { name: 'troupe_live', text: `SELECT ${ACTOR_COLUMNS} FROM actors WHERE NOT settled ORDER BY id`, values: [] };
-export const LOAD_TIMERS: Statement = { name: 'troupe_timers', text: 'SELECT actor_id AS "actorId", name, at FROM timers', values: [] };
+export const LOAD_LIVE: Statement = {
+  name: 'troupe_live',
+  text: `SELECT ${ACTOR_COLUMNS} FROM actors WHERE NOT settled ORDER BY id`,
+  values: [],
+};
+export const LOAD_TIMERS: Statement = {
+  name: 'troupe_timers',
+  text: 'SELECT actor_id AS "actorId", name, at FROM timers',
+  values: [],
+};
 export const LOAD_OUTBOX: Statement = {
   name: 'troupe_outbox',
   text: 'SELECT id, target, kind, payload, created_at AS "createdAt" FROM outbox ORDER BY pos',
   values: [],
 };
-export const LAST_EVENT_SEQ: Statement = { name: 'troupe_last_seq', text: 'SELECT max(seq) AS seq FROM events', values: [] };
+export const LAST_EVENT_SEQ: Statement = {
+  name: 'troupe_last_seq',
+  text: 'SELECT max(seq) AS seq FROM events',
+  values: [],
+};
 
 export function readEventsStatement(query: EventQuery): Statement {
   const where = new Conditions();
@@ -293,9 +393,11 @@ export function readEventsStatement(query: EventQuery): Statement {
   where.add((p) => `seq > ${p}`, query.afterSeq);
   const order = query.order === 'oldest' ? 'ASC' : 'DESC';
   const limit = where.param(query.limit ?? null);
-  return { text: `SELECT ${EVENT_COLUMNS} FROM events ${where.sql()} ORDER BY seq ${order} LIMIT ${limit}::int8`, values: where.values };
+  return {
+    text: `SELECT ${EVENT_COLUMNS} FROM events ${where.sql()} ORDER BY seq ${order} LIMIT ${limit}::int8`,
+    values: where.values,
+  };
 }
-
 
 /**
  * Takes or renews a lease in one statement, on the database's clock: free, expired or already
@@ -360,7 +462,13 @@ export interface NodeRow {
 }
 
 /** Records a node's heartbeat (and role, url, epoch), creating its row on the first beat. */
-export function nodeHeartbeatStatement(node: { id: string; url: string | null; pid: number; role: string; epoch: number | null }): Statement {
+export function nodeHeartbeatStatement(node: {
+  id: string;
+  url: string | null;
+  pid: number;
+  role: string;
+  epoch: number | null;
+}): Statement {
   return {
     name: 'troupe_node_heartbeat',
     text: `INSERT INTO nodes (id, url, pid, role, started_at, heartbeat_at, epoch)

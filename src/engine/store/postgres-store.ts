@@ -83,7 +83,9 @@ type Row = Record<string, unknown>;
 const INT8_OID = 20;
 const types = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    oid === INT8_OID && format !== 'binary'
+      ? (value: string) => Number(value)
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
 /** SQLSTATE classes that mean the batch itself was at fault (a constraint, a value refused). */
@@ -156,7 +158,9 @@ export class PostgresStore implements Store {
 
   async commit(batch: CommitBatch): Promise<void> {
     if (this.failure !== undefined) {
-      throw new TroupeError('E_STORE', `${this.name}: the store failed earlier and accepts no more commits`, { cause: this.failure });
+      throw new TroupeError('E_STORE', `${this.name}: the store failed earlier and accepts no more commits`, {
+        cause: this.failure,
+      });
     }
     const pool = this.requirePool();
     if (isEmptyBatch(batch)) return;
@@ -171,10 +175,14 @@ export class PostgresStore implements Store {
       if (conflict !== undefined) throw idKindConflict(conflict.id, conflict.held, conflict.written, this.name);
       if (code !== undefined && BATCH_FAULT_CLASSES.has(code.slice(0, 2))) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new TroupeError('E_INVALID_INPUT', `${this.name}: rejected a batch, nothing of it was written: ${reason}`, {
-          cause: error,
-          details: { sqlState: code },
-        });
+        throw new TroupeError(
+          'E_INVALID_INPUT',
+          `${this.name}: rejected a batch, nothing of it was written: ${reason}`,
+          {
+            cause: error,
+            details: { sqlState: code },
+          },
+        );
       }
       this.failure = this.toStoreError('failed to commit a batch', error);
       throw this.failure;
@@ -191,7 +199,13 @@ export class PostgresStore implements Store {
   }
 
   /** Records this node's heartbeat in the cluster's `nodes` table. */
-  async heartbeat(node: { id: string; url: string | null; pid: number; role: string; epoch: number | null }): Promise<void> {
+  async heartbeat(node: {
+    id: string;
+    url: string | null;
+    pid: number;
+    role: string;
+    epoch: number | null;
+  }): Promise<void> {
     await this.read(nodeHeartbeatStatement(node));
   }
 
@@ -318,7 +332,11 @@ export class PostgresStore implements Store {
       if (error instanceof TroupeError) throw error;
       const code = sqlState(error);
       if (code !== undefined && BATCH_FAULT_CLASSES.has(code.slice(0, 2))) {
-        throw new TroupeError('E_INVALID_INPUT', `${this.name}: rejected a write, nothing of it was written: ${(error as Error).message}`, { cause: error });
+        throw new TroupeError(
+          'E_INVALID_INPUT',
+          `${this.name}: rejected a write, nothing of it was written: ${(error as Error).message}`,
+          { cause: error },
+        );
       }
       throw this.toStoreError(what, error);
     }
@@ -353,7 +371,10 @@ export class PostgresStore implements Store {
       await client.query(sql.lock);
       const tables = (await client.query<{ name: string }>(sql.tables)).rows.map((r) => r.name);
       if (tables.length > 0 && !tables.includes('schema_migrations')) {
-        throw new TroupeError('E_STORE', `${this.name}: schema ${this.schema} holds tables that are not a Troupe store (${tables.sort().join(', ')})`);
+        throw new TroupeError(
+          'E_STORE',
+          `${this.name}: schema ${this.schema} holds tables that are not a Troupe store (${tables.sort().join(', ')})`,
+        );
       }
       await client.query(sql.createSchema);
       await client.query(sql.createMigrations);

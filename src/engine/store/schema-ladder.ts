@@ -29,11 +29,15 @@ export function latestVersion(ladder: readonly Migration[]): number {
  */
 export function pendingMigrations(ladder: readonly Migration[], current: number, where: string): Migration[] {
   ladder.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`schema ladder is not consecutive at ${m.name} (version ${m.version}, expected ${i + 1})`);
+    if (m.version !== i + 1)
+      throw new Error(`schema ladder is not consecutive at ${m.name} (version ${m.version}, expected ${i + 1})`);
   });
   const latest = latestVersion(ladder);
   if (!Number.isInteger(current) || current < 0) {
-    throw new TroupeError('E_STORE', `${where} records schema version ${String(current)}, which is not a version number`);
+    throw new TroupeError(
+      'E_STORE',
+      `${where} records schema version ${String(current)}, which is not a version number`,
+    );
   }
   if (current > latest) {
     throw new TroupeError(

@@ -17,7 +17,12 @@ export const ALL_PAGES = 0x7fffffff;
  * goes to `file.partial` and is renamed into place once complete, so `file` is never half a
  * database.
  */
-export async function backupDatabase(db: Database.Database, file: string, pagesPerStep: number, source: string): Promise<{ totalPages: number }> {
+export async function backupDatabase(
+  db: Database.Database,
+  file: string,
+  pagesPerStep: number,
+  source: string,
+): Promise<{ totalPages: number }> {
   mkdirSync(dirname(file), { recursive: true });
   const partial = `${file}.partial`;
   rmSync(partial, { force: true });
@@ -29,6 +34,8 @@ export async function backupDatabase(db: Database.Database, file: string, pagesP
     return { totalPages: result.totalPages };
   } catch (error) {
     rmSync(partial, { force: true });
-    throw new TroupeError('E_STORE', `backup of ${source} to ${file} failed: ${(error as Error).message}`, { cause: error });
+    throw new TroupeError('E_STORE', `backup of ${source} to ${file} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }

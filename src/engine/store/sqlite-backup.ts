@@ -50,13 +50,20 @@ export async function backupSqliteFile(dbPath: string, file: string): Promise<{ 
  * await restoreSqliteFile('/backups/troupe-2026-12-05.db', '.troupe/troupe.db', { force: true });
  * ```
  */
-export async function restoreSqliteFile(backup: string, target: string, options: { force?: boolean } = {}): Promise<{ totalPages: number }> {
+export async function restoreSqliteFile(
+  backup: string,
+  target: string,
+  options: { force?: boolean } = {},
+): Promise<{ totalPages: number }> {
   if (!existsSync(backup)) throw new TroupeError('E_INVALID_INPUT', `no backup at ${backup}`);
   const check = new SqliteStore({ path: backup, readonly: true });
   await check.open();
   await check.close();
   if (existsSync(target) && options.force !== true) {
-    throw new TroupeError('E_INVALID_INPUT', `${target} exists; stop whatever uses it and pass --force to replace it with the backup`);
+    throw new TroupeError(
+      'E_INVALID_INPUT',
+      `${target} exists; stop whatever uses it and pass --force to replace it with the backup`,
+    );
   }
   mkdirSync(dirname(target), { recursive: true });
   const source = new Database(backup, { readonly: true, fileMustExist: true });

@@ -93,12 +93,28 @@ export class SqliteRetention {
       for (const unit of units) {
         for (const a of unit.actors) {
           actors += this.stmt('importActor').run(
-            a.id, a.kind, a.machineId, a.version, json(a.state), json(a.context), a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt, a.updatedAt,
+            a.id,
+            a.kind,
+            a.machineId,
+            a.version,
+            json(a.state),
+            json(a.context),
+            a.settled ? 1 : 0,
+            a.ticketId ?? null,
+            a.updatedAt,
+            a.updatedAt,
           ).changes;
         }
         for (const e of unit.events) {
           events += this.stmt('importEvent').run(
-            e.seq, e.type, e.at, e.ticketId ?? null, e.taskId ?? null, e.agentId ?? null, e.phase ?? null, json(e.data),
+            e.seq,
+            e.type,
+            e.at,
+            e.ticketId ?? null,
+            e.taskId ?? null,
+            e.agentId ?? null,
+            e.phase ?? null,
+            json(e.data),
           ).changes;
         }
       }
@@ -106,8 +122,17 @@ export class SqliteRetention {
     });
     this.appendAll = db.transaction((entries: ReadonlyArray<Omit<AuditEntry, 'seq'>>) =>
       entries.map((e) => {
-        const seq = Number(this.stmt('appendAudit').run(e.at, e.actor, e.action, e.target ?? null, json(e.details)).lastInsertRowid);
-        return { seq, at: e.at, actor: e.actor, action: e.action, target: e.target ?? null, details: structuredClone(e.details) };
+        const seq = Number(
+          this.stmt('appendAudit').run(e.at, e.actor, e.action, e.target ?? null, json(e.details)).lastInsertRowid,
+        );
+        return {
+          seq,
+          at: e.at,
+          actor: e.actor,
+          action: e.action,
+          target: e.target ?? null,
+          details: structuredClone(e.details),
+        };
       }),
     );
   }
@@ -121,7 +146,14 @@ export class SqliteRetention {
     // Candidates that turn out not to be expired (a ticket with a task still live) are passed
     // over by the cursor, so a page is always found when there is one.
     for (;;) {
-      const rows = this.stmt('candidates').all({ before: query.before, longBefore: query.longBefore, long, afterAt, afterId, scan }) as Array<{
+      const rows = this.stmt('candidates').all({
+        before: query.before,
+        longBefore: query.longBefore,
+        long,
+        afterAt,
+        afterId,
+        scan,
+      }) as Array<{
         id: string;
         kind: string;
         updatedAt: number;
@@ -132,7 +164,8 @@ export class SqliteRetention {
         } else {
           const s = this.stmt('ticketSummary').get(long, row.id) as Summary;
           const limit = s.long === 1 ? Math.min(query.before, query.longBefore) : query.before;
-          if (s.settled === 1 && s.last !== null && s.last < limit) found.push({ kind: 'ticket', id: row.id, lastUpdatedAt: s.last });
+          if (s.settled === 1 && s.last !== null && s.last < limit)
+            found.push({ kind: 'ticket', id: row.id, lastUpdatedAt: s.last });
         }
         if (found.length >= query.limit) return found.slice(0, query.limit);
       }
@@ -145,8 +178,12 @@ export class SqliteRetention {
   }
 
   readUnit(unit: Pick<ExpiredUnit, 'kind' | 'id'>): UnitRecord {
-    const actors = (unit.kind === 'ticket' ? this.stmt('ticketActors').all(unit.id) : this.stmt('actor').all(unit.id)).map(decodeActor);
-    const events = (unit.kind === 'ticket' ? this.stmt('ticketEvents').all(unit.id) : this.stmt('actorEvents').all(unit.id)).map(decodeEvent);
+    const actors = (
+      unit.kind === 'ticket' ? this.stmt('ticketActors').all(unit.id) : this.stmt('actor').all(unit.id)
+    ).map(decodeActor);
+    const events = (
+      unit.kind === 'ticket' ? this.stmt('ticketEvents').all(unit.id) : this.stmt('actorEvents').all(unit.id)
+    ).map(decodeEvent);
     return { kind: unit.kind, id: unit.id, actors, events };
   }
 
@@ -212,17 +249,22 @@ export class SqliteRetention {
     const events = this.stmt('eventCount').pluck().get() as number;
     const auditEntries = this.stmt('auditCount').pluck().get() as number;
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    const pages = (this.db.pragma('page_count', { simple: true }) as number) - (this.db.pragma('freelist_count', { simple: true }) as number);
+    const pages =
+      (this.db.pragma('page_count', { simple: true }) as number) -
+      (this.db.pragma('freelist_count', { simple: true }) as number);
     return { liveActors, settledActors, events, auditEntries, bytes: pages * pageSize };
   }
 
   private deleteUnit(unit: ExpiredUnit, counts: SweepCounts): void {
     const ticket = unit.kind === 'ticket';
-    const s = (ticket ? this.stmt('ticketSummary').get('[]', unit.id) : this.stmt('actorSummary').get(unit.id)) as Summary | undefined;
+    const s = (ticket ? this.stmt('ticketSummary').get('[]', unit.id) : this.stmt('actorSummary').get(unit.id)) as
+      Summary | undefined;
     // Changed since it was found (live again, written since, or gone): left whole.
     if (s === undefined || s.n === 0 || s.settled !== 1 || s.last === null || s.last > unit.lastUpdatedAt) return;
     this.stmt(ticket ? 'deleteTicketTimers' : 'deleteActorTimers').run(unit.id);
-    for (const row of this.stmt(ticket ? 'deleteTicketEvents' : 'deleteActorEvents').all(unit.id) as Array<{ bytes: number | null }>) {
+    for (const row of this.stmt(ticket ? 'deleteTicketEvents' : 'deleteActorEvents').all(unit.id) as Array<{
+      bytes: number | null;
+    }>) {
       counts.events += 1;
       counts.bytes += row.bytes ?? 0;
     }
@@ -245,7 +287,9 @@ function json(value: unknown): string | null {
   try {
     return JSON.stringify(value) ?? null;
   } catch (error) {
-    throw new TroupeError('E_NOT_SERIALIZABLE', `a value to store is not plain JSON: ${(error as Error).message}`, { cause: error });
+    throw new TroupeError('E_NOT_SERIALIZABLE', `a value to store is not plain JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

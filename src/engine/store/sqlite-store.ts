@@ -170,13 +170,18 @@ export class SqliteStore implements Store {
       db.pragma(`synchronous = ${this.synchronous}`);
       if (pending.length > 0) {
         if (this.options.readonly === true) {
-          this.fail(found === 0 ? 'holds no Troupe store to read' : `has schema version ${found} and must be upgraded: open it once writable`);
+          this.fail(
+            found === 0
+              ? 'holds no Troupe store to read'
+              : `has schema version ${found} and must be upgraded: open it once writable`,
+          );
         }
         const upgrading = db;
         // Check again under the write lock, in case another process upgraded it meanwhile.
         upgrading.transaction(() => this.migrate(upgrading)).immediate();
       }
-      if (this.options.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.floor(this.options.maxPageCount)}`);
+      if (this.options.maxPageCount !== undefined)
+        db.pragma(`max_page_count = ${Math.floor(this.options.maxPageCount)}`);
       this.eventCount = (db.prepare('SELECT COUNT(*) FROM events').pluck().get() as number | undefined) ?? 0;
       this.prepareWrites(db);
       this.retention = new SqliteRetention(db);
@@ -253,20 +258,31 @@ export class SqliteStore implements Store {
     where.add('state = ?', query.state === undefined ? undefined : JSON.stringify(query.state));
     where.add('id > ?', query.afterId);
     const sql = `SELECT ${ACTOR_COLUMNS} FROM actors ${where.sql()} ORDER BY id LIMIT ?`;
-    return this.guard(() => this.read(sql, () => sql).all(...where.params, query.limit ?? -1).map((row) => decodeActor(row as RawRow)));
+    return this.guard(() =>
+      this.read(sql, () => sql)
+        .all(...where.params, query.limit ?? -1)
+        .map((row) => decodeActor(row as RawRow)),
+    );
   }
 
   async pageActors(query: ActorPageQuery): Promise<ActorPage> {
     const { sql, params } = actorPageSql(query);
     return this.guard(() => {
       const rows = this.read(sql, () => sql).all(...params) as RawRow[];
-      return pageFromRows(rows.map((row) => ({ createdAt: row['createdAt'] as number, actor: decodeActor(withoutCreatedAt(row)) })), query.limit);
+      return pageFromRows(
+        rows.map((row) => ({ createdAt: row['createdAt'] as number, actor: decodeActor(withoutCreatedAt(row)) })),
+        query.limit,
+      );
     });
   }
 
   async loadLive(): Promise<StoredActor[]> {
     const sql = `SELECT ${ACTOR_COLUMNS} FROM actors WHERE settled = 0 ORDER BY id`;
-    return this.guard(() => this.read('live', () => sql).all().map((row) => decodeActor(row as RawRow)));
+    return this.guard(() =>
+      this.read('live', () => sql)
+        .all()
+        .map((row) => decodeActor(row as RawRow)),
+    );
   }
 
   async loadTimers(): Promise<StoredTimer[]> {
@@ -277,11 +293,13 @@ export class SqliteStore implements Store {
   async loadOutbox(): Promise<OutboxEntry[]> {
     const sql = 'SELECT id, target, kind, payload, created_at AS createdAt FROM outbox ORDER BY rowid';
     return this.guard(() =>
-      this.read('outbox', () => sql).all().map((row) => {
-        const entry = row as RawRow;
-        entry['payload'] = parseJson(entry['payload']);
-        return entry as unknown as OutboxEntry;
-      }),
+      this.read('outbox', () => sql)
+        .all()
+        .map((row) => {
+          const entry = row as RawRow;
+          entry['payload'] = parseJson(entry['payload']);
+          return entry as unknown as OutboxEntry;
+        }),
     );
   }
 
@@ -295,11 +313,13 @@ export class SqliteStore implements Store {
     const order = query.order === 'oldest' ? 'ASC' : 'DESC';
     const sql = `SELECT ${EVENT_COLUMNS} FROM events ${where.sql()} ORDER BY seq ${order} LIMIT ?`;
     return this.guard(() =>
-      this.read(sql, () => sql).all(...where.params, query.limit ?? -1).map((row) => {
-        const event = row as RawRow;
-        event['data'] = parseJson(event['data']);
-        return event as unknown as StoredEvent;
-      }),
+      this.read(sql, () => sql)
+        .all(...where.params, query.limit ?? -1)
+        .map((row) => {
+          const event = row as RawRow;
+          event['data'] = parseJson(event['data']);
+          return event as unknown as StoredEvent;
+        }),
     );
   }
 
@@ -307,48 +327,69 @@ export class SqliteStore implements Store {
     const db = this.db;
     if (db === undefined) throw this.notOpen();
     return this.guard(() =>
-      db.transaction(() => {
-        // Free, expired or already ours; the epoch grows only when the holder changes.
-        const lease = this.read('tryLease', () => `INSERT INTO leases (name, holder, epoch, acquired_at, expires_at)
+      db
+        .transaction(() => {
+          // Free, expired or already ours; the epoch grows only when the holder changes.
+          const lease = this.read(
+            'tryLease',
+            () => `INSERT INTO leases (name, holder, epoch, acquired_at, expires_at)
           VALUES (@name, @holder, 1, @now, @now + @ttl)
           ON CONFLICT (name) DO UPDATE SET
             epoch = CASE WHEN leases.holder = excluded.holder THEN leases.epoch ELSE leases.epoch + 1 END,
             acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at ELSE excluded.acquired_at END,
             holder = excluded.holder, expires_at = excluded.expires_at
           WHERE leases.holder = excluded.holder OR leases.expires_at <= excluded.acquired_at
-          RETURNING name, holder, epoch, acquired_at AS acquiredAt, expires_at AS expiresAt`).get({ name, holder, now, ttl: ttlMs }) as Lease | undefined;
-        if (lease !== undefined) {
-          this.read('leaseTerm', () => 'INSERT INTO lease_history (name, epoch, holder, acquired_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
-            .run(name, lease.epoch, lease.holder, lease.acquiredAt);
-        }
-        return lease;
-      }).immediate(),
+          RETURNING name, holder, epoch, acquired_at AS acquiredAt, expires_at AS expiresAt`,
+          ).get({ name, holder, now, ttl: ttlMs }) as Lease | undefined;
+          if (lease !== undefined) {
+            this.read(
+              'leaseTerm',
+              () =>
+                'INSERT INTO lease_history (name, epoch, holder, acquired_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING',
+            ).run(name, lease.epoch, lease.holder, lease.acquiredAt);
+          }
+          return lease;
+        })
+        .immediate(),
     );
   }
 
   async releaseLease(name: string, holder: string, epoch: number): Promise<void> {
     this.guard(() =>
-      this.read('releaseLease', () => "UPDATE leases SET expires_at = -1e308 WHERE name = ? AND holder = ? AND epoch = ?").run(name, holder, epoch),
+      this.read(
+        'releaseLease',
+        () => 'UPDATE leases SET expires_at = -1e308 WHERE name = ? AND holder = ? AND epoch = ?',
+      ).run(name, holder, epoch),
     );
   }
 
   async getLease(name: string): Promise<Lease | undefined> {
     return this.guard(
       () =>
-        this.read('getLease', () => 'SELECT name, holder, epoch, acquired_at AS acquiredAt, expires_at AS expiresAt FROM leases WHERE name = ?').get(name) as
-          | Lease
-          | undefined,
+        this.read(
+          'getLease',
+          () =>
+            'SELECT name, holder, epoch, acquired_at AS acquiredAt, expires_at AS expiresAt FROM leases WHERE name = ?',
+        ).get(name) as Lease | undefined,
     );
   }
 
   async leaseHistory(name: string): Promise<LeaseTerm[]> {
     return this.guard(
-      () => this.read('leaseHistory', () => 'SELECT epoch, holder, acquired_at AS acquiredAt FROM lease_history WHERE name = ? ORDER BY epoch').all(name) as LeaseTerm[],
+      () =>
+        this.read(
+          'leaseHistory',
+          () => 'SELECT epoch, holder, acquired_at AS acquiredAt FROM lease_history WHERE name = ? ORDER BY epoch',
+        ).all(name) as LeaseTerm[],
     );
   }
 
   async lastEventSeq(): Promise<number> {
-    const seq = this.guard(() => this.read('lastSeq', () => 'SELECT MAX(seq) FROM events').pluck().get());
+    const seq = this.guard(() =>
+      this.read('lastSeq', () => 'SELECT MAX(seq) FROM events')
+        .pluck()
+        .get(),
+    );
     return typeof seq === 'number' ? seq : 0;
   }
   async findExpired(query: ExpiryQuery): Promise<ExpiredUnit[]> {
@@ -409,7 +450,9 @@ export class SqliteStore implements Store {
   /** A write outside `commit` (retention, import, audit): the same rules for what fails the store. */
   private write<T>(run: () => T): T {
     if (this.failure !== undefined) {
-      throw new TroupeError('E_STORE', `${this.name}: the store failed earlier and accepts no more writes`, { cause: this.failure });
+      throw new TroupeError('E_STORE', `${this.name}: the store failed earlier and accepts no more writes`, {
+        cause: this.failure,
+      });
     }
     try {
       return run();
@@ -419,12 +462,15 @@ export class SqliteStore implements Store {
         throw this.failure;
       }
       if (error instanceof TroupeError) throw error;
-      throw new TroupeError('E_INVALID_INPUT', `${this.name}: rejected a write, nothing of it was written: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new TroupeError(
+        'E_INVALID_INPUT',
+        `${this.name}: rejected a write, nothing of it was written: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
   }
-
 
   /**
    * The file's schema version: 0 when it holds no tables yet. Throws when it holds someone
@@ -450,7 +496,9 @@ export class SqliteStore implements Store {
     }
     const version = Number(meta.get('schema_version') ?? NaN);
     if (!Number.isInteger(version) || version < 1) {
-      return this.fail(`has store schema version ${meta.get('schema_version') ?? '(none)'}, which is not a version number`);
+      return this.fail(
+        `has store schema version ${meta.get('schema_version') ?? '(none)'}, which is not a version number`,
+      );
     }
     const missing = TABLES.filter((t) => !tables.includes(t));
     if (missing.length > 0) return this.fail(`is a Troupe store missing table(s): ${missing.join(', ')}`);
@@ -463,8 +511,9 @@ export class SqliteStore implements Store {
     const pending = pendingMigrations(SQLITE_MIGRATIONS, from, `SQLite store at ${this.path}`);
     for (const migration of pending) db.exec(migration.sql);
     if (pending.length > 0) {
-      db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-        .run(String(latestVersion(SQLITE_MIGRATIONS)));
+      db.prepare(
+        "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ).run(String(latestVersion(SQLITE_MIGRATIONS)));
     }
   }
 
@@ -494,7 +543,18 @@ export class SqliteStore implements Store {
       for (const a of batch.actors) {
         const state = json[j++];
         const context = json[j++];
-        const written = write.upsertActor.run(a.id, a.kind, a.machineId, a.version, state, context, a.settled ? 1 : 0, a.ticketId ?? null, a.updatedAt, created?.get(a.id) ?? a.updatedAt);
+        const written = write.upsertActor.run(
+          a.id,
+          a.kind,
+          a.machineId,
+          a.version,
+          state,
+          context,
+          a.settled ? 1 : 0,
+          a.ticketId ?? null,
+          a.updatedAt,
+          created?.get(a.id) ?? a.updatedAt,
+        );
         // The upsert leaves a row of another kind alone: an id keeps its first kind (rolls back the batch).
         if (written.changes === 0) throw this.kindConflict(a.id, a.kind);
       }
@@ -503,7 +563,16 @@ export class SqliteStore implements Store {
       for (const o of batch.outbox) write.upsertOutbox.run(o.id, o.target, o.kind, json[j++], o.createdAt);
       for (const id of batch.outboxDelivered) write.deleteOutbox.run(id);
       for (const e of batch.events) {
-        write.insertEvent.run(e.seq, e.type, e.at, e.ticketId ?? null, e.taskId ?? null, e.agentId ?? null, e.phase ?? null, json[j++]);
+        write.insertEvent.run(
+          e.seq,
+          e.type,
+          e.at,
+          e.ticketId ?? null,
+          e.taskId ?? null,
+          e.agentId ?? null,
+          e.phase ?? null,
+          json[j++],
+        );
       }
       let count = this.eventCount + batch.events.length;
       if (count > this.pruneAbove) count -= write.pruneEvents.run(this.eventRetention - 1).changes;
@@ -551,10 +620,14 @@ export class SqliteStore implements Store {
     const code = error instanceof Database.SqliteError ? error.code : undefined;
     const message = error instanceof Error ? error.message : String(error);
     const problem = code === 'SQLITE_NOTADB' ? 'is not a SQLite database' : what;
-    return new TroupeError('E_STORE', `SQLite store at ${this.path} ${problem}: ${message}${code ? ` (${code})` : ''}`, {
-      cause: error,
-      details: { path: this.path, ...(code ? { sqliteCode: code } : {}) },
-    });
+    return new TroupeError(
+      'E_STORE',
+      `SQLite store at ${this.path} ${problem}: ${message}${code ? ` (${code})` : ''}`,
+      {
+        cause: error,
+        details: { path: this.path, ...(code ? { sqliteCode: code } : {}) },
+      },
+    );
   }
 }
 

@@ -382,5 +382,7 @@ export function isEmptyBatch(batch: CommitBatch): boolean {
 /** A store read that failed, as the E_STORE error that stops the runtime. */
 export function storeReadError(error: unknown, what: string): TroupeError {
   if (error instanceof TroupeError && error.code === 'E_STORE') return error;
-  return new TroupeError('E_STORE', `the store failed to read ${what}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  return new TroupeError('E_STORE', `the store failed to read ${what}: ${(error as Error)?.message ?? String(error)}`, {
+    cause: error,
+  });
 }

@@ -13,7 +13,8 @@ export function expiredUnits(members: Iterable<UnitMember>, query: ExpiryQuery):
   const long = new Set(query.longStates);
   const tickets = new Map<string, { settled: boolean; last: number; long: boolean; hasTicket: boolean }>();
   const found: ExpiredUnit[] = [];
-  const keep = (last: number, isLong: boolean) => last < (isLong ? Math.min(query.before, query.longBefore) : query.before);
+  const keep = (last: number, isLong: boolean) =>
+    last < (isLong ? Math.min(query.before, query.longBefore) : query.before);
   for (const m of members) {
     const isLong = typeof m.state === 'string' && long.has(m.state);
     if (m.ticketId === null) {
@@ -32,7 +33,8 @@ export function expiredUnits(members: Iterable<UnitMember>, query: ExpiryQuery):
   }
   for (const [id, unit] of tickets) {
     // Actors of a ticket whose ticket record is gone are not a unit this sweep can vouch for.
-    if (unit.hasTicket && unit.settled && keep(unit.last, unit.long)) found.push({ kind: 'ticket', id, lastUpdatedAt: unit.last });
+    if (unit.hasTicket && unit.settled && keep(unit.last, unit.long))
+      found.push({ kind: 'ticket', id, lastUpdatedAt: unit.last });
   }
   found.sort(compareUnits);
   return found.slice(0, Math.max(0, query.limit));

@@ -1,4 +1,11 @@
-import { context as otelContext, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context as otelContext,
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import type { TroupeEvent } from '../event-bus.js';
 import { contextFromTraceparent, traceparentOf } from './trace-context.js';
 
@@ -20,10 +27,18 @@ import { contextFromTraceparent, traceparentOf } from './trace-context.js';
  */
 
 const TASK_END = new Set(['task.completed', 'task.dead_lettered', 'task.cancelled', 'task.skipped']);
-const ATTEMPT_END = new Set(['task.completed', 'task.failed', 'task.timed_out', 'task.dead_lettered', 'task.cancelled', 'task.rejected']);
+const ATTEMPT_END = new Set([
+  'task.completed',
+  'task.failed',
+  'task.timed_out',
+  'task.dead_lettered',
+  'task.cancelled',
+  'task.rejected',
+]);
 const TICKET_END = new Set(['ticket.completed', 'ticket.failed', 'ticket.cancelled']);
 const PHASE_END = new Set(['phase.passed', 'phase.failed', 'phase.cancelled']);
-const COORDINATOR_END = /^coordination\.([a-z_]+)\.(completed|failed|released|broken|compensated|compensation_failed|decided|resolved)$/;
+const COORDINATOR_END =
+  /^coordination\.([a-z_]+)\.(completed|failed|released|broken|compensated|compensation_failed|decided|resolved)$/;
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
@@ -60,7 +75,12 @@ export class EventSpans {
     else if (type.startsWith('coordination.')) this.coordinator(event);
   }
 
-  private start(name: string, at: number, parent: Context, attributes: Record<string, string | number | boolean>): Span {
+  private start(
+    name: string,
+    at: number,
+    parent: Context,
+    attributes: Record<string, string | number | boolean>,
+  ): Span {
     return this.tracer.startSpan(name, { startTime: at, attributes }, parent);
   }
 
@@ -73,13 +93,17 @@ export class EventSpans {
     if (!id) return;
     if (e.type === 'ticket.created') {
       const parent = contextFromTraceparent(str(e.data['traceparent']));
-      this.tickets.set(id, this.start(`ticket ${str(e.data['title']) ?? id}`, e.at, parent, { 'troupe.ticket.id': id }));
+      this.tickets.set(
+        id,
+        this.start(`ticket ${str(e.data['title']) ?? id}`, e.at, parent, { 'troupe.ticket.id': id }),
+      );
       return;
     }
     const span = this.tickets.get(id);
     if (!span) return;
     if (TICKET_END.has(e.type)) {
-      if (e.type !== 'ticket.completed') span.setStatus({ code: SpanStatusCode.ERROR, message: str(e.data['reason']) ?? e.type });
+      if (e.type !== 'ticket.completed')
+        span.setStatus({ code: SpanStatusCode.ERROR, message: str(e.data['reason']) ?? e.type });
       span.end(e.at);
       this.tickets.delete(id);
     } else span.addEvent(e.type, e.at);
@@ -107,7 +131,11 @@ export class EventSpans {
     if (!span) return;
     if (e.type === 'phase.rejected' || e.type === 'phase.passed') {
       // A gate's verdict: the reasons and feedback of the round, as the gate decided them.
-      span.addEvent(e.type === 'phase.passed' ? 'gate.passed' : 'gate.rejected', { 'troupe.gate.verdict': JSON.stringify(e.data) }, e.at);
+      span.addEvent(
+        e.type === 'phase.passed' ? 'gate.passed' : 'gate.rejected',
+        { 'troupe.gate.verdict': JSON.stringify(e.data) },
+        e.at,
+      );
     }
     if (PHASE_END.has(e.type)) {
       if (e.type !== 'phase.passed') span.setStatus({ code: SpanStatusCode.ERROR, message: e.type });
@@ -127,7 +155,14 @@ export class EventSpans {
       return;
     }
     const created = this.created.get(id);
-    if (created && (e.type !== 'task.queued' || !e.ticketId || !e.phase || this.phases.has(`${e.ticketId}\u0000${e.phase}`) || TASK_END.has(e.type))) {
+    if (
+      created &&
+      (e.type !== 'task.queued' ||
+        !e.ticketId ||
+        !e.phase ||
+        this.phases.has(`${e.ticketId}\u0000${e.phase}`) ||
+        TASK_END.has(e.type))
+    ) {
       this.created.delete(id);
       this.startTask(created);
     }
@@ -137,7 +172,14 @@ export class EventSpans {
       this.attempts.get(id)?.end(e.at);
       // A task reworked after it settled has no span of its own any more: its new attempt nests under its phase.
       const parent = task ?? (e.ticketId && e.phase ? this.phases.get(`${e.ticketId}\u0000${e.phase}`) : undefined);
-      this.attempts.set(id, this.start(`attempt ${attempt}`, e.at, this.parentOf(parent), { 'troupe.task.id': id, 'troupe.attempt': attempt, 'troupe.agent.id': e.agentId ?? '' }));
+      this.attempts.set(
+        id,
+        this.start(`attempt ${attempt}`, e.at, this.parentOf(parent), {
+          'troupe.task.id': id,
+          'troupe.attempt': attempt,
+          'troupe.agent.id': e.agentId ?? '',
+        }),
+      );
       return;
     }
     const attempt = this.attempts.get(id);
@@ -147,7 +189,8 @@ export class EventSpans {
         attempt.setAttribute('troupe.error.category', error.category ?? 'unknown');
         attempt.setAttribute('troupe.error.code', error.code ?? '');
       }
-      if (e.type !== 'task.completed') attempt.setStatus({ code: SpanStatusCode.ERROR, message: error?.message ?? e.type });
+      if (e.type !== 'task.completed')
+        attempt.setStatus({ code: SpanStatusCode.ERROR, message: error?.message ?? e.type });
       attempt.end(e.at);
       this.attempts.delete(id);
     } else if (attempt && e.type === 'task.started') attempt.addEvent('running', e.at);
@@ -163,8 +206,13 @@ export class EventSpans {
     const id = e.taskId!;
     const traceparent = str(e.data['traceparent']);
     const phase = e.ticketId && e.phase ? this.phases.get(`${e.ticketId}\u0000${e.phase}`) : undefined;
-    const parent = traceparent ? contextFromTraceparent(traceparent) : this.parentOf(phase ?? (e.ticketId ? this.tickets.get(e.ticketId) : undefined));
-    const attributes: Record<string, string | number> = { 'troupe.task.id': id, 'troupe.task.type': str(e.data['type']) ?? '' };
+    const parent = traceparent
+      ? contextFromTraceparent(traceparent)
+      : this.parentOf(phase ?? (e.ticketId ? this.tickets.get(e.ticketId) : undefined));
+    const attributes: Record<string, string | number> = {
+      'troupe.task.id': id,
+      'troupe.task.type': str(e.data['type']) ?? '',
+    };
     if (e.ticketId) attributes['troupe.ticket.id'] = e.ticketId;
     if (e.phase) attributes['troupe.phase'] = e.phase;
     this.tasks.set(id, this.start(`task ${str(e.data['type']) ?? id}`, e.at, parent, attributes));
@@ -176,14 +224,21 @@ export class EventSpans {
     const created = /^coordination\.([a-z_]+)\.created$/.exec(e.type);
     if (created) {
       const parent = this.parentOf(e.ticketId ? this.tickets.get(e.ticketId) : undefined);
-      this.coordinators.set(id, this.start(`coordinator ${created[1]}`, e.at, parent, { 'troupe.coordinator.id': id, 'troupe.coordinator.kind': created[1] ?? '' }));
+      this.coordinators.set(
+        id,
+        this.start(`coordinator ${created[1]}`, e.at, parent, {
+          'troupe.coordinator.id': id,
+          'troupe.coordinator.kind': created[1] ?? '',
+        }),
+      );
       return;
     }
     const span = this.coordinators.get(id);
     if (!span) return;
     const end = COORDINATOR_END.exec(e.type);
     if (end) {
-      if (end[2] === 'failed' || end[2] === 'broken' || end[2] === 'compensation_failed') span.setStatus({ code: SpanStatusCode.ERROR, message: e.type });
+      if (end[2] === 'failed' || end[2] === 'broken' || end[2] === 'compensation_failed')
+        span.setStatus({ code: SpanStatusCode.ERROR, message: e.type });
       span.end(e.at);
       this.coordinators.delete(id);
     } else span.addEvent(e.type, e.at);

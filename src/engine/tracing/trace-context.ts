@@ -12,7 +12,12 @@ const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$
 export function contextFromTraceparent(traceparent: string | undefined, base: Context = otelContext.active()): Context {
   const match = traceparent === undefined ? null : TRACEPARENT.exec(traceparent);
   if (!match || match[1] === 'ff') return base;
-  const spanContext: SpanContext = { traceId: match[2]!, spanId: match[3]!, traceFlags: parseInt(match[4]!, 16), isRemote: true };
+  const spanContext: SpanContext = {
+    traceId: match[2]!,
+    spanId: match[3]!,
+    traceFlags: parseInt(match[4]!, 16),
+    isRemote: true,
+  };
   return isSpanContextValid(spanContext) ? trace.setSpanContext(base, spanContext) : base;
 }
 

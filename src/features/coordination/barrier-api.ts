@@ -26,7 +26,12 @@ export class BarrierApi {
     await this.env.ready();
     const r = parseOrThrow(barrierSchema, request, 'barrier');
     const id = r.id ?? `barrier-${randomUUID()}`;
-    const input: Omit<BarrierInput, 'now'> = { id, ticketId: r.ticketId ?? null, parties: r.parties, timeoutMs: r.timeoutMs ?? null };
+    const input: Omit<BarrierInput, 'now'> = {
+      id,
+      ticketId: r.ticketId ?? null,
+      parties: r.parties,
+      timeoutMs: r.timeoutMs ?? null,
+    };
     const created = await spawnCoordinator(this.env, {
       kind: COORDINATOR_KINDS.barrier,
       id,

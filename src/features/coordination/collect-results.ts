@@ -1,6 +1,12 @@
 import type { TaskContext } from '../../core/machines/task-types.js';
 import type { RuntimeCore } from '../../engine/runtime-core.js';
-import { runMerge, type CustomMerge, type MergeInput, type MergeOutcome, type MergeSpec } from '../../core/coordination/merge-strategies.js';
+import {
+  runMerge,
+  type CustomMerge,
+  type MergeInput,
+  type MergeOutcome,
+  type MergeSpec,
+} from '../../core/coordination/merge-strategies.js';
 
 /** The results and artifacts of succeeded tasks, in the order given, with their merge. */
 export interface Collected {
@@ -45,7 +51,8 @@ export async function collectResults(
   const artifacts: Record<string, unknown> = {};
   for (const id of sources) {
     const task = tasks.get(id);
-    if (!task?.output || task.outcome !== 'succeeded') throw new Error(`source ${id} has no result (it did not succeed)`);
+    if (!task?.output || task.outcome !== 'succeeded')
+      throw new Error(`source ${id} has no result (it did not succeed)`);
     inputs.push({ sourceId: id, result: task.output.result });
     results[id] = task.output.result;
     Object.assign(artifacts, task.output.artifacts);

@@ -4,7 +4,12 @@ import { TroupeError } from '../../core/errors.js';
 import type { ResourceReplyParams } from '../../core/coordination/coordinator-effects.js';
 import { COORDINATOR_KINDS } from '../../core/coordination/coordination-types.js';
 import { qualityIdOf, type QualityContext, type QualityInput } from '../../core/coordination/quality-machine.js';
-import { route, type RouteOptions, type RoutingDecision, type RoutingRule } from '../../core/coordination/routing-rules.js';
+import {
+  route,
+  type RouteOptions,
+  type RoutingDecision,
+  type RoutingRule,
+} from '../../core/coordination/routing-rules.js';
 import { parseOrThrow } from '../../engine/validation.js';
 import { BarrierApi } from './barrier-api.js';
 import { readTasks } from './collect-results.js';
@@ -21,7 +26,15 @@ import {
   type SyncPointRequest,
 } from './coordination-input.js';
 import { spawnCoordinator, type CoordinationEnv, type Spawnable } from './coordination-env.js';
-import { coordinatorView, type CoordinatorView, type GuardView, type JoinView, type RouteView, type SagaView, type SplitView } from './coordinator-views.js';
+import {
+  coordinatorView,
+  type CoordinatorView,
+  type GuardView,
+  type JoinView,
+  type RouteView,
+  type SagaView,
+  type SplitView,
+} from './coordinator-views.js';
 import { buildGuard, buildRoute, buildSaga } from './flow-builders.js';
 import { mergeName, runMerge, type CustomMerge, type MergeSpec } from '../../core/coordination/merge-strategies.js';
 import type { PendingReplies } from './pending-replies.js';
@@ -94,7 +107,10 @@ export class CoordinationApi {
       () => leadership.start(),
       (error: unknown) => {
         if (leadership.listenerCount('error') > 0) {
-          leadership.emit('error', error instanceof TroupeError ? error : new TroupeError('E_RUNTIME_STOPPED', String(error)));
+          leadership.emit(
+            'error',
+            error instanceof TroupeError ? error : new TroupeError('E_RUNTIME_STOPPED', String(error)),
+          );
         }
       },
     );
@@ -150,21 +166,28 @@ export class CoordinationApi {
     const r = parseOrThrow(mergeRequestSchema, request, 'merge');
     const tasks = await readTasks(this.env.core, r.sources);
     const unknown = r.sources.filter((id) => !tasks.has(id));
-    if (unknown.length > 0) throw new TroupeError('E_UNKNOWN_TASK', `cannot merge unknown tasks: ${unknown.join(', ')}`);
+    if (unknown.length > 0)
+      throw new TroupeError('E_UNKNOWN_TASK', `cannot merge unknown tasks: ${unknown.join(', ')}`);
     const skipped = r.sources.flatMap((id) => {
       const t = tasks.get(id);
       return t?.outcome === 'succeeded' ? [] : [{ taskId: id, status: t?.outcome ?? 'unsettled' }];
     });
     if (skipped.length > 0 && (r.incomplete ?? 'error') === 'error') {
       const list = skipped.map((s) => `${s.taskId} (${s.status})`).join(', ');
-      throw new TroupeError('E_INVALID_STATE', `cannot merge: ${list} did not succeed; pass incomplete: 'skip' to leave them out`);
+      throw new TroupeError(
+        'E_INVALID_STATE',
+        `cannot merge: ${list} did not succeed; pass incomplete: 'skip' to leave them out`,
+      );
     }
     const used = r.sources.filter((id) => tasks.get(id)?.outcome === 'succeeded');
     const inputs = used.map((id) => ({ sourceId: id, result: tasks.get(id)?.output?.result ?? null }));
     const outcome = runMerge(r.strategy, inputs, this.env.merges);
     const id = r.id ?? `merge-${randomUUID()}`;
     const strategy = mergeName(r.strategy);
-    await this.env.core.host.record({ type: 'coordination.merge.completed', data: { id, strategy, ...outcome.detail, skipped: skipped.length } });
+    await this.env.core.host.record({
+      type: 'coordination.merge.completed',
+      data: { id, strategy, ...outcome.detail, skipped: skipped.length },
+    });
     return { id, strategy, value: outcome.value, detail: outcome.detail, sources: used, skipped };
   }
 
@@ -192,7 +215,12 @@ export class CoordinationApi {
     const id = qualityIdOf(gate);
     if (!this.env.core.host.getLive(id)) {
       const input: Omit<QualityInput, 'now'> = { id, gate };
-      const outcome = await this.env.core.host.spawn(COORDINATOR_KINDS.quality, id, input as unknown as Record<string, unknown>, null);
+      const outcome = await this.env.core.host.spawn(
+        COORDINATOR_KINDS.quality,
+        id,
+        input as unknown as Record<string, unknown>,
+        null,
+      );
       if (outcome.error && outcome.error.code !== 'E_DUPLICATE_ID') throw outcome.error;
     }
     const outcome = await this.env.core.host.request(id, { type: 'quality.set', score });
@@ -201,7 +229,9 @@ export class CoordinationApi {
 
   /** A quality gate's latest score, or null if none was ever set. */
   qualityScore(gate: string): number | null {
-    return (this.env.core.host.getLive(qualityIdOf(gate))?.snapshot.context as QualityContext | undefined)?.score ?? null;
+    return (
+      (this.env.core.host.getLive(qualityIdOf(gate))?.snapshot.context as QualityContext | undefined)?.score ?? null
+    );
   }
 
   /** A coordinator as it is now. */
@@ -229,14 +259,16 @@ export class CoordinationApi {
     const view = await this.get(id);
     if (view.kind === 'saga') {
       const running = view.steps.find((s) => s.status === 'open');
-      if (!running || view.status !== 'running') throw new TroupeError('E_INVALID_STATE', `saga ${id} is ${view.status}`);
+      if (!running || view.status !== 'running')
+        throw new TroupeError('E_INVALID_STATE', `saga ${id} is ${view.status}`);
       // The saga hears of the step's settling in the same batch, so it has reacted on return.
       await this.env.core.host.request(running.taskId, { type: 'task.cancel', reason });
       return this.get(id);
     }
     const type = CANCEL_EVENTS[view.kind === 'sync' ? 'join' : view.kind];
     const outcome = type ? await this.env.core.host.request(id, { type, reason }) : undefined;
-    if (!outcome?.applied) throw new TroupeError('E_INVALID_STATE', `${view.kind} ${id} is ${view.status} and cannot be cancelled`);
+    if (!outcome?.applied)
+      throw new TroupeError('E_INVALID_STATE', `${view.kind} ${id} is ${view.status} and cannot be cancelled`);
     return this.get(id);
   }
 

@@ -32,7 +32,10 @@ export const resolveContext = (env: CoordinationEnv, requires?: string[]): Resol
 });
 
 /** Creates the actor and returns its first snapshot's value and context once committed. */
-export async function spawnCoordinator(env: CoordinationEnv, s: Spawnable): Promise<{ value: unknown; context: unknown }> {
+export async function spawnCoordinator(
+  env: CoordinationEnv,
+  s: Spawnable,
+): Promise<{ value: unknown; context: unknown }> {
   const outcome = await env.core.host.spawn(s.kind, s.id, s.input, s.ticketId);
   if (outcome.error) throw outcome.error;
   if (!outcome.snapshot) throw new TroupeError('E_INVALID_STATE', `${s.kind} ${s.id} was not created`);

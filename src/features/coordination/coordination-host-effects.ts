@@ -60,7 +60,9 @@ export const batchOutbox = (scope: BatchScope, inFlight: InFlightWork): Outbox =
 export const hostOutbox = (core: RuntimeCore, inFlight: InFlightWork): Outbox => ({
   send: (to, event) => core.host.send(to, event),
   later: (id, fn) =>
-    void tracked(inFlight, id, fn)().catch((error: unknown) => core.logger.error({ err: error }, 'coordination work failed')),
+    void tracked(inFlight, id, fn)().catch((error: unknown) =>
+      core.logger.error({ err: error }, 'coordination work failed'),
+    ),
 });
 
 /** Reads and merges a join's results after its decision committed, and answers the join. */
@@ -96,12 +98,22 @@ export function coordinationEffects(state: CoordinationState): Record<string, Ef
         scope.spawn(a.kind, a.id, a.input, a.ticketId);
         const input = a.input as { phase?: string | null; ticketId?: string | null };
         // A task joining a ticket's phase is counted by it, as `tasks.create` does.
-        if (a.kind === 'task' && input.phase && input.ticketId) scope.send(phaseIdOf(input.ticketId, input.phase), { type: 'phase.task_added', taskId: a.id });
+        if (a.kind === 'task' && input.phase && input.ticketId)
+          scope.send(phaseIdOf(input.ticketId, input.phase), { type: 'phase.task_added', taskId: a.id });
       }
     },
     watchTasks: (_actor, params, scope) => {
       const p = as<WatchTasksParams>(params);
-      watchTasks(core, watches, state.recent, batchOutbox(scope, state.inFlight), p.coordinatorId, p.taskIds, p.indexes, p.withOutput);
+      watchTasks(
+        core,
+        watches,
+        state.recent,
+        batchOutbox(scope, state.inFlight),
+        p.coordinatorId,
+        p.taskIds,
+        p.indexes,
+        p.withOutput,
+      );
     },
     unwatchTasks: (_actor, params) => {
       const p = as<UnwatchTasksParams>(params);
@@ -123,8 +135,10 @@ export function coordinationEffects(state: CoordinationState): Record<string, Ef
       const p = as<SkipHeldParams>(params);
       for (const id of p.taskIds) scope.send(id, { type: 'task.skip', reason: p.reason });
     },
-    collectResults: (_actor, params, scope) => startCollecting(state, as<CollectResultsParams>(params), batchOutbox(scope, state.inFlight)),
-    subscribeSplit: (_actor, params, scope) => subscribeToSplit(core, as<SubscribeSplitParams>(params), batchOutbox(scope, state.inFlight)),
+    collectResults: (_actor, params, scope) =>
+      startCollecting(state, as<CollectResultsParams>(params), batchOutbox(scope, state.inFlight)),
+    subscribeSplit: (_actor, params, scope) =>
+      subscribeToSplit(core, as<SubscribeSplitParams>(params), batchOutbox(scope, state.inFlight)),
     coordinatorSettled: (actor, _params, scope) => scope.afterCommit(() => core.notifySettled(actor)),
     watchQuality: (_actor, params, scope) => {
       const p = as<WatchQualityParams>(params);
@@ -140,15 +154,24 @@ export function coordinationEffects(state: CoordinationState): Record<string, Ef
     },
     qualityChanged: (_actor, params, scope) => {
       const p = as<QualityChangedParams>(params);
-      for (const guardId of watches.gateWatchers(p.gate)) scope.send(guardId, { type: 'guard.quality', gate: p.gate, score: p.score });
+      for (const guardId of watches.gateWatchers(p.gate))
+        scope.send(guardId, { type: 'guard.quality', gate: p.gate, score: p.score });
     },
     requestResource: (_actor, params, scope) => {
       const p = as<RequestResourceParams>(params);
       const id = resourceIdOf(p.resource);
       // A resource nobody defined is a plain lock. Two requests in one batch may both spawn it;
       // the second spawn is refused as a duplicate and changes nothing.
-      if (!core.host.getLive(id)) scope.spawn(COORDINATOR_KINDS.resource, id, { id, name: p.resource, kind: 'lock', permits: null }, null);
-      scope.send(id, { type: 'resource.acquire', owner: p.owner, mode: p.mode, leaseMs: p.leaseMs, waitMs: null, replyTo: p.replyTo });
+      if (!core.host.getLive(id))
+        scope.spawn(COORDINATOR_KINDS.resource, id, { id, name: p.resource, kind: 'lock', permits: null }, null);
+      scope.send(id, {
+        type: 'resource.acquire',
+        owner: p.owner,
+        mode: p.mode,
+        leaseMs: p.leaseMs,
+        waitMs: null,
+        replyTo: p.replyTo,
+      });
     },
     releaseResource: (_actor, params, scope) => {
       const p = as<ReleaseResourceParams>(params);
@@ -182,7 +205,8 @@ export function subscribeToSplit(core: RuntimeCore, p: SubscribeSplitParams, out
   const answer = (split: SplitContext | undefined): HostEvent | null => {
     if (!split) return { type: 'join.sources_failed', reason: `no split has id "${p.splitId}"` };
     if (split.outcome?.status === 'created') return { type: 'join.sources', sources: split.children };
-    if (split.outcome?.status === 'failed') return { type: 'join.sources_failed', reason: split.outcome.reason ?? `split ${p.splitId} failed` };
+    if (split.outcome?.status === 'failed')
+      return { type: 'join.sources_failed', reason: split.outcome.reason ?? `split ${p.splitId} failed` };
     return null;
   };
   const live = core.host.getLive(p.splitId);

@@ -70,7 +70,13 @@ const sourcesSchema = z.union([z.array(idSchema).max(1_000_000), z.object({ spli
 
 export const joinStrategySchema = z.union([
   z.enum(['all', 'any', 'majority']),
-  z.object({ strategy: z.literal('k-of-n'), k: z.number().int().min(0), maxFailures: z.number().int().min(0).optional() }).strict(),
+  z
+    .object({
+      strategy: z.literal('k-of-n'),
+      k: z.number().int().min(0),
+      maxFailures: z.number().int().min(0).optional(),
+    })
+    .strict(),
 ]);
 
 export const mergeSpecSchema = z.union([
@@ -157,10 +163,29 @@ export const routeSchema = z
 export type RouteRequest = z.input<typeof routeSchema>;
 
 export const dependencySchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('task'), taskId: idSchema, requireSuccess: z.boolean().optional(), timeoutMs: duration.optional() }).strict(),
-  z.object({ kind: z.literal('quality'), gate: nameSchema, threshold: z.number().finite(), timeoutMs: duration.optional() }).strict(),
   z
-    .object({ kind: z.literal('resource'), resource: nameSchema, mode: z.enum(['exclusive', 'shared']).optional(), timeoutMs: duration.optional() })
+    .object({
+      kind: z.literal('task'),
+      taskId: idSchema,
+      requireSuccess: z.boolean().optional(),
+      timeoutMs: duration.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('quality'),
+      gate: nameSchema,
+      threshold: z.number().finite(),
+      timeoutMs: duration.optional(),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('resource'),
+      resource: nameSchema,
+      mode: z.enum(['exclusive', 'shared']).optional(),
+      timeoutMs: duration.optional(),
+    })
     .strict(),
 ]);
 /** One dependency of a guard: a task, a resource, or a time. */
@@ -180,7 +205,10 @@ export type GuardRequest = z.input<typeof guardSchema>;
 export const sagaSchema = z
   .object({
     id: idSchema.optional(),
-    steps: z.array(z.object({ task: taskTemplateSchema, compensation: taskTemplateSchema.optional() }).strict()).min(1).max(1_000),
+    steps: z
+      .array(z.object({ task: taskTemplateSchema, compensation: taskTemplateSchema.optional() }).strict())
+      .min(1)
+      .max(1_000),
     ticketId: idSchema.optional(),
   })
   .strict();
@@ -188,9 +216,16 @@ export const sagaSchema = z
 export type SagaRequest = z.input<typeof sagaSchema>;
 
 export const defineResourceSchema = z
-  .object({ name: nameSchema, kind: z.enum(['lock', 'semaphore']), permits: z.number().int().min(1).max(1_000_000).optional() })
+  .object({
+    name: nameSchema,
+    kind: z.enum(['lock', 'semaphore']),
+    permits: z.number().int().min(1).max(1_000_000).optional(),
+  })
   .strict()
-  .refine((r) => (r.kind === 'semaphore') === (r.permits !== undefined), 'a semaphore needs permits; a lock takes none');
+  .refine(
+    (r) => (r.kind === 'semaphore') === (r.permits !== undefined),
+    'a semaphore needs permits; a lock takes none',
+  );
 /** A shared resource: a lock (one holder) or a semaphore with a number of permits. */
 export type DefineResourceRequest = z.input<typeof defineResourceSchema>;
 
@@ -209,7 +244,12 @@ export const acquireSchema = z
 export type AcquireRequest = z.input<typeof acquireSchema>;
 
 export const barrierSchema = z
-  .object({ id: idSchema.optional(), parties: z.number().int().min(1).max(1_000_000), timeoutMs: duration.optional(), ticketId: idSchema.optional() })
+  .object({
+    id: idSchema.optional(),
+    parties: z.number().int().min(1).max(1_000_000),
+    timeoutMs: duration.optional(),
+    ticketId: idSchema.optional(),
+  })
   .strict();
 /** A barrier: releases all parties at once when the last one arrives, or breaks on timeout. */
 export type BarrierRequest = z.input<typeof barrierSchema>;

@@ -109,7 +109,8 @@ export interface ResourceView {
 /** Any coordinator as the APIs show it; `kind` says which. */
 export type CoordinatorView = SplitView | JoinView | GuardView | RouteView | SagaView | BarrierView;
 
-const topState = (value: unknown): string => (typeof value === 'string' ? value : Object.keys(value as object)[0] ?? '');
+const topState = (value: unknown): string =>
+  typeof value === 'string' ? value : (Object.keys(value as object)[0] ?? '');
 
 /** The view of a coordinator from its kind, state value and context; null for other actors. */
 export function coordinatorView(kind: string, value: unknown, context: unknown): CoordinatorView | null {
@@ -118,7 +119,15 @@ export function coordinatorView(kind: string, value: unknown, context: unknown):
     case COORDINATOR_KINDS.split: {
       const c = context as SplitContext;
       const status = state === 'created' ? 'created' : state === 'failed' ? 'failed' : 'waiting';
-      return { id: c.id, kind: 'split', status, ticketId: c.ticketId, sourceTaskId: c.sourceTaskId, children: c.children, reason: c.outcome?.reason ?? null };
+      return {
+        id: c.id,
+        kind: 'split',
+        status,
+        ticketId: c.ticketId,
+        sourceTaskId: c.sourceTaskId,
+        children: c.children,
+        reason: c.outcome?.reason ?? null,
+      };
     }
     case COORDINATOR_KINDS.join: {
       const c = context as JoinContext;
@@ -157,11 +166,22 @@ export function coordinatorView(kind: string, value: unknown, context: unknown):
     case COORDINATOR_KINDS.route: {
       const c = context as RouteContext;
       const status = state === 'decided' ? 'decided' : state === 'failed' ? 'failed' : 'waiting';
-      return { id: c.id, kind: 'route', status, ticketId: c.ticketId, sourceTaskId: c.sourceTaskId, decision: c.decision, created: c.created, reason: c.outcome?.reason ?? null };
+      return {
+        id: c.id,
+        kind: 'route',
+        status,
+        ticketId: c.ticketId,
+        sourceTaskId: c.sourceTaskId,
+        decision: c.decision,
+        created: c.created,
+        reason: c.outcome?.reason ?? null,
+      };
     }
     case COORDINATOR_KINDS.saga: {
       const c = context as SagaContext;
-      const status = (['completed', 'compensated', 'compensation_failed', 'compensating'].includes(state) ? state : 'running') as SagaView['status'];
+      const status = (
+        ['completed', 'compensated', 'compensation_failed', 'compensating'].includes(state) ? state : 'running'
+      ) as SagaView['status'];
       return {
         id: c.id,
         kind: 'saga',
@@ -176,7 +196,16 @@ export function coordinatorView(kind: string, value: unknown, context: unknown):
     case COORDINATOR_KINDS.barrier: {
       const c = context as BarrierContext;
       const status = state === 'released' ? 'released' : state === 'broken' ? 'broken' : 'waiting';
-      return { id: c.id, kind: 'barrier', status, ticketId: c.ticketId, parties: c.parties, arrived: c.arrived, timedOut: c.outcome?.timedOut ?? false, reason: c.outcome?.reason ?? null };
+      return {
+        id: c.id,
+        kind: 'barrier',
+        status,
+        ticketId: c.ticketId,
+        parties: c.parties,
+        arrived: c.arrived,
+        timedOut: c.outcome?.timedOut ?? false,
+        reason: c.outcome?.reason ?? null,
+      };
     }
     default:
       return null;
@@ -191,7 +220,14 @@ export function resourceView(c: ResourceContext, now: number): ResourceView {
     // A lease past its end no longer counts even if its timer has not fired yet.
     holders: c.holders
       .filter((h) => h.expiresAt === null || h.expiresAt > now)
-      .map((h) => ({ resource: c.name, owner: h.owner, mode: h.mode, token: h.token, grantedAt: h.grantedAt, expiresAt: h.expiresAt })),
+      .map((h) => ({
+        resource: c.name,
+        owner: h.owner,
+        mode: h.mode,
+        token: h.token,
+        grantedAt: h.grantedAt,
+        expiresAt: h.expiresAt,
+      })),
     waiters: c.waiters.map((w) => ({ owner: w.owner, mode: w.mode })),
     fence: c.fence,
   };

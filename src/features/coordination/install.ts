@@ -71,7 +71,11 @@ export function installCoordination(core: RuntimeCore, options: InstallOptions):
     }
     // A task that holds or waits for resources lets go of them when it settles.
     for (const resource of state.graph.resourcesOf(task.id)) {
-      scope.send(resourceIdOf(resource), { type: 'resource.release', owner: task.id, reason: `task ${task.id} ${status}` });
+      scope.send(resourceIdOf(resource), {
+        type: 'resource.release',
+        owner: task.id,
+        reason: `task ${task.id} ${status}`,
+      });
     }
   });
   core.onRecovered((actors) => recoverCoordination(state, actors));
@@ -86,7 +90,14 @@ export function installCoordination(core: RuntimeCore, options: InstallOptions):
     state.inFlight.releaseAll();
   });
   return new CoordinationApi(
-    { core, ready: options.ready, retry: options.retry, maxPayloadBytes: options.maxPayloadBytes, merges: state.merges, inFlight: state.inFlight },
+    {
+      core,
+      ready: options.ready,
+      retry: options.retry,
+      maxPayloadBytes: options.maxPayloadBytes,
+      merges: state.merges,
+      inFlight: state.inFlight,
+    },
     state.resourceReplies,
   );
 }

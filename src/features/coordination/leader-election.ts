@@ -71,7 +71,10 @@ export class Leadership extends EventEmitter<LeaderEvents> {
     if (!(ttlMs > 0)) throw new TroupeError('E_INVALID_INPUT', `ttlMs must be positive, got ${ttlMs}`);
     const renewEveryMs = options.renewEveryMs ?? ttlMs / 3;
     if (!(renewEveryMs > 0 && renewEveryMs < ttlMs)) {
-      throw new TroupeError('E_INVALID_INPUT', `renewEveryMs must be positive and below ttlMs (${ttlMs}), got ${renewEveryMs}`);
+      throw new TroupeError(
+        'E_INVALID_INPUT',
+        `renewEveryMs must be positive and below ttlMs (${ttlMs}), got ${renewEveryMs}`,
+      );
     }
     if (name.length === 0) throw new TroupeError('E_INVALID_INPUT', 'a leader election needs a name');
     this.name = name;
@@ -121,7 +124,10 @@ export class Leadership extends EventEmitter<LeaderEvents> {
     try {
       lease = await this.store.tryLease(this.name, this.holder, this.ttlMs, startedAt);
     } catch (error) {
-      const failure = error instanceof TroupeError ? error : new TroupeError('E_STORE', `leader election ${this.name}: ${(error as Error).message}`, { cause: error });
+      const failure =
+        error instanceof TroupeError
+          ? error
+          : new TroupeError('E_STORE', `leader election ${this.name}: ${(error as Error).message}`, { cause: error });
       if (this.term !== undefined) this.stepDown('store-error');
       if (this.listenerCount('error') > 0) this.emit('error', failure);
       return;
@@ -134,7 +140,9 @@ export class Leadership extends EventEmitter<LeaderEvents> {
     if (this.term !== undefined && this.term.epoch !== lease.epoch) this.stepDown('expired');
     // The term is good until ttl after the request was sent, on this process's clock.
     this.clock.clear(this.expiryTimer);
-    this.expiryTimer = this.clock.schedule(Math.max(0, startedAt + this.ttlMs - this.clock.now()), () => this.stepDown('expired'));
+    this.expiryTimer = this.clock.schedule(Math.max(0, startedAt + this.ttlMs - this.clock.now()), () =>
+      this.stepDown('expired'),
+    );
     if (this.term === undefined) {
       this.term = { name: this.name, holder: this.holder, epoch: lease.epoch };
       this.emit('elected', { ...this.term });

@@ -18,7 +18,8 @@ import { watchTasks } from './task-watching.js';
 export function recoverCoordination(state: CoordinationState, actors: readonly LiveActor[]): void {
   const out = hostOutbox(state.core, state.inFlight);
   const watch = (coordinatorId: string, taskIds: string[], indexes: number[], withOutput: boolean) => {
-    if (taskIds.length > 0) watchTasks(state.core, state.watches, state.recent, out, coordinatorId, taskIds, indexes, withOutput);
+    if (taskIds.length > 0)
+      watchTasks(state.core, state.watches, state.recent, out, coordinatorId, taskIds, indexes, withOutput);
   };
   const openOf = (ids: readonly string[], marks: string) => {
     const taskIds: string[] = [];
@@ -31,7 +32,8 @@ export function recoverCoordination(state: CoordinationState, actors: readonly L
     });
     return { taskIds, indexes };
   };
-  const state0 = (value: unknown): string => (typeof value === 'string' ? value : (Object.keys(value as object)[0] ?? ''));
+  const state0 = (value: unknown): string =>
+    typeof value === 'string' ? value : (Object.keys(value as object)[0] ?? '');
 
   for (const actor of actors) {
     const value = actor.snapshot.value;
@@ -76,7 +78,10 @@ export function recoverCoordination(state: CoordinationState, actors: readonly L
         const c = actor.snapshot.context as SagaContext;
         const top = state0(value);
         if (top === 'running') {
-          const open = openOf(c.steps.map((s) => s.taskId), c.marks);
+          const open = openOf(
+            c.steps.map((s) => s.taskId),
+            c.marks,
+          );
           watch(c.id, open.taskIds, open.indexes, false);
         } else if (top === 'compensating' && c.compensating !== null) {
           watch(c.id, [compensationIdOf(c.id, c.compensating)], [c.steps.length + c.compensating], false);
@@ -85,7 +90,11 @@ export function recoverCoordination(state: CoordinationState, actors: readonly L
       }
       case COORDINATOR_KINDS.resource: {
         const c = actor.snapshot.context as ResourceContext;
-        state.graph.update(c.name, c.holders.map((h) => h.owner), c.waiters.map((w) => w.owner));
+        state.graph.update(
+          c.name,
+          c.holders.map((h) => h.owner),
+          c.waiters.map((w) => w.owner),
+        );
         break;
       }
       default:

@@ -4,7 +4,12 @@ import { COORDINATOR_KINDS } from '../../core/coordination/coordination-types.js
 import { resourceIdOf, type ResourceContext, type ResourceInput } from '../../core/coordination/resource-machine.js';
 import { currentHolder } from '../../core/coordination/resource-rules.js';
 import { parseOrThrow } from '../../engine/validation.js';
-import { acquireSchema, defineResourceSchema, type AcquireRequest, type DefineResourceRequest } from './coordination-input.js';
+import {
+  acquireSchema,
+  defineResourceSchema,
+  type AcquireRequest,
+  type DefineResourceRequest,
+} from './coordination-input.js';
 import type { CoordinationEnv } from './coordination-env.js';
 import { resourceView, type ResourceView } from './coordinator-views.js';
 import type { PendingReplies } from './pending-replies.js';
@@ -37,7 +42,10 @@ export class ResourceApi {
     const permits = r.permits ?? null;
     if (existing) {
       if (existing.kind !== r.kind || existing.permits !== permits) {
-        throw new TroupeError('E_INVALID_STATE', `resource "${r.name}" is already a ${existing.kind}${existing.permits === null ? '' : ` of ${existing.permits}`}`);
+        throw new TroupeError(
+          'E_INVALID_STATE',
+          `resource "${r.name}" is already a ${existing.kind}${existing.permits === null ? '' : ` of ${existing.permits}`}`,
+        );
       }
       return resourceView(existing, this.env.core.options.clock.now());
     }
@@ -73,7 +81,11 @@ export class ResourceApi {
   async release(resource: string, owner: string, reason = 'released'): Promise<void> {
     await this.env.ready();
     if (!this.context(resource)) return;
-    const outcome = await this.env.core.host.request(resourceIdOf(resource), { type: 'resource.release', owner, reason });
+    const outcome = await this.env.core.host.request(resourceIdOf(resource), {
+      type: 'resource.release',
+      owner,
+      reason,
+    });
     if (outcome.error) throw outcome.error;
   }
 
@@ -98,9 +110,13 @@ export class ResourceApi {
   async assertFence(name: string, token: number): Promise<void> {
     if (!(await this.checkFence(name, token))) {
       const fence = this.context(name)?.fence ?? 0;
-      throw new TroupeError('E_LEASE_MISMATCH', `fencing token ${token} of "${name}" is not current (the last issued is ${fence})`, {
-        details: { resource: name, token, fence },
-      });
+      throw new TroupeError(
+        'E_LEASE_MISMATCH',
+        `fencing token ${token} of "${name}" is not current (the last issued is ${fence})`,
+        {
+          details: { resource: name, token, fence },
+        },
+      );
     }
   }
 
@@ -113,7 +129,12 @@ export class ResourceApi {
   private async spawn(name: string, kind: ResourceContext['kind'], permits: number | null): Promise<void> {
     const id = resourceIdOf(name);
     const input: Omit<ResourceInput, 'now'> = { id, name, kind, permits };
-    const outcome = await this.env.core.host.spawn(COORDINATOR_KINDS.resource, id, input as unknown as Record<string, unknown>, null);
+    const outcome = await this.env.core.host.spawn(
+      COORDINATOR_KINDS.resource,
+      id,
+      input as unknown as Record<string, unknown>,
+      null,
+    );
     // Two callers racing to create the same resource: the loser uses the winner's.
     if (outcome.error && outcome.error.code !== 'E_DUPLICATE_ID') throw outcome.error;
   }

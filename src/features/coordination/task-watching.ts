@@ -79,7 +79,12 @@ export function watchTasks(
       // Taking the watch first means a report is sent once even if the task also settles now.
       const watch = watches.takeOne(taskId, coordinatorId);
       if (!watch || core.host.failed) continue;
-      reports.push(core.host.request(coordinatorId, settledEvent(record.context as TaskContext, watch.index, watch.withOutput) as unknown as HostEvent));
+      reports.push(
+        core.host.request(
+          coordinatorId,
+          settledEvent(record.context as TaskContext, watch.index, watch.withOutput) as unknown as HostEvent,
+        ),
+      );
     }
     await Promise.all(reports);
   });

@@ -36,7 +36,10 @@ export function resolveTemplate(t: TaskTemplate, ctx: ResolveContext): ResolvedT
     assertJson(t.input, `input of task template "${t.type}"`);
     const size = jsonSize(t.input);
     if (size > ctx.maxPayloadBytes) {
-      throw new TroupeError('E_PAYLOAD_TOO_LARGE', `task template input is ${size} bytes, over the limit of ${ctx.maxPayloadBytes}`);
+      throw new TroupeError(
+        'E_PAYLOAD_TOO_LARGE',
+        `task template input is ${size} bytes, over the limit of ${ctx.maxPayloadBytes}`,
+      );
     }
   }
   const phase = t.phase ?? ctx.inherit?.phase ?? null;
@@ -65,8 +68,16 @@ function withControls(controls: TaskControls): { controls?: TaskControls } {
 
 export function resolvePlan(plan: NestedSplitInput, ctx: ResolveContext): SplitPlan {
   if (plan.map) {
-    if (plan.map.task.id !== undefined) throw new TroupeError('E_INVALID_INPUT', 'a map template cannot name an id: each item gets <split>.<index>');
-    return { targets: null, map: { path: plan.map.path, task: resolveTemplate(plan.map.task, ctx), maxItems: plan.map.maxItems ?? DEFAULT_MAX_MAP_ITEMS } };
+    if (plan.map.task.id !== undefined)
+      throw new TroupeError('E_INVALID_INPUT', 'a map template cannot name an id: each item gets <split>.<index>');
+    return {
+      targets: null,
+      map: {
+        path: plan.map.path,
+        task: resolveTemplate(plan.map.task, ctx),
+        maxItems: plan.map.maxItems ?? DEFAULT_MAX_MAP_ITEMS,
+      },
+    };
   }
   return { targets: (plan.targets ?? []).map((t) => resolveTemplate(t, ctx)), map: null };
 }
@@ -89,7 +100,8 @@ async function findActors(core: RuntimeCore, ids: readonly string[]): Promise<Ma
   const notLive: string[] = [];
   for (const id of ids) {
     const live = core.host.getLive(id);
-    if (live) out.set(id, { kind: live.kind, context: live.snapshot.context, settled: false, state: live.snapshot.value });
+    if (live)
+      out.set(id, { kind: live.kind, context: live.snapshot.context, settled: false, state: live.snapshot.value });
     else notLive.push(id);
   }
   if (notLive.length === 0) return out;
@@ -103,7 +115,9 @@ export async function findActor(core: RuntimeCore, id: string): Promise<FoundAct
   const live = core.host.getLive(id);
   if (live) return { kind: live.kind, context: live.snapshot.context, settled: false, state: live.snapshot.value };
   const stored: StoredActor | undefined = await core.options.store.getActor(id);
-  return stored ? { kind: stored.kind, context: stored.context, settled: stored.settled, state: stored.state } : undefined;
+  return stored
+    ? { kind: stored.kind, context: stored.context, settled: stored.settled, state: stored.state }
+    : undefined;
 }
 
 /** Refuses ids already taken by any actor, or given twice. */
@@ -115,7 +129,8 @@ export async function assertNewIds(core: RuntimeCore, ids: readonly string[]): P
   }
   const stored = await core.options.store.getActors([...seen]);
   for (const id of seen) {
-    if (core.host.getLive(id) || stored.has(id)) throw new TroupeError('E_DUPLICATE_ID', `an actor with id "${id}" already exists`);
+    if (core.host.getLive(id) || stored.has(id))
+      throw new TroupeError('E_DUPLICATE_ID', `an actor with id "${id}" already exists`);
   }
 }
 
@@ -141,7 +156,8 @@ export async function requireTicket(core: RuntimeCore, ticketId: string, phases:
   for (const phase of unique) {
     const p = found.get(phaseIdOf(ticketId, phase));
     if (!p) throw new TroupeError('E_UNKNOWN_PHASE', `ticket ${ticketId} has no phase "${phase}"`);
-    if (p.settled) throw new TroupeError('E_INVALID_STATE', `phase "${phase}" of ticket ${ticketId} has already ${String(p.state)}`);
+    if (p.settled)
+      throw new TroupeError('E_INVALID_STATE', `phase "${phase}" of ticket ${ticketId} has already ${String(p.state)}`);
   }
 }
 
@@ -150,11 +166,17 @@ export async function requireTicket(core: RuntimeCore, ticketId: string, phases:
  * and their phases belong to the coordinator's ticket (a template without a ticket cannot name
  * a phase).
  */
-export async function checkTemplates(core: RuntimeCore, templates: readonly ResolvedTemplate[], ticketId: string | null, newIds: readonly string[]): Promise<void> {
+export async function checkTemplates(
+  core: RuntimeCore,
+  templates: readonly ResolvedTemplate[],
+  ticketId: string | null,
+  newIds: readonly string[],
+): Promise<void> {
   await assertNewIds(core, [...newIds, ...templates.flatMap((t) => (t.id === null ? [] : [t.id]))]);
   const deps = [...new Set(templates.flatMap((t) => t.dependsOn))];
   if (deps.length > 0) await requireTasks(core, deps, 'E_MISSING_DEPENDENCY', 'a template depends on');
   const phases = templates.flatMap((t) => (t.phase === null ? [] : [t.phase]));
-  if (phases.length > 0 && ticketId === null) throw new TroupeError('E_INVALID_INPUT', `a template names phase "${phases[0]}" but the coordinator has no ticket`);
+  if (phases.length > 0 && ticketId === null)
+    throw new TroupeError('E_INVALID_INPUT', `a template names phase "${phases[0]}" but the coordinator has no ticket`);
   if (ticketId !== null) await requireTicket(core, ticketId, phases);
 }

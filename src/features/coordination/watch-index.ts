@@ -113,4 +113,3 @@ export class RecentOutcomes {
     return this.current.get(taskId) ?? this.previous.get(taskId);
   }
 }
-

@@ -62,14 +62,27 @@ export function checkPatternSource(source: PatternSource, options: PatternCheckO
   const problems = [...resolved.problems];
   for (const issue of resolved.inputIssues) {
     const at = { ...locate(source, ['inputs', issue.name]), path: `inputs.${issue.name}` };
-    problems.push(problem(issue.code, issue.code === 'E_INPUT_UNKNOWN' ? { ...at, line: 0, column: 0 } : at, issue.message, issue.suggestion));
+    problems.push(
+      problem(
+        issue.code,
+        issue.code === 'E_INPUT_UNKNOWN' ? { ...at, line: 0, column: 0 } : at,
+        issue.message,
+        issue.suggestion,
+      ),
+    );
   }
   const name = (source.data as { name?: unknown } | undefined)?.name;
   const cycle = typeof name === 'string' ? library.useCycle(name) : undefined;
   if (cycle) {
     const steps = (source.data as { steps?: unknown[] }).steps ?? [];
     const index = steps.findIndex((s) => (s as { use?: unknown } | null)?.use === cycle[1]);
-    problems.push(problem('E_USE_CYCLE', locate(source, ['steps', Math.max(0, index), 'use']), `patterns use each other in a cycle: ${cycle.join(' → ')}`));
+    problems.push(
+      problem(
+        'E_USE_CYCLE',
+        locate(source, ['steps', Math.max(0, index), 'use']),
+        `patterns use each other in a cycle: ${cycle.join(' → ')}`,
+      ),
+    );
   }
   const report = (extra: Partial<PatternReport> = {}): PatternReport => {
     const sorted = sortProblems(problems);
@@ -77,7 +90,10 @@ export function checkPatternSource(source: PatternSource, options: PatternCheckO
   };
   const pattern = resolved.pattern;
   if (!pattern) return report();
-  const refContext = { patterns: library.names(), ...(options.mergeFunctions ? { mergeFunctions: options.mergeFunctions } : {}) };
+  const refContext = {
+    patterns: library.names(),
+    ...(options.mergeFunctions ? { mergeFunctions: options.mergeFunctions } : {}),
+  };
   problems.push(...checkReferences(pattern, source, refContext));
   if (problems.some(isError)) return report({ pattern });
   const compiled = compilePattern(pattern, source, { library, placeholders: resolved.placeholders });

@@ -57,6 +57,9 @@ export function checkCron(spec: CronSpec, now: number): void {
   } catch (error) {
     parsed.delete(`${spec.timezone}\u0000${spec.cron}`);
     const message = error instanceof Error ? error.message : String(error);
-    throw new TroupeError('E_INVALID_INPUT', `schedule cron "${spec.cron}" in time zone "${spec.timezone}": ${message}`);
+    throw new TroupeError(
+      'E_INVALID_INPUT',
+      `schedule cron "${spec.cron}" in time zone "${spec.timezone}": ${message}`,
+    );
   }
 }

@@ -2,7 +2,13 @@ import { TroupeError } from '../../core/errors.js';
 import type { LiveActor } from '../../engine/host-types.js';
 import type { RuntimeCore } from '../../engine/runtime-core.js';
 import { ScheduleApi, SCHEDULE_KIND, type PatternCheck } from './schedule-api.js';
-import { scheduleIdOf, scheduleMachine, type ScheduleContext, type ScheduleLaunchParams, type ScheduleTarget } from './schedule-machine.js';
+import {
+  scheduleIdOf,
+  scheduleMachine,
+  type ScheduleContext,
+  type ScheduleLaunchParams,
+  type ScheduleTarget,
+} from './schedule-machine.js';
 
 /**
  * How a fire becomes a run: the runtime's own APIs, each given the run id. Each throws
@@ -34,7 +40,12 @@ function launch(launchers: ScheduleLaunchers, runId: string, target: ScheduleTar
  * it has committed, and the launch again, after a restart, of runs decided and not confirmed.
  */
 export function installSchedules(core: RuntimeCore, options: SchedulesInstallOptions): ScheduleApi {
-  core.options.machines.register({ kind: SCHEDULE_KIND, machineId: 'troupe.schedule', version: 1, machine: scheduleMachine });
+  core.options.machines.register({
+    kind: SCHEDULE_KIND,
+    machineId: 'troupe.schedule',
+    version: 1,
+    machine: scheduleMachine,
+  });
   const inFlight = new Set<Promise<unknown>>();
   const start = (scheduleId: string, runId: string, target: ScheduleTarget): void => {
     const launching = launch(options.launchers, runId, target).then(
@@ -42,9 +53,13 @@ export function installSchedules(core: RuntimeCore, options: SchedulesInstallOpt
       (error: unknown) => {
         // Created before (a launch repeated after a restart): done, not doubled.
         if (error instanceof TroupeError && error.code === 'E_DUPLICATE_ID') acknowledge(scheduleId, runId, null);
-        else if (error instanceof TroupeError && (error.code === 'E_RUNTIME_STOPPED' || error.code === 'E_STORE')) return;
+        else if (error instanceof TroupeError && (error.code === 'E_RUNTIME_STOPPED' || error.code === 'E_STORE'))
+          return;
         else {
-          const e = error instanceof TroupeError ? { code: error.code, message: error.message } : { code: 'E_INTERNAL', message: String(error) };
+          const e =
+            error instanceof TroupeError
+              ? { code: error.code, message: error.message }
+              : { code: 'E_INTERNAL', message: String(error) };
           core.options.logger.warn({ scheduleId, runId, err: error }, 'schedule could not launch its run');
           acknowledge(scheduleId, runId, e);
         }

@@ -120,7 +120,11 @@ export class ScheduleApi {
     const value = parseOrThrow(scheduleCreateSchema, input, 'schedule');
     assertJson(value.target, 'schedule target');
     const size = JSON.stringify(value.target).length;
-    if (size > this.maxPayloadBytes) throw new TroupeError('E_PAYLOAD_TOO_LARGE', `schedule target is ${size} bytes, over the limit of ${this.maxPayloadBytes}`);
+    if (size > this.maxPayloadBytes)
+      throw new TroupeError(
+        'E_PAYLOAD_TOO_LARGE',
+        `schedule target is ${size} bytes, over the limit of ${this.maxPayloadBytes}`,
+      );
     const timezone = value.timezone ?? 'UTC';
     checkCron({ cron: value.cron, timezone }, this.core.options.clock.now());
     if ('pattern' in value.target) this.checkPattern(value.target.pattern, value.target.inputs ?? {});
@@ -128,7 +132,14 @@ export class ScheduleApi {
     const outcome = await this.core.host.spawn(
       SCHEDULE_KIND,
       scheduleIdOf(id),
-      { id, cron: value.cron, timezone, catchUp: value.catchUp ?? 'once', graceMs: value.graceMs ?? DEFAULT_GRACE_MS, target: value.target },
+      {
+        id,
+        cron: value.cron,
+        timezone,
+        catchUp: value.catchUp ?? 'once',
+        graceMs: value.graceMs ?? DEFAULT_GRACE_MS,
+        target: value.target,
+      },
       null,
       // A removed schedule's id may be used again.
       { replaceSettled: true },
@@ -143,7 +154,8 @@ export class ScheduleApi {
     const live = this.core.host.getLive(scheduleIdOf(id));
     if (live) return viewOf(live.snapshot.value, live.snapshot.context as ScheduleContext);
     const stored = await this.core.options.store.getActor(scheduleIdOf(id));
-    if (!stored || stored.kind !== SCHEDULE_KIND) throw new TroupeError('E_UNKNOWN_SCHEDULE', `no schedule has id "${id}"`);
+    if (!stored || stored.kind !== SCHEDULE_KIND)
+      throw new TroupeError('E_UNKNOWN_SCHEDULE', `no schedule has id "${id}"`);
     return viewOf(stored.state, stored.context as ScheduleContext);
   }
 
@@ -152,7 +164,8 @@ export class ScheduleApi {
     await this.ready();
     const views: ScheduleView[] = [];
     for (const actor of this.core.host.liveActors()) {
-      if (actor.kind === SCHEDULE_KIND) views.push(viewOf(actor.snapshot.value, actor.snapshot.context as ScheduleContext));
+      if (actor.kind === SCHEDULE_KIND)
+        views.push(viewOf(actor.snapshot.value, actor.snapshot.context as ScheduleContext));
     }
     return views.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }

@@ -39,7 +39,13 @@ export interface ScheduleContext {
   missed: number;
   pending: PendingLaunch[];
   /** The decision of the last fire, for the effects that follow it. */
-  last: { fireAt: number; runId: string | null; missedFrom: number | null; missedTo: number | null; missed: number } | null;
+  last: {
+    fireAt: number;
+    runId: string | null;
+    missedFrom: number | null;
+    missedTo: number | null;
+    missed: number;
+  } | null;
 }
 
 export interface ScheduleInput {
@@ -69,7 +75,8 @@ export interface ScheduleLaunchParams {
  * The id of the run a schedule launches for a fire time: the same fire time always gives the
  * same id, so a launch repeated after a restart finds the run it made and creates no second one.
  */
-export const scheduleRunIdOf = (scheduleId: string, fireAt: number): string => `${scheduleId}@${new Date(fireAt).toISOString()}`;
+export const scheduleRunIdOf = (scheduleId: string, fireAt: number): string =>
+  `${scheduleId}@${new Date(fireAt).toISOString()}`;
 
 /** The actor id of a schedule. */
 export const scheduleIdOf = (id: string): string => `schedule:${id}`;
@@ -125,14 +132,26 @@ const firedEvent = {
   type: 'emit' as const,
   params: ({ context }: { context: ScheduleContext }) => ({
     type: 'schedule.fired',
-    data: { scheduleId: context.id, fireAt: context.last?.fireAt ?? null, runId: context.last?.runId ?? null, nextAt: context.nextAt },
+    data: {
+      scheduleId: context.id,
+      fireAt: context.last?.fireAt ?? null,
+      runId: context.last?.runId ?? null,
+      nextAt: context.nextAt,
+    },
   }),
 };
 const missedEvent = {
   type: 'emit' as const,
   params: ({ context }: { context: ScheduleContext }) => ({
     type: 'schedule.missed',
-    data: { scheduleId: context.id, missed: context.last?.missed ?? 0, from: context.last?.missedFrom ?? null, to: context.last?.missedTo ?? null, catchUp: context.catchUp, nextAt: context.nextAt },
+    data: {
+      scheduleId: context.id,
+      missed: context.last?.missed ?? 0,
+      from: context.last?.missedFrom ?? null,
+      to: context.last?.missedTo ?? null,
+      catchUp: context.catchUp,
+      nextAt: context.nextAt,
+    },
   }),
 };
 const launchEffect = {
@@ -195,7 +214,13 @@ export const scheduleMachine = setup({
     active: {
       entry: [
         armNext,
-        { type: 'emit', params: ({ context }) => ({ type: 'schedule.created', data: { scheduleId: context.id, cron: context.cron, timezone: context.timezone, nextAt: context.nextAt } }) },
+        {
+          type: 'emit',
+          params: ({ context }) => ({
+            type: 'schedule.created',
+            data: { scheduleId: context.id, cron: context.cron, timezone: context.timezone, nextAt: context.nextAt },
+          }),
+        },
       ],
       exit: { type: 'clearTimer', params: { name: 'fire' } },
       on: {
@@ -206,7 +231,12 @@ export const scheduleMachine = setup({
           { guard: 'due', actions: ['fire', missedEvent, armNext] },
         ],
         'schedule.launched': [
-          { guard: 'launched', actions: assign({ pending: ({ context, event }) => context.pending.filter((p) => p.runId !== event.runId) }) },
+          {
+            guard: 'launched',
+            actions: assign({
+              pending: ({ context, event }) => context.pending.filter((p) => p.runId !== event.runId),
+            }),
+          },
           {
             actions: [
               assign({ pending: ({ context, event }) => context.pending.filter((p) => p.runId !== event.runId) }),
@@ -225,7 +255,10 @@ export const scheduleMachine = setup({
     },
     removed: {
       type: 'final',
-      entry: { type: 'emit', params: ({ context }) => ({ type: 'schedule.removed', data: { scheduleId: context.id } }) },
+      entry: {
+        type: 'emit',
+        params: ({ context }) => ({ type: 'schedule.removed', data: { scheduleId: context.id } }),
+      },
     },
   },
 });

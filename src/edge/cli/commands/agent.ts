@@ -36,7 +36,12 @@ export function registerAgent(program: Command): void {
     .option('--capability <name...>', 'capabilities this agent offers')
     .option('--capacity <n>', 'tasks run at once', positive, 1)
     .option('--envelope', 'read stdout as {"result","artifacts","quality"} instead of the bare result')
-    .option('--kill-grace <ms>', 'on cancel: SIGTERM to the command\'s process group, SIGKILL this long after', positive, DEFAULT_KILL_GRACE_MS)
+    .option(
+      '--kill-grace <ms>',
+      "on cancel: SIGTERM to the command's process group, SIGKILL this long after",
+      positive,
+      DEFAULT_KILL_GRACE_MS,
+    )
     .action(async (options: AgentCommandOptions) => {
       const token = options.token ?? process.env.TROUPE_AGENT_TOKEN;
       if (!token) {

@@ -21,7 +21,11 @@ const positive = (value: string): number => {
 export function registerAudit(program: Command): void {
   program
     .command('audit')
-    .option('--db <path>', 'the SQLite store (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
+    .option(
+      '--db <path>',
+      'the SQLite store (or TROUPE_STORE_PATH)',
+      process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db',
+    )
     .option('--actor <name>', 'only this token name')
     .option('--action <action>', 'only this action, e.g. task.cancelled')
     .option('--target <id>', 'only entries about this id')
@@ -43,7 +47,10 @@ export function registerAudit(program: Command): void {
         });
         for (const e of entries) {
           if (options.json) console.log(JSON.stringify(e));
-          else console.log(`${new Date(e.at).toISOString()}  ${e.actor}  ${e.action}  ${e.target ?? '-'}  ${JSON.stringify(e.details)}`);
+          else
+            console.log(
+              `${new Date(e.at).toISOString()}  ${e.actor}  ${e.action}  ${e.target ?? '-'}  ${JSON.stringify(e.details)}`,
+            );
         }
       } catch (error) {
         console.error(`troupe audit: ${(error as Error).message}`);

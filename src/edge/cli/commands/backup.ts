@@ -9,7 +9,11 @@ export function registerBackup(program: Command): void {
   program
     .command('backup')
     .argument('<file>', 'where the copy goes (replaced if it exists)')
-    .option('--db <path>', 'the SQLite store (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
+    .option(
+      '--db <path>',
+      'the SQLite store (or TROUPE_STORE_PATH)',
+      process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db',
+    )
     .action(async (file: string, options: { db: string }) => {
       try {
         const { totalPages } = await backupSqliteFile(options.db, file);

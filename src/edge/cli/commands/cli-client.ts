@@ -59,7 +59,9 @@ function patientFetch(url: string): typeof fetch {
 export function clientFrom(options: ClientCommandOptions): TroupeClient {
   const token = options.token ?? (process.env.TROUPE_TOKEN || undefined);
   if (!token) throw new CommandFailure('give --token or set TROUPE_TOKEN (a client token of the server)', 2);
-  const url = (options.url ?? (process.env.TROUPE_URL || DEFAULT_URL)).replace(/^ws(s?):\/\//, 'http$1://').replace(/\/v1\/ws$/, '');
+  const url = (options.url ?? (process.env.TROUPE_URL || DEFAULT_URL))
+    .replace(/^ws(s?):\/\//, 'http$1://')
+    .replace(/\/v1\/ws$/, '');
   return createClient({ url, token, fetch: patientFetch(url) });
 }
 
@@ -68,7 +70,11 @@ export function clientFrom(options: ClientCommandOptions): TroupeClient {
  * `ApiError` shows its code (and, with --json, the error body on stdout); a server that cannot
  * be reached says so.
  */
-export async function runClientCommand(name: string, options: ClientCommandOptions, body: () => Promise<void>): Promise<void> {
+export async function runClientCommand(
+  name: string,
+  options: ClientCommandOptions,
+  body: () => Promise<void>,
+): Promise<void> {
   try {
     await body();
   } catch (error) {
@@ -78,13 +84,20 @@ export async function runClientCommand(name: string, options: ClientCommandOptio
       return;
     }
     if (error instanceof ApiError) {
-      if (options.json) console.log(JSON.stringify({ error: { code: error.code, message: error.message, path: error.path, retryable: error.retryable } }));
+      if (options.json)
+        console.log(
+          JSON.stringify({
+            error: { code: error.code, message: error.message, path: error.path, retryable: error.retryable },
+          }),
+        );
       console.error(`troupe ${name}: ${error.code}: ${error.message}`);
       process.exitCode = 1;
       return;
     }
     if (refused(error) || (error as Error).message === 'fetch failed') {
-      console.error(`troupe ${name}: cannot reach the server at ${options.url ?? process.env.TROUPE_URL ?? DEFAULT_URL} (is \`troupe serve\` running?)`);
+      console.error(
+        `troupe ${name}: cannot reach the server at ${options.url ?? process.env.TROUPE_URL ?? DEFAULT_URL} (is \`troupe serve\` running?)`,
+      );
     } else {
       console.error(`troupe ${name}: ${(error as Error).message}`);
     }

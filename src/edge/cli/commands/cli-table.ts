@@ -10,7 +10,13 @@ export function formatTable(header: string[], rows: string[][]): string[] {
 }
 
 /** A clock time as ISO text (the server's times are ms since the epoch on its clock). */
-export const when = (ms: number | null | undefined): string => (ms === null || ms === undefined ? '-' : new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'));
+export const when = (ms: number | null | undefined): string =>
+  ms === null || ms === undefined
+    ? '-'
+    : new Date(ms)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z');
 
 /** A duration between two times, e.g. `1.2s`, `3m04s`. */
 export function took(from: number | null | undefined, to: number | null | undefined): string {

@@ -43,7 +43,7 @@ export class NodeMetrics {
     const registers = [this.registry];
     const role = new Gauge({
       name: 'troupe_node_role',
-      help: 'This node\'s role: 1 for the current one (standby, active = the writer, stopping)',
+      help: "This node's role: 1 for the current one (standby, active = the writer, stopping)",
       labelNames: ['role'] as const,
       registers,
       collect() {
@@ -53,7 +53,7 @@ export class NodeMetrics {
     });
     const heartbeatAge = new Gauge({
       name: 'troupe_node_heartbeat_age_seconds',
-      help: 'Seconds since this node\'s last heartbeat reached the database (-1 before the first)',
+      help: "Seconds since this node's last heartbeat reached the database (-1 before the first)",
       registers,
       collect() {
         const at = status().lastBeatAt;
@@ -62,7 +62,7 @@ export class NodeMetrics {
     });
     const writerEpoch = new Gauge({
       name: 'troupe_cluster_writer_epoch',
-      help: 'The writer lease\'s epoch as this node last read it (0 when never taken)',
+      help: "The writer lease's epoch as this node last read it (0 when never taken)",
       registers,
       collect() {
         this.set(status().writer?.lease?.epoch ?? 0);
@@ -70,7 +70,7 @@ export class NodeMetrics {
     });
     const leaseLeft = new Gauge({
       name: 'troupe_cluster_writer_lease_seconds_left',
-      help: 'Seconds left on the writer lease when this node last read it, on the database\'s clock (0 when run out or never taken)',
+      help: "Seconds left on the writer lease when this node last read it, on the database's clock (0 when run out or never taken)",
       registers,
       collect() {
         const writer = status().writer;
@@ -93,7 +93,11 @@ export class NodeMetrics {
         this.set(status().epoch ?? 0);
       },
     });
-    this.failedBeats = new Counter({ name: 'troupe_node_heartbeats_failed_total', help: 'Heartbeats that did not reach the database', registers });
+    this.failedBeats = new Counter({
+      name: 'troupe_node_heartbeats_failed_total',
+      help: 'Heartbeats that did not reach the database',
+      registers,
+    });
     this.metrics = [role, heartbeatAge, writerEpoch, leaseLeft, holds, epoch, this.failedBeats];
   }
 

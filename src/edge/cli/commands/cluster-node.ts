@@ -84,20 +84,28 @@ export async function runClusterNode(options: ClusterNodeOptions): Promise<{ sto
   await beat();
   // Until it writes, the node answers health, readiness (503) and metrics on its port; the writer's
   // server takes the same port over when this node is elected.
-  let standby: StandbyHttp | undefined = await StandbyHttp.listen(options.server.port ?? 7411, options.server.host ?? '127.0.0.1', metrics, {
-    nodeId: options.nodeId,
-    reason: () => {
-      const lease = writer?.lease;
-      if (role === 'stopping') return `node ${options.nodeId} is shutting down`;
-      if (role === 'active' || lease === undefined || lease.expiresAt <= (writer?.dbNow ?? 0)) return `node ${options.nodeId} is a standby, asking for the writer lease`;
-      return `node ${options.nodeId} is a standby; the writer is ${lease.holder} at epoch ${lease.epoch}`;
+  let standby: StandbyHttp | undefined = await StandbyHttp.listen(
+    options.server.port ?? 7411,
+    options.server.host ?? '127.0.0.1',
+    metrics,
+    {
+      nodeId: options.nodeId,
+      reason: () => {
+        const lease = writer?.lease;
+        if (role === 'stopping') return `node ${options.nodeId} is shutting down`;
+        if (role === 'active' || lease === undefined || lease.expiresAt <= (writer?.dbNow ?? 0))
+          return `node ${options.nodeId} is a standby, asking for the writer lease`;
+        return `node ${options.nodeId} is a standby; the writer is ${lease.holder} at epoch ${lease.epoch}`;
+      },
     },
-  });
+  );
   const port = standby.port;
   const beats = setInterval(() => void beat(), Math.max(100, Math.floor(options.leaseMs / 3)));
 
   const leadership = new Leadership(registry, new SystemClock(), WRITER_LEASE, { ttlMs: options.leaseMs, holder });
-  leadership.on('error', (error) => options.log(`troupe serve: node ${options.nodeId} lease request failed: ${error.message}`));
+  leadership.on('error', (error) =>
+    options.log(`troupe serve: node ${options.nodeId} lease request failed: ${error.message}`),
+  );
   leadership.on('lost', ({ epoch: lostEpoch, reason }) => {
     if (role === 'stopping') return;
     end(3, `lost the writer lease (epoch ${lostEpoch}, ${reason})`);
@@ -106,8 +114,9 @@ export async function runClusterNode(options: ClusterNodeOptions): Promise<{ sto
     void (async () => {
       epoch = won;
       // Every write of this term is fenced by its epoch; a refused commit ends the node.
-      const fenced = new FailFastStore(new PostgresStore({ url: options.db, fence: { lease: WRITER_LEASE, holder, epoch: won } }), (error) =>
-        end(4, `stopped writing: ${error.message}`),
+      const fenced = new FailFastStore(
+        new PostgresStore({ url: options.db, fence: { lease: WRITER_LEASE, holder, epoch: won } }),
+        (error) => end(4, `stopped writing: ${error.message}`),
       );
       runtime = createRuntime({ ...options.runtime, store: fenced });
       metrics.attach(runtime.metrics.registry);
@@ -125,7 +134,9 @@ export async function runClusterNode(options: ClusterNodeOptions): Promise<{ sto
       );
     })().catch((error: unknown) => end(5, `could not start as the writer: ${(error as Error).message}`));
   });
-  options.log(`troupe serve: node ${options.nodeId} standing by for the writer lease (lease ${options.leaseMs} ms, holder ${holder})`);
+  options.log(
+    `troupe serve: node ${options.nodeId} standing by for the writer lease (lease ${options.leaseMs} ms, holder ${holder})`,
+  );
   await leadership.start();
 
   return {

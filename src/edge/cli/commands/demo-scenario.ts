@@ -26,21 +26,25 @@ export async function runDemo({ store, print, summary }: DemoOptions): Promise<b
   const runtime = createRuntime({ store, retry: { backoff: { baseMs: 200, factor: 2, capMs: 2_000, jitter: 0 } } });
   const t0 = Date.now();
   const stamp = () => `${String(Date.now() - t0).padStart(5)} ms`;
-  runtime.events.subscribe({ types: ['task.*', 'phase.*', 'ticket.*', 'dependency.resolved', 'agent.registered'] }, (e) => {
-    if (e.type === 'task.created' || e.type === 'task.queued' || e.type === 'task.progress' && !e.data.message) return;
-    const who = e.taskId ? `${e.taskId}` : e.phase ? `phase ${e.phase}` : e.agentId ?? e.ticketId ?? '';
-    const extra =
-      e.type === 'task.failed' || e.type === 'task.retrying'
-        ? ` (${(e.data.error as { message?: string } | null)?.message ?? ''}${e.type === 'task.retrying' ? `, retry at +${Number(e.data.retryAt) - e.at} ms` : ''})`
-        : e.type === 'task.progress'
-          ? ` ${String(e.data.message)}`
-          : e.type === 'task.started' || e.type === 'task.assigned'
-            ? ` on ${e.agentId}`
-            : e.type === 'phase.rejected' || e.type === 'phase.failed'
-              ? ` ${JSON.stringify(e.data.reasons)}`
-              : '';
-    print(`${stamp()}  ${e.type.padEnd(20)} ${who}${extra}`);
-  });
+  runtime.events.subscribe(
+    { types: ['task.*', 'phase.*', 'ticket.*', 'dependency.resolved', 'agent.registered'] },
+    (e) => {
+      if (e.type === 'task.created' || e.type === 'task.queued' || (e.type === 'task.progress' && !e.data.message))
+        return;
+      const who = e.taskId ? `${e.taskId}` : e.phase ? `phase ${e.phase}` : (e.agentId ?? e.ticketId ?? '');
+      const extra =
+        e.type === 'task.failed' || e.type === 'task.retrying'
+          ? ` (${(e.data.error as { message?: string } | null)?.message ?? ''}${e.type === 'task.retrying' ? `, retry at +${Number(e.data.retryAt) - e.at} ms` : ''})`
+          : e.type === 'task.progress'
+            ? ` ${String(e.data.message)}`
+            : e.type === 'task.started' || e.type === 'task.assigned'
+              ? ` on ${e.agentId}`
+              : e.type === 'phase.rejected' || e.type === 'phase.failed'
+                ? ` ${JSON.stringify(e.data.reasons)}`
+                : '';
+      print(`${stamp()}  ${e.type.padEnd(20)} ${who}${extra}`);
+    },
+  );
 
   let flakyFailures = 0;
   const worker =
@@ -74,7 +78,11 @@ export async function runDemo({ store, print, summary }: DemoOptions): Promise<b
     title: 'Add user roles',
     context: { repository: 'example/app' },
     phases: [
-      { name: 'design', gate: { requiredArtifacts: ['contract-output'] }, tasks: [{ id: 'contract', type: 'api-contract', requires: ['design'] }] },
+      {
+        name: 'design',
+        gate: { requiredArtifacts: ['contract-output'] },
+        tasks: [{ id: 'contract', type: 'api-contract', requires: ['design'] }],
+      },
       {
         name: 'implementation',
         gate: { minQuality: 0.8 },
@@ -85,7 +93,11 @@ export async function runDemo({ store, print, summary }: DemoOptions): Promise<b
           { id: 'wire-up', type: 'integrate', requires: ['python'], dependsOn: ['api', 'ui'] },
         ],
       },
-      { name: 'review', gate: { validator: { type: 'code-review', requires: ['review'] } }, tasks: [{ id: 'docs', type: 'write-docs', requires: ['design'] }] },
+      {
+        name: 'review',
+        gate: { validator: { type: 'code-review', requires: ['review'] } },
+        tasks: [{ id: 'docs', type: 'write-docs', requires: ['design'] }],
+      },
     ],
   });
   print(`${stamp()}  ticket ${ticket.id} created with phases ${ticket.phases.map((p) => p.name).join(' -> ')}`);
@@ -93,9 +105,14 @@ export async function runDemo({ store, print, summary }: DemoOptions): Promise<b
   const tasks = await runtime.tasks.list({ ticketId: ticket.id });
   summary('');
   summary(`ticket "${done.title}": ${done.status} in ${Date.now() - started} ms (store: ${store.name})`);
-  for (const phase of done.phases) summary(`  phase ${phase.name.padEnd(15)} ${phase.status} (round ${phase.round}, ${phase.tasks.succeeded}/${phase.tasks.total} tasks)`);
+  for (const phase of done.phases)
+    summary(
+      `  phase ${phase.name.padEnd(15)} ${phase.status} (round ${phase.round}, ${phase.tasks.succeeded}/${phase.tasks.total} tasks)`,
+    );
   for (const t of tasks) {
-    summary(`  task ${t.id.padEnd(44)} ${t.status.padEnd(10)} attempts=${t.attempt} agent=${t.attempts.at(-1)?.agentId ?? '-'}`);
+    summary(
+      `  task ${t.id.padEnd(44)} ${t.status.padEnd(10)} attempts=${t.attempt} agent=${t.attempts.at(-1)?.agentId ?? '-'}`,
+    );
   }
   await runtime.stop();
   return done.status === 'completed';

@@ -19,7 +19,11 @@ export function registerDemo(program: Command): void {
         for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
         store = new SqliteStore({ path });
       }
-      const ok = await runDemo({ store, print: opts.quiet ? () => {} : (line) => console.log(line), summary: (l) => console.log(l) });
+      const ok = await runDemo({
+        store,
+        print: opts.quiet ? () => {} : (line) => console.log(line),
+        summary: (l) => console.log(l),
+      });
       process.exitCode = ok ? 0 : 1;
     });
 }

@@ -13,7 +13,11 @@ export function registerImport(program: Command): void {
   program
     .command('import')
     .argument('<files...>', 'archive files, e.g. archive/troupe-archive-2026-12-05.jsonl')
-    .option('--db <path>', 'the SQLite store (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
+    .option(
+      '--db <path>',
+      'the SQLite store (or TROUPE_STORE_PATH)',
+      process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db',
+    )
     .action(async (files: string[], options: { db: string }) => {
       const store = new SqliteStore({ path: options.db });
       try {
@@ -36,7 +40,9 @@ export function registerImport(program: Command): void {
           }
           await flush();
         }
-        console.log(`troupe import: ${units} units read; ${actors} actors and ${events} events written to ${options.db}`);
+        console.log(
+          `troupe import: ${units} units read; ${actors} actors and ${events} events written to ${options.db}`,
+        );
       } catch (error) {
         console.error(`troupe import: ${(error as Error).message}`);
         process.exitCode = 1;

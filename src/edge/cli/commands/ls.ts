@@ -1,6 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type { Page, TroupeClient } from '../../client/create-client.js';
-import { clientFrom, CommandFailure, runClientCommand, withClientOptions, type ClientCommandOptions } from './cli-client.js';
+import {
+  clientFrom,
+  CommandFailure,
+  runClientCommand,
+  withClientOptions,
+  type ClientCommandOptions,
+} from './cli-client.js';
 import { formatTable, short, when } from './cli-table.js';
 
 interface LsOptions extends ClientCommandOptions {
@@ -21,23 +27,31 @@ type Kind = (typeof KINDS)[number];
 
 const positive = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 1_000) throw new InvalidArgumentError('expected a whole number from 1 to 1000');
+  if (!Number.isInteger(n) || n < 1 || n > 1_000)
+    throw new InvalidArgumentError('expected a whole number from 1 to 1000');
   return n;
 };
 
 /** One page of a list, by kind, with the filters that kind takes. */
 function readPage(client: TroupeClient, kind: Kind, o: LsOptions, cursor: string | undefined): Promise<Page<unknown>> {
   const paging = { limit: o.limit, ...(cursor ? { cursor } : {}), ...(o.order ? { order: o.order } : {}) };
-  const pick = (entries: Record<string, string | undefined>) => Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined)) as Record<string, string>;
+  const pick = (entries: Record<string, string | undefined>) =>
+    Object.fromEntries(Object.entries(entries).filter(([, v]) => v !== undefined)) as Record<string, string>;
   switch (kind) {
     case 'tasks':
-      return client.tasks.list({ ...paging, ...pick({ status: o.status, ticket: o.ticket, phase: o.phase, type: o.type, agent: o.agent }) } as never);
+      return client.tasks.list({
+        ...paging,
+        ...pick({ status: o.status, ticket: o.ticket, phase: o.phase, type: o.type, agent: o.agent }),
+      } as never);
     case 'tickets':
       return client.tickets.list({ ...paging, ...pick({ status: o.status }) } as never);
     case 'agents':
       return client.agents.list({ ...paging, ...pick({ status: o.status, capability: o.capability }) } as never);
     case 'runs':
-      return client.runs.list({ ...paging, ...pick({ status: o.status, ticket: o.ticket, pattern: o.pattern }) } as never);
+      return client.runs.list({
+        ...paging,
+        ...pick({ status: o.status, ticket: o.ticket, pattern: o.pattern }),
+      } as never);
   }
 }
 
@@ -50,7 +64,15 @@ function table(kind: Kind, items: Row[]): string[] {
     case 'tasks':
       return formatTable(
         ['ID', 'STATUS', 'TYPE', 'TICKET/PHASE', 'AGENT', 'ATTEMPT', 'CREATED'],
-        items.map((t) => [s(t.id), s(t.status), s(t.type), t.ticketId ? `${s(t.ticketId)}/${s(t.phase)}` : '-', s(t.agentId), `${s(t.attempt)}/${s(t.maxAttempts)}`, when(t.createdAt as number)]),
+        items.map((t) => [
+          s(t.id),
+          s(t.status),
+          s(t.type),
+          t.ticketId ? `${s(t.ticketId)}/${s(t.phase)}` : '-',
+          s(t.agentId),
+          `${s(t.attempt)}/${s(t.maxAttempts)}`,
+          when(t.createdAt as number),
+        ]),
       );
     case 'tickets':
       return formatTable(
@@ -65,12 +87,26 @@ function table(kind: Kind, items: Row[]): string[] {
     case 'agents':
       return formatTable(
         ['ID', 'STATUS', 'LOAD', 'TRANSPORT', 'LAST BEAT', 'CAPABILITIES'],
-        items.map((a) => [s(a.id), s(a.status), `${s(a.load)}/${s(a.capacity)}`, s(a.transport), when(a.lastHeartbeatAt as number), (a.capabilities as string[]).join(',')]),
+        items.map((a) => [
+          s(a.id),
+          s(a.status),
+          `${s(a.load)}/${s(a.capacity)}`,
+          s(a.transport),
+          when(a.lastHeartbeatAt as number),
+          (a.capabilities as string[]).join(','),
+        ]),
       );
     case 'runs':
       return formatTable(
         ['ID', 'STATUS', 'PATTERN', 'STATE', 'TICKET', 'STARTED'],
-        items.map((r) => [s(r.id), s(r.status), s(r.pattern), short(s(r.state), 40), s(r.ticketId), when(r.startedAt as number)]),
+        items.map((r) => [
+          s(r.id),
+          s(r.status),
+          s(r.pattern),
+          short(s(r.state), 40),
+          s(r.ticketId),
+          when(r.startedAt as number),
+        ]),
       );
   }
 }
@@ -93,7 +129,8 @@ export function registerLs(program: Command): void {
       .option('--order <order>', 'newest (default) or oldest first'),
   ).action((what: string, options: LsOptions) =>
     runClientCommand('ls', options, async () => {
-      if (!(KINDS as readonly string[]).includes(what)) throw new CommandFailure(`expected one of ${KINDS.join(', ')}, got "${what}"`, 2);
+      if (!(KINDS as readonly string[]).includes(what))
+        throw new CommandFailure(`expected one of ${KINDS.join(', ')}, got "${what}"`, 2);
       const kind = what as Kind;
       const client = clientFrom(options);
       const items: Row[] = [];

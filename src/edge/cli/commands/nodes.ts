@@ -41,7 +41,9 @@ export function registerNodes(program: Command): void {
         if (lease === undefined) console.log('writer lease: never taken');
         else {
           const left = lease.expiresAt - (now || lease.expiresAt);
-          console.log(`writer lease: ${lease.holder}, epoch ${lease.epoch}, ${left > 0 ? `${(left / 1000).toFixed(1)}s left` : 'run out'}`);
+          console.log(
+            `writer lease: ${lease.holder}, epoch ${lease.epoch}, ${left > 0 ? `${(left / 1000).toFixed(1)}s left` : 'run out'}`,
+          );
         }
       } finally {
         await store.close();

@@ -30,9 +30,13 @@ export function formatPaths(report: PathReport): string {
   ];
   for (const path of report.paths) {
     lines.push('', `${path.id}: ${path.description} → ${path.final.state}`);
-    path.steps.forEach((step, i) => lines.push(`  ${String(i + 1).padStart(2)}. ${eventText(step.event).padEnd(40)} → ${step.state}`));
+    path.steps.forEach((step, i) =>
+      lines.push(`  ${String(i + 1).padStart(2)}. ${eventText(step.event).padEnd(40)} → ${step.state}`),
+    );
     const failure = path.final.failure;
-    lines.push(`  ends ${path.final.outcome ?? path.final.state}${failure ? ` (${failure.step}: ${failure.reason})` : ''}`);
+    lines.push(
+      `  ends ${path.final.outcome ?? path.final.state}${failure ? ` (${failure.step}: ${failure.reason})` : ''}`,
+    );
   }
   return lines.join('\n');
 }

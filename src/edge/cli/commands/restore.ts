@@ -9,7 +9,11 @@ export function registerRestore(program: Command): void {
   program
     .command('restore')
     .argument('<backup>', 'the backup file')
-    .option('--db <path>', 'the SQLite store to replace (or TROUPE_STORE_PATH)', process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db')
+    .option(
+      '--db <path>',
+      'the SQLite store to replace (or TROUPE_STORE_PATH)',
+      process.env.TROUPE_STORE_PATH ?? process.env.TROUPE_DB ?? './.troupe/troupe.db',
+    )
     .option('--force', 'replace an existing store')
     .action(async (backup: string, options: { db: string; force?: boolean }) => {
       try {

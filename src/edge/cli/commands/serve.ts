@@ -41,23 +41,46 @@ export function storeFor(db: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'):
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .addHelpText('after', `\nTokens: ${TOKEN_RULE} (at most 1,000); a shorter one stops the server before it starts, naming the flag or variable.`)
+    .addHelpText(
+      'after',
+      `\nTokens: ${TOKEN_RULE} (at most 1,000); a shorter one stops the server before it starts, naming the flag or variable.`,
+    )
     .option('--config <file>', 'configuration file (YAML; see docs/operations.md)')
     .option('--port <n>', 'TCP port; 0 picks a free one (default 7411)', integer)
     .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
-    .option('--db <path|url>', 'SQLite database file, or a postgres:// URL (default ./.troupe/troupe.db; or TROUPE_STORE_PATH)')
+    .option(
+      '--db <path|url>',
+      'SQLite database file, or a postgres:// URL (default ./.troupe/troupe.db; or TROUPE_STORE_PATH)',
+    )
     .option('--memory', 'keep everything in memory (lost on exit) instead of --db')
     .option(
       '--agent-token <token...>',
       'tokens agents connect with, at least 16 characters each; TOKEN=agent-a,agent-b binds one to those agent ids (or TROUPE_AGENT_TOKENS, comma-separated, ids joined by |)',
     )
-    .option('--observer-token <token...>', 'read-only tokens for observers, at least 16 characters each (or TROUPE_OBSERVER_TOKENS)')
-    .option('--client-token <token...>', 'tokens of clients that submit and steer work over HTTP, at least 16 characters each (or TROUPE_CLIENT_TOKENS)')
-    .option('--log-level <level>', 'fatal, error, warn, info (default), debug, trace or silent (or TROUPE_LOG_LEVEL, or log.level in --config; docs/logging.md)')
+    .option(
+      '--observer-token <token...>',
+      'read-only tokens for observers, at least 16 characters each (or TROUPE_OBSERVER_TOKENS)',
+    )
+    .option(
+      '--client-token <token...>',
+      'tokens of clients that submit and steer work over HTTP, at least 16 characters each (or TROUPE_CLIENT_TOKENS)',
+    )
+    .option(
+      '--log-level <level>',
+      'fatal, error, warn, info (default), debug, trace or silent (or TROUPE_LOG_LEVEL, or log.level in --config; docs/logging.md)',
+    )
     .option('--grace-ms <ms>', 'how long a disconnected agent keeps its leases', integer)
     .option('--node-id <id>', 'run as a node of a cluster on the --db PostgreSQL database (see docs/operations.md)')
-    .option('--lease-ms <ms>', 'a cluster node: how long the writer lease lasts without renewal (about the failover time)', integer, 3_000)
-    .option('--otlp <url>', 'send OpenTelemetry traces to this OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318/v1/traces (or TROUPE_OTLP_URL)')
+    .option(
+      '--lease-ms <ms>',
+      'a cluster node: how long the writer lease lasts without renewal (about the failover time)',
+      integer,
+      3_000,
+    )
+    .option(
+      '--otlp <url>',
+      'send OpenTelemetry traces to this OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318/v1/traces (or TROUPE_OTLP_URL)',
+    )
     .option('--json-schema', 'print protocol v1 as JSON Schema and exit')
     .action(async (options: ServeOptions) => {
       if (options.jsonSchema) {
@@ -82,7 +105,9 @@ export function registerServe(program: Command): void {
       const serverLogger = logger.child({ component: 'server' });
       if (options.nodeId !== undefined) {
         if (config.store.memory || !/^postgres(ql)?:\/\//.test(config.store.path)) {
-          console.error('troupe serve: --node-id needs --db postgres://...: the nodes of a cluster share one PostgreSQL database');
+          console.error(
+            'troupe serve: --node-id needs --db postgres://...: the nodes of a cluster share one PostgreSQL database',
+          );
           process.exitCode = 2;
           return;
         }
@@ -113,7 +138,12 @@ export function registerServe(program: Command): void {
       const otlpUrl = options.otlp ?? process.env['TROUPE_OTLP_URL'];
       const tracing = otlpUrl ? await startOtlpTracing(otlpUrl) : null;
       const store = config.store.memory ? new MemoryStore() : storeFor(config.store.path, config.store.synchronous);
-      const runtime = createRuntime({ store, logger, retention: retentionOf(config), maxPayloadBytes: config.limits.maxPayloadBytes });
+      const runtime = createRuntime({
+        store,
+        logger,
+        retention: retentionOf(config),
+        maxPayloadBytes: config.limits.maxPayloadBytes,
+      });
       // Loaded here, not at the top: the other commands never load `ws`.
       const { startServer } = await import('../../server/server.js');
       const server = await startServer(runtime, serverOptionsOf(config, serverLogger));
@@ -123,8 +153,12 @@ export function registerServe(program: Command): void {
       const reloader = new ConfigReloader(load, config, { runtime, server, loggers: [logger, serverLogger] });
       const onHangup = () => {
         void reloader.reload().then((outcome) => {
-          if (outcome.ok) console.log(`troupe serve: SIGHUP, configuration reloaded (changed: ${outcome.changed.join(', ') || 'nothing'}${outcome.restartNeeded.length > 0 ? `; on restart: ${outcome.restartNeeded.join(', ')}` : ''})`);
-          else for (const p of outcome.problems) console.error(`troupe serve: SIGHUP refused: ${formatConfigProblem(p)}`);
+          if (outcome.ok)
+            console.log(
+              `troupe serve: SIGHUP, configuration reloaded (changed: ${outcome.changed.join(', ') || 'nothing'}${outcome.restartNeeded.length > 0 ? `; on restart: ${outcome.restartNeeded.join(', ')}` : ''})`,
+            );
+          else
+            for (const p of outcome.problems) console.error(`troupe serve: SIGHUP refused: ${formatConfigProblem(p)}`);
         });
       };
       process.on('SIGHUP', onHangup);
@@ -151,7 +185,9 @@ export function registerServe(program: Command): void {
       };
       process.once('SIGINT', () => stop('SIGINT'));
       process.once('SIGTERM', () => stop('SIGTERM'));
-      console.log(`troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`);
+      console.log(
+        `troupe serve: listening on ${server.url} (HTTP API: ${server.httpUrl}/v1, health: ${server.httpUrl}/healthz, store: ${store.name})`,
+      );
       console.log(`troupe serve: dashboard at ${server.httpUrl}/ui (sign in with an observer or client token)`);
       if (otlpUrl) console.log(`troupe serve: sending traces to ${otlpUrl}`);
       if (report.actors > 0) console.log(`troupe serve: resumed ${report.actors} unfinished actors from the store`);

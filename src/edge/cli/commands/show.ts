@@ -11,7 +11,11 @@ function showTask(t: TaskView): string[] {
     `task ${t.id}  ${t.status}${t.reason ? ` (${t.reason})` : ''}`,
     `  type ${t.type}, priority ${t.priority}${t.requires.length > 0 ? `, requires ${t.requires.join(',')}` : ''}`,
     ...(t.ticketId ? [`  ticket ${t.ticketId}, phase ${t.phase ?? '-'}, round ${t.round}`] : []),
-    ...(t.dependsOn.length > 0 ? [`  depends on ${t.dependsOn.join(', ')}${t.pendingDependencies.length > 0 ? ` (waiting for ${t.pendingDependencies.join(', ')})` : ''}`] : []),
+    ...(t.dependsOn.length > 0
+      ? [
+          `  depends on ${t.dependsOn.join(', ')}${t.pendingDependencies.length > 0 ? ` (waiting for ${t.pendingDependencies.join(', ')})` : ''}`,
+        ]
+      : []),
     `  created ${when(t.createdAt)}, started ${when(t.startedAt)}, settled ${when(t.settledAt)} (took ${took(t.createdAt, t.settledAt)})`,
     `  agent ${t.agentId ?? '-'}, attempt ${t.attempt} of ${t.maxAttempts}${t.progress ? `, progress ${t.progress.value ?? '-'} ${t.progress.message ?? ''}` : ''}`,
   ];
@@ -22,7 +26,11 @@ function showTask(t: TaskView): string[] {
       a.agentId,
       when(a.assignedAt),
       took(a.startedAt ?? a.assignedAt, a.endedAt),
-      a.error ? `${a.error.category} ${a.error.code}: ${short(a.error.message, 80)}` : a.endedAt === undefined ? 'running' : 'ok',
+      a.error
+        ? `${a.error.category} ${a.error.code}: ${short(a.error.message, 80)}`
+        : a.endedAt === undefined
+          ? 'running'
+          : 'ok',
     ]);
     for (const line of formatTable(['#', 'AGENT', 'ASSIGNED', 'TOOK', 'OUTCOME'], rows)) lines.push(`    ${line}`);
   }
@@ -34,7 +42,10 @@ function showTask(t: TaskView): string[] {
 }
 
 function showTicket(t: TicketView): string[] {
-  const lines = [`ticket ${t.id}  ${t.status}${t.reason ? ` (${t.reason})` : ''}  "${t.title}"`, `  created ${when(t.createdAt)}`];
+  const lines = [
+    `ticket ${t.id}  ${t.status}${t.reason ? ` (${t.reason})` : ''}  "${t.title}"`,
+    `  created ${when(t.createdAt)}`,
+  ];
   const rows = t.phases.map((p) => [
     p.name === t.currentPhase ? `> ${p.name}` : `  ${p.name}`,
     p.status,
@@ -67,28 +78,33 @@ function showAgent(a: AgentView): string[] {
 
 /** `troupe show <id>`: one task, ticket, pattern run or agent, whole. */
 export function registerShow(program: Command): void {
-  withClientOptions(
-    program.command('show').argument('<id>', 'an id'),
-  ).action((id: string, options: ClientCommandOptions) =>
-    runClientCommand('show', options, async () => {
-      const client = clientFrom(options);
-      let lines: string[];
-      let view: unknown;
-      try {
-        const found = await client.find(id);
-        view = found.view;
-        lines = found.kind === 'task' ? showTask(found.view) : found.kind === 'ticket' ? showTicket(found.view) : showRun(found.view);
-      } catch (error) {
-        if (!(error instanceof ApiError && error.status === 404)) throw error;
-        const agent = await client.agents.get(id).catch((e: unknown) => {
-          if (e instanceof ApiError && e.status === 404) throw new ApiError('E_NOT_FOUND', `no task, ticket, run or agent has id "${id}"`, 404, ['path', 'id']);
-          throw e;
-        });
-        view = agent;
-        lines = showAgent(agent);
-      }
-      if (options.json) console.log(JSON.stringify(view, null, 2));
-      else for (const line of lines) console.log(line);
-    }),
+  withClientOptions(program.command('show').argument('<id>', 'an id')).action(
+    (id: string, options: ClientCommandOptions) =>
+      runClientCommand('show', options, async () => {
+        const client = clientFrom(options);
+        let lines: string[];
+        let view: unknown;
+        try {
+          const found = await client.find(id);
+          view = found.view;
+          lines =
+            found.kind === 'task'
+              ? showTask(found.view)
+              : found.kind === 'ticket'
+                ? showTicket(found.view)
+                : showRun(found.view);
+        } catch (error) {
+          if (!(error instanceof ApiError && error.status === 404)) throw error;
+          const agent = await client.agents.get(id).catch((e: unknown) => {
+            if (e instanceof ApiError && e.status === 404)
+              throw new ApiError('E_NOT_FOUND', `no task, ticket, run or agent has id "${id}"`, 404, ['path', 'id']);
+            throw e;
+          });
+          view = agent;
+          lines = showAgent(agent);
+        }
+        if (options.json) console.log(JSON.stringify(view, null, 2));
+        else for (const line of lines) console.log(line);
+      }),
   );
 }

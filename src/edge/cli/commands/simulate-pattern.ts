@@ -64,18 +64,32 @@ function workOfTask(compiled: CompiledPattern, runId: string, taskId: string): S
   const rest = taskId.slice(runId.length + 1);
   let best: StepWork | undefined;
   for (const work of compiled.works.values()) {
-    if ((rest === work.step || rest.startsWith(`${work.step}/`)) && (!best || work.step.length > best.step.length)) best = work;
+    if ((rest === work.step || rest.startsWith(`${work.step}/`)) && (!best || work.step.length > best.step.length))
+      best = work;
   }
   return best;
 }
 
 /** Agents that take simulated time and answer as the options say. */
-function simulatedHandler(compiled: CompiledPattern, runId: string, clock: SimulatedClock, options: SimulationOptions): TaskHandler {
+function simulatedHandler(
+  compiled: CompiledPattern,
+  runId: string,
+  clock: SimulatedClock,
+  options: SimulationOptions,
+): TaskHandler {
   const branchData = new Map<string, Record<string, unknown>>();
   const lists = new Map<string, unknown>();
   for (const work of compiled.works.values()) {
-    if (work.kind === 'branch') branchData.set(work.on, { ...branchData.get(work.on), ...(sampleForRoute(work.rules, options.routes?.[work.step] ?? 'r0') ?? {}) });
-    if (work.kind === 'split' && work.over) lists.set(work.over.from, work.over.path ? { [work.over.path]: ['item_a', 'item_b', 'item_c'] } : ['item_a', 'item_b', 'item_c']);
+    if (work.kind === 'branch')
+      branchData.set(work.on, {
+        ...branchData.get(work.on),
+        ...(sampleForRoute(work.rules, options.routes?.[work.step] ?? 'r0') ?? {}),
+      });
+    if (work.kind === 'split' && work.over)
+      lists.set(
+        work.over.from,
+        work.over.path ? { [work.over.path]: ['item_a', 'item_b', 'item_c'] } : ['item_a', 'item_b', 'item_c'],
+      );
   }
   return async (task, ctx) => {
     await new Promise<void>((resolve, reject) => {
@@ -86,10 +100,13 @@ function simulatedHandler(compiled: CompiledPattern, runId: string, clock: Simul
       });
     });
     const work = workOfTask(compiled, runId, task.id);
-    if (options.fail?.some((f) => f === task.type || f === work?.step)) throw new NonRetryableError(`simulated failure of ${task.type}`);
+    if (options.fail?.some((f) => f === task.type || f === work?.step))
+      throw new NonRetryableError(`simulated failure of ${task.type}`);
     if (work?.kind === 'review') {
       const round = Number(/\/r(\d+)\/\d+$/.exec(task.id)?.[1] ?? 1);
-      return round > (options.reject ?? 0) ? { approved: true } : { approved: false, feedback: `round ${round}: not yet (${task.type})` };
+      return round > (options.reject ?? 0)
+        ? { approved: true }
+        : { approved: false, feedback: `round ${round}: not yet (${task.type})` };
     }
     if (work?.kind === 'vote') {
       const choice = options.tie ? `option ${task.id.split('/').pop()}` : 'option A';
@@ -114,9 +131,18 @@ function simulatedHandler(compiled: CompiledPattern, runId: string, clock: Simul
  * console.log(report.run.status, clockText(report.durationMs));
  * ```
  */
-export async function simulatePattern(compiled: CompiledPattern, options: SimulationOptions = {}): Promise<SimulationReport> {
+export async function simulatePattern(
+  compiled: CompiledPattern,
+  options: SimulationOptions = {},
+): Promise<SimulationReport> {
   const clock = new SimulatedClock(0);
-  const runtime = createRuntime({ clock, store: new MemoryStore(), logger: pino({ level: 'silent' }), heartbeatIntervalMs: 10 * MINUTE, staleAfterMs: 365 * 24 * 60 * MINUTE });
+  const runtime = createRuntime({
+    clock,
+    store: new MemoryStore(),
+    logger: pino({ level: 'silent' }),
+    heartbeatIntervalMs: 10 * MINUTE,
+    staleAfterMs: 365 * 24 * 60 * MINUTE,
+  });
   const runId = 'sim';
   const timeline = new Map<string, TimelineEntry>();
   let tasks = 0;
@@ -127,38 +153,51 @@ export async function simulatePattern(compiled: CompiledPattern, options: Simula
     const entry = timeline.get(step);
     if (entry && entry.endedAt === null) Object.assign(entry, { endedAt: at, outcome });
   };
-  runtime.events.subscribe({ types: ['pattern.*', 'task.completed', 'task.dead_lettered', 'task.cancelled', 'task.assigned'] }, (e) => {
-    const step = typeof e.data.step === 'string' ? e.data.step : null;
-    const ended = /^pattern\.step\.(completed|failed|timed_out)$/.exec(e.type);
-    if (e.type === 'pattern.step.started' && step) open(step, e.at);
-    else if (ended && step) close(step, e.at, ended[1] as string);
-    else if (e.type === 'pattern.route.chosen' && step) close(step, e.at, `route ${String(e.data.route)}`);
-    else if (e.type === 'pattern.vote.tied' && step) close(step, e.at, 'tied');
-    else if (e.type === 'pattern.review.exhausted' && step) close(step, e.at, 'rounds exhausted');
-    else if (e.type === 'pattern.step.started' || e.type.startsWith('task.')) {
-      // Compensations are states of their own: shown from their task's life.
-      const work = e.taskId ? workOfTask(compiled, runId, e.taskId) : undefined;
-      if (work?.kind === 'compensate') {
-        if (e.type === 'task.assigned') open(work.step, e.at);
-        else close(work.step, e.at, e.type.slice('task.'.length));
+  runtime.events.subscribe(
+    { types: ['pattern.*', 'task.completed', 'task.dead_lettered', 'task.cancelled', 'task.assigned'] },
+    (e) => {
+      const step = typeof e.data.step === 'string' ? e.data.step : null;
+      const ended = /^pattern\.step\.(completed|failed|timed_out)$/.exec(e.type);
+      if (e.type === 'pattern.step.started' && step) open(step, e.at);
+      else if (ended && step) close(step, e.at, ended[1] as string);
+      else if (e.type === 'pattern.route.chosen' && step) close(step, e.at, `route ${String(e.data.route)}`);
+      else if (e.type === 'pattern.vote.tied' && step) close(step, e.at, 'tied');
+      else if (e.type === 'pattern.review.exhausted' && step) close(step, e.at, 'rounds exhausted');
+      else if (e.type === 'pattern.step.started' || e.type.startsWith('task.')) {
+        // Compensations are states of their own: shown from their task's life.
+        const work = e.taskId ? workOfTask(compiled, runId, e.taskId) : undefined;
+        if (work?.kind === 'compensate') {
+          if (e.type === 'task.assigned') open(work.step, e.at);
+          else close(work.step, e.at, e.type.slice('task.'.length));
+        }
       }
-    }
-    if (e.type === 'task.assigned') tasks += 1;
-    const what = e.taskId ? `${e.taskId.slice(runId.length + 1)}` : step ?? '';
-    options.progress?.(`${clockText(e.at).padStart(8)}  ${e.type.padEnd(26)} ${what}`);
+      if (e.type === 'task.assigned') tasks += 1;
+      const what = e.taskId ? `${e.taskId.slice(runId.length + 1)}` : (step ?? '');
+      options.progress?.(`${clockText(e.at).padStart(8)}  ${e.type.padEnd(26)} ${what}`);
+    },
+  );
+  await runtime.agents.register({
+    id: 'simulated',
+    capabilities: capabilitiesOf(compiled),
+    capacity: 1_000,
+    handler: simulatedHandler(compiled, runId, clock, options),
   });
-  await runtime.agents.register({ id: 'simulated', capabilities: capabilitiesOf(compiled), capacity: 1_000, handler: simulatedHandler(compiled, runId, clock, options) });
   await runtime.patterns.apply({ pattern: compiled, runId });
   const signals = [...(options.signals ?? [])].sort((a, b) => a.at - b.at);
   const limit = options.limitMs ?? 7 * 24 * 60 * MINUTE;
   let view = await runtime.patterns.get(runId);
   while ((view.status === 'running' || view.status === 'pending') && clock.now() < limit) {
     await clock.advance(MINUTE);
-    while (signals[0] && signals[0].at <= clock.now()) await runtime.patterns.signal(runId, signals.shift()!.name).catch(() => undefined);
+    while (signals[0] && signals[0].at <= clock.now())
+      await runtime.patterns.signal(runId, signals.shift()!.name).catch(() => undefined);
     view = await runtime.patterns.get(runId);
   }
   await runtime.stop();
-  const entries = [...timeline.values()].sort((a, b) => a.startedAt - b.startedAt).map((t) => (t.endedAt === null && view.settledAt !== null ? { ...t, endedAt: view.settledAt, outcome: view.status } : t));
+  const entries = [...timeline.values()]
+    .sort((a, b) => a.startedAt - b.startedAt)
+    .map((t) =>
+      t.endedAt === null && view.settledAt !== null ? { ...t, endedAt: view.settledAt, outcome: view.status } : t,
+    );
   return { run: view, timeline: entries, durationMs: (view.settledAt ?? clock.now()) - view.startedAt, tasks };
 }
 
@@ -176,7 +215,12 @@ export function formatTimeline(report: SimulationReport): string[] {
     const took = t.endedAt === null ? '' : clockText(t.endedAt - t.startedAt).slice(1);
     return `  ${t.step.padEnd(width)}  ${clockText(t.startedAt).padStart(7)} → ${(t.endedAt === null ? '...' : clockText(t.endedAt)).padStart(7)}  ${took.padStart(6)}  ${t.outcome}`;
   });
-  const failure = report.run.failure ? ` (${report.run.failure.step}: ${report.run.failure.reason.replaceAll('\n', '; ')})` : '';
-  return ['timeline', ...lines, `total ${clockText(report.durationMs).slice(1)} simulated, ${report.tasks} task attempts, ended ${report.run.status}${failure}`];
+  const failure = report.run.failure
+    ? ` (${report.run.failure.step}: ${report.run.failure.reason.replaceAll('\n', '; ')})`
+    : '';
+  return [
+    'timeline',
+    ...lines,
+    `total ${clockText(report.durationMs).slice(1)} simulated, ${report.tasks} task attempts, ended ${report.run.status}${failure}`,
+  ];
 }
-

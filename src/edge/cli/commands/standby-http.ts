@@ -34,7 +34,8 @@ export class StandbyHttp {
         response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
         response.end(JSON.stringify(body));
       };
-      if (request.method !== 'GET' && request.method !== 'HEAD') return send(503, { status: 'standby', problem: state.reason() });
+      if (request.method !== 'GET' && request.method !== 'HEAD')
+        return send(503, { status: 'standby', problem: state.reason() });
       if (path === '/healthz') return send(200, { status: 'ok', role: 'standby', node: state.nodeId });
       if (path === '/readyz') return send(503, { status: 'standby', problem: state.reason() });
       if (path === '/metrics') {
@@ -52,7 +53,9 @@ export class StandbyHttp {
     server.on('upgrade', (_request, socket: Duplex) => {
       socket.on('error', () => undefined);
       const body = JSON.stringify({ status: 'standby', problem: state.reason() });
-      socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
     });
     server.on('clientError', (_error, socket) => socket.destroy());
     await new Promise<void>((resolve, reject) => {

@@ -21,7 +21,10 @@ export function ticketProgress(t: TicketView): ProgressState {
   const done = t.phases.reduce((n, p) => n + p.tasks.total - p.tasks.open, 0);
   const index = t.phases.findIndex((p) => p.name === t.currentPhase);
   const passed = t.phases.filter((p) => p.status === 'passed').length;
-  const phase = t.currentPhase !== null ? `phase ${index + 1}/${t.phases.length} ${t.currentPhase}` : `phases ${passed}/${t.phases.length} passed`;
+  const phase =
+    t.currentPhase !== null
+      ? `phase ${index + 1}/${t.phases.length} ${t.currentPhase}`
+      : `phases ${passed}/${t.phases.length} passed`;
   return { phase, done, total, status: t.status };
 }
 
@@ -32,7 +35,9 @@ const bar = (fraction: number, width: number): string => {
 
 /** The text of a state: `phase 2/3 build · tasks 3/5 done`. */
 export function describe(state: ProgressState): string {
-  return [state.phase, state.total > 0 ? `tasks ${state.done}/${state.total} done` : null, state.status].filter((s) => s !== null).join(' · ');
+  return [state.phase, state.total > 0 ? `tasks ${state.done}/${state.total} done` : null, state.status]
+    .filter((s) => s !== null)
+    .join(' · ');
 }
 
 /**
@@ -74,7 +79,12 @@ export class TaskCounter {
   see(event: TroupeEvent): void {
     if (event.taskId === null) return;
     if (event.type === 'task.created') this.created.add(event.taskId);
-    if (event.type === 'task.completed' || event.type === 'task.dead_lettered' || event.type === 'task.cancelled' || event.type === 'task.skipped') {
+    if (
+      event.type === 'task.completed' ||
+      event.type === 'task.dead_lettered' ||
+      event.type === 'task.cancelled' ||
+      event.type === 'task.skipped'
+    ) {
       this.created.add(event.taskId);
       this.settled.add(event.taskId);
     }

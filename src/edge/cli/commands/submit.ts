@@ -9,7 +9,13 @@ import { formatProblem, type PatternProblemCode } from '../../../features/patter
 import { ApiError } from '../../client/api-error.js';
 import type { PatternRunView, TaskView, TicketView, TroupeClient, TroupeEvent } from '../../client/create-client.js';
 import type { RunCreateBody } from '../../http/schemas/run-schemas.js';
-import { clientFrom, CommandFailure, runClientCommand, withClientOptions, type ClientCommandOptions } from './cli-client.js';
+import {
+  clientFrom,
+  CommandFailure,
+  runClientCommand,
+  withClientOptions,
+  type ClientCommandOptions,
+} from './cli-client.js';
 import { ProgressDisplay, succeeded, TaskCounter, ticketProgress } from './submit-progress.js';
 
 interface SubmitOptions extends ClientCommandOptions {
@@ -70,13 +76,19 @@ function submissionOf(file: string | undefined, o: SubmitOptions): Submission {
     } catch (error) {
       throw new CommandFailure(`${file}: ${(error as Error).message}`, 2);
     }
-    if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new CommandFailure(`${file}: expected a ticket, a task, { tasks: [...] } or a pattern`, 2);
+    if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+      throw new CommandFailure(`${file}: expected a ticket, a task, { tasks: [...] } or a pattern`, 2);
     const record = doc as Record<string, unknown>;
     if ('steps' in record) return runSubmission(file, o);
-    if ('title' in record) return { kind: 'ticket', body: { ...(record as TicketCreateInput), ...(o.id ? { id: o.id } : {}) } };
+    if ('title' in record)
+      return { kind: 'ticket', body: { ...(record as TicketCreateInput), ...(o.id ? { id: o.id } : {}) } };
     if ('tasks' in record) return { kind: 'tasks', body: record as { tasks: TaskCreateInput[] } };
-    if ('type' in record) return { kind: 'tasks', body: { ...(record as TaskCreateInput), ...(o.id ? { id: o.id } : {}) } };
-    throw new CommandFailure(`${file}: expected a ticket (title), a task (type), { tasks: [...] } or a pattern (steps)`, 2);
+    if ('type' in record)
+      return { kind: 'tasks', body: { ...(record as TaskCreateInput), ...(o.id ? { id: o.id } : {}) } };
+    throw new CommandFailure(
+      `${file}: expected a ticket (title), a task (type), { tasks: [...] } or a pattern (steps)`,
+      2,
+    );
   }
   if (o.type) {
     return {
@@ -95,18 +107,29 @@ function submissionOf(file: string | undefined, o: SubmitOptions): Submission {
 }
 
 /** Sends the submission; returns the id to follow and what to print. */
-async function send(client: TroupeClient, submission: Submission): Promise<{ id: string; kind: 'task' | 'ticket' | 'run'; views: unknown; line: string }> {
+async function send(
+  client: TroupeClient,
+  submission: Submission,
+): Promise<{ id: string; kind: 'task' | 'ticket' | 'run'; views: unknown; line: string }> {
   switch (submission.kind) {
     case 'tasks': {
       const answer = await client.tasks.submit('tasks' in submission.body ? submission.body.tasks : submission.body);
       const first = answer.tasks[answer.tasks.length - 1] as TaskView;
-      const line = answer.tasks.map((t) => `task ${t.id} ${answer.created.includes(t.id) ? 'created' : 'existed already'}: ${t.status}`).join('\n');
+      const line = answer.tasks
+        .map((t) => `task ${t.id} ${answer.created.includes(t.id) ? 'created' : 'existed already'}: ${t.status}`)
+        .join('\n');
       return { id: first.id, kind: 'task', views: answer, line };
     }
     case 'ticket': {
-      const before = submission.body.id !== undefined ? await client.tickets.get(submission.body.id).catch(() => null) : null;
+      const before =
+        submission.body.id !== undefined ? await client.tickets.get(submission.body.id).catch(() => null) : null;
       const ticket = await client.tickets.create(submission.body);
-      return { id: ticket.id, kind: 'ticket', views: ticket, line: `ticket ${ticket.id} ${before ? 'existed already' : 'created'}: ${ticket.status}, phase ${ticket.currentPhase ?? '-'}` };
+      return {
+        id: ticket.id,
+        kind: 'ticket',
+        views: ticket,
+        line: `ticket ${ticket.id} ${before ? 'existed already' : 'created'}: ${ticket.status}, phase ${ticket.currentPhase ?? '-'}`,
+      };
     }
     case 'run': {
       const run = await client.runs.apply(submission.body).catch((error: unknown) => {
@@ -123,14 +146,26 @@ async function send(client: TroupeClient, submission: Submission): Promise<{ id:
  */
 function refusedPattern(error: unknown, file: string | undefined): unknown {
   if (!(error instanceof ApiError) || error.problems.length === 0) return error;
-  for (const p of error.problems) console.error(formatProblem({ ...p, code: p.code as PatternProblemCode, file: file ?? 'yaml' }));
+  for (const p of error.problems)
+    console.error(formatProblem({ ...p, code: p.code as PatternProblemCode, file: file ?? 'yaml' }));
   const errors = error.problems.filter((p) => p.severity === 'error').length;
-  return new CommandFailure(`the server refused the pattern: ${errors} error${errors === 1 ? '' : 's'} (${error.code})`, 1);
+  return new CommandFailure(
+    `the server refused the pattern: ${errors} error${errors === 1 ? '' : 's'} (${error.code})`,
+    1,
+  );
 }
 
 /** Follows the work until it settles, drawing progress on stderr. */
-async function follow(client: TroupeClient, id: string, kind: 'task' | 'ticket' | 'run'): Promise<TaskView | TicketView | PatternRunView> {
-  const display = new ProgressDisplay({ isTTY: process.stderr.isTTY === true, columns: process.stderr.columns, write: (text) => process.stderr.write(text) });
+async function follow(
+  client: TroupeClient,
+  id: string,
+  kind: 'task' | 'ticket' | 'run',
+): Promise<TaskView | TicketView | PatternRunView> {
+  const display = new ProgressDisplay({
+    isTTY: process.stderr.isTTY === true,
+    columns: process.stderr.columns,
+    write: (text) => process.stderr.write(text),
+  });
   const counter = new TaskCounter();
   let refreshing: Promise<void> | null = null;
   let stale = false;
@@ -177,7 +212,10 @@ export function registerSubmit(program: Command): void {
   withClientOptions(
     program
       .command('submit')
-      .argument('[file]', 'a ticket (has title), a task (has type), { tasks: [...] }, or a pattern (has steps); YAML or JSON')
+      .argument(
+        '[file]',
+        'a ticket (has title), a task (has type), { tasks: [...] }, or a pattern (has steps); YAML or JSON',
+      )
       .option('--type <type>', 'submit one task of this type (no file needed)')
       .option('--input <json>', 'the task input, as JSON')
       .option('--requires <capability...>', 'capabilities the task needs')
@@ -199,7 +237,10 @@ export function registerSubmit(program: Command): void {
       if (!options.json) console.log(sent.line);
       const done = await follow(client, sent.id, sent.kind);
       if (options.json) console.log(JSON.stringify(done, null, 2));
-      else console.log(`${sent.kind} ${sent.id}: ${done.status}${'reason' in done && done.reason ? ` (${done.reason})` : ''}`);
+      else
+        console.log(
+          `${sent.kind} ${sent.id}: ${done.status}${'reason' in done && done.reason ? ` (${done.reason})` : ''}`,
+        );
       if (!succeeded(done)) process.exitCode = 1;
     }),
   );

@@ -19,7 +19,12 @@ const seq = (value: string): number => {
 
 /** One event as one line for people. */
 export function eventLine(e: TroupeEvent): string {
-  const ids = [e.ticketId ? `ticket=${e.ticketId}` : '', e.phase ? `phase=${e.phase}` : '', e.taskId ? `task=${e.taskId}` : '', e.agentId ? `agent=${e.agentId}` : '']
+  const ids = [
+    e.ticketId ? `ticket=${e.ticketId}` : '',
+    e.phase ? `phase=${e.phase}` : '',
+    e.taskId ? `task=${e.taskId}` : '',
+    e.agentId ? `agent=${e.agentId}` : '',
+  ]
     .filter((s) => s.length > 0)
     .join(' ');
   const data = Object.keys(e.data).length > 0 ? ` ${short(JSON.stringify(e.data), 160)}` : '';
@@ -48,14 +53,25 @@ export function registerTail(program: Command): void {
       process.once('SIGTERM', stop);
       let after = options.after;
       const filter = {
-        ...(options.types ? { types: options.types.split(',').map((t) => t.trim()).filter((t) => t.length > 0) } : {}),
+        ...(options.types
+          ? {
+              types: options.types
+                .split(',')
+                .map((t) => t.trim())
+                .filter((t) => t.length > 0),
+            }
+          : {}),
         ...(options.ticket ? { ticket: options.ticket } : {}),
         ...(options.task ? { task: options.task } : {}),
         ...(options.agent ? { agent: options.agent } : {}),
       };
       while (!controller.signal.aborted) {
         try {
-          for await (const event of client.events.stream({ ...filter, ...(after !== undefined ? { after } : {}), signal: controller.signal })) {
+          for await (const event of client.events.stream({
+            ...filter,
+            ...(after !== undefined ? { after } : {}),
+            signal: controller.signal,
+          })) {
             after = event.seq;
             console.log(options.json ? JSON.stringify(event) : eventLine(event));
           }

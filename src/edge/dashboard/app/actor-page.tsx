@@ -29,7 +29,12 @@ export function ActorPage({ kind, id, run }: { kind: string; id: string; run?: b
     },
     [kind, id, run],
   );
-  if (error) return <p class="error" role="alert">{error}</p>;
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
   if (!data) return <p aria-busy="true">Loading…</p>;
   const { actor, runView, events, ticketId } = data;
   return (
@@ -38,7 +43,11 @@ export function ActorPage({ kind, id, run }: { kind: string; id: string; run?: b
         {runView ? 'Pattern run' : actor.kind} <code>{actor.id}</code>{' '}
         <span class={`badge ${actor.settled ? 's-settled' : 's-live'}`}>{actor.settled ? 'settled' : 'live'}</span>
       </h2>
-      {ticketId ? <p>Ticket <a href={href.ticket(ticketId)}>{ticketId}</a></p> : null}
+      {ticketId ? (
+        <p>
+          Ticket <a href={href.ticket(ticketId)}>{ticketId}</a>
+        </p>
+      ) : null}
       <StatechartPanel actor={actor} events={events} />
       <h3>View</h3>
       <pre>{json(runView ?? actor.view ?? actor.context)}</pre>

@@ -44,7 +44,11 @@ export class Api {
 
   async post<T>(path: string, body: unknown = {}): Promise<T> {
     return this.answer<T>(
-      await fetch(path, { method: 'POST', headers: this.headers({ 'Content-Type': 'application/json' }), body: JSON.stringify(body) }),
+      await fetch(path, {
+        method: 'POST',
+        headers: this.headers({ 'Content-Type': 'application/json' }),
+        body: JSON.stringify(body),
+      }),
     );
   }
 
@@ -54,7 +58,9 @@ export class Api {
     let cursor: string | null = null;
     do {
       const sep = path.includes('?') ? '&' : '?';
-      const page: Page<T> = await this.get<Page<T>>(`${path}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const page: Page<T> = await this.get<Page<T>>(
+        `${path}${sep}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
       out.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor && out.length < max);

@@ -9,7 +9,9 @@ export function EventsList({ events }: { events: TroupeEvent[] }) {
   return (
     <ol class="events" data-testid="events">
       {events.map((e) => {
-        const rest = Object.fromEntries(Object.entries(e).filter(([k, v]) => !SKIP.has(k) && v !== null && v !== undefined));
+        const rest = Object.fromEntries(
+          Object.entries(e).filter(([k, v]) => !SKIP.has(k) && v !== null && v !== undefined),
+        );
         return (
           <li key={e.seq} data-type={e.type}>
             <code>#{e.seq}</code> <time>{clock(e.at)}</time> <strong>{e.type}</strong>

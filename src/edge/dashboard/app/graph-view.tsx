@@ -51,7 +51,12 @@ function layout(nodes: GraphNode[], edges: GraphEdge[]): Laid {
       return current;
     };
     const label = e.label ?? '';
-    g.setEdge(leaf(e.from), leaf(e.to), { label, width: label.length * 6.2, height: label ? 14 : 0, labelpos: 'c' }, `e${i}`);
+    g.setEdge(
+      leaf(e.from),
+      leaf(e.to),
+      { label, width: label.length * 6.2, height: label ? 14 : 0, labelpos: 'c' },
+      `e${i}`,
+    );
   });
   dagre.layout(g);
   const laidNodes = nodes
@@ -77,11 +82,27 @@ function layout(nodes: GraphNode[], edges: GraphEdge[]): Laid {
  */
 export function GraphView(props: { nodes: GraphNode[]; edges: GraphEdge[]; label: string }) {
   const laid = useMemo(() => layout(props.nodes, props.edges), [props.nodes, props.edges]);
-  const path = (points: Array<{ x: number; y: number }>) => points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+  const path = (points: Array<{ x: number; y: number }>) =>
+    points.map((p, i) => `${i ? 'L' : 'M'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
   return (
-    <svg class="graph" role="img" aria-label={props.label} viewBox={`0 0 ${laid.width} ${laid.height}`} width={laid.width} height={laid.height}>
+    <svg
+      class="graph"
+      role="img"
+      aria-label={props.label}
+      viewBox={`0 0 ${laid.width} ${laid.height}`}
+      width={laid.width}
+      height={laid.height}
+    >
       <defs>
-        <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+        <marker
+          id="arrow"
+          viewBox="0 0 10 10"
+          refX="9"
+          refY="5"
+          markerWidth="7"
+          markerHeight="7"
+          orient="auto-start-reverse"
+        >
           <path d="M0,0 L10,5 L0,10 z" class="arrowhead" />
         </marker>
       </defs>

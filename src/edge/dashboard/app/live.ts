@@ -22,7 +22,10 @@ export function useSession(): Session {
 }
 
 /** Loads `read()` now and again at every live tick; `null` while the first load runs. */
-export function useLive<T>(read: (api: Api) => Promise<T>, deps: unknown[] = []): { data: T | null; error: string | null } {
+export function useLive<T>(
+  read: (api: Api) => Promise<T>,
+  deps: unknown[] = [],
+): { data: T | null; error: string | null } {
   const { api, tick } = useSession();
   const [data, setData] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -24,16 +24,31 @@ function SignIn({ onToken, problem }: { onToken: (token: string) => void; proble
       <h2>Sign in</h2>
       <p>An observer token shows the work; a client token can also cancel and retry it.</p>
       <label>
-        Token <input type="password" name="token" autoComplete="off" required minLength={16} value={token} onInput={(e) => setToken((e.target as HTMLInputElement).value)} />
+        Token{' '}
+        <input
+          type="password"
+          name="token"
+          autoComplete="off"
+          required
+          minLength={16}
+          value={token}
+          onInput={(e) => setToken((e.target as HTMLInputElement).value)}
+        />
       </label>
       <button type="submit">Sign in</button>
-      {problem ? <p class="error" role="alert">{problem}</p> : null}
+      {problem ? (
+        <p class="error" role="alert">
+          {problem}
+        </p>
+      ) : null}
     </form>
   );
 }
 
 function useTheme(): [string, () => void] {
-  const [theme, setTheme] = useState(() => localStorage.getItem(THEME_KEY) ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'));
+  const [theme, setTheme] = useState(
+    () => localStorage.getItem(THEME_KEY) ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'),
+  );
   useEffect(() => {
     document.documentElement.dataset['theme'] = theme;
     localStorage.setItem(THEME_KEY, theme);
@@ -88,31 +103,61 @@ function App() {
   return (
     <>
       <header>
-        <h1><a href="#/">Troupe</a></h1>
+        <h1>
+          <a href="#/">Troupe</a>
+        </h1>
         <nav aria-label="main">
           <a href="#/">Overview</a>
         </nav>
         <span class="spacer" />
-        {role ? <span class="role" data-testid="role">{role}</span> : null}
-        <button type="button" class="theme" onClick={toggleTheme} aria-label={`switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}>
+        {role ? (
+          <span class="role" data-testid="role">
+            {role}
+          </span>
+        ) : null}
+        <button
+          type="button"
+          class="theme"
+          onClick={toggleTheme}
+          aria-label={`switch to ${theme === 'dark' ? 'light' : 'dark'} theme`}
+        >
           {theme === 'dark' ? '☀' : '☾'}
         </button>
         {token ? (
-          <button type="button" onClick={() => { sessionStorage.removeItem(TOKEN_KEY); setToken(null); setRole(null); }}>
+          <button
+            type="button"
+            onClick={() => {
+              sessionStorage.removeItem(TOKEN_KEY);
+              setToken(null);
+              setRole(null);
+            }}
+          >
             Sign out
           </button>
         ) : null}
       </header>
       <main>
         {!session ? (
-          token && !problem ? <p aria-busy="true">Signing in…</p> : <SignIn onToken={(t) => { setProblem(null); setToken(t); }} problem={problem} />
+          token && !problem ? (
+            <p aria-busy="true">Signing in…</p>
+          ) : (
+            <SignIn
+              onToken={(t) => {
+                setProblem(null);
+                setToken(t);
+              }}
+              problem={problem}
+            />
+          )
         ) : (
           <SessionContext.Provider value={session}>
             {route.page === 'overview' ? <Overview /> : null}
             {route.page === 'ticket' ? <TicketPage key={route.id} id={route.id} /> : null}
             {route.page === 'task' ? <TaskPage key={route.id} id={route.id} /> : null}
             {route.page === 'run' ? <ActorPage key={`run:${route.id}`} kind="run" id={route.id} run /> : null}
-            {route.page === 'actor' ? <ActorPage key={`${route.kind}:${route.id}`} kind={route.kind} id={route.id} /> : null}
+            {route.page === 'actor' ? (
+              <ActorPage key={`${route.kind}:${route.id}`} kind={route.kind} id={route.id} />
+            ) : null}
           </SessionContext.Provider>
         )}
       </main>

@@ -30,7 +30,14 @@ function rates(tasks: TaskView[], now: number) {
 function Sparkline({ buckets }: { buckets: Array<{ done: number; failed: number }> }) {
   const max = Math.max(1, ...buckets.map((b) => b.done + b.failed));
   return (
-    <svg class="spark" width={MINUTES * 14} height="44" viewBox={`0 0 ${MINUTES * 14} 44`} role="img" aria-label="tasks settled per minute, last 10 minutes">
+    <svg
+      class="spark"
+      width={MINUTES * 14}
+      height="44"
+      viewBox={`0 0 ${MINUTES * 14} 44`}
+      role="img"
+      aria-label="tasks settled per minute, last 10 minutes"
+    >
       {buckets.map((b, i) => {
         const h = ((b.done + b.failed) / max) * 40;
         const f = (b.failed / max) * 40;
@@ -57,7 +64,12 @@ export function Overview() {
     ]);
     return { tickets, tasks, agents, runs };
   });
-  if (error) return <p class="error" role="alert">{error}</p>;
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
   if (!data) return <p aria-busy="true">Loading…</p>;
   const now = Date.now();
   const buckets = rates(data.tasks, now);
@@ -94,15 +106,27 @@ export function Overview() {
         </ul>
         <table data-testid="tickets">
           <thead>
-            <tr><th>Ticket</th><th>Status</th><th>Phase</th><th>Progress</th><th>Created</th></tr>
+            <tr>
+              <th>Ticket</th>
+              <th>Status</th>
+              <th>Phase</th>
+              <th>Progress</th>
+              <th>Created</th>
+            </tr>
           </thead>
           <tbody>
             {data.tickets.map((t) => (
               <tr key={t.id} data-id={t.id}>
-                <td><a href={href.ticket(t.id)}>{t.title || t.id}</a></td>
-                <td><span class={`badge s-${t.status}`}>{t.status}</span></td>
+                <td>
+                  <a href={href.ticket(t.id)}>{t.title || t.id}</a>
+                </td>
+                <td>
+                  <span class={`badge s-${t.status}`}>{t.status}</span>
+                </td>
                 <td>{t.currentPhase ?? '—'}</td>
-                <td>{t.phases.filter((p) => p.status === 'passed').length}/{t.phases.length} phases</td>
+                <td>
+                  {t.phases.filter((p) => p.status === 'passed').length}/{t.phases.length} phases
+                </td>
                 <td>{ago(t.createdAt, now)}</td>
               </tr>
             ))}
@@ -113,15 +137,26 @@ export function Overview() {
         <h2 id="h-agents">Agents</h2>
         <table data-testid="agents">
           <thead>
-            <tr><th>Agent</th><th>Status</th><th>Load</th><th>Capabilities</th><th>Last heartbeat</th></tr>
+            <tr>
+              <th>Agent</th>
+              <th>Status</th>
+              <th>Load</th>
+              <th>Capabilities</th>
+              <th>Last heartbeat</th>
+            </tr>
           </thead>
           <tbody>
             {data.agents.map((a) => (
               <tr key={a.id} data-id={a.id} class={a.status === 'stale' ? 'stale' : ''}>
-                <td><a href={href.actor('agent', a.id)}>{a.id}</a></td>
-                <td><span class={`badge s-${a.status}`}>{a.status === 'stale' ? '⚠ stale' : a.status}</span></td>
                 <td>
-                  <meter min={0} max={a.capacity} value={a.load} aria-label={`load ${a.load} of ${a.capacity}`} /> {a.load}/{a.capacity}
+                  <a href={href.actor('agent', a.id)}>{a.id}</a>
+                </td>
+                <td>
+                  <span class={`badge s-${a.status}`}>{a.status === 'stale' ? '⚠ stale' : a.status}</span>
+                </td>
+                <td>
+                  <meter min={0} max={a.capacity} value={a.load} aria-label={`load ${a.load} of ${a.capacity}`} />{' '}
+                  {a.load}/{a.capacity}
                 </td>
                 <td>{a.capabilities.join(', ') || '—'}</td>
                 <td>{ago(a.lastHeartbeatAt, now)}</td>
@@ -135,15 +170,26 @@ export function Overview() {
           <h2 id="h-runs">Pattern runs</h2>
           <table data-testid="runs">
             <thead>
-              <tr><th>Run</th><th>Pattern</th><th>Status</th><th>State</th></tr>
+              <tr>
+                <th>Run</th>
+                <th>Pattern</th>
+                <th>Status</th>
+                <th>State</th>
+              </tr>
             </thead>
             <tbody>
               {data.runs.map((r) => (
                 <tr key={r.id} data-id={r.id}>
-                  <td><a href={href.run(r.id)}>{r.id}</a></td>
+                  <td>
+                    <a href={href.run(r.id)}>{r.id}</a>
+                  </td>
                   <td>{r.pattern}</td>
-                  <td><span class={`badge s-${r.status}`}>{r.status}</span></td>
-                  <td><code>{r.state}</code></td>
+                  <td>
+                    <span class={`badge s-${r.status}`}>{r.status}</span>
+                  </td>
+                  <td>
+                    <code>{r.state}</code>
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -154,17 +200,30 @@ export function Overview() {
         <h2 id="h-tasks-list">Recent tasks</h2>
         <table data-testid="tasks">
           <thead>
-            <tr><th>Task</th><th>Type</th><th>Status</th><th>Ticket</th><th>Agent</th><th>Attempt</th></tr>
+            <tr>
+              <th>Task</th>
+              <th>Type</th>
+              <th>Status</th>
+              <th>Ticket</th>
+              <th>Agent</th>
+              <th>Attempt</th>
+            </tr>
           </thead>
           <tbody>
             {data.tasks.slice(0, 50).map((t) => (
               <tr key={t.id} data-id={t.id}>
-                <td><a href={href.task(t.id)}>{t.id}</a></td>
+                <td>
+                  <a href={href.task(t.id)}>{t.id}</a>
+                </td>
                 <td>{t.type}</td>
-                <td><span class={`badge s-${t.status}`}>{t.status}</span></td>
+                <td>
+                  <span class={`badge s-${t.status}`}>{t.status}</span>
+                </td>
                 <td>{t.ticketId ? <a href={href.ticket(t.ticketId)}>{t.ticketId}</a> : '—'}</td>
                 <td>{t.agentId ?? '—'}</td>
-                <td>{t.attempt}/{t.maxAttempts}</td>
+                <td>
+                  {t.attempt}/{t.maxAttempts}
+                </td>
               </tr>
             ))}
           </tbody>
@@ -174,7 +233,9 @@ export function Overview() {
         <h2 id="h-events">Live events</h2>
         <ol class="events" data-testid="live-events">
           {recent.slice(0, 20).map((e) => (
-            <li key={e.seq}><code>{e.seq}</code> {e.type} {e.taskId ?? e.ticketId ?? e.agentId ?? ''}</li>
+            <li key={e.seq}>
+              <code>{e.seq}</code> {e.type} {e.taskId ?? e.ticketId ?? e.agentId ?? ''}
+            </li>
           ))}
         </ol>
       </section>

@@ -4,7 +4,12 @@ import { GraphView, type GraphEdge, type GraphNode } from './graph-view.js';
 import type { ActorChart } from './views.js';
 
 /** Event names whose last word differs from the state they lead to. */
-const EVENT_STATE_ALIASES: Record<string, string> = { started: 'running', completed: 'succeeded', assigned: 'offered', dead_lettered: 'dead_lettered' };
+const EVENT_STATE_ALIASES: Record<string, string> = {
+  started: 'running',
+  completed: 'succeeded',
+  assigned: 'offered',
+  dead_lettered: 'dead_lettered',
+};
 
 /**
  * States the actor went through, read from its events in order: an event `x.y.queued` marks a
@@ -29,7 +34,9 @@ export function StatechartPanel({ actor, events }: { actor: ActorChart; events: 
       id: n.id,
       label: n.key,
       parent: n.parent,
-      className: [active.has(n.id) ? 'current' : visited.has(n.key) ? 'visited' : '', n.type === 'final' ? 'final' : ''].join(' ').trim(),
+      className: [active.has(n.id) ? 'current' : visited.has(n.key) ? 'visited' : '', n.type === 'final' ? 'final' : '']
+        .join(' ')
+        .trim(),
       title: `${n.id}${active.has(n.id) ? ' (current)' : ''}`,
     }));
     const drawn = new Set(nodes.map((n) => n.id));
@@ -48,7 +55,11 @@ export function StatechartPanel({ actor, events }: { actor: ActorChart; events: 
         <p>No chart: this server does not have the machine of {actor.kind} loaded.</p>
       ) : (
         <div class="scroll">
-          <GraphView nodes={nodes} edges={edges} label={`statechart of ${actor.kind} ${actor.id}, current state ${actor.state}`} />
+          <GraphView
+            nodes={nodes}
+            edges={edges}
+            label={`statechart of ${actor.kind} ${actor.id}, current state ${actor.state}`}
+          />
         </div>
       )}
     </figure>

@@ -27,12 +27,23 @@ function TaskActions({ task }: { task: TaskView }) {
   return (
     <div class="actions">
       {live ? (
-        <button type="button" onClick={() => act(`/v1/tasks/${encodeURIComponent(task.id)}/cancel`, 'cancel requested')}>
+        <button
+          type="button"
+          onClick={() => act(`/v1/tasks/${encodeURIComponent(task.id)}/cancel`, 'cancel requested')}
+        >
           Cancel task
         </button>
       ) : null}
       {task.status === 'dead_lettered' ? (
-        <button type="button" onClick={() => act('/v1/dead-letters/redrive', 'sent back to the queue', { ids: [task.id], reason: 'retried from the dashboard' })}>
+        <button
+          type="button"
+          onClick={() =>
+            act('/v1/dead-letters/redrive', 'sent back to the queue', {
+              ids: [task.id],
+              reason: 'retried from the dashboard',
+            })
+          }
+        >
           Retry task
         </button>
       ) : null}
@@ -55,30 +66,73 @@ export function TaskPage({ id }: { id: string }) {
     },
     [id],
   );
-  if (error) return <p class="error" role="alert">{error}</p>;
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
   if (!data) return <p aria-busy="true">Loading…</p>;
   const { task, actor, events } = data;
   return (
     <article class="entity" data-testid="task-page" data-id={task.id} data-status={task.status}>
       <h2>
-        Task <code>{task.id}</code> <span class={`badge s-${task.status}`} data-testid="task-status">{task.status}</span>
+        Task <code>{task.id}</code>{' '}
+        <span class={`badge s-${task.status}`} data-testid="task-status">
+          {task.status}
+        </span>
       </h2>
       <TaskActions task={task} />
       <dl class="facts">
-        <dt>Type</dt><dd>{task.type}</dd>
-        <dt>Ticket</dt><dd>{task.ticketId ? <a href={href.ticket(task.ticketId)}>{task.ticketId}</a> : '—'} {task.phase ? `/ ${task.phase}` : ''}</dd>
-        <dt>Agent</dt><dd>{task.agentId ?? '—'}</dd>
-        <dt>Attempt</dt><dd>{task.attempt} of {task.maxAttempts}{task.retryAt ? `, next at ${clock(task.retryAt)}` : ''}</dd>
-        <dt>Depends on</dt><dd>{task.dependsOn.length ? task.dependsOn.map((d) => <a key={d} href={href.task(d)}>{d} </a>) : '—'}</dd>
-        <dt>Created</dt><dd>{clock(task.createdAt)}</dd>
-        <dt>Queue wait</dt><dd>{task.startedAt && task.queuedAt ? duration(task.startedAt - task.queuedAt) : '—'}</dd>
-        <dt>Run time</dt><dd>{task.settledAt && task.startedAt ? duration(task.settledAt - task.startedAt) : '—'}</dd>
-        {task.reason ? (<><dt>Reason</dt><dd>{task.reason}</dd></>) : null}
+        <dt>Type</dt>
+        <dd>{task.type}</dd>
+        <dt>Ticket</dt>
+        <dd>
+          {task.ticketId ? <a href={href.ticket(task.ticketId)}>{task.ticketId}</a> : '—'}{' '}
+          {task.phase ? `/ ${task.phase}` : ''}
+        </dd>
+        <dt>Agent</dt>
+        <dd>{task.agentId ?? '—'}</dd>
+        <dt>Attempt</dt>
+        <dd>
+          {task.attempt} of {task.maxAttempts}
+          {task.retryAt ? `, next at ${clock(task.retryAt)}` : ''}
+        </dd>
+        <dt>Depends on</dt>
+        <dd>
+          {task.dependsOn.length
+            ? task.dependsOn.map((d) => (
+                <a key={d} href={href.task(d)}>
+                  {d}{' '}
+                </a>
+              ))
+            : '—'}
+        </dd>
+        <dt>Created</dt>
+        <dd>{clock(task.createdAt)}</dd>
+        <dt>Queue wait</dt>
+        <dd>{task.startedAt && task.queuedAt ? duration(task.startedAt - task.queuedAt) : '—'}</dd>
+        <dt>Run time</dt>
+        <dd>{task.settledAt && task.startedAt ? duration(task.settledAt - task.startedAt) : '—'}</dd>
+        {task.reason ? (
+          <>
+            <dt>Reason</dt>
+            <dd>{task.reason}</dd>
+          </>
+        ) : null}
       </dl>
       <StatechartPanel actor={actor} events={events} />
       <h3>Attempts</h3>
       <table data-testid="attempts">
-        <thead><tr><th>#</th><th>Agent</th><th>Started</th><th>Ended</th><th>Error</th></tr></thead>
+        <thead>
+          <tr>
+            <th>#</th>
+            <th>Agent</th>
+            <th>Started</th>
+            <th>Ended</th>
+            <th>Error</th>
+          </tr>
+        </thead>
         <tbody>
           {task.attempts.map((a) => (
             <tr key={a.attempt}>

@@ -12,7 +12,13 @@ const CORE_KINDS = new Set(['task', 'agent', 'phase', 'ticket']);
 /** The ticket's tasks as a dependency graph, each coloured by its status and linked to its page. */
 function TaskGraph({ tasks }: { tasks: TaskView[] }) {
   const ids = new Set(tasks.map((t) => t.id));
-  const nodes: GraphNode[] = tasks.map((t) => ({ id: t.id, label: `${t.id} · ${t.status}`, className: `s-${t.status}`, href: href.task(t.id), title: `${t.type}: ${t.status}` }));
+  const nodes: GraphNode[] = tasks.map((t) => ({
+    id: t.id,
+    label: `${t.id} · ${t.status}`,
+    className: `s-${t.status}`,
+    href: href.task(t.id),
+    title: `${t.type}: ${t.status}`,
+  }));
   const edges = tasks.flatMap((t) => t.dependsOn.filter((d) => ids.has(d)).map((d) => ({ from: d, to: t.id })));
   return <GraphView nodes={nodes} edges={edges} label="tasks of this ticket by dependency" />;
 }
@@ -40,10 +46,19 @@ export function TicketPage({ id }: { id: string }) {
     },
     [id],
   );
-  if (error) return <p class="error" role="alert">{error}</p>;
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
   if (!data) return <p aria-busy="true">Loading…</p>;
   const { ticket, tasks, actors, events } = data;
-  const phaseActors = new Map(actors.filter((a) => a.kind === 'phase').map((a) => [String((a.view as { name?: string } | null)?.name ?? a.id), a]));
+  const phaseActors = new Map(
+    actors
+      .filter((a) => a.kind === 'phase')
+      .map((a) => [String((a.view as { name?: string } | null)?.name ?? a.id), a]),
+  );
   const coordinators = actors.filter((a) => !CORE_KINDS.has(a.kind));
   const cancel = async () => {
     try {
@@ -56,11 +71,16 @@ export function TicketPage({ id }: { id: string }) {
   return (
     <article class="entity" data-testid="ticket-page" data-status={ticket.status}>
       <h2>
-        {ticket.title || ticket.id} <span class={`badge s-${ticket.status}`} data-testid="ticket-status">{ticket.status}</span>
+        {ticket.title || ticket.id}{' '}
+        <span class={`badge s-${ticket.status}`} data-testid="ticket-status">
+          {ticket.status}
+        </span>
       </h2>
       {canAct && ticket.status === 'active' ? (
         <div class="actions">
-          <button type="button" onClick={cancel}>Cancel ticket</button>
+          <button type="button" onClick={cancel}>
+            Cancel ticket
+          </button>
           {message ? <span role="status">{message}</span> : null}
         </div>
       ) : null}
@@ -71,15 +91,26 @@ export function TicketPage({ id }: { id: string }) {
           const actor = phaseActors.get(p.name);
           const gate = (actor?.view as { gate?: unknown } | null)?.gate;
           return (
-            <li key={p.name} class={`phase s-${p.status} ${p.name === ticket.currentPhase ? 'current' : ''}`} data-phase={p.name} data-status={p.status}>
+            <li
+              key={p.name}
+              class={`phase s-${p.status} ${p.name === ticket.currentPhase ? 'current' : ''}`}
+              data-phase={p.name}
+              data-status={p.status}
+            >
               <h4>
                 {p.name} <span class={`badge s-${p.status}`}>{p.status}</span>
-                {actor ? <a class="small" href={href.actor('phase', actor.id)}>statechart</a> : null}
+                {actor ? (
+                  <a class="small" href={href.actor('phase', actor.id)}>
+                    statechart
+                  </a>
+                ) : null}
               </h4>
               <p>
                 round {p.round} of {p.maxRounds}; tasks {json(p.tasks)}; quality {p.quality ?? '—'}
               </p>
-              <p>gate: <GateCriteria gate={gate} /></p>
+              <p>
+                gate: <GateCriteria gate={gate} />
+              </p>
               {p.reasons.length ? <p class="verdict">verdict: {p.reasons.join('; ')}</p> : null}
               {p.feedback ? <p class="feedback">feedback: {p.feedback}</p> : null}
             </li>
@@ -94,16 +125,27 @@ export function TicketPage({ id }: { id: string }) {
         <>
           <h3>Coordinators</h3>
           <table data-testid="coordinators">
-            <thead><tr><th>Coordinator</th><th>Kind</th><th>State</th><th>Waiting for</th></tr></thead>
+            <thead>
+              <tr>
+                <th>Coordinator</th>
+                <th>Kind</th>
+                <th>State</th>
+                <th>Waiting for</th>
+              </tr>
+            </thead>
             <tbody>
               {coordinators.map((c) => {
                 const view = (c.view ?? {}) as Record<string, unknown>;
                 const waiting = view['pending'] ?? view['waitingFor'] ?? view['sources'] ?? view['children'] ?? null;
                 return (
                   <tr key={c.id}>
-                    <td><a href={href.actor(c.kind, c.id)}>{c.id}</a></td>
+                    <td>
+                      <a href={href.actor(c.kind, c.id)}>{c.id}</a>
+                    </td>
                     <td>{String(view['kind'] ?? c.kind)}</td>
-                    <td><code>{c.state}</code></td>
+                    <td>
+                      <code>{c.state}</code>
+                    </td>
                     <td>{waiting === null ? '—' : <code>{JSON.stringify(waiting)}</code>}</td>
                   </tr>
                 );

@@ -13,7 +13,8 @@ const one = createRoute({
   path: '/v1/actors/{kind}/{id}',
   tags: ['actors'],
   summary: 'One actor with its statechart',
-  description: "Any actor (task, agent, phase, ticket, coordinator, pattern run) with its machine's states and transitions and the states active now: what the dashboard draws.",
+  description:
+    "Any actor (task, agent, phase, ticket, coordinator, pattern run) with its machine's states and transitions and the states active now: what the dashboard draws.",
   request: { params: actorParams },
   responses: { 200: json(actorChart, 'The actor'), ...errors(401, 403, 404, 429, 503) },
 });
@@ -41,7 +42,8 @@ function viewOf(stored: StoredActor): Record<string, unknown> | null {
   const context = stored.context;
   if (!context || typeof context !== 'object') return null;
   const c = context as Record<string, unknown>;
-  if (stored.kind === 'phase') return { name: c['name'], gate: c['gate'] ?? null, round: c['round'], counts: c['counts'] };
+  if (stored.kind === 'phase')
+    return { name: c['name'], gate: c['gate'] ?? null, round: c['round'], counts: c['counts'] };
   if (stored.kind === 'task') {
     // A task keeps what it was created with under `spec`.
     const spec = (c['spec'] ?? {}) as Record<string, unknown>;
@@ -81,7 +83,14 @@ export function actorRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime): void {
     const q = c.req.valid('query');
     await runtime.start();
     const actors = await runtime.store.listActors({ ticketId: q.ticket, ...(q.kind ? { kind: q.kind } : {}) });
-    const items = actors.map((a) => ({ kind: a.kind, id: a.id, machineId: a.machineId, state: dottedState(a.state), settled: a.settled, view: viewOf(a) }));
+    const items = actors.map((a) => ({
+      kind: a.kind,
+      id: a.id,
+      machineId: a.machineId,
+      state: dottedState(a.state),
+      settled: a.settled,
+      view: viewOf(a),
+    }));
     return c.json({ items } as never, 200);
   });
 

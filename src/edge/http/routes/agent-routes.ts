@@ -32,7 +32,9 @@ export function agentRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime): void {
     const q = c.req.valid('query');
     const statuses = q.status === undefined ? undefined : new Set<string>(q.status);
     const all = (await runtime.agents.list()).filter(
-      (a) => (statuses === undefined || statuses.has(a.status)) && (q.capability === undefined || a.capabilities.includes(q.capability)),
+      (a) =>
+        (statuses === undefined || statuses.has(a.status)) &&
+        (q.capability === undefined || a.capabilities.includes(q.capability)),
     );
     return c.json(pageOf<AgentView>(all, q, (a) => ({ at: a.registeredAt, id: a.id })) as never, 200);
   });

@@ -9,7 +9,8 @@ const list = createRoute({
   path: '/v1/audit',
   tags: ['audit'],
   summary: 'Read the audit log',
-  description: 'Who (the token named in the configuration) submitted, cancelled, redrove or changed what, and when. Kept under its own retention (`retention.audit`).',
+  description:
+    'Who (the token named in the configuration) submitted, cancelled, redrove or changed what, and when. Kept under its own retention (`retention.audit`).',
   request: { query: auditQuery },
   responses: { 200: json(auditPage, 'A page of the audit log'), ...errors(400, 401, 403, 429, 503) },
 });

@@ -11,7 +11,8 @@ const list = createRoute({
   path: '/v1/dead-letters',
   tags: ['dead letters'],
   summary: 'List dead letters',
-  description: 'Tasks that ran out of attempts or failed for good, oldest first, filtered by type, error category or code, ticket and time (docs/controls.md).',
+  description:
+    'Tasks that ran out of attempts or failed for good, oldest first, filtered by type, error category or code, ticket and time (docs/controls.md).',
   request: { query: deadLetterQuery },
   responses: { 200: json(deadLetterList, 'The dead letters'), ...errors(400, 401, 403, 429, 503) },
 });
@@ -24,10 +25,20 @@ const redrive = createRoute({
   description:
     'Sends the named dead letters, or those matching a filter, back to the queue with a fresh retry budget, optionally with a new input or retry policy. Every earlier attempt and the redrive stay in each task history. A task of a ticket phase is 409 `E_INVALID_STATE`.',
   request: { body: jsonBody(redriveBody) },
-  responses: { 200: json(redriveAnswer, 'The redriven tasks as they are now'), ...errors(400, 401, 403, 404, 409, 413, 415, 429, 503) },
+  responses: {
+    200: json(redriveAnswer, 'The redriven tasks as they are now'),
+    ...errors(400, 401, 403, 404, 409, 413, 415, 429, 503),
+  },
 });
 
-type Filterish = { type?: string | undefined; category?: string | undefined; code?: string | undefined; ticket?: string | undefined; since?: number | undefined; until?: number | undefined };
+type Filterish = {
+  type?: string | undefined;
+  category?: string | undefined;
+  code?: string | undefined;
+  ticket?: string | undefined;
+  since?: number | undefined;
+  until?: number | undefined;
+};
 
 function filterOf(q: Filterish): DeadLetterFilter {
   const f: DeadLetterFilter = {};
@@ -53,7 +64,11 @@ export function deadLetterRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime): v
     const filter = filterOf(body);
     const ids = body.ids ?? [];
     if (ids.length === 0 && Object.keys(filter).length === 0 && body.all !== true) {
-      throw new HttpError('E_INVALID_INPUT', 'name ids, give a filter, or set "all": true to redrive every dead letter', ['body']);
+      throw new HttpError(
+        'E_INVALID_INPUT',
+        'name ids, give a filter, or set "all": true to redrive every dead letter',
+        ['body'],
+      );
     }
     const changes: Parameters<Runtime['deadLetters']['redrive']>[1] = {};
     if (body.input !== undefined) changes.input = body.input;

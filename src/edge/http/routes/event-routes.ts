@@ -32,7 +32,9 @@ const events = createRoute({
       description: 'A page of events (JSON) or an event stream',
       content: {
         'application/json': { schema: eventPage },
-        'text/event-stream': { schema: z.string().meta({ description: '`id: <seq>` and `data: <event JSON>` per event' }) },
+        'text/event-stream': {
+          schema: z.string().meta({ description: '`id: <seq>` and `data: <event JSON>` per event' }),
+        },
       },
     },
     ...errors(400, 401, 403, 429, 503),
@@ -52,7 +54,11 @@ export function eventRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime, streams
     const lastEventId = c.req.header('last-event-id');
     let after = q.after;
     if (lastEventId !== undefined && lastEventId !== '') {
-      if (!/^\d{1,15}$/.test(lastEventId)) throw new HttpError('E_INVALID_INPUT', 'Last-Event-ID: not a seq this server sent', ['header', 'last-event-id']);
+      if (!/^\d{1,15}$/.test(lastEventId))
+        throw new HttpError('E_INVALID_INPUT', 'Last-Event-ID: not a seq this server sent', [
+          'header',
+          'last-event-id',
+        ]);
       after = Number(lastEventId);
     }
     if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
@@ -61,7 +67,11 @@ export function eventRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime, streams
       const body = streams.start(filter, after, until);
       return new Response(body, {
         status: 200,
-        headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' },
+        headers: {
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-store',
+          'X-Accel-Buffering': 'no',
+        },
       }) as never;
     }
     return c.json(await readPage(runtime, filter, after ?? 0, q.limit), 200);
@@ -69,7 +79,12 @@ export function eventRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime, streams
 }
 
 /** Up to `limit` matching events after `after`, reading stored pages until enough match. */
-async function readPage(runtime: Runtime, filter: EventFilter, after: number, limit: number): Promise<{ events: TroupeEvent[]; lastSeq: number }> {
+async function readPage(
+  runtime: Runtime,
+  filter: EventFilter,
+  after: number,
+  limit: number,
+): Promise<{ events: TroupeEvent[]; lastSeq: number }> {
   const matches = eventMatcher(filter);
   const query: StoreEventQuery = {};
   if (filter.ticketId !== undefined) query.ticketId = filter.ticketId;
@@ -79,8 +94,13 @@ async function readPage(runtime: Runtime, filter: EventFilter, after: number, li
   if (types.length > 0 && !types.some((t) => t.endsWith('*'))) query.types = types;
   const out: TroupeEvent[] = [];
   let cursor = after;
-  for (let scanned = 0; out.length < limit && scanned < MAX_SCANNED; ) {
-    const page = await runtime.events.read({ ...query, afterSeq: cursor, order: 'oldest', limit: Math.min(500, limit * 2) });
+  for (let scanned = 0; out.length < limit && scanned < MAX_SCANNED;) {
+    const page = await runtime.events.read({
+      ...query,
+      afterSeq: cursor,
+      order: 'oldest',
+      limit: Math.min(500, limit * 2),
+    });
     for (const event of page) {
       cursor = event.seq;
       if (matches(event)) out.push(event);

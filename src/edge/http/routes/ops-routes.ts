@@ -38,14 +38,18 @@ const healthz = createRoute({
   responses: { 200: json(healthBody, 'Alive'), 503: json(healthBody, 'Failed or shutting down') },
 });
 
-const readyBody = z.strictObject({ status: z.enum(['ready', 'starting', 'unavailable']), problem: z.string().optional() });
+const readyBody = z.strictObject({
+  status: z.enum(['ready', 'starting', 'unavailable']),
+  problem: z.string().optional(),
+});
 
 const readyz = createRoute({
   method: 'get',
   path: '/readyz',
   tags: ['operations'],
   summary: 'Readiness',
-  description: '200 once the store is open and unfinished work has been recovered; 503 before, and after a failure. No token needed.',
+  description:
+    '200 once the store is open and unfinished work has been recovered; 503 before, and after a failure. No token needed.',
   security: [],
   responses: { 200: json(readyBody, 'Ready for traffic'), 503: json(readyBody, 'Not ready') },
 });
@@ -55,9 +59,12 @@ const metrics = createRoute({
   path: '/metrics',
   tags: ['operations'],
   summary: 'Prometheus metrics',
-  description: 'The runtime\'s counters and histograms in the Prometheus text format. No token needed: keep the port on a private network, as is usual for scrape targets.',
+  description:
+    "The runtime's counters and histograms in the Prometheus text format. No token needed: keep the port on a private network, as is usual for scrape targets.",
   security: [],
-  responses: { 200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: z.string() } } } },
+  responses: {
+    200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: z.string() } } },
+  },
 });
 
 /** `/healthz`, `/readyz`, `/metrics` and the protocol schema: no token, nothing changes. */

@@ -16,9 +16,14 @@ const ERROR_STATUS_TEXT: Record<number, string> = {
 };
 
 /** The error answers of a route, each with the one error body. */
-export function errors(...statuses: number[]): Record<number, { description: string; content: { 'application/json': { schema: typeof errorBodySchema } } }> {
+export function errors(
+  ...statuses: number[]
+): Record<number, { description: string; content: { 'application/json': { schema: typeof errorBodySchema } } }> {
   return Object.fromEntries(
-    statuses.map((s) => [s, { description: ERROR_STATUS_TEXT[s] ?? 'Error', content: { 'application/json': { schema: errorBodySchema } } }]),
+    statuses.map((s) => [
+      s,
+      { description: ERROR_STATUS_TEXT[s] ?? 'Error', content: { 'application/json': { schema: errorBodySchema } } },
+    ]),
   );
 }
 

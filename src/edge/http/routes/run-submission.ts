@@ -43,14 +43,23 @@ function problemBody(p: PatternProblem): PatternProblemBody {
  * (same pattern, same inputs: the same machine kind) for the same ticket and phase is answered
  * as it is now; anything else under a used id is 409 `E_DUPLICATE_ID`.
  */
-export async function submitRun(runtime: Runtime, body: RunCreateBody): Promise<{ run: PatternRunView; created: boolean }> {
+export async function submitRun(
+  runtime: Runtime,
+  body: RunCreateBody,
+): Promise<{ run: PatternRunView; created: boolean }> {
   let compiled: CompiledPattern;
   try {
     compiled = compileRequest(runtime, body);
   } catch (error) {
     if (error instanceof TroupeError && error.code === 'E_INVALID_INPUT') {
       const problems = error instanceof PatternValidationError ? error.problems.map(problemBody) : undefined;
-      throw new HttpError('E_INVALID_INPUT', error.message, ['body', body.pattern !== undefined ? 'pattern' : 'yaml'], {}, problems);
+      throw new HttpError(
+        'E_INVALID_INPUT',
+        error.message,
+        ['body', body.pattern !== undefined ? 'pattern' : 'yaml'],
+        {},
+        problems,
+      );
     }
     throw error;
   }
@@ -59,8 +68,16 @@ export async function submitRun(runtime: Runtime, body: RunCreateBody): Promise<
       const found = await actorAt(runtime, body.runId);
       if (found) {
         const context = found.context as { ticketId?: unknown; phase?: unknown };
-        const same = found.kind === patternKindOf(compiled) && context.ticketId === (body.ticketId ?? null) && context.phase === (body.phase ?? null);
-        if (!same) throw new HttpError('E_DUPLICATE_ID', `id "${body.runId}" is taken by another run or entity; resubmit the same body, or choose another id`, ['body', 'runId']);
+        const same =
+          found.kind === patternKindOf(compiled) &&
+          context.ticketId === (body.ticketId ?? null) &&
+          context.phase === (body.phase ?? null);
+        if (!same)
+          throw new HttpError(
+            'E_DUPLICATE_ID',
+            `id "${body.runId}" is taken by another run or entity; resubmit the same body, or choose another id`,
+            ['body', 'runId'],
+          );
         return { run: await runtime.patterns.get(body.runId), created: false };
       }
     }
@@ -73,7 +90,8 @@ export async function submitRun(runtime: Runtime, body: RunCreateBody): Promise<
       });
       return { run, created: true };
     } catch (error) {
-      if (round === 0 && body.runId !== undefined && error instanceof TroupeError && error.code === 'E_DUPLICATE_ID') continue;
+      if (round === 0 && body.runId !== undefined && error instanceof TroupeError && error.code === 'E_DUPLICATE_ID')
+        continue;
       throw error;
     }
   }

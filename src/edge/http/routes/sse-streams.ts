@@ -17,7 +17,8 @@ export interface EventStreamLimits {
 const encoder = new TextEncoder();
 
 /** An event as one Server-Sent Events message: its seq as the id, so a reconnect resumes after it. */
-export const sseMessage = (event: { seq: number }): string => `id: ${event.seq}\ndata: ${eventJson(event as never)}\n\n`;
+export const sseMessage = (event: { seq: number }): string =>
+  `id: ${event.seq}\ndata: ${eventJson(event as never)}\n\n`;
 
 /**
  * The open Server-Sent Events streams of `GET /v1/events`. Each is a `ResumedStream` (the same
@@ -45,8 +46,13 @@ export class EventStreams {
    * With `until`, the stream ends after the first event that matches it (so `curl -N` returns
    * once the work it follows has settled).
    */
-  start(filter: EventFilter, afterSeq: number | undefined, until?: (event: TroupeEvent) => boolean): ReadableStream<Uint8Array> {
-    if (this.open.size >= this.limits.maxStreams) throw new HttpError('E_RATE_LIMITED', `${this.limits.maxStreams} event streams are open already`);
+  start(
+    filter: EventFilter,
+    afterSeq: number | undefined,
+    until?: (event: TroupeEvent) => boolean,
+  ): ReadableStream<Uint8Array> {
+    if (this.open.size >= this.limits.maxStreams)
+      throw new HttpError('E_RATE_LIMITED', `${this.limits.maxStreams} event streams are open already`);
     let controller!: ReadableStreamDefaultController<Uint8Array>;
     let closed = false;
     let heartbeat: unknown;
@@ -97,10 +103,12 @@ export class EventStreams {
     } else {
       const resumed = new ResumedStream(this.runtime.events, filter, afterSeq, sink, sseMessage);
       stopSource = () => resumed.stop();
-      resumed.run(() => {}).catch((error: unknown) => {
-        this.logger.error({ err: error }, 'reading stored events for an event stream failed');
-        end();
-      });
+      resumed
+        .run(() => {})
+        .catch((error: unknown) => {
+          this.logger.error({ err: error }, 'reading stored events for an event stream failed');
+          end();
+        });
     }
     const beat = () => {
       if (closed) return;

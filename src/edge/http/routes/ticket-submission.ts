@@ -18,7 +18,9 @@ import { actorAt, sameTask } from './task-submission.js';
 async function sameTicket(runtime: Runtime, stored: TicketContext, input: TicketCreateInput): Promise<boolean> {
   const value = ticketCreateSchema.parse(input);
   const phases = (value.phases ?? [...DEFAULT_PHASES]).map((p) =>
-    typeof p === 'string' ? { name: p, gate: {}, maxRounds: DEFAULT_MAX_ROUNDS, tasks: [] } : { name: p.name, gate: p.gate ?? {}, maxRounds: p.maxRounds ?? DEFAULT_MAX_ROUNDS, tasks: p.tasks ?? [] },
+    typeof p === 'string'
+      ? { name: p, gate: {}, maxRounds: DEFAULT_MAX_ROUNDS, tasks: [] }
+      : { name: p.name, gate: p.gate ?? {}, maxRounds: p.maxRounds ?? DEFAULT_MAX_ROUNDS, tasks: p.tasks ?? [] },
   );
   const plans = phases.map(({ name, gate, maxRounds }) => ({ name, gate, maxRounds }));
   if (
@@ -44,14 +46,22 @@ async function sameTicket(runtime: Runtime, stored: TicketContext, input: Ticket
  * Creates a ticket, idempotently by id: a ticket that exists with the same body is answered as
  * it is now (`created: false`); another body under a used id is 409 `E_DUPLICATE_ID`.
  */
-export async function submitTicket(runtime: Runtime, input: TicketCreateInput): Promise<{ ticket: TicketView; created: boolean }> {
+export async function submitTicket(
+  runtime: Runtime,
+  input: TicketCreateInput,
+): Promise<{ ticket: TicketView; created: boolean }> {
   for (let round = 0; ; round++) {
     if (input.id !== undefined) {
       const found = await actorAt(runtime, input.id);
-      if (found && found.kind !== 'ticket') throw new HttpError('E_DUPLICATE_ID', `id "${input.id}" is taken by a ${found.kind}`, ['body', 'id']);
+      if (found && found.kind !== 'ticket')
+        throw new HttpError('E_DUPLICATE_ID', `id "${input.id}" is taken by a ${found.kind}`, ['body', 'id']);
       if (found) {
         if (!(await sameTicket(runtime, found.context as TicketContext, input))) {
-          throw new HttpError('E_DUPLICATE_ID', `ticket "${input.id}" exists with another body; resubmit the same body, or choose another id`, ['body', 'id']);
+          throw new HttpError(
+            'E_DUPLICATE_ID',
+            `ticket "${input.id}" exists with another body; resubmit the same body, or choose another id`,
+            ['body', 'id'],
+          );
         }
         return { ticket: await runtime.tickets.get(input.id), created: false };
       }
@@ -59,7 +69,8 @@ export async function submitTicket(runtime: Runtime, input: TicketCreateInput): 
     try {
       return { ticket: await runtime.tickets.create(input), created: true };
     } catch (error) {
-      if (round === 0 && input.id !== undefined && error instanceof TroupeError && error.code === 'E_DUPLICATE_ID') continue;
+      if (round === 0 && input.id !== undefined && error instanceof TroupeError && error.code === 'E_DUPLICATE_ID')
+        continue;
       throw error;
     }
   }

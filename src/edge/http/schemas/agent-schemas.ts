@@ -2,7 +2,14 @@ import { z } from 'zod';
 import type { AgentStatus } from '../../../core/machines/agent-machine.js';
 import { csv, pageOf, pageQueryShape } from './common-schemas.js';
 
-export const AGENT_STATUSES = ['idle', 'busy', 'draining', 'stale', 'leaving', 'gone'] as const satisfies readonly AgentStatus[];
+export const AGENT_STATUSES = [
+  'idle',
+  'busy',
+  'draining',
+  'stale',
+  'leaving',
+  'gone',
+] as const satisfies readonly AgentStatus[];
 
 export const agentView = z
   .looseObject({

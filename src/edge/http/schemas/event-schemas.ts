@@ -17,16 +17,25 @@ export const eventQuery = z.strictObject({
     .min(0)
     .optional()
     .meta({ description: 'Only events with a greater `seq`. For a stream, `Last-Event-ID` says the same (and wins).' }),
-  until: csv(z.string().min(1).max(200))
-    .optional()
-    .meta({ description: 'Streams only: end the stream after the first event of one of these types (or prefixes ending in `*`), e.g. `ticket.completed,ticket.failed,ticket.cancelled`.' }),
-  limit: z.coerce.number().int().min(1).max(1_000).default(100).meta({ description: 'Events per page (JSON only). Default 100.' }),
+  until: csv(z.string().min(1).max(200)).optional().meta({
+    description:
+      'Streams only: end the stream after the first event of one of these types (or prefixes ending in `*`), e.g. `ticket.completed,ticket.failed,ticket.cancelled`.',
+  }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(100)
+    .meta({ description: 'Events per page (JSON only). Default 100.' }),
 });
 
 export const eventPage = z
   .strictObject({
     events: z.array(eventView).meta({ description: 'Oldest first.' }),
-    lastSeq: z.int().meta({ description: 'The seq of the last event here (or `after` when none): pass it as `after` for the next page.' }),
+    lastSeq: z.int().meta({
+      description: 'The seq of the last event here (or `after` when none): pass it as `after` for the next page.',
+    }),
   })
   .meta({ description: 'Events after `after`, oldest first.' });
 

@@ -12,17 +12,45 @@ const runId = z
 /** `POST /v1/runs`: a pattern by name (built-in or known to the server) or as YAML text, with its inputs. */
 export const runCreateBody = z
   .strictObject({
-    pattern: z.string().min(1).max(200).optional().meta({ description: 'A pattern by name: a built-in (`fork_join`, `map_reduce`, ...).' }),
-    yaml: z.string().min(1).max(1_000_000).optional().meta({ description: 'A pattern as YAML text (docs/patterns.md); give this or `pattern`.' }),
-    inputs: z.record(z.string(), z.unknown()).optional().meta({ description: 'Input values by name; inputs without one take their default.' }),
-    runId: runId.optional().meta({ description: 'The run id (default `run-<uuid>`). With it, the same body again answers with the existing run.' }),
+    pattern: z
+      .string()
+      .min(1)
+      .max(200)
+      .optional()
+      .meta({ description: 'A pattern by name: a built-in (`fork_join`, `map_reduce`, ...).' }),
+    yaml: z
+      .string()
+      .min(1)
+      .max(1_000_000)
+      .optional()
+      .meta({ description: 'A pattern as YAML text (docs/patterns.md); give this or `pattern`.' }),
+    inputs: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: 'Input values by name; inputs without one take their default.' }),
+    runId: runId.optional().meta({
+      description: 'The run id (default `run-<uuid>`). With it, the same body again answers with the existing run.',
+    }),
     ticketId: z.string().min(1).max(200).optional().meta({ description: 'The ticket the run works for.' }),
-    phase: z.string().min(1).max(200).optional().meta({ description: 'A phase of that ticket: the run starts when the phase opens, and the phase waits for it.' }),
+    phase: z.string().min(1).max(200).optional().meta({
+      description: 'A phase of that ticket: the run starts when the phase opens, and the phase waits for it.',
+    }),
   })
-  .refine((b) => (b.pattern === undefined) !== (b.yaml === undefined), { message: 'give either `pattern` (a name) or `yaml` (the text), not both', path: ['pattern'] })
+  .refine((b) => (b.pattern === undefined) !== (b.yaml === undefined), {
+    message: 'give either `pattern` (a name) or `yaml` (the text), not both',
+    path: ['pattern'],
+  })
   .meta({ description: 'Applies a pattern.' });
 
-export const RUN_STATUSES = ['pending', 'running', 'completed', 'failed', 'timed_out', 'escalated', 'cancelled'] as const;
+export const RUN_STATUSES = [
+  'pending',
+  'running',
+  'completed',
+  'failed',
+  'timed_out',
+  'escalated',
+  'cancelled',
+] as const;
 
 export const runView = z
   .looseObject({
@@ -39,7 +67,10 @@ export const runView = z
     startedAt: z.number(),
     settledAt: z.number().nullable(),
   })
-  .meta({ title: 'RunView', description: 'A pattern run; its tasks: `GET /v1/tasks?ticket=...` or ids `<runId>/<step>`.' });
+  .meta({
+    title: 'RunView',
+    description: 'A pattern run; its tasks: `GET /v1/tasks?ticket=...` or ids `<runId>/<step>`.',
+  });
 
 export const runListQuery = z.strictObject({
   status: csv(z.enum(RUN_STATUSES)).optional().meta({ description: 'Comma-separated statuses.' }),

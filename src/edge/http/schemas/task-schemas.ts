@@ -5,11 +5,23 @@ import { taskViewShape } from '../../server/protocol/shapes.js';
 import { csv, pageOf, pageQueryShape } from './common-schemas.js';
 
 /** Every status a task can have, in the order of its life. */
-export const TASK_STATUSES = ['waiting', 'queued', 'offered', 'running', 'retrying', 'succeeded', 'dead_lettered', 'cancelled', 'skipped', 'discarded'] as const satisfies readonly TaskStatus[];
+export const TASK_STATUSES = [
+  'waiting',
+  'queued',
+  'offered',
+  'running',
+  'retrying',
+  'succeeded',
+  'dead_lettered',
+  'cancelled',
+  'skipped',
+  'discarded',
+] as const satisfies readonly TaskStatus[];
 
 /** One task as `POST /v1/tasks` takes it: what `runtime.tasks.create` takes. */
 export const taskCreateBody = taskCreateSchema.meta({
-  description: 'A task. Give it an `id` to make resubmitting safe: the same body under a used id answers with the existing task.',
+  description:
+    'A task. Give it an `id` to make resubmitting safe: the same body under a used id answers with the existing task.',
 });
 
 /** A batch: created together or not at all, and may depend on each other by id. */
@@ -24,12 +36,16 @@ export const taskView = taskViewShape;
 export const taskSubmitAnswer = z
   .strictObject({
     tasks: z.array(taskView),
-    created: z.array(z.string()).meta({ description: 'Ids created by this request; the others existed already with the same body.' }),
+    created: z
+      .array(z.string())
+      .meta({ description: 'Ids created by this request; the others existed already with the same body.' }),
   })
   .meta({ description: 'The tasks in the order given.' });
 
 export const taskListQuery = z.strictObject({
-  status: csv(z.enum(TASK_STATUSES)).optional().meta({ description: 'Comma-separated statuses, e.g. `queued,running`.' }),
+  status: csv(z.enum(TASK_STATUSES))
+    .optional()
+    .meta({ description: 'Comma-separated statuses, e.g. `queued,running`.' }),
   ticket: z.string().min(1).max(300).optional().meta({ description: 'Tasks of this ticket.' }),
   phase: z.string().min(1).max(300).optional().meta({ description: 'Tasks of this phase (with `ticket`).' }),
   type: z.string().min(1).max(200).optional(),

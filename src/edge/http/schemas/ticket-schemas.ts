@@ -23,7 +23,9 @@ export const phaseView = z
     status: z.enum(['pending', 'active', 'evaluating', 'validating', 'reworking', 'passed', 'failed', 'cancelled']),
     round: z.int(),
     maxRounds: z.int(),
-    tasks: phaseCounts.meta({ description: 'Counts of the tasks of the phase by how they ended; `open` are not settled yet.' }),
+    tasks: phaseCounts.meta({
+      description: 'Counts of the tasks of the phase by how they ended; `open` are not settled yet.',
+    }),
     artifacts: z.array(z.string()),
     quality: z.number().nullable(),
     reasons: z.array(z.string()).meta({ description: 'Why the gate did not pass (last evaluation).' }),
@@ -43,7 +45,9 @@ export const ticketView = z
     phases: z.array(phaseView),
     context: z.record(z.string(), z.unknown()),
     shared: z.record(z.string(), z.unknown()),
-    phaseOutputs: z.record(z.string(), z.unknown()).meta({ description: 'Results and artifacts of the phases passed, by phase.' }),
+    phaseOutputs: z
+      .record(z.string(), z.unknown())
+      .meta({ description: 'Results and artifacts of the phases passed, by phase.' }),
     reason: z.string().nullable(),
     createdAt: z.number(),
   })

@@ -25,15 +25,26 @@ export function authorize(auth: TokenAuth): MiddlewareHandler<HttpEnv> {
   return async (c, next) => {
     const principal = auth.authenticate(tokenOf(c.req.header('authorization'), c.req.url));
     if (!principal) {
-      throw new HttpError('E_UNAUTHORIZED', 'a valid token is required: Authorization: Bearer <client or observer token>', [], {
-        'WWW-Authenticate': 'Bearer realm="troupe"',
-      });
+      throw new HttpError(
+        'E_UNAUTHORIZED',
+        'a valid token is required: Authorization: Bearer <client or observer token>',
+        [],
+        {
+          'WWW-Authenticate': 'Bearer realm="troupe"',
+        },
+      );
     }
     if (principal.role === 'agent') {
-      throw new HttpError('E_FORBIDDEN', 'an agent token cannot use the HTTP API (agents connect to the WebSocket endpoint); use a client token');
+      throw new HttpError(
+        'E_FORBIDDEN',
+        'an agent token cannot use the HTTP API (agents connect to the WebSocket endpoint); use a client token',
+      );
     }
     if (principal.role === 'observer' && !READS.has(c.req.method)) {
-      throw new HttpError('E_FORBIDDEN', 'an observer token is read-only; submitting and cancelling take a client token');
+      throw new HttpError(
+        'E_FORBIDDEN',
+        'an observer token is read-only; submitting and cancelling take a client token',
+      );
     }
     c.set('principal', principal);
     await next();
@@ -44,7 +55,10 @@ export function authorize(auth: TokenAuth): MiddlewareHandler<HttpEnv> {
  * Requests per token, as a token bucket on the runtime's clock. Buckets exist only for tokens
  * that authenticated, so their number is bounded by the configured tokens.
  */
-export function rateLimit(clock: Clock, limit: { requestsPerSecond: number; burst: number } | false): MiddlewareHandler<HttpEnv> {
+export function rateLimit(
+  clock: Clock,
+  limit: { requestsPerSecond: number; burst: number } | false,
+): MiddlewareHandler<HttpEnv> {
   const buckets = new Map<string, TokenBucket>();
   return async (c, next) => {
     if (limit !== false) {
@@ -56,9 +70,14 @@ export function rateLimit(clock: Clock, limit: { requestsPerSecond: number; burs
       }
       if (!bucket.take()) {
         const retryAfter = String(Math.max(1, Math.ceil(1 / limit.requestsPerSecond)));
-        throw new HttpError('E_RATE_LIMITED', `more than ${limit.requestsPerSecond} requests per second (burst ${limit.burst}) with this token`, [], {
-          'Retry-After': retryAfter,
-        });
+        throw new HttpError(
+          'E_RATE_LIMITED',
+          `more than ${limit.requestsPerSecond} requests per second (burst ${limit.burst}) with this token`,
+          [],
+          {
+            'Retry-After': retryAfter,
+          },
+        );
       }
     }
     await next();

@@ -87,7 +87,12 @@ export function meaningOf(code: HttpAnswerCode): string {
  * What an answer says about a thrown value. Unknown failures become `E_INTERNAL` with a fixed
  * message: what broke stays in the log, not in the answer.
  */
-export function errorAnswer(error: unknown): { status: number; body: HttpErrorBody; headers: Record<string, string>; internal: boolean } {
+export function errorAnswer(error: unknown): {
+  status: number;
+  body: HttpErrorBody;
+  headers: Record<string, string>;
+  internal: boolean;
+} {
   if (error instanceof HttpError) {
     const body = bodyOf(error.code, error.message, error.path, error.code === 'E_RATE_LIMITED');
     if (error.problems !== undefined) body.error.problems = error.problems;
@@ -95,12 +100,27 @@ export function errorAnswer(error: unknown): { status: number; body: HttpErrorBo
   }
   if (error instanceof TroupeError) {
     const status = statusOf(error.code);
-    return { status, body: bodyOf(error.code, error.message, pathOfIssues(error.details), error.retryable || status === 503), headers: {}, internal: status === 500 };
+    return {
+      status,
+      body: bodyOf(error.code, error.message, pathOfIssues(error.details), error.retryable || status === 503),
+      headers: {},
+      internal: status === 500,
+    };
   }
   if (error instanceof ProtocolError) {
-    return { status: statusOf(error.code), body: bodyOf(error.code, error.message, [], false), headers: {}, internal: false };
+    return {
+      status: statusOf(error.code),
+      body: bodyOf(error.code, error.message, [], false),
+      headers: {},
+      internal: false,
+    };
   }
-  return { status: 500, body: bodyOf('E_INTERNAL', 'the server failed while handling the request; nothing was applied', [], true), headers: {}, internal: true };
+  return {
+    status: 500,
+    body: bodyOf('E_INTERNAL', 'the server failed while handling the request; nothing was applied', [], true),
+    headers: {},
+    internal: true,
+  };
 }
 
 function bodyOf(code: HttpErrorCode, message: string, path: ErrorPath, retryable: boolean): HttpErrorBody {
@@ -112,5 +132,7 @@ function pathOfIssues(details: Record<string, unknown> | undefined): ErrorPath {
   const issues = details?.issues;
   if (!Array.isArray(issues) || issues.length === 0) return [];
   const first = issues[0] as { path?: unknown };
-  return Array.isArray(first.path) ? (first.path.filter((p) => typeof p === 'string' || typeof p === 'number') as ErrorPath) : [];
+  return Array.isArray(first.path)
+    ? (first.path.filter((p) => typeof p === 'string' || typeof p === 'number') as ErrorPath)
+    : [];
 }

@@ -23,13 +23,20 @@ export interface Page<T> {
  * the items and the next key as an opaque cursor.
  */
 export function storePageOf<T>(page: ViewPage<T>): Page<T> {
-  return { items: page.items, nextCursor: page.next === null ? null : encodeCursor({ at: page.next.createdAt, id: page.next.id }) };
+  return {
+    items: page.items,
+    nextCursor: page.next === null ? null : encodeCursor({ at: page.next.createdAt, id: page.next.id }),
+  };
 }
 
 /** What a store-paged list asks for: the query's paging with its cursor read back as a key. */
 export function storePageRequest(request: PageRequest): StorePageRequest {
   const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
-  return { limit: request.limit, order: request.order, ...(after !== undefined ? { after: { createdAt: after.at, id: after.id } } : {}) };
+  return {
+    limit: request.limit,
+    order: request.order,
+    ...(after !== undefined ? { after: { createdAt: after.at, id: after.id } } : {}),
+  };
 }
 
 /**
@@ -58,9 +65,13 @@ function encodeCursor(cursor: Cursor): string {
 function decodeCursor(text: string): Cursor {
   try {
     const value = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string') return { at: value[0], id: value[1] };
+    if (Array.isArray(value) && typeof value[0] === 'number' && typeof value[1] === 'string')
+      return { at: value[0], id: value[1] };
   } catch {
     // answered below
   }
-  throw new HttpError('E_INVALID_INPUT', 'cursor: not a cursor this server gave out (pass `nextCursor` as it came)', ['query', 'cursor']);
+  throw new HttpError('E_INVALID_INPUT', 'cursor: not a cursor this server gave out (pass `nextCursor` as it came)', [
+    'query',
+    'cursor',
+  ]);
 }

@@ -25,7 +25,8 @@ function flatten(issues: readonly Issue[], prefix: PropertyKey[] = []): Issue[] 
       if (closest.length > 0) return flatten(closest, path);
     }
     // An unknown key is named in the path, so `path` points at it, not at its object.
-    if (issue.code === 'unrecognized_keys' && issue.keys?.length === 1) return [{ ...issue, path: [...path, issue.keys[0] as string] }];
+    if (issue.code === 'unrecognized_keys' && issue.keys?.length === 1)
+      return [{ ...issue, path: [...path, issue.keys[0] as string] }];
     return [{ ...issue, path }];
   });
 }
@@ -36,6 +37,9 @@ export function validationError(target: string, error: ZodError): HttpError {
   const issues = flatten(error.issues as unknown as Issue[]);
   const text = issues.map((i) => `${[place, ...i.path.map(String)].join('.')}: ${i.message}`).join('; ');
   const first = issues[0];
-  const path: ErrorPath = [place, ...(first?.path ?? []).filter((p): p is string | number => typeof p === 'string' || typeof p === 'number')];
+  const path: ErrorPath = [
+    place,
+    ...(first?.path ?? []).filter((p): p is string | number => typeof p === 'string' || typeof p === 'number'),
+  ];
   return new HttpError('E_INVALID_INPUT', `invalid request: ${text}`, path);
 }

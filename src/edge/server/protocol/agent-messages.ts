@@ -22,17 +22,14 @@ export const helloMessage = z
       .max(10_000)
       .default([])
       .meta({ description: 'Leases the agent still works on after a reconnect.' }),
-    features: z
-      .array(z.string().min(1).max(100))
-      .max(50)
-      .default([])
-      .meta({ description: 'Optional parts of the protocol the agent speaks (`batch`); the welcome says which the server grants. Unknown ones are ignored.' }),
-    resumeSecret: z
-      .string()
-      .min(1)
-      .max(200)
-      .optional()
-      .meta({ description: 'The `resumeSecret` of an earlier welcome for this agent id: proves the hello comes from the same session (a reconnect).' }),
+    features: z.array(z.string().min(1).max(100)).max(50).default([]).meta({
+      description:
+        'Optional parts of the protocol the agent speaks (`batch`); the welcome says which the server grants. Unknown ones are ignored.',
+    }),
+    resumeSecret: z.string().min(1).max(200).optional().meta({
+      description:
+        'The `resumeSecret` of an earlier welcome for this agent id: proves the hello comes from the same session (a reconnect).',
+    }),
   })
   .meta({ title: 'hello', description: 'Agent to server, first message: who the agent is and what it still holds.' });
 
@@ -49,7 +46,7 @@ export const heartbeatMessage = z
   })
   .meta({
     title: 'heartbeat',
-    description: 'The agent is alive. With taskId and leaseId it also resets that task\'s heartbeat deadline.',
+    description: "The agent is alive. With taskId and leaseId it also resets that task's heartbeat deadline.",
   });
 
 export const acceptMessage = z
@@ -75,7 +72,7 @@ export const progressMessage = z
     value: finite.nullable().default(null),
     message: z.string().max(100_000).nullable().default(null),
   })
-  .meta({ title: 'progress', description: 'Progress of a running task; also counts as the task\'s heartbeat.' });
+  .meta({ title: 'progress', description: "Progress of a running task; also counts as the task's heartbeat." });
 
 export const completeMessage = z
   .strictObject({
@@ -106,7 +103,8 @@ export const failMessage = z
   })
   .meta({
     title: 'fail',
-    description: 'The attempt failed. Retried while `retryable` (default: true unless category is permanent or cancelled) and attempts remain.',
+    description:
+      'The attempt failed. Retried while `retryable` (default: true unless category is permanent or cancelled) and attempts remain.',
   });
 
 export const agentMessageMessage = z
@@ -127,14 +125,18 @@ export const goodbyeMessage = z
 export const batchMessage = z
   .strictObject({
     type: z.literal('batch'),
-    ref: refField.meta({ description: 'Answers only a refusal of the batch frame itself; each message carries its own ref.' }),
-    messages: z
-      .array(z.unknown())
-      .min(1)
-      .max(MAX_BATCH_MESSAGES)
-      .meta({ description: 'Agent messages (not hello, not batch), handled in order as if each came in its own frame; each is answered by its own ack or error.' }),
+    ref: refField.meta({
+      description: 'Answers only a refusal of the batch frame itself; each message carries its own ref.',
+    }),
+    messages: z.array(z.unknown()).min(1).max(MAX_BATCH_MESSAGES).meta({
+      description:
+        'Agent messages (not hello, not batch), handled in order as if each came in its own frame; each is answered by its own ack or error.',
+    }),
   })
-  .meta({ title: 'batch', description: 'Several messages in one frame; only once the welcome granted the `batch` feature.' });
+  .meta({
+    title: 'batch',
+    description: 'Several messages in one frame; only once the welcome granted the `batch` feature.',
+  });
 
 /**
  * Every message an agent may send, by type: zod schemas that check a message and fill in its

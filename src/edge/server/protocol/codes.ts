@@ -49,7 +49,8 @@ export const PROTOCOL_ERROR_CODES = {
   E_NOT_JSON: 'The frame is not valid JSON text.',
   E_BINARY_FRAME: 'The frame is binary; protocol v1 uses text frames only.',
   E_FRAME_TOO_LARGE: 'The frame is larger than `limits.maxFrameBytes`; it was not read further.',
-  E_UNKNOWN_TYPE: 'The message is a JSON object without a string `type`, or with a `type` that protocol v1 does not define.',
+  E_UNKNOWN_TYPE:
+    'The message is a JSON object without a string `type`, or with a `type` that protocol v1 does not define.',
   E_INVALID_MESSAGE:
     'The frame is JSON but not an object (an array, a string, a number, `null`), or a field is missing, has the wrong type or is not part of the message; the text names each.',
   E_RATE_LIMITED: 'Too many messages in too short a time; this one was dropped unprocessed.',
@@ -58,7 +59,7 @@ export const PROTOCOL_ERROR_CODES = {
   E_HELLO_REQUIRED: 'An agent connection must send `hello` (and wait for `welcome`) before anything else.',
   E_ALREADY_HELLO: 'This connection has already said hello (or is saying it).',
   E_AGENT_TAKEN:
-    'Another session holds this agent id (connected, or within its grace period): a hello must carry that session\'s `resumeSecret`. Retry later: the id is free once that session ends.',
+    "Another session holds this agent id (connected, or within its grace period): a hello must carry that session's `resumeSecret`. Retry later: the id is free once that session ends.",
   E_UNKNOWN_SUBSCRIPTION: 'No subscription of this connection has that id.',
   E_TOO_MANY_SUBSCRIPTIONS: 'The connection holds `limits.maxSubscriptions` subscriptions already.',
   E_INTERNAL: 'The server failed while handling the request; the failure is logged and nothing was applied.',
@@ -107,7 +108,8 @@ export const CLOSE_CODE_MEANINGS: Record<CloseCodeName, string> = {
   GOING_AWAY: 'The server is shutting down. Reconnect later: an agent keeps its leases for the grace period.',
   INVALID_PAYLOAD: 'A text frame was not valid UTF-8 (closed by `ws`).',
   MESSAGE_TOO_BIG: 'A frame was larger than `limits.frameCutoffBytes`; `ws` closes without reading it.',
-  INTERNAL_ERROR: 'The server failed while serving the connection (the stored events of a resumed subscription could not be read). Reconnect and resume.',
+  INTERNAL_ERROR:
+    'The server failed while serving the connection (the stored events of a resumed subscription could not be read). Reconnect and resume.',
   TOO_MANY_VIOLATIONS: 'Too many bad frames or rate-limited messages in a short time (a repeat offender).',
   SLOW_CONSUMER: 'The client read too slowly: its send buffer passed `limits.maxBufferedBytes`.',
   REPLACED:

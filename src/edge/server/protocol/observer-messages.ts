@@ -19,14 +19,10 @@ export const subscribeMessage = z
     type: z.literal('subscribe'),
     ref: refField,
     filter: eventFilterField.default({}),
-    afterSeq: z
-      .int()
-      .min(0)
-      .optional()
-      .meta({
-        description:
-          'Resume after this `seq`: every stored event with a greater seq that matches the filter comes first, in seq order, then the live ones, each seq once and none missed. Absent: live events only.',
-      }),
+    afterSeq: z.int().min(0).optional().meta({
+      description:
+        'Resume after this `seq`: every stored event with a greater seq that matches the filter comes first, in seq order, then the live ones, each seq once and none missed. Absent: live events only.',
+    }),
   })
   .meta({ title: 'subscribe', description: 'Starts an event stream; the ack names the subscription.' });
 
@@ -41,7 +37,10 @@ export const queryMessage = z
     target: z.enum(['ticket', 'task', 'agent']),
     id: entityId,
   })
-  .meta({ title: 'query', description: 'Reads the current state of a ticket, task or agent; the ack carries it as `view`.' });
+  .meta({
+    title: 'query',
+    description: 'Reads the current state of a ticket, task or agent; the ack carries it as `view`.',
+  });
 
 /**
  * Every message an observer may send, by type (zod schemas).

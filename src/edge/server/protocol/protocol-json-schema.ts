@@ -18,7 +18,9 @@ import { ERROR_CODES } from '../../../core/errors.js';
  */
 export function protocolJsonSchema(): Record<string, unknown> {
   const toSchema = (schemas: Record<string, z.ZodType>, io: 'input' | 'output') =>
-    Object.fromEntries(Object.entries(schemas).map(([type, schema]) => [type, z.toJSONSchema(schema, { io, unrepresentable: 'any' })]));
+    Object.fromEntries(
+      Object.entries(schemas).map(([type, schema]) => [type, z.toJSONSchema(schema, { io, unrepresentable: 'any' })]),
+    );
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     title: `Troupe WebSocket protocol v${PROTOCOL_VERSION}`,

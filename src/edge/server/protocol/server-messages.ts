@@ -25,16 +25,16 @@ export const welcomeMessage = z
       helloTimeoutMs: z.int(),
       maxSubscriptions: z.int(),
     }),
-    resumed: z.array(z.string()).meta({ description: 'Task ids of the held leases that are still the agent\'s.' }),
-    revoked: z.array(endedLease).meta({ description: 'Held leases that are no longer the agent\'s: stop that work.' }),
-    features: z
-      .array(z.string())
-      .default([])
-      .meta({ description: 'The optional parts of the protocol granted to this connection: those of hello.features the server knows.' }),
-    resumeSecret: z
-      .string()
-      .optional()
-      .meta({ description: 'Secret of this agent session: send it as hello.resumeSecret when reconnecting. Keep it private; it stays the same while the session lasts.' }),
+    resumed: z.array(z.string()).meta({ description: "Task ids of the held leases that are still the agent's." }),
+    revoked: z.array(endedLease).meta({ description: "Held leases that are no longer the agent's: stop that work." }),
+    features: z.array(z.string()).default([]).meta({
+      description:
+        'The optional parts of the protocol granted to this connection: those of hello.features the server knows.',
+    }),
+    resumeSecret: z.string().optional().meta({
+      description:
+        'Secret of this agent session: send it as hello.resumeSecret when reconnecting. Keep it private; it stays the same while the session lasts.',
+    }),
   })
   .meta({ title: 'welcome', description: 'Server to agent, the answer to hello.' });
 
@@ -47,22 +47,30 @@ export const assignMessage = z
     task: taskViewShape,
     context: contextPackageShape,
     deadlines: z.looseObject({
-      acceptBy: z.number().nullable().meta({ description: 'Runtime-clock ms by which the task must have started, or null.' }),
+      acceptBy: z
+        .number()
+        .nullable()
+        .meta({ description: 'Runtime-clock ms by which the task must have started, or null.' }),
       finishWithinMs: z.int().nullable().meta({ description: 'Longest run from accept to completion, or null.' }),
-      heartbeatWithinMs: z.int().nullable().meta({ description: 'Longest silence (no heartbeat or progress) while running, or null.' }),
+      heartbeatWithinMs: z
+        .int()
+        .nullable()
+        .meta({ description: 'Longest silence (no heartbeat or progress) while running, or null.' }),
     }),
     serverTime: z.number(),
-    traceparent: z
-      .string()
-      .max(55)
-      .optional()
-      .meta({ description: "W3C trace context of this attempt (present when the server traces or the task was submitted with one): run the work under it so the agent's spans join the trace." }),
+    traceparent: z.string().max(55).optional().meta({
+      description:
+        "W3C trace context of this attempt (present when the server traces or the task was submitted with one): run the work under it so the agent's spans join the trace.",
+    }),
   })
   .meta({ title: 'assign', description: 'Server to agent: a task under a lease. Answer with accept or reject.' });
 
 export const cancelMessage = z
   .looseObject({ type: z.literal('cancel'), taskId: z.string(), leaseId: z.string(), reason: z.string() })
-  .meta({ title: 'cancel', description: 'Server to agent: the lease has ended; stop the work. Reports on it are refused.' });
+  .meta({
+    title: 'cancel',
+    description: 'Server to agent: the lease has ended; stop the work. Reports on it are refused.',
+  });
 
 export const deliveredMessage = z
   .looseObject({
@@ -83,11 +91,10 @@ export const ackMessage = z
     type: z.literal('ack'),
     ref: refEcho,
     of: z.string().meta({ description: 'The type of the message this answers.' }),
-    applied: z
-      .boolean()
-      .optional()
-      .meta({ description: 'Reports on a lease: false when this repeats one already applied (the same answer again).' }),
-    status: z.string().optional().meta({ description: 'Reports on a lease: the task\'s status afterwards.' }),
+    applied: z.boolean().optional().meta({
+      description: 'Reports on a lease: false when this repeats one already applied (the same answer again).',
+    }),
+    status: z.string().optional().meta({ description: "Reports on a lease: the task's status afterwards." }),
     subscription: z.string().optional(),
     target: z.enum(['ticket', 'task', 'agent']).optional(),
     view: z.unknown().optional().meta({ description: 'query: the TaskView, TicketView or AgentView.' }),
@@ -108,9 +115,14 @@ export const errorMessage = z
 export const serverBatchMessage = z
   .looseObject({
     type: z.literal('batch'),
-    messages: z.array(z.unknown()).meta({ description: 'Server messages (never welcome or batch), in the order they were sent.' }),
+    messages: z
+      .array(z.unknown())
+      .meta({ description: 'Server messages (never welcome or batch), in the order they were sent.' }),
   })
-  .meta({ title: 'batch (server)', description: 'Server to agent: several messages in one frame, once the welcome granted the `batch` feature.' });
+  .meta({
+    title: 'batch (server)',
+    description: 'Server to agent: several messages in one frame, once the welcome granted the `batch` feature.',
+  });
 
 /**
  * Every message the server sends, by type (zod schemas; objects are open to added fields).

@@ -28,7 +28,18 @@ const attemptRecord = z.looseObject({
 export const taskViewShape = z
   .looseObject({
     id: z.string(),
-    status: z.enum(['waiting', 'queued', 'offered', 'running', 'retrying', 'succeeded', 'dead_lettered', 'cancelled', 'skipped', 'discarded']),
+    status: z.enum([
+      'waiting',
+      'queued',
+      'offered',
+      'running',
+      'retrying',
+      'succeeded',
+      'dead_lettered',
+      'cancelled',
+      'skipped',
+      'discarded',
+    ]),
     type: z.string(),
     description: z.string(),
     ticketId: z.string().nullable(),
@@ -58,7 +69,9 @@ export const taskViewShape = z
     retryAt: z.number().nullable(),
     settledAt: z.number().nullable(),
     notBefore: z.number().nullable(),
-    controls: z.looseObject({}).meta({ description: 'Rate limits, concurrency key, bulkhead, breakers, dependency failure policies (docs/controls.md).' }),
+    controls: z.looseObject({}).meta({
+      description: 'Rate limits, concurrency key, bulkhead, breakers, dependency failure policies (docs/controls.md).',
+    }),
     redrives: z.array(
       z.looseObject({
         at: z.number(),
@@ -95,11 +108,19 @@ const validationShape = z
         }),
       )
       .meta({ description: "The phase's tasks (validators left out) by id, in creation order." }),
-    artifacts: z.record(z.string(), z.unknown()).meta({ description: 'Artifacts of the succeeded tasks, merged by name.' }),
+    artifacts: z
+      .record(z.string(), z.unknown())
+      .meta({ description: 'Artifacts of the succeeded tasks, merged by name.' }),
     minQuality: z.number().nullable().meta({ description: 'Lowest quality a succeeded task reported, or null.' }),
-    previousFeedback: z.string().nullable().meta({ description: 'The feedback that sent the phase into this round; null in round 1.' }),
+    previousFeedback: z
+      .string()
+      .nullable()
+      .meta({ description: 'The feedback that sent the phase into this round; null in round 1.' }),
   })
-  .meta({ title: 'ValidationPackage', description: 'What a phase validator judges. Answer with complete, result {"approved": bool, "feedback": string}.' });
+  .meta({
+    title: 'ValidationPackage',
+    description: 'What a phase validator judges. Answer with complete, result {"approved": bool, "feedback": string}.',
+  });
 
 export const contextPackageShape = z
   .looseObject({
@@ -115,13 +136,24 @@ export const contextPackageShape = z
       .nullable(),
     dependencies: z.record(
       z.string(),
-      z.looseObject({ result: z.unknown(), artifacts: z.record(z.string(), z.unknown()), quality: z.number().nullable() }),
+      z.looseObject({
+        result: z.unknown(),
+        artifacts: z.record(z.string(), z.unknown()),
+        quality: z.number().nullable(),
+      }),
     ),
-    artifacts: z.record(z.string(), z.unknown()).meta({ description: 'Artifacts of the dependencies, merged by name.' }),
-    feedback: z.string().nullable().meta({ description: 'Gate feedback when the phase sent the work back (a validator: the feedback that led to the round it judges).' }),
+    artifacts: z
+      .record(z.string(), z.unknown())
+      .meta({ description: 'Artifacts of the dependencies, merged by name.' }),
+    feedback: z.string().nullable().meta({
+      description:
+        'Gate feedback when the phase sent the work back (a validator: the feedback that led to the round it judges).',
+    }),
     round: z.int().meta({ description: 'The phase round (a validator: the round it judges).' }),
     attempt: z.int(),
-    validation: validationShape.nullable().meta({ description: 'For a phase validator (task role "validator"): what it judges; null otherwise.' }),
+    validation: validationShape
+      .nullable()
+      .meta({ description: 'For a phase validator (task role "validator"): what it judges; null otherwise.' }),
   })
   .meta({ title: 'ContextPackage', description: 'Everything the task needs to know besides itself.' });
 

@@ -99,14 +99,22 @@ const optionsSchema = z
   .strictObject({
     port: z.int().min(0).max(65_535).default(7411),
     host: z.string().min(1).default('127.0.0.1'),
-    path: z.string().regex(/^\/[A-Za-z0-9._~/-]*$/, 'a path starts with / and uses URL-safe characters').default('/v1/ws'),
+    path: z
+      .string()
+      .regex(/^\/[A-Za-z0-9._~/-]*$/, 'a path starts with / and uses URL-safe characters')
+      .default('/v1/ws'),
     agentTokens: z
-      .array(z.union([tokenSchema, z.strictObject({ token: tokenSchema, agentIds: z.array(z.string().min(1)).optional() })]))
+      .array(
+        z.union([tokenSchema, z.strictObject({ token: tokenSchema, agentIds: z.array(z.string().min(1)).optional() })]),
+      )
       .default([]),
     observerTokens: z.array(tokenSchema).default([]),
     clientTokens: z.array(tokenSchema).default([]),
     tokenNames: z.record(z.string(), z.string().min(1)).default({}),
-    maxBodyBytes: z.int().min(1_024).default(4 * 1024 * 1024),
+    maxBodyBytes: z
+      .int()
+      .min(1_024)
+      .default(4 * 1024 * 1024),
     httpRateLimit: z
       .union([z.literal(false), z.strictObject({ requestsPerSecond: z.number().positive(), burst: z.number().min(1) })])
       .default({ requestsPerSecond: 200, burst: 400 }),
@@ -114,13 +122,21 @@ const optionsSchema = z
     staleAfterMs: z.int().positive().default(45_000),
     graceMs: z.int().min(0).default(25_000),
     helloTimeoutMs: z.int().positive().default(10_000),
-    maxFrameBytes: z.int().min(1_024).default(1024 * 1024),
+    maxFrameBytes: z
+      .int()
+      .min(1_024)
+      .default(1024 * 1024),
     frameCutoffBytes: z.int().min(1_024).optional(),
     rateLimit: z
       .union([z.literal(false), z.strictObject({ messagesPerSecond: z.number().positive(), burst: z.number().min(1) })])
       .default({ messagesPerSecond: 5_000, burst: 10_000 }),
-    maxBufferedBytes: z.int().min(1_024).default(8 * 1024 * 1024),
-    maxViolations: z.strictObject({ count: z.int().min(1), windowMs: z.int().positive() }).default({ count: 20, windowMs: 60_000 }),
+    maxBufferedBytes: z
+      .int()
+      .min(1_024)
+      .default(8 * 1024 * 1024),
+    maxViolations: z
+      .strictObject({ count: z.int().min(1), windowMs: z.int().positive() })
+      .default({ count: 20, windowMs: 60_000 }),
     maxSubscriptions: z.int().min(1).default(64),
     maxConnections: z.int().min(1).default(10_000),
     maxConnectionsPerToken: z.int().min(1).default(1_000),
@@ -143,7 +159,10 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
   const { logger: _logger, ...rest } = options;
   const parsed = parseOrThrow(optionsSchema, rest, 'server options');
   const { logger: _ignored, frameCutoffBytes, ...resolved } = parsed;
-  return { ...resolved, frameCutoffBytes: Math.max(frameCutoffBytes ?? resolved.maxFrameBytes * 4, resolved.maxFrameBytes) };
+  return {
+    ...resolved,
+    frameCutoffBytes: Math.max(frameCutoffBytes ?? resolved.maxFrameBytes * 4, resolved.maxFrameBytes),
+  };
 }
 
 /** Limits a running server can change (`server.reload`): read afresh by each new connection or session. */
@@ -159,7 +178,10 @@ export const LIVE_SERVER_OPTIONS = [
 ] as const;
 
 /** What `server.reload` takes: the tokens and the live limits. */
-export type LiveServerOptions = Pick<ServerOptions, 'agentTokens' | 'observerTokens' | 'clientTokens' | 'tokenNames' | (typeof LIVE_SERVER_OPTIONS)[number]>;
+export type LiveServerOptions = Pick<
+  ServerOptions,
+  'agentTokens' | 'observerTokens' | 'clientTokens' | 'tokenNames' | (typeof LIVE_SERVER_OPTIONS)[number]
+>;
 
 /** The limits a client is told of in `welcome`. */
 export function limitsOf(options: ResolvedServerOptions): WelcomeMessage['limits'] {

@@ -39,7 +39,13 @@ export function checkDependencies(graph: StatechartGraph): PatternProblem[] {
   }
   for (const [id, meta] of metas) {
     if (meta.split && !referenced.has(id) && units.succ.has(id)) {
-      out.push(problem('W_SPLIT_NOT_JOINED', meta.at, `no join, sync point, merge or needs uses the children of split "${meta.step}"; the pattern may end before they do`));
+      out.push(
+        problem(
+          'W_SPLIT_NOT_JOINED',
+          meta.at,
+          `no join, sync point, merge or needs uses the children of split "${meta.step}"; the pattern may end before they do`,
+        ),
+      );
     }
   }
   return out;
@@ -75,7 +81,9 @@ function unitGraph(graph: StatechartGraph): UnitGraph {
 function dominators(units: UnitGraph): Map<string, string> {
   const order: string[] = [];
   const seen = new Set<string>();
-  const stack: Array<{ id: string; it: Iterator<string> }> = [{ id: units.entry, it: (units.succ.get(units.entry) ?? new Set()).values() }];
+  const stack: Array<{ id: string; it: Iterator<string> }> = [
+    { id: units.entry, it: (units.succ.get(units.entry) ?? new Set()).values() },
+  ];
   seen.add(units.entry);
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!;
@@ -106,7 +114,7 @@ function dominators(units: UnitGraph): Map<string, string> {
     }
     return a;
   };
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const id of rpo.slice(1)) {
       const processed = (preds.get(id) ?? []).filter((p) => idom.has(p));
@@ -124,7 +132,7 @@ function dominators(units: UnitGraph): Map<string, string> {
 /** True when `a` runs on every path to `b` (and is not `b` itself). */
 function dominates(idom: Map<string, string>, a: string, b: string): boolean {
   if (!idom.has(b) || a === b) return false;
-  for (let current = b; ; ) {
+  for (let current = b; ;) {
     const up = idom.get(current)!;
     if (up === a) return true;
     if (up === current) return false;

@@ -19,7 +19,13 @@ export function checkFlow(graph: StatechartGraph): PatternProblem[] {
     // Only the outermost unreachable step: the steps inside an unreachable used pattern follow.
     const parentUnit = node.parent ? unitOf(node.parent) : undefined;
     if (parentUnit && !reachedUnits.has(parentUnit.id)) continue;
-    out.push(problem('E_UNREACHABLE_STEP', meta.at, `no path reaches step "${meta.step}": nothing before it leads here (check next:, branch rules and ends)`));
+    out.push(
+      problem(
+        'E_UNREACHABLE_STEP',
+        meta.at,
+        `no path reaches step "${meta.step}": nothing before it leads here (check next:, branch rules and ends)`,
+      ),
+    );
   }
   out.push(...flowCycles(graph, reachable));
   return out;
@@ -29,7 +35,12 @@ export function checkFlow(graph: StatechartGraph): PatternProblem[] {
 function flowCycles(graph: StatechartGraph, leaves: Set<string>): PatternProblem[] {
   const succ = new Map<string, string[]>();
   for (const id of leaves) {
-    succ.set(id, exitsOf(graph, id).filter((e) => e.guard?.type !== 'roundsLeft').map((e) => e.to));
+    succ.set(
+      id,
+      exitsOf(graph, id)
+        .filter((e) => e.guard?.type !== 'roundsLeft')
+        .map((e) => e.to),
+    );
   }
   const index = new Map<string, number>();
   const low = new Map<string, number>();
@@ -81,5 +92,9 @@ function cycleProblem(graph: StatechartGraph, leaves: string[]): PatternProblem 
   const metas = units.map((u) => metaOf(u)!).sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column);
   const first = metas[0]!;
   const names = metas.map((m) => m.step);
-  return problem('E_FLOW_CYCLE', first.at, `the flow loops through ${[...names, names[0]].join(' → ')}; repeat work with a review step (max_rounds) instead`);
+  return problem(
+    'E_FLOW_CYCLE',
+    first.at,
+    `the flow loops through ${[...names, names[0]].join(' → ')}; repeat work with a review step (max_rounds) instead`,
+  );
 }

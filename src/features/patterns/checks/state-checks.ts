@@ -23,7 +23,13 @@ export function checkWaits(graph: StatechartGraph): PatternProblem[] {
     const others = exitsOf(graph, id).filter((e) => !meta.awaits.includes(e.event as never));
     if (others.length > 0) continue;
     const waitsFor = meta.awaits.join(' or ');
-    out.push(problem('E_WAIT_NO_EXIT', meta.at, `step "${meta.step}" waits for ${waitsFor} with neither a timeout nor another way out; give it a timeout (and on_timeout)`));
+    out.push(
+      problem(
+        'E_WAIT_NO_EXIT',
+        meta.at,
+        `step "${meta.step}" waits for ${waitsFor} with neither a timeout nor another way out; give it a timeout (and on_timeout)`,
+      ),
+    );
   }
   return out;
 }
@@ -55,10 +61,22 @@ export function checkQuorums(graph: StatechartGraph): PatternProblem[] {
               : n;
     if (needed <= n) continue;
     if (quorum.kind === 'sync') {
-      out.push(problem('E_SYNC_IMPOSSIBLE', meta.at, `sync point "${meta.step}" requires ${needed} tasks but waits for only ${n} (${detail})`));
+      out.push(
+        problem(
+          'E_SYNC_IMPOSSIBLE',
+          meta.at,
+          `sync point "${meta.step}" requires ${needed} tasks but waits for only ${n} (${detail})`,
+        ),
+      );
     } else {
       const rule = quorum.strategy === 'k_of_n' ? `k_of_n with k = ${needed}` : `strategy ${quorum.strategy}`;
-      out.push(problem('E_JOIN_IMPOSSIBLE', meta.at, `join "${meta.step}" (${rule}) can never be met: it joins ${n} task${n === 1 ? '' : 's'} (${detail})`));
+      out.push(
+        problem(
+          'E_JOIN_IMPOSSIBLE',
+          meta.at,
+          `join "${meta.step}" (${rule}) can never be met: it joins ${n} task${n === 1 ? '' : 's'} (${detail})`,
+        ),
+      );
     }
   }
   return out;
@@ -73,7 +91,14 @@ export function checkRoutes(graph: StatechartGraph, compiled: CompiledPattern): 
     work.rules.forEach((rule, i) => {
       if (sampleForRoute(work.rules, routeLabel(i)) !== undefined) return;
       const at = meta?.rulesAt?.[i] ?? meta?.at;
-      if (at) out.push(problem('W_ROUTE_UNREACHABLE', at, `rule ${i} (${rule.key} ${rule.operator} ${JSON.stringify(rule.value)}) is never chosen: a rule tried before it matches first, or nothing matches it`));
+      if (at)
+        out.push(
+          problem(
+            'W_ROUTE_UNREACHABLE',
+            at,
+            `rule ${i} (${rule.key} ${rule.operator} ${JSON.stringify(rule.value)}) is never chosen: a rule tried before it matches first, or nothing matches it`,
+          ),
+        );
     });
   }
   return out;
@@ -83,7 +108,10 @@ export function checkRoutes(graph: StatechartGraph, compiled: CompiledPattern): 
  * Warns about tasks whose required capabilities no registered agent offers together: they
  * would wait in the queue until such an agent registers. Only a warning, since agents may come.
  */
-export function checkCapabilities(graph: StatechartGraph, agents: ReadonlyArray<ReadonlyArray<string>>): PatternProblem[] {
+export function checkCapabilities(
+  graph: StatechartGraph,
+  agents: ReadonlyArray<ReadonlyArray<string>>,
+): PatternProblem[] {
   const out: PatternProblem[] = [];
   const offered = agents.map((caps) => new Set(caps));
   for (const node of graph.nodes.values()) {
@@ -98,7 +126,9 @@ export function checkCapabilities(graph: StatechartGraph, agents: ReadonlyArray<
       if (offered.some((caps) => required.every((c) => caps.has(c)))) continue;
       const missing = required.filter((c) => !offered.some((caps) => caps.has(c)));
       const why = missing.length > 0 ? `no agent offers ${missing.join(', ')}` : 'no single agent offers all of them';
-      out.push(problem('W_CAPABILITY_UNOFFERED', meta.at, `step "${meta.step}" requires ${required.join(', ')}; ${why}`));
+      out.push(
+        problem('W_CAPABILITY_UNOFFERED', meta.at, `step "${meta.step}" requires ${required.join(', ')}; ${why}`),
+      );
     }
   }
   return out;

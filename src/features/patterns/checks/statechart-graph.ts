@@ -87,7 +87,14 @@ export function statechartGraph(machine: AnyStateMachine): StatechartGraph {
     if (list) list.push(e);
     else edgesFrom.set(e.from, [e]);
   }
-  return { machine, nodes, edges, edgesFrom, initialLeaf: leafOf(machine.root).id, memo: { exits: new Map(), reachable: null } };
+  return {
+    machine,
+    nodes,
+    edges,
+    edgesFrom,
+    initialLeaf: leafOf(machine.root).id,
+    memo: { exits: new Map(), reachable: null },
+  };
 }
 
 /** Edges that can leave the leaf `id`: its own and its ancestors' (never the root's). */

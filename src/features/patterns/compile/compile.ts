@@ -10,7 +10,16 @@ import { patternSetup } from './machine-setup.js';
 import type { PatternEvent, PatternOutcome, PatternRunContext, PatternRunInput } from './protocol.js';
 import { stepContext, stepMeta, type StepContext } from './step-context.js';
 import { reviewState, pipelineState, sagaState } from './states-compound.js';
-import { branchState, joinState, mergeState, splitState, syncState, taskState, voteState, waitState } from './states-simple.js';
+import {
+  branchState,
+  joinState,
+  mergeState,
+  splitState,
+  syncState,
+  taskState,
+  voteState,
+  waitState,
+} from './states-simple.js';
 import { deadline, emit, stepPath, timeoutTransition, type CompileScope, type StateConfig } from './state-kit.js';
 import type { StepWork } from './work.js';
 
@@ -75,12 +84,18 @@ export function compilePattern(pattern: Pattern, source: PatternSource, options:
     pending: {
       id: 'pending',
       on: {
-        'pattern.start': [{ target: `#${first}`, actions: [{ type: 'start' }, emit('pattern.started', { steps: pattern.steps.map((s) => s.id) })] }],
+        'pattern.start': [
+          {
+            target: `#${first}`,
+            actions: [{ type: 'start' }, emit('pattern.started', { steps: pattern.steps.map((s) => s.id) })],
+          },
+        ],
       },
     },
     ...buildSteps(scope),
   };
-  for (const [outcome, type] of Object.entries(FINALS) as Array<[PatternOutcome, string]>) states[outcome] = finalState(outcome, type);
+  for (const [outcome, type] of Object.entries(FINALS) as Array<[PatternOutcome, string]>)
+    states[outcome] = finalState(outcome, type);
   out.events.unshift({ type: 'pattern.start' });
   const config = {
     id: pattern.name,
@@ -114,7 +129,13 @@ function finalState(outcome: PatternOutcome, type: string): StateConfig {
       emit(type, ({ context }) => ({ failure: context.failure })),
       {
         type: 'patternSettled',
-        params: ({ context }) => ({ runId: context.runId, ticketId: context.ticketId, phase: context.phase, outcome, failure: context.failure }),
+        params: ({ context }) => ({
+          runId: context.runId,
+          ticketId: context.ticketId,
+          phase: context.phase,
+          outcome,
+          failure: context.failure,
+        }),
       },
     ],
   };
@@ -181,15 +202,24 @@ function useState(c: StepContext & { step: Extract<Step, { use: string }> }): St
     return base;
   };
   if (!innerSource) return fail(`no pattern is named "${name}"`);
-  if (scope.using.includes(name)) return fail(`using "${name}" here closes a cycle: ${[...scope.using, name].join(' → ')}`, 'E_USE_CYCLE');
-  const resolved = resolvePattern(innerSource, { values: c.step.with ?? {}, placeholders: scope.placeholders.size > 0 });
+  if (scope.using.includes(name))
+    return fail(`using "${name}" here closes a cycle: ${[...scope.using, name].join(' → ')}`, 'E_USE_CYCLE');
+  const resolved = resolvePattern(innerSource, {
+    values: c.step.with ?? {},
+    placeholders: scope.placeholders.size > 0,
+  });
   for (const issue of resolved.inputIssues) {
     const at = issue.code === 'E_INPUT_MISSING' ? stepPath(c.index, 'use') : stepPath(c.index, 'with', issue.name);
     const which = issue.code === 'E_INPUT_UNKNOWN' ? 'key' : 'value';
-    scope.out.problems.push(problem(issue.code, locate(scope.source, at, which), `${name}: ${issue.message}`, issue.suggestion));
+    scope.out.problems.push(
+      problem(issue.code, locate(scope.source, at, which), `${name}: ${issue.message}`, issue.suggestion),
+    );
   }
   const inner = resolved.pattern;
-  const innerProblems = [...resolved.problems, ...(inner ? checkReferences(inner, innerSource, { patterns: scope.library?.names() }) : [])];
+  const innerProblems = [
+    ...resolved.problems,
+    ...(inner ? checkReferences(inner, innerSource, { patterns: scope.library?.names() }) : []),
+  ];
   // With bad values, the used pattern's own problems are mostly echoes of them: report the values only.
   if (resolved.inputIssues.length === 0) scope.out.problems.push(...innerProblems);
   if (!inner || innerProblems.some(isError) || resolved.inputIssues.length > 0) return base;

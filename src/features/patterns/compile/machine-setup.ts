@@ -51,7 +51,9 @@ export const patternSetup = setup({
     })),
     /** Keeps a value the runtime computed for a step (merges and votes) for the steps after it. */
     recordResult: assign(({ context, event }, params: { step: string }) =>
-      event.type === 'step.done' && event.result !== undefined ? { results: { ...context.results, [params.step]: event.result } } : {},
+      event.type === 'step.done' && event.result !== undefined
+        ? { results: { ...context.results, [params.step]: event.result } }
+        : {},
     ),
     start: assign(({ event, context }) => ({ startedAt: event.now ?? context.startedAt })),
     startRounds: assign(({ context }, params: { step: string }) => ({
@@ -65,7 +67,8 @@ export const patternSetup = setup({
     settle: assign(({ event, context }, params: { outcome: PatternRunContext['outcome'] }) => ({
       outcome: params.outcome,
       settledAt: event.now ?? context.startedAt,
-      failure: event.type === 'pattern.cancel' ? { step: '', kind: 'error' as const, reason: event.reason } : context.failure,
+      failure:
+        event.type === 'pattern.cancel' ? { step: '', kind: 'error' as const, reason: event.reason } : context.failure,
     })),
   },
 });

@@ -24,7 +24,8 @@ export interface RouteDecision {
  * pattern's branch and `runtime.coordination` decide alike. Data that is not a mapping has no keys.
  */
 export function ruleMatches(rule: RoutingRule, data: unknown): boolean {
-  const state = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
+  const state =
+    data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : {};
   return testRule(rule, state).matched;
 }
 
@@ -55,7 +56,8 @@ export function decideRoute(rules: readonly RoutingRule[], data: unknown): Route
 
 function candidates(rule: RoutingRule): unknown[] {
   const v = rule.value;
-  const near = (d: number): unknown[] => (typeof v === 'number' ? [v + d] : typeof v === 'string' ? [d > 0 ? `${v}~` : v.slice(0, -1)] : []);
+  const near = (d: number): unknown[] =>
+    typeof v === 'number' ? [v + d] : typeof v === 'string' ? [d > 0 ? `${v}~` : v.slice(0, -1)] : [];
   switch (rule.operator) {
     case '==':
       return [v];

@@ -110,7 +110,11 @@ export function emit(type: string, data: Record<string, unknown> | ParamsFn = {}
       type,
       ticketId: args.context.ticketId,
       phase: args.context.phase,
-      data: { runId: args.context.runId, pattern: args.context.pattern, ...(typeof data === 'function' ? (data(args) as object) : data) },
+      data: {
+        runId: args.context.runId,
+        pattern: args.context.pattern,
+        ...(typeof data === 'function' ? (data(args) as object) : data),
+      },
     }),
   };
 }
@@ -146,7 +150,8 @@ export function deadline(step: string, ms: number | null): { entry: ActionConfig
         type: 'setTimer',
         params: ({ context, event }) => {
           const e = event as { now?: unknown; input?: { now?: unknown } };
-          const now = typeof e.now === 'number' ? e.now : typeof e.input?.now === 'number' ? e.input.now : context.startedAt;
+          const now =
+            typeof e.now === 'number' ? e.now : typeof e.input?.now === 'number' ? e.input.now : context.startedAt;
           return { name, at: now + ms };
         },
       },
@@ -162,7 +167,10 @@ export function timeoutTransition(step: string, target: string): TransitionConfi
     target,
     actions: [
       recordFailure(step, 'timed_out'),
-      { type: 'patternCancelStep', params: ({ context }) => ({ runId: context.runId, step, reason: 'the step timed out' }) },
+      {
+        type: 'patternCancelStep',
+        params: ({ context }) => ({ runId: context.runId, step, reason: 'the step timed out' }),
+      },
       emit('pattern.step.timed_out', { step }),
     ],
     description: 'deadline passed',
@@ -176,7 +184,10 @@ export function failureTransition(step: string, part: string, target: string): T
     target,
     actions: [
       recordFailure(step, 'failed'),
-      emit('pattern.step.failed', ({ event }) => ({ step, reason: event.type === 'step.failed' ? event.reason : null })),
+      emit('pattern.step.failed', ({ event }) => ({
+        step,
+        reason: event.type === 'step.failed' ? event.reason : null,
+      })),
     ],
   };
 }

@@ -24,7 +24,13 @@ import { taskWork, tasksOf, type StepWork } from './work.js';
  * per compensation, run in reverse after a failure).
  */
 
-function partMeta(c: StepContext, id: string, kind: StepMeta['kind'], work: StepWork, path: Array<string | number>): StepMeta {
+function partMeta(
+  c: StepContext,
+  id: string,
+  kind: StepMeta['kind'],
+  work: StepWork,
+  path: Array<string | number>,
+): StepMeta {
   const tasks = tasksOf(work);
   return {
     ...stepMeta(c, work),
@@ -38,7 +44,13 @@ function partMeta(c: StepContext, id: string, kind: StepMeta['kind'], work: Step
   };
 }
 
-function compound(c: StepContext, initial: string, states: Record<string, StateConfig>, meta: Partial<StepMeta>, extraEntry: StateConfig['entry'] = []): StateConfig {
+function compound(
+  c: StepContext,
+  initial: string,
+  states: Record<string, StateConfig>,
+  meta: Partial<StepMeta>,
+  extraEntry: StateConfig['entry'] = [],
+): StateConfig {
   const timer = deadline(c.qid, c.deadlineMs);
   const parts = Object.values(states).flatMap((s) => (s.meta ? [s.meta] : []));
   return {
@@ -66,7 +78,13 @@ export function reviewState(c: StepContext & { step: Extract<Step, { review: unk
   const reviewingId = `${c.qid}/reviewing`;
   const max = review.max_rounds ?? 3;
   const exhaustedTarget = resolveTarget(c.scope, c.index, review.on_exhausted ?? 'escalate', 'failure');
-  const work: StepWork = { kind: 'review_work', step: workId, ...needsOf(c), review: c.qid, task: taskWork(review.work, c.step) };
+  const work: StepWork = {
+    kind: 'review_work',
+    step: workId,
+    ...needsOf(c),
+    review: c.qid,
+    task: taskWork(review.work, c.step),
+  };
   const reviewers: StepWork = {
     kind: 'review',
     step: reviewingId,
@@ -88,7 +106,10 @@ export function reviewState(c: StepContext & { step: Extract<Step, { review: unk
     work: {
       id: workId,
       entry: [runStep(workId, c.qid)],
-      on: { 'step.done': [done(workId, ref(reviewingId))], 'step.failed': [failureTransition(c.qid, workId, c.failure)] },
+      on: {
+        'step.done': [done(workId, ref(reviewingId))],
+        'step.failed': [failureTransition(c.qid, workId, c.failure)],
+      },
       meta: partMeta(c, workId, 'review_work', work, ['review', 'work']),
     },
     reviewing: {
@@ -99,7 +120,10 @@ export function reviewState(c: StepContext & { step: Extract<Step, { review: unk
           {
             guard: isStep(c.qid),
             target: c.success,
-            actions: [emit('pattern.review.approved', { step: c.qid }), emit('pattern.step.completed', { step: c.qid })],
+            actions: [
+              emit('pattern.review.approved', { step: c.qid }),
+              emit('pattern.step.completed', { step: c.qid }),
+            ],
             description: 'approved',
           },
         ],
@@ -107,23 +131,37 @@ export function reviewState(c: StepContext & { step: Extract<Step, { review: unk
           {
             guard: { type: 'roundsLeft', params: { step: c.qid, max } },
             target: ref(workId),
-            actions: [{ type: 'nextRound', params: { step: c.qid } }, emit('pattern.review.rejected', ({ event }) => ({ step: c.qid, feedback: event.type === 'review.rejected' ? event.feedback : null }))],
+            actions: [
+              { type: 'nextRound', params: { step: c.qid } },
+              emit('pattern.review.rejected', ({ event }) => ({
+                step: c.qid,
+                feedback: event.type === 'review.rejected' ? event.feedback : null,
+              })),
+            ],
             description: `rejected, rounds left (max ${max})`,
           },
           {
             guard: isStep(c.qid),
             target: exhaustedTarget,
-            actions: [recordFailure(c.qid, 'exhausted'), emit('pattern.review.exhausted', { step: c.qid, rounds: max })],
+            actions: [
+              recordFailure(c.qid, 'exhausted'),
+              emit('pattern.review.exhausted', { step: c.qid, rounds: max }),
+            ],
             description: 'rejected, no rounds left',
           },
         ],
         'step.failed': [failureTransition(c.qid, reviewingId, c.failure)],
       },
-      meta: { ...partMeta(c, reviewingId, 'review_round', reviewers, ['review', 'reviewers']), awaits: ['review.approved'] },
+      meta: {
+        ...partMeta(c, reviewingId, 'review_round', reviewers, ['review', 'reviewers']),
+        awaits: ['review.approved'],
+      },
     },
   };
   if (c.deadlineMs !== null) out.events.push({ type: 'timer', name: timerName(c.qid) });
-  const node = compound(c, 'work', states, { awaits: ['review.approved'] }, [{ type: 'startRounds', params: { step: c.qid } }]);
+  const node = compound(c, 'work', states, { awaits: ['review.approved'] }, [
+    { type: 'startRounds', params: { step: c.qid } },
+  ]);
   if (c.deadlineMs !== null) node.on = { timer: [timeoutTransition(c.qid, c.timeout)] };
   return node;
 }
@@ -136,10 +174,19 @@ export function pipelineState(c: StepContext & { step: Extract<Step, { pipeline:
   const states: Record<string, StateConfig> = {};
   stages.forEach((stage, i) => {
     const id = ids[i] as string;
-    const consumedFrom = [...new Set((stage.consumes ?? []).flatMap((a) => (producer.has(a) ? [producer.get(a) as string] : [])))];
+    const consumedFrom = [
+      ...new Set((stage.consumes ?? []).flatMap((a) => (producer.has(a) ? [producer.get(a) as string] : []))),
+    ];
     const previous = i > 0 ? (ids[i - 1] as string) : null;
     const needs = [...new Set([...(i === 0 ? c.needs : []), ...(previous ? [previous] : []), ...consumedFrom])];
-    const work: StepWork = { kind: 'stage', step: id, needs, task: taskWork(stage.task, c.step), produces: stage.produces ?? [], previous };
+    const work: StepWork = {
+      kind: 'stage',
+      step: id,
+      needs,
+      task: taskWork(stage.task, c.step),
+      produces: stage.produces ?? [],
+      previous,
+    };
     for (const a of stage.produces ?? []) producer.set(a, id);
     out.works.set(id, work);
     out.events.push({ type: 'step.done', step: id }, { type: 'step.failed', step: id, reason: 'scripted failure' });
@@ -148,7 +195,13 @@ export function pipelineState(c: StepContext & { step: Extract<Step, { pipeline:
       id,
       entry: [emit('pattern.stage.started', { step: c.qid, stage: stage.id }), runStep(id)],
       on: {
-        'step.done': [done(id, last ? c.success : ref(ids[i + 1] as string), last ? [emit('pattern.step.completed', { step: c.qid })] : [])],
+        'step.done': [
+          done(
+            id,
+            last ? c.success : ref(ids[i + 1] as string),
+            last ? [emit('pattern.step.completed', { step: c.qid })] : [],
+          ),
+        ],
         'step.failed': [failureTransition(c.qid, id, c.failure)],
       },
       meta: partMeta(c, id, 'stage', work, ['pipeline', 'stages', i]),
@@ -173,14 +226,30 @@ export function sagaState(c: StepContext & { step: Extract<Step, { saga: unknown
   const states: Record<string, StateConfig> = {};
   subs.forEach((sub, k) => {
     const id = forward[k] as string;
-    const work: StepWork = { kind: 'saga_step', step: id, ...(k === 0 ? needsOf(c) : { needs: [] }), task: taskWork(sub.task, c.step), previous: k > 0 ? (forward[k - 1] as string) : null };
+    const work: StepWork = {
+      kind: 'saga_step',
+      step: id,
+      ...(k === 0 ? needsOf(c) : { needs: [] }),
+      task: taskWork(sub.task, c.step),
+      previous: k > 0 ? (forward[k - 1] as string) : null,
+    };
     out.works.set(id, work);
     out.events.push({ type: 'step.done', step: id }, { type: 'step.failed', step: id, reason: 'scripted failure' });
     const rollback = undoFrom(k);
     const failed = failureTransition(c.qid, id, rollback ? ref(rollback) : c.failure);
-    if (rollback) failed.actions = [...(failed.actions ?? []), emit('pattern.saga.compensating', { step: c.qid, failedAt: sub.id })];
+    if (rollback)
+      failed.actions = [
+        ...(failed.actions ?? []),
+        emit('pattern.saga.compensating', { step: c.qid, failedAt: sub.id }),
+      ];
     const on: StateConfig['on'] = {
-      'step.done': [done(id, k === subs.length - 1 ? c.success : ref(forward[k + 1] as string), k === subs.length - 1 ? [emit('pattern.step.completed', { step: c.qid })] : [])],
+      'step.done': [
+        done(
+          id,
+          k === subs.length - 1 ? c.success : ref(forward[k + 1] as string),
+          k === subs.length - 1 ? [emit('pattern.step.completed', { step: c.qid })] : [],
+        ),
+      ],
       'step.failed': [failed],
     };
     if (c.deadlineMs !== null) on.timer = [timeoutTransition(c.qid, rollback ? ref(rollback) : c.timeout)];
@@ -189,17 +258,30 @@ export function sagaState(c: StepContext & { step: Extract<Step, { saga: unknown
   subs.forEach((sub, k) => {
     const id = undo[k];
     if (!id || !sub.compensate) return;
-    const work: StepWork = { kind: 'compensate', step: id, needs: [], task: taskWork(sub.compensate, c.step), of: forward[k] as string };
+    const work: StepWork = {
+      kind: 'compensate',
+      step: id,
+      needs: [],
+      task: taskWork(sub.compensate, c.step),
+      of: forward[k] as string,
+    };
     out.works.set(id, work);
     out.events.push({ type: 'step.done', step: id }, { type: 'step.failed', step: id, reason: 'scripted failure' });
     const next = undoFrom(k);
     const onward: TransitionConfig[] = next
       ? [{ guard: isStep(id), target: ref(next), description: 'compensated' }]
       : [
-          { guard: { type: 'failureKindIs', params: { step: id, kind: 'timed_out' } }, target: c.timeout, description: 'compensated after timeout' },
+          {
+            guard: { type: 'failureKindIs', params: { step: id, kind: 'timed_out' } },
+            target: c.timeout,
+            description: 'compensated after timeout',
+          },
           { guard: isStep(id), target: c.failure, description: 'compensated' },
         ];
-    const failedOnward = onward.map((t) => ({ ...t, actions: [emit('pattern.compensation.failed', { step: c.qid, compensation: sub.id })] }));
+    const failedOnward = onward.map((t) => ({
+      ...t,
+      actions: [emit('pattern.compensation.failed', { step: c.qid, compensation: sub.id })],
+    }));
     states[`undo_${sub.id}`] = {
       id,
       entry: [emit('pattern.compensation.started', { step: c.qid, compensation: sub.id }), runStep(id)],

@@ -76,7 +76,8 @@ export function splitState(c: StepContext & { step: Extract<Step, { split: unkno
   let count: number | null = null;
   let over: Extract<StepWork, { kind: 'split' }>['over'] = null;
   if (split.tasks) tasks = split.tasks.map((t) => taskWork(t, c.step));
-  else if (split.count !== undefined && split.task) tasks = Array.from({ length: split.count }, () => taskWork(split.task!, c.step));
+  else if (split.count !== undefined && split.task)
+    tasks = Array.from({ length: split.count }, () => taskWork(split.task!, c.step));
   else if (Array.isArray(split.over) && split.task) tasks = expandOver(c, split.over, split.task, split.as ?? 'item');
   else if (split.over && !Array.isArray(split.over) && split.task) {
     over = {
@@ -92,7 +93,11 @@ export function splitState(c: StepContext & { step: Extract<Step, { split: unkno
   // Children known at compile time are created at once and cannot fail to be; a split over a
   // result can (the list may be missing).
   const known = over === null;
-  return atomicState(c, { ...base, tasks, over }, { failure: !known, meta: { count, split: true, ...(known ? { instant: true as const } : {}) } });
+  return atomicState(
+    c,
+    { ...base, tasks, over },
+    { failure: !known, meta: { count, split: true, ...(known ? { instant: true as const } : {}) } },
+  );
 }
 
 /** True when the split's list is an input that has only a stand-in value (its size is unknown). */
@@ -108,8 +113,20 @@ function expandOver(c: StepContext, items: unknown[], template: unknown, as: str
   const out: TaskWork[] = [];
   items.forEach((item, index) => {
     const issues: VariableIssue[] = [];
-    const spec = substitute(template, { values: new Map<string, unknown>([[as, item], ['index', index]]) }, issues);
-    for (const i of issues) c.scope.out.problems.push(problem(i.code, locate(c.scope.source, [...at, ...i.path]), `item ${index}: ${i.message}`, i.suggestion));
+    const spec = substitute(
+      template,
+      {
+        values: new Map<string, unknown>([
+          [as, item],
+          ['index', index],
+        ]),
+      },
+      issues,
+    );
+    for (const i of issues)
+      c.scope.out.problems.push(
+        problem(i.code, locate(c.scope.source, [...at, ...i.path]), `item ${index}: ${i.message}`, i.suggestion),
+      );
     const parsed = taskSpecSchema.safeParse(spec, { reportInput: true });
     if (parsed.success) out.push(taskWork(parsed.data, c.step));
     else c.scope.out.problems.push(...zodProblems(parsed.error.issues, taskSpecSchema, at, c.scope.source));
@@ -132,30 +149,63 @@ export function joinState(c: StepContext & { step: Extract<Step, { join: unknown
     then: join.then ? taskWork(join.then, c.step) : null,
     cancelRemaining: join.cancel_remaining ?? false,
   };
-  return atomicState(c, work, { meta: { count: work.then ? 1 : 0, quorum: { kind: 'join', strategy, k: join.k ?? null, required: null, sources: from } } });
+  return atomicState(c, work, {
+    meta: {
+      count: work.then ? 1 : 0,
+      quorum: { kind: 'join', strategy, k: join.k ?? null, required: null, sources: from },
+    },
+  });
 }
 
 export function syncState(c: StepContext & { step: Extract<Step, { sync: unknown }> }): StateConfig {
   const waitFor = refList(c.step.sync.wait_for).map((id) => qualify(c.scope, id));
   const required = c.step.sync.required ?? null;
-  const work: StepWork = { kind: 'sync', step: c.qid, ...needsOf(c), waitFor, required, continueOnTimeout: c.step.on_timeout === 'continue' };
-  return atomicState(c, work, { meta: { count: 0, quorum: { kind: 'sync', strategy: 'sync', k: null, required, sources: waitFor } } });
+  const work: StepWork = {
+    kind: 'sync',
+    step: c.qid,
+    ...needsOf(c),
+    waitFor,
+    required,
+    continueOnTimeout: c.step.on_timeout === 'continue',
+  };
+  return atomicState(c, work, {
+    meta: { count: 0, quorum: { kind: 'sync', strategy: 'sync', k: null, required, sources: waitFor } },
+  });
 }
 
 export function mergeState(c: StepContext & { step: Extract<Step, { merge: unknown }> }): StateConfig {
   const { merge } = c.step;
   const from = refList(merge.from).map((id) => qualify(c.scope, id));
-  return atomicState(c, { kind: 'merge', step: c.qid, ...needsOf(c), from, strategy: merge.strategy, fn: merge.function ?? null });
+  return atomicState(c, {
+    kind: 'merge',
+    step: c.qid,
+    ...needsOf(c),
+    from,
+    strategy: merge.strategy,
+    fn: merge.function ?? null,
+  });
 }
 
 export function voteState(c: StepContext & { step: Extract<Step, { vote: unknown }> }): StateConfig {
   const { vote } = c.step;
-  const work: StepWork = { kind: 'vote', step: c.qid, ...needsOf(c), voters: vote.voters, task: taskWork(vote.task, c.step), field: vote.field ?? null };
+  const work: StepWork = {
+    kind: 'vote',
+    step: c.qid,
+    ...needsOf(c),
+    voters: vote.voters,
+    task: taskWork(vote.task, c.step),
+    field: vote.field ?? null,
+  };
   // One voter cannot tie.
   if (vote.voters < 2) return atomicState(c, work, { meta: { count: vote.voters } });
   const tie = resolveTarget(c.scope, c.index, vote.on_tie ?? 'fail', 'failure');
   c.scope.out.events.push({ type: 'vote.tied', step: c.qid });
-  const tied: TransitionConfig = { guard: isStep(c.qid), target: tie, actions: [recordFailure(c.qid, 'tied'), emit('pattern.vote.tied', { step: c.qid })], description: 'tie' };
+  const tied: TransitionConfig = {
+    guard: isStep(c.qid),
+    target: tie,
+    actions: [recordFailure(c.qid, 'tied'), emit('pattern.vote.tied', { step: c.qid })],
+    description: 'tie',
+  };
   return atomicState(c, work, { on: { 'vote.tied': [tied] }, meta: { count: vote.voters } });
 }
 
@@ -163,19 +213,35 @@ const ruleText = (rule: RoutingRule): string => `${rule.key} ${rule.operator} ${
 
 export function branchState(c: StepContext & { step: Extract<Step, { branch: unknown }> }): StateConfig {
   const { branch } = c.step;
-  const on = branch.on !== undefined ? qualify(c.scope, branch.on) : qualify(c.scope, (c.scope.pattern.steps[c.index - 1] as Step).id);
+  const on =
+    branch.on !== undefined
+      ? qualify(c.scope, branch.on)
+      : qualify(c.scope, (c.scope.pattern.steps[c.index - 1] as Step).id);
   const routes: TransitionConfig[] = branch.rules.map((rule, i) => {
     const route = routeLabel(i);
     c.scope.out.events.push({ type: 'route.chosen', step: c.qid, route });
-    const chosen = emit('pattern.route.chosen', { step: c.qid, route, decision: rule.decision, reasoning: rule.reasoning ?? null });
-    const t: TransitionConfig = { guard: { type: 'routeIs', params: { step: c.qid, route } }, target: '', actions: [chosen], description: `${ruleText(rule)}: ${rule.decision}` };
+    const chosen = emit('pattern.route.chosen', {
+      step: c.qid,
+      route,
+      decision: rule.decision,
+      reasoning: rule.reasoning ?? null,
+    });
+    const t: TransitionConfig = {
+      guard: { type: 'routeIs', params: { step: c.qid, route } },
+      target: '',
+      actions: [chosen],
+      description: `${ruleText(rule)}: ${rule.decision}`,
+    };
     if (rule.decision === 'continue') t.target = stepAfter(c.scope, c.index, 1);
     else if (rule.decision === 'skip') t.target = stepAfter(c.scope, c.index, 2);
     else if (rule.decision === 'branch') t.target = resolveTarget(c.scope, c.index, rule.to as string, 'success');
     else if (rule.decision === 'end') t.target = c.scope.exits.end;
     else {
       t.target = c.scope.exits.fail;
-      t.actions = [chosen, recordFailure(c.qid, 'error', rule.reasoning ?? `rule ${i} (${ruleText(rule)}) decided error`)];
+      t.actions = [
+        chosen,
+        recordFailure(c.qid, 'error', rule.reasoning ?? `rule ${i} (${ruleText(rule)}) decided error`),
+      ];
     }
     return t;
   });
@@ -204,5 +270,9 @@ export function waitState(c: StepContext & { step: Extract<Step, { wait: unknown
     actions: [emit('pattern.step.completed', { step: c.qid, signal })],
     description: `signal ${signal}`,
   };
-  return atomicState(c, { kind: 'wait', step: c.qid, ...needsOf(c), signal }, { on: { 'pattern.signal': [arrived] }, awaits: ['pattern.signal'], failure: false });
+  return atomicState(
+    c,
+    { kind: 'wait', step: c.qid, ...needsOf(c), signal },
+    { on: { 'pattern.signal': [arrived] }, awaits: ['pattern.signal'], failure: false },
+  );
 }

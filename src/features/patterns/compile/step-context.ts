@@ -27,11 +27,18 @@ export interface StepContext {
 
 /** The `needs` of a step's work: ids, and the failure policies when any is not `skip`. */
 export function needsOf(c: StepContext): { needs: string[]; needPolicies?: Record<string, NeedPolicy> } {
-  return Object.keys(c.needPolicies).length === 0 ? { needs: c.needs } : { needs: c.needs, needPolicies: c.needPolicies };
+  return Object.keys(c.needPolicies).length === 0
+    ? { needs: c.needs }
+    : { needs: c.needs, needPolicies: c.needPolicies };
 }
 
 /** Where a target word or step id leads from step `index`. */
-export function resolveTarget(scope: CompileScope, index: number, word: string, as: 'success' | 'failure' | 'timeout'): string {
+export function resolveTarget(
+  scope: CompileScope,
+  index: number,
+  word: string,
+  as: 'success' | 'failure' | 'timeout',
+): string {
   switch (word) {
     case 'end':
       return scope.exits.end;
@@ -58,7 +65,10 @@ export function stepContext(scope: CompileScope, index: number): StepContext {
     .filter((r) => r.role === 'data')
     .map((r) => ({ to: qualify(scope, r.to), at: lazyLocate(scope.source, r.path) }));
   if ('branch' in step && step.branch.on === undefined && index > 0) {
-    refs.push({ to: qualify(scope, (scope.pattern.steps[index - 1] as Step).id), at: lazyLocate(scope.source, stepPath(index, 'branch')) });
+    refs.push({
+      to: qualify(scope, (scope.pattern.steps[index - 1] as Step).id),
+      at: lazyLocate(scope.source, stepPath(index, 'branch')),
+    });
   }
   return {
     scope,
@@ -71,7 +81,11 @@ export function stepContext(scope: CompileScope, index: number): StepContext {
     timeout: resolveTarget(scope, index, step.on_timeout ?? 'fail', 'timeout'),
     deadlineMs: step.timeout === undefined ? null : durationMs(step.timeout),
     needs: (step.needs ?? []).map((n) => qualify(scope, needStep(n))),
-    needPolicies: Object.fromEntries((step.needs ?? []).filter((n) => needPolicy(n) !== 'skip').map((n) => [qualify(scope, needStep(n)), needPolicy(n)])),
+    needPolicies: Object.fromEntries(
+      (step.needs ?? [])
+        .filter((n) => needPolicy(n) !== 'skip')
+        .map((n) => [qualify(scope, needStep(n)), needPolicy(n)]),
+    ),
     refs,
   };
 }
@@ -89,7 +103,9 @@ export function stepMeta(c: StepContext, work: StepWork | null, extra: Partial<S
     refs: c.refs,
     count: tasks.length,
     requires: tasks.map((t) => t.requires),
-    ...(c.needs.length > 0 ? { needs: c.needs.map((step) => ({ step, onFailure: c.needPolicies[step] ?? 'skip' })) } : {}),
+    ...(c.needs.length > 0
+      ? { needs: c.needs.map((step) => ({ step, onFailure: c.needPolicies[step] ?? 'skip' })) }
+      : {}),
     ...extra,
   };
 }

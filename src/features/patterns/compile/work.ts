@@ -47,7 +47,14 @@ export type StepWork =
       /** The children, when known at compile time (fixed, count, or a list input). */
       tasks: TaskWork[] | null;
       /** Children from a list in an earlier step's result, made when the split runs. */
-      over: { from: string; path: string | null; as: string; template: TaskSpec; requires: string[]; retry?: RetrySpec } | null;
+      over: {
+        from: string;
+        path: string | null;
+        as: string;
+        template: TaskSpec;
+        requires: string[];
+        retry?: RetrySpec;
+      } | null;
     })
   | (Base & {
       kind: 'join';
@@ -79,7 +86,8 @@ export function taskWork(spec: TaskSpec, step: { requires?: string[]; retry?: Re
   const retry = spec.retry ?? step.retry;
   if (retry !== undefined) work.retry = retry;
   const controls: TaskWorkControls = {};
-  if (spec.rate_limits !== undefined && spec.rate_limits.length > 0) controls.rateLimits = spec.rate_limits.map((r) => ({ key: r.key, units: r.units ?? 1 }));
+  if (spec.rate_limits !== undefined && spec.rate_limits.length > 0)
+    controls.rateLimits = spec.rate_limits.map((r) => ({ key: r.key, units: r.units ?? 1 }));
   if (spec.concurrency !== undefined) controls.concurrency = { key: spec.concurrency.key, max: spec.concurrency.max };
   if (spec.breakers !== undefined && spec.breakers.length > 0) controls.breakers = [...new Set(spec.breakers)];
   if (spec.bulkhead !== undefined) controls.bulkhead = spec.bulkhead;
@@ -100,7 +108,12 @@ export function tasksOf(work: StepWork): TaskWork[] {
     case 'vote':
       return [work.task];
     case 'split':
-      return work.tasks ?? (work.over ? [{ type: work.over.template.type, description: '', input: null, requires: work.over.requires }] : []);
+      return (
+        work.tasks ??
+        (work.over
+          ? [{ type: work.over.template.type, description: '', input: null, requires: work.over.requires }]
+          : [])
+      );
     case 'join':
       return work.then ? [work.then] : [];
     case 'review':

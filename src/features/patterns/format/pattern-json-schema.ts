@@ -2,7 +2,11 @@ import { z } from 'zod';
 import { patternSchema } from './pattern.js';
 
 /** A whole-string `${name}` reference, which may stand where any type of value is expected. */
-const VARIABLE_REF = { type: 'string', pattern: '^\\$\\{[A-Za-z_][A-Za-z0-9_.]*\\}$', description: 'an ${input} reference' };
+const VARIABLE_REF = {
+  type: 'string',
+  pattern: '^\\$\\{[A-Za-z_][A-Za-z0-9_.]*\\}$',
+  description: 'an ${input} reference',
+};
 
 const NON_STRING = new Set(['integer', 'number', 'boolean', 'array', 'object']);
 
@@ -23,7 +27,8 @@ function allowVariables(node: unknown, key = ''): unknown {
     } else out[k] = allowVariables(v, k);
   }
   const type = out.type;
-  if (key !== 'propertyNames' && typeof type === 'string' && NON_STRING.has(type)) return { anyOf: [out, VARIABLE_REF] };
+  if (key !== 'propertyNames' && typeof type === 'string' && NON_STRING.has(type))
+    return { anyOf: [out, VARIABLE_REF] };
   return out;
 }
 
@@ -38,7 +43,11 @@ function allowVariables(node: unknown, key = ''): unknown {
  */
 export function patternJsonSchema(): JsonSchema {
   const generated = z.toJSONSchema(patternSchema, { unrepresentable: 'any', io: 'input' }) as JsonSchema;
-  const { $schema, $defs, properties, ...rest } = generated as { $schema: string; $defs: JsonSchema; properties: JsonSchema };
+  const { $schema, $defs, properties, ...rest } = generated as {
+    $schema: string;
+    $defs: JsonSchema;
+    properties: JsonSchema;
+  };
   // Only values under `steps` may hold variables: the name and the inputs are never substituted.
   const steps = properties.steps as JsonSchema;
   const body = {
@@ -50,7 +59,8 @@ export function patternJsonSchema(): JsonSchema {
     $schema,
     $id: 'https://troupe.dev/schemas/pattern.schema.json',
     title: 'Troupe pattern',
-    description: 'A Troupe coordination pattern. Values may hold ${input} references, substituted on the parsed document.',
+    description:
+      'A Troupe coordination pattern. Values may hold ${input} references, substituted on the parsed document.',
     ...body,
   };
 }

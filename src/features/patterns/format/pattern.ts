@@ -37,7 +37,9 @@ export const patternSchema = z.strictObject({
 });
 
 /** The top level alone, with the steps left for the step-by-step check. */
-export const patternHeadSchema = patternSchema.extend({ steps: z.array(z.unknown()).min(1, 'a pattern has at least one step') });
+export const patternHeadSchema = patternSchema.extend({
+  steps: z.array(z.unknown()).min(1, 'a pattern has at least one step'),
+});
 
 /** A valid pattern with every `${var}` substituted. */
 export type Pattern = z.output<typeof patternSchema>;

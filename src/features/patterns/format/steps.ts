@@ -46,10 +46,20 @@ export const splitSchema = z.strictObject(SPLIT_SHAPE).superRefine((split, ctx) 
     });
   }
   if ((split.count !== undefined || split.over !== undefined) && split.task === undefined) {
-    ctx.addIssue({ code: 'custom', path: [], message: 'a split with count or over needs a task to copy', params: { code: 'E_MISSING_KEY' } });
+    ctx.addIssue({
+      code: 'custom',
+      path: [],
+      message: 'a split with count or over needs a task to copy',
+      params: { code: 'E_MISSING_KEY' },
+    });
   }
   if (split.tasks !== undefined && split.task !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['task'], message: 'a split with a tasks list takes no task template', params: { code: 'E_BAD_VALUE' } });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['task'],
+      message: 'a split with a tasks list takes no task template',
+      params: { code: 'E_BAD_VALUE' },
+    });
   }
 });
 
@@ -71,7 +81,12 @@ export const joinSchema = z
       ctx.addIssue({ code: 'custom', path: [], message: 'strategy k_of_n needs k', params: { code: 'E_MISSING_KEY' } });
     }
     if (join.strategy !== 'k_of_n' && join.k !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['k'], message: 'k is only for strategy k_of_n', params: { code: 'E_BAD_VALUE' } });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['k'],
+        message: 'k is only for strategy k_of_n',
+        params: { code: 'E_BAD_VALUE' },
+      });
     }
   });
 
@@ -91,10 +106,20 @@ export const mergeSchema = z
   })
   .superRefine((merge, ctx) => {
     if (merge.strategy === 'custom' && merge.function === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'strategy custom needs function: <registered name>', params: { code: 'E_MISSING_KEY' } });
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'strategy custom needs function: <registered name>',
+        params: { code: 'E_MISSING_KEY' },
+      });
     }
     if (merge.strategy !== 'custom' && merge.function !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['function'], message: 'function is only for strategy custom', params: { code: 'E_BAD_VALUE' } });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['function'],
+        message: 'function is only for strategy custom',
+        params: { code: 'E_BAD_VALUE' },
+      });
     }
   });
 
@@ -144,10 +169,20 @@ export const ruleSchema = z
   .meta({ id: 'RoutingRule' })
   .superRefine((rule, ctx) => {
     if (rule.decision === 'branch' && rule.to === undefined) {
-      ctx.addIssue({ code: 'custom', path: [], message: 'decision branch needs to: <step>', params: { code: 'E_RULE_TARGET' } });
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'decision branch needs to: <step>',
+        params: { code: 'E_RULE_TARGET' },
+      });
     }
     if (rule.decision !== 'branch' && rule.to !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: `decision ${rule.decision} takes no to`, params: { code: 'E_RULE_TARGET' } });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['to'],
+        message: `decision ${rule.decision} takes no to`,
+        params: { code: 'E_RULE_TARGET' },
+      });
     }
   });
 export const branchSchema = z.strictObject({
@@ -158,7 +193,11 @@ export const branchSchema = z.strictObject({
   otherwise: targetSchema.optional(),
 });
 
-export const sagaStepSchema = z.strictObject({ id: stepIdSchema, task: taskSpecSchema, compensate: taskSpecSchema.optional() });
+export const sagaStepSchema = z.strictObject({
+  id: stepIdSchema,
+  task: taskSpecSchema,
+  compensate: taskSpecSchema.optional(),
+});
 export const sagaSchema = z.strictObject({ steps: z.array(sagaStepSchema).min(1) });
 
 export const waitSchema = z.strictObject({
@@ -178,7 +217,9 @@ export const STEP_SCHEMAS = {
   vote: z.strictObject({ ...common, vote: voteSchema }).meta({ id: 'VoteStep' }),
   branch: z.strictObject({ ...common, branch: branchSchema }).meta({ id: 'BranchStep' }),
   saga: z.strictObject({ ...common, saga: sagaSchema }).meta({ id: 'SagaStep' }),
-  use: z.strictObject({ ...common, use: patternNameSchema, with: z.record(z.string(), z.unknown()).optional() }).meta({ id: 'UseStep' }),
+  use: z
+    .strictObject({ ...common, use: patternNameSchema, with: z.record(z.string(), z.unknown()).optional() })
+    .meta({ id: 'UseStep' }),
   wait: z.strictObject({ ...common, wait: waitSchema }).meta({ id: 'WaitStep' }),
 };
 

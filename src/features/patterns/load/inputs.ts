@@ -13,10 +13,13 @@ export function inputTypeError(decl: InputDecl, value: unknown): string | null {
       if (itemError) return `item ${i}: ${itemError}`;
     }
   }
-  const size = typeof value === 'number' ? value : typeof value === 'string' || Array.isArray(value) ? value.length : null;
+  const size =
+    typeof value === 'number' ? value : typeof value === 'string' || Array.isArray(value) ? value.length : null;
   const what = typeof value === 'number' ? 'the value' : 'the length';
-  if (size !== null && decl.min !== undefined && size < decl.min) return `${what} ${size} is below the least allowed, ${decl.min}`;
-  if (size !== null && decl.max !== undefined && size > decl.max) return `${what} ${size} is above the most allowed, ${decl.max}`;
+  if (size !== null && decl.min !== undefined && size < decl.min)
+    return `${what} ${size} is below the least allowed, ${decl.min}`;
+  if (size !== null && decl.max !== undefined && size > decl.max)
+    return `${what} ${size} is above the most allowed, ${decl.max}`;
   return null;
 }
 
@@ -36,14 +39,16 @@ function typeMismatch(type: InputType | NonNullable<InputDecl['items']>, value: 
   return ok ? null : `expected ${article(type)}, got ${describeValue(value)}`;
 }
 
-const article = (type: string): string => (type === 'integer' ? 'an integer' : type === 'object' ? 'a mapping' : `a ${type}`);
+const article = (type: string): string =>
+  type === 'integer' ? 'an integer' : type === 'object' ? 'a mapping' : `a ${type}`;
 
 /** A short description of a value for messages: `the string "majorty"`, `a list of 3`. */
 export function describeValue(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return `a list of ${value.length}`;
-  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+  if (typeof value === 'string')
+    return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
   if (typeof value === 'object') return 'a mapping';
   return `${typeof value} ${String(value)}`;
 }
@@ -69,7 +74,12 @@ export interface InputResolution {
   values: Map<string, unknown>;
   /** Inputs that got a placeholder because no value was given (checking only). */
   placeholders: Set<string>;
-  issues: Array<{ name: string; code: 'E_INPUT_TYPE' | 'E_INPUT_UNKNOWN' | 'E_INPUT_MISSING'; message: string; suggestion?: string }>;
+  issues: Array<{
+    name: string;
+    code: 'E_INPUT_TYPE' | 'E_INPUT_UNKNOWN' | 'E_INPUT_MISSING';
+    message: string;
+    suggestion?: string;
+  }>;
 }
 
 /**
@@ -104,7 +114,11 @@ export function resolveInputs(
       out.values.set(name, placeholderFor(name, decl));
       out.placeholders.add(name);
     } else {
-      out.issues.push({ name, code: 'E_INPUT_MISSING', message: `input ${name} (${decl.type}) has no default and no value was given` });
+      out.issues.push({
+        name,
+        code: 'E_INPUT_MISSING',
+        message: `input ${name} (${decl.type}) has no default and no value was given`,
+      });
     }
   }
   return out;
@@ -117,7 +131,8 @@ export function resolveInputs(
  */
 export function parseCliValue(text: string, decl: InputDecl | undefined): unknown {
   if (!decl || decl.type === 'string') return text;
-  if (decl.type === 'number' || decl.type === 'integer') return text.trim() === '' || Number.isNaN(Number(text)) ? text : Number(text);
+  if (decl.type === 'number' || decl.type === 'integer')
+    return text.trim() === '' || Number.isNaN(Number(text)) ? text : Number(text);
   if (decl.type === 'boolean') return text === 'true' ? true : text === 'false' ? false : text;
   try {
     return parseYaml(text) as unknown;

@@ -25,7 +25,9 @@ export class PatternLibrary {
     if (!builtIns) {
       builtIns = new PatternLibrary();
       const dir = builtInPatternDir();
-      for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+      for (const file of readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .sort()) {
         builtIns.add(readFileSync(join(dir, file), 'utf8'), join(dir, file));
       }
     }
@@ -88,7 +90,11 @@ function nameOf(source: PatternSource): string | undefined {
 export function usesOf(source: PatternSource | undefined): string[] {
   const steps = (source?.data as { steps?: unknown } | undefined)?.steps;
   if (!Array.isArray(steps)) return [];
-  return steps.flatMap((s) => (s !== null && typeof s === 'object' && typeof (s as { use?: unknown }).use === 'string' ? [(s as { use: string }).use] : []));
+  return steps.flatMap((s) =>
+    s !== null && typeof s === 'object' && typeof (s as { use?: unknown }).use === 'string'
+      ? [(s as { use: string }).use]
+      : [],
+  );
 }
 
 /**

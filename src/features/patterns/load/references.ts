@@ -65,7 +65,11 @@ export function stepReferences(step: Step, index: number): StepReference[] {
  * and can serve (a join needs tasks to wait for), artifacts handed off before they are
  * consumed, merge functions and used patterns that are known.
  */
-export function checkReferences(pattern: Pattern, source: PatternSource, context: ReferenceContext = {}): PatternProblem[] {
+export function checkReferences(
+  pattern: Pattern,
+  source: PatternSource,
+  context: ReferenceContext = {},
+): PatternProblem[] {
   const out: PatternProblem[] = [];
   const byId = new Map<string, Step>();
   pattern.steps.forEach((step, i) => {
@@ -79,22 +83,49 @@ export function checkReferences(pattern: Pattern, source: PatternSource, context
       const found = byId.get(ref.to);
       if (!found) {
         const names = ref.role === 'target' ? [...ids, ...RESERVED_TARGETS] : ids;
-        out.push(problem('E_UNKNOWN_STEP', locate(source, ref.path), `no step has id "${ref.to}"`, nearestName(ref.to, names)));
+        out.push(
+          problem('E_UNKNOWN_STEP', locate(source, ref.path), `no step has id "${ref.to}"`, nearestName(ref.to, names)),
+        );
       } else if (ref.accepts && !ref.accepts.has(stepKind(found))) {
         const kinds = [...ref.accepts].join(' or ');
-        out.push(problem('E_NOT_JOINABLE', locate(source, ref.path), `step "${ref.to}" is a ${stepKind(found)} step; this needs a ${kinds} step`));
+        out.push(
+          problem(
+            'E_NOT_JOINABLE',
+            locate(source, ref.path),
+            `step "${ref.to}" is a ${stepKind(found)} step; this needs a ${kinds} step`,
+          ),
+        );
       }
     }
     checkInner(step, index, source, context, out);
     checkNeedPolicies(step, index, byId, source, out);
     if (step.on_timeout !== undefined && step.timeout === undefined) {
-      out.push(problem('W_TIMEOUT_TARGET_UNUSED', locate(source, ['steps', index, 'on_timeout'], 'key'), `on_timeout is set but the step has no timeout, so it never applies`));
+      out.push(
+        problem(
+          'W_TIMEOUT_TARGET_UNUSED',
+          locate(source, ['steps', index, 'on_timeout'], 'key'),
+          `on_timeout is set but the step has no timeout, so it never applies`,
+        ),
+      );
     }
     if ('branch' in step && step.branch.on === undefined) {
       const before = pattern.steps[index - 1];
-      if (!before) out.push(problem('E_MISSING_KEY', locate(source, ['steps', index, 'branch']), 'a branch that is the first step needs on: <step> (there is no step before it to examine)'));
+      if (!before)
+        out.push(
+          problem(
+            'E_MISSING_KEY',
+            locate(source, ['steps', index, 'branch']),
+            'a branch that is the first step needs on: <step> (there is no step before it to examine)',
+          ),
+        );
       else if (!WITH_RESULT.has(stepKind(before))) {
-        out.push(problem('E_NOT_JOINABLE', locate(source, ['steps', index, 'branch']), `the step before, "${before.id}", is a ${stepKind(before)} step with no result to examine; name one with on: <step>`));
+        out.push(
+          problem(
+            'E_NOT_JOINABLE',
+            locate(source, ['steps', index, 'branch']),
+            `the step before, "${before.id}", is a ${stepKind(before)} step with no result to examine; name one with on: <step>`,
+          ),
+        );
       }
     }
   });
@@ -103,14 +134,26 @@ export function checkReferences(pattern: Pattern, source: PatternSource, context
 
 function checkId(id: string, path: DocPath, duplicate: boolean, source: PatternSource, out: PatternProblem[]): void {
   if (RESERVED_IDS.has(id)) {
-    out.push(problem('E_RESERVED_STEP_ID', locate(source, path), `"${id}" is reserved; reserved words: ${[...RESERVED_IDS].join(', ')}`));
+    out.push(
+      problem(
+        'E_RESERVED_STEP_ID',
+        locate(source, path),
+        `"${id}" is reserved; reserved words: ${[...RESERVED_IDS].join(', ')}`,
+      ),
+    );
   } else if (duplicate) {
     out.push(problem('E_DUPLICATE_STEP_ID', locate(source, path), `another step already has id "${id}"`));
   }
 }
 
 /** Checks inside one step: stage and saga ids, artifacts, merge functions, used patterns. */
-function checkInner(step: Step, index: number, source: PatternSource, context: ReferenceContext, out: PatternProblem[]): void {
+function checkInner(
+  step: Step,
+  index: number,
+  source: PatternSource,
+  context: ReferenceContext,
+  out: PatternProblem[],
+): void {
   const at = (...p: Array<string | number>): DocPath => ['steps', index, ...p];
   const uniqueWithin = (ids: string[], base: DocPath) => {
     const seen = new Set<string>();
@@ -120,30 +163,72 @@ function checkInner(step: Step, index: number, source: PatternSource, context: R
     });
   };
   if ('pipeline' in step) {
-    uniqueWithin(step.pipeline.stages.map((s) => s.id), at('pipeline', 'stages'));
+    uniqueWithin(
+      step.pipeline.stages.map((s) => s.id),
+      at('pipeline', 'stages'),
+    );
     const handed = new Set<string>();
     step.pipeline.stages.forEach((stage, i) => {
       stage.consumes?.forEach((name, j) => {
         if (handed.has(name)) return;
-        const earlier = handed.size > 0 ? `; earlier stages hand off ${[...handed].join(', ')}` : '; no earlier stage hands off anything';
-        out.push(problem('E_UNKNOWN_ARTIFACT', locate(source, at('pipeline', 'stages', i, 'consumes', j)), `no earlier stage hands off "${name}"${earlier}`, nearestName(name, handed)));
+        const earlier =
+          handed.size > 0
+            ? `; earlier stages hand off ${[...handed].join(', ')}`
+            : '; no earlier stage hands off anything';
+        out.push(
+          problem(
+            'E_UNKNOWN_ARTIFACT',
+            locate(source, at('pipeline', 'stages', i, 'consumes', j)),
+            `no earlier stage hands off "${name}"${earlier}`,
+            nearestName(name, handed),
+          ),
+        );
       });
       for (const name of stage.produces ?? []) handed.add(name);
     });
   }
   if ('saga' in step) {
-    uniqueWithin(step.saga.steps.map((s) => s.id), at('saga', 'steps'));
+    uniqueWithin(
+      step.saga.steps.map((s) => s.id),
+      at('saga', 'steps'),
+    );
     step.saga.steps.forEach((s, i) => {
       // Compensation states are named undo_<id>: an id of that form could be taken for one.
-      if (s.id.startsWith('undo_')) out.push(problem('E_RESERVED_STEP_ID', locate(source, at('saga', 'steps', i, 'id')), `saga step ids may not start with "undo_" (that names compensations)`));
+      if (s.id.startsWith('undo_'))
+        out.push(
+          problem(
+            'E_RESERVED_STEP_ID',
+            locate(source, at('saga', 'steps', i, 'id')),
+            `saga step ids may not start with "undo_" (that names compensations)`,
+          ),
+        );
     });
   }
-  if ('merge' in step && step.merge.function !== undefined && context.mergeFunctions && !context.mergeFunctions.has(step.merge.function)) {
+  if (
+    'merge' in step &&
+    step.merge.function !== undefined &&
+    context.mergeFunctions &&
+    !context.mergeFunctions.has(step.merge.function)
+  ) {
     const known = [...context.mergeFunctions];
-    out.push(problem('E_UNKNOWN_MERGE', locate(source, at('merge', 'function')), `no merge function "${step.merge.function}" is registered; registered: ${known.join(', ') || 'none'}`, nearestName(step.merge.function, known)));
+    out.push(
+      problem(
+        'E_UNKNOWN_MERGE',
+        locate(source, at('merge', 'function')),
+        `no merge function "${step.merge.function}" is registered; registered: ${known.join(', ') || 'none'}`,
+        nearestName(step.merge.function, known),
+      ),
+    );
   }
   if ('use' in step && context.patterns && !context.patterns.has(step.use)) {
-    out.push(problem('E_UNKNOWN_PATTERN', locate(source, at('use')), `no pattern is named "${step.use}"`, nearestName(step.use, context.patterns)));
+    out.push(
+      problem(
+        'E_UNKNOWN_PATTERN',
+        locate(source, at('use')),
+        `no pattern is named "${step.use}"`,
+        nearestName(step.use, context.patterns),
+      ),
+    );
   }
 }
 
@@ -155,14 +240,26 @@ const NO_TASKS: ReadonlySet<StepKind> = new Set<StepKind>(['branch', 'merge', 'w
  * tasks of its own, or on one whose failure ends the pattern (its `on_failure` is `fail`, the
  * default), so this step never runs after it failed.
  */
-function checkNeedPolicies(step: Step, index: number, byId: ReadonlyMap<string, Step>, source: PatternSource, out: PatternProblem[]): void {
+function checkNeedPolicies(
+  step: Step,
+  index: number,
+  byId: ReadonlyMap<string, Step>,
+  source: PatternSource,
+  out: PatternProblem[],
+): void {
   step.needs?.forEach((need, i) => {
     if (typeof need === 'string' || need.on_failure === 'skip') return;
     const needed = byId.get(need.step);
     if (!needed) return; // E_UNKNOWN_STEP, reported with the references
     const at = locate(source, ['steps', index, 'needs', i, 'on_failure']);
     if (NO_TASKS.has(stepKind(needed))) {
-      out.push(problem('E_BAD_VALUE', at, `step "${need.step}" is a ${stepKind(needed)} step and makes no tasks: on_failure ${need.on_failure} has nothing to apply to`));
+      out.push(
+        problem(
+          'E_BAD_VALUE',
+          at,
+          `step "${need.step}" is a ${stepKind(needed)} step and makes no tasks: on_failure ${need.on_failure} has nothing to apply to`,
+        ),
+      );
     } else if ((needed.on_failure ?? 'fail') === 'fail') {
       out.push(
         problem(

@@ -26,7 +26,8 @@ export interface Resolution {
   placeholders: Set<string>;
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isMapping = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /**
  * Checks a parsed pattern file and substitutes its inputs. Every problem is collected, in the
@@ -43,7 +44,13 @@ export function resolvePattern(source: PatternSource, options: ResolveOptions = 
   const none: Resolution = { problems, inputIssues: [], placeholders: new Set() };
   if (source.data === undefined && problems.length > 0) return none;
   if (!isMapping(source.data)) {
-    problems.push(problem('E_NOT_A_MAPPING', locate(source, []), 'a pattern file is a mapping with name, description, inputs and steps'));
+    problems.push(
+      problem(
+        'E_NOT_A_MAPPING',
+        locate(source, []),
+        'a pattern file is a mapping with name, description, inputs and steps',
+      ),
+    );
     return none;
   }
   const data = source.data;
@@ -54,7 +61,8 @@ export function resolvePattern(source: PatternSource, options: ResolveOptions = 
   const inputs = resolveInputs(decls, options.values ?? {}, { placeholders: options.placeholders ?? false });
   const scope = { values: inputs.values };
   const issues: VariableIssue[] = [];
-  const description = typeof data.description === 'string' ? substitute(data.description, scope, issues) : data.description;
+  const description =
+    typeof data.description === 'string' ? substitute(data.description, scope, issues) : data.description;
   problems.push(...issues.splice(0).map((i) => variableProblem(source, ['description'], i)));
 
   const rawSteps = Array.isArray(data.steps) ? data.steps : [];
@@ -66,7 +74,11 @@ export function resolvePattern(source: PatternSource, options: ResolveOptions = 
     const echoed = new Set(variableProblems.map((p) => p.path));
     const stepProblems: PatternProblem[] = [];
     checkStep(resolved, index, source, stepProblems);
-    problems.push(...stepProblems.filter((p) => ![...echoed].some((e) => p.path === e || p.path.startsWith(`${e}.`) || p.path.startsWith(`${e}[`))));
+    problems.push(
+      ...stepProblems.filter(
+        (p) => ![...echoed].some((e) => p.path === e || p.path.startsWith(`${e}.`) || p.path.startsWith(`${e}[`)),
+      ),
+    );
     return resolved;
   });
   const result: Resolution = { problems, inputIssues: inputs.issues, placeholders: inputs.placeholders };
@@ -88,7 +100,10 @@ function inputDecls(raw: unknown, source: PatternSource, problems: PatternProble
     const decl = parsed.data;
     if (decl.default !== undefined) {
       const error = inputTypeError(decl, decl.default);
-      if (error) problems.push(problem('E_INPUT_DEFAULT', locate(source, ['inputs', name, 'default']), `default of input ${name}: ${error}`));
+      if (error)
+        problems.push(
+          problem('E_INPUT_DEFAULT', locate(source, ['inputs', name, 'default']), `default of input ${name}: ${error}`),
+        );
     }
     out[name] = decl;
   }
@@ -120,13 +135,24 @@ function checkStep(step: unknown, index: number, source: PatternSource, problems
       .map((key) => ({ key, kind: nearestName(key, STEP_KINDS) }))
       .find((c) => c.kind !== undefined);
     const where = misspelt ? locate(source, [...at, misspelt.key], 'key') : locate(source, at);
-    problems.push(problem('E_STEP_KIND_MISSING', where, `the step names no kind; expected one of: ${STEP_KINDS.join(', ')}`, misspelt?.kind));
+    problems.push(
+      problem(
+        'E_STEP_KIND_MISSING',
+        where,
+        `the step names no kind; expected one of: ${STEP_KINDS.join(', ')}`,
+        misspelt?.kind,
+      ),
+    );
     return;
   }
   if (kinds.length > 1) {
     const second = kinds[1] as string;
     problems.push(
-      problem('E_STEP_KIND_AMBIGUOUS', locate(source, [...at, second], 'key'), `the step names ${kinds.length} kinds (${kinds.join(', ')}); a step has exactly one`),
+      problem(
+        'E_STEP_KIND_AMBIGUOUS',
+        locate(source, [...at, second], 'key'),
+        `the step names ${kinds.length} kinds (${kinds.join(', ')}); a step has exactly one`,
+      ),
     );
     return;
   }

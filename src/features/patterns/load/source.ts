@@ -51,7 +51,16 @@ export function parsePatternSource(text: string, file: string): PatternSource {
   if (text.length > MAX_PATTERN_CHARS) {
     const doc = parseDocument('', { lineCounter: lines });
     const at = { file, line: 1, column: 1, path: '' };
-    return { file, text, doc, lines, data: undefined, problems: [problem('E_OUT_OF_RANGE', at, `the file has ${text.length} characters; at most ${MAX_PATTERN_CHARS} are read`)] };
+    return {
+      file,
+      text,
+      doc,
+      lines,
+      data: undefined,
+      problems: [
+        problem('E_OUT_OF_RANGE', at, `the file has ${text.length} characters; at most ${MAX_PATTERN_CHARS} are read`),
+      ],
+    };
   }
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const problems: PatternProblem[] = [];
@@ -61,7 +70,9 @@ export function parsePatternSource(text: string, file: string): PatternSource {
     const at = { file, line, column: col, path: formatPath(pathAtOffset(doc, offset)) };
     if (error.code === 'DUPLICATE_KEY') {
       const key = keyAtOffset(doc, offset);
-      problems.push(problem('E_DUPLICATE_KEY', at, `the key ${key === undefined ? '' : `"${key}" `}is given twice in one mapping`));
+      problems.push(
+        problem('E_DUPLICATE_KEY', at, `the key ${key === undefined ? '' : `"${key}" `}is given twice in one mapping`),
+      );
     } else {
       // `{ input: ${x} }` is the common slip: in flow style the braces of a reference are syntax.
       const lineText = text.split('\n')[line - 1] ?? '';
@@ -75,7 +86,9 @@ export function parsePatternSource(text: string, file: string): PatternSource {
     try {
       data = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
-      problems.push(problem('E_YAML_SYNTAX', { file, line: 1, column: 1, path: '' }, `not valid YAML: ${(error as Error).message}`));
+      problems.push(
+        problem('E_YAML_SYNTAX', { file, line: 1, column: 1, path: '' }, `not valid YAML: ${(error as Error).message}`),
+      );
     }
   }
   return { file, text, doc, lines, data, problems };

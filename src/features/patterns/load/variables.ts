@@ -51,7 +51,10 @@ export function parseTemplate(value: string): Part[] | { error: string } {
       const end = value.indexOf('}', i + 2);
       if (end < 0) return { error: `"\${" at character ${i + 1} is not closed with "}"` };
       const name = value.slice(i + 2, end).trim();
-      if (!NAME_RE.test(name)) return { error: `"\${${name}}" is not a valid reference (names are letters, digits and _, fields joined with .)` };
+      if (!NAME_RE.test(name))
+        return {
+          error: `"\${${name}}" is not a valid reference (names are letters, digits and _, fields joined with .)`,
+        };
       if (text) parts.push({ text });
       text = '';
       parts.push({ ref: name });
@@ -71,7 +74,8 @@ export function hasReference(value: string): boolean {
   return !Array.isArray(parts) || parts.some((p) => 'ref' in p);
 }
 
-type Lookup = { ok: true; value: unknown } | { ok: false; code: PatternProblemCode; message: string; suggestion?: string };
+type Lookup =
+  { ok: true; value: unknown } | { ok: false; code: PatternProblemCode; message: string; suggestion?: string };
 
 function lookup(ref: string, scope: VariableScope): Lookup | 'deferred' {
   const [root, ...fields] = ref.split('.') as [string, ...string[]];
@@ -80,7 +84,12 @@ function lookup(ref: string, scope: VariableScope): Lookup | 'deferred' {
     const known = [...scope.values.keys(), ...(scope.deferred ?? [])];
     const suggestion = nearestName(root, known);
     const list = known.length > 0 ? `; known here: ${known.join(', ')}` : '; the pattern declares no inputs';
-    return { ok: false, code: 'E_UNKNOWN_VARIABLE', message: `\${${ref}} names no input${list}`, ...(suggestion ? { suggestion } : {}) };
+    return {
+      ok: false,
+      code: 'E_UNKNOWN_VARIABLE',
+      message: `\${${ref}} names no input${list}`,
+      ...(suggestion ? { suggestion } : {}),
+    };
   }
   let value = scope.values.get(root);
   for (const field of fields) {
@@ -90,13 +99,23 @@ function lookup(ref: string, scope: VariableScope): Lookup | 'deferred' {
     }
     const keys = value !== null && typeof value === 'object' ? Object.keys(value) : [];
     const suggestion = nearestName(field, keys);
-    return { ok: false, code: 'E_UNKNOWN_VARIABLE', message: `\${${ref}}: the value has no field "${field}"`, ...(suggestion ? { suggestion } : {}) };
+    return {
+      ok: false,
+      code: 'E_UNKNOWN_VARIABLE',
+      message: `\${${ref}}: the value has no field "${field}"`,
+      ...(suggestion ? { suggestion } : {}),
+    };
   }
   return { ok: true, value };
 }
 
 /** Substitutes one string; returns the new value or pushes issues (and returns the string as is). */
-function substituteString(value: string, scope: VariableScope, path: Array<string | number>, issues: VariableIssue[]): unknown {
+function substituteString(
+  value: string,
+  scope: VariableScope,
+  path: Array<string | number>,
+  issues: VariableIssue[],
+): unknown {
   const parts = parseTemplate(value);
   if (!Array.isArray(parts)) {
     issues.push({ path, code: 'E_VARIABLE_SYNTAX', message: parts.error });
@@ -106,7 +125,12 @@ function substituteString(value: string, scope: VariableScope, path: Array<strin
     const found = lookup(parts[0].ref, scope);
     if (found === 'deferred') return value;
     if (!found.ok) {
-      issues.push({ path, code: found.code, message: found.message, ...(found.suggestion ? { suggestion: found.suggestion } : {}) });
+      issues.push({
+        path,
+        code: found.code,
+        message: found.message,
+        ...(found.suggestion ? { suggestion: found.suggestion } : {}),
+      });
       return value;
     }
     // Inside a part substituted again later, strings of the value must not read as references.
@@ -125,7 +149,12 @@ function substituteString(value: string, scope: VariableScope, path: Array<strin
       continue;
     }
     if (!found.ok) {
-      issues.push({ path, code: found.code, message: found.message, ...(found.suggestion ? { suggestion: found.suggestion } : {}) });
+      issues.push({
+        path,
+        code: found.code,
+        message: found.message,
+        ...(found.suggestion ? { suggestion: found.suggestion } : {}),
+      });
       continue;
     }
     const v = found.value;
@@ -133,7 +162,11 @@ function substituteString(value: string, scope: VariableScope, path: Array<strin
       out += String(v).replaceAll('${', () => '$${');
     } else {
       const kind = v === null ? 'null' : Array.isArray(v) ? 'a list' : 'a mapping';
-      issues.push({ path, code: 'E_VARIABLE_NOT_SCALAR', message: `\${${part.ref}} is ${kind} and cannot be part of a longer string; write it alone as the whole value` });
+      issues.push({
+        path,
+        code: 'E_VARIABLE_NOT_SCALAR',
+        message: `\${${part.ref}} is ${kind} and cannot be part of a longer string; write it alone as the whole value`,
+      });
     }
   }
   return unescape(out, scope);
@@ -180,7 +213,8 @@ export function substitute(
   if (Array.isArray(tree)) return tree.map((item, i) => substitute(item, here, issues, deferredUnder, [...path, i]));
   if (tree !== null && typeof tree === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(tree)) out[key] = substitute(value, here, issues, deferredUnder, [...path, key]);
+    for (const [key, value] of Object.entries(tree))
+      out[key] = substitute(value, here, issues, deferredUnder, [...path, key]);
     return out;
   }
   return tree;

@@ -28,7 +28,8 @@ function schemasAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>): z.ZodTy
   for (const segment of path) {
     const next: z.ZodType[] = [];
     for (const s of current.flatMap(unwrap)) {
-      if (s instanceof z.ZodObject && typeof segment === 'string' && segment in s.shape) next.push(s.shape[segment] as z.ZodType);
+      if (s instanceof z.ZodObject && typeof segment === 'string' && segment in s.shape)
+        next.push(s.shape[segment] as z.ZodType);
       else if (s instanceof z.ZodArray && typeof segment === 'number') next.push(s.element as z.ZodType);
       else if (s instanceof z.ZodRecord) next.push(s._zod.def.valueType as z.ZodType);
     }
@@ -50,20 +51,36 @@ function unwrap(schema: z.ZodType): z.ZodType[] {
  * file position, the path in the document, what was expected and, for a misspelt key or enum
  * value, the nearest valid one.
  */
-export function zodProblems(issues: readonly Issue[], schema: z.ZodType, base: DocPath, source: PatternSource): PatternProblem[] {
+export function zodProblems(
+  issues: readonly Issue[],
+  schema: z.ZodType,
+  base: DocPath,
+  source: PatternSource,
+): PatternProblem[] {
   const out: PatternProblem[] = [];
   for (const issue of issues) {
     const rel = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
     const path = [...base, ...rel];
     const input = (issue as { input?: unknown }).input;
-    const push = (code: PatternProblemCode, at: DocPath, message: string, suggestion?: string, which: 'key' | 'value' = 'value') =>
-      out.push(problem(code, locate(source, at, which), message, suggestion));
+    const push = (
+      code: PatternProblemCode,
+      at: DocPath,
+      message: string,
+      suggestion?: string,
+      which: 'key' | 'value' = 'value',
+    ) => out.push(problem(code, locate(source, at, which), message, suggestion));
     switch (issue.code) {
       case 'unrecognized_keys': {
         const known = keysAt(schema, rel);
         for (const key of issue.keys) {
           const suggestion = nearestName(key, known);
-          push('E_UNKNOWN_KEY', [...path, key], `unknown key "${key}"; expected one of: ${known.join(', ')}`, suggestion, 'key');
+          push(
+            'E_UNKNOWN_KEY',
+            [...path, key],
+            `unknown key "${key}"; expected one of: ${known.join(', ')}`,
+            suggestion,
+            'key',
+          );
         }
         break;
       }
@@ -112,4 +129,3 @@ export function zodProblems(issues: readonly Issue[], schema: z.ZodType, base: D
   }
   return out;
 }
-

@@ -30,14 +30,26 @@ export interface CoordinatedDriver {
 }
 
 function template(run: RunRef, id: string, work: TaskWork): TaskTemplate {
-  const t: TaskTemplate = { id, type: work.type, description: work.description, requires: work.requires, input: work.input ?? null, role: 'pattern' };
+  const t: TaskTemplate = {
+    id,
+    type: work.type,
+    description: work.description,
+    requires: work.requires,
+    input: work.input ?? null,
+    role: 'pattern',
+  };
   if (run.phase !== null) t.phase = run.phase;
   if (work.priority !== undefined) t.priority = work.priority;
   if (work.retry) {
     const b = work.retry.backoff ?? {};
     t.retry = {
       maxAttempts: work.retry.max_attempts,
-      backoff: { ...(b.base_ms !== undefined ? { baseMs: b.base_ms } : {}), ...(b.factor !== undefined ? { factor: b.factor } : {}), ...(b.cap_ms !== undefined ? { capMs: b.cap_ms } : {}), ...(b.jitter !== undefined ? { jitter: b.jitter } : {}) },
+      backoff: {
+        ...(b.base_ms !== undefined ? { baseMs: b.base_ms } : {}),
+        ...(b.factor !== undefined ? { factor: b.factor } : {}),
+        ...(b.cap_ms !== undefined ? { capMs: b.cap_ms } : {}),
+        ...(b.jitter !== undefined ? { jitter: b.jitter } : {}),
+      },
     };
   }
   return t;
@@ -60,7 +72,14 @@ export function startCoordinatedJoin(d: CoordinatedDriver, run: RunRef, work: Jo
     );
     if (!exists) {
       if (work.kind === 'join') {
-        const strategy = work.strategy === 'k_of_n' ? { strategy: 'k-of-n' as const, k: work.k ?? 1, ...(work.tolerance !== null ? { maxFailures: work.tolerance } : {}) } : work.strategy;
+        const strategy =
+          work.strategy === 'k_of_n'
+            ? {
+                strategy: 'k-of-n' as const,
+                k: work.k ?? 1,
+                ...(work.tolerance !== null ? { maxFailures: work.tolerance } : {}),
+              }
+            : work.strategy;
         await d.coordination.join({
           id,
           sources,
@@ -70,7 +89,12 @@ export function startCoordinatedJoin(d: CoordinatedDriver, run: RunRef, work: Jo
           ...(ticketId ? { ticketId } : {}),
         });
       } else {
-        await d.coordination.syncPoint({ id, taskIds: sources, ...(work.required !== null ? { requiredCount: work.required } : {}), ...(ticketId ? { ticketId } : {}) });
+        await d.coordination.syncPoint({
+          id,
+          taskIds: sources,
+          ...(work.required !== null ? { requiredCount: work.required } : {}),
+          ...(ticketId ? { ticketId } : {}),
+        });
       }
     }
     // Not awaited here: work after a commit must end soon (the runtime is idle only once it has),
@@ -79,8 +103,14 @@ export function startCoordinatedJoin(d: CoordinatedDriver, run: RunRef, work: Jo
       (view) => {
         const join = view as JoinView;
         const later = d.hostOut();
-        if (join.status !== 'ready') later.send(runId, { type: 'step.failed', step: work.step, reason: join.reason ?? `${work.kind} ${id} failed` });
-        else if (work.kind === 'join' && work.then) d.watchTask(run, work.step, continuationId(runId, work.step), later);
+        if (join.status !== 'ready')
+          later.send(runId, {
+            type: 'step.failed',
+            step: work.step,
+            reason: join.reason ?? `${work.kind} ${id} failed`,
+          });
+        else if (work.kind === 'join' && work.then)
+          d.watchTask(run, work.step, continuationId(runId, work.step), later);
         else later.send(runId, { type: 'step.done', step: work.step });
       },
       (error: unknown) => d.onError(error),
@@ -100,7 +130,12 @@ export function cancelCoordinated(d: CoordinatedDriver, runId: string, work: Joi
 }
 
 /** Merges task results with `coordination.merge` (which emits `coordination.merge.completed`). */
-export async function coordinatedMerge(d: CoordinatedDriver, runId: string, work: Extract<StepWork, { kind: 'merge' }>, sources: string[]): Promise<unknown> {
+export async function coordinatedMerge(
+  d: CoordinatedDriver,
+  runId: string,
+  work: Extract<StepWork, { kind: 'merge' }>,
+  sources: string[],
+): Promise<unknown> {
   const strategy: MergeSpec = work.strategy === 'custom' ? { strategy: 'custom', name: work.fn ?? '' } : work.strategy;
   const view = await d.coordination.merge({ id: `${runId}/${work.step}/merge`, sources, strategy, incomplete: 'skip' });
   return view.value;

@@ -62,7 +62,13 @@ export function definitionOf(kind: string, compiled: CompiledPattern, library: P
     pending.push(...usesOf(source));
   }
   // As the store gives it back: plain JSON.
-  return JSON.parse(JSON.stringify({ kind, pattern: compiled.pattern, uses: [...uses.values()].sort((a, b) => a.name.localeCompare(b.name)) })) as PatternDefinition;
+  return JSON.parse(
+    JSON.stringify({
+      kind,
+      pattern: compiled.pattern,
+      uses: [...uses.values()].sort((a, b) => a.name.localeCompare(b.name)),
+    }),
+  ) as PatternDefinition;
 }
 
 /** Compiles a stored definition again (with only the patterns it stored as its library). */
@@ -136,7 +142,10 @@ export class PatternDefinitions {
       if (record?.kind !== PATTERN_DEFINITION_KIND) continue;
       const compiled = this.tryCompile(record.context as PatternDefinition);
       if (compiled === undefined || patternKindOf(compiled) !== kind) {
-        this.options.logger.error({ kind }, 'the stored definition of a pattern kind no longer compiles to the same machine');
+        this.options.logger.error(
+          { kind },
+          'the stored definition of a pattern kind no longer compiles to the same machine',
+        );
         continue;
       }
       this.options.registered.register(compiled);

@@ -49,7 +49,8 @@ export class PatternDriver implements StepDriver {
   /** The effect handlers the compiled statecharts ask for, for `core.addEffects`. */
   effects(): Record<string, EffectHandler> {
     return {
-      patternRunStep: (actor, params, scope) => this.runStep(actor, params as unknown as RunStepParams, batchOutbox(scope)),
+      patternRunStep: (actor, params, scope) =>
+        this.runStep(actor, params as unknown as RunStepParams, batchOutbox(scope)),
       patternCancelStep: (actor, params, scope) => this.cancelStep(actor, (params as { step: string }).step, scope),
       patternSettled: (actor, params, scope) => this.settled(actor, params as unknown as PatternSettledParams, scope),
     };
@@ -79,23 +80,41 @@ export class PatternDriver implements StepDriver {
       if (!isPatternKind(actor.kind)) continue;
       const run = this.runOf(actor);
       if (!run) continue;
-      const out = hostOutbox(this.core.host, (e) => this.core.logger.error({ err: e, runId: actor.id }, 'resuming a pattern run failed'));
+      const out = hostOutbox(this.core.host, (e) =>
+        this.core.logger.error({ err: e, runId: actor.id }, 'resuming a pattern run failed'),
+      );
       for (const leaf of activeLeaves(actor.snapshot.value, run.compiled.machine.root)) {
         const work = run.compiled.works.get(leaf);
         if (!work) continue;
         const c = run.context;
-        const review = work.kind === 'review_work' ? work.review : work.kind === 'review' ? work.step.replace(/\/reviewing$/, '') : null;
+        const review =
+          work.kind === 'review_work'
+            ? work.review
+            : work.kind === 'review'
+              ? work.step.replace(/\/reviewing$/, '')
+              : null;
         const round = review ? (c.rounds[review] ?? 1) : 1;
         const feedback = review ? (c.feedback[review] ?? null) : null;
-        startStep(this, run, work, { runId: run.runId, ticketId: run.ticketId, phase: run.phase, step: work.step, round, feedback }, out);
+        startStep(
+          this,
+          run,
+          work,
+          { runId: run.runId, ticketId: run.ticketId, phase: run.phase, step: work.step, round, feedback },
+          out,
+        );
       }
     }
   }
 
   spawn(run: RunRef, out: Outbox, id: string, work: TaskWork, deps: string[], extra?: Record<string, unknown>): void {
     const satisfied = deps.filter((d) => this.succeeded.has(d));
-    out.spawnTask(id, taskSpawnInput(run, id, work, deps, satisfied, extra, this.retry, this.core.options.clock.now()), run.ticketId);
-    if (run.ticketId !== null && run.phase !== null) out.send(phaseIdOf(run.ticketId, run.phase), { type: 'phase.task_added', taskId: id });
+    out.spawnTask(
+      id,
+      taskSpawnInput(run, id, work, deps, satisfied, extra, this.retry, this.core.options.clock.now()),
+      run.ticketId,
+    );
+    if (run.ticketId !== null && run.phase !== null)
+      out.send(phaseIdOf(run.ticketId, run.phase), { type: 'phase.task_added', taskId: id });
   }
 
   watchOne(run: RunRef, step: string, taskId: string, out: Outbox): void {
@@ -164,7 +183,11 @@ export class PatternDriver implements StepDriver {
     const live = this.core.host.getLive(runId);
     const ticketId = (live?.snapshot.context as PatternRunContext | undefined)?.ticketId ?? null;
     // The ticket was cancelled, and its tasks with it: the run is cancelled, not failed.
-    if (outcome.status === 'cancelled' && ticketId !== null && this.core.host.getLive(ticketId)?.snapshot.value === 'cancelled') {
+    if (
+      outcome.status === 'cancelled' &&
+      ticketId !== null &&
+      this.core.host.getLive(ticketId)?.snapshot.value === 'cancelled'
+    ) {
       out.send(runId, { type: 'pattern.cancel', reason: `ticket ${ticketId} was cancelled` });
       return;
     }
@@ -214,7 +237,11 @@ export class PatternDriver implements StepDriver {
         out.send(run.runId, { type: 'review.approved', step: step.replace(/\/reviewing$/, '') });
         return;
       case 'rejected':
-        out.send(run.runId, { type: 'review.rejected', step: step.replace(/\/reviewing$/, ''), feedback: verdict.feedback });
+        out.send(run.runId, {
+          type: 'review.rejected',
+          step: step.replace(/\/reviewing$/, ''),
+          feedback: verdict.feedback,
+        });
         return;
     }
   }
@@ -252,14 +279,25 @@ export class PatternDriver implements StepDriver {
     for (const key of this.groups.keys()) if (key.startsWith(`${actor.id}\u0000`)) this.groups.delete(key);
     if (p.outcome !== 'completed') {
       for (const live of this.core.host.liveActors()) {
-        if (live.kind === 'task' && live.id.startsWith(`${actor.id}/`) && (live.snapshot.context as TaskContext).outcome === null) {
+        if (
+          live.kind === 'task' &&
+          live.id.startsWith(`${actor.id}/`) &&
+          (live.snapshot.context as TaskContext).outcome === null
+        ) {
           scope.send(live.id, { type: 'task.cancel', reason: `pattern run ${actor.id} ended ${p.outcome}` });
         }
       }
     }
     if (p.ticketId !== null && p.phase !== null) {
-      const status = p.outcome === 'completed' ? 'succeeded' : p.outcome === 'cancelled' ? 'cancelled' : 'dead_lettered';
-      scope.send(phaseIdOf(p.ticketId, p.phase), { type: 'phase.task_settled', taskId: actor.id, status, artifacts: [], quality: null });
+      const status =
+        p.outcome === 'completed' ? 'succeeded' : p.outcome === 'cancelled' ? 'cancelled' : 'dead_lettered';
+      scope.send(phaseIdOf(p.ticketId, p.phase), {
+        type: 'phase.task_settled',
+        taskId: actor.id,
+        status,
+        artifacts: [],
+        quality: null,
+      });
     }
     scope.afterCommit(() => this.core.notifySettled(actor));
   }

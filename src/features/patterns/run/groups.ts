@@ -68,10 +68,14 @@ function reviewVerdict(reviews: Settled[], approval: 'all' | 'any' | 'majority')
   if (broken) return { kind: 'failed', reason: `a reviewer did not finish: ${broken.error ?? broken.status}` };
   const verdicts = reviews.map((r) => {
     const result = r.result as { approved?: unknown; feedback?: unknown } | null;
-    return { approved: result?.approved === true, feedback: typeof result?.feedback === 'string' ? result.feedback : null };
+    return {
+      approved: result?.approved === true,
+      feedback: typeof result?.feedback === 'string' ? result.feedback : null,
+    };
   });
   const yes = verdicts.filter((v) => v.approved).length;
-  const approved = approval === 'all' ? yes === verdicts.length : approval === 'any' ? yes > 0 : yes * 2 > verdicts.length;
+  const approved =
+    approval === 'all' ? yes === verdicts.length : approval === 'any' ? yes > 0 : yes * 2 > verdicts.length;
   if (approved) return { kind: 'approved' };
   // The feedback of every reviewer who said no, merged in reviewer order, goes to the next round.
   const feedback = verdicts

@@ -5,7 +5,8 @@ import { sampleForRoute } from '../compile/route-decision.js';
 import type { PatternTestPath } from '../tools/test-paths.js';
 import { continuationId, memberTaskId, outputTasks, reviewerTaskId, roundTaskId, singleTaskId } from './task-ids.js';
 
-export type SettledOutcome = { kind: 'succeed'; result: unknown; artifacts?: Record<string, unknown> } | { kind: 'fail'; reason: string };
+export type SettledOutcome =
+  { kind: 'succeed'; result: unknown; artifacts?: Record<string, unknown> } | { kind: 'fail'; reason: string };
 
 /**
  * What a scripted agent does with one task: succeed, fail, or hold it (past a deadline) and,
@@ -47,7 +48,19 @@ function withPath(path: string | null, value: unknown): unknown {
 export function scriptFromPath(compiled: CompiledPattern, path: PatternTestPath, runId: string): PathScript {
   const outcomes = new Map<string, ScriptedOutcome>();
   const actions: ReplayAction[] = [];
-  const context: PatternRunContext = { runId, pattern: compiled.name, ticketId: null, phase: null, rounds: {}, feedback: {}, failure: null, outcome: null, results: {}, startedAt: 0, settledAt: null };
+  const context: PatternRunContext = {
+    runId,
+    pattern: compiled.name,
+    ticketId: null,
+    phase: null,
+    rounds: {},
+    feedback: {},
+    failure: null,
+    outcome: null,
+    results: {},
+    startedAt: 0,
+    settledAt: null,
+  };
   const round = (review: string) => context.rounds[review] ?? 1;
   const sources = (from: string[]) => from.flatMap((f) => outputTasks(compiled, context, runId, f) ?? []);
   const setAll = (ids: string[], outcome: ScriptedOutcome, onlyUnset = false) => {
@@ -57,7 +70,8 @@ export function scriptFromPath(compiled: CompiledPattern, path: PatternTestPath,
   const settleLater = (ids: string[], outcome: SettledOutcome) => {
     for (const id of ids) {
       const current = outcomes.get(id);
-      if (current?.kind === 'hold' && !current.release) outcomes.set(id, { kind: 'hold', release: { after: holdAction.get(id) ?? 0, outcome } });
+      if (current?.kind === 'hold' && !current.release)
+        outcomes.set(id, { kind: 'hold', release: { after: holdAction.get(id) ?? 0, outcome } });
       else if (!current) outcomes.set(id, outcome);
     }
   };
@@ -73,11 +87,16 @@ export function scriptFromPath(compiled: CompiledPattern, path: PatternTestPath,
       case 'review_work':
         return [roundTaskId(runId, work.step, round(work.review))];
       case 'review':
-        return work.reviewers.map((_, i) => reviewerTaskId(runId, work.step, round(work.step.replace(/\/reviewing$/, '')), i));
+        return work.reviewers.map((_, i) =>
+          reviewerTaskId(runId, work.step, round(work.step.replace(/\/reviewing$/, '')), i),
+        );
       case 'vote':
         return Array.from({ length: work.voters }, (_, i) => memberTaskId(runId, work.step, i));
       case 'join':
-        return [...sources(work.from).filter((id) => !outcomes.has(id)), ...(work.then ? [continuationId(runId, work.step)] : [])];
+        return [
+          ...sources(work.from).filter((id) => !outcomes.has(id)),
+          ...(work.then ? [continuationId(runId, work.step)] : []),
+        ];
       case 'sync':
         return sources(work.waitFor).filter((id) => !outcomes.has(id));
       default:
@@ -104,14 +123,21 @@ export function scriptFromPath(compiled: CompiledPattern, path: PatternTestPath,
         return;
       case 'step.done':
         if (!work) return;
-        if (work.kind === 'stage') outcomes.set(singleTaskId(runId, work.step), succeed(DEFAULT_RESULT, Object.fromEntries(work.produces.map((a) => [a, `${a} of ${work.step}`]))));
+        if (work.kind === 'stage')
+          outcomes.set(
+            singleTaskId(runId, work.step),
+            succeed(DEFAULT_RESULT, Object.fromEntries(work.produces.map((a) => [a, `${a} of ${work.step}`]))),
+          );
         else if (work.kind === 'join') {
           settleLater(sources(work.from), succeed());
           if (work.then) outcomes.set(continuationId(runId, work.step), succeed());
         } else if (work.kind === 'sync') settleLater(sources(work.waitFor), succeed());
         else if (work.kind === 'vote') setAll(ownTasks(work), succeed(withPath(work.field, 'A')));
         else if (work.kind === 'split' && work.over) {
-          setAll(outputTasks(compiled, context, runId, work.over.from) ?? [], succeed(withPath(work.over.path, ['item_a', 'item_b'])));
+          setAll(
+            outputTasks(compiled, context, runId, work.over.from) ?? [],
+            succeed(withPath(work.over.path, ['item_a', 'item_b'])),
+          );
           context.results[work.step] = { children: 2 };
         } else setAll(ownTasks(work), succeed());
         return;
@@ -121,12 +147,14 @@ export function scriptFromPath(compiled: CompiledPattern, path: PatternTestPath,
           const from = sources(work.kind === 'join' ? work.from : work.waitFor);
           // Sources an earlier step already saw succeed cannot fail now: then the continuation does.
           const open = from.filter((id) => !outcomes.has(id) || outcomes.get(id)?.kind === 'hold');
-          if (work.kind === 'join' && work.then && open.length < from.length) outcomes.set(continuationId(runId, work.step), FAIL);
+          if (work.kind === 'join' && work.then && open.length < from.length)
+            outcomes.set(continuationId(runId, work.step), FAIL);
           else if (from.length > 0) settleLater(from, FAIL);
           else if (work.kind === 'join' && work.then) outcomes.set(continuationId(runId, work.step), FAIL);
         } else if (work.kind === 'merge') {
           // Results a merge cannot combine (text where objects are merged).
-          for (const from of work.from) setAll(outputTasks(compiled, context, runId, from) ?? [], succeed('not mergeable'));
+          for (const from of work.from)
+            setAll(outputTasks(compiled, context, runId, from) ?? [], succeed('not mergeable'));
         } else if (work.kind === 'split' && work.over) {
           setAll(outputTasks(compiled, context, runId, work.over.from) ?? [], succeed({ no_list_here: true }));
         } else if (work.kind === 'review') {
@@ -137,13 +165,16 @@ export function scriptFromPath(compiled: CompiledPattern, path: PatternTestPath,
       case 'review.rejected': {
         const reviewing = compiled.works.get(`${event.step}/reviewing`);
         if (!reviewing) return;
-        const verdict = event.type === 'review.approved' ? { approved: true } : { approved: false, feedback: event.feedback };
+        const verdict =
+          event.type === 'review.approved' ? { approved: true } : { approved: false, feedback: event.feedback };
         setAll(ownTasks(reviewing), succeed(verdict));
-        if (event.type === 'review.rejected' && path.steps[i]?.state.endsWith('.work')) context.rounds[event.step] = round(event.step) + 1;
+        if (event.type === 'review.rejected' && path.steps[i]?.state.endsWith('.work'))
+          context.rounds[event.step] = round(event.step) + 1;
         return;
       }
       case 'vote.tied':
-        if (work?.kind === 'vote') ownTasks(work).forEach((id, n) => outcomes.set(id, succeed(withPath(work.field, `choice ${n}`))));
+        if (work?.kind === 'vote')
+          ownTasks(work).forEach((id, n) => outcomes.set(id, succeed(withPath(work.field, `choice ${n}`))));
         return;
       case 'route.chosen': {
         if (work?.kind !== 'branch') return;

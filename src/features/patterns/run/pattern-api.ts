@@ -68,7 +68,12 @@ export class PatternApi {
     this.registered = new RegisteredPatterns(this.core.options.machines);
     // Each pattern kind's definition is stored with its first run; after a restart the kind of a
     // stored run is compiled again from it before the run is restored.
-    this.definitions = new PatternDefinitions({ host: this.core.host, store: this.core.options.store, registered: this.registered, logger: this.core.logger });
+    this.definitions = new PatternDefinitions({
+      host: this.core.host,
+      store: this.core.options.store,
+      registered: this.registered,
+      logger: this.core.logger,
+    });
     this.core.options.machines.register(PATTERN_DEFINITION_MACHINE);
     this.core.addKindResolver((kinds) => this.definitions.resolve(kinds.filter(isPatternKind)));
     this.driver = new PatternDriver(this.core, this.registered, this.core.options.retry, host.coordination);
@@ -106,9 +111,18 @@ export class PatternApi {
     // Input values end up in tasks and snapshots: they must be plain JSON.
     assertJson(inputs, `inputs of pattern ${pattern}`);
     const source = this.library.get(pattern);
-    if (!source) throw new TroupeError('E_INVALID_INPUT', `no pattern is named "${pattern}"; add it with runtime.patterns.add`);
-    const agents = [...this.core.host.liveActors()].filter((a) => a.kind === 'agent').map((a) => (a.snapshot.context as { capabilities: string[] }).capabilities);
-    return checkPatternSource(source, { library: this.library, values: inputs, requireInputs: true, agents, mergeFunctions: new Set(this.driver.merges.keys()) });
+    if (!source)
+      throw new TroupeError('E_INVALID_INPUT', `no pattern is named "${pattern}"; add it with runtime.patterns.add`);
+    const agents = [...this.core.host.liveActors()]
+      .filter((a) => a.kind === 'agent')
+      .map((a) => (a.snapshot.context as { capabilities: string[] }).capabilities);
+    return checkPatternSource(source, {
+      library: this.library,
+      values: inputs,
+      requireInputs: true,
+      agents,
+      mergeFunctions: new Set(this.driver.merges.keys()),
+    });
   }
 
   /** Compiles a pattern with input values; throws `PatternValidationError` with every problem if it has errors. */
@@ -132,17 +146,24 @@ export class PatternApi {
   /** Starts a run of a pattern; with a phase it starts when the phase opens. */
   async apply(input: ApplyPatternInput): Promise<PatternRunView> {
     await this.ready();
-    const compiled = typeof input.pattern === 'string' ? this.compile(input.pattern, input.inputs ?? {}) : input.pattern;
+    const compiled =
+      typeof input.pattern === 'string' ? this.compile(input.pattern, input.inputs ?? {}) : input.pattern;
     const kind = this.registered.register(compiled);
     if (input.runId !== undefined) assertUserId(input.runId, 'runId');
     const runId = input.runId ?? `run-${randomUUID()}`;
     const ticketId = input.ticketId ?? null;
     const phase = input.phase ?? null;
-    if (phase !== null && ticketId === null) throw new TroupeError('E_INVALID_INPUT', `a phase ("${phase}") needs its ticketId`);
+    if (phase !== null && ticketId === null)
+      throw new TroupeError('E_INVALID_INPUT', `a phase ("${phase}") needs its ticketId`);
     if (ticketId !== null) await this.checkTicket(ticketId, phase);
     // Queued before the run, so the definition commits with the run or before it.
     const stored = this.definitions.store(kind, compiled, this.library);
-    const spawned = await this.core.host.spawn(kind, runId, { runId, pattern: compiled.name, ticketId, phase }, ticketId);
+    const spawned = await this.core.host.spawn(
+      kind,
+      runId,
+      { runId, pattern: compiled.name, ticketId, phase },
+      ticketId,
+    );
     await stored;
     if (spawned.error) throw spawned.error;
     if (ticketId !== null && phase !== null) {
@@ -164,7 +185,8 @@ export class PatternApi {
     await this.get(runId);
     const outcome = await this.core.host.request(runId, { type: 'pattern.signal', name });
     if (outcome.error) throw outcome.error;
-    if (!outcome.applied) throw new TroupeError('E_INVALID_STATE', `pattern run ${runId} is not waiting for signal "${name}"`);
+    if (!outcome.applied)
+      throw new TroupeError('E_INVALID_STATE', `pattern run ${runId} is not waiting for signal "${name}"`);
     return this.get(runId);
   }
 
@@ -173,7 +195,8 @@ export class PatternApi {
     const run = await this.get(runId);
     const outcome = await this.core.host.request(runId, { type: 'pattern.cancel', reason });
     if (outcome.error) throw outcome.error;
-    if (!outcome.applied) throw new TroupeError('E_INVALID_STATE', `pattern run ${runId} is ${run.status} and cannot be cancelled`);
+    if (!outcome.applied)
+      throw new TroupeError('E_INVALID_STATE', `pattern run ${runId} is ${run.status} and cannot be cancelled`);
     await this.core.host.idle();
     return this.get(runId);
   }
@@ -182,9 +205,11 @@ export class PatternApi {
   async get(runId: string): Promise<PatternRunView> {
     await this.ready();
     const live = this.core.host.getLive(runId);
-    if (live && isPatternKind(live.kind)) return runView(live.id, live.kind, live.snapshot.value, live.snapshot.context);
+    if (live && isPatternKind(live.kind))
+      return runView(live.id, live.kind, live.snapshot.value, live.snapshot.context);
     const stored = await this.core.options.store.getActor(runId);
-    if (!stored || !isPatternKind(stored.kind)) throw new TroupeError('E_UNKNOWN_RUN', `no pattern run has id "${runId}"`);
+    if (!stored || !isPatternKind(stored.kind))
+      throw new TroupeError('E_UNKNOWN_RUN', `no pattern run has id "${runId}"`);
     return runView(stored.id, stored.kind, stored.state, stored.context);
   }
 
@@ -196,7 +221,8 @@ export class PatternApi {
     await this.ready();
     const runs = new Map<string, PatternRunView>();
     for (const actor of this.core.host.liveActors()) {
-      if (isPatternKind(actor.kind)) runs.set(actor.id, runView(actor.id, actor.kind, actor.snapshot.value, actor.snapshot.context));
+      if (isPatternKind(actor.kind))
+        runs.set(actor.id, runView(actor.id, actor.kind, actor.snapshot.value, actor.snapshot.context));
     }
     const store = this.core.options.store;
     const definitions = await store.listActors({ kind: PATTERN_DEFINITION_KIND });
@@ -213,17 +239,28 @@ export class PatternApi {
    * One page of runs, live and settled, in creation order (then id), read by keyset from the
    * store over every pattern kind that has a stored definition (`GET /v1/runs`).
    */
-  async page(filter: { status?: readonly string[]; ticketId?: string; pattern?: string }, request: PageRequest): Promise<ViewPage<PatternRunView>> {
+  async page(
+    filter: { status?: readonly string[]; ticketId?: string; pattern?: string },
+    request: PageRequest,
+  ): Promise<ViewPage<PatternRunView>> {
     await this.ready();
     const store = this.core.options.store;
-    const kinds = (await store.listActors({ kind: PATTERN_DEFINITION_KIND })).map((d) => (d.context as { kind: string }).kind);
+    const kinds = (await store.listActors({ kind: PATTERN_DEFINITION_KIND })).map(
+      (d) => (d.context as { kind: string }).kind,
+    );
     if (kinds.length === 0) return { items: [], next: null };
     const statuses = filter.status === undefined ? undefined : new Set(filter.status);
     const query = { kinds, ...(filter.ticketId !== undefined ? { ticketId: filter.ticketId } : {}) };
     return pageViews(store, query, request, (stored) => {
       const live = this.core.host.getLive(stored.id);
-      const view = live !== undefined ? runView(live.id, live.kind, live.snapshot.value, live.snapshot.context) : runView(stored.id, stored.kind, stored.state, stored.context);
-      return (statuses === undefined || statuses.has(view.status)) && (filter.pattern === undefined || view.pattern === filter.pattern) ? view : undefined;
+      const view =
+        live !== undefined
+          ? runView(live.id, live.kind, live.snapshot.value, live.snapshot.context)
+          : runView(stored.id, stored.kind, stored.state, stored.context);
+      return (statuses === undefined || statuses.has(view.status)) &&
+        (filter.pattern === undefined || view.pattern === filter.pattern)
+        ? view
+        : undefined;
     });
   }
 
@@ -268,7 +305,10 @@ export class PatternApi {
     if (event.ticketId === null || this.core.host.failed) return;
     for (const actor of this.core.host.liveActors()) {
       if (isPatternKind(actor.kind) && actor.ticketId === event.ticketId) {
-        this.core.host.send(actor.id, { type: 'pattern.cancel', reason: `ticket ${event.ticketId} ended (${event.type})` });
+        this.core.host.send(actor.id, {
+          type: 'pattern.cancel',
+          reason: `ticket ${event.ticketId} ended (${event.type})`,
+        });
       }
     }
   }

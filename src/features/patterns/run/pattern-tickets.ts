@@ -58,9 +58,14 @@ export class PatternTickets {
   async create(input: PatternTicketInput): Promise<{ ticket: TicketView; runs: Record<string, string> }> {
     const compiled = new Map<string, CompiledPattern>();
     for (const phase of input.phases) {
-      if (phase.pattern !== undefined) compiled.set(phase.name, this.patterns.compile(phase.pattern, phase.inputs ?? {}));
+      if (phase.pattern !== undefined)
+        compiled.set(phase.name, this.patterns.compile(phase.pattern, phase.inputs ?? {}));
     }
-    if (compiled.size === 0) throw new TroupeError('E_INVALID_INPUT', 'no phase names a pattern; use runtime.tickets.create for plain tickets');
+    if (compiled.size === 0)
+      throw new TroupeError(
+        'E_INVALID_INPUT',
+        'no phase names a pattern; use runtime.tickets.create for plain tickets',
+      );
     const ticket = await this.tickets.create({
       ...(input.id !== undefined ? { id: input.id } : {}),
       title: input.title,
@@ -74,7 +79,12 @@ export class PatternTickets {
     });
     const runs: Record<string, string> = {};
     for (const [phase, pattern] of compiled) {
-      const run = await this.patterns.apply({ pattern, ticketId: ticket.id, phase, runId: `${ticket.id}/${phase}/run` });
+      const run = await this.patterns.apply({
+        pattern,
+        ticketId: ticket.id,
+        phase,
+        runId: `${ticket.id}/${phase}/run`,
+      });
       runs[phase] = run.id;
     }
     return { ticket: await this.tickets.get(ticket.id), runs };

@@ -36,7 +36,12 @@ export class RegisteredPatterns {
     const hash = patternHash(compiled);
     const kind = kindOf(compiled.name, hash);
     if (!this.byKind.has(kind)) {
-      this.machines.register({ kind, machineId: `troupe.pattern.${compiled.name}.${hash}`, version: 1, machine: compiled.machine });
+      this.machines.register({
+        kind,
+        machineId: `troupe.pattern.${compiled.name}.${hash}`,
+        version: 1,
+        machine: compiled.machine,
+      });
       this.byKind.set(kind, compiled);
     }
     return kind;

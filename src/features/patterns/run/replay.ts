@@ -83,7 +83,12 @@ export async function replayPath(
 ): Promise<PatternRunView> {
   const script = scriptFromPath(compiled, path, runId);
   const agent = new ScriptedAgent(script);
-  await runtime.agents.register({ id: `${runId}-agent`, capabilities: capabilitiesOf(compiled), capacity: 1_000, handler: agent.handler });
+  await runtime.agents.register({
+    id: `${runId}-agent`,
+    capabilities: capabilitiesOf(compiled),
+    capacity: 1_000,
+    handler: agent.handler,
+  });
   for (const [index, action] of script.actions.entries()) {
     if (action.kind === 'start') await runtime.patterns.apply({ pattern: compiled, runId });
     else if (action.kind === 'signal') await runtime.patterns.signal(runId, action.name);

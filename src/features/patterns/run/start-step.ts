@@ -1,5 +1,10 @@
 import { readPath } from '../../../core/canonical-json.js';
-import { runMerge, type CustomMerge, type MergeInput, type MergeSpec } from '../../../core/coordination/merge-strategies.js';
+import {
+  runMerge,
+  type CustomMerge,
+  type MergeInput,
+  type MergeSpec,
+} from '../../../core/coordination/merge-strategies.js';
 import type { RunStepParams } from '../compile/protocol.js';
 import { substitute } from '../load/variables.js';
 import { taskSpecSchema, type NeedPolicy } from '../format/common.js';
@@ -28,7 +33,11 @@ export interface StepDriver extends CoordinatedDriver {
  * The ids of the tasks of the steps named in `needs`, values of computed ones (merges, votes),
  * and the failure policy of each of those tasks where the step gave one other than `skip`.
  */
-function dependencies(run: RunRef, needs: string[], policies: Record<string, NeedPolicy> = {}): { deps: string[]; values: Record<string, unknown>; policies: Record<string, NeedPolicy> } {
+function dependencies(
+  run: RunRef,
+  needs: string[],
+  policies: Record<string, NeedPolicy> = {},
+): { deps: string[]; values: Record<string, unknown>; policies: Record<string, NeedPolicy> } {
   const deps: string[] = [];
   const values: Record<string, unknown> = {};
   const byTask: Record<string, NeedPolicy> = {};
@@ -50,12 +59,17 @@ function dependencies(run: RunRef, needs: string[], policies: Record<string, Nee
  */
 export function startStep(d: StepDriver, run: RunRef, work: StepWork, params: RunStepParams, out: Outbox): void {
   const { runId } = run;
-  const done = (result?: unknown) => out.send(runId, result === undefined ? { type: 'step.done', step: work.step } : { type: 'step.done', step: work.step, result });
+  const done = (result?: unknown) =>
+    out.send(
+      runId,
+      result === undefined ? { type: 'step.done', step: work.step } : { type: 'step.done', step: work.step, result },
+    );
   const failed = (reason: string) => out.send(runId, { type: 'step.failed', step: work.step, reason });
   const { deps, values, policies } = dependencies(run, work.needs, work.needPolicies);
   const extra = Object.keys(values).length > 0 ? { results: values } : undefined;
   // A task of a step whose needs carry failure policies carries them as its dependencies' policies.
-  const withPolicies = (t: TaskWork): TaskWork => (Object.keys(policies).length === 0 ? t : { ...t, dependencyPolicies: policies });
+  const withPolicies = (t: TaskWork): TaskWork =>
+    Object.keys(policies).length === 0 ? t : { ...t, dependencyPolicies: policies };
   switch (work.kind) {
     case 'task':
     case 'stage':
@@ -75,7 +89,11 @@ export function startStep(d: StepDriver, run: RunRef, work: StepWork, params: Ru
     }
     case 'review_work': {
       const id = roundTaskId(runId, work.step, params.round);
-      d.spawn(run, out, id, withPolicies(work.task), deps, { ...extra, round: params.round, feedback: params.feedback });
+      d.spawn(run, out, id, withPolicies(work.task), deps, {
+        ...extra,
+        round: params.round,
+        feedback: params.feedback,
+      });
       d.watchOne(run, work.step, id, out);
       return;
     }
@@ -94,7 +112,9 @@ export function startStep(d: StepDriver, run: RunRef, work: StepWork, params: Ru
     }
     case 'split': {
       if (work.tasks) {
-        work.tasks.forEach((t, i) => d.spawn(run, out, memberTaskId(runId, work.step, i), withPolicies(t), deps, extra));
+        work.tasks.forEach((t, i) =>
+          d.spawn(run, out, memberTaskId(runId, work.step, i), withPolicies(t), deps, extra),
+        );
         done();
         return;
       }
@@ -102,12 +122,27 @@ export function startStep(d: StepDriver, run: RunRef, work: StepWork, params: Ru
       out.later(async () => {
         const list = readPath(await stepValue(d, run, over.from), over.path ?? '');
         if (!list.found || !Array.isArray(list.value)) {
-          failed(`split ${work.step}: ${over.path ? `"${over.path}" in ` : ''}the result of ${over.from} is not a list`);
+          failed(
+            `split ${work.step}: ${over.path ? `"${over.path}" in ` : ''}the result of ${over.from} is not a list`,
+          );
           return;
         }
         const children = list.value.map((item, index) => {
-          const spec = taskSpecSchema.safeParse(substitute(over.template, { values: new Map<string, unknown>([[over.as, item], ['index', index]]) }, []));
-          return spec.success ? taskWork(spec.data, { requires: over.requires, ...(over.retry ? { retry: over.retry } : {}) }) : null;
+          const spec = taskSpecSchema.safeParse(
+            substitute(
+              over.template,
+              {
+                values: new Map<string, unknown>([
+                  [over.as, item],
+                  ['index', index],
+                ]),
+              },
+              [],
+            ),
+          );
+          return spec.success
+            ? taskWork(spec.data, { requires: over.requires, ...(over.retry ? { retry: over.retry } : {}) })
+            : null;
         });
         if (children.some((c) => c === null)) {
           failed(`split ${work.step}: an item of the list does not make a valid task`);
@@ -132,7 +167,8 @@ export function startStep(d: StepDriver, run: RunRef, work: StepWork, params: Ru
           else {
             const inputs: MergeInput[] = [];
             for (const from of work.from) inputs.push(...(await mergeInputs(d, run, from)));
-            const spec: MergeSpec = work.strategy === 'custom' ? { strategy: 'custom', name: work.fn ?? '' } : work.strategy;
+            const spec: MergeSpec =
+              work.strategy === 'custom' ? { strategy: 'custom', name: work.fn ?? '' } : work.strategy;
             done(runMerge(spec, inputs, d.merges).value);
           }
         } catch (error) {
@@ -158,7 +194,10 @@ export async function stepValue(d: StepDriver, run: RunRef, step: string): Promi
   const ids = outputTasks(run.compiled, run.context, run.runId, step);
   if (ids === null) return run.context.results[step] ?? null;
   const read = await d.read(ids);
-  const results = ids.map((id) => read.get(id)).filter((s) => s?.status === 'succeeded').map((s) => s!.result);
+  const results = ids
+    .map((id) => read.get(id))
+    .filter((s) => s?.status === 'succeeded')
+    .map((s) => s!.result);
   const single = run.compiled.works.get(step);
   const many = single?.kind === 'split' || (single?.kind === 'join' && !single.then);
   return many ? results : (results[0] ?? null);
@@ -169,6 +208,7 @@ async function mergeInputs(d: StepDriver, run: RunRef, step: string): Promise<Me
   const ids = outputTasks(run.compiled, run.context, run.runId, step);
   if (ids === null) return [{ sourceId: step, result: run.context.results[step] ?? null }];
   const read = await d.read(ids);
-  return ids.flatMap((id) => (read.get(id)?.status === 'succeeded' ? [{ sourceId: id, result: read.get(id)!.result }] : []));
+  return ids.flatMap((id) =>
+    read.get(id)?.status === 'succeeded' ? [{ sourceId: id, result: read.get(id)!.result }] : [],
+  );
 }
-

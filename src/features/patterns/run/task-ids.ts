@@ -15,7 +15,8 @@ export const singleTaskId = (run: string, state: string): string => `${run}/${st
 export const memberTaskId = (run: string, state: string, index: number): string => `${run}/${state}/${index}`;
 export const continuationId = (run: string, state: string): string => `${run}/${state}/then`;
 export const roundTaskId = (run: string, state: string, round: number): string => `${run}/${state}/r${round}`;
-export const reviewerTaskId = (run: string, state: string, round: number, index: number): string => `${run}/${state}/r${round}/${index}`;
+export const reviewerTaskId = (run: string, state: string, round: number, index: number): string =>
+  `${run}/${state}/r${round}/${index}`;
 
 /** How many children a split made: known at compile time, or recorded when it ran over a result. */
 export function splitSize(work: Extract<StepWork, { kind: 'split' }>, context: PatternRunContext): number {
@@ -28,11 +29,18 @@ export function splitSize(work: Extract<StepWork, { kind: 'split' }>, context: P
  * The tasks that carry a state's outcome (for `needs`, join sources, merges and branches), or
  * null for a state whose value is computed (a merge, a vote) and kept in the run's context.
  */
-export function outputTasks(compiled: CompiledPattern, context: PatternRunContext, run: string, state: string): string[] | null {
+export function outputTasks(
+  compiled: CompiledPattern,
+  context: PatternRunContext,
+  run: string,
+  state: string,
+): string[] | null {
   const work = compiled.works.get(state);
   if (!work) {
     // A compound step (review, pipeline, saga): its last part carries the outcome.
-    const parts = [...compiled.works.values()].filter((w) => w.step.startsWith(`${state}/`) && w.kind !== 'compensate' && w.kind !== 'review');
+    const parts = [...compiled.works.values()].filter(
+      (w) => w.step.startsWith(`${state}/`) && w.kind !== 'compensate' && w.kind !== 'review',
+    );
     const last = parts[parts.length - 1];
     return last ? outputTasks(compiled, context, run, last.step) : [];
   }
@@ -47,7 +55,9 @@ export function outputTasks(compiled: CompiledPattern, context: PatternRunContex
     case 'split':
       return Array.from({ length: splitSize(work, context) }, (_, i) => memberTaskId(run, state, i));
     case 'join':
-      return work.then ? [continuationId(run, state)] : work.from.flatMap((f) => outputTasks(compiled, context, run, f) ?? []);
+      return work.then
+        ? [continuationId(run, state)]
+        : work.from.flatMap((f) => outputTasks(compiled, context, run, f) ?? []);
     case 'review':
       return outputTasks(compiled, context, run, work.work);
     case 'merge':

@@ -22,7 +22,10 @@ export function taskSpawnInput(
   defaults: RetryPolicy,
   now: number,
 ): Record<string, unknown> {
-  const controls: TaskControls = { ...work.controls, ...(work.dependencyPolicies ? { onDependencyFailure: work.dependencyPolicies } : {}) };
+  const controls: TaskControls = {
+    ...work.controls,
+    ...(work.dependencyPolicies ? { onDependencyFailure: work.dependencyPolicies } : {}),
+  };
   return {
     id,
     type: work.type,

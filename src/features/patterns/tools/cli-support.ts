@@ -22,7 +22,10 @@ export function readPatternArg(arg: string, library: PatternLibrary): PatternSou
  * there is neither: no such file or name (with the nearest built-in name), or a file that cannot
  * be read. What the file holds is judged later, by the checks.
  */
-export function readPatternFile(arg: string, library: PatternLibrary): { source: PatternSource } | { problem: PatternProblem } {
+export function readPatternFile(
+  arg: string,
+  library: PatternLibrary,
+): { source: PatternSource } | { problem: PatternProblem } {
   const at = { file: arg, line: 0, column: 0, path: '' };
   if (existsSync(arg)) {
     try {
@@ -34,12 +37,22 @@ export function readPatternFile(arg: string, library: PatternLibrary): { source:
   const builtIn = library.get(arg);
   if (builtIn) return { source: { ...builtIn, file: relative(process.cwd(), builtIn.file) } };
   const hint = nearestName(arg, library.names());
-  return { problem: problem('E_FILE_NOT_FOUND', at, 'no file has this path and no built-in pattern this name', hint ?? undefined) };
+  return {
+    problem: problem(
+      'E_FILE_NOT_FOUND',
+      at,
+      'no file has this path and no built-in pattern this name',
+      hint ?? undefined,
+    ),
+  };
 }
 
 /** `key=value` pairs read by the declared type of each input (see `parseCliValue`). */
 export function parseSets(sets: string[], source: PatternSource): Record<string, unknown> {
-  const decls = ((source.data as { inputs?: Record<string, InputDecl> } | undefined)?.inputs ?? {}) as Record<string, InputDecl>;
+  const decls = ((source.data as { inputs?: Record<string, InputDecl> } | undefined)?.inputs ?? {}) as Record<
+    string,
+    InputDecl
+  >;
   const values: Record<string, unknown> = {};
   for (const set of sets) {
     const eq = set.indexOf('=');
@@ -67,7 +80,12 @@ export function loadForCommand(
     print(`no pattern file or built-in pattern named "${arg}"${hint ? ` (did you mean "${hint}"?)` : ''}`);
     return null;
   }
-  const report = checkPatternSource(source, { ...options, library, values: parseSets(sets, source), requireInputs: true });
+  const report = checkPatternSource(source, {
+    ...options,
+    library,
+    values: parseSets(sets, source),
+    requireInputs: true,
+  });
   for (const p of report.problems) print(formatProblem(p));
   return report;
 }

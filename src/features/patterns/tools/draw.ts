@@ -33,7 +33,8 @@ export interface DrawnGraph {
   edges: DrawnEdge[];
 }
 
-const label = (e: ChartEdge): string => (e.description && e.description !== e.event ? `${e.event} [${e.description}]` : e.event);
+const label = (e: ChartEdge): string =>
+  e.description && e.description !== e.event ? `${e.event} [${e.description}]` : e.event;
 
 /** Node ids of the states of steps, by qualified step id. */
 function stepNodes(graph: StatechartGraph): Map<string, string> {
@@ -52,7 +53,8 @@ function needEdges(graph: StatechartGraph): Array<{ from: string; to: string; on
   for (const node of graph.nodes.values()) {
     const meta = metaOf(node);
     if (!meta?.unit || nodes.get(meta.step) !== node.id) continue;
-    for (const need of meta.needs ?? []) out.push({ from: nodes.get(need.step) ?? need.step, to: node.id, onFailure: need.onFailure });
+    for (const need of meta.needs ?? [])
+      out.push({ from: nodes.get(need.step) ?? need.step, to: node.id, onFailure: need.onFailure });
   }
   return out;
 }
@@ -71,7 +73,10 @@ function drawn(graph: StatechartGraph): (node: AnyStateNode) => boolean {
  * const { nodes, edges } = graphOf(compiled);
  * ```
  */
-export function graphOf(compiled: CompiledPattern, graph: StatechartGraph = statechartGraph(compiled.machine)): DrawnGraph {
+export function graphOf(
+  compiled: CompiledPattern,
+  graph: StatechartGraph = statechartGraph(compiled.machine),
+): DrawnGraph {
   const nodes: DrawnNode[] = [];
   const keep = drawn(graph);
   for (const node of graph.nodes.values()) {
@@ -84,7 +89,9 @@ export function graphOf(compiled: CompiledPattern, graph: StatechartGraph = stat
       type: node.type,
       kind: meta?.kind ?? null,
       line: meta?.at.line ?? null,
-      ...(meta?.unit && meta.needs ? { needs: meta.needs.map((n) => ({ step: stepNodes(graph).get(n.step) ?? n.step, onFailure: n.onFailure })) } : {}),
+      ...(meta?.unit && meta.needs
+        ? { needs: meta.needs.map((n) => ({ step: stepNodes(graph).get(n.step) ?? n.step, onFailure: n.onFailure })) }
+        : {}),
     });
   }
   const edges = graph.edges.map((e) => ({ from: e.from, to: e.target, event: e.event, label: label(e) }));
@@ -107,7 +114,11 @@ export function drawPattern(compiled: CompiledPattern, format: DrawFormat): stri
 }
 
 const mermaidId = (id: string): string => id.replace(/[^A-Za-z0-9_]/g, '_');
-const mermaidText = (text: string): string => text.replace(/[:;"{}#]/g, ' ').replace(/\s+/g, ' ').trim();
+const mermaidText = (text: string): string =>
+  text
+    .replace(/[:;"{}#]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 function mermaid(graph: StatechartGraph): string {
   const lines = ['stateDiagram-v2'];
@@ -128,18 +139,30 @@ function mermaid(graph: StatechartGraph): string {
     }
   };
   write(graph.machine.root, '  ');
-  for (const e of graph.edges) lines.push(`  ${mermaidId(e.from)} --> ${mermaidId(e.target)} : ${mermaidText(label(e))}`);
+  for (const e of graph.edges)
+    lines.push(`  ${mermaidId(e.from)} --> ${mermaidId(e.target)} : ${mermaidText(label(e))}`);
   // What each step needs, and what a failure there does to it (skip, continue, fail).
   const notes = new Map<string, string[]>();
-  for (const n of needEdges(graph)) notes.set(n.to, [...(notes.get(n.to) ?? []), `${graph.nodes.get(n.from)?.key ?? n.from} (on failure ${n.onFailure})`]);
-  for (const [to, needs] of notes) lines.push(`  note right of ${mermaidId(to)} : needs ${mermaidText(needs.join(', '))}`);
+  for (const n of needEdges(graph))
+    notes.set(n.to, [
+      ...(notes.get(n.to) ?? []),
+      `${graph.nodes.get(n.from)?.key ?? n.from} (on failure ${n.onFailure})`,
+    ]);
+  for (const [to, needs] of notes)
+    lines.push(`  note right of ${mermaidId(to)} : needs ${mermaidText(needs.join(', '))}`);
   return lines.join('\n');
 }
 
 const q = (text: string): string => JSON.stringify(text);
 
 function dot(name: string, graph: StatechartGraph): string {
-  const lines = [`digraph ${q(name)} {`, '  compound=true;', '  rankdir=TB;', '  node [shape=box, style=rounded, fontname="Helvetica"];', '  edge [fontname="Helvetica", fontsize=10];'];
+  const lines = [
+    `digraph ${q(name)} {`,
+    '  compound=true;',
+    '  rankdir=TB;',
+    '  node [shape=box, style=rounded, fontname="Helvetica"];',
+    '  edge [fontname="Helvetica", fontsize=10];',
+  ];
   const anchor = (node: AnyStateNode): AnyStateNode => {
     let current = node;
     while (current.type === 'compound' && current.initial.target[0]) current = current.initial.target[0];
@@ -173,7 +196,9 @@ function dot(name: string, graph: StatechartGraph): string {
     const from = graph.nodes.get(n.from);
     const to = graph.nodes.get(n.to);
     if (!from || !to) continue;
-    lines.push(`  ${q(anchor(from).id)} -> ${q(anchor(to).id)} [style=dashed, constraint=false, label=${q(`needs (on failure ${n.onFailure})`)}];`);
+    lines.push(
+      `  ${q(anchor(from).id)} -> ${q(anchor(to).id)} [style=dashed, constraint=false, label=${q(`needs (on failure ${n.onFailure})`)}];`,
+    );
   }
   lines.push('}');
   return lines.join('\n');

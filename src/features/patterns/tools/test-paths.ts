@@ -1,7 +1,13 @@
 import type { AnyMachineSnapshot, StateValue } from 'xstate';
 import { getAdjacencyMap, getShortestPaths, serializeSnapshot } from 'xstate/graph';
 import type { CompiledPattern } from '../compile/compile.js';
-import type { PatternEvent, PatternFailure, PatternOutcome, PatternRunContext, PatternRunInput } from '../compile/protocol.js';
+import type {
+  PatternEvent,
+  PatternFailure,
+  PatternOutcome,
+  PatternRunContext,
+  PatternRunInput,
+} from '../compile/protocol.js';
 
 /**
  * Test paths generated from a compiled pattern's statechart with `xstate/graph`: shortest
@@ -45,7 +51,10 @@ export function flatState(value: StateValue): string {
 }
 
 /** xstate/graph's adjacency map with plain string keys (its keys are branded serialised snapshots). */
-type Adjacency = Record<string, { state: AnyMachineSnapshot; transitions: Record<string, { event: PatternEvent; state: AnyMachineSnapshot }> }>;
+type Adjacency = Record<
+  string,
+  { state: AnyMachineSnapshot; transitions: Record<string, { event: PatternEvent; state: AnyMachineSnapshot }> }
+>;
 
 const key = (s: AnyMachineSnapshot): string => serializeSnapshot(s);
 
@@ -67,7 +76,10 @@ export function generatePaths(compiled: CompiledPattern): PathReport {
   const after = (at: string, e: PatternEvent): string => key(adjacency[at]!.transitions[JSON.stringify(e)]!.state);
   const shortest = new Map<string, PatternEvent[]>();
   for (const path of getShortestPaths(logic, options)) {
-    shortest.set(key(path.state as AnyMachineSnapshot), path.steps.slice(1).map((s) => s.event as PatternEvent));
+    shortest.set(
+      key(path.state as AnyMachineSnapshot),
+      path.steps.slice(1).map((s) => s.event as PatternEvent),
+    );
   }
   const edges: Array<{ from: string; event: PatternEvent; to: string }> = [];
   for (const [from, entry] of Object.entries(adjacency)) {
@@ -117,7 +129,10 @@ export function generatePaths(compiled: CompiledPattern): PathReport {
 }
 
 /** For each state, the shortest run of events to a final state (backwards breadth-first). */
-function continuations(adjacency: Adjacency, edges: Array<{ from: string; event: PatternEvent; to: string }>): Map<string, PatternEvent[]> {
+function continuations(
+  adjacency: Adjacency,
+  edges: Array<{ from: string; event: PatternEvent; to: string }>,
+): Map<string, PatternEvent[]> {
   const out = new Map<string, PatternEvent[]>();
   const incoming = new Map<string, Array<{ from: string; event: PatternEvent }>>();
   for (const e of edges) incoming.set(e.to, [...(incoming.get(e.to) ?? []), e]);
@@ -143,7 +158,11 @@ function continuations(adjacency: Adjacency, edges: Array<{ from: string; event:
 
 function dropPrefixes(paths: PatternEvent[][]): PatternEvent[][] {
   const text = paths.map((p) => p.map((e) => JSON.stringify(e)));
-  return paths.filter((_, i) => !text.some((other, j) => j !== i && other.length > text[i]!.length && text[i]!.every((e, k) => other[k] === e)) && text.findIndex((t) => t.join() === text[i]!.join()) === i);
+  return paths.filter(
+    (_, i) =>
+      !text.some((other, j) => j !== i && other.length > text[i]!.length && text[i]!.every((e, k) => other[k] === e)) &&
+      text.findIndex((t) => t.join() === text[i]!.join()) === i,
+  );
 }
 
 function describe(adjacency: Adjacency, initial: string, events: PatternEvent[], n: number): PatternTestPath {
