@@ -22,7 +22,6 @@ import {
 import { isSettled, type MachineRegistry, type RegisteredMachine } from './machine-registry.js';
 import {
   emptyBatch,
-  isEmptyBatch,
   storeReadError,
   type ActorKind,
   type Store,
@@ -370,9 +369,7 @@ export class ActorHost {
         const commit = this.commit(batch);
         // A batch that writes nothing (its replies only) is done at once: tracking it as in
         // flight would open batch after empty batch without ever letting I/O in.
-        const writes =
-          batch.dirty.size > 0 || batch.events.length > 0 || batch.timersSet.size > 0 || batch.timersCleared.size > 0;
-        inFlight = overlap && writes ? track(commit) : null;
+        inFlight = overlap && writesAnything(batch) ? track(commit) : null;
         if (inFlight === null) await commit;
         this.batch = null;
       }
@@ -571,14 +568,14 @@ export class ActorHost {
   }
 
   private async commit(batch: OpenBatch): Promise<void> {
-    const now = this.options.clock.now();
-    const write = emptyBatch();
-    for (const actor of batch.dirty.values()) write.actors.push(storedRecordOf(actor, now));
-    write.timersSet = [...batch.timersSet.values()];
-    write.timersCleared = [...batch.timersCleared.values()];
-    write.events = batch.events;
-    if (batch.created !== undefined) write.created = batch.created;
-    if (!isEmptyBatch(write)) {
+    if (writesAnything(batch)) {
+      const now = this.options.clock.now();
+      const write = emptyBatch();
+      for (const actor of batch.dirty.values()) write.actors.push(storedRecordOf(actor, now));
+      write.timersSet = [...batch.timersSet.values()];
+      write.timersCleared = [...batch.timersCleared.values()];
+      write.events = batch.events;
+      if (batch.created !== undefined) write.created = batch.created;
       try {
         await this.options.store.commit(write);
       } catch (error) {
@@ -670,6 +667,11 @@ export class ActorHost {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** Whether a batch has anything to store (a batch of answers alone has not). */
+function writesAnything(batch: OpenBatch): boolean {
+  return batch.dirty.size > 0 || batch.events.length > 0 || batch.timersSet.size > 0 || batch.timersCleared.size > 0;
 }
 
 function storeFailure(error: unknown): TroupeError {

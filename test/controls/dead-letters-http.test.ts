@@ -49,6 +49,11 @@ describe('/v1/dead-letters', () => {
       true,
     ]);
     expect((await api('GET', '/v1/dead-letters')).body.items).toEqual([]);
+    // The redrive is in the audit log under the task it redrove.
+    const audit = (await api('GET', '/v1/audit?action=task.redriven')).body.entries;
+    expect(audit.map((e: { action: string; target: string }) => [e.action, e.target])).toEqual([
+      ['task.redriven', 'child'],
+    ]);
     const again = await api('POST', '/v1/dead-letters/redrive', { body: { ids: ['child'] } });
     expect([again.status, again.body.error.code]).toEqual([409, 'E_INVALID_STATE']);
   });

@@ -1,3 +1,4 @@
+import type { PatternProblemBody } from '../http/shared/http-errors.js';
 /**
  * A refusal by a Troupe server's HTTP API: the `code` of `docs/errors.md`, the HTTP status, and
  * where in the request the problem was. Branch on `code`, never on the message.
@@ -23,16 +24,8 @@ export class ApiError extends Error {
   }
 }
 
-/** One problem of a pattern the server refused (docs/api.md, docs/patterns.md). */
-export interface ApiPatternProblem {
-  code: string;
-  severity: 'error' | 'warning';
-  message: string;
-  line: number;
-  column: number;
-  path: string;
-  suggestion?: string;
-}
+/** One problem of a pattern the server refused (docs/api.md, docs/patterns.md): the body's own shape. */
+export type ApiPatternProblem = PatternProblemBody;
 
 /** The error of a non-2xx answer, from its `{ error: {...} }` body (or what came instead). */
 export async function apiErrorOf(response: Response): Promise<ApiError> {

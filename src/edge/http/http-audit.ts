@@ -7,7 +7,7 @@ import type { HttpEnv } from './shared/http-auth.js';
 const ACTIONS: Array<{ pattern: RegExp; action: string }> = [
   { pattern: /^\/v1\/tasks$/, action: 'task.submitted' },
   { pattern: /^\/v1\/tasks\/([^/]+)\/cancel$/, action: 'task.cancelled' },
-  { pattern: /^\/v1\/tasks\/([^/]+)\/redrive$/, action: 'task.redriven' },
+  { pattern: /^\/v1\/dead-letters\/redrive$/, action: 'task.redriven' },
   { pattern: /^\/v1\/tickets$/, action: 'ticket.created' },
   { pattern: /^\/v1\/tickets\/([^/]+)\/cancel$/, action: 'ticket.cancelled' },
   { pattern: /^\/v1\/runs$/, action: 'run.applied' },
@@ -58,12 +58,16 @@ export function auditWrites(
   };
 }
 
-/** The ids a creation answered with: `{ created: [...] }` (views or ids) or a view with an `id`. */
+/**
+ * The ids a write answered with: `{ created: [...] }` or `{ redriven: [...] }` (views or ids), or
+ * a view with an `id`.
+ */
 function idsOf(body: unknown): string[] {
   if (typeof body !== 'object' || body === null) return [];
   const record = body as Record<string, unknown>;
-  if (Array.isArray(record['created'])) {
-    return record['created']
+  const listed = record['created'] ?? record['redriven'];
+  if (Array.isArray(listed)) {
+    return listed
       .map((x) => (typeof x === 'string' ? x : String((x as { id?: unknown })?.id ?? '')))
       .filter((id) => id.length > 0);
   }

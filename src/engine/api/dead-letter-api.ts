@@ -8,8 +8,7 @@ import {
   type DeadLetterIndex,
 } from '../controls/dead-letter-index.js';
 import type { RuntimeCore } from '../runtime-core.js';
-import { assertJson } from '../../core/json-value.js';
-import { jsonSize, parseOrThrow } from '../validation.js';
+import { assertStorablePayload, parseOrThrow } from '../validation.js';
 import { resolveRetry, taskCreateSchema, type TaskCreateInput } from './task-input.js';
 import { viewOf } from './task-api.js';
 import { taskView, type TaskView } from './views.js';
@@ -72,15 +71,7 @@ export class DeadLetterApi {
       changes.retry === undefined
         ? undefined
         : resolveRetry(parseOrThrow(taskCreateSchema.shape.retry, changes.retry, 'retry'), this.core.options.retry);
-    if (changes.input !== undefined) {
-      assertJson(changes.input, 'redrive input');
-      const size = jsonSize(changes.input);
-      if (size > this.maxPayloadBytes)
-        throw new TroupeError(
-          'E_PAYLOAD_TOO_LARGE',
-          `redrive input is ${size} bytes, over the limit of ${this.maxPayloadBytes}`,
-        );
-    }
+    if (changes.input !== undefined) assertStorablePayload(changes.input, 'redrive input', this.maxPayloadBytes);
     for (const d of chosen) {
       if (d.phase !== null) {
         throw new TroupeError(

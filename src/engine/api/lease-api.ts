@@ -2,8 +2,7 @@ import { TroupeError, type ErrorCategory } from '../../core/errors.js';
 import type { TaskContext } from '../../core/machines/task-types.js';
 import type { MessageOutcome } from '../host-types.js';
 import type { RuntimeCore } from '../runtime-core.js';
-import { assertJson } from '../../core/json-value.js';
-import { jsonSize } from '../validation.js';
+import { assertStorablePayload } from '../validation.js';
 import { taskView, type TaskView } from './views.js';
 
 /** What an agent hands in when a task succeeds: the result, named artifacts, and an optional quality score for gates. */
@@ -67,14 +66,7 @@ export class LeaseApi {
       artifacts: report.artifacts ?? {},
       quality: report.quality ?? null,
     };
-    assertJson(outcome, 'the completion');
-    const size = jsonSize(outcome);
-    if (size > this.maxPayloadBytes) {
-      throw new TroupeError(
-        'E_PAYLOAD_TOO_LARGE',
-        `the completion is ${size} bytes, over the limit of ${this.maxPayloadBytes}`,
-      );
-    }
+    assertStorablePayload(outcome, 'the completion', this.maxPayloadBytes);
     return this.report(taskId, leaseId, { type: 'task.complete', leaseId, ...outcome }, 'complete');
   }
 

@@ -13,8 +13,7 @@ import {
   type TaskCreateInput,
 } from './task-input.js';
 import { dependencyIds, resolveControls, resolveNotBefore } from './task-controls.js';
-import { assertJson } from '../../core/json-value.js';
-import { jsonSize, parseOrThrow } from '../validation.js';
+import { assertStorablePayload, parseOrThrow } from '../validation.js';
 import { taskView, type TaskView } from './views.js';
 
 /**
@@ -49,16 +48,7 @@ export async function prepareTasks(
 ): Promise<PreparedTasks> {
   const parsed = inputs.map((input, i) => {
     const value = parseOrThrow(taskCreateSchema, input, inputs.length > 1 ? `task [${i}]` : 'task');
-    if (value.input !== undefined) {
-      assertJson(value.input, 'task input');
-      const size = jsonSize(value.input);
-      if (size > maxPayloadBytes) {
-        throw new TroupeError(
-          'E_PAYLOAD_TOO_LARGE',
-          `task input is ${size} bytes, over the limit of ${maxPayloadBytes}`,
-        );
-      }
-    }
+    if (value.input !== undefined) assertStorablePayload(value.input, 'task input', maxPayloadBytes);
     // zod's output is a fresh object: it may take the generated id in place.
     value.id ??= `task-${randomUUID()}`;
     const withId = value as typeof value & { id: string };

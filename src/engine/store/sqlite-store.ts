@@ -582,7 +582,9 @@ export class SqliteStore implements Store {
 
   /** The refusal of a write across kinds, naming the kind the id holds (read inside the transaction). */
   private kindConflict(id: string, written: string): TroupeError {
-    const held = this.db?.prepare('SELECT kind FROM actors WHERE id = ?').pluck().get(id);
+    const held = this.read('actorKind', () => 'SELECT kind FROM actors WHERE id = ?')
+      .pluck()
+      .get(id);
     return idKindConflict(id, String(held), written, this.name);
   }
 

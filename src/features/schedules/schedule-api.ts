@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { TroupeError } from '../../core/errors.js';
-import { assertJson } from '../../core/json-value.js';
 import { taskCreateSchema } from '../../engine/api/task-input.js';
 import { ticketCreateSchema } from '../../engine/api/ticket-api.js';
 import type { RuntimeCore } from '../../engine/runtime-core.js';
-import { parseOrThrow } from '../../engine/validation.js';
+import { assertStorablePayload, parseOrThrow } from '../../engine/validation.js';
 import { checkCron } from './cron-times.js';
-import { scheduleIdOf, type CatchUp, type ScheduleContext, type ScheduleTarget } from './schedule-machine.js';
+import { scheduleIdOf, type ScheduleContext } from './schedule-machine.js';
 
 /** The actor kind schedules are stored under. */
 export const SCHEDULE_KIND = 'schedule';
@@ -44,43 +43,18 @@ export const scheduleCreateSchema = z
 export type ScheduleCreateInput = z.input<typeof scheduleCreateSchema>;
 
 /** A schedule as the API shows it. */
-export interface ScheduleView {
-  id: string;
-  cron: string;
-  timezone: string;
-  catchUp: CatchUp;
-  graceMs: number;
-  target: ScheduleTarget;
+export type ScheduleView = Omit<ScheduleContext, 'pending' | 'last'> & {
   status: 'active' | 'removed';
-  createdAt: number;
-  /** The next fire time (clock ms), null when the expression has none left. */
-  nextAt: number | null;
-  lastFireAt: number | null;
-  fired: number;
-  missed: number;
-  /** Runs decided on and not yet confirmed created. */
+  /** Ids of the runs decided on and not yet confirmed created. */
   pending: string[];
-}
+};
 
 /** Checks a pattern target against the runtime's patterns before a schedule is stored. */
 export type PatternCheck = (pattern: string, inputs: Record<string, unknown>) => void;
 
 function viewOf(value: unknown, c: ScheduleContext): ScheduleView {
-  return {
-    id: c.id,
-    cron: c.cron,
-    timezone: c.timezone,
-    catchUp: c.catchUp,
-    graceMs: c.graceMs,
-    target: c.target,
-    status: value === 'removed' ? 'removed' : 'active',
-    createdAt: c.createdAt,
-    nextAt: c.nextAt,
-    lastFireAt: c.lastFireAt,
-    fired: c.fired,
-    missed: c.missed,
-    pending: c.pending.map((p) => p.runId),
-  };
+  const { pending, last: _last, ...definition } = c;
+  return { ...definition, status: value === 'removed' ? 'removed' : 'active', pending: pending.map((p) => p.runId) };
 }
 
 /**
@@ -118,13 +92,8 @@ export class ScheduleApi {
   async create(input: ScheduleCreateInput): Promise<ScheduleView> {
     await this.ready();
     const value = parseOrThrow(scheduleCreateSchema, input, 'schedule');
-    assertJson(value.target, 'schedule target');
-    const size = JSON.stringify(value.target).length;
-    if (size > this.maxPayloadBytes)
-      throw new TroupeError(
-        'E_PAYLOAD_TOO_LARGE',
-        `schedule target is ${size} bytes, over the limit of ${this.maxPayloadBytes}`,
-      );
+    // Bytes of UTF-8 JSON, as every other stored payload is measured.
+    assertStorablePayload(value.target, 'schedule target', this.maxPayloadBytes);
     const timezone = value.timezone ?? 'UTC';
     checkCron({ cron: value.cron, timezone }, this.core.options.clock.now());
     if ('pattern' in value.target) this.checkPattern(value.target.pattern, value.target.inputs ?? {});

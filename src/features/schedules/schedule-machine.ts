@@ -48,15 +48,10 @@ export interface ScheduleContext {
   } | null;
 }
 
-export interface ScheduleInput {
-  id: string;
-  cron: string;
-  timezone: string;
-  catchUp: CatchUp;
-  graceMs: number;
-  target: ScheduleTarget;
+/** What a schedule actor is spawned with: its definition and the time it was created. */
+export type ScheduleInput = Pick<ScheduleContext, 'id' | 'cron' | 'timezone' | 'catchUp' | 'graceMs' | 'target'> & {
   now: number;
-}
+};
 
 export type ScheduleEvent =
   | ({ type: 'timer'; name: string } & Stamped)
