@@ -28,6 +28,9 @@ let browser: Browser;
 let page: Page;
 const agents: RemoteAgent[] = [];
 const refusedOnce = new Set<string>();
+// The `type_check` branch of the pattern run waits for the test to let it finish.
+let finishTypeCheck!: () => void;
+const typeCheckHeld = new Promise<void>((resolve) => (finishTypeCheck = resolve));
 const api = (method: string, path: string, body?: unknown) =>
   call(serve.url, method, path, body === undefined ? {} : { body });
 
@@ -79,6 +82,17 @@ beforeAll(async () => {
       capabilities: ['slow'],
       handler: (_task, ctx) =>
         new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('stopped')))),
+    }),
+    await connectAgent({
+      ...base,
+      id: 'ci',
+      capabilities: ['ci'],
+      capacity: 4,
+      handler: async (task) => {
+        const check = (task.input as { check?: string } | null)?.check;
+        if (check === 'type_check') await typeCheckHeld;
+        return { passed: check ?? task.type };
+      },
     }),
     // Fails each task the first time it sees it, for good: a retry from the dashboard then succeeds.
     await connectAgent({
@@ -179,11 +193,12 @@ describe('the dashboard', () => {
     const agentRows = await page
       .locator('[data-testid=agents] tbody tr')
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
-    expect(agentRows.sort()).toEqual(['broken', 'slow', 'worker']);
+    expect(agentRows.sort()).toEqual(['broken', 'ci', 'slow', 'worker']);
     expect(await page.locator('[data-testid=agents] tr[data-id=slow]').textContent()).toContain('1/1');
     await shot('overview-light');
     await page.getByRole('button', { name: /switch to dark theme/ }).click();
-    expect(await page.locator('html').getAttribute('data-theme')).toBe('dark');
+    // The theme is applied in an effect after the render: wait for it rather than read at once.
+    await page.locator('html[data-theme=dark]').waitFor({ state: 'attached', timeout: 5_000 });
     await shot('overview-dark');
     await page.getByRole('button', { name: /switch to light theme/ }).click();
   });
@@ -303,5 +318,248 @@ describe('the dashboard', () => {
     expect(await page.locator('[data-testid=attempts] tbody tr').count()).toBe(2);
     expect(await page.locator('[data-testid=current-state]').textContent()).toBe('succeeded');
     await shot('task-retried');
+  });
+});
+
+describe('a pattern run and its coordinators', () => {
+  const RUN = 'ci-run';
+  const SYNC = `${RUN}/checkpoint/sync`;
+  const JOIN = `${RUN}/join/join`;
+  type Task = { id: string; status: string; attempts: unknown[] };
+  const runTasks = async () =>
+    ((await api('GET', '/v1/tasks?ticket=checks&limit=1000')).body.items as Task[]).filter((t) =>
+      t.id.startsWith(`${RUN}/`),
+    );
+  /** The ids of the statechart's lit states on the page. */
+  const litStates = () =>
+    page
+      .locator('[data-testid=statechart] g.node.current')
+      .evaluateAll((gs) => gs.map((g) => g.getAttribute('data-id')));
+  /** Each task row of a table on the page as [id, status]. */
+  const rows = (testId: string) =>
+    page
+      .locator(`[data-testid=${testId}] tbody tr`)
+      .evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-id'), tr.getAttribute('data-status')]));
+  const settled = new Set(['succeeded', 'dead_lettered', 'cancelled', 'skipped']);
+
+  beforeAll(async () => {
+    const ticket = await api('POST', '/v1/tickets', {
+      id: 'checks',
+      title: 'Check the release',
+      // The phase's own task is held with the type_check branch, so the phase cannot pass before
+      // the run has joined it (a run applied to a phase that has just passed goes on outside it).
+      phases: [
+        {
+          name: 'verify',
+          tasks: [{ id: 'plan-checks', type: 'plan', requires: ['ci'], input: { check: 'type_check' } }],
+        },
+      ],
+    });
+    expect(ticket.status).toBe(201);
+    const run = await api('POST', '/v1/runs', {
+      pattern: 'fork_join',
+      runId: RUN,
+      ticketId: 'checks',
+      phase: 'verify',
+    });
+    expect(run.status).toBe(201);
+    // Two branches done, type_check held running: the sync point waits for it.
+    await until(
+      runTasks,
+      (tasks) =>
+        tasks.filter((t) => t.status === 'succeeded').length === 2 &&
+        tasks.some((t) => t.id === `${RUN}/fork/2` && t.status === 'running'),
+      'two branches to succeed and the third to run',
+    );
+    await until(
+      () => api('GET', `/v1/actors/coordination.join/${encodeURIComponent(SYNC)}`),
+      (r) => r.status === 200,
+      'the sync point',
+    );
+  }, 60_000);
+
+  it('run page, reached by keyboard from the overview: the lit state, the path, the tasks and the coordinators as stored', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(OBSERVER_TOKEN);
+    await page.goto(`${serve.url}/ui#/`);
+    const link = page.locator(`[data-testid=runs] a[href="#/runs/${RUN}"]`);
+    await link.focus();
+    await page.keyboard.press('Enter');
+    await page.locator(`[data-testid=run-page][data-id="${RUN}"]`).waitFor();
+    const view = (await api('GET', `/v1/runs/${RUN}`)).body;
+    expect(view.status).toBe('running');
+    const stored = (await api('GET', `/v1/actors/${encodeURIComponent(view.kind)}/${RUN}`)).body;
+    expect(stored.chart).not.toBeNull();
+    await page.locator(`[data-testid=statechart][data-state="${stored.state}"]`).waitFor();
+    expect(await litStates()).toEqual(stored.active.slice(-1));
+    expect(await page.locator('[data-testid=current-state]').textContent()).toBe(view.state);
+    expect(await page.locator('[data-testid=run-status]').textContent()).toBe('running');
+    // The path: the steps the run's events say it started, in order, each with its last outcome.
+    const events = (await api('GET', '/v1/events?ticket=checks&types=pattern.step.*&limit=1000')).body.events as Array<{
+      type: string;
+      data: { runId: string; step: string };
+    }>;
+    const steps = [...new Set(events.filter((e) => e.data.runId === RUN).map((e) => e.data.step))];
+    expect(steps.slice(0, 2)).toEqual(['fork', 'checkpoint']);
+    const path = await page
+      .locator('[data-testid=path] > li')
+      .evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-step'), li.getAttribute('data-outcome')]));
+    expect(path.map(([step]) => step)).toEqual(steps);
+    expect(path.find(([step]) => step === 'checkpoint')?.[1]).toBe('started');
+    // Its tasks with their statuses as the store has them.
+    const tasks = await runTasks();
+    expect((await rows('run-tasks')).sort()).toEqual(tasks.map((t) => [t.id, t.status]).sort());
+    expect(
+      await page
+        .locator('[data-testid=run-coordinators] li')
+        .evaluateAll((l) => l.map((li) => li.getAttribute('data-id'))),
+    ).toEqual([SYNC]);
+    await shot('run-running');
+  });
+
+  it('coordinator page, reached by keyboard from the run, and its ticket: the lit state as stored and what it waits for; both follow when the branch finishes', async () => {
+    await page.locator(`[data-testid=run-coordinators] a`).first().focus();
+    await page.keyboard.press('Enter');
+    await page.locator(`[data-testid=coordinator-page][data-id="${SYNC}"]`).waitFor();
+    const stored = (await api('GET', `/v1/actors/coordination.join/${encodeURIComponent(SYNC)}`)).body;
+    expect(stored.view).toMatchObject({ kind: 'sync', status: 'waiting' });
+    expect(await litStates()).toEqual(stored.active.slice(-1));
+    expect(await page.locator('[data-testid=coordinator-status]').textContent()).toBe('waiting');
+    // What it waits for: its sources the store has not settled; every source with its status.
+    const tasks = await runTasks();
+    const statusOf = (id: string) => tasks.find((t) => t.id === id)?.status;
+    const open = (stored.view.sources as string[]).filter((id) => !settled.has(statusOf(id) ?? ''));
+    expect(open).toEqual([`${RUN}/fork/2`]);
+    expect(await page.locator('[data-testid=waiting-for]').getAttribute('data-open')).toBe(open.join(' '));
+    expect(await page.locator('[data-testid=waiting-for]').textContent()).toContain('Waiting for 1 of 3');
+    expect(await rows('coordinator-tasks')).toEqual((stored.view.sources as string[]).map((id) => [id, statusOf(id)]));
+    expect(
+      await page.locator('[data-testid=events] li').evaluateAll((l) => l.map((li) => li.getAttribute('data-type'))),
+    ).toContain('coordination.sync.created');
+    await shot('coordinator-waiting');
+
+    // Its ticket, by keyboard: the run and the coordinators with what they wait for, as stored.
+    await page.locator('[data-testid=coordinator-page] a[href="#/tickets/checks"]').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('[data-testid=ticket-page] [data-testid=coordinators]').waitFor();
+    const actors = (await api('GET', '/v1/actors?ticket=checks')).body.items as Array<{
+      kind: string;
+      id: string;
+      state: string;
+    }>;
+    const coordinatorRows = await page
+      .locator('[data-testid=coordinators] tbody tr')
+      .evaluateAll((trs) =>
+        trs.map((tr) => [
+          tr.getAttribute('data-id'),
+          tr.getAttribute('data-state'),
+          tr.querySelector('[data-testid=coordinator-waiting]')?.getAttribute('data-open'),
+        ]),
+      );
+    expect(coordinatorRows).toEqual(
+      actors.filter((a) => a.kind.startsWith('coordination.')).map((a) => [a.id, a.state, `${RUN}/fork/2`]),
+    );
+    expect(
+      await page
+        .locator('[data-testid=ticket-runs] li')
+        .evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-id'), li.getAttribute('data-status')])),
+    ).toEqual([[RUN, 'running']]);
+    await shot('ticket-with-run');
+    await page.goBack();
+    await page.locator(`[data-testid=coordinator-page][data-id="${SYNC}"]`).waitFor();
+
+    // The held branch finishes: the page follows the sync point to ready, and the run completes.
+    finishTypeCheck();
+    await until(
+      () => api('GET', `/v1/runs/${RUN}`),
+      (r) => r.body.status === 'completed',
+      'the run to complete',
+    );
+    await page.locator(`[data-testid=coordinator-page][data-status=ready]`).waitFor({ timeout: 10_000 });
+    const ready = (await api('GET', `/v1/actors/coordination.join/${encodeURIComponent(SYNC)}`)).body;
+    expect(await litStates()).toEqual(ready.active.slice(-1));
+    expect(await page.locator('[data-testid=current-state]').textContent()).toBe(ready.state);
+    await shot('coordinator-ready');
+  });
+
+  it('the join and the completed run: result, lit final state, every step completed', async () => {
+    await page.goto(`${serve.url}/ui#/actors/coordination.join/${encodeURIComponent(JOIN)}`);
+    await page.locator(`[data-testid=coordinator-page][data-id="${JOIN}"][data-status=ready]`).waitFor();
+    const join = (await api('GET', `/v1/actors/coordination.join/${encodeURIComponent(JOIN)}`)).body;
+    // k-of-n with k = 2: ready as soon as two branches had succeeded.
+    expect(join.view).toMatchObject({ kind: 'join', status: 'ready', needed: 2 });
+    expect(await page.locator('[data-testid=waiting-for]').textContent()).toContain(
+      `needs 2, ${join.view.succeeded} succeeded, ${join.view.failed} failed`,
+    );
+    expect(await litStates()).toEqual(join.active.slice(-1));
+    expect(JSON.parse((await page.locator('[data-testid=coordinator-result]').textContent()) ?? 'null')).toEqual(
+      join.view.result,
+    );
+    expect(await rows('coordinator-held')).toEqual([[`${RUN}/join/then`, 'succeeded']]);
+    await shot('coordinator-join');
+
+    await page.goto(`${serve.url}/ui#/runs/${RUN}`);
+    await page.locator(`[data-testid=run-page][data-id="${RUN}"][data-status=completed]`).waitFor();
+    const view = (await api('GET', `/v1/runs/${RUN}`)).body;
+    const stored = (await api('GET', `/v1/actors/${encodeURIComponent(view.kind)}/${RUN}`)).body;
+    expect(await litStates()).toEqual(stored.active.slice(-1));
+    const path = await page
+      .locator('[data-testid=path] > li')
+      .evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-step'), li.getAttribute('data-outcome')]));
+    expect(path).toEqual([
+      ['fork', 'completed'],
+      ['checkpoint', 'completed'],
+      ['join', 'completed'],
+    ]);
+    const tasks = await runTasks();
+    expect(tasks.every((t) => t.status === 'succeeded')).toBe(true);
+    expect((await rows('run-tasks')).sort()).toEqual(tasks.map((t) => [t.id, t.status]).sort());
+    // Each task's result, as the store has it (the continuation's is the run's outcome).
+    const then = (await api('GET', `/v1/tasks/${encodeURIComponent(`${RUN}/join/then`)}`)).body;
+    expect(then.result).toEqual({ passed: 'report' });
+    expect(await page.locator(`[data-testid=run-tasks] tr[data-id="${RUN}/join/then"] code`).textContent()).toBe(
+      JSON.stringify(then.result),
+    );
+    expect(JSON.parse((await page.locator('[data-testid=run-result]').textContent()) ?? 'null')).toMatchObject({
+      results: view.results,
+      failure: null,
+    });
+    await shot('run-completed');
+  });
+
+  it('a run of no ticket: its page finds its tasks and events by its id', async () => {
+    const yaml = [
+      'name: solo',
+      'steps:',
+      '  - id: only',
+      '    task:',
+      '      type: solo_step',
+      '      requires: [work]',
+    ].join('\n');
+    expect((await api('POST', '/v1/runs', { yaml, runId: 'solo-run' })).status).toBe(201);
+    await until(
+      () => api('GET', '/v1/runs/solo-run'),
+      (r) => r.body.status === 'completed',
+      'the run of no ticket to complete',
+    );
+    await page.goto(`${serve.url}/ui#/runs/solo-run`);
+    await page.locator('[data-testid=run-page][data-id=solo-run][data-status=completed]').waitFor();
+    const view = (await api('GET', '/v1/runs/solo-run')).body;
+    expect(view.ticketId).toBeNull();
+    const stored = (await api('GET', `/v1/actors/${encodeURIComponent(view.kind)}/solo-run`)).body;
+    expect(await litStates()).toEqual(stored.active.slice(-1));
+    expect(await rows('run-tasks')).toEqual([['solo-run/only', 'succeeded']]);
+    expect(
+      await page
+        .locator('[data-testid=path] > li')
+        .evaluateAll((lis) => lis.map((li) => [li.getAttribute('data-step'), li.getAttribute('data-outcome')])),
+    ).toEqual([['only', 'completed']]);
+    const types = await page
+      .locator('[data-testid=events] li')
+      .evaluateAll((l) => l.map((li) => li.getAttribute('data-type')));
+    expect(types[0]).toBe('pattern.started');
+    expect(types).toContain('task.completed');
+    expect(types.at(-1)).toBe('pattern.completed');
+    await shot('run-no-ticket');
   });
 });

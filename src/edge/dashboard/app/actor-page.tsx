@@ -4,7 +4,8 @@ import { json } from './format.js';
 import { useLive } from './live.js';
 import { href } from './route.js';
 import { StatechartPanel } from './statechart-panel.js';
-import type { ActorChart, RunView } from './views.js';
+import type { ActorChart } from './views.js';
+import { NotLoaded } from './load-state.js';
 
 /** Events that name this actor: tasks and agents by their own filter, others by their ticket. */
 function eventQuery(kind: string, id: string, ticketId: string | null): string | null {
@@ -14,33 +15,28 @@ function eventQuery(kind: string, id: string, ticketId: string | null): string |
   return null;
 }
 
-/** Any actor (a coordinator, a phase, an agent, a pattern run) drawn as its statechart, with its view and events. */
-export function ActorPage({ kind, id, run }: { kind: string; id: string; run?: boolean }) {
+/**
+ * Any other actor (a phase, an agent, a lock, a quality gate) drawn as its statechart, with its
+ * view and events. Tasks, pattern runs and coordinators have pages of their own.
+ */
+export function ActorPage({ kind, id }: { kind: string; id: string }) {
   const { data, error } = useLive(
     async (api) => {
       const enc = encodeURIComponent(id);
-      const runView = run ? await api.get<RunView>(`/v1/runs/${enc}`) : null;
-      const actorKind = runView ? runView.kind : kind;
-      const actor = await api.get<ActorChart>(`/v1/actors/${encodeURIComponent(actorKind)}/${enc}`);
-      const ticketId = (actor.context['ticketId'] as string | null | undefined) ?? runView?.ticketId ?? null;
-      const q = eventQuery(actorKind, id, ticketId);
+      const actor = await api.get<ActorChart>(`/v1/actors/${encodeURIComponent(kind)}/${enc}`);
+      const ticketId = (actor.context['ticketId'] as string | null | undefined) ?? null;
+      const q = eventQuery(kind, id, ticketId);
       const events = q ? (await api.get<{ events: TroupeEvent[] }>(`/v1/events?${q}&limit=500`)).events : [];
-      return { actor, runView, events, ticketId };
+      return { actor, events, ticketId };
     },
-    [kind, id, run],
+    [kind, id],
   );
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
-  if (!data) return <p aria-busy="true">Loading…</p>;
-  const { actor, runView, events, ticketId } = data;
+  if (error || !data) return <NotLoaded error={error} />;
+  const { actor, events, ticketId } = data;
   return (
     <article class="entity" data-testid="actor-page">
       <h2>
-        {runView ? 'Pattern run' : actor.kind} <code>{actor.id}</code>{' '}
+        {actor.kind} <code>{actor.id}</code>{' '}
         <span class={`badge ${actor.settled ? 's-settled' : 's-live'}`}>{actor.settled ? 'settled' : 'live'}</span>
       </h2>
       {ticketId ? (
@@ -50,7 +46,7 @@ export function ActorPage({ kind, id, run }: { kind: string; id: string; run?: b
       ) : null}
       <StatechartPanel actor={actor} events={events} />
       <h3>View</h3>
-      <pre>{json(runView ?? actor.view ?? actor.context)}</pre>
+      <pre>{json(actor.view ?? actor.context)}</pre>
       <h3>Events</h3>
       <EventsList events={events} />
     </article>

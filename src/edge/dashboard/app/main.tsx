@@ -2,9 +2,11 @@ import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ActorPage } from './actor-page.js';
 import { Api, type TroupeEvent } from './api.js';
+import { CoordinatorPage, hasCoordinatorPage } from './coordinator-page.js';
 import { SessionContext, type Session } from './live.js';
 import { Overview } from './overview.js';
 import { useRoute } from './route.js';
+import { RunPage } from './run-page.js';
 import { TaskPage } from './task-page.js';
 import { TicketPage } from './ticket-page.js';
 
@@ -154,8 +156,11 @@ function App() {
             {route.page === 'overview' ? <Overview /> : null}
             {route.page === 'ticket' ? <TicketPage key={route.id} id={route.id} /> : null}
             {route.page === 'task' ? <TaskPage key={route.id} id={route.id} /> : null}
-            {route.page === 'run' ? <ActorPage key={`run:${route.id}`} kind="run" id={route.id} run /> : null}
-            {route.page === 'actor' ? (
+            {route.page === 'run' ? <RunPage key={route.id} id={route.id} /> : null}
+            {route.page === 'actor' && hasCoordinatorPage(route.kind) ? (
+              <CoordinatorPage key={`${route.kind}:${route.id}`} kind={route.kind} id={route.id} />
+            ) : null}
+            {route.page === 'actor' && !hasCoordinatorPage(route.kind) ? (
               <ActorPage key={`${route.kind}:${route.id}`} kind={route.kind} id={route.id} />
             ) : null}
           </SessionContext.Provider>

@@ -2,6 +2,8 @@ import { ago } from './format.js';
 import { useLive, useSession } from './live.js';
 import { href } from './route.js';
 import type { AgentView, RunView, TaskView, TicketView } from './views.js';
+import { NotLoaded } from './load-state.js';
+import { TaskTable } from './task-table.js';
 
 const TASK_GROUPS: Array<{ label: string; statuses: string[] }> = [
   { label: 'waiting', statuses: ['waiting'] },
@@ -64,13 +66,7 @@ export function Overview() {
     ]);
     return { tickets, tasks, agents, runs };
   });
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
-  if (!data) return <p aria-busy="true">Loading…</p>;
+  if (error || !data) return <NotLoaded error={error} />;
   const now = Date.now();
   const buckets = rates(data.tasks, now);
   const settled = buckets.reduce((s, b) => s + b.done + b.failed, 0);
@@ -198,36 +194,7 @@ export function Overview() {
       ) : null}
       <section aria-labelledby="h-tasks-list">
         <h2 id="h-tasks-list">Recent tasks</h2>
-        <table data-testid="tasks">
-          <thead>
-            <tr>
-              <th>Task</th>
-              <th>Type</th>
-              <th>Status</th>
-              <th>Ticket</th>
-              <th>Agent</th>
-              <th>Attempt</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.tasks.slice(0, 50).map((t) => (
-              <tr key={t.id} data-id={t.id}>
-                <td>
-                  <a href={href.task(t.id)}>{t.id}</a>
-                </td>
-                <td>{t.type}</td>
-                <td>
-                  <span class={`badge s-${t.status}`}>{t.status}</span>
-                </td>
-                <td>{t.ticketId ? <a href={href.ticket(t.ticketId)}>{t.ticketId}</a> : '—'}</td>
-                <td>{t.agentId ?? '—'}</td>
-                <td>
-                  {t.attempt}/{t.maxAttempts}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <TaskTable tasks={data.tasks.slice(0, 50)} testId="tasks" withTicket />
       </section>
       <section aria-labelledby="h-events">
         <h2 id="h-events">Live events</h2>

@@ -1,4 +1,5 @@
 import { useMemo } from 'preact/hooks';
+import { dataOf } from './actor-events.js';
 import type { TroupeEvent } from './api.js';
 import { GraphView, type GraphEdge, type GraphNode } from './graph-view.js';
 import type { ActorChart } from './views.js';
@@ -14,13 +15,16 @@ const EVENT_STATE_ALIASES: Record<string, string> = {
 /**
  * States the actor went through, read from its events in order: an event `x.y.queued` marks a
  * state whose key is `queued` (or its alias) as visited. The machines name their events after
- * the states they enter, which is what makes this work without a transition log.
+ * the states they enter, which is what makes this work without a transition log. A pattern
+ * run's `pattern.step.*` events name the step, whose state has the step's id as its key.
  */
 function visitedKeys(events: TroupeEvent[]): Set<string> {
   const keys = new Set<string>();
   for (const e of events) {
     const last = e.type.split('.').at(-1) ?? '';
     keys.add(EVENT_STATE_ALIASES[last] ?? last);
+    const step = dataOf(e)['step'];
+    if (typeof step === 'string') keys.add(step.split('.').at(-1) ?? step);
   }
   return keys;
 }

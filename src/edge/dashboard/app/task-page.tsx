@@ -6,6 +6,7 @@ import { useLive, useSession } from './live.js';
 import { href } from './route.js';
 import { StatechartPanel } from './statechart-panel.js';
 import type { ActorChart, TaskView } from './views.js';
+import { NotLoaded } from './load-state.js';
 
 /**
  * For client tokens: cancel a live task, retry (redrive) a dead-lettered one with a fresh retry
@@ -66,13 +67,7 @@ export function TaskPage({ id }: { id: string }) {
     },
     [id],
   );
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
-  if (!data) return <p aria-busy="true">Loading…</p>;
+  if (error || !data) return <NotLoaded error={error} />;
   const { task, actor, events } = data;
   return (
     <article class="entity" data-testid="task-page" data-id={task.id} data-status={task.status}>

@@ -5,7 +5,9 @@ import { json } from './format.js';
 import { GraphView, type GraphNode } from './graph-view.js';
 import { useLive, useSession } from './live.js';
 import { href } from './route.js';
-import type { ActorSummary, TaskView, TicketView } from './views.js';
+import { isSettledStatus, isUndecided, membersOf } from './coordinator-members.js';
+import type { ActorSummary, CoordinatorView, RunView, TaskView, TicketView } from './views.js';
+import { NotLoaded } from './load-state.js';
 
 const CORE_KINDS = new Set(['task', 'agent', 'phase', 'ticket']);
 
@@ -36,30 +38,27 @@ export function TicketPage({ id }: { id: string }) {
   const { data, error } = useLive(
     async (a) => {
       const enc = encodeURIComponent(id);
-      const [ticket, tasks, actors, events] = await Promise.all([
+      const [ticket, tasks, actors, runs, events] = await Promise.all([
         a.get<TicketView>(`/v1/tickets/${enc}`),
         a.all<TaskView>(`/v1/tasks?ticket=${enc}&order=oldest`),
         a.get<{ items: ActorSummary[] }>(`/v1/actors?ticket=${enc}`),
+        a.all<RunView>(`/v1/runs?ticket=${enc}&order=oldest`),
         a.get<{ events: TroupeEvent[] }>(`/v1/events?ticket=${enc}&limit=500`),
       ]);
-      return { ticket, tasks, actors: actors.items, events: events.events };
+      return { ticket, tasks, actors: actors.items, runs, events: events.events };
     },
     [id],
   );
-  if (error)
-    return (
-      <p class="error" role="alert">
-        {error}
-      </p>
-    );
-  if (!data) return <p aria-busy="true">Loading…</p>;
-  const { ticket, tasks, actors, events } = data;
+  if (error || !data) return <NotLoaded error={error} />;
+  const { ticket, tasks, actors, runs, events } = data;
   const phaseActors = new Map(
     actors
       .filter((a) => a.kind === 'phase')
       .map((a) => [String((a.view as { name?: string } | null)?.name ?? a.id), a]),
   );
-  const coordinators = actors.filter((a) => !CORE_KINDS.has(a.kind));
+  const statusOf = new Map(tasks.map((t) => [t.id, t.status]));
+  // Pattern runs have their own section (and page); every other kind is a coordinator.
+  const coordinators = actors.filter((a) => !CORE_KINDS.has(a.kind) && !a.kind.startsWith('pattern:'));
   const cancel = async () => {
     try {
       await api.post(`/v1/tickets/${encodeURIComponent(id)}/cancel`, {});
@@ -121,6 +120,20 @@ export function TicketPage({ id }: { id: string }) {
       <div class="scroll" data-testid="task-graph">
         <TaskGraph tasks={tasks} />
       </div>
+      {runs.length ? (
+        <>
+          <h3>Pattern runs</h3>
+          <ul data-testid="ticket-runs">
+            {runs.map((r) => (
+              <li key={r.id} data-id={r.id} data-status={r.status}>
+                <a href={href.run(r.id)}>{r.id}</a> {r.pattern}
+                {r.phase ? ` for phase ${r.phase}` : ''} <span class={`badge s-${r.status}`}>{r.status}</span> in{' '}
+                <code>{r.state}</code>
+              </li>
+            ))}
+          </ul>
+        </>
+      ) : null}
       {coordinators.length ? (
         <>
           <h3>Coordinators</h3>
@@ -129,24 +142,38 @@ export function TicketPage({ id }: { id: string }) {
               <tr>
                 <th>Coordinator</th>
                 <th>Kind</th>
+                <th>Status</th>
                 <th>State</th>
                 <th>Waiting for</th>
               </tr>
             </thead>
             <tbody>
               {coordinators.map((c) => {
-                const view = (c.view ?? {}) as Record<string, unknown>;
-                const waiting = view['pending'] ?? view['waitingFor'] ?? view['sources'] ?? view['children'] ?? null;
+                const view = c.view as CoordinatorView | null;
+                const open =
+                  view && isUndecided(view)
+                    ? membersOf(view).filter((t) => !isSettledStatus(statusOf.get(t) ?? 'waiting'))
+                    : [];
                 return (
-                  <tr key={c.id}>
+                  <tr key={c.id} data-id={c.id} data-state={c.state}>
                     <td>
                       <a href={href.actor(c.kind, c.id)}>{c.id}</a>
                     </td>
-                    <td>{String(view['kind'] ?? c.kind)}</td>
+                    <td>{view?.kind ?? c.kind}</td>
+                    <td>{view ? <span class={`badge s-${view.status}`}>{view.status}</span> : '—'}</td>
                     <td>
                       <code>{c.state}</code>
                     </td>
-                    <td>{waiting === null ? '—' : <code>{JSON.stringify(waiting)}</code>}</td>
+                    <td data-testid="coordinator-waiting" data-open={open.join(' ')}>
+                      {open.length === 0
+                        ? '—'
+                        : open.map((t, i) => (
+                            <span key={t}>
+                              {i > 0 ? ', ' : ''}
+                              <a href={href.task(t)}>{t}</a>
+                            </span>
+                          ))}
+                    </td>
                   </tr>
                 );
               })}
@@ -155,7 +182,7 @@ export function TicketPage({ id }: { id: string }) {
         </>
       ) : null}
       <h3>Events</h3>
-      <EventsList events={events} />
+      <EventsList events={events} withTask />
     </article>
   );
 }

@@ -18,3 +18,5 @@ export type ActorChart = z.output<typeof actorChart>;
 
 /** An actor as `/v1/actors?ticket=` lists it. */
 export type ActorSummary = z.output<typeof actorSummary>;
+
+export type { CoordinatorView, JoinView } from '../../../features/coordination/coordinator-views.js';

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AnyStateMachine, StateValue } from 'xstate';
 import type { StoredActor } from '../../../engine/store/store.js';
 import type { Runtime } from '../../../runtime.js';
+import { coordinatorView } from '../../../features/coordination/coordinator-views.js';
 import { activeStateIds, dottedState, machineChart } from '../../dashboard/machine-chart.js';
 import type { HttpEnv } from '../shared/http-auth.js';
 import { HttpError } from '../shared/http-errors.js';
@@ -37,8 +38,19 @@ const who = createRoute({
   responses: { 200: json(whoAmI, 'The role'), ...errors(401, 403, 429) },
 });
 
-/** What an actor shows of itself in lists: its context without the bulky parts, or its view. */
-function viewOf(stored: StoredActor): Record<string, unknown> | null {
+/** Fields of a view small enough for a list (a 10,000-way join's sources are not). */
+const small = (view: object): Record<string, unknown> =>
+  Object.fromEntries(Object.entries(view).filter(([, v]) => (JSON.stringify(v)?.length ?? 0) < 2_000));
+
+/**
+ * What an actor shows of itself: a coordinator its view (what it waits for, what arrived, its
+ * decision: the one `runtime.coordination.get` answers), a phase its gate and counts, a task its
+ * type and phase, anything else its context without the bulky parts. In lists (`whole` false)
+ * fields over 2,000 characters are left out.
+ */
+function viewOf(stored: StoredActor, whole = false): Record<string, unknown> | null {
+  const coordinator = coordinatorView(stored.kind, stored.state, stored.context);
+  if (coordinator) return whole ? { ...coordinator } : small(coordinator);
   const context = stored.context;
   if (!context || typeof context !== 'object') return null;
   const c = context as Record<string, unknown>;
@@ -49,7 +61,7 @@ function viewOf(stored: StoredActor): Record<string, unknown> | null {
     const spec = (c['spec'] ?? {}) as Record<string, unknown>;
     return { type: spec['type'] ?? null, phase: spec['phase'] ?? null };
   }
-  return Object.fromEntries(Object.entries(c).filter(([, v]) => (JSON.stringify(v)?.length ?? 0) < 2_000));
+  return small(c);
 }
 
 function machineOf(runtime: Runtime, kind: string): AnyStateMachine | null {
@@ -71,7 +83,7 @@ export function actorRoutes(app: OpenAPIHono<HttpEnv>, runtime: Runtime): void {
       machineId: stored.machineId,
       state: dottedState(stored.state),
       settled: stored.settled,
-      view: viewOf(stored),
+      view: viewOf(stored, true),
       active: machine ? activeStateIds(machine, stored.state as StateValue) : [],
       context: (stored.context ?? {}) as Record<string, unknown>,
       chart: machine ? machineChart(machine) : null,
