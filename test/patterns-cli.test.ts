@@ -1,32 +1,12 @@
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { registerGraph } from '../src/edge/cli/commands/graph.js';
 import { registerPaths } from '../src/edge/cli/commands/paths.js';
 import { registerRun } from '../src/edge/cli/commands/run.js';
 import { registerValidate } from '../src/edge/cli/commands/validate.js';
+import { runInProcess } from './support/cli-in-process.js';
 
-/** Runs one `troupe` command in this process and returns what it printed and its exit status. */
-async function troupe(...args: string[]): Promise<{ out: string; err: string; status: number }> {
-  const program = new Command().exitOverride();
-  registerValidate(program);
-  registerGraph(program);
-  registerPaths(program);
-  registerRun(program);
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
-  const error = vi.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'troupe', ...args]);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-  const status = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out: out.join('\n'), err: err.join('\n'), status };
-}
+/** Runs one `troupe` command in this process: what it printed and its exit status. */
+const troupe = (...args: string[]) => runInProcess([registerValidate, registerGraph, registerPaths, registerRun], args);
 
 const BAD = 'test/fixtures/patterns/bad';
 

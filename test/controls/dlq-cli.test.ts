@@ -1,31 +1,15 @@
-import { Command } from 'commander';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerDlq } from '../../src/edge/cli/commands/dlq.js';
 import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
 import { createRuntime } from '../../src/index.js';
+import { runInProcess } from '../support/cli-in-process.js';
 
-async function troupe(...args: string[]): Promise<{ out: string; err: string; status: number }> {
-  const program = new Command().exitOverride();
-  registerDlq(program);
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
-  const error = vi.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'troupe', ...args]);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-  const status = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out: out.join('\n'), err: err.join('\n'), status };
-}
+/** Runs one `troupe` command in this process: what it printed and its exit status. */
+const troupe = (...args: string[]) => runInProcess([registerDlq], args);
 
 describe('troupe dlq ls | redrive', () => {
   let dir: string;

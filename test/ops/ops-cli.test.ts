@@ -1,8 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerAudit } from '../../src/edge/cli/commands/audit.js';
 import { registerBackup } from '../../src/edge/cli/commands/backup.js';
 import { registerImport } from '../../src/edge/cli/commands/import-archive.js';
@@ -10,29 +9,11 @@ import { registerRestore } from '../../src/edge/cli/commands/restore.js';
 import { appendToArchive } from '../../src/engine/retention/archive-file.js';
 import { SqliteStore } from '../../src/engine/store/sqlite-store.js';
 import { actor, event } from '../store-conformance.js';
+import { runInProcess } from '../support/cli-in-process.js';
 
-/** Runs one `troupe` command in this process and returns what it printed and its exit status. */
-async function troupe(...args: string[]): Promise<{ out: string; err: string; status: number }> {
-  const program = new Command().exitOverride();
-  registerBackup(program);
-  registerRestore(program);
-  registerImport(program);
-  registerAudit(program);
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((line: unknown) => void out.push(String(line)));
-  const error = vi.spyOn(console, 'error').mockImplementation((line: unknown) => void err.push(String(line)));
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(['node', 'troupe', ...args]);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-  const status = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { out: out.join('\n'), err: err.join('\n'), status };
-}
+/** Runs one `troupe` command in this process: what it printed and its exit status. */
+const troupe = (...args: string[]) =>
+  runInProcess([registerBackup, registerRestore, registerImport, registerAudit], args);
 
 describe('troupe backup, restore, import, audit', () => {
   let dir: string;

@@ -6,6 +6,8 @@ import type { PatternRunView } from '../../features/patterns/run/run-view.js';
 import type { AgentListQuery } from '../http/schemas/agent-schemas.js';
 import type { EventQuery } from '../http/schemas/event-schemas.js';
 import type { RunCreateBody, RunListQuery } from '../http/schemas/run-schemas.js';
+import type { ScheduleCreateBody } from '../http/schemas/schedule-schemas.js';
+import type { ScheduleView } from '../../features/schedules/schedule-api.js';
 import type { TaskListQuery } from '../http/schemas/task-schemas.js';
 import type { TicketListQuery } from '../http/schemas/ticket-schemas.js';
 import { ApiError, apiErrorOf } from './api-error.js';
@@ -29,7 +31,7 @@ export interface Page<T> {
   nextCursor: string | null;
 }
 
-export type { TaskView, TicketView, AgentView, PatternRunView, TroupeEvent };
+export type { TaskView, TicketView, AgentView, PatternRunView, ScheduleView, TroupeEvent };
 
 /** What a stream of events may be asked for (the filters of `GET /v1/events`, and where to resume). */
 
@@ -129,6 +131,15 @@ export function createClient(options: ClientOptions) {
     get: (id: string) => get<PatternRunView>(`/v1/runs/${idPath(id)}`),
     cancel: (id: string, reason?: string) => post<PatternRunView>(`/v1/runs/${idPath(id)}/cancel`, cancelBody(reason)),
   };
+  const schedules = {
+    /** Creates a cron schedule that creates a task, a ticket or a pattern run at each fire time. */
+    create: (input: ScheduleCreateBody) => post<ScheduleView>('/v1/schedules', input),
+    /** Every active schedule, by id. */
+    list: async () => (await get<{ items: ScheduleView[] }>('/v1/schedules')).items,
+    get: (id: string) => get<ScheduleView>(`/v1/schedules/${idPath(id)}`),
+    /** Removes it: no later fire time gets a run. */
+    remove: async (id: string) => (await request<ScheduleView>('DELETE', `/v1/schedules/${idPath(id)}`)).body,
+  };
   const agents = {
     list: (query: AgentListQuery = {}) => get<Page<AgentView>>(`/v1/agents${queryString(query)}`),
     get: (id: string) => get<AgentView>(`/v1/agents/${idPath(id)}`),
@@ -172,6 +183,7 @@ export function createClient(options: ClientOptions) {
     tasks,
     tickets,
     runs,
+    schedules,
     agents,
     events,
     find,

@@ -20,6 +20,7 @@ export type {
   TicketView,
   AgentView,
   PatternRunView,
+  ScheduleView,
   TroupeEvent,
 } from './create-client.js';
 export { ApiError } from './api-error.js';

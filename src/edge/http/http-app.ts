@@ -20,6 +20,7 @@ import { deadLetterRoutes } from './routes/dead-letter-routes.js';
 import { eventRoutes, type EventStreams } from './routes/event-routes.js';
 import { opsRoutes, type HealthSource } from './routes/ops-routes.js';
 import { runRoutes } from './routes/run-routes.js';
+import { scheduleRoutes } from './routes/schedule-routes.js';
 import { taskRoutes } from './routes/task-routes.js';
 import { ticketRoutes } from './routes/ticket-routes.js';
 import { validationError } from './shared/validation-hook.js';
@@ -110,6 +111,7 @@ export function createHttpApp(deps: HttpAppDeps): OpenAPIHono<HttpEnv> {
   deadLetterRoutes(app, runtime);
   ticketRoutes(app, runtime);
   runRoutes(app, runtime);
+  scheduleRoutes(app, runtime);
   agentRoutes(app, runtime);
   auditRoutes(app, runtime);
   eventRoutes(app, runtime, deps.streams);

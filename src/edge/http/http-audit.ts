@@ -12,6 +12,9 @@ const ACTIONS: Array<{ pattern: RegExp; action: string }> = [
   { pattern: /^\/v1\/tickets\/([^/]+)\/cancel$/, action: 'ticket.cancelled' },
   { pattern: /^\/v1\/runs$/, action: 'run.applied' },
   { pattern: /^\/v1\/runs\/([^/]+)\/cancel$/, action: 'run.cancelled' },
+  { pattern: /^\/v1\/schedules$/, action: 'schedule.created' },
+  // Reads are not audited, so only DELETE reaches this one.
+  { pattern: /^\/v1\/schedules\/([^/]+)$/, action: 'schedule.removed' },
 ];
 
 /** Who a token is in the audit log: its configured name, else a digest prefix (never the secret). */

@@ -106,6 +106,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'the dead-letter queue: list and redrive tasks that failed for good',
     load: async () => (await import('./dlq.js')).registerDlq,
   },
+  {
+    name: 'schedule',
+    summary: 'cron schedules of a server that create tasks, tickets or pattern runs: ls, show, add, rm',
+    load: async () => (await import('./schedule.js')).registerSchedule,
+  },
 ];
 
 /**

@@ -6,7 +6,7 @@ const ERROR_STATUS_TEXT: Record<number, string> = {
   400: 'Bad request: `E_INVALID_INPUT`, `E_NOT_JSON`, `E_NOT_SERIALIZABLE`; `path` names the field',
   401: 'No token or an unknown one: `E_UNAUTHORIZED`',
   403: 'The token may not do this: `E_FORBIDDEN`',
-  404: 'No such entity: `E_UNKNOWN_TASK`, `E_UNKNOWN_TICKET`, `E_UNKNOWN_AGENT`, `E_UNKNOWN_RUN`, `E_UNKNOWN_PHASE`',
+  404: 'No such entity: `E_UNKNOWN_TASK`, `E_UNKNOWN_TICKET`, `E_UNKNOWN_AGENT`, `E_UNKNOWN_RUN`, `E_UNKNOWN_PHASE`, `E_UNKNOWN_SCHEDULE`',
   409: 'Conflicts with what exists: `E_DUPLICATE_ID`, `E_INVALID_STATE`',
   413: 'The body is larger than the limit: `E_PAYLOAD_TOO_LARGE`',
   415: 'The body is not `application/json`: `E_UNSUPPORTED_MEDIA_TYPE`',
