@@ -1,13 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRuntime } from '../src/index.js';
 import { connectAgent, type RemoteAgent } from '../src/edge/sdk/index.js';
 import { PostgresStore } from '../src/engine/store/postgres-store.js';
 import { usePostgresServer } from './support/postgres-server.js';
+import { ClusterNodes, freePort, waitFor, type ClusterNode } from './support/cluster-nodes.js';
 
 /**
  * Chaos on a cluster of three `troupe serve --node-id` processes on one throwaway PostgreSQL,
@@ -24,81 +21,17 @@ const silent = pino({ level: 'silent' });
 const TOKEN = 'cluster-agent-token-0001';
 const LEASE_MS = 1500;
 
-interface Node {
-  id: string;
-  port: number;
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-const nodes = new Map<string, Node>();
+const cluster = new ClusterNodes();
+const nodes = cluster.nodes;
 const agents: RemoteAgent[] = [];
 
 afterAll(async () => {
   await Promise.all(agents.map((a) => a.close()));
-  for (const node of nodes.values()) {
-    if (node.child.exitCode === null && node.child.signalCode === null) {
-      node.child.kill('SIGCONT');
-      node.child.kill('SIGKILL');
-    }
-  }
+  cluster.killAll();
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function startNode(id: string, port: number, db: string): Node {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/edge/cli/main.ts',
-      'serve',
-      '--db',
-      db,
-      '--node-id',
-      id,
-      '--port',
-      String(port),
-      '--lease-ms',
-      String(LEASE_MS),
-      '--agent-token',
-      TOKEN,
-      '--grace-ms',
-      '60000',
-    ],
-    { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const lines: string[] = [];
-  for (const stream of [child.stdout, child.stderr])
-    createInterface({ input: stream }).on('line', (line) => lines.push(line));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const node = { id, port, child, lines, exited };
-  nodes.set(id, node);
-  return node;
-}
-
-async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+function startNode(id: string, port: number, db: string): ClusterNode {
+  return cluster.start(id, port, db, LEASE_MS, ['--agent-token', TOKEN, '--grace-ms', '60000']);
 }
 
 describe('a cluster of three nodes on one PostgreSQL', () => {

@@ -62,12 +62,14 @@ describe('PostgresStore on a real server', () => {
     expect(tables.rows.map((r) => r.table_name)).toEqual([
       'actors',
       'audit',
+      'cluster',
       'events',
       'lease_history',
       'leases',
       'nodes',
       'outbox',
       'schema_migrations',
+      'shard_endpoints',
       'timers',
     ]);
     const versions = await client.query('SELECT version, name FROM troupe.schema_migrations ORDER BY version');

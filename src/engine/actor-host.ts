@@ -101,6 +101,7 @@ export class ActorHost {
   /** Restores actors and timers from the store; call once before any message. */
   async recover(): Promise<{ actors: number; timers: number }> {
     this.effects.seq = await this.options.store.lastEventSeq();
+    this.effects.seqStride = this.options.store.eventSeqStride ?? 1;
     const stored = await this.options.store.loadLive();
     await this.resolveKinds(stored.map((s) => s.kind));
     for (const s of stored) {

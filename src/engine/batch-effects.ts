@@ -27,6 +27,8 @@ const timerKey = (actorId: string, name: string) => `${actorId}\u0000${name}`;
 export class BatchEffects {
   /** The last event number given; restored from the store at start. */
   seq = 0;
+  /** How far apart event numbers are: 1, or a sharded store's shard count (`Store.eventSeqStride`). */
+  seqStride = 1;
 
   constructor(private readonly options: BatchEffectsOptions) {}
 
@@ -71,7 +73,7 @@ export class BatchEffects {
 
   /** The next event, numbered and stamped with the clock. */
   event(params: EmitParams): StoredEvent {
-    this.seq += 1;
+    this.seq += this.seqStride;
     return {
       seq: this.seq,
       type: params.type,

@@ -24,9 +24,11 @@ import { TaskRunner } from './task-runner.js';
 export interface ConnectAgentOptions {
   /**
    * The server's WebSocket endpoint, e.g. `ws://127.0.0.1:7411/v1/ws`; or the endpoints of the
-   * nodes of one cluster, tried in turn: after a failed or lost connection the next one is tried.
+   * nodes of one cluster, tried in turn: after a failed or lost connection the next one is tried;
+   * or a function asked before each connection (a sharded cluster's agent follows its shard's
+   * writer from node to node: `connectClusterAgent`).
    */
-  url: string | readonly string[];
+  url: string | readonly string[] | (() => string | readonly string[]);
   /** An agent token of the server. */
   token: string;
   /** The agent's id; reconnects use the same id to resume their leases. */
@@ -118,6 +120,15 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
     return this.runner.running;
   }
 
+  /**
+   * Drops the connection at once and connects again, to where `url` points now, resuming the
+   * leases within the grace period: for an agent whose server moved (a sharded cluster's shard
+   * taken over by another node) while its old connection may hang rather than close.
+   */
+  reconnect(): void {
+    if (!this.stopped) this.link?.terminate();
+  }
+
   /** Connects; resolves on the first welcome, rejects when the server refuses for good. @internal */
   start(): Promise<void> {
     return new Promise((resolve, reject) => {
@@ -155,7 +166,8 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
     if (this.stopped) return;
     let link: AgentLink;
     try {
-      const urls = typeof this.options.url === 'string' ? [this.options.url] : this.options.url;
+      const given = typeof this.options.url === 'function' ? this.options.url() : this.options.url;
+      const urls = typeof given === 'string' ? [given] : given;
       link = await AgentLink.open(
         urls[this.urlTurn % urls.length] ?? '',
         this.options.token,

@@ -10,6 +10,8 @@
  */
 export { connectAgent, RemoteAgent } from './connect-agent.js';
 export type { ConnectAgentOptions, RemoteAgentEvents } from './connect-agent.js';
+export { connectClusterAgent, ClusterAgent } from './connect-cluster-agent.js';
+export type { ConnectClusterAgentOptions } from './connect-cluster-agent.js';
 export { execHandler, DEFAULT_KILL_GRACE_MS } from './exec-handler.js';
 export type { ExecHandlerOptions } from './exec-handler.js';
 export { RemoteError, DisconnectedError, ConnectionRefusedError } from './remote-error.js';

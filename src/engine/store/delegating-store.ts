@@ -36,6 +36,7 @@ import type {
 export class DelegatingStore implements Store {
   readonly name: string;
   readonly overlapsCommits: boolean;
+  readonly eventSeqStride: number;
 
   constructor(
     protected readonly inner: Store,
@@ -43,6 +44,7 @@ export class DelegatingStore implements Store {
   ) {
     this.name = name;
     this.overlapsCommits = inner.overlapsCommits === true;
+    this.eventSeqStride = inner.eventSeqStride ?? 1;
   }
 
   open(): Promise<void> {

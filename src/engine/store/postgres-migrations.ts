@@ -89,4 +89,22 @@ UPDATE actors SET created_at = updated_at;
 ALTER TABLE actors ALTER COLUMN created_at SET NOT NULL;
 CREATE INDEX actors_created ON actors (kind, created_at, id);`,
   },
+  {
+    // 5: shards (troupe serve --shards N): several writers on one database. Each actor, timer
+    // and outbox row carries the shard whose writer owns it (0 for every row of a single writer);
+    // `cluster` keeps the shard count once it is set; `shard_endpoints` where each shard's writer
+    // serves agents now (read by agents and by the nodes that route requests to a shard).
+    version: 5,
+    name: 'shards',
+    sql: `
+ALTER TABLE actors ADD COLUMN shard integer NOT NULL DEFAULT 0;
+ALTER TABLE timers ADD COLUMN shard integer NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN shard integer NOT NULL DEFAULT 0;
+CREATE INDEX actors_live_shard ON actors (shard, id) WHERE NOT settled;
+CREATE TABLE cluster (key text COLLATE "C" PRIMARY KEY, value text NOT NULL);
+CREATE TABLE shard_endpoints (
+  shard integer PRIMARY KEY, node_id text NOT NULL, holder text NOT NULL, epoch bigint NOT NULL,
+  url text NOT NULL, front_url text NOT NULL, updated_at float8 NOT NULL
+);`,
+  },
 ];

@@ -73,6 +73,29 @@ function toJson(value: unknown, what: string, owner: string | number): string | 
 export const KIND_CONFLICT_MARKER = 'troupe:E_ID_KIND_CONFLICT:';
 
 /**
+ * The text a commit's statement fails with when it would write an actor that another shard's
+ * writer owns: `troupe:E_WRONG_SHARD:<id>/<owning shard>` (see `parseShardConflict`).
+ */
+export const SHARD_CONFLICT_MARKER = 'troupe:E_WRONG_SHARD:';
+
+/**
+ * The id and owning shard of a commit refused because the actor is another shard's; undefined
+ * for any other error.
+ *
+ * @example
+ * ```ts
+ * parseShardConflict('invalid input syntax for type integer: "troupe:E_WRONG_SHARD:t1/3"'); // { id: 't1', shard: 3 }
+ * ```
+ */
+export function parseShardConflict(message: string): { id: string; shard: number } | undefined {
+  const at = message.indexOf(SHARD_CONFLICT_MARKER);
+  if (at < 0) return undefined;
+  const rest = message.slice(at + SHARD_CONFLICT_MARKER.length).replace(/"$/, '');
+  const slash = rest.lastIndexOf('/');
+  return { id: rest.slice(0, slash), shard: Number(rest.slice(slash + 1)) };
+}
+
+/**
  * The id and kinds of a commit refused because an id is another kind's, from the database's
  * error message; undefined for any other error.
  *
@@ -91,7 +114,12 @@ export function parseKindConflict(message: string): { id: string; written: strin
   return { id: before.slice(0, before.lastIndexOf('/')), written: before.slice(before.lastIndexOf('/') + 1), held };
 }
 
-export function commitStatement(batch: CommitBatch, json: readonly (string | null)[], fence?: Fence): Statement {
+export function commitStatement(
+  batch: CommitBatch,
+  json: readonly (string | null)[],
+  fence?: Fence,
+  shard = 0,
+): Statement {
   const values: unknown[] = [];
   const param = (value: unknown, type: string): string => {
     // Text arrays travel as one JSON array: the driver's text[] literal escapes every element
@@ -107,6 +135,9 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   const parts: string[] = [];
   let j = 0;
   let conflictCheck = '';
+  // Every row this commit writes is of its writer's shard (0 for a single writer); a parameter,
+  // so that the statement's text (and its prepared plan) is the same for every shard.
+  const shardParam = () => param(shard, 'int4');
   // Fenced: every part writes only if the lease is still ours at our epoch and has not run out.
   // FOR SHARE holds a takeover (an UPDATE of the lease row) until this commit is done, and a
   // takeover that committed first makes the row fail the check: never both.
@@ -159,18 +190,20 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
       'float8[]',
     ];
     // The first write sets created_at; the update below never changes it.
-    parts.push(`a AS (INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at, created_at)
-  SELECT * FROM unnest(${cols.map((c, i) => param(c, types[i] ?? 'text[]')).join(', ')})${guard}
+    parts.push(`a AS (INSERT INTO actors (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at, created_at, shard)
+  SELECT *, ${shardParam()} FROM unnest(${cols.map((c, i) => param(c, types[i] ?? 'text[]')).join(', ')})${guard}
   ON CONFLICT (id) DO UPDATE SET kind = EXCLUDED.kind, machine_id = EXCLUDED.machine_id,
   version = EXCLUDED.version, state = EXCLUDED.state, context = EXCLUDED.context,
   settled = EXCLUDED.settled, ticket_id = EXCLUDED.ticket_id, updated_at = EXCLUDED.updated_at
-  WHERE actors.kind = EXCLUDED.kind
+  WHERE actors.kind = EXCLUDED.kind AND actors.shard = EXCLUDED.shard
   RETURNING id)`);
     // An id keeps its first kind: a row the upsert left alone (another kind holds the id) makes
     // the statement fail, so nothing of the batch is written, whichever node wrote the row.
     // PostgreSQL has no RAISE outside PL/pgSQL: a cast of the marker text to int fails with it.
     const ids = param(cols[0], 'text[]');
-    conflictCheck = `(SELECT ('${KIND_CONFLICT_MARKER}' || w.id || '/' || w.kind || '/' || coalesce(h.kind, '?'))::int
+    // A row of the same kind that the upsert left alone is another shard's: one writer per actor.
+    conflictCheck = `(SELECT (CASE WHEN h.kind = w.kind THEN '${SHARD_CONFLICT_MARKER}' || w.id || '/' || h.shard
+  ELSE '${KIND_CONFLICT_MARKER}' || w.id || '/' || w.kind || '/' || coalesce(h.kind, '?') END)::int
   FROM unnest(${ids}, ${param(cols[1], 'text[]')}) AS w(id, kind) LEFT JOIN actors h ON h.id = w.id
   WHERE NOT EXISTS (SELECT 1 FROM a WHERE a.id = w.id)${guard.replace(' WHERE', ' AND')} LIMIT 1)`;
   }
@@ -197,8 +230,8 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   }
   if (timersSet.size > 0) {
     const list = [...timersSet.values()];
-    parts.push(`ts AS (INSERT INTO timers (actor_id, name, at)
-  SELECT * FROM unnest(${param(
+    parts.push(`ts AS (INSERT INTO timers (actor_id, name, at, shard)
+  SELECT *, ${shardParam()} FROM unnest(${param(
     list.map((t) => t.actorId),
     'text[]',
   )}, ${param(
@@ -225,8 +258,8 @@ export function commitStatement(batch: CommitBatch, json: readonly (string | nul
   }
   if (added.size > 0) {
     const list = [...added.values()];
-    parts.push(`oa AS (INSERT INTO outbox (id, target, kind, payload, created_at)
-  SELECT id, target, kind, payload, created_at FROM unnest(${param(
+    parts.push(`oa AS (INSERT INTO outbox (id, target, kind, payload, created_at, shard)
+  SELECT id, target, kind, payload, created_at, ${shardParam()} FROM unnest(${param(
     list.map((o) => o.id),
     'text[]',
   )}, ${param(
@@ -378,6 +411,37 @@ export const LOAD_OUTBOX: Statement = {
   text: 'SELECT id, target, kind, payload, created_at AS "createdAt" FROM outbox ORDER BY pos',
   values: [],
 };
+
+/** What a shard's writer restores: the live actors, timers and outbox of its shard only. */
+export function shardLoadStatements(shard: number): { live: Statement; timers: Statement; outbox: Statement } {
+  return {
+    live: {
+      name: 'troupe_shard_live',
+      text: `SELECT ${ACTOR_COLUMNS} FROM actors WHERE NOT settled AND shard = $1 ORDER BY id`,
+      values: [shard],
+    },
+    timers: {
+      name: 'troupe_shard_timers',
+      text: 'SELECT actor_id AS "actorId", name, at FROM timers WHERE shard = $1',
+      values: [shard],
+    },
+    outbox: {
+      name: 'troupe_shard_outbox',
+      text: 'SELECT id, target, kind, payload, created_at AS "createdAt" FROM outbox WHERE shard = $1 ORDER BY pos',
+      values: [shard],
+    },
+  };
+}
+
+/**
+ * The last event number of a shard's writer of `count`: each shard numbers its events in its own
+ * residue class (seq = shard + 1 modulo count), so writers never take the same number, and it
+ * starts past every event in the table. With one shard, the table's last number.
+ */
+export function shardLastSeq(tableMax: number, shard: number, count: number): number {
+  const residue = (shard + 1) % count;
+  return tableMax - ((((tableMax - residue) % count) + count) % count);
+}
 export const LAST_EVENT_SEQ: Statement = {
   name: 'troupe_last_seq',
   text: 'SELECT max(seq) AS seq FROM events',
@@ -501,3 +565,51 @@ export function migrationStatements(schema: string) {
     setPath: `SET LOCAL search_path TO ${s}`,
   };
 }
+
+/** Where a shard's writer serves: its agents' WebSocket URL and its node's front URL. */
+export interface ShardEndpoint {
+  shard: number;
+  nodeId: string;
+  holder: string;
+  epoch: number;
+  /** The shard's WebSocket endpoint for agents, `ws://host:port/v1/ws`. */
+  url: string;
+  /** The HTTP base URL of the node that holds it (`http://host:port`), where requests for the shard go. */
+  frontUrl: string;
+  updatedAt: number;
+}
+
+/** The statements of a sharded cluster's bookkeeping: the shard count and the shards' endpoints. */
+export const CLUSTER_STATEMENTS = {
+  setShards: (count: number): Statement => ({
+    name: 'troupe_set_shards',
+    text: `INSERT INTO cluster (key, value) VALUES ('shards', $1) ON CONFLICT (key) DO NOTHING`,
+    values: [String(count)],
+  }),
+  getShards: { name: 'troupe_get_shards', text: `SELECT value FROM cluster WHERE key = 'shards'`, values: [] },
+  endpoints: {
+    name: 'troupe_shard_endpoints',
+    text: `SELECT shard, node_id AS "nodeId", holder, epoch, url, front_url AS "frontUrl", updated_at AS "updatedAt"
+  FROM shard_endpoints ORDER BY shard`,
+    values: [],
+  },
+  setEndpoint: (e: Omit<ShardEndpoint, 'updatedAt'>): Statement => ({
+    name: 'troupe_set_shard_endpoint',
+    text: `INSERT INTO shard_endpoints (shard, node_id, holder, epoch, url, front_url, updated_at)
+  VALUES ($1, $2, $3, $4, $5, $6, ${DB_NOW_MS})
+  ON CONFLICT (shard) DO UPDATE SET node_id = EXCLUDED.node_id, holder = EXCLUDED.holder, epoch = EXCLUDED.epoch,
+  url = EXCLUDED.url, front_url = EXCLUDED.front_url, updated_at = EXCLUDED.updated_at
+  WHERE shard_endpoints.epoch <= EXCLUDED.epoch`,
+    values: [e.shard, e.nodeId, e.holder, e.epoch, e.url, e.frontUrl],
+  }),
+  removeEndpoint: (shard: number, holder: string): Statement => ({
+    name: 'troupe_remove_shard_endpoint',
+    text: 'DELETE FROM shard_endpoints WHERE shard = $1 AND holder = $2',
+    values: [shard, holder],
+  }),
+  actorShards: (ids: readonly string[]): Statement => ({
+    name: 'troupe_actor_shards',
+    text: 'SELECT id, shard FROM actors WHERE id = ANY($1::text[])',
+    values: [[...new Set(ids)]],
+  }),
+};

@@ -8,6 +8,11 @@ import {
   checkSchemaName,
   commitStatement,
   parseKindConflict,
+  parseShardConflict,
+  shardLastSeq,
+  shardLoadStatements,
+  CLUSTER_STATEMENTS,
+  type ShardEndpoint,
   getActorsStatement,
   pageActorsStatement,
   getLeaseStatement,
@@ -75,6 +80,13 @@ export interface PostgresStoreOptions {
    * lost its lease and must not write again.
    */
   fence?: Fence;
+  /**
+   * A shard's writer, for a node of a sharded cluster (`troupe serve --shards N`): every row it
+   * writes is of shard `index`, and an actor of another shard is never written (the commit is
+   * refused, `E_STORE`); it restores only its shard's actors, timers and outbox, and numbers its
+   * events in its own residue class of `count`. Reads (`getActor`, lists, events) see every shard.
+   */
+  shard?: { index: number; count: number };
 }
 
 type Row = Record<string, unknown>;
@@ -121,11 +133,14 @@ export class PostgresStore implements Store {
   private pool: pg.Pool | undefined;
   private failure: TroupeError | undefined;
   private readonly retention = new PostgresRetention(() => this.requirePool());
+  /** Event numbers go up by the shard count: each shard's writer keeps its own residue class. */
+  readonly eventSeqStride: number;
 
   constructor(options: PostgresStoreOptions) {
     this.options = options;
     this.schema = checkSchemaName(options.schema ?? 'troupe');
-    this.name = `postgres:${redactUrl(options.url)}${this.schema === 'troupe' ? '' : `#${this.schema}`}`;
+    this.name = `postgres:${redactUrl(options.url)}${this.schema === 'troupe' ? '' : `#${this.schema}`}${options.shard ? ` shard ${options.shard.index}/${options.shard.count}` : ''}`;
+    this.eventSeqStride = options.shard?.count ?? 1;
   }
 
   async open(): Promise<void> {
@@ -165,7 +180,7 @@ export class PostgresStore implements Store {
     const pool = this.requirePool();
     if (isEmptyBatch(batch)) return;
     // Serialise everything first: a value that is not plain JSON throws before any write.
-    const statement = commitStatement(batch, serialiseBatch(batch), this.options.fence);
+    const statement = commitStatement(batch, serialiseBatch(batch), this.options.fence, this.options.shard?.index);
     let ok: unknown;
     try {
       ok = (await pool.query<{ ok: number }>(statement)).rows[0]?.ok;
@@ -173,6 +188,15 @@ export class PostgresStore implements Store {
       const code = sqlState(error);
       const conflict = error instanceof Error ? parseKindConflict(error.message) : undefined;
       if (conflict !== undefined) throw idKindConflict(conflict.id, conflict.held, conflict.written, this.name);
+      const wrongShard = error instanceof Error ? parseShardConflict(error.message) : undefined;
+      if (wrongShard !== undefined) {
+        this.failure = new TroupeError(
+          'E_STORE',
+          `${this.name}: actor ${wrongShard.id} belongs to shard ${wrongShard.shard}, whose writer is another; nothing of the batch was written`,
+          { details: { wrongShard: true, ...wrongShard } },
+        );
+        throw this.failure;
+      }
       if (code !== undefined && BATCH_FAULT_CLASSES.has(code.slice(0, 2))) {
         const reason = error instanceof Error ? error.message : String(error);
         throw new TroupeError(
@@ -242,15 +266,15 @@ export class PostgresStore implements Store {
   }
 
   async loadLive(): Promise<StoredActor[]> {
-    return (await this.read(LOAD_LIVE)).map(decodeActor);
+    return (await this.read(this.scoped()?.live ?? LOAD_LIVE)).map(decodeActor);
   }
 
   async loadTimers(): Promise<StoredTimer[]> {
-    return (await this.read(LOAD_TIMERS)) as unknown as StoredTimer[];
+    return (await this.read(this.scoped()?.timers ?? LOAD_TIMERS)) as unknown as StoredTimer[];
   }
 
   async loadOutbox(): Promise<OutboxEntry[]> {
-    return (await this.read(LOAD_OUTBOX)).map((row) => {
+    return (await this.read(this.scoped()?.outbox ?? LOAD_OUTBOX)).map((row) => {
       row['payload'] = parseJson(row['payload']);
       return row as unknown as OutboxEntry;
     });
@@ -266,7 +290,47 @@ export class PostgresStore implements Store {
 
   async lastEventSeq(): Promise<number> {
     const [row] = await this.read(LAST_EVENT_SEQ);
-    return typeof row?.['seq'] === 'number' ? row['seq'] : 0;
+    const last = typeof row?.['seq'] === 'number' ? row['seq'] : 0;
+    const shard = this.options.shard;
+    return shard === undefined ? last : shardLastSeq(last, shard.index, shard.count);
+  }
+
+  private scoped(): ReturnType<typeof shardLoadStatements> | undefined {
+    return this.options.shard === undefined ? undefined : shardLoadStatements(this.options.shard.index);
+  }
+
+  /**
+   * The cluster's shard count: set to `requested` if no count is stored yet, else the stored one
+   * (a count, once set, stays: rows are placed by it). Undefined when none is stored nor asked.
+   */
+  async clusterShards(requested?: number): Promise<number | undefined> {
+    if (requested !== undefined) await this.read(CLUSTER_STATEMENTS.setShards(requested));
+    const [row] = await this.read(CLUSTER_STATEMENTS.getShards);
+    return row === undefined ? undefined : Number(row['value']);
+  }
+
+  /** Where each held shard's writer serves now (one row per shard, the latest writer's). */
+  async shardEndpoints(): Promise<ShardEndpoint[]> {
+    return (await this.read(CLUSTER_STATEMENTS.endpoints)) as unknown as ShardEndpoint[];
+  }
+
+  /** Records where a shard's writer serves, at its epoch (an older epoch never overwrites a newer one). */
+  async setShardEndpoint(endpoint: Omit<ShardEndpoint, 'updatedAt'>): Promise<void> {
+    await this.read(CLUSTER_STATEMENTS.setEndpoint(endpoint));
+  }
+
+  /** Removes a shard's endpoint if it is still this holder's (the writer gave the shard back). */
+  async removeShardEndpoint(shard: number, holder: string): Promise<void> {
+    await this.read(CLUSTER_STATEMENTS.removeEndpoint(shard, holder));
+  }
+
+  /** The shard of each stored actor among `ids` (absent ids are left out). */
+  async actorShards(ids: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    if (ids.length === 0) return found;
+    for (const row of await this.read(CLUSTER_STATEMENTS.actorShards(ids)))
+      found.set(row['id'] as string, row['shard'] as number);
+    return found;
   }
 
   /** On the database's clock: `now` is not used, so that the nodes' clocks do not matter. */

@@ -294,6 +294,12 @@ export interface Store extends LeaseStore {
    * server (PostgreSQL); an in-process store commits faster than the overlap costs.
    */
   readonly overlapsCommits?: boolean;
+  /**
+   * How far apart the event numbers this store's writer gives are (default 1): a shard's writer of
+   * a sharded PostgreSQL cluster numbers its events in its own residue class of the shard count,
+   * starting from `lastEventSeq()`, so that writers of different shards never take one number.
+   */
+  readonly eventSeqStride?: number;
   open(): Promise<void>;
   close(): Promise<void>;
   /** Applies a batch atomically; once the promise resolves the batch is durable. */

@@ -44,8 +44,8 @@ export interface ClusterNodeOptions {
  * dies. Agents give every node's URL (`connectAgent({ url: [...] })`) and reconnect to the
  * writer, resuming their leases within the grace period.
  *
- * What it is not yet: shards owned by several writers at once (work shared out across nodes).
- * See docs/operations.md and the design's "Several nodes on one PostgreSQL".
+ * With `--shards N` (N > 1) a node runs `runShardedNode` instead: several writers, one per
+ * shard (docs/operations.md, "Several writers (shards)").
  */
 export async function runClusterNode(options: ClusterNodeOptions): Promise<{ stop(): Promise<void> }> {
   const exit = options.exit ?? ((code: number) => process.exit(code));
@@ -154,8 +154,15 @@ export async function runClusterNode(options: ClusterNodeOptions): Promise<{ sto
   };
 }
 
-/** Reports the first failed commit (fenced or otherwise), so that the node ends at once. */
-class FailFastStore extends DelegatingStore {
+/**
+ * Reports the first failed commit (fenced or otherwise), so that the node ends at once.
+ *
+ * @example
+ * ```ts
+ * const store = new FailFastStore(new PostgresStore({ url, fence }), (error) => process.exit(4));
+ * ```
+ */
+export class FailFastStore extends DelegatingStore {
   constructor(
     inner: PostgresStore,
     private readonly onFailure: (error: Error) => void,

@@ -17,13 +17,28 @@ interface ServeOptions extends ServeFlags {
   jsonSchema?: boolean;
   nodeId?: string;
   leaseMs: number;
+  shards?: number;
 }
+
+/** The most shards a cluster may have: each held shard is a runtime and a port on its node. */
+const MAX_SHARDS = 256;
 
 const integer = (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
   return n;
 };
+
+/** The shard count stored in the database, set to `requested` if none is stored yet. */
+async function clusterShards(db: string, requested: number | undefined): Promise<number | undefined> {
+  const registry = new PostgresStore({ url: db, poolSize: 1 });
+  await registry.open();
+  try {
+    return await registry.clusterShards(requested);
+  } finally {
+    await registry.close();
+  }
+}
 
 /** A store path: a `postgres://` (or `postgresql://`) URL selects PostgreSQL, anything else is a SQLite file. */
 export function storeFor(db: string, synchronous: 'NORMAL' | 'FULL' = 'NORMAL'): Store {
@@ -78,6 +93,11 @@ export function registerServe(program: Command): void {
       3_000,
     )
     .option(
+      '--shards <n>',
+      `a cluster node: how many shards (writers) the cluster has, 1-${MAX_SHARDS}; stored in the database when first set, default 1 (one writer, hot standbys)`,
+      integer,
+    )
+    .option(
       '--otlp <url>',
       'send OpenTelemetry traces to this OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318/v1/traces (or TROUPE_OTLP_URL)',
     )
@@ -111,8 +131,24 @@ export function registerServe(program: Command): void {
           process.exitCode = 2;
           return;
         }
+        if (options.shards !== undefined && (options.shards < 1 || options.shards > MAX_SHARDS)) {
+          console.error(`troupe serve: --shards must be between 1 and ${MAX_SHARDS}, got ${options.shards}`);
+          process.exitCode = 2;
+          return;
+        }
+        const shards = await clusterShards(config.store.path, options.shards);
+        if (options.shards !== undefined && shards !== options.shards) {
+          console.error(
+            `troupe serve: this database's cluster has ${shards} shards (set when it was first started); --shards ${options.shards} cannot change it`,
+          );
+          process.exitCode = 2;
+          return;
+        }
         const { runClusterNode } = await import('./cluster-node.js');
-        const node = await runClusterNode({
+        const { runShardedNode } = await import('./shard-node.js');
+        const run = (shards ?? 1) > 1 ? runShardedNode : runClusterNode;
+        const node = await run({
+          shards: shards ?? 1,
           db: config.store.path,
           nodeId: options.nodeId,
           leaseMs: Math.max(300, options.leaseMs),
@@ -138,6 +174,13 @@ export function registerServe(program: Command): void {
       const otlpUrl = options.otlp ?? process.env['TROUPE_OTLP_URL'];
       const tracing = otlpUrl ? await startOtlpTracing(otlpUrl) : null;
       const store = config.store.memory ? new MemoryStore() : storeFor(config.store.path, config.store.synchronous);
+      if (store instanceof PostgresStore && ((await clusterShards(config.store.path, undefined)) ?? 1) > 1) {
+        console.error(
+          'troupe serve: this database holds a sharded cluster: start its nodes with --node-id (docs/operations.md, "Several writers")',
+        );
+        process.exitCode = 2;
+        return;
+      }
       const runtime = createRuntime({
         store,
         logger,
