@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { TroupeError } from '../src/core/errors.js';
 import { fnv1a, placeTasks, shardOfId } from '../src/core/shard-placement.js';
+import { shardBalance } from '../src/core/shard-balance.js';
 import { PostgresStore } from '../src/engine/store/postgres-store.js';
 import { shardLastSeq } from '../src/engine/store/postgres-sql.js';
 import { routeRequest } from '../src/edge/cli/commands/shard-routing.js';
@@ -84,6 +85,23 @@ describe('shard placement (pure)', () => {
       kind: 'refused',
       status: 422,
     });
+  });
+
+  it('shares shards out between floor and ceiling of N / nodes, leaving free shards to a node below the floor', () => {
+    const plan = (me: string, held: Record<string, number>, count = 4) =>
+      shardBalance(count, new Map(Object.entries(held)), me);
+    expect(plan('n1', { n1: 0 })).toEqual({ giveBack: false, take: 4 });
+    expect(plan('n1', { n1: 4, n2: 0 })).toEqual({ giveBack: true, take: 0 });
+    expect(plan('n2', { n1: 4, n2: 0 })).toEqual({ giveBack: false, take: 2 });
+    // 2/2/0 is within ceil(4/3) = 2 for each, but n3 is below floor(4/3) = 1: one gives back.
+    expect(plan('n1', { n1: 2, n2: 2, n3: 0 })).toEqual({ giveBack: true, take: 0 });
+    // Having given one back, n1 does not take it again while n3 is below the floor; n3 takes it.
+    expect(plan('n1', { n1: 1, n2: 2, n3: 0 })).toEqual({ giveBack: false, take: 0 });
+    expect(plan('n3', { n1: 1, n2: 2, n3: 0 })).toEqual({ giveBack: false, take: 2 });
+    expect(plan('n2', { n1: 1, n2: 2, n3: 1 })).toEqual({ giveBack: false, take: 0 });
+    // More nodes than shards: at most one each.
+    expect(plan('n5', { n1: 1, n2: 1, n3: 1, n4: 1, n5: 0 })).toEqual({ giveBack: false, take: 1 });
+    expect(plan('n1', { n1: 2, n2: 1, n3: 1, n4: 0, n5: 0 })).toEqual({ giveBack: true, take: 0 });
   });
 
   it('numbers each shard in its own residue class, past every event in the table', () => {

@@ -5,6 +5,7 @@ import { patternsCompile } from './patterns-compile.js';
 import { patternsRun } from './patterns-run.js';
 import { retentionSoak } from './retention-soak.js';
 import { postgresCluster } from './postgres-cluster.js';
+import { postgresShards } from './postgres-shards.js';
 import { splitJoin } from './split-join.js';
 import { sqliteRestart } from './sqlite-restart.js';
 import { sqliteThroughput } from './sqlite-throughput.js';
@@ -26,6 +27,7 @@ export const scenarios: Scenario[] = [
   tracingCost,
   controlsCost,
   postgresCluster,
+  postgresShards,
   wsPostgres,
   retentionSoak,
 ];

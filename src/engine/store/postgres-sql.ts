@@ -607,6 +607,12 @@ export const CLUSTER_STATEMENTS = {
     text: 'DELETE FROM shard_endpoints WHERE shard = $1 AND holder = $2',
     values: [shard, holder],
   }),
+  leasesNamed: (prefix: string): Statement => ({
+    name: 'troupe_leases_named',
+    text: `SELECT name, holder, epoch, acquired_at AS "acquiredAt", expires_at AS "expiresAt" FROM leases
+  WHERE starts_with(name, $1) ORDER BY name`,
+    values: [prefix],
+  }),
   actorShards: (ids: readonly string[]): Statement => ({
     name: 'troupe_actor_shards',
     text: 'SELECT id, shard FROM actors WHERE id = ANY($1::text[])',

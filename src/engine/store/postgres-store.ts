@@ -309,6 +309,11 @@ export class PostgresStore implements Store {
     return row === undefined ? undefined : Number(row['value']);
   }
 
+  /** Every lease whose name starts with `prefix` (the shards' leases: one read for all of them). */
+  async leasesNamed(prefix: string): Promise<Lease[]> {
+    return (await this.read(CLUSTER_STATEMENTS.leasesNamed(prefix))) as unknown as Lease[];
+  }
+
   /** Where each held shard's writer serves now (one row per shard, the latest writer's). */
   async shardEndpoints(): Promise<ShardEndpoint[]> {
     return (await this.read(CLUSTER_STATEMENTS.endpoints)) as unknown as ShardEndpoint[];

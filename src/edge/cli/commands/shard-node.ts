@@ -2,12 +2,16 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createRuntime, type Runtime } from '../../../runtime.js';
 import { PostgresStore } from '../../../engine/store/postgres-store.js';
 import { startServer, type TroupeServer } from '../../server/server.js';
+import { shardBalance } from '../../../core/shard-balance.js';
 import { FailFastStore, type ClusterNodeOptions } from './cluster-node.js';
 import { NodeMetrics, type NodeRole } from './cluster-node-metrics.js';
 import { ShardFrontHttp, type LocalShard } from './shard-front-http.js';
 
+/** The prefix of the shards' lease names. */
+const SHARD_LEASE_PREFIX = 'troupe.shard.';
+
 /** The lease whose holder writes shard `k`. */
-export const shardLease = (k: number): string => `troupe.shard.${k}`;
+export const shardLease = (k: number): string => `${SHARD_LEASE_PREFIX}${k}`;
 
 /** What a sharded node takes beyond a cluster node's options. */
 export interface ShardedNodeOptions extends ClusterNodeOptions {
@@ -36,8 +40,9 @@ interface HeldShard {
  * port (`ShardFrontHttp`) routes the HTTP API to the shard a request belongs to, here or on the
  * node that holds it, and answers health, readiness, metrics and the shard map.
  *
- * Every third of a lease the node beats, renews its shards, takes free shards up to its share
- * (`ceil(N / live nodes)`) and gives one back when it holds more. A renewal that finds a shard
+ * Every third of a lease the node beats, renews its shards, and takes free shards or gives one
+ * back so that every live node writes between `floor(N / nodes)` and `ceil(N / nodes)` shards
+ * (`shardBalance`). A renewal that finds a shard
  * taken, a term run out on its own clock (a node paused past its lease), or a fenced commit ends
  * the node at once (code 3 or 4): its supervisor starts it again, and it takes shards anew.
  */
@@ -158,14 +163,22 @@ export async function runShardedNode(options: ShardedNodeOptions): Promise<{ sto
     }
     const nodes = await registry.listNodes();
     const dbNow = nodes[0]?.now ?? 0;
-    const live = nodes.filter((n) => n.role !== 'stopping' && dbNow - n.heartbeatAt < options.leaseMs).length;
-    const share = Math.ceil(count / Math.max(1, live));
+    const live = nodes.filter((n) => n.role !== 'stopping' && dbNow - n.heartbeatAt < options.leaseMs);
+    const leases = await registry.leasesNamed(SHARD_LEASE_PREFIX);
     const holding = [...held.values()].filter((h) => !h.leaving);
-    if (holding.length > share) {
+    // What every live node writes now, as the leases say (this node: as it knows itself).
+    const holdings = new Map(live.map((n) => [n.id, 0]));
+    for (const lease of leases) {
+      const node = live.find((n) => lease.expiresAt > dbNow && lease.holder.startsWith(`${n.id}/${n.pid}/`));
+      if (node !== undefined) holdings.set(node.id, (holdings.get(node.id) ?? 0) + 1);
+    }
+    holdings.set(options.nodeId, holding.length);
+    const plan = shardBalance(count, holdings, options.nodeId);
+    if (plan.giveBack) {
       const extra = holding.sort((a, b) => b.index - a.index)[0];
       if (extra?.serving) {
         options.log(
-          `troupe serve: node ${options.nodeId} gives shard ${extra.index} back (${live} nodes, share ${share})`,
+          `troupe serve: node ${options.nodeId} gives shard ${extra.index} back (${holdings.size} nodes write ${[...holdings.values()].join('/')})`,
         );
         void stopShard(extra, true).catch((error: unknown) =>
           end(5, `could not give shard ${extra.index} back: ${(error as Error).message}`),
@@ -173,16 +186,16 @@ export async function runShardedNode(options: ShardedNodeOptions): Promise<{ sto
       }
       return;
     }
-    if (holding.length >= share || beats < 2 || stopping) return;
+    if (plan.take === 0 || beats < 2 || stopping) return;
+    const taken = new Map(leases.map((l) => [l.name, l]));
     const free: number[] = [];
     for (let k = 0; k < count; k++) {
-      if (held.has(k)) continue;
-      const lease = await registry.getLease(shardLease(k));
-      if (lease === undefined || lease.expiresAt <= dbNow) free.push(k);
+      const lease = taken.get(shardLease(k));
+      if (!held.has(k) && (lease === undefined || lease.expiresAt <= dbNow)) free.push(k);
     }
     // Nodes asking at once spread over the free shards instead of all asking for the first.
     free.sort(() => Math.random() - 0.5);
-    for (const k of free.slice(0, share - holding.length)) {
+    for (const k of free.slice(0, plan.take)) {
       const lease = await registry.tryLease(shardLease(k), holder, options.leaseMs);
       if (lease === undefined || lease.holder !== holder) continue;
       const shard: HeldShard = { index: k, epoch: lease.epoch, renewedAt: sentAt, leaving: false };
