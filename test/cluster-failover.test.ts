@@ -4,7 +4,14 @@ import { createRuntime } from '../src/index.js';
 import { connectAgent, type RemoteAgent } from '../src/edge/sdk/index.js';
 import { PostgresStore } from '../src/engine/store/postgres-store.js';
 import { usePostgresServer } from './support/postgres-server.js';
-import { ClusterNodes, freePort, waitFor, type ClusterNode } from './support/cluster-nodes.js';
+import {
+  ClusterNodes,
+  expectEveryTaskOnce,
+  expectOneHolderPerEpoch,
+  freePort,
+  waitFor,
+  type ClusterNode,
+} from './support/cluster-nodes.js';
 
 /**
  * Chaos on a cluster of three `troupe serve --node-id` processes on one throwaway PostgreSQL,
@@ -139,27 +146,13 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
         async () => ((await settledTasks()) === taskIds.length ? true : undefined),
         90_000,
       );
-      const tasks = await reader.listActors({ kind: 'task' });
-      expect(tasks).toHaveLength(taskIds.length);
-      expect(tasks.every((t) => t.settled)).toBe(true);
-      const completed = await reader.readEvents({ types: ['task.completed'], order: 'oldest' });
-      const perTask = new Map<string, number>();
-      for (const e of completed) perTask.set(e.taskId ?? '', (perTask.get(e.taskId ?? '') ?? 0) + 1);
-      expect([...perTask.keys()].sort()).toEqual([...taskIds].sort());
-      expect([...perTask.values()].every((n) => n === 1)).toBe(true);
-      const tickets = await reader.listActors({ kind: 'ticket' });
-      expect(tickets.filter((t) => !t.settled).map((t) => t.id)).toEqual([]);
+      await expectEveryTaskOnce(reader, taskIds);
       // Event seqs stay gap-free and unique across the writers.
       const all = await reader.readEvents({ order: 'oldest' });
       expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
 
       // One holder per epoch, epochs consecutive, each a new holder.
-      const history = await reader.leaseHistory('troupe.writer');
-      expect(history.map((t) => t.epoch)).toEqual(history.map((_, i) => i + 1));
-      for (let i = 1; i < history.length; i++) {
-        expect(history[i]!.holder).not.toBe(history[i - 1]!.holder);
-        expect(history[i]!.acquiredAt).toBeGreaterThan(history[i - 1]!.acquiredAt);
-      }
+      const history = await expectOneHolderPerEpoch(reader, 'troupe.writer');
       expect(history.length).toBeGreaterThanOrEqual(5);
       // Handlers may run again after a failover (a task whose report was lost with its node).
       expect(new Set(handled).size).toBe(taskIds.length);

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import pg from 'pg';
 import { pino } from 'pino';
@@ -8,6 +7,7 @@ import { shardOfId } from '../../src/core/shard-placement.js';
 import { PostgresStore } from '../../src/engine/store/postgres-store.js';
 import { connectClusterAgent } from '../../src/edge/sdk/index.js';
 import { startPostgres } from '../../test/support/throwaway-postgres.js';
+import { freePort } from '../../test/support/cluster-nodes.js';
 import type { Figure, Scenario } from '../harness.js';
 
 const TASKS = Number(process.env.PG_SHARDS_TASKS ?? 4_000);
@@ -16,16 +16,6 @@ const silent = pino({ level: 'silent' });
 const TOKEN = 'bench-shards-agent-token';
 /** The project root: `npm run bench` runs there (this file is bundled into .bench/). */
 const root = process.cwd();
-
-async function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => done(port));
-    });
-  });
-}
 
 /** No-op tasks written straight into each shard, placed by id as the nodes place them. */
 async function seed(url: string, prefix: string): Promise<void> {

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
+import { expect } from 'vitest';
+import type { PostgresStore } from '../../src/engine/store/postgres-store.js';
+import type { LeaseTerm } from '../../src/engine/store/store.js';
 import { ROOT } from './serve-process.js';
 
 /** A `troupe serve --node-id` child process of a test cluster. */
@@ -69,4 +72,32 @@ export async function waitFor<T>(
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Every task of `taskIds` (and no other) is stored settled and completed exactly once (one
+ * `task.completed` event each), and every ticket settled.
+ */
+export async function expectEveryTaskOnce(reader: PostgresStore, taskIds: readonly string[]): Promise<void> {
+  const tasks = await reader.listActors({ kind: 'task' });
+  expect(tasks.map((t) => t.id).sort()).toEqual([...taskIds].sort());
+  expect(tasks.every((t) => t.settled)).toBe(true);
+  const completed = await reader.readEvents({ types: ['task.completed'], order: 'oldest' });
+  const perTask = new Map<string, number>();
+  for (const e of completed) perTask.set(e.taskId ?? '', (perTask.get(e.taskId ?? '') ?? 0) + 1);
+  expect([...perTask.keys()].sort()).toEqual([...taskIds].sort());
+  expect([...perTask.values()].every((n) => n === 1)).toBe(true);
+  const tickets = await reader.listActors({ kind: 'ticket' });
+  expect(tickets.filter((t) => !t.settled).map((t) => t.id)).toEqual([]);
+}
+
+/** A lease's history: one holder per epoch, epochs consecutive from 1, each a new holder, later than the last. */
+export async function expectOneHolderPerEpoch(reader: PostgresStore, lease: string): Promise<LeaseTerm[]> {
+  const history = await reader.leaseHistory(lease);
+  expect(history.map((t) => t.epoch)).toEqual(history.map((_, i) => i + 1));
+  for (let i = 1; i < history.length; i++) {
+    expect(history[i]!.holder).not.toBe(history[i - 1]!.holder);
+    expect(history[i]!.acquiredAt).toBeGreaterThan(history[i - 1]!.acquiredAt);
+  }
+  return history;
 }

@@ -130,6 +130,13 @@ export class ShardFrontHttp {
       response.writeHead(200, { 'Content-Type': metrics.registry.contentType });
       return void response.end(await metrics.text());
     }
+    if (!path.startsWith('/v1/')) {
+      // The dashboard's pages and assets: any shard's server, as it answers them itself.
+      const any = shards.length > 0 ? this.options.local(shards[this.turn++ % shards.length]!) : undefined;
+      if (any === undefined)
+        return send(response, 503, problem('E_RUNTIME_STOPPED', `node ${nodeId} writes no shard yet`, true));
+      return proxy(request, response, `${any.httpUrl}${path}${url.search}`, undefined, request.headers.authorization);
+    }
     const token =
       /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1] ?? url.searchParams.get('token');
     const principal = this.auth.authenticate(token ?? undefined);
