@@ -100,6 +100,8 @@ interface RawRow {
 /** Statements the commit path uses, prepared once per connection. */
 interface WriteStatements {
   upsertActor: Stmt;
+  insertActor: Stmt;
+  updateActor: Stmt;
   setTimer: Stmt;
   clearTimer: Stmt;
   insertEvent: Stmt;
@@ -520,6 +522,12 @@ export class SqliteStore implements Store {
   private prepareWrites(db: Db): void {
     const write: WriteStatements = {
       upsertActor: db.prepare(UPSERT_ACTOR_SQL),
+      // OR IGNORE: an id that exists already is left to the upsert below it, which knows its kind.
+      insertActor: db.prepare(`INSERT OR IGNORE INTO actors
+        (id, kind, machine_id, version, state, context, settled, ticket_id, updated_at, created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      updateActor: db.prepare(`UPDATE actors SET machine_id = ?, version = ?, state = ?, context = ?,
+        settled = ?, ticket_id = ?, updated_at = ? WHERE id = ? AND kind = ?`),
       setTimer: db.prepare(
         'INSERT INTO timers (actor_id, name, at) VALUES (?, ?, ?) ON CONFLICT (actor_id, name) DO UPDATE SET at = excluded.at',
       ),
@@ -543,6 +551,31 @@ export class SqliteStore implements Store {
       for (const a of batch.actors) {
         const state = json[j++];
         const context = json[j++];
+        const settled = a.settled ? 1 : 0;
+        const ticketId = a.ticketId ?? null;
+        // A plain INSERT for an actor this batch spawned and a plain UPDATE for the others cost
+        // a quarter less than the upsert (which tries the insert first, then updates); the
+        // upsert is what either falls back to when its guess was wrong.
+        if (created?.has(a.id) === true) {
+          const inserted = write.insertActor.run(
+            a.id,
+            a.kind,
+            a.machineId,
+            a.version,
+            state,
+            context,
+            settled,
+            ticketId,
+            a.updatedAt,
+            created.get(a.id),
+          );
+          if (inserted.changes === 1) continue;
+        } else if (
+          write.updateActor.run(a.machineId, a.version, state, context, settled, ticketId, a.updatedAt, a.id, a.kind)
+            .changes === 1
+        ) {
+          continue;
+        }
         const written = write.upsertActor.run(
           a.id,
           a.kind,
@@ -550,8 +583,8 @@ export class SqliteStore implements Store {
           a.version,
           state,
           context,
-          a.settled ? 1 : 0,
-          a.ticketId ?? null,
+          settled,
+          ticketId,
           a.updatedAt,
           created?.get(a.id) ?? a.updatedAt,
         );
