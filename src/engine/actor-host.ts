@@ -54,6 +54,12 @@ export interface ActorHostOptions {
   onError?: (error: unknown, context: { actorId: string; event: string }) => void;
 }
 
+/** At most this many lone spawns' ids in one store read. */
+const SPAWNS_READ_TOGETHER = 1_000;
+
+/** How many settled actors the host remembers (a few hundred KB at most). */
+const SETTLED_REMEMBERED = 256;
+
 /**
  * Hosts every actor as its own root, addressed by id. Messages are processed in batches: each
  * message steps one actor's pure machine; the effects it asks for become messages to other
@@ -62,6 +68,13 @@ export interface ActorHostOptions {
  */
 export class ActorHost {
   private readonly live = new Map<string, LiveActor>();
+  /**
+   * The last actors that settled, as they were committed, oldest first. Work that fans out from
+   * one finished task (each of a split's children gets its source's output in its context
+   * package) reads it here instead of once per child from the store. An actor that lives again
+   * leaves it; nothing else changes a settled actor but this host.
+   */
+  private readonly settledRecently = new Map<string, LiveActor>();
   private queue: Message[] = [];
   private head = 0;
   private draining = false;
@@ -122,6 +135,17 @@ export class ActorHost {
   /** The live actor with this id, if it is not settled. */
   getLive(id: string): LiveActor | undefined {
     return this.live.get(id);
+  }
+
+  /**
+   * An actor that settled lately, as committed, if this host still remembers it (the
+   * `SETTLED_REMEMBERED` settled or asked for last); otherwise only the store has it.
+   */
+  getSettledRecently(id: string): LiveActor | undefined {
+    const actor = this.settledRecently.get(id);
+    // Used lately: the last to be forgotten (a split's source, read by each of its children).
+    if (actor !== undefined) this.rememberSettled(actor);
+    return actor;
   }
 
   liveActors(): IterableIterator<LiveActor> {
@@ -413,6 +437,20 @@ export class ActorHost {
     for (const id of ids) batch.stored.set(id, found.get(id));
   }
 
+  /**
+   * `id` and the ids of the lone spawns queued after it in this batch that the store must be
+   * asked about: read together, a coordinator's thousand children cost one read, not a thousand.
+   */
+  private spawnsToRead(id: string, batch: OpenBatch): string[] {
+    const ids = [id];
+    for (let i = batch.nextFollowUp; i < batch.followUps.length && ids.length < SPAWNS_READ_TOGETHER; i++) {
+      const next = batch.followUps[i] as Message;
+      if (next.kind !== 'spawn' || next.group !== undefined) continue;
+      if (!this.live.has(next.to) && !batch.stored.has(next.to)) ids.push(next.to);
+    }
+    return ids;
+  }
+
   /** Why a group cannot be created (an id it would take is taken), or undefined. */
   private groupConflict(group: SpawnGroup, batch: OpenBatch): TroupeError | undefined {
     for (const id of group.ids) {
@@ -438,7 +476,7 @@ export class ActorHost {
         group.refusal = this.groupConflict(group, batch);
       }
       if (!group?.refusal && !this.live.has(message.to) && !batch.stored.has(message.to)) {
-        batch.stored.set(message.to, await this.readStored(message.to));
+        await this.readStoredGroup(this.spawnsToRead(message.to, batch), batch);
       }
       this.spawnChecked(message, batch);
       return;
@@ -487,6 +525,7 @@ export class ActorHost {
     // Settled but still able to move (a task being reworked): it lives again until it settles.
     // An event it does not take (a late dependency outcome) leaves it settled: back to the store only.
     this.live.set(actor.id, actor);
+    this.settledRecently.delete(actor.id);
     this.step(actor, message, batch);
     if (!batch.dirty.has(actor.id) && isSettled(actor.snapshot)) this.live.delete(actor.id);
   }
@@ -533,6 +572,7 @@ export class ActorHost {
       ticketId: spawn.ticketId,
     };
     this.live.set(actor.id, actor);
+    this.settledRecently.delete(actor.id);
     batch.dirty.set(actor.id, actor);
     // The creation time the store pages lists by (Store.pageActors): the spawn's, as the views show it.
     (batch.created ??= new Map()).set(actor.id, input.now);
@@ -598,11 +638,21 @@ export class ActorHost {
     }
   }
 
+  private rememberSettled(actor: LiveActor): void {
+    const memory = this.settledRecently;
+    memory.delete(actor.id);
+    memory.set(actor.id, actor);
+    if (memory.size > SETTLED_REMEMBERED) memory.delete(memory.keys().next().value as string);
+  }
+
   private finish(batch: OpenBatch, open: OpenBatch | null): void {
     for (const actor of batch.dirty.values()) {
       // A batch built while this one committed may have moved the actor again: it stays live
       // until that batch has committed too (the store does not hold its latest state yet).
-      if (isSettled(actor.snapshot) && !open?.dirty.has(actor.id)) this.live.delete(actor.id);
+      if (isSettled(actor.snapshot) && !open?.dirty.has(actor.id)) {
+        this.live.delete(actor.id);
+        this.rememberSettled(actor);
+      }
     }
     if (batch.events.length > 0) this.options.onCommitted?.(batch.events);
     for (const [reply, outcome] of batch.replies) reply(outcome);

@@ -74,9 +74,11 @@ async function fillContextPackage(
     }
   }
   if (task.spec.dependsOn.length > 0) {
-    const stored = await store.getActors(task.spec.dependsOn);
+    const inMemory = (id: string) => host.getLive(id) ?? host.getSettledRecently(id);
+    const unread = task.spec.dependsOn.filter((id) => inMemory(id) === undefined);
+    const stored = unread.length > 0 ? await store.getActors(unread) : undefined;
     for (const depId of task.spec.dependsOn) {
-      const dep = (host.getLive(depId)?.snapshot.context ?? stored.get(depId)?.context) as TaskContext | undefined;
+      const dep = (inMemory(depId)?.snapshot.context ?? stored?.get(depId)?.context) as TaskContext | undefined;
       if (!dep?.output) continue;
       pkg.dependencies[depId] = {
         result: dep.output.result,
