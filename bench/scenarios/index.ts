@@ -7,6 +7,7 @@ import { retentionSoak } from './retention-soak.js';
 import { postgresCluster } from './postgres-cluster.js';
 import { postgresShards } from './postgres-shards.js';
 import { splitJoin } from './split-join.js';
+import { sqliteHeapCurve } from './sqlite-heap-curve.js';
 import { sqliteRestart } from './sqlite-restart.js';
 import { sqliteThroughput } from './sqlite-throughput.js';
 import { tracingCost } from './tracing-cost.js';
@@ -20,6 +21,7 @@ export const scenarios: Scenario[] = [
   coreThroughput,
   splitJoin,
   sqliteThroughput,
+  sqliteHeapCurve,
   sqliteRestart,
   wsDispatch,
   patternsCompile,
