@@ -92,6 +92,16 @@ const ACTOR_COLUMNS = `id, kind, machine_id AS machineId, version, state, contex
 const EVENT_COLUMNS = `seq, type, at, ticket_id AS ticketId, task_id AS taskId,
   agent_id AS agentId, phase, data`;
 
+const INSERT_EVENTS_SQL = 'INSERT INTO events (seq, type, at, ticket_id, task_id, agent_id, phase, data) VALUES';
+const EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?)';
+/** Event rows per multi-row INSERT: 256 parameters, far below SQLite's limit. */
+const EVENTS_PER_INSERT = 32;
+
+/** Appends one event's column values, in `INSERT_EVENTS_SQL`'s order. */
+function pushEventRow(values: unknown[], e: StoredEvent, data: string | null | undefined): void {
+  values.push(e.seq, e.type, e.at, e.ticketId ?? null, e.taskId ?? null, e.agentId ?? null, e.phase ?? null, data);
+}
+
 /** Rows come back with the JSON columns still as text; they are decoded in place. */
 interface RawRow {
   [column: string]: unknown;
@@ -105,6 +115,7 @@ interface WriteStatements {
   setTimer: Stmt;
   clearTimer: Stmt;
   insertEvent: Stmt;
+  insertEvents: Stmt;
   upsertOutbox: Stmt;
   deleteOutbox: Stmt;
   pruneEvents: Stmt;
@@ -532,9 +543,8 @@ export class SqliteStore implements Store {
         'INSERT INTO timers (actor_id, name, at) VALUES (?, ?, ?) ON CONFLICT (actor_id, name) DO UPDATE SET at = excluded.at',
       ),
       clearTimer: db.prepare('DELETE FROM timers WHERE actor_id = ? AND name = ?'),
-      insertEvent: db.prepare(
-        'INSERT INTO events (seq, type, at, ticket_id, task_id, agent_id, phase, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
+      insertEvent: db.prepare(`${INSERT_EVENTS_SQL} ${EVENT_ROW}`),
+      insertEvents: db.prepare(`${INSERT_EVENTS_SQL} ${Array(EVENTS_PER_INSERT).fill(EVENT_ROW).join(', ')}`),
       upsertOutbox: db.prepare(`INSERT INTO outbox (id, target, kind, payload, created_at) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET target = excluded.target, kind = excluded.kind,
         payload = excluded.payload, created_at = excluded.created_at`),
@@ -595,17 +605,19 @@ export class SqliteStore implements Store {
       for (const t of batch.timersSet) write.setTimer.run(t.actorId, t.name, t.at);
       for (const o of batch.outbox) write.upsertOutbox.run(o.id, o.target, o.kind, json[j++], o.createdAt);
       for (const id of batch.outboxDelivered) write.deleteOutbox.run(id);
-      for (const e of batch.events) {
-        write.insertEvent.run(
-          e.seq,
-          e.type,
-          e.at,
-          e.ticketId ?? null,
-          e.taskId ?? null,
-          e.agentId ?? null,
-          e.phase ?? null,
-          json[j++],
-        );
+      // Events go in EVENTS_PER_INSERT rows per statement (a third less than a statement per
+      // row), the rest one by one.
+      const events = batch.events;
+      let e = 0;
+      for (; e + EVENTS_PER_INSERT <= events.length; e += EVENTS_PER_INSERT) {
+        const values: unknown[] = [];
+        for (let k = e; k < e + EVENTS_PER_INSERT; k++) pushEventRow(values, events[k] as StoredEvent, json[j++]);
+        write.insertEvents.run(values);
+      }
+      for (; e < events.length; e++) {
+        const values: unknown[] = [];
+        pushEventRow(values, events[e] as StoredEvent, json[j++]);
+        write.insertEvent.run(values);
       }
       let count = this.eventCount + batch.events.length;
       if (count > this.pruneAbove) count -= write.pruneEvents.run(this.eventRetention - 1).changes;
