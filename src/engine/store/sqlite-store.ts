@@ -563,43 +563,29 @@ export class SqliteStore implements Store {
         const context = json[j++];
         const settled = a.settled ? 1 : 0;
         const ticketId = a.ticketId ?? null;
+        // The columns of UPSERT_ACTOR_SQL (and of the plain insert), in order.
+        const row = [a.id, a.kind, a.machineId, a.version, state, context, settled, ticketId, a.updatedAt];
+        row.push(created?.get(a.id) ?? a.updatedAt);
         // A plain INSERT for an actor this batch spawned and a plain UPDATE for the others cost
         // a quarter less than the upsert (which tries the insert first, then updates); the
         // upsert is what either falls back to when its guess was wrong.
-        if (created?.has(a.id) === true) {
-          const inserted = write.insertActor.run(
-            a.id,
-            a.kind,
-            a.machineId,
-            a.version,
-            state,
-            context,
-            settled,
-            ticketId,
-            a.updatedAt,
-            created.get(a.id),
-          );
-          if (inserted.changes === 1) continue;
-        } else if (
-          write.updateActor.run(a.machineId, a.version, state, context, settled, ticketId, a.updatedAt, a.id, a.kind)
-            .changes === 1
-        ) {
-          continue;
-        }
-        const written = write.upsertActor.run(
-          a.id,
-          a.kind,
-          a.machineId,
-          a.version,
-          state,
-          context,
-          settled,
-          ticketId,
-          a.updatedAt,
-          created?.get(a.id) ?? a.updatedAt,
-        );
+        const done =
+          created?.has(a.id) === true
+            ? write.insertActor.run(row).changes === 1
+            : write.updateActor.run(
+                a.machineId,
+                a.version,
+                state,
+                context,
+                settled,
+                ticketId,
+                a.updatedAt,
+                a.id,
+                a.kind,
+              ).changes === 1;
+        if (done) continue;
         // The upsert leaves a row of another kind alone: an id keeps its first kind (rolls back the batch).
-        if (written.changes === 0) throw this.kindConflict(a.id, a.kind);
+        if (write.upsertActor.run(row).changes === 0) throw this.kindConflict(a.id, a.kind);
       }
       for (const t of batch.timersCleared) write.clearTimer.run(t.actorId, t.name);
       for (const t of batch.timersSet) write.setTimer.run(t.actorId, t.name, t.at);
