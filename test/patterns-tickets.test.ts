@@ -140,6 +140,40 @@ describe('patterns on tickets and phases', () => {
     );
   });
 
+  it('refuses and cancels a run whose phase ends between the check and the join', async () => {
+    const runtime = await start(approveAll);
+    await runtime.tickets.create({
+      id: 'race',
+      title: 'x',
+      phases: [{ name: 'only', tasks: [{ id: 'race-a', type: 'x', requires: ['gatekeeping'] }] }],
+    });
+    // The run's check reads the ticket while its phase is active; before the run joins it, the
+    // phase's last task finishes and the phase passes (the window a busy server leaves open).
+    const readTicket = runtime.tickets.get.bind(runtime.tickets);
+    runtime.tickets.get = async (id: string) => {
+      const seen = await readTicket(id);
+      runtime.tickets.get = readTicket;
+      await runtime.agents.register({ id: 'gatekeeper', capabilities: ['gatekeeping'], handler: approveAll });
+      expect((await runtime.tickets.wait(id)).status).toBe('completed');
+      return seen;
+    };
+    const applying = runtime.patterns.apply({
+      pattern: 'parallel_independent',
+      ticketId: 'race',
+      phase: 'only',
+      runId: 'late-run',
+    });
+    await expect(applying).rejects.toMatchObject({
+      code: 'E_INVALID_STATE',
+      message: expect.stringMatching(/phase "only" of ticket race ended before run late-run could join it/),
+    });
+    // The run never started, and none of its work was made.
+    expect((await runtime.patterns.get('late-run')).status).toBe('cancelled');
+    expect(runtime.events.history({ types: ['pattern.started'] })).toEqual([]);
+    await runtime.idle();
+    expect((await runtime.tasks.list({})).map((t) => t.id)).toEqual(['race-a']);
+  });
+
   it('waits for a signal, and times out without one', async () => {
     const runtime = await start(() => ({ ok: true }));
     expect(runtime.patterns.add(WAIT_PATTERN, 'approval.yaml').problems).toEqual([]);

@@ -168,8 +168,10 @@ export class PatternApi {
     if (spawned.error) throw spawned.error;
     if (ticketId !== null && phase !== null) {
       const phaseId = phaseIdOf(ticketId, phase);
-      // The phase counts the run as one of its tasks, so it cannot pass before the run ends.
-      this.core.host.send(phaseId, { type: 'phase.task_added', taskId: runId });
+      // The phase counts the run as one of its tasks, so it cannot pass before the run ends. It
+      // may have ended since `checkTicket` looked: then the run, not started yet, is cancelled.
+      const joined = await this.core.host.request(phaseId, { type: 'phase.task_added', taskId: runId });
+      if (!joined.applied) await this.refuseEndedPhase(runId, ticketId, phase);
       if (this.core.host.getLive(phaseId)?.snapshot.value === 'pending') {
         this.awaitPhase(phaseId, runId);
         return this.get(runId);
@@ -290,6 +292,14 @@ export class PatternApi {
     if (found.status !== 'pending' && found.status !== 'active') {
       throw new TroupeError('E_INVALID_STATE', `phase "${phase}" of ticket ${ticketId} is ${found.status}`);
     }
+  }
+
+  private async refuseEndedPhase(runId: string, ticketId: string, phase: string): Promise<never> {
+    const reason = `phase "${phase}" of ticket ${ticketId} ended before run ${runId} could join it`;
+    await this.core.host.request(runId, { type: 'pattern.cancel', reason });
+    throw new TroupeError('E_INVALID_STATE', `${reason}; the run was cancelled`, {
+      details: { runId, ticketId, phase },
+    });
   }
 
   private phaseOpened(event: TroupeEvent): void {
