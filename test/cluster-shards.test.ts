@@ -181,6 +181,19 @@ describe('several writers: a cluster of three nodes sharing four shards', () => 
         expect(((await answer.json()) as { id: string }).id).toBe('http-3');
       }
 
+      // `troupe nodes` names each shard's writer.
+      const listing = runCli(['nodes', '--db', db]);
+      expect(await listing.exited).toBe(0);
+      for (let k = 0; k < SHARDS; k++) {
+        expect(listing.lines).toContainEqual(
+          expect.stringMatching(
+            new RegExp(
+              `^shard ${k}: n[123]/\\d+/\\w+, epoch \\d+, \\d+\\.\\ds left(, agents at ws://127\\.0\\.0\\.1:\\d+/v1/ws)?$`,
+            ),
+          ),
+        );
+      }
+
       const settledTasks = async () => (await reader.listActors({ kind: 'task', settled: true })).length;
       await waitFor('60 settled tasks', async () => ((await settledTasks()) >= 60 ? true : undefined));
 

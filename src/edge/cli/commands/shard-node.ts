@@ -8,7 +8,7 @@ import { NodeMetrics, type NodeRole } from './cluster-node-metrics.js';
 import { ShardFrontHttp, type LocalShard } from './shard-front-http.js';
 
 /** The prefix of the shards' lease names. */
-const SHARD_LEASE_PREFIX = 'troupe.shard.';
+export const SHARD_LEASE_PREFIX = 'troupe.shard.';
 
 /** The lease whose holder writes shard `k`. */
 export const shardLease = (k: number): string => `${SHARD_LEASE_PREFIX}${k}`;
