@@ -164,6 +164,18 @@ describe('several writers: a cluster of three nodes sharing four shards', () => 
       expect(new Set(taskIds.filter((id) => id.startsWith('http-')).map((id) => shardOfId(id, SHARDS))).size).toBe(
         SHARDS,
       );
+      // A ticket with its tasks, through another node: created whole in the ticket's shard.
+      const ticket = await post(fronts[2]!, '/v1/tickets', {
+        id: 'TK-http',
+        title: 'over HTTP',
+        phases: [
+          { name: 'only', tasks: [0, 1].map((i) => ({ id: `TK-http-${i}`, type: 'chore', requires: ['work'] })) },
+        ],
+      });
+      expect(ticket.status).toBe(201);
+      taskIds.push('TK-http-0', 'TK-http-1');
+      const placed = await reader.actorShards(['TK-http', 'TK-http-0', 'TK-http-1']);
+      expect(new Set(placed.values())).toEqual(new Set([shardOfId('TK-http', SHARDS)]));
       // A task may wait only on work of its own shard.
       const a = 'free-0';
       const b = Array.from({ length: 100 }, (_, i) => `free-${i}`).find(
