@@ -33,7 +33,11 @@ interface AgentSlots {
 
 /** A queue of tasks that need the same capabilities, highest priority then oldest first. */
 class CapabilityQueue extends BinaryHeap<QueuedTask> {
-  constructor(readonly requires: string[]) {
+  constructor(
+    readonly requires: string[],
+    /** Its key in the dispatcher's map of queues (`capabilityKey(requires)`). */
+    readonly key: string,
+  ) {
     super(before);
   }
 }
@@ -86,8 +90,6 @@ export class Dispatcher {
   /** Controls of the tasks agents hold now: what their release gives back. */
   private readonly running = new Map<string, TaskControls>();
   private readonly refills = new Map<string, unknown>();
-  /** Units spent by this match, for the rate limits' actors. */
-  private spends: Spend[] = [];
 
   constructor(private readonly options: DispatcherOptions) {
     this.cooldown = new RejectCooldown(options.clock, options.rejectCooldownMs, (taskId) => {
@@ -105,7 +107,7 @@ export class Dispatcher {
     const key = capabilityKey(requires);
     let queue = this.queues.get(key);
     if (!queue) {
-      queue = new CapabilityQueue([...new Set(requires)].sort());
+      queue = new CapabilityQueue([...new Set(requires)].sort(), key);
       this.queues.set(key, queue);
     }
     const gated =
@@ -167,10 +169,9 @@ export class Dispatcher {
   private requeue(entry: QueuedTask, fresh: boolean): void {
     if (fresh) entry.order = this.order++;
     // The queue it came from may have been dropped when it ran empty, and a new one made since.
-    const key = capabilityKey(entry.queue.requires);
-    const queue = this.queues.get(key);
+    const queue = this.queues.get(entry.queue.key);
     if (queue) entry.queue = queue;
-    else this.queues.set(key, entry.queue);
+    else this.queues.set(entry.queue.key, entry.queue);
     entry.queue.push(entry);
     this.dirty = true;
   }
@@ -194,11 +195,9 @@ export class Dispatcher {
     }
   }
 
-  /** Units this match spent, to persist on the rate limits' actors (emptied by the call). */
+  /** Units the last match spent, one sum per key, to persist on the rate limits' actors (emptied by the call). */
   takeSpends(): Spend[] {
-    const spends = this.spends;
-    this.spends = [];
-    return spends;
+    return this.gates.takeSpends();
   }
 
   addAgent(availability: AgentAvailability): void {
@@ -366,7 +365,7 @@ export class Dispatcher {
           this.holdBack(bestTask, refusal);
           continue;
         }
-        for (const spend of this.gates.admit(view, now)) this.spends.push(spend);
+        this.gates.admit(view, now);
         load += 1;
       }
       this.queued.delete(bestTask.taskId);

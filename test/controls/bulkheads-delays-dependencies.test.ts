@@ -89,6 +89,41 @@ describe('delayed tasks (notBefore)', () => {
   });
 });
 
+describe('bulkheads across a restart', () => {
+  it('a bulkhead is restored from SQLite and still caps its class', async () => {
+    const file = await sqliteFile();
+    try {
+      const clock = new SimulatedClock(0);
+      const first = file.open(clock);
+      await first.controls.setBulkhead({ name: 'batch', max: 1 });
+      await first.stop();
+      // A one-state machine: the compiled stepper stored a value it then could not restore.
+      const second = file.open(clock);
+      const release = deferred();
+      const running: string[] = [];
+      await second.agents.register({
+        id: 'a',
+        capacity: 4,
+        handler: async (task) => {
+          running.push(task.id);
+          await release.promise;
+          return 'ok';
+        },
+      });
+      await second.tasks.createMany([
+        { id: 'b0', type: 'x', bulkhead: 'batch' },
+        { id: 'b1', type: 'x', bulkhead: 'batch' },
+      ]);
+      await second.idle();
+      expect(running).toEqual(['b0']);
+      expect((await second.tasks.get('b1')).waitingFor).toBe('bulkhead "batch" is full: 1 of 1 slots running');
+      release.resolve('go');
+    } finally {
+      await file.cleanup();
+    }
+  });
+});
+
 describe('failure policy per dependency', () => {
   let h: Harness | undefined;
   afterEach(async () => h?.runtime.stop());

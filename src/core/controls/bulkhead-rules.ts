@@ -39,6 +39,9 @@ export function bulkheadAdmits(
     const now = running.get(name) ?? 0;
     if (now >= cap)
       return { ok: false, reason: `bulkhead "${name}" is full: ${now} of ${cap} slots running`, blockedBy: name };
+    // A class below its own reservation takes a free slot: its own. (When the reservations add
+    // up to more than the capacity, the classes would otherwise keep each other from starting.)
+    if ((own.reserved ?? 0) > now) return { ok: true };
   }
   let keptForOthers = 0;
   for (const [other, def] of defs) {

@@ -27,6 +27,7 @@ function at(source: unknown, path: string): unknown {
  * there, yields `null`: the caller refuses the task rather than put it under a made-up key.
  */
 export function resolveKey(template: string, fields: Record<string, unknown>): string | null {
+  if (!template.includes('${')) return template;
   let missing = false;
   const key = template.replace(PLACEHOLDER, (_m, path: string) => {
     const value = at(fields, path);

@@ -100,7 +100,14 @@ export function availableAt(def: RateLimitDefinition, state: RateBudgetState, un
   const need = unitsNeeded(def, units);
   const have = availableUnits(def, state, now);
   if (have >= need) return now;
-  if (state.kind === 'token-bucket') return now + Math.ceil(((need - have) * def.per) / def.limit);
+  if (state.kind === 'token-bucket') {
+    let at = now + Math.ceil(((need - have) * def.per) / def.limit);
+    // The division is rounded: it may land a ms before the refill is whole, or one after. The
+    // answer is the first ms at which `availableUnits` (what the gate checks) says yes.
+    while (availableUnits(def, state, at) < need) at += 1;
+    while (at - 1 > now && availableUnits(def, state, at - 1) >= need) at -= 1;
+    return at;
+  }
   // The window frees each spend `per` ms after it was made, oldest first.
   let free = have;
   for (const [at, spent] of state.spends) {

@@ -338,6 +338,9 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
 
   restore(value: unknown, context: unknown): CompiledSnapshot {
     let node = this.rootNode;
+    // A machine of one state (no children) has xstate's value `{}`; its name was stored for it
+    // before that was fixed, and means the same.
+    if (Object.keys(node.sn.states).length === 0) return new CompiledSnapshot(node, context ?? {}, 'active');
     let rest = value as StateValue;
     for (;;) {
       const key = typeof rest === 'string' ? rest : Object.keys(rest)[0];
@@ -617,7 +620,9 @@ export class CompiledStepper implements Stepper<CompiledSnapshot> {
 }
 
 function valueOf(sn: AnyStateNode): StateValue {
-  // The root's value is never a leaf's; a leaf's value is its path, nested from the top.
+  // The root is a leaf only in a machine of one state: xstate's value for it is `{}`.
+  if (!sn.parent) return {};
+  // A leaf's value is its path, nested from the top.
   let value: StateValue = sn.key;
   for (let p = sn.parent; p && p.parent; p = p.parent) value = { [p.key]: value };
   return value;

@@ -48,6 +48,12 @@ interface BreakerView {
  */
 export class ControlGates {
   private readonly limits = new Map<string, { def: RateLimitDefinition; budget: RateBudgetState }>();
+  /**
+   * Units admitted since the last `takeSpends`, per key, all at one instant (one match). They are
+   * applied to the copy and sent to the limit's actor as one spend per key: both then compute the
+   * same `spendUnits` on the same numbers, so the copy and the durable budget stay equal to the bit.
+   */
+  private readonly pending = new Map<string, { units: number; at: number }>();
   private readonly breakers = new Map<string, BreakerView>();
   readonly bulkheads = new Map<string, BulkheadDefinition>();
   private readonly bulkheadRunning = new Map<string, number>();
@@ -123,9 +129,11 @@ export class ControlGates {
       const limit = this.limits.get(r.key);
       if (!limit) continue;
       const need = unitsNeeded(limit.def, r.units);
-      const have = availableUnits(limit.def, limit.budget, now);
+      const pending = this.pending.get(r.key);
+      const have = availableUnits(limit.def, limit.budget, now) - (pending?.units ?? 0);
       if (have < need) {
-        const until = availableAt(limit.def, limit.budget, r.units, now);
+        const budget = pending ? spendUnits(limit.def, limit.budget, pending.units, pending.at) : limit.budget;
+        const until = availableAt(limit.def, budget, r.units, now);
         const shown = Math.floor(have * 100) / 100;
         return {
           gate: `ratelimit:${r.key}`,
@@ -137,19 +145,38 @@ export class ControlGates {
     return null;
   }
 
-  /** The task starts: its rate-limit units are spent and a half-open breaker counts a probe. */
-  admit(task: GatedTask, now: number): Spend[] {
-    for (const key of this.breakerKeys(task)) {
-      const b = this.breakers.get(key) as BreakerView;
-      if (b.status === 'half_open') b.probing += 1;
+  /**
+   * The task starts: its rate-limit units count as spent (pending until `takeSpends`) and a
+   * half-open breaker counts a probe. Every admit between two `takeSpends` must be at one `now`.
+   */
+  admit(task: GatedTask, now: number): void {
+    if (this.breakers.size > 0) {
+      for (const key of this.breakerKeys(task)) {
+        const b = this.breakers.get(key) as BreakerView;
+        if (b.status === 'half_open') b.probing += 1;
+      }
     }
-    const spends: Spend[] = [];
     for (const r of task.controls.rateLimits ?? []) {
-      const limit = this.limits.get(r.key);
-      if (!limit) continue;
-      limit.budget = spendUnits(limit.def, limit.budget, r.units, now);
-      spends.push({ key: r.key, units: r.units, at: now });
+      if (!this.limits.has(r.key)) continue;
+      const pending = this.pending.get(r.key);
+      if (pending) pending.units += r.units;
+      else this.pending.set(r.key, { units: r.units, at: now });
     }
+  }
+
+  /**
+   * The units admitted since the last call, one spend per key with their sum, now applied to the
+   * copies: to be persisted on the limits' actors in the same batch as the assignments.
+   */
+  takeSpends(): Spend[] {
+    if (this.pending.size === 0) return [];
+    const spends: Spend[] = [];
+    for (const [key, { units, at }] of this.pending) {
+      const limit = this.limits.get(key);
+      if (limit) limit.budget = spendUnits(limit.def, limit.budget, units, at);
+      spends.push({ key, units, at });
+    }
+    this.pending.clear();
     return spends;
   }
 
