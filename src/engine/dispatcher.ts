@@ -6,16 +6,19 @@ import { RejectCooldown } from './reject-cooldown.js';
 import { ConcurrencyKeys } from './controls/concurrency-keys.js';
 import { ControlGates, type GateRefusal, type GatedTask, type Spend } from './controls/control-gates.js';
 
-interface QueuedTask {
+/** A queued task; it is also what the gates read (`GatedTask`): no second object per task. */
+interface QueuedTask extends GatedTask {
   taskId: string;
   priority: number;
   /** Arrival order, to break priority ties: oldest first. */
   order: number;
   /** The capability queue it belongs to (where it goes back after being held back). */
   queue: CapabilityQueue;
-  /** Controls, type and capabilities: what the gates read; null for a task with no controls. */
-  gated: GatedTask | null;
+  /** `NO_CONTROLS` for a task with none. */
+  controls: TaskControls;
   type: string;
+  /** The capabilities it needs (its queue's). */
+  requires: readonly string[];
 }
 
 const NO_CONTROLS: TaskControls = Object.freeze({});
@@ -110,11 +113,15 @@ export class Dispatcher {
       queue = new CapabilityQueue([...new Set(requires)].sort(), key);
       this.queues.set(key, queue);
     }
-    const gated =
-      controls === NO_CONTROLS || Object.keys(controls).length === 0
-        ? null
-        : { controls, type, requires: queue.requires };
-    const entry: QueuedTask = { taskId, priority, order: this.order++, queue, gated, type };
+    const entry: QueuedTask = {
+      taskId,
+      priority,
+      order: this.order++,
+      queue,
+      controls: hasControls(controls) ? controls : NO_CONTROLS,
+      type,
+      requires: queue.requires,
+    };
     this.queued.set(taskId, entry);
     if (controls.concurrency) this.keys.add(controls.concurrency.key, controls.concurrency.max, entry);
     else queue.push(entry);
@@ -125,7 +132,7 @@ export class Dispatcher {
     const entry = this.queued.get(taskId);
     this.queued.delete(taskId);
     this.heldBackWhy.delete(taskId);
-    const key = entry?.gated?.controls.concurrency?.key;
+    const key = entry?.controls.concurrency?.key;
     if (entry && key !== undefined) this.keys.withdrawn(key, entry);
   }
 
@@ -135,7 +142,7 @@ export class Dispatcher {
     if (!entry) return null;
     const held = this.heldBackWhy.get(taskId);
     if (held !== undefined) return held;
-    const key = entry.gated?.controls.concurrency?.key;
+    const key = entry.controls.concurrency?.key;
     if (key !== undefined && !this.keys.isAdmitted(key, entry)) return this.keys.reason(key);
     if (this.cooldown.has(taskId)) return 'declined lately by the agents that could take it (reject cooldown)';
     const needs = entry.queue.requires.length > 0 ? ` with ${entry.queue.requires.join(', ')}` : '';
@@ -357,20 +364,19 @@ export class Dispatcher {
       }
       if (!bestQueue || !bestTask || !bestAgent) break;
       bestQueue.pop();
-      const gated = bestTask.gated;
+      const controls = bestTask.controls;
       if (gating) {
-        const view = gated ?? { controls: NO_CONTROLS, type: bestTask.type, requires: bestQueue.requires };
-        const refusal = this.gates.check(view, now, capacity, load);
+        const refusal = this.gates.check(bestTask, now, capacity, load);
         if (refusal) {
           this.holdBack(bestTask, refusal);
           continue;
         }
-        this.gates.admit(view, now);
+        this.gates.admit(bestTask, now);
         load += 1;
       }
       this.queued.delete(bestTask.taskId);
-      this.hold(bestAgent.agentId, bestTask.taskId, gated?.controls);
-      if (gated?.controls.concurrency) this.keys.started(gated.controls.concurrency.key, bestTask);
+      this.hold(bestAgent.agentId, bestTask.taskId, controls);
+      if (controls.concurrency) this.keys.started(controls.concurrency.key, bestTask);
       assignments.push({ taskId: bestTask.taskId, agentId: bestAgent.agentId, autoStart: bestAgent.autoStart });
     }
     // Still queued, same entry: they keep their place (priority, then arrival).
@@ -423,6 +429,13 @@ function leastLoaded(agents: AgentSlots[], allowed?: (agent: AgentSlots) => bool
     if (!best || a.load / a.capacity < best.load / best.capacity) best = a;
   }
   return best;
+}
+
+/** Whether a task is under any control (tasks with none share one frozen empty object). */
+function hasControls(controls: TaskControls): boolean {
+  if (controls === NO_CONTROLS) return false;
+  for (const _ in controls) return true;
+  return false;
 }
 
 function capabilityKey(requires: string[]): string {

@@ -5,15 +5,10 @@ import { orderByDependencies } from '../dependency-graph.js';
 import { duplicateId, type MessageOutcome, type SpawnRequest } from '../host-types.js';
 import { phaseIdOf, type RuntimeCore } from '../runtime-core.js';
 import type { StoredActor } from '../store/store.js';
-import {
-  resolvePriority,
-  resolveRetry,
-  resolveTimeouts,
-  taskCreateSchema,
-  type TaskCreateInput,
-} from './task-input.js';
+import { resolvePriority, resolveRetry, resolveTimeouts, type TaskCreateInput } from './task-input.js';
+import { parseTaskInput } from './task-input-parse.js';
 import { dependencyIds, resolveControls, resolveNotBefore } from './task-controls.js';
-import { assertStorablePayload, parseOrThrow } from '../validation.js';
+import { assertStorablePayload } from '../validation.js';
 import { taskView, type TaskView } from './views.js';
 
 /**
@@ -47,7 +42,7 @@ export async function prepareTasks(
   ticket?: TicketInCreation,
 ): Promise<PreparedTasks> {
   const parsed = inputs.map((input, i) => {
-    const value = parseOrThrow(taskCreateSchema, input, inputs.length > 1 ? `task [${i}]` : 'task');
+    const value = parseTaskInput(input, inputs.length > 1 ? `task [${i}]` : 'task');
     if (value.input !== undefined) assertStorablePayload(value.input, 'task input', maxPayloadBytes);
     // zod's output is a fresh object: it may take the generated id in place.
     value.id ??= `task-${randomUUID()}`;

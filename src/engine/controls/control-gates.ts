@@ -33,6 +33,8 @@ export interface GatedTask {
   requires: readonly string[];
 }
 
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
 interface BreakerView {
   status: BreakerStatus;
   probes: number;
@@ -88,8 +90,8 @@ export class ControlGates {
   }
 
   /** Breaker keys a task answers to: its own, its rate-limit keys, `type:<type>`, `capability:<c>`, where declared. */
-  breakerKeys(task: GatedTask): string[] {
-    if (this.breakers.size === 0) return [];
+  breakerKeys(task: GatedTask): readonly string[] {
+    if (this.breakers.size === 0) return NO_KEYS;
     const keys: string[] = [];
     const consider = (key: string): void => {
       if (this.breakers.has(key) && !keys.includes(key)) keys.push(key);
