@@ -24,7 +24,8 @@ export function resolveControls(t: ParsedTask, fillKey = true): TaskControls {
   if (t.rateLimits !== undefined && t.rateLimits.length > 0) {
     controls.rateLimits = t.rateLimits.map((r) => ({ key: r.key, units: r.units ?? 1 }));
   }
-  if (t.concurrency !== undefined && !fillKey)
+  // A key without `${` is taken as it is (no fields to read).
+  if (t.concurrency !== undefined && (!fillKey || !t.concurrency.key.includes('${')))
     controls.concurrency = { key: t.concurrency.key, max: t.concurrency.max };
   else if (t.concurrency !== undefined) {
     const fields = {
