@@ -6,6 +6,7 @@ import type { AckMessage, ServerMessage, WelcomeMessage } from '../server/protoc
 import { AgentLink, type Request } from './agent-link.js';
 import { DEFAULT_RECONNECT, reconnectDelay, type ReconnectPolicy } from './reconnect-backoff.js';
 import { ConnectionRefusedError, DisconnectedError, RemoteError } from './remote-error.js';
+import type { SlotPool } from './slot-pool.js';
 import { TaskRunner } from './task-runner.js';
 
 /**
@@ -36,6 +37,11 @@ export interface ConnectAgentOptions {
   capabilities?: string[];
   /** Tasks run at once. Default 1. */
   capacity?: number;
+  /**
+   * Slots shared with other connections of the same worker (`connectClusterAgent` passes one):
+   * an assignment that finds none free is rejected as busy, and the server offers it elsewhere.
+   */
+  slots?: SlotPool;
   /** The same handler an in-process agent takes. */
   handler: TaskHandler;
   /** Time source for heartbeats and reconnect delays. Default: the system clock. */
@@ -103,6 +109,7 @@ export class RemoteAgent extends EventEmitter<RemoteAgentEvents> {
     this.policy = options.reconnect === false ? false : { ...DEFAULT_RECONNECT, ...options.reconnect };
     this.runner = new TaskRunner({
       capacity: options.capacity ?? 1,
+      slots: options.slots,
       handler: options.handler,
       channel: { request: (frame) => this.request(frame), send: (frame) => this.send(frame) },
       maxFrameBytes: () => this.welcome?.limits.maxFrameBytes ?? 1024 * 1024,

@@ -1,4 +1,5 @@
 import { connectAgent, type ConnectAgentOptions, type RemoteAgent } from './connect-agent.js';
+import { SlotPool } from './slot-pool.js';
 
 /**
  * What `connectClusterAgent` takes: a remote agent's options, with every node's HTTP URL in place
@@ -50,6 +51,9 @@ export class ClusterAgent {
     const agent = new ClusterAgent(options);
     const count = await agent.refresh(true);
     const capacity = options.capacity ?? 1;
+    // With fewer slots than shards each connection still asks for one, and a pool shared by all
+    // of them keeps the total at the agent's capacity (an assignment beyond it is rejected as busy).
+    const slots = capacity < count ? new SlotPool(capacity) : undefined;
     // Followed from the start: a shard may move while the first connections are being made.
     agent.timer = setInterval(() => void agent.refresh(false).catch(() => undefined), options.refreshMs ?? 1_000);
     const connecting = await Promise.allSettled(
@@ -58,6 +62,7 @@ export class ClusterAgent {
           ...options,
           id: `${options.id}@${k}`,
           capacity: shareOf(capacity, count, k),
+          slots,
           // Asked before each connection: a lost shard is looked for where the map says it moved.
           url: () => agent.endpoints.get(k) ?? options.nodes[0] ?? '',
           reconnect: options.reconnect ?? { initialDelayMs: 100, maxDelayMs: 1_000 },
@@ -114,7 +119,7 @@ export class ClusterAgent {
   }
 }
 
-/** Shard `k`'s part of an agent's capacity: split evenly, at least one each. */
+/** Shard `k`'s part of an agent's capacity: split evenly, at least one each (a shared pool holds the total). */
 function shareOf(capacity: number, count: number, k: number): number {
   return Math.max(1, Math.floor(capacity / count) + (k < capacity % count ? 1 : 0));
 }
@@ -125,8 +130,10 @@ function shareOf(capacity: number, count: number, k: number): number {
  * to the node that writes it, as agent `<id>@<shard>`, and follows shards that move (a failover,
  * a node joining) by reading the map again every `refreshMs`: a connection lost reconnects where
  * the map says its shard is now, resuming its leases within the grace period. Its capacity is
- * split evenly between the shards, at least one each, so with fewer slots than shards it may run
- * one task per shard at once. Resolves once every shard has welcomed it.
+ * split evenly between the shards; with fewer slots than shards each connection asks for one and
+ * a `SlotPool` shared by them keeps the tasks run at once within the capacity (an assignment that
+ * finds no free slot is rejected as busy and offered elsewhere). Resolves once every shard has
+ * welcomed it.
  *
  * @example
  * ```ts

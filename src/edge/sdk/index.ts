@@ -12,6 +12,7 @@ export { connectAgent, RemoteAgent } from './connect-agent.js';
 export type { ConnectAgentOptions, RemoteAgentEvents } from './connect-agent.js';
 export { connectClusterAgent, ClusterAgent } from './connect-cluster-agent.js';
 export type { ConnectClusterAgentOptions } from './connect-cluster-agent.js';
+export { SlotPool } from './slot-pool.js';
 export { execHandler, DEFAULT_KILL_GRACE_MS } from './exec-handler.js';
 export type { ExecHandlerOptions } from './exec-handler.js';
 export { RemoteError, DisconnectedError, ConnectionRefusedError } from './remote-error.js';

@@ -9,6 +9,7 @@ import type { TaskView } from '../../engine/api/views.js';
 import type { AckMessage, AssignMessage, CancelMessage, WelcomeMessage } from '../server/protocol/server-messages.js';
 import type { Request } from './agent-link.js';
 import { DisconnectedError, RemoteError } from './remote-error.js';
+import type { SlotPool } from './slot-pool.js';
 
 /** How the runner talks to the server; requests fail with `DisconnectedError` while disconnected. */
 export interface Channel {
@@ -18,6 +19,8 @@ export interface Channel {
 
 export interface TaskRunnerOptions {
   capacity: number;
+  /** Slots shared with the worker's other connections, besides this connection's capacity. */
+  slots?: SlotPool;
   handler: TaskHandler;
   channel: Channel;
   /** Largest frame the server reads (from welcome). */
@@ -68,7 +71,7 @@ export class TaskRunner {
     // A resent assignment of work already under way changes nothing.
     if (this.leases.has(frame.leaseId)) return;
     const { channel } = this.options;
-    if (this.running >= this.options.capacity) {
+    if (this.running >= this.options.capacity || this.options.slots?.take() === false) {
       channel
         .request({ type: 'reject', taskId: frame.taskId, leaseId: frame.leaseId, reason: 'at capacity' })
         .catch(() => undefined);
@@ -123,6 +126,7 @@ export class TaskRunner {
     if (lease.busy) {
       lease.busy = false;
       this.busy -= 1;
+      this.options.slots?.give();
     }
     return lease;
   }
