@@ -59,9 +59,12 @@ describe('the client against a server', () => {
     const done = (await client.wait('tk-1')) as TicketView;
     expect(done.status).toBe('completed');
     const tasks = await client.tasks.list({ ticket: 'tk-1', order: 'oldest' });
-    expect(tasks.items.map((t) => [t.id, t.status])).toEqual([
-      ['tk-1-spec', 'succeeded'],
+    // Both were created by the one call, in the same millisecond or not: oldest first, then by id.
+    const byAge = [...tasks.items].sort((a, b) => a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1));
+    expect(tasks.items.map((t) => t.id)).toEqual(byAge.map((t) => t.id));
+    expect(tasks.items.map((t) => [t.id, t.status]).sort()).toEqual([
       ['tk-1-code', 'succeeded'],
+      ['tk-1-spec', 'succeeded'],
     ]);
     const code = await client.tasks.get('tk-1-code');
     expect(code).toMatchObject({
