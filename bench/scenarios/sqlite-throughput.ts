@@ -7,6 +7,7 @@ import { MemoryStore } from '../../src/engine/store/memory-store.js';
 import { SqliteStore, UPSERT_ACTOR_SQL } from '../../src/engine/store/sqlite-store.js';
 import { DelegatingStore } from '../../src/engine/store/delegating-store.js';
 import type { CommitBatch, Store } from '../../src/engine/store/store.js';
+import { actorRowValues, eventRowValues } from '../../src/engine/store/store-rows.js';
 import type { Figure, Scenario } from '../harness.js';
 import { completions, percentile } from '../harness.js';
 import { measureSqliteFloor } from '../sqlite-floor.js';
@@ -125,32 +126,12 @@ function prepareReplay(batches: CommitBatch[]) {
       const state = JSON.stringify(a.state) ?? null;
       const context = JSON.stringify(a.context) ?? null;
       bytes += a.id.length + (state?.length ?? 0) + (context?.length ?? 0) + 40;
-      return [
-        a.id,
-        a.kind,
-        a.machineId,
-        a.version,
-        state,
-        context,
-        a.settled ? 1 : 0,
-        a.ticketId ?? null,
-        a.updatedAt,
-        a.updatedAt,
-      ] as const;
+      return actorRowValues(a, state, context, a.settled ? 1 : 0, a.updatedAt);
     });
     const events = b.events.map((e) => {
       const data = JSON.stringify(e.data);
       bytes += data.length + e.type.length + (e.taskId?.length ?? 0) + (e.agentId?.length ?? 0) + 24;
-      return [
-        e.seq,
-        e.type,
-        e.at,
-        e.ticketId ?? null,
-        e.taskId ?? null,
-        e.agentId ?? null,
-        e.phase ?? null,
-        data,
-      ] as const;
+      return eventRowValues(e, data);
     });
     rows += actors.length + events.length + b.timersSet.length + b.timersCleared.length;
     return { actors, events, timersSet: b.timersSet, timersCleared: b.timersCleared };
@@ -184,10 +165,10 @@ async function replayFloor(
   );
   const clearTimer = db.prepare('DELETE FROM timers WHERE actor_id = ? AND name = ?');
   const apply = db.transaction((b: (typeof replay.prepared)[number]) => {
-    for (const a of b.actors) upsert.run(...a);
+    for (const a of b.actors) upsert.run(a);
     for (const t of b.timersCleared) clearTimer.run(t.actorId, t.name);
     for (const t of b.timersSet) setTimer.run(t.actorId, t.name, t.at);
-    for (const e of b.events) insertEvent.run(...e);
+    for (const e of b.events) insertEvent.run(e);
   });
   const t0 = performance.now();
   for (const b of replay.prepared) apply(b);

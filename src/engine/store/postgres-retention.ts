@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import { TroupeError } from '../../core/errors.js';
 import { noSweep } from './store.js';
+import { actorRowValues, eventRowValues } from './store-rows.js';
 import type {
   AuditEntry,
   AuditQuery,
@@ -170,34 +171,14 @@ export class PostgresRetention {
         for (const a of unit.actors) {
           actors +=
             (
-              await client.query(RETENTION_SQL.importActor, [
-                a.id,
-                a.kind,
-                a.machineId,
-                a.version,
-                json(a.state),
-                json(a.context),
-                a.settled,
-                a.ticketId ?? null,
-                a.updatedAt,
-                a.updatedAt,
-              ])
+              await client.query(
+                RETENTION_SQL.importActor,
+                actorRowValues(a, json(a.state), json(a.context), a.settled, a.updatedAt),
+              )
             ).rowCount ?? 0;
         }
         for (const e of unit.events) {
-          events +=
-            (
-              await client.query(RETENTION_SQL.importEvent, [
-                e.seq,
-                e.type,
-                e.at,
-                e.ticketId ?? null,
-                e.taskId ?? null,
-                e.agentId ?? null,
-                e.phase ?? null,
-                json(e.data),
-              ])
-            ).rowCount ?? 0;
+          events += (await client.query(RETENTION_SQL.importEvent, eventRowValues(e, json(e.data)))).rowCount ?? 0;
         }
       }
       return { actors, events };

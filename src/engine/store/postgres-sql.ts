@@ -1,5 +1,6 @@
 import { TroupeError } from '../../core/errors.js';
 import { idKindConflict, type ActorPageQuery, type ActorQuery, type CommitBatch, type EventQuery } from './store.js';
+import { actorRowValues } from './store-rows.js';
 
 /**
  * The PostgreSQL store's statements, built by pure functions from what is asked (the way
@@ -163,18 +164,7 @@ export function commitStatement(
       const state = json[j++];
       const context = json[j++];
       if (last.get(a.id) !== i) return;
-      const row = [
-        a.id,
-        a.kind,
-        a.machineId,
-        a.version,
-        state,
-        context,
-        a.settled,
-        a.ticketId ?? null,
-        a.updatedAt,
-        batch.created?.get(a.id) ?? a.updatedAt,
-      ];
+      const row = actorRowValues(a, state, context, a.settled, batch.created?.get(a.id) ?? a.updatedAt);
       row.forEach((v, c) => cols[c]?.push(v));
     });
     const types = [

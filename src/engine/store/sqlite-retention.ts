@@ -13,6 +13,7 @@ import type {
   UnitRecord,
 } from './store.js';
 import { UNIT_HEAD_CONDITION } from './sqlite-migrations.js';
+import { actorRowValues, eventRowValues } from './store-rows.js';
 
 type Db = Database.Database;
 type Stmt = Database.Statement<unknown[]>;
@@ -93,29 +94,11 @@ export class SqliteRetention {
       for (const unit of units) {
         for (const a of unit.actors) {
           actors += this.stmt('importActor').run(
-            a.id,
-            a.kind,
-            a.machineId,
-            a.version,
-            json(a.state),
-            json(a.context),
-            a.settled ? 1 : 0,
-            a.ticketId ?? null,
-            a.updatedAt,
-            a.updatedAt,
+            actorRowValues(a, json(a.state), json(a.context), a.settled ? 1 : 0, a.updatedAt),
           ).changes;
         }
         for (const e of unit.events) {
-          events += this.stmt('importEvent').run(
-            e.seq,
-            e.type,
-            e.at,
-            e.ticketId ?? null,
-            e.taskId ?? null,
-            e.agentId ?? null,
-            e.phase ?? null,
-            json(e.data),
-          ).changes;
+          events += this.stmt('importEvent').run(eventRowValues(e, json(e.data))).changes;
         }
       }
       return { actors, events };

@@ -8,6 +8,7 @@ import { idKindConflict, isEmptyBatch } from './store.js';
 import { pageFromRows } from './actor-page.js';
 import { latestVersion, pendingMigrations } from './schema-ladder.js';
 import { SQLITE_MIGRATIONS } from './sqlite-migrations.js';
+import { actorRowValues, eventRowValues } from './store-rows.js';
 import type {
   ActorPage,
   ActorPageQuery,
@@ -96,11 +97,6 @@ const INSERT_EVENTS_SQL = 'INSERT INTO events (seq, type, at, ticket_id, task_id
 const EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?)';
 /** Event rows per multi-row INSERT: 256 parameters, far below SQLite's limit. */
 const EVENTS_PER_INSERT = 32;
-
-/** Appends one event's column values, in `INSERT_EVENTS_SQL`'s order. */
-function pushEventRow(values: unknown[], e: StoredEvent, data: string | null | undefined): void {
-  values.push(e.seq, e.type, e.at, e.ticketId ?? null, e.taskId ?? null, e.agentId ?? null, e.phase ?? null, data);
-}
 
 /** Rows come back with the JSON columns still as text; they are decoded in place. */
 interface RawRow {
@@ -563,9 +559,7 @@ export class SqliteStore implements Store {
         const context = json[j++];
         const settled = a.settled ? 1 : 0;
         const ticketId = a.ticketId ?? null;
-        // The columns of UPSERT_ACTOR_SQL (and of the plain insert), in order.
-        const row = [a.id, a.kind, a.machineId, a.version, state, context, settled, ticketId, a.updatedAt];
-        row.push(created?.get(a.id) ?? a.updatedAt);
+        const row = actorRowValues(a, state, context, settled, created?.get(a.id) ?? a.updatedAt);
         // A plain INSERT for an actor this batch spawned and a plain UPDATE for the others cost
         // a quarter less than the upsert (which tries the insert first, then updates); the
         // upsert is what either falls back to when its guess was wrong.
@@ -597,13 +591,12 @@ export class SqliteStore implements Store {
       let e = 0;
       for (; e + EVENTS_PER_INSERT <= events.length; e += EVENTS_PER_INSERT) {
         const values: unknown[] = [];
-        for (let k = e; k < e + EVENTS_PER_INSERT; k++) pushEventRow(values, events[k] as StoredEvent, json[j++]);
+        for (let k = e; k < e + EVENTS_PER_INSERT; k++)
+          values.push(...eventRowValues(events[k] as StoredEvent, json[j++]));
         write.insertEvents.run(values);
       }
       for (; e < events.length; e++) {
-        const values: unknown[] = [];
-        pushEventRow(values, events[e] as StoredEvent, json[j++]);
-        write.insertEvent.run(values);
+        write.insertEvent.run(eventRowValues(events[e] as StoredEvent, json[j++]));
       }
       let count = this.eventCount + batch.events.length;
       if (count > this.pruneAbove) count -= write.pruneEvents.run(this.eventRetention - 1).changes;
