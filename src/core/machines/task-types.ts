@@ -191,18 +191,22 @@ export type TaskEvent =
   | ({ type: 'task.redrive'; input?: unknown; retry?: RetryPolicy; reason: string | null } & Stamped)
   | ({ type: 'task.discard'; reason: string } & Stamped);
 
+/** Task states, as the machine names them, in the order of a task's life (the HTTP and protocol schemas list these). */
+export const TASK_STATUSES = [
+  'waiting',
+  'queued',
+  'offered',
+  'running',
+  'retrying',
+  'succeeded',
+  'dead_lettered',
+  'cancelled',
+  'skipped',
+  'discarded',
+] as const;
+
 /** Task states, as the machine names them. */
-export type TaskStatus =
-  | 'waiting'
-  | 'queued'
-  | 'offered'
-  | 'running'
-  | 'retrying'
-  | 'succeeded'
-  | 'dead_lettered'
-  | 'cancelled'
-  | 'skipped'
-  | 'discarded';
+export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const SETTLED_TASK_STATUSES: ReadonlySet<TaskStatus> = new Set([
   'succeeded',

@@ -1,22 +1,8 @@
 import { z } from 'zod';
-import type { TaskStatus } from '../../../core/machines/task-types.js';
+import { TASK_STATUSES } from '../../../core/machines/task-types.js';
 import { taskCreateSchema } from '../../../engine/api/task-input.js';
 import { taskViewShape } from '../../server/protocol/shapes.js';
 import { csv, pageOf, pageQueryShape } from './common-schemas.js';
-
-/** Every status a task can have, in the order of its life. */
-export const TASK_STATUSES = [
-  'waiting',
-  'queued',
-  'offered',
-  'running',
-  'retrying',
-  'succeeded',
-  'dead_lettered',
-  'cancelled',
-  'skipped',
-  'discarded',
-] as const satisfies readonly TaskStatus[];
 
 /** One task as `POST /v1/tasks` takes it: what `runtime.tasks.create` takes. */
 export const taskCreateBody = taskCreateSchema.meta({

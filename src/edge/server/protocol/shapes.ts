@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TASK_STATUSES } from '../../../core/machines/task-types.js';
 
 /**
  * The shapes of what the server sends inside its messages: a task, its context package, an
@@ -28,18 +29,7 @@ const attemptRecord = z.looseObject({
 export const taskViewShape = z
   .looseObject({
     id: z.string(),
-    status: z.enum([
-      'waiting',
-      'queued',
-      'offered',
-      'running',
-      'retrying',
-      'succeeded',
-      'dead_lettered',
-      'cancelled',
-      'skipped',
-      'discarded',
-    ]),
+    status: z.enum(TASK_STATUSES),
     type: z.string(),
     description: z.string(),
     ticketId: z.string().nullable(),
