@@ -9,6 +9,7 @@ import {
   expectEveryTaskOnce,
   expectOneHolderPerEpoch,
   freePort,
+  twoPhaseTicket,
   waitFor,
   type ClusterNode,
 } from './support/cluster-nodes.js';
@@ -46,26 +47,17 @@ describe('a cluster of three nodes on one PostgreSQL', () => {
     const db = await server().createDatabase();
     const seed = createRuntime({ store: new PostgresStore({ url: db }), logger: silent });
     await seed.start();
+    const taskIds: string[] = [];
     for (let t = 0; t < 20; t++) {
-      await seed.tickets.create({
-        id: `TK-${t}`,
-        title: `ticket ${t}`,
-        phases: ['design', 'build'].map((name) => ({
-          name,
-          tasks: [0, 1, 2].map((i) => ({ id: `TK-${t}-${name}-${i}`, type: name, requires: ['work'] })),
-        })),
-      });
+      const { ticket, taskIds: ofTicket } = twoPhaseTicket(`TK-${t}`);
+      await seed.tickets.create(ticket);
+      taskIds.push(...ofTicket);
     }
     await seed.tasks.createMany(
       Array.from({ length: 100 }, (_, i) => ({ id: `free-${i}`, type: 'chore', requires: ['work'] })),
     );
     await seed.stop();
-    const taskIds = [
-      ...Array.from({ length: 20 }, (_, t) =>
-        ['design', 'build'].flatMap((name) => [0, 1, 2].map((i) => `TK-${t}-${name}-${i}`)),
-      ).flat(),
-      ...Array.from({ length: 100 }, (_, i) => `free-${i}`),
-    ];
+    taskIds.push(...Array.from({ length: 100 }, (_, i) => `free-${i}`));
 
     const ports = new Map<string, number>();
     for (const id of ['n1', 'n2', 'n3']) ports.set(id, await freePort());

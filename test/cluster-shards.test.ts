@@ -11,6 +11,7 @@ import {
   expectEveryTaskOnce,
   expectOneHolderPerEpoch,
   freePort,
+  twoPhaseTicket,
   waitFor,
   type ClusterNode,
 } from './support/cluster-nodes.js';
@@ -62,18 +63,9 @@ async function seed(db: string): Promise<string[]> {
   const at = (id: string) => runtimes[shardOfId(id, SHARDS)]!;
   const ids: string[] = [];
   for (let t = 0; t < 12; t++) {
-    const ticket = `TK-${t}`;
-    await at(ticket).tickets.create({
-      id: ticket,
-      title: `ticket ${t}`,
-      phases: ['design', 'build'].map((name) => ({
-        name,
-        tasks: [0, 1, 2].map((i) => {
-          ids.push(`${ticket}-${name}-${i}`);
-          return { id: `${ticket}-${name}-${i}`, type: name, requires: ['work'] };
-        }),
-      })),
-    });
+    const { ticket, taskIds } = twoPhaseTicket(`TK-${t}`);
+    await at(`TK-${t}`).tickets.create(ticket);
+    ids.push(...taskIds);
   }
   for (let i = 0; i < 100; i++) {
     ids.push(`free-${i}`);

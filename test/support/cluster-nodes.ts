@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { expect } from 'vitest';
 import type { PostgresStore } from '../../src/engine/store/postgres-store.js';
 import type { LeaseTerm } from '../../src/engine/store/store.js';
+import type { TicketCreateInput } from '../../src/index.js';
 import { ROOT } from './serve-process.js';
 
 /** A `troupe serve --node-id` child process of a test cluster. */
@@ -100,4 +101,17 @@ export async function expectOneHolderPerEpoch(reader: PostgresStore, lease: stri
     expect(history[i]!.acquiredAt).toBeGreaterThan(history[i - 1]!.acquiredAt);
   }
   return history;
+}
+
+/** The chaos tests' ticket: phases design and build, three tasks each (`<id>-<phase>-<i>`, needing `work`). */
+export function twoPhaseTicket(id: string): { ticket: TicketCreateInput; taskIds: string[] } {
+  const taskIds: string[] = [];
+  const phases = ['design', 'build'].map((name) => ({
+    name,
+    tasks: [0, 1, 2].map((i) => {
+      taskIds.push(`${id}-${name}-${i}`);
+      return { id: `${id}-${name}-${i}`, type: name, requires: ['work'] };
+    }),
+  }));
+  return { ticket: { id, title: `ticket ${id}`, phases }, taskIds };
 }
