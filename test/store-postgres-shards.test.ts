@@ -1,4 +1,6 @@
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createRuntime } from '../src/index.js';
 import { TroupeError } from '../src/core/errors.js';
 import { fnv1a, placeTasks, shardOfId } from '../src/core/shard-placement.js';
 import { shardBalance } from '../src/core/shard-balance.js';
@@ -9,6 +11,7 @@ import { actor, batch, event } from './store-conformance.js';
 import { usePostgresServer } from './support/postgres-server.js';
 
 const server = usePostgresServer();
+const silent = pino({ level: 'silent' });
 
 describe('shard placement (pure)', () => {
   it('hashes ids with FNV-1a (the published 32-bit test vectors) and places them modulo the count', () => {
@@ -175,6 +178,33 @@ describe('a PostgreSQL store scoped to a shard', () => {
     expect((await whole.getActor('a0'))?.version).toBe(1);
     expect(await whole.getActor('a2')).toBeUndefined();
     expect((await whole.readEvents({})).map((e) => e.seq)).toEqual([2, 1]);
+  });
+
+  it("refuses a task that would wait on another shard's unfinished task, and lets it depend on a finished one", async () => {
+    const url = await server().createDatabase();
+    const [s0, s1] = [await open(url, 0), await open(url, 1)];
+    const [r0, r1] = [createRuntime({ store: s0, logger: silent }), createRuntime({ store: s1, logger: silent })];
+    await r0.start();
+    await r1.start();
+    try {
+      await r0.tasks.create({ id: 'there', type: 'x', requires: ['nobody'] }); // stays queued in shard 0
+      await r0.agents.register({ id: 'w', capabilities: ['done'], handler: () => 'ok' });
+      await r0.tasks.create({ id: 'finished', type: 'x', requires: ['done'] });
+      await r0.tasks.wait('finished');
+      await r0.idle();
+      // Shard 1 would never hear how 'there' ends: refused, nothing written.
+      await expect(r1.tasks.create({ id: 'here', type: 'y', dependsOn: ['there'] })).rejects.toMatchObject({
+        code: 'E_CROSS_SHARD_DEPENDENCY',
+      });
+      expect(await s1.getActor('here')).toBeUndefined();
+      // A finished task of another shard is only read: its outcome is in the store.
+      await r1.agents.register({ id: 'v', capabilities: ['after'], handler: () => 'next' });
+      await r1.tasks.create({ id: 'after', type: 'y', requires: ['after'], dependsOn: ['finished'] });
+      expect((await r1.tasks.wait('after')).status).toBe('succeeded');
+    } finally {
+      await r1.stop();
+      await r0.stop();
+    }
   });
 
   it('keeps the shard count once set', async () => {

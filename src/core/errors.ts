@@ -13,6 +13,8 @@ export const ERROR_CODES = {
     'A store was asked to write an actor under an id that an actor of another kind holds; an id keeps its first kind forever, so nothing of the batch was written.',
   E_DEPENDENCY_CYCLE: 'The dependencies form a cycle; the message names it.',
   E_MISSING_DEPENDENCY: 'A task depends on a task that does not exist.',
+  E_CROSS_SHARD_DEPENDENCY:
+    'A task depends on unfinished work that another shard writes; a task waits only on work of its own shard.',
   E_INVALID_STATE: 'The entity is not in a state that accepts this request.',
   E_LEASE_MISMATCH: 'The lease is not the current lease of the task (late or duplicate report).',
   E_NOT_SERIALIZABLE: 'A value that must be stored is not plain JSON.',

@@ -144,9 +144,19 @@ async function checkReferences(
     for (const dep of t.dependsOn ?? []) {
       if (newIds.has(dep)) continue;
       const live = core.host.getLive(dep);
-      const kind = live?.kind ?? found.get(dep)?.kind;
+      const stored = found.get(dep);
+      const kind = live?.kind ?? stored?.kind;
       if (kind !== 'task') {
         throw new TroupeError('E_MISSING_DEPENDENCY', `task ${t.id} depends on "${dep}", which is not a known task`);
+      }
+      // Unfinished but not live here: another writer holds it (a shard of a sharded cluster), and
+      // its end would never reach this runtime. (With one writer every unfinished task is live.)
+      if (live === undefined && stored?.settled === false) {
+        throw new TroupeError(
+          'E_CROSS_SHARD_DEPENDENCY',
+          `task ${t.id} depends on "${dep}", unfinished work another shard writes; a task waits only on work of its own shard`,
+          { details: { taskId: t.id, dependency: dep } },
+        );
       }
     }
     if (t.phase !== undefined && t.ticketId === undefined) {

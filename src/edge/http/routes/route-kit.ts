@@ -10,7 +10,7 @@ const ERROR_STATUS_TEXT: Record<number, string> = {
   409: 'Conflicts with what exists: `E_DUPLICATE_ID`, `E_INVALID_STATE`',
   413: 'The body is larger than the limit: `E_PAYLOAD_TOO_LARGE`',
   415: 'The body is not `application/json`: `E_UNSUPPORTED_MEDIA_TYPE`',
-  422: 'The dependencies cannot be met: `E_DEPENDENCY_CYCLE`, `E_MISSING_DEPENDENCY`',
+  422: 'The dependencies cannot be met: `E_DEPENDENCY_CYCLE`, `E_MISSING_DEPENDENCY`, `E_CROSS_SHARD_DEPENDENCY`',
   429: 'Too many requests with this token: `E_RATE_LIMITED` (see `Retry-After`)',
   503: 'The runtime is stopped or its store failed: `E_RUNTIME_STOPPED`, `E_STORE`',
 };
